@@ -1,0 +1,57 @@
+# SHAZAM: `make help` lists the targets. Every target sets up what it needs on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := bench/khronos/node_modules/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-slow ui bench lint codes-doc clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "python3 (3.11+) is required"; exit 2; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+$(NODE_STAMP): bench/khronos/package.json bench/khronos/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --prefix bench/khronos --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+.env: $(STAMP)
+	$(BIN)/shazam env > .env
+
+setup: $(STAMP) $(NODE_STAMP) .env ## Install everything (venv, Python deps, Khronos validator for tests)
+
+demo: setup ## Run the pipeline end to end on the embedded default (local store, SQLite Dagster)
+	$(BIN)/shazam demo
+
+test: setup ## Set up and run the default test suite (what CI runs)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-slow: setup ## Run the slow tests too (large archives, 100k-object buckets)
+	$(BIN)/python -m pytest -m 'not gpu' $(PYTEST_ARGS)
+
+ui: setup ## Start the Dagster UI + daemon on the embedded store (http://127.0.0.1:3000)
+	$(BIN)/shazam ui
+
+bench: setup ## Run the benchmarks and print their figures (see docs/benchmarks.md)
+	$(BIN)/python bench/run_all.py
+
+lint: setup ## Lint and type-check
+	$(BIN)/ruff check shazam_assets dagster_project tests bench
+	$(BIN)/mypy
+
+codes-doc: setup ## Regenerate docs/error-codes.md from the code
+	$(BIN)/shazam codes --markdown > docs/error-codes.md
+
+clean: ## Remove the embedded store and Dagster home (.shazam/); uploads there are lost
+	rm -rf .shazam

@@ -1,0 +1,43 @@
+"""Reference product photos: they must be real JPEG/PNG images QA can compare renders with."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, UnidentifiedImageError
+
+from shazam_assets.delivery.report import Issue, RuleBook
+
+rules = RuleBook("photo")
+PHOTO_UNREADABLE = rules.error(
+    "PHOTO_UNREADABLE",
+    "A reference photo is not a readable JPEG or PNG image",
+    hint="Re-export the photo as a baseline JPEG or PNG; check the file is not truncated.",
+)
+PHOTO_TOO_SMALL = rules.warning(
+    "PHOTO_TOO_SMALL",
+    "A reference photo is too small for a useful visual comparison",
+    hint="Supply product photos at least 512 px on their shorter side.",
+)
+
+_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+
+
+def check_photo(name: str, data: bytes, *, min_px: int) -> tuple[tuple[int, int] | None, list[Issue]]:
+    """Decode a photo fully (photos are few and small) and return its (width, height)."""
+    expected = _FORMATS.get(name[name.rfind(".") :].lower())
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            actual = image.format
+            image.load()
+            size = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return None, [PHOTO_UNREADABLE(f"{name}: {exc}", path=name)]
+    if actual != expected:
+        return None, [PHOTO_UNREADABLE(f"{name}: the file is {actual}, not {expected}", path=name)]
+    if min(size) < min_px:
+        return size, [
+            PHOTO_TOO_SMALL(f"{name} is {size[0]}x{size[1]}; at least {min_px} px is recommended",
+                            path=name, width=size[0], height=size[1])
+        ]
+    return size, []

@@ -1,0 +1,219 @@
+"""Validate a delivery ZIP, a .glb, or a .gltf with its resources: every rule, one report.
+
+Order matters only for safety: a ZIP is judged by `zipsafety` (central directory, CRCs, caps)
+before any member is read for content, and nothing is ever extracted to disk here.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from shazam_assets.delivery import budgets, contract, gltf, photos, scan, zipsafety
+from shazam_assets.delivery.contract import Manifest
+from shazam_assets.delivery.profiles import MB, Profile, get_profile
+from shazam_assets.delivery.report import Issue, Report, RuleBook, build_report
+
+MEMBER_READ_CAP = 64 * MB  # photos and external glTF resources are read whole, up to this
+
+rules = RuleBook("input")
+UNSUPPORTED_INPUT = rules.error(
+    "INPUT_UNSUPPORTED",
+    "Only .zip deliveries, .glb and .gltf files can be validated",
+    hint="Pass the delivery ZIP, or the model file itself.",
+)
+
+
+@dataclass(frozen=True)
+class DeliveryValidation:
+    """The report plus what later stages need from a valid delivery."""
+
+    report: Report
+    manifest: Manifest | None
+    entries: tuple[zipsafety.ZipEntry, ...]
+
+
+class _Members:
+    """Read access to the members of a judged-safe archive, remembering what was used."""
+
+    def __init__(self, path: Path, entries: tuple[zipsafety.ZipEntry, ...]) -> None:
+        self.path = path
+        self.sizes = {e.name: e.size for e in entries}
+        self.used: set[str] = set()
+
+    def read(self, name: str, *, max_bytes: int = MEMBER_READ_CAP) -> bytes | None:
+        if name not in self.sizes:
+            return None
+        self.used.add(name)
+        return zipsafety.read_entry(self.path, name, max_bytes=max_bytes)
+
+    def resolver(self, base: str) -> Callable[[str], bytes | None]:
+        folder = posixpath.dirname(base)
+
+        def resolve(uri: str) -> bytes | None:
+            return self.read(posixpath.normpath(posixpath.join(folder, uri)))
+
+        return resolve
+
+
+def validate_path(
+    path: Path, *, profile: str | None = None, expected_asin: str | None = None
+) -> Report:
+    """Validate whatever a user points `shazam validate` at."""
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return validate_delivery(path, profile=profile, expected_asin=expected_asin).report
+    if suffix in (".glb", ".gltf"):
+        return validate_model_file(path, profile=profile)
+    return build_report(
+        subject=str(path), profile=get_profile(profile).name,
+        issues=[UNSUPPORTED_INPUT(f"{path.name}: unsupported file type {suffix or '(none)'}")],
+    )
+
+
+def validate_model_file(
+    path: Path, *, profile: str | None = None, dimensions_m: tuple[float, float, float] | None = None
+) -> Report:
+    """A bare .glb or .gltf (resources resolved beside it, never outside its folder)."""
+    started = time.perf_counter()
+    chosen = get_profile(profile)
+    root = path.parent.resolve()
+    loaded: dict[str, int] = {}
+
+    def resolve(uri: str) -> bytes | None:
+        target = (root / uri).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+        data = target.read_bytes()
+        loaded[uri] = len(data)
+        return data
+
+    data = path.read_bytes()
+    issues, stats = _check_model(
+        name=path.name, data=data, resolve=resolve, profile=chosen,
+        extra_bytes=lambda: sum(loaded.values()), dimensions_m=dimensions_m,
+    )
+    stats["seconds"] = round(time.perf_counter() - started, 4)
+    return build_report(subject=str(path), profile=chosen.name, issues=issues, stats=stats)
+
+
+def _check_model(
+    *,
+    name: str,
+    data: bytes,
+    resolve: Callable[[str], bytes | None],
+    profile: Profile,
+    extra_bytes: Callable[[], int],
+    dimensions_m: tuple[float, float, float] | None,
+) -> tuple[list[Issue], dict[str, Any]]:
+    asset, issues = gltf.validate_gltf(name=name, data=data, resolve=resolve)
+    stats: dict[str, Any] = {"model": name, "model_bytes": len(data) + extra_bytes()}
+    if asset is None or any(i.severity == "error" for i in issues):
+        return issues, stats
+    model_stats, budget_issues = budgets.check_budgets(
+        asset, profile=profile, model_bytes=stats["model_bytes"], dimensions_m=dimensions_m
+    )
+    stats.update(asdict(model_stats))
+    return issues + budget_issues, stats
+
+
+def validate_delivery(
+    path: Path, *, profile: str | None = None, expected_asin: str | None = None
+) -> DeliveryValidation:
+    """Judge a delivery ZIP: archive safety, contract, model, budgets, photos, scan."""
+    started = time.perf_counter()
+    chosen = get_profile(profile)
+    entries, issues = zipsafety.inspect_zip(path, limits=chosen.zip)
+    stats: dict[str, Any] = {
+        "archive_bytes": path.stat().st_size,
+        "entries": len(entries),
+        "uncompressed_bytes": sum(e.size for e in entries),
+    }
+    manifest = None
+    if not any(i.severity == "error" for i in issues):
+        manifest, content_issues, content_stats = _check_contents(
+            path, entries, profile=chosen, expected_asin=expected_asin
+        )
+        issues += content_issues
+        stats.update(content_stats)
+    stats["seconds"] = round(time.perf_counter() - started, 4)
+    report = build_report(subject=str(path), profile=chosen.name, issues=issues, stats=stats)
+    return DeliveryValidation(report=report, manifest=manifest, entries=entries)
+
+
+def _check_contents(
+    path: Path,
+    entries: tuple[zipsafety.ZipEntry, ...],
+    *,
+    profile: Profile,
+    expected_asin: str | None,
+) -> tuple[Manifest | None, list[Issue], dict[str, Any]]:
+    members = _Members(path, entries)
+    raw = members.read(contract.MANIFEST_NAME, max_bytes=contract.MANIFEST_MAX_BYTES)
+    if raw is None:
+        return None, [contract.MANIFEST_MISSING()], {}
+    manifest, issues = contract.parse_manifest(raw)
+    if manifest is None:
+        return None, issues, {}
+    names = frozenset(members.sizes)
+    issues += contract.check_manifest(manifest, names=names, expected_asin=expected_asin)
+    stats: dict[str, Any] = {"asin": manifest.asin, "artist": manifest.artist.name}
+    files = manifest.files
+    if files.model in names and files.model.lower().endswith(contract.MODEL_SUFFIXES):
+        issues += _check_delivered_model(members, manifest, profile, stats)
+    issues += _check_photos(members, files.photos, profile)
+    stats["photos"] = len(files.photos)
+    if files.scan and files.scan in names:
+        scan_stats, scan_issues = scan.check_obj_scan(
+            obj_name=files.scan,
+            open_member=lambda name: zipsafety.open_entry(path, name),
+            member_names=names,
+        )
+        issues += scan_issues
+        members.used.update(n for n in names if _beside(n, files.scan))
+        if scan_stats is not None:
+            stats["scan"] = asdict(scan_stats)
+    issues += contract.unlisted_files(manifest, names=names, used=members.used)
+    return manifest, issues, stats
+
+
+def _beside(name: str, anchor: str) -> bool:
+    folder = posixpath.dirname(anchor)
+    return bool(folder) and name.startswith(folder + "/")
+
+
+def _check_delivered_model(
+    members: _Members, manifest: Manifest, profile: Profile, stats: dict[str, Any]
+) -> list[Issue]:
+    model = manifest.files.model
+    size = members.sizes[model]
+    if size > profile.max_model_bytes:  # rejected on size alone, never loaded into memory
+        stats["model_bytes"] = size
+        return budgets.check_file_size(size, profile)
+    before = set(members.used)
+    data = members.read(model, max_bytes=profile.max_model_bytes)
+    assert data is not None
+    issues, model_stats = _check_model(
+        name=posixpath.basename(model),
+        data=data,
+        resolve=members.resolver(model),
+        profile=profile,
+        extra_bytes=lambda: sum(members.sizes[n] for n in members.used - before - {model}),
+        dimensions_m=manifest.product.dimensions.in_metres(),
+    )
+    stats.update(model_stats)
+    stats["model"] = model
+    return issues
+
+
+def _check_photos(members: _Members, names: list[str], profile: Profile) -> list[Issue]:
+    issues: list[Issue] = []
+    for name in names:
+        data = members.read(name)
+        if data is not None:
+            issues += photos.check_photo(name, data, min_px=profile.min_photo_px)[1]
+    return issues
