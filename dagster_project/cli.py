@@ -1,0 +1,243 @@
+"""`shazam`: the command line for artists, QA reviewers and pipeline engineers.
+
+Fast commands (validate, pack, codes) import no Dagster. Errors a user can cause print one
+clear line (plus the report) and exit non-zero, never a traceback.
+Exit codes of `shazam validate`: 0 accepted (warnings allowed), 1 rejected, 2 could not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from shazam_assets import settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+EXIT_REJECTED = 1
+EXIT_CANNOT_RUN = 2
+
+
+class CannotRun(click.ClickException):
+    exit_code = EXIT_CANNOT_RUN
+
+
+def apply_default_env() -> dict[str, str]:
+    """Fill unset SHAZAM_* / DAGSTER_HOME variables with the checkout's embedded defaults."""
+    for name, value in settings.defaults(PROJECT_ROOT).items():
+        os.environ.setdefault(name, value)
+    settings.ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+    return {name: os.environ[name] for name in settings.defaults(PROJECT_ROOT)}
+
+
+def _store():
+    from shazam_assets.storage import open_store
+
+    apply_default_env()
+    try:
+        return open_store(os.environ["SHAZAM_STORE_URL"])
+    except ValueError as exc:
+        raise CannotRun(f"SHAZAM_STORE_URL: {exc}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """SHAZAM: validated, versioned 3D product models, orchestrated by Dagster."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.option("--profile", default=None, help="Budget profile (see `shazam profiles`).")
+@click.option("--asin", default=None, help="ASIN the delivery is meant for (checked against the manifest).")
+def validate(path: Path, as_json: bool, profile: str | None, asin: str | None) -> None:
+    """Validate a delivery ZIP, a .glb, or a .gltf with its resources beside it."""
+    from shazam_assets.delivery.profiles import UnknownProfile
+    from shazam_assets.delivery.validate import validate_path
+
+    if not path.is_file():
+        raise CannotRun(f"{path}: no such file")
+    try:
+        report = validate_path(path, profile=profile, expected_asin=asin)
+    except UnknownProfile as exc:
+        raise CannotRun(str(exc)) from None
+    except OSError as exc:
+        raise CannotRun(f"{path}: {exc}") from None
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        _print_report(report)
+    sys.exit(0 if report.ok else EXIT_REJECTED)
+
+
+def _print_report(report) -> None:
+    verdict = click.style("ACCEPTED", fg="green") if report.ok else click.style("REJECTED", fg="red")
+    click.echo(f"{verdict} {report.subject} (profile {report.profile}): "
+               f"{len(report.errors)} errors, {len(report.warnings)} warnings")
+    for issue in report.issues:
+        where = f" [{issue.path or issue.pointer}]" if (issue.path or issue.pointer) else ""
+        click.echo(f"  {issue.severity.upper():7} {issue.code}{where}: {issue.message}")
+        if issue.severity != "info":
+            click.echo(f"          fix: {issue.hint}")
+
+
+@main.command()
+@click.option("--asin", required=True)
+@click.option("--model", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--photo", "photos", multiple=True, required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Reference photo (repeatable).")
+@click.option("--scan", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Scan source .obj.")
+@click.option("--artist", required=True)
+@click.option("--title", default=None, help="Product title (default: the model's file name).")
+@click.option("--dimensions", required=True, help="Real-world W,H,D (X, Y up, Z front).")
+@click.option("--unit", type=click.Choice(["m", "cm", "mm", "in"]), default="m", show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def pack(asin, model, photos, scan, artist, title, dimensions, unit, out, force) -> None:
+    """Build a delivery ZIP that follows the contract, then validate it."""
+    from shazam_assets.delivery.pack import PackError, PackRequest, pack_delivery
+    from shazam_assets.delivery.validate import validate_delivery
+
+    try:
+        dims = tuple(float(v) for v in dimensions.split(","))
+        if len(dims) != 3 or min(dims) <= 0:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter("expected three positive numbers W,H,D", param_hint="--dimensions") from None
+    request = PackRequest(asin=asin, artist=artist, model=model, photos=tuple(photos), scan=scan,
+                          title=title or model.stem, dimensions=dims, unit=unit)  # type: ignore[arg-type]
+    try:
+        written = pack_delivery(request, out=out, overwrite=force)
+    except PackError as exc:
+        raise CannotRun(str(exc)) from None
+    click.echo(f"wrote {written} ({written.stat().st_size:,} bytes)")
+    report = validate_delivery(written, expected_asin=asin).report
+    _print_report(report)
+    sys.exit(0 if report.ok else EXIT_REJECTED)
+
+
+@main.command()
+@click.argument("zip_path", metavar="ZIP", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--asin", required=True)
+@click.option("--name", default=None, help="Object name under uploads/<ASIN>/ (default: the file name).")
+def upload(zip_path: Path, asin: str, name: str | None) -> None:
+    """Upload a delivery ZIP to uploads/<ASIN>/ in the store; the upload sensor takes it from there."""
+    from shazam_assets.asin import asin_problem
+
+    if problem := asin_problem(asin):
+        raise CannotRun(problem)
+    store = _store()
+    key = f"uploads/{asin}/{name or zip_path.name}"
+    if not key.lower().endswith(".zip"):
+        raise CannotRun(f"{key}: upload names must end in .zip")
+    if store.exists(key):
+        raise CannotRun(f"{store.uri(key)} already exists; pass --name to upload under another name")
+    size = zip_path.stat().st_size
+    started = time.perf_counter()
+    with open(zip_path, "rb") as raw, click.progressbar(length=size, label=f"uploading {zip_path.name}",
+                                                         file=sys.stderr) as bar:
+        info = store.put_stream(key, _Progress(raw, bar.update))
+    click.echo(f"uploaded {store.uri(key)} ({size:,} bytes, ETag {info.etag}) "
+               f"in {time.perf_counter() - started:.1f}s")
+
+
+class _Progress:
+    def __init__(self, raw, advance) -> None:
+        self.raw, self.advance = raw, advance
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self.raw.read(n)
+        self.advance(len(chunk))
+        return chunk
+
+
+@main.command()
+@click.argument("asin")
+@click.option("--json", "as_json", is_flag=True)
+def status(asin: str, as_json: bool) -> None:
+    """Versions of an ASIN with their state, and its rejected uploads with their reasons."""
+    from shazam_assets.asin import asin_problem
+    from shazam_assets.status import asin_status
+
+    if problem := asin_problem(asin):
+        raise CannotRun(problem)
+    result = asin_status(_store(), asin)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    _print_status(result)
+
+
+def _print_status(result: dict) -> None:
+    click.echo(f"{result['asin']}: published version {result['published_version'] or '-'}")
+    for v in result["versions"]:
+        size = f", {v['total_bytes']:,} bytes" if "total_bytes" in v else ""
+        click.echo(f"  v{v['version']:<3} {v['state']:<11} {v['upload_key']}{size}")
+    for r in result["rejections"]:
+        click.echo(f"  rejected    {r['upload_key']} at {r['rejected_at']}: {', '.join(r['codes'])}")
+        for e in r["errors"][:5]:
+            click.echo(f"              {e['code']}: {e['message']}")
+    pending = [u for u in result["uploads"] if u["outcome"] == "pending"]
+    for u in pending:
+        click.echo(f"  pending     {u['key']} (not processed yet)")
+    if not (result["versions"] or result["rejections"] or pending):
+        click.echo("  no uploads yet")
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="Print docs/error-codes.md.")
+def codes(markdown: bool) -> None:
+    """List every validation code with its severity and fix."""
+    from shazam_assets.delivery.codes import all_rules, rules_markdown
+
+    if markdown:
+        click.echo(rules_markdown(), nl=False)
+        return
+    for rule in all_rules():
+        click.echo(f"{rule.code:40} {rule.severity:8} {rule.summary}")
+
+
+@main.command()
+def profiles() -> None:
+    """List the commerce budget profiles."""
+    from shazam_assets.delivery.profiles import DEFAULT_PROFILE, PROFILES
+
+    for p in PROFILES.values():
+        mark = " (default)" if p.name == DEFAULT_PROFILE else ""
+        click.echo(f"{p.name}{mark}: {p.description} <= {p.max_triangles:,} triangles, "
+                   f"textures <= {p.max_texture_px} px, <= {p.max_model_bytes // 2**20} MB")
+
+
+@main.command()
+def env() -> None:
+    """Print the environment the embedded default uses (the Makefile writes it to .env)."""
+    for name, value in settings.defaults(PROJECT_ROOT).items():
+        click.echo(f"{name}={os.environ.get(name, value)}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
+def ui(dagster_args) -> None:
+    """Start the Dagster UI and daemon (`dagster dev -w workspace.yaml`) on the embedded store."""
+    apply_default_env()
+    os.chdir(PROJECT_ROOT)
+    os.execvp("dagster", ["dagster", "dev", "-w", "workspace.yaml", *dagster_args])
+
+
+@main.command()
+@click.option("--timeout", default=600, show_default=True, help="Seconds to wait for the runs.")
+def demo(timeout: int) -> None:
+    """Make demo products, upload them, and let the real sensor and daemon process them."""
+    from dagster_project.demo import run_demo
+
+    apply_default_env()
+    ok = run_demo(project_root=PROJECT_ROOT, timeout_s=timeout, echo=click.echo)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""The SHAZAM code location: every stage's definitions merged, with shared resources."""
+
+import dagster as dg
+
+from dagster_project.defs import ingest
+from dagster_project.resources import ObjectStoreResource, UploadQueueResource
+
+defs = dg.Definitions.merge(
+    ingest.defs,
+    dg.Definitions(
+        resources={
+            "store": ObjectStoreResource(url=dg.EnvVar("SHAZAM_STORE_URL")),
+            "upload_queue": UploadQueueResource(queue_url=dg.EnvVar("SHAZAM_UPLOAD_QUEUE_URL")),
+        },
+        executor=dg.in_process_executor,
+    ),
+)

@@ -1,0 +1,131 @@
+"""`shazam demo`: the pipeline end to end on the embedded default, with nothing faked.
+
+It makes procedural products, packs them into deliveries that follow the contract, uploads
+them to the store, starts the real Dagster daemon (which evaluates the upload sensor and
+launches one run per upload), waits for those runs, and prints what happened per ASIN. One
+product is first exported in centimetres: it is rejected, then fixed by a second upload.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from shazam_assets.delivery.pack import PackRequest, pack_delivery
+from shazam_assets.demo_products import make_product
+from shazam_assets.status import asin_status
+from shazam_assets.storage import ObjectStore, open_store
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoDelivery:
+    asin: str
+    slug: str
+    zip_path: Path
+    expect_ok: bool
+
+
+# (asin, product slug, centimetres mistake first?)
+DEMO_PLAN = (("B0DEMOSPK1", "speaker", False), ("B0DEMOMUG1", "mug", False), ("B0DEMOLMP1", "lamp", True))
+
+
+def build_delivery(*, asin: str, slug: str, work: Path, scale: float = 1.0, seed: int = 0) -> Path:
+    product = make_product(slug, out_dir=work / f"{slug}-{seed}-{scale:g}", seed=seed, scale=scale)
+    request = PackRequest(
+        asin=asin, artist="Demo Artist", model=product.model, photos=product.photos,
+        scan=product.scan_obj, title=product.title, dimensions=product.dimensions_m,
+    )
+    name = f"{slug}-{'cm-export' if scale != 1 else 'final'}-{time.strftime('%Y%m%dT%H%M%S')}.zip"
+    return pack_delivery(request, out=work / name)
+
+
+def _upload(store: ObjectStore, asin: str, path: Path) -> tuple[str, str]:
+    key = f"uploads/{asin}/{path.name}"
+    info = store.put_file(key, path)
+    return key, info.etag
+
+
+def _start_daemon(root: Path, log: Path) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as sink:
+        return subprocess.Popen(
+            ["dagster-daemon", "run", "-w", "workspace.yaml"],
+            cwd=root, stdout=sink, stderr=subprocess.STDOUT, env=os.environ.copy(),
+        )
+
+
+def wait_for_runs(keys: list[tuple[str, str]], *, timeout_s: float, echo: Echo) -> dict[str, str]:
+    """Wait until every (upload key, etag) has a finished run; returns key -> run status."""
+    from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+    finished = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+    instance = DagsterInstance.get()
+    deadline = time.monotonic() + timeout_s
+    seen: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        for key, etag in keys:
+            runs = instance.get_runs(RunsFilter(tags={"shazam/upload_key": key, "shazam/etag": etag}), limit=1)
+            state = runs[0].status.value if runs else "WAITING_FOR_SENSOR"
+            if seen.get(key) != state:
+                echo(f"  {key}: {state.lower()}")
+                seen[key] = state
+        if all(seen.get(k) in {s.value for s in finished} for k, _ in keys):
+            return seen
+        time.sleep(1.0)
+    raise TimeoutError(f"runs did not finish within {timeout_s:.0f}s; see .shazam/logs/daemon.log")
+
+
+def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
+    echo("\nWhat happened per ASIN:")
+    for asin in asins:
+        status = asin_status(store, asin)
+        echo(f"  {asin}")
+        for v in status["versions"]:
+            echo(f"    v{v['version']} {v['state']}: {v['upload_key']} "
+                 f"({v.get('files', 0)} files, {v.get('total_bytes', 0):,} bytes) -> {v.get('uri', '')}")
+        for r in status["rejections"]:
+            echo(f"    rejected: {r['upload_key']}: {', '.join(r['codes'])}")
+            for e in r["errors"][:3]:
+                echo(f"      {e['code']}: {e['message']}")
+
+
+def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
+    store = open_store(os.environ["SHAZAM_STORE_URL"])
+    echo(f"store: {os.environ['SHAZAM_STORE_URL']}\ndagster home: {os.environ['DAGSTER_HOME']}")
+    daemon = _start_daemon(project_root, project_root / ".shazam" / "logs" / "daemon.log")
+    try:
+        with tempfile.TemporaryDirectory(prefix="shazam-demo-") as tmp:
+            work = Path(tmp)
+            echo("making demo products and deliveries…")
+            first = [
+                (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, scale=100.0 if cm else 1.0)))
+                for asin, slug, cm in DEMO_PLAN
+            ]
+            echo("uploaded; waiting for the upload sensor and the ingest runs:")
+            wait_for_runs([k for _, k in first], timeout_s=timeout_s, echo=echo)
+            fixes = [
+                (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, seed=1)))
+                for asin, slug, cm in DEMO_PLAN if cm
+            ]
+            echo("the centimetre export was rejected; the artist re-exports in metres and uploads again:")
+            wait_for_runs([k for _, k in fixes], timeout_s=timeout_s, echo=echo)
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+    asins = [asin for asin, _, _ in DEMO_PLAN]
+    _summary(store, asins, echo)
+    stored = {asin: asin_status(store, asin) for asin in asins}
+    ok = all(any(v["state"] == "pending_qa" for v in s["versions"]) for s in stored.values())
+    echo("\ndemo " + ("finished: every product has a stored version" if ok else "FAILED: a product has no version"))
+    echo("open the Dagster UI on the same store with: make ui")
+    return ok

@@ -1,0 +1,42 @@
+"""Typed configuration shared by every stage: where the object store is, where S3 events arrive.
+
+Values come from the environment through `EnvVar` when a run or sensor starts, never at
+import time. `shazam_assets.settings` documents the variables and their embedded defaults.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from shazam_assets.storage import ObjectStore, open_store
+
+
+class ObjectStoreResource(dg.ConfigurableResource):
+    """The store holding uploads, verdicts and versions (`file:///…` or `s3://bucket/prefix`)."""
+
+    url: str
+    _store: ObjectStore | None = PrivateAttr(default=None)
+
+    def open(self) -> ObjectStore:
+        if self._store is None:
+            self._store = open_store(self.url)
+        return self._store
+
+
+class UploadQueueResource(dg.ConfigurableResource):
+    """SQS queue receiving the bucket's S3 event notifications (empty: list the prefix instead)."""
+
+    queue_url: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.queue_url.strip())
+
+    @cached_property
+    def client(self):
+        import boto3
+
+        return boto3.client("sqs")

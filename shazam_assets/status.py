@@ -1,0 +1,93 @@
+"""What happened to an ASIN: its uploads, their verdicts, and its versions with their state.
+
+Version states: ``pending_qa`` (stored, awaiting review), ``storing`` (a number is reserved and
+files are being written; a re-run of the upload resumes it), ``abandoned`` (a number reserved by
+a run that lost a race to store the same upload; numbers are never reused).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shazam_assets import ingest, versions
+from shazam_assets.storage import ObjectNotFound, ObjectStore
+
+
+def _read(store: ObjectStore, key: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(store.get_bytes(key))
+    except ObjectNotFound:
+        return None
+
+
+def _version_entry(store: ObjectStore, asin: str, number: int, claim: dict[str, Any]) -> dict[str, Any]:
+    manifest = versions.read_version_manifest(store, asin, number)
+    upload = (manifest or claim)["upload"]
+    entry: dict[str, Any] = {
+        "version": number,
+        "upload_key": upload["key"],
+        "etag": upload["etag"],
+        "upload_id": upload["upload_id"],
+    }
+    if manifest is not None:
+        report = manifest["validation"]
+        entry.update(
+            state="pending_qa",
+            created_at=manifest["created_at"],
+            uri=store.uri(versions.version_prefix(asin, number)),
+            files=len(manifest["files"]),
+            total_bytes=manifest["total_bytes"],
+            validation={"ok": report["ok"], "warnings": [w["code"] for w in report["warnings"]],
+                        "stats": report.get("stats", {})},
+        )
+        return entry
+    index = _read(store, f"index/{asin}/uploads/{upload['upload_id']}.json")
+    entry["state"] = "storing" if index and int(index["version"]) == number else "abandoned"
+    entry["claimed_at"] = claim.get("claimed_at")
+    return entry
+
+
+def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
+    """The whole story of one ASIN, as `shazam status ASIN --json` prints it."""
+    claims = {
+        int(info.key.rsplit("/v", 1)[1].removesuffix(".json")): info.key
+        for info in store.list(f"index/{asin}/claims/")
+    }
+    version_list = [
+        _version_entry(store, asin, number, _read(store, key) or {}) for number, key in sorted(claims.items())
+    ]
+    rejections = []
+    for info in store.list(f"rejections/{asin}/"):
+        record = _read(store, info.key) or {}
+        rejections.append({
+            "upload_key": record["upload"]["key"],
+            "etag": record["upload"]["etag"],
+            "rejected_at": record["validated_at"],
+            "codes": record["codes"],
+            "errors": [
+                {k: e[k] for k in ("code", "message", "hint") if k in e} | ({"path": e["path"]} if "path" in e else {})
+                for e in record["report"]["errors"]
+            ],
+            "report_uri": store.uri(info.key),
+        })
+    rejections.sort(key=lambda r: r["rejected_at"])
+    by_upload = {v["upload_id"]: v for v in version_list if v["state"] != "abandoned"}
+    rejected = {r["upload_key"] + "\0" + r["etag"] for r in rejections}
+    uploads = []
+    for upload in ingest.list_uploads(store, asin):
+        if upload.upload_id in by_upload:
+            outcome = f"stored as v{by_upload[upload.upload_id]['version']}"
+        elif upload.key + "\0" + upload.etag in rejected:
+            outcome = "rejected"
+        else:
+            outcome = "pending"
+        uploads.append({"key": upload.key, "etag": upload.etag, "size": upload.size,
+                        "last_modified": upload.last_modified.isoformat(), "outcome": outcome})
+    return {
+        "asin": asin,
+        "published_version": None,
+        "versions": version_list,
+        "rejections": rejections,
+        "uploads": uploads,
+    }

@@ -1,0 +1,278 @@
+"""The version store: every accepted delivery becomes an immutable, numbered version of its ASIN.
+
+Layout under the store root::
+
+    uploads/<ASIN>/<name>.zip               what artists upload (never deleted here)
+    validations/<ASIN>/<upload_id>.json     the validation verdict of each upload
+    rejections/<ASIN>/<upload_id>.json      the report of each rejected upload
+    staging/<ASIN>/<upload_id>/<file>       unpacked files before they become a version
+    assets/<ASIN>/v<N>/<file>               the files of version N (immutable)
+    assets/<ASIN>/v<N>/version.json         written last: version N exists iff this exists
+    index/<ASIN>/claims/v<N>.json           reservation of number N (never deleted, never reused)
+    index/<ASIN>/uploads/<upload_id>.json   which version an upload became (makes re-runs no-ops)
+
+Numbers are reserved with the store's atomic create-if-absent, so two uploads arriving together
+get two numbers and a number is never handed out twice, even after its version is deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from shazam_assets.delivery import zipsafety
+from shazam_assets.delivery.report import Report
+from shazam_assets.storage import ObjectNotFound, ObjectStore
+from shazam_assets.uploads import Upload
+
+VERSION_SCHEMA = "shazam.version/1"
+VERSION_MANIFEST = "version.json"
+_VERSION_DIR = re.compile(r"^v(\d+)$")
+
+
+class VersionStoreError(RuntimeError):
+    """Storing a version cannot proceed; the message says why and nothing was committed."""
+
+
+def assets_prefix(asin: str) -> str:
+    return f"assets/{asin}/"
+
+
+def version_prefix(asin: str, version: int) -> str:
+    return f"assets/{asin}/v{version}/"
+
+
+def _claim_key(asin: str, version: int) -> str:
+    return f"index/{asin}/claims/v{version}.json"
+
+
+def _upload_index_key(asin: str, upload_id: str) -> str:
+    return f"index/{asin}/uploads/{upload_id}.json"
+
+
+def validation_key(asin: str, upload_id: str) -> str:
+    return f"validations/{asin}/{upload_id}.json"
+
+
+def rejection_key(asin: str, upload_id: str) -> str:
+    return f"rejections/{asin}/{upload_id}.json"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, indent=2, sort_keys=True, default=str).encode()
+
+
+def _read_json(store: ObjectStore, key: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(store.get_bytes(key))
+    except ObjectNotFound:
+        return None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: str  # relative to the version folder, as in the delivery ZIP
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    asin: str
+    version: int
+    uri: str
+    files: tuple[StoredFile, ...]
+    created: bool  # False when this upload had already been stored (a re-run)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+def _upload_record(upload: Upload) -> dict[str, Any]:
+    return {
+        "key": upload.key,
+        "etag": upload.etag,
+        "upload_id": upload.upload_id,
+        "size": upload.size,
+        "last_modified": upload.last_modified.isoformat(),
+    }
+
+
+# --- validation verdicts -------------------------------------------------------------------
+
+
+def record_validation(
+    store: ObjectStore, *, upload: Upload, report: Report, manifest: dict[str, Any] | None
+) -> str:
+    """Keep the verdict of an upload; a rejected one also lands under rejections/."""
+    record = {
+        "upload": _upload_record(upload),
+        "validated_at": _now(),
+        "ok": report.ok,
+        "codes": list(report.codes),
+        "report": report.to_dict(),
+        "manifest": manifest,
+    }
+    if not report.ok:
+        store.put_bytes(rejection_key(upload.asin, upload.upload_id), _json(record))
+    key = validation_key(upload.asin, upload.upload_id)
+    store.put_bytes(key, _json(record))
+    return key
+
+
+def read_validation(store: ObjectStore, upload: Upload) -> dict[str, Any] | None:
+    return _read_json(store, validation_key(upload.asin, upload.upload_id))
+
+
+# --- storing a version ---------------------------------------------------------------------
+
+
+class _HashingReader:
+    """A read-only stream that hashes and counts what passes through it."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self.inner.read(n)
+        self.digest.update(chunk)
+        self.size += len(chunk)
+        return chunk
+
+
+def _sha256_of(store: ObjectStore, key: str) -> str:
+    digest = hashlib.sha256()
+    with store.open_read(key) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _stage(
+    store: ObjectStore, *, zip_path: Path, names: list[str], prefix: str
+) -> list[StoredFile]:
+    files = []
+    for name in names:
+        with zipsafety.open_entry(zip_path, name) as member:
+            reader = _HashingReader(member)
+            store.put_stream(prefix + name, reader)  # type: ignore[arg-type]
+        files.append(StoredFile(path=name, sha256=reader.digest.hexdigest(), size=reader.size))
+    return files
+
+
+def _claim_number(store: ObjectStore, *, upload: Upload) -> int:
+    """Reserve the next unused version number for this upload (or the one it already has)."""
+    existing = _read_json(store, _upload_index_key(upload.asin, upload.upload_id))
+    if existing is not None:
+        return int(existing["version"])
+    claimed = [_number(k) for k in _keys(store, f"index/{upload.asin}/claims/")]
+    number = max(claimed, default=0) + 1
+    claim = _json({"upload": _upload_record(upload), "claimed_at": _now()})
+    while not store.put_if_absent(_claim_key(upload.asin, number), claim):
+        number += 1
+    index = _json({"version": number, "upload": _upload_record(upload)})
+    if store.put_if_absent(_upload_index_key(upload.asin, upload.upload_id), index):
+        return number
+    winner = _read_json(store, _upload_index_key(upload.asin, upload.upload_id))
+    assert winner is not None
+    return int(winner["version"])  # a concurrent run of the same upload won; share its number
+
+
+def _number(key: str) -> int:
+    return int(posixpath.basename(key).removeprefix("v").removesuffix(".json"))
+
+
+def _keys(store: ObjectStore, prefix: str) -> Iterator[str]:
+    return (info.key for info in store.list(prefix))
+
+
+def store_version(store: ObjectStore, *, upload: Upload, zip_path: Path) -> StoredVersion:
+    """Unpack an accepted upload into the next version of its ASIN.
+
+    Files are streamed into a staging prefix with their sha256, copied to the version folder,
+    verified, and only then is version.json written. A re-run of the same upload returns the
+    version it already became.
+    """
+    validation = read_validation(store, upload)
+    if validation is None or not validation["ok"]:
+        state = "has not been validated" if validation is None else "was rejected"
+        raise VersionStoreError(f"upload {upload.key} ({upload.etag}) {state}; refusing to store it")
+    done = find_upload_version(store, upload)
+    if done is not None:
+        return done
+    entries, issues = zipsafety.inspect_zip(zip_path)
+    if any(i.severity == "error" for i in issues):
+        raise VersionStoreError(f"{upload.key} no longer passes ZIP safety checks; not storing it")
+    staging = f"staging/{upload.asin}/{upload.upload_id}/"
+    files = _stage(store, zip_path=zip_path, names=[e.name for e in entries], prefix=staging)
+    number = _claim_number(store, upload=upload)
+    target = version_prefix(upload.asin, number)
+    if store.exists(target + VERSION_MANIFEST):  # a concurrent run of this upload finished first
+        return _stored_from_manifest(store, upload.asin, number, created=False)
+    for item in files:
+        store.copy(staging + item.path, target + item.path)
+        if _sha256_of(store, target + item.path) != item.sha256:
+            raise VersionStoreError(f"checksum mismatch copying {item.path} into {target}")
+    manifest = {
+        "schema": VERSION_SCHEMA,
+        "asin": upload.asin,
+        "version": number,
+        "created_at": _now(),
+        "upload": _upload_record(upload),
+        "files": [vars(f) for f in files],
+        "total_bytes": sum(f.size for f in files),
+        "validation": validation["report"],
+        "delivery_manifest": validation["manifest"],
+    }
+    store.put_if_absent(target + VERSION_MANIFEST, _json(manifest))
+    for item in files:
+        store.delete(staging + item.path)
+    return _stored_from_manifest(store, upload.asin, number, created=True)
+
+
+def find_upload_version(store: ObjectStore, upload: Upload) -> StoredVersion | None:
+    """The committed version an upload became, if any."""
+    index = _read_json(store, _upload_index_key(upload.asin, upload.upload_id))
+    if index is None or not store.exists(version_prefix(upload.asin, int(index["version"])) + VERSION_MANIFEST):
+        return None
+    return _stored_from_manifest(store, upload.asin, int(index["version"]), created=False)
+
+
+def read_version_manifest(store: ObjectStore, asin: str, version: int) -> dict[str, Any] | None:
+    return _read_json(store, version_prefix(asin, version) + VERSION_MANIFEST)
+
+
+def _stored_from_manifest(store: ObjectStore, asin: str, version: int, *, created: bool) -> StoredVersion:
+    manifest = read_version_manifest(store, asin, version)
+    assert manifest is not None
+    return StoredVersion(
+        asin=asin,
+        version=version,
+        uri=store.uri(version_prefix(asin, version)),
+        files=tuple(StoredFile(**f) for f in manifest["files"]),
+        created=created,
+    )
+
+
+def list_versions(store: ObjectStore, asin: str) -> list[int]:
+    """Committed version numbers of an ASIN, ascending."""
+    found = set()
+    for key in _keys(store, assets_prefix(asin)):
+        parts = key.split("/")
+        if len(parts) == 4 and parts[3] == VERSION_MANIFEST and (m := _VERSION_DIR.match(parts[2])):
+            found.add(int(m.group(1)))
+    return sorted(found)
