@@ -95,7 +95,8 @@ class ObjectStore(abc.ABC):
 
     @abc.abstractmethod
     def uri(self, key: str) -> str:
-        """A URI a person can use to find the object (`file:///…` or `s3://…`)."""
+        """A URI a person can use to find the object (`file:///…` or `s3://…`); a key ending
+        in '/' names a folder (prefix)."""
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None
@@ -295,7 +296,9 @@ class LocalStore(ObjectStore):
             directory = directory.parent
 
     def uri(self, key: str) -> str:
-        return self._path(key).as_uri()
+        folder = key.endswith("/")
+        uri = self._path(key.rstrip("/")).as_uri()
+        return uri + "/" if folder else uri
 
 
 # --------------------------------------------------------------------------- S3

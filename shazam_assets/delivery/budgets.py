@@ -43,8 +43,8 @@ NOT_METAL_ROUGH = rules.error(
 )
 UVS_MISSING = rules.error(
     "BUDGET_UVS_MISSING",
-    "A textured mesh primitive has no TEXCOORD_0",
-    hint="Unwrap the model (UV stage) and export texture coordinates.",
+    "A mesh primitive has no texture coordinates (TEXCOORD_0)",
+    hint="Unwrap the model (UV stage) and export texture coordinates, also for untextured parts.",
 )
 NO_GEOMETRY = rules.error(
     "BUDGET_NO_GEOMETRY",
@@ -194,14 +194,9 @@ def check_materials(primitives: list[Primitive]) -> list[Issue]:
         if key not in seen and "KHR_materials_pbrSpecularGlossiness" in ext:
             seen.add(key)
             issues.append(NOT_METAL_ROUGH(f"material {mat.get('name', '?')!r} uses specular-glossiness"))
-        pbr = mat.get("pbrMetallicRoughness", {})
-        textured = any(
-            "texture" in name.lower() or name == "baseColorTexture"
-            for name in (*mat.keys(), *pbr.keys())
-        )
-        if textured and "TEXCOORD_0" not in prim.attributes and ("uv", key) not in seen:
+        if "TEXCOORD_0" not in prim.attributes and ("uv", key) not in seen:
             seen.add(("uv", key))
-            issues.append(UVS_MISSING(f"material {mat.get('name', '?')!r} is textured but its mesh has no UVs"))
+            issues.append(UVS_MISSING(f"a primitive with material {mat.get('name', '?')!r} has no UVs"))
     return issues
 
 

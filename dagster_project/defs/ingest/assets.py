@@ -1,6 +1,5 @@
 """The `delivery` and `asset_version` assets of each ASIN partition."""
 
-from __future__ import annotations
 
 import dagster as dg
 
@@ -36,6 +35,7 @@ def _upload(context: dg.AssetExecutionContext, config: UploadConfig, store: Obje
             DELIVERY_VALID,
             asset="delivery",
             blocking=True,
+            partitions_def=asin_partitions,
             description="The delivery passes ZIP safety, the delivery contract, glTF validity and "
             "the commerce budget profile. A failure (ERROR) stops the version from being stored.",
         )

@@ -6,7 +6,6 @@ large buckets; it is active when SHAZAM_UPLOAD_QUEUE_URL is set, and then the li
 stands down. Either way the run key is derived from key + ETag, so an upload runs once.
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime

@@ -1,0 +1,108 @@
+"""Real inputs for tests: deliveries built with the project's own tools, then broken on purpose."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zipfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from shazam_assets.delivery.pack import PackRequest, pack_delivery
+from shazam_assets.demo_products import DemoProduct, make_product
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ASIN = "B0TESTAAA1"
+
+_products: dict[tuple[str, float], DemoProduct] = {}
+
+
+def product(tmp_root: Path, slug: str = "speaker", *, scale: float = 1.0) -> DemoProduct:
+    """A procedural demo product (cached per session folder: building one costs ~0.5 s)."""
+    key = (slug, scale)
+    if key not in _products or not _products[key].model.exists():
+        _products[key] = make_product(slug, out_dir=tmp_root / f"{slug}-{scale:g}", scale=scale)
+    return _products[key]
+
+
+def pack(
+    tmp_path: Path, prod: DemoProduct, *, asin: str = ASIN, name: str = "delivery.zip", **overrides: Any
+) -> Path:
+    fields: dict[str, Any] = dict(
+        asin=asin, artist="Test Artist", model=prod.model, photos=prod.photos, scan=prod.scan_obj,
+        title=prod.title, dimensions=prod.dimensions_m, signoff_date=date(2026, 11, 1),
+    )
+    fields.update(overrides)
+    return pack_delivery(PackRequest(**fields), out=tmp_path / name)
+
+
+def rewrite_zip(
+    src: Path,
+    dst: Path,
+    *,
+    edit: dict[str, Callable[[bytes], bytes | None]] | None = None,
+    add: dict[str, bytes] | None = None,
+) -> Path:
+    """Copy a ZIP, transforming members (an edit returning None drops the member)."""
+    edit, add = edit or {}, add or {}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename in edit:
+                data = edit[info.filename](data)
+                if data is None:
+                    continue
+            zout.writestr(info.filename, data)
+        for name, data in add.items():
+            zout.writestr(name, data)
+    return dst
+
+
+def edit_manifest(change: Callable[[dict[str, Any]], None]) -> Callable[[bytes], bytes]:
+    def apply(raw: bytes) -> bytes:
+        manifest = json.loads(raw)
+        change(manifest)
+        return json.dumps(manifest).encode()
+
+    return apply
+
+
+def read_glb(data: bytes) -> tuple[dict[str, Any], bytes]:
+    """(JSON document, BIN chunk) of a GLB."""
+    json_len = struct.unpack_from("<I", data, 12)[0]
+    document = json.loads(data[20 : 20 + json_len])
+    rest = 20 + json_len
+    binary = b""
+    if rest + 8 <= len(data):
+        bin_len = struct.unpack_from("<I", data, rest)[0]
+        binary = data[rest + 8 : rest + 8 + bin_len]
+    return document, binary
+
+
+def write_glb(document: dict[str, Any], binary: bytes) -> bytes:
+    """A well-formed GLB (chunks padded to 4 bytes, lengths consistent)."""
+    payload = json.dumps(document, separators=(",", ":")).encode()
+    payload += b" " * (-len(payload) % 4)
+    binary += b"\0" * (-len(binary) % 4)
+    if document.get("buffers"):
+        document["buffers"][0]["byteLength"] = max(document["buffers"][0]["byteLength"], 0)
+    chunks = struct.pack("<II", len(payload), 0x4E4F534A) + payload
+    if binary:
+        chunks += struct.pack("<II", len(binary), 0x004E4942) + binary
+    return struct.pack("<III", 0x46546C67, 2, 12 + len(chunks)) + chunks
+
+
+def edit_glb(change: Callable[[dict[str, Any], bytearray], bytes | None]) -> Callable[[bytes], bytes]:
+    """An edit for `rewrite_zip` that changes a GLB's JSON (and optionally replaces its BIN)."""
+
+    def apply(raw: bytes) -> bytes:
+        document, binary = read_glb(raw)
+        new_bin = change(document, bytearray(binary))
+        binary = bytes(new_bin) if new_bin is not None else binary
+        if document.get("buffers"):
+            document["buffers"][0]["byteLength"] = len(binary)
+        return write_glb(document, binary)
+
+    return apply

@@ -1,0 +1,37 @@
+"""The code location as the UI and daemon load it (a snapshot of what exists)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.definitions import defs
+
+
+def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
+    graph = defs.resolve_asset_graph()
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"delivery", "asset_version"}
+    assert graph.get(dg.AssetKey("asset_version")).parent_keys == {dg.AssetKey("delivery")}
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert checks == {("delivery", "delivery_valid")}
+    spec = next(iter(defs.resolve_assets_def("delivery").check_specs))
+    assert spec.blocking is True
+    for key in graph.get_all_asset_keys():
+        partitions = graph.get(key).partitions_def
+        assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == "asin"
+    sensors = {s.name: s for s in defs.sensors}
+    assert set(sensors) == {"upload_sensor", "upload_queue_sensor"}
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
+    assert defs.resolve_job_def("ingest_job") is not None
+
+
+def test_definitions_load_without_environment(monkeypatch) -> None:
+    """Nothing reads the environment at import time: loading works with no variables set."""
+    import importlib
+    import sys
+
+    for name in ("SHAZAM_STORE_URL", "SHAZAM_UPLOAD_QUEUE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for module in [m for m in sys.modules if m.startswith("dagster_project")]:
+        monkeypatch.delitem(sys.modules, module)
+    loaded = importlib.import_module("dagster_project.definitions")
+    assert loaded.defs.resolve_job_def("ingest_job")

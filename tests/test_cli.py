@@ -1,0 +1,83 @@
+"""The `shazam` command as artists and engineers run it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.builders import ASIN, SHARED_DATA, edit_manifest, pack, product, rewrite_zip
+
+SHAZAM = str(Path(sys.executable).parent / "shazam")
+
+
+def shazam(*args: str, store: Path | None = None, check_code: int | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if store is not None:
+        env["SHAZAM_STORE_URL"] = store.as_uri()
+        env["DAGSTER_HOME"] = str(store.parent / "dagster_home")
+    result = subprocess.run([SHAZAM, *args], capture_output=True, text=True, env=env, check=False)
+    if check_code is not None:
+        assert result.returncode == check_code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def good_zip(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    return pack(root, product(root))
+
+
+def test_validate_exit_codes_and_json_report(tmp_path, good_zip) -> None:
+    ok = shazam("validate", str(good_zip), "--json", check_code=0)
+    report = json.loads(ok.stdout)
+    assert report["ok"] is True and report["errors"] == [] and isinstance(report["warnings"], list)
+
+    bad = rewrite_zip(good_zip, tmp_path / "bad.zip", edit={"manifest.json": edit_manifest(lambda m: m.update(asin="B0x"))})
+    rejected = shazam("validate", str(bad), "--json", check_code=1)
+    errors = json.loads(rejected.stdout)["errors"]
+    assert {"code", "message", "hint"} <= set(errors[0]) and errors[0]["code"] == "CONTRACT_ASIN_INVALID"
+
+    human = shazam("validate", str(bad), check_code=1)
+    assert "REJECTED" in human.stdout and "CONTRACT_ASIN_INVALID" in human.stdout and "fix:" in human.stdout
+
+    missing = shazam("validate", str(tmp_path / "nope.zip"), check_code=2)
+    assert "no such file" in missing.stderr
+    unknown = shazam("validate", str(good_zip), "--profile", "ebay", check_code=2)
+    assert "unknown profile 'ebay'" in unknown.stderr
+
+
+def test_validate_a_bare_glb_and_a_gltf_with_resources() -> None:
+    mixer = SHARED_DATA / "khronos-3dc" / "Mixer"
+    if not mixer.exists():
+        pytest.skip("../shared/data is not available")
+    shazam("validate", str(mixer / "Mixer.glb"), check_code=0)
+    result = shazam("validate", str(mixer / "glTF" / "Mixer.gltf"), "--json", check_code=0)
+    assert json.loads(result.stdout)["stats"]["triangles"] > 1000
+
+
+def test_pack_upload_status(tmp_path) -> None:
+    prod = product(tmp_path)
+    out = tmp_path / "delivery.zip"
+    args = ["pack", "--asin", ASIN, "--model", str(prod.model), "--artist", "Ada", "--title", prod.title,
+            "--dimensions", ",".join(map(str, prod.dimensions_m)), "--out", str(out), "--scan", str(prod.scan_obj)]
+    for photo in prod.photos:
+        args += ["--photo", str(photo)]
+    packed = shazam(*args, check_code=0)
+    assert "ACCEPTED" in packed.stdout
+    again = shazam(*args, check_code=2)  # never overwrites what the artist has
+    assert "already exists" in again.stderr
+
+    store = tmp_path / "store"
+    up = shazam("upload", str(out), "--asin", ASIN, store=store, check_code=0)
+    assert f"uploads/{ASIN}/delivery.zip" in up.stdout
+    shazam("upload", str(out), "--asin", ASIN, store=store, check_code=2)  # same key: refused
+    status = json.loads(shazam("status", ASIN, "--json", store=store, check_code=0).stdout)
+    assert status["asin"] == ASIN and status["versions"] == [] and status["published_version"] is None
+    assert status["uploads"][0]["outcome"] == "pending"
+    assert shazam("status", "B0BAD", store=store, check_code=2).stderr.strip()

@@ -1,0 +1,196 @@
+"""The version store on every backend: immutable versions, staged writes, nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from shazam_assets import ingest, versions
+from shazam_assets.status import asin_status
+from shazam_assets.storage import ObjectStore
+from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip
+
+
+@pytest.fixture(scope="module")
+def good_zip(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("deliveries")
+    return pack(root, product(root))
+
+
+@pytest.fixture(scope="module")
+def bad_zip(tmp_path_factory, good_zip) -> Path:
+    root = tmp_path_factory.mktemp("bad")
+    return rewrite_zip(good_zip, root / "bad.zip", edit={"manifest.json": edit_manifest(lambda m: m.update(asin="B0OTHER001"))})
+
+
+def _upload(store: ObjectStore, zip_path: Path, name: str = "delivery.zip", asin: str = ASIN):
+    store.put_file(f"uploads/{asin}/{name}", zip_path)
+    return ingest.resolve_upload(store, asin, key=f"uploads/{asin}/{name}")
+
+
+def _ingest(store: ObjectStore, upload):
+    verdict = ingest.validate_upload(store, upload)
+    assert verdict.report.ok, verdict.report.to_json()
+    return ingest.store_upload(store, upload)
+
+
+def test_accepted_upload_becomes_v1_with_checksummed_manifest(store, good_zip) -> None:
+    upload = _upload(store, good_zip)
+    stored = _ingest(store, upload)
+    assert (stored.version, stored.created) == (1, True)
+    manifest = versions.read_version_manifest(store, ASIN, 1)
+    assert manifest["upload"]["key"] == upload.key and manifest["upload"]["etag"] == upload.etag
+    assert manifest["validation"]["ok"] is True
+    with zipfile.ZipFile(good_zip) as archive:
+        expected = {n: hashlib.sha256(archive.read(n)).hexdigest() for n in archive.namelist()}
+    assert {f["path"]: f["sha256"] for f in manifest["files"]} == expected
+    for f in manifest["files"]:
+        data = store.get_bytes(f"assets/{ASIN}/v1/{f['path']}")
+        assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["size"]
+    assert list(store.list("staging/")) == []
+    assert store.exists(upload.key)  # the upload is never deleted
+
+
+def test_rerun_of_the_same_upload_is_a_no_op(store, good_zip) -> None:
+    upload = _upload(store, good_zip)
+    first = _ingest(store, upload)
+    again = _ingest(store, upload)
+    assert (again.version, again.created) == (first.version, False)
+    assert versions.list_versions(store, ASIN) == [1]
+
+
+def test_two_uploads_arriving_together_get_two_versions(store, good_zip) -> None:
+    uploads = [_upload(store, good_zip, name=f"d{i}.zip") for i in range(3)]
+    for u in uploads:
+        ingest.validate_upload(store, u)
+    results: dict[str, int] = {}
+    threads = [threading.Thread(target=lambda u=u: results.update({u.key: ingest.store_upload(store, u).version}))
+               for u in uploads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()) == [1, 2, 3]
+    assert versions.list_versions(store, ASIN) == [1, 2, 3]
+
+
+def test_the_same_upload_stored_concurrently_makes_one_version(local_store, good_zip) -> None:
+    upload = _upload(local_store, good_zip)
+    ingest.validate_upload(local_store, upload)
+    got: list[int] = []
+    threads = [threading.Thread(target=lambda: got.append(ingest.store_upload(local_store, upload).version))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(got)) == 1
+    assert versions.list_versions(local_store, ASIN) == got[:1]
+
+
+def test_rejected_upload_never_reaches_assets(store, bad_zip) -> None:
+    upload = _upload(store, bad_zip)
+    verdict = ingest.validate_upload(store, upload)
+    assert not verdict.report.ok
+    with pytest.raises(versions.VersionStoreError, match="rejected"):
+        ingest.store_upload(store, upload)
+    assert list(store.list("assets/")) == []
+    record = json.loads(store.get_bytes(f"rejections/{ASIN}/{upload.upload_id}.json"))
+    assert record["codes"] == ["CONTRACT_ASIN_MISMATCH"] and record["upload"]["key"] == upload.key
+    assert store.exists(upload.key)
+    status = asin_status(store, ASIN)
+    assert status["versions"] == [] and status["rejections"][0]["codes"] == ["CONTRACT_ASIN_MISMATCH"]
+    assert status["uploads"][0]["outcome"] == "rejected"
+
+
+def test_unvalidated_upload_is_refused(local_store, good_zip) -> None:
+    upload = _upload(local_store, good_zip)
+    with pytest.raises(versions.VersionStoreError, match="has not been validated"):
+        ingest.store_upload(local_store, upload)
+
+
+class Recording(ObjectStore):
+    """A real store that records writes in order, and can fail the n-th copy (a crash)."""
+
+    def __init__(self, inner: ObjectStore, *, fail_copy_at: int | None = None) -> None:
+        self.inner, self.url, self.log, self.fail_copy_at = inner, inner.url, [], fail_copy_at
+
+    def copy(self, src, dst):
+        self.log.append(("copy", dst))
+        if self.fail_copy_at is not None and sum(op == "copy" for op, _ in self.log) == self.fail_copy_at:
+            raise ConnectionError("simulated crash while copying")
+        return self.inner.copy(src, dst)
+
+    def put_bytes(self, key, data, *, content_type=None):
+        self.log.append(("put", key))
+        return self.inner.put_bytes(key, data, content_type=content_type)
+
+    def put_stream(self, key, stream, *, content_type=None):
+        self.log.append(("put", key))
+        return self.inner.put_stream(key, stream, content_type=content_type)
+
+    def put_if_absent(self, key, data):
+        self.log.append(("put", key))
+        return self.inner.put_if_absent(key, data)
+
+    def delete(self, key):
+        self.log.append(("delete", key))
+        return self.inner.delete(key)
+
+    def list(self, prefix="", *, start_after=None):
+        return self.inner.list(prefix, start_after=start_after)
+
+    def head(self, key):
+        return self.inner.head(key)
+
+    def get_bytes(self, key):
+        return self.inner.get_bytes(key)
+
+    def open_read(self, key):
+        return self.inner.open_read(key)
+
+    def local_copy(self, key):
+        return self.inner.local_copy(key)
+
+    def uri(self, key):
+        return self.inner.uri(key)
+
+
+def test_files_are_staged_first_and_version_manifest_written_last(local_store, good_zip) -> None:
+    upload = _upload(local_store, good_zip)
+    ingest.validate_upload(local_store, upload)
+    recorder = Recording(local_store)
+    ingest.store_upload(recorder, upload)
+    writes = [(op, key) for op, key in recorder.log if op in ("put", "copy")]
+    assert writes[-1] == ("put", f"assets/{ASIN}/v1/version.json")
+    staged = [i for i, (op, key) in enumerate(writes) if key.startswith("staging/")]
+    into_version = [i for i, (op, key) in enumerate(writes) if key.startswith(f"assets/{ASIN}/v1/")]
+    assert staged and max(staged) < min(into_version)
+    assert all(op == "copy" for op, key in writes if key.startswith("assets/") and not key.endswith("version.json"))
+    deletes = [key for op, key in recorder.log if op == "delete"]
+    assert deletes and all(key.startswith("staging/") for key in deletes)  # only its own staging
+
+
+def test_a_crash_mid_copy_commits_nothing_and_a_rerun_resumes_the_same_number(local_store, good_zip) -> None:
+    upload = _upload(local_store, good_zip)
+    ingest.validate_upload(local_store, upload)
+    with pytest.raises(ConnectionError):
+        ingest.store_upload(Recording(local_store, fail_copy_at=2), upload)
+    assert versions.list_versions(local_store, ASIN) == []
+    assert [v["state"] for v in asin_status(local_store, ASIN)["versions"]] == ["storing"]
+    stored = ingest.store_upload(local_store, upload)
+    assert (stored.version, stored.created) == (1, True)
+    assert [v["state"] for v in asin_status(local_store, ASIN)["versions"]] == ["pending_qa"]
+
+
+def test_version_numbers_are_never_reused_after_deletion(local_store, good_zip) -> None:
+    first = _ingest(local_store, _upload(local_store, good_zip, name="a.zip"))
+    for info in list(local_store.list(f"assets/{ASIN}/v{first.version}/")):
+        local_store.delete(info.key)  # what retention will do to an old version
+    second = _ingest(local_store, _upload(local_store, good_zip, name="b.zip"))
+    assert second.version == first.version + 1
