@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import re
 import urllib.parse
 import zipfile
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from shazam_assets.delivery.contract import MANIFEST_NAME, MANIFEST_SCHEMA, PRODUCTION_STAGES
+from shazam_assets.delivery.scan import mtl_texture_names
 
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # stable bytes: the same inputs pack to the same ZIP
 
@@ -50,22 +50,13 @@ def gltf_resources(model: Path) -> list[str]:
 def obj_resources(obj: Path) -> list[str]:
     """Files an OBJ pulls in: its mtllib files and the texture maps those name."""
     found: list[str] = []
-    for line in _lines(obj):
-        if line.startswith("mtllib "):
-            for mtl in line.split()[1:]:
-                found.append(mtl)
-                mtl_path = obj.parent / mtl
-                if mtl_path.is_file():
-                    found += [m.group(1).strip() for m in map(_MAP.match, _lines(mtl_path)) if m]
+    with open(obj, encoding="utf-8", errors="replace") as lines:
+        libraries = [line.split(None, 1)[1].strip() for line in lines if line.startswith("mtllib ")]
+    for mtl in libraries:
+        found.append(mtl)
+        if (obj.parent / mtl).is_file():
+            found += mtl_texture_names((obj.parent / mtl).read_text(encoding="utf-8", errors="replace"))
     return found
-
-
-_MAP = re.compile(r"^\s*(?:map_\w+|bump|disp|decal|norm)\s+(?:-\S+\s+\S+\s+)*(.+)$")
-
-
-def _lines(path: Path):
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        yield from (line.strip() for line in handle)
 
 
 def _members(request: PackRequest) -> list[tuple[Path, str]]:

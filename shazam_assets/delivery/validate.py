@@ -42,13 +42,18 @@ class _Members:
 
     def __init__(self, path: Path, entries: tuple[zipsafety.ZipEntry, ...]) -> None:
         self.path = path
-        self.sizes = {e.name: e.size for e in entries}
+        self.sizes = {e.name: e.size for e in entries}  # measured by inspect_zip, not headers
         self.used: set[str] = set()
+        self.oversized: set[str] = set()
 
     def read(self, name: str, *, max_bytes: int = MEMBER_READ_CAP) -> bytes | None:
+        """The member's bytes; None when absent or larger than `max_bytes` (see `oversized`)."""
         if name not in self.sizes:
             return None
         self.used.add(name)
+        if self.sizes[name] > max_bytes:
+            self.oversized.add(name)
+            return None
         return zipsafety.read_entry(self.path, name, max_bytes=max_bytes)
 
     def resolver(self, base: str) -> Callable[[str], bytes | None]:
@@ -155,6 +160,11 @@ def _check_contents(
     members = _Members(path, entries)
     raw = members.read(contract.MANIFEST_NAME, max_bytes=contract.MANIFEST_MAX_BYTES)
     if raw is None:
+        if contract.MANIFEST_NAME in members.oversized:
+            size = members.sizes[contract.MANIFEST_NAME]
+            return None, [contract.MANIFEST_SCHEMA_VIOLATION(
+                f"manifest.json is {size:,} bytes; at most {contract.MANIFEST_MAX_BYTES:,} are allowed",
+                path=contract.MANIFEST_NAME)], {}
         return None, [contract.MANIFEST_MISSING()], {}
     manifest, issues = contract.parse_manifest(raw)
     if manifest is None:
@@ -177,6 +187,11 @@ def _check_contents(
         members.used.update(n for n in names if _beside(n, files.scan))
         if scan_stats is not None:
             stats["scan"] = asdict(scan_stats)
+    issues += [
+        budgets.FILE_TOO_LARGE(f"{name} is {members.sizes[name] / MB:.0f} MB, too large to check", path=name)
+        for name in sorted(members.oversized - {contract.MANIFEST_NAME})
+        if name not in files.photos
+    ]
     issues += contract.unlisted_files(manifest, names=names, used=members.used)
     return manifest, issues, stats
 
@@ -216,4 +231,8 @@ def _check_photos(members: _Members, names: list[str], profile: Profile) -> list
         data = members.read(name)
         if data is not None:
             issues += photos.check_photo(name, data, min_px=profile.min_photo_px)[1]
+        elif name in members.oversized:
+            issues.append(photos.PHOTO_UNREADABLE(
+                f"{name} is {members.sizes[name] / MB:.0f} MB; photos over {MEMBER_READ_CAP // MB} MB "
+                "are not accepted", path=name))
     return issues

@@ -249,3 +249,18 @@ def test_report_round_trips_through_json(good_zip: Path) -> None:
     again = Report.from_dict(json.loads(report.to_json()))
     assert again.codes == report.codes == ("CONTRACT_ASIN_MISMATCH",)
     assert again.ok is False
+
+
+def test_oversized_manifest_and_photo_are_reported_not_crashed(tmp_path, good_zip) -> None:
+    def pad(m):
+        m["artist"]["name"] = "x" * 300_000
+
+    huge_manifest = rewrite_zip(good_zip, tmp_path / "m.zip", edit={"manifest.json": edit_manifest(pad)})
+    report = validate_delivery(huge_manifest, expected_asin=ASIN).report
+    assert [i.code for i in report.errors] == ["CONTRACT_MANIFEST_SCHEMA"] and "at most" in report.errors[0].message
+
+    photo = _photo_name(good_zip)
+    big = rewrite_zip(good_zip, tmp_path / "p.zip", edit={photo: lambda _: os.urandom(65 * 1024 * 1024)})
+    report = validate_delivery(big, expected_asin=ASIN).report
+    issue = next(i for i in report.errors if i.code == "PHOTO_UNREADABLE")
+    assert issue.path == photo and "65 MB" in issue.message
