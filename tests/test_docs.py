@@ -21,7 +21,8 @@ def test_codes_are_unique_and_have_hints() -> None:
 
 
 def test_every_code_is_exercised_by_a_test_with_a_real_input() -> None:
-    """Each rejection code appears in some test module (the per-code tables)."""
+    """Each rejection (ERROR) code appears in some test module (the per-code tables build a
+    real broken input for it; warnings never reject and are tested where they matter)."""
     text = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py") if p.name != "test_docs.py")
-    missing = [r.code for r in all_rules() if r.severity != "info" and not re.search(rf"\b{r.code}\b", text)]
+    missing = [r.code for r in all_rules() if r.severity == "error" and not re.search(rf"\b{r.code}\b", text)]
     assert not missing, f"codes without a test: {missing}"

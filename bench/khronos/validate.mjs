@@ -1,0 +1,68 @@
+// Differential harness: validate files with the official Khronos glTF-Validator.
+//
+// Usage: node bench/khronos/validate.mjs FILE [FILE ...]
+//
+// Prints one JSON line per file:
+//   {"file": ..., "numErrors": N, "codes": [error codes], "ms": elapsed}
+// `codes` lists the distinct codes of ERROR-severity messages, so the Python side can compare
+// verdicts and error codes. External resources (buffers, images) are read from the file's
+// folder, like the validator's own command line does. The format is chosen from the file
+// extension (.glb or .gltf), as the command line does, instead of sniffing the first byte.
+// A file the library refuses outright (unreadable, undetectable format) is reported with
+// numErrors -1 and the error text, so a caller never mistakes it for a valid asset.
+
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import validator from "gltf-validator";
+
+const SEVERITY_ERROR = 0;
+
+// The validator's PNG reader can throw a stray "Future already completed" after it has
+// already rejected an image (no IHDR before IDAT); the report is complete by then, so log
+// the stray error instead of letting it end the whole batch.
+process.on("uncaughtException", (error) => {
+  process.stderr.write(`ignored stray validator exception: ${error}\n`);
+});
+
+function externalResourceFunction(folder) {
+  return async (uri) => {
+    const target = path.resolve(folder, decodeURIComponent(uri));
+    return new Uint8Array(await readFile(target));
+  };
+}
+
+async function validateFile(file) {
+  const data = new Uint8Array(await readFile(file));
+  const started = process.hrtime.bigint();
+  const ext = path.extname(file).toLowerCase();
+  const report = await validator.validateBytes(data, {
+    uri: path.basename(file),
+    format: ext === ".glb" ? "glb" : ext === ".gltf" ? "gltf" : undefined,
+    maxIssues: 0,
+    writeTimestamp: false,
+    externalResourceFunction: externalResourceFunction(path.dirname(file)),
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const errors = report.issues.messages.filter((m) => m.severity === SEVERITY_ERROR);
+  const codes = [...new Set(errors.map((m) => m.code))];
+  return { file, numErrors: report.issues.numErrors, codes, ms: Math.round(ms * 1000) / 1000 };
+}
+
+async function main(files) {
+  if (files.length === 0) {
+    console.error("usage: node validate.mjs FILE [FILE ...]");
+    process.exitCode = 2;
+    return;
+  }
+  for (const file of files) {
+    let line;
+    try {
+      line = await validateFile(file);
+    } catch (error) {
+      line = { file, numErrors: -1, codes: [], ms: 0, error: String(error) };
+    }
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  }
+}
+
+await main(process.argv.slice(2));
