@@ -52,39 +52,58 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shazam-bench-") as tmp:
         work = Path(tmp)
-        os.environ.update(SHAZAM_STORE_URL=(work / "store").as_uri(), DAGSTER_HOME=str(work / "home"),
-                          SHAZAM_UPLOAD_QUEUE_URL="")
+        os.environ.update(
+            SHAZAM_STORE_URL=(work / "store").as_uri(),
+            DAGSTER_HOME=str(work / "home"),
+            SHAZAM_UPLOAD_QUEUE_URL="",
+        )
         settings.ensure_dagster_home(work / "home")
         store = LocalStore(work / "store")
         delivery = build_delivery(asin=ASIN, slug="speaker", work=work)
         from dagster import DagsterInstance
 
         instance = DagsterInstance.get()
-        daemon = subprocess.Popen(["dagster-daemon", "run", "-w", "workspace.yaml"], cwd=ROOT,
-                                  stdout=open(work / "daemon.log", "wb"), stderr=subprocess.STDOUT)
+        daemon = subprocess.Popen(
+            ["dagster-daemon", "run", "-w", "workspace.yaml"],
+            cwd=ROOT,
+            stdout=open(work / "daemon.log", "wb"),
+            stderr=subprocess.STDOUT,
+        )
         rows = []
         try:
             for i in range(args.uploads):
                 key = f"uploads/{ASIN}/delivery-{i:03d}.zip"
                 started = time.monotonic()
                 info = store.put_file(key, delivery)
-                upload = Upload(key=key, asin=ASIN, etag=info.etag, size=info.size, last_modified=info.last_modified)
+                upload = Upload(
+                    key=key,
+                    asin=ASIN,
+                    etag=info.etag,
+                    size=info.size,
+                    last_modified=info.last_modified,
+                )
                 run = _wait_for(lambda key=key: _run_started(instance, key), 300)
                 queued = time.monotonic()
                 _wait_for(lambda u=upload: versions.find_upload_version(store, u), 300)
                 done = time.monotonic()
                 rows.append((done - started, queued - started, done - queued))
-                print(f"upload {i}: {done - started:.2f} s (sensor {queued - started:.2f} s, run {done - queued:.2f} s; {run.run_id[:8]})",
-                      flush=True)
+                print(
+                    f"upload {i}: {done - started:.2f} s (sensor {queued - started:.2f} s, run {done - queued:.2f} s; {run.run_id[:8]})",
+                    flush=True,
+                )
         finally:
             daemon.terminate()
             daemon.wait(timeout=30)
     total = [r[0] for r in rows]
-    print("\n| uploads | median upload-to-stored | p90 | median wait for sensor tick | median run (queued to stored) |")
+    print(
+        "\n| uploads | median upload-to-stored | p90 | median wait for sensor tick | median run (queued to stored) |"
+    )
     print("|---|---|---|---|---|")
     p90 = statistics.quantiles(total, n=10)[-1] if len(total) >= 2 else total[0]
-    print(f"| {len(rows)} | {statistics.median(total):.2f} s | {p90:.2f} s | "
-          f"{statistics.median(r[1] for r in rows):.2f} s | {statistics.median(r[2] for r in rows):.2f} s |")
+    print(
+        f"| {len(rows)} | {statistics.median(total):.2f} s | {p90:.2f} s | "
+        f"{statistics.median(r[1] for r in rows):.2f} s | {statistics.median(r[2] for r in rows):.2f} s |"
+    )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,14 @@ def _size(model: Path) -> str:
 def _delivery(model: Path, photos: tuple[Path, ...], out: Path) -> Path:
     lo, hi = validate_model_file(model).stats["bounds_m"]
     dims = tuple(max(h - low, 1e-3) for low, h in zip(lo, hi, strict=True))
-    request = PackRequest(asin="B0BENCH001", artist="bench", model=model, photos=photos,
-                          title=model.stem, dimensions=dims)  # type: ignore[arg-type]
+    request = PackRequest(
+        asin="B0BENCH001",
+        artist="bench",
+        model=model,
+        photos=photos,
+        title=model.stem,
+        dimensions=dims,
+    )  # type: ignore[arg-type]
     return pack_delivery(request, out=out)
 
 
@@ -70,8 +76,12 @@ def _ours(zip_path: Path, repeat: int) -> tuple[float, bool]:
 
 
 def _khronos(model: Path, repeat: int) -> tuple[float, int]:
-    out = subprocess.run(["node", str(NODE_SCRIPT), "--repeat", str(repeat), str(model)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["node", str(NODE_SCRIPT), "--repeat", str(repeat), str(model)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     line = json.loads(out.splitlines()[-1])
     return line["ms"], line["numErrors"]
 
@@ -82,8 +92,10 @@ def main() -> None:
     args = parser.parse_args()
     if not (ROOT / "bench" / "khronos" / "node_modules").exists():
         sys.exit("run `make setup` first (installs the Khronos validator from npm)")
-    print("| delivery model | ours: full delivery validation (median ms) | Khronos validator, model only (median ms) "
-          "| ratio ours/Khronos | verdicts (ours ok / Khronos errors) |")
+    print(
+        "| delivery model | ours: full delivery validation (median ms) | Khronos validator, model only (median ms) "
+        "| ratio ours/Khronos | verdicts (ours ok / Khronos errors) |"
+    )
     print("|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="shazam-bench-") as tmp:
         work = Path(tmp)
@@ -91,7 +103,10 @@ def main() -> None:
             zip_path = _delivery(model, photos, work / f"d{i}.zip")
             ours, ok = _ours(zip_path, args.repeat)
             khronos, errors = _khronos(model, args.repeat)
-            print(f"| {label} | {ours:.1f} | {khronos:.1f} | {ours / khronos:.2f} | {ok} / {errors} |", flush=True)
+            print(
+                f"| {label} | {ours:.1f} | {khronos:.1f} | {ours / khronos:.2f} | {ok} / {errors} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

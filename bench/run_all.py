@@ -1,7 +1,7 @@
 """Run every benchmark in turn and print their markdown tables (copy them to docs/benchmarks.md).
 
-    make bench            # all of them (the 100k-object sensor benchmark takes ~10 minutes)
-    .venv/bin/python bench/run_all.py validate latency   # a subset, by name
+make bench            # all of them (the 100k-object sensor benchmark takes ~10 minutes)
+.venv/bin/python bench/run_all.py validate latency   # a subset, by name
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ SCRIPTS = {
 
 
 def main(names: list[str]) -> int:
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, "
+        f"Python {platform.python_version()}"
+    )
     failed = 0
     for name in names or list(SCRIPTS):
         print(f"\n## {name}\n", flush=True)

@@ -1,6 +1,9 @@
 // Differential harness: validate files with the official Khronos glTF-Validator.
 //
-// Usage: node bench/khronos/validate.mjs FILE [FILE ...]
+// Usage: node bench/khronos/validate.mjs [--repeat N] FILE [FILE ...]
+//
+// With --repeat N each file is validated once to warm up, then N more times, and `ms` is the
+// median of those N (the benchmark's warm time, without Node's start-up).
 //
 // Prints one JSON line per file:
 //   {"file": ..., "numErrors": N, "codes": [error codes], "ms": elapsed}
@@ -48,16 +51,33 @@ async function validateFile(file) {
   return { file, numErrors: report.issues.numErrors, codes, ms: Math.round(ms * 1000) / 1000 };
 }
 
-async function main(files) {
-  if (files.length === 0) {
-    console.error("usage: node validate.mjs FILE [FILE ...]");
+async function timed(file, repeat) {
+  let line = await validateFile(file);
+  if (repeat > 0) {
+    const times = [];
+    for (let i = 0; i < repeat; i += 1) times.push((await validateFile(file)).ms);
+    times.sort((a, b) => a - b);
+    line = { ...line, ms: times[Math.floor(times.length / 2)], repeat };
+  }
+  return line;
+}
+
+async function main(args) {
+  let repeat = 0;
+  if (args[0] === "--repeat") {
+    repeat = Number.parseInt(args[1], 10);
+    args = args.slice(2);
+  }
+  const files = args;
+  if (files.length === 0 || !(repeat >= 0)) {
+    console.error("usage: node validate.mjs [--repeat N] FILE [FILE ...]");
     process.exitCode = 2;
     return;
   }
   for (const file of files) {
     let line;
     try {
-      line = await validateFile(file);
+      line = await timed(file, repeat);
     } catch (error) {
       line = { file, numErrors: -1, codes: [], ms: 0, error: String(error) };
     }

@@ -200,7 +200,9 @@ def check_materials(primitives: list[Primitive]) -> list[Issue]:
     return issues
 
 
-def check_geometry(primitives: list[Primitive], profile: Profile) -> tuple[int, list[Issue]]:
+def check_geometry(
+    primitives: list[Primitive], profile: Profile, bounds: np.ndarray | None
+) -> tuple[int, list[Issue]]:
     """Triangle budget and degenerate faces (NaN/inf positions are GLTF_ACCESSOR_INVALID_FLOAT).
     Returns the scene's triangle count."""
     triangles = sum(len(p.triangles) for p in primitives)
@@ -215,7 +217,8 @@ def check_geometry(primitives: list[Primitive], profile: Profile) -> tuple[int, 
         issues.append(TRIANGLES_OVER(
             f"{triangles:,} triangles; {profile.warn_triangles:,} is recommended",
             severity=Severity.WARNING, triangles=triangles))
-    degenerate = sum(_count_degenerate(p) for p in primitives)
+    extent = 0.0 if bounds is None else float((bounds[1] - bounds[0]).max())
+    degenerate = sum(_count_degenerate(p, extent) for p in primitives)
     if degenerate:
         fraction = degenerate / triangles
         severity = Severity.ERROR if fraction > profile.max_degenerate_fraction else Severity.WARNING
@@ -224,16 +227,21 @@ def check_geometry(primitives: list[Primitive], profile: Profile) -> tuple[int, 
     return triangles, issues
 
 
-def _count_degenerate(prim: Primitive) -> int:
+def _count_degenerate(prim: Primitive, extent: float) -> int:
+    """Triangles with a repeated vertex or (numerically) zero area."""
     tri = prim.triangles
     if not len(tri):
         return 0
-    a, b, c = (prim.positions[tri[:, k]] for k in range(3))  # each (m, 3)
-    doubled_area = np.linalg.norm(np.cross(b - a, c - a), axis=1)
-    extent = np.ptp(prim.positions[np.isfinite(prim.positions).all(axis=1)], axis=0).max(initial=0)
-    eps = max(extent, 1e-9) ** 2 * 1e-12
+    p = prim.positions.astype(np.float32)  # (n, 3)
+    a = p[tri[:, 0]]
+    e1, e2 = p[tri[:, 1]] - a, p[tri[:, 2]] - a  # (m, 3) edges
+    cx = e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1]
+    cy = e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2]
+    cz = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    doubled_area_sq = cx * cx + cy * cy + cz * cz
+    eps = (max(extent, 1e-9) ** 2 * 1e-12) ** 2
     repeated = (tri[:, 0] == tri[:, 1]) | (tri[:, 1] == tri[:, 2]) | (tri[:, 0] == tri[:, 2])
-    return int(((doubled_area <= eps) | repeated).sum())
+    return int(((doubled_area_sq <= eps) | repeated).sum())
 
 
 def check_scale(
@@ -287,8 +295,8 @@ def check_budgets(
 ) -> tuple[ModelStats, list[Issue]]:
     """All budget and geometry checks of one model; `dimensions_m` None skips the scale check."""
     primitives = scene_primitives(asset)
-    triangles, issues = check_geometry(primitives, profile)
     bounds = world_bounds(primitives)
+    triangles, issues = check_geometry(primitives, profile, bounds)
     issues += check_textures(asset, profile)
     issues += check_materials(primitives)
     issues += check_file_size(model_bytes, profile)

@@ -19,6 +19,8 @@ from shazam_assets.delivery.profiles import MB, Profile, get_profile
 from shazam_assets.delivery.report import Issue, Report, RuleBook, build_report
 
 MEMBER_READ_CAP = 64 * MB  # photos and external glTF resources are read whole, up to this
+# Members the checks read whole: the safety pass keeps their bytes instead of inflating twice.
+_READ_WHOLE = (".json", ".glb", ".gltf", ".bin", ".png", ".jpg", ".jpeg", ".webp", ".ktx2")
 
 rules = RuleBook("input")
 UNSUPPORTED_INPUT = rules.error(
@@ -43,6 +45,7 @@ class _Members:
     def __init__(self, path: Path, entries: tuple[zipsafety.ZipEntry, ...]) -> None:
         self.path = path
         self.sizes = {e.name: e.size for e in entries}  # measured by inspect_zip, not headers
+        self.retained = {e.name: e.data for e in entries if e.data is not None}
         self.used: set[str] = set()
         self.oversized: set[str] = set()
 
@@ -54,6 +57,8 @@ class _Members:
         if self.sizes[name] > max_bytes:
             self.oversized.add(name)
             return None
+        if name in self.retained:
+            return self.retained[name]
         return zipsafety.read_entry(self.path, name, max_bytes=max_bytes)
 
     def resolver(self, base: str) -> Callable[[str], bytes | None]:
@@ -132,7 +137,10 @@ def validate_delivery(
     """Judge a delivery ZIP: archive safety, contract, model, budgets, photos, scan."""
     started = time.perf_counter()
     chosen = get_profile(profile)
-    entries, issues = zipsafety.inspect_zip(path, limits=chosen.zip)
+    entries, issues = zipsafety.inspect_zip(
+        path, limits=chosen.zip,
+        retain=lambda name, size: size <= MEMBER_READ_CAP and name.lower().endswith(_READ_WHOLE),
+    )
     stats: dict[str, Any] = {
         "archive_bytes": path.stat().st_size,
         "entries": len(entries),

@@ -33,10 +33,12 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, cast
+
+from isal import isal_zlib
 
 from shazam_assets.delivery.report import Issue, RuleBook
 
@@ -168,6 +170,11 @@ class ZipEntry:
     size: int  # uncompressed bytes, measured while streaming (not taken from headers)
     compressed_size: int
     crc32: int
+    data: bytes | None = field(default=None, repr=False, compare=False)  # kept when asked (`retain`)
+
+
+Retain = Callable[[str, int], bool]  # (entry name, declared size) -> keep its bytes in memory?
+RETAIN_BUDGET = 128 * 1024**2  # most bytes `inspect_zip` keeps in memory for one archive
 
 
 class ZipReadError(OSError):
@@ -453,13 +460,15 @@ class _Measured:
     size: int
     crc32: int
     head: bytes  # the first bytes, to recognise archives by their magic
+    data: bytes | None  # the whole content, when the caller asked to retain it
 
 
 def _pieces(handle: BinaryIO, info: zipfile.ZipInfo, start: int) -> Iterator[bytes]:
     """The entry's uncompressed bytes, at most CHUNK at a time, however the data is packed."""
     handle.seek(start)
     left = info.compress_size
-    inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    # ISA-L inflates deflate streams ~2.5x faster than zlib with the same API and results.
+    inflater = isal_zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
     while left:
         block = handle.read(min(CHUNK, left))
         if not block:
@@ -505,7 +514,7 @@ def _cap_issue(info: zipfile.ZipInfo, caps: dict[str, int], produced: int) -> Is
 
 
 def _stream(
-    handle: BinaryIO, info: zipfile.ZipInfo, *, start: int, caps: dict[str, int]
+    handle: BinaryIO, info: zipfile.ZipInfo, *, start: int, caps: dict[str, int], keep: bool = False
 ) -> tuple[int, _Measured | Issue]:
     """Decompress one entry in bounded pieces, verifying size and CRC; stop at the first cap.
 
@@ -513,17 +522,20 @@ def _stream(
     """
     name, limit = info.orig_filename, min(caps.values())
     size, crc, head = 0, 0, b""
+    kept: list[bytes] = []
     try:
         for piece in _pieces(handle, info, start):
             size += len(piece)
             if size > limit:
                 return size, _cap_issue(info, caps, size)
-            crc = zlib.crc32(piece, crc)
+            crc = isal_zlib.crc32(piece, crc)
+            if keep:
+                kept.append(piece)
             if len(head) < _SNIFF_BYTES:
                 head += piece[: _SNIFF_BYTES - len(head)]
     except EOFError as exc:
         return size, TRUNCATED(f"entry {name!r}: {exc}", path=name)
-    except zlib.error as exc:
+    except (zlib.error, isal_zlib.error) as exc:
         return size, CORRUPT_ENTRY(
             f"entry {name!r}: the compressed data is damaged ({exc})", path=name
         )
@@ -535,7 +547,7 @@ def _stream(
         return size, CRC_MISMATCH(
             f"entry {name!r}: CRC-32 is {crc:08x}, the archive says {info.CRC:08x}", path=name
         )
-    return size, _Measured(size=size, crc32=crc, head=head)
+    return size, _Measured(size=size, crc32=crc, head=head, data=b"".join(kept) if keep else None)
 
 
 def _magic_issue(name: str, head: bytes) -> Issue | None:
@@ -548,12 +560,16 @@ def _magic_issue(name: str, head: bytes) -> Issue | None:
 
 
 def _stream_all(
-    handle: BinaryIO, infos: list[zipfile.ZipInfo], starts: dict[int, int], limits: ZipLimits
+    handle: BinaryIO,
+    infos: list[zipfile.ZipInfo],
+    starts: dict[int, int],
+    limits: ZipLimits,
+    retain: Retain | None,
 ) -> tuple[dict[int, ZipEntry], list[Issue]]:
     """Stream candidates in file order; once the total cap is spent, stop reading altogether."""
     good: dict[int, ZipEntry] = {}
     issues: list[Issue] = []
-    total = 0
+    total = budget = 0
     for index in sorted(starts, key=lambda i: starts[i]):
         info = infos[index]
         caps = {
@@ -561,7 +577,13 @@ def _stream_all(
             "total": limits.max_total_uncompressed - total,
             "ratio": max(limits.ratio_floor_bytes, int(limits.max_ratio * info.compress_size)),
         }
-        produced, result = _stream(handle, info, start=starts[index], caps=caps)
+        keep = (
+            retain is not None
+            and budget + info.file_size <= RETAIN_BUDGET
+            and retain(info.orig_filename, info.file_size)
+        )
+        budget += info.file_size if keep else 0
+        produced, result = _stream(handle, info, start=starts[index], caps=caps, keep=keep)
         total += produced
         if isinstance(result, _Measured):
             magic = _magic_issue(info.orig_filename, result.head)
@@ -571,6 +593,7 @@ def _stream_all(
                     size=result.size,
                     compressed_size=info.compress_size,
                     crc32=result.crc32,
+                    data=result.data,
                 )
                 continue
             result = magic
@@ -616,7 +639,12 @@ def _sort_entries(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> _Sorted:
 
 
 def _judge(
-    handle: BinaryIO, infos: list[zipfile.ZipInfo], *, start_dir: int, limits: ZipLimits
+    handle: BinaryIO,
+    infos: list[zipfile.ZipInfo],
+    *,
+    start_dir: int,
+    limits: ZipLimits,
+    retain: Retain | None,
 ) -> tuple[tuple[ZipEntry, ...], list[Issue]]:
     split = _sort_entries(infos, limits)
     issues = split.issues + _duplicate_issues(split.file_names)
@@ -635,7 +663,7 @@ def _judge(
     starts, layout_issues = _layout(handle, infos, start_dir)
     issues += layout_issues
     candidates = {i: starts[i] for i in split.files if i in starts}
-    good, stream_issues = _stream_all(handle, infos, candidates, limits)
+    good, stream_issues = _stream_all(handle, infos, candidates, limits, retain)
     issues += stream_issues
     bad = {i.path for i in issues if i.path is not None}
     entries = tuple(e for _, e in sorted(good.items()) if e.name not in bad)
@@ -656,7 +684,7 @@ def _junk_issues(junk: list[str]) -> list[Issue]:
 
 
 def inspect_zip(
-    path: Path, *, limits: ZipLimits = ZipLimits()
+    path: Path, *, limits: ZipLimits = ZipLimits(), retain: Retain | None = None
 ) -> tuple[tuple[ZipEntry, ...], list[Issue]]:
     """Judge an archive without extracting it: the safe file entries and every issue found.
 
@@ -664,12 +692,15 @@ def inspect_zip(
     writes nothing. An unreadable directory gives ``((), [ZIP_NOT_A_ZIP])``. Entries carrying an
     error are left out of the result; a caller must still refuse the archive on any ERROR.
     A missing or unreadable *path* raises OSError (a caller's mistake, not a bad delivery).
+    Entries for which ``retain(name, declared_size)`` is true keep their verified bytes in
+    ``ZipEntry.data`` (up to RETAIN_BUDGET in all), so a caller that reads them next does
+    not decompress them twice.
     """
     with open(path, "rb") as handle:
         infos, start_dir, issues = _read_directory(handle, limits)
         if issues:
             return (), issues
-        return _judge(handle, infos, start_dir=start_dir, limits=limits)
+        return _judge(handle, infos, start_dir=start_dir, limits=limits, retain=retain)
 
 
 # --- reading judged archives -------------------------------------------------------------
