@@ -63,12 +63,10 @@ def main() -> None:
         from dagster import DagsterInstance
 
         instance = DagsterInstance.get()
-        daemon = subprocess.Popen(
-            ["dagster-daemon", "run", "-w", "workspace.yaml"],
-            cwd=ROOT,
-            stdout=open(work / "daemon.log", "wb"),
-            stderr=subprocess.STDOUT,
-        )
+        with open(work / "daemon.log", "wb") as log:
+            daemon = subprocess.Popen(
+                ["dagster-daemon", "run", "-w", "workspace.yaml"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
         rows = []
         try:
             for i in range(args.uploads):

@@ -1,11 +1,11 @@
-"""Peak memory and time of judging a ~1 GB delivery ZIP: `inspect_zip` plus `check_obj_scan`.
+"""Peak memory and time of validating a ~1 GB delivery ZIP with `validate_delivery`.
 
-Builds, in a temporary folder, a delivery-like archive whose bulk is a scan OBJ of random
-vertex and face lines (about 2 GB of text, deflated to about 1 GB) beside a few MB of
-incompressible textures, photos and a manifest. Everything is written as a stream; no copy of
-the OBJ is ever held in memory. A child process then judges the archive (ZIP safety, which
-streams every entry through inflate and CRC) and checks the scan (streamed again through
-`zipsafety.open_entry`). The parent reads the child's peak RSS with getrusage (the child is
+Builds, in a temporary folder, a real delivery (manifest, a procedural demo GLB and its
+reference photos) whose bulk is a scan OBJ of random vertex and face lines (about 2 GB of
+text, deflated to about 1 GB) beside a few MB of incompressible scan textures. Everything is
+written as a stream; no copy of the OBJ is ever held in memory. A child process then runs
+the full validation (ZIP safety streaming every entry through inflate and CRC, contract,
+glTF, budgets, photos, and the scan streamed again through `zipsafety.open_entry`). The parent reads the child's peak RSS with getrusage (the child is
 started before the build, see `start_child`) and prints one markdown table row. Exits 1 when the peak passes --max-rss-mb (300 by default).
 
     .venv/bin/python bench/bench_zip_memory.py [--obj-mb 2000] [--max-rss-mb 300]
@@ -80,13 +80,23 @@ def write_obj(stream: BinaryIO, *, target_bytes: int, seed: int = 0) -> tuple[in
     return vertices, faces
 
 
+ASIN = "B0BENCHMEM"
+
+
 def build_delivery(path: Path, *, obj_bytes: int, texture_mb: int) -> tuple[int, int]:
     """Stream the archive to `path`; returns the OBJ's (vertices, faces)."""
+    from shazam_assets.delivery.pack import PackRequest, build_manifest
+    from shazam_assets.demo_products import make_product
+
     noise = np.random.default_rng(1)
+    product = make_product("speaker", out_dir=path.parent / "product", with_scan=False)
+    request = PackRequest(asin=ASIN, artist="bench", model=product.model, photos=product.photos,
+                          title=product.title, dimensions=product.dimensions_m, scan=Path(OBJ_NAME))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("manifest.json", json.dumps({"schema": "shazam.delivery/1"}))
-        archive.writestr("model/product.glb", b"glTF" + noise.bytes(2 * 2**20))
-        archive.writestr("photos/front.jpg", b"\xff\xd8\xff\xe0" + noise.bytes(2**20))
+        archive.writestr("manifest.json", json.dumps(build_manifest(request)))
+        archive.write(product.model, f"model/{product.model.name}")
+        for photo in product.photos:
+            archive.write(photo, f"photos/{photo.name}")
         archive.writestr("scan/scan.mtl", "newmtl scan\nmap_Kd textures/albedo.jpg\n")
         with archive.open("scan/textures/albedo.jpg", "w") as texture:
             texture.write(b"\xff\xd8\xff\xe0")
@@ -100,28 +110,23 @@ def build_delivery(path: Path, *, obj_bytes: int, texture_mb: int) -> tuple[int,
 
 
 def judge(path: Path) -> dict:
-    """What `validate` does for a delivery with a scan, minus the glTF model checks."""
-    from shazam_assets.delivery.scan import check_obj_scan
-    from shazam_assets.delivery.zipsafety import inspect_zip, open_entry
+    """`shazam validate` on the delivery: every check, as the pipeline runs it."""
+    from shazam_assets.delivery.validate import validate_delivery
 
     started = time.perf_counter()
-    entries, issues = inspect_zip(path)
-    inspected = time.perf_counter()
-    stats, scan_issues = check_obj_scan(
-        obj_name=OBJ_NAME,
-        open_member=lambda name: open_entry(path, name),
-        member_names=frozenset(e.name for e in entries),
-    )
+    report = validate_delivery(path, expected_asin=ASIN).report
     done = time.perf_counter()
+    scan = report.stats.get("scan", {})
     return {
-        "entries": len(entries),
-        "uncompressed_bytes": sum(e.size for e in entries),
-        "issues": [i.code for i in issues + scan_issues],
-        "inspect_s": inspected - started,
-        "scan_s": done - inspected,
-        "scan_mb_per_s": stats.mb_per_s if stats else None,
-        "vertices": stats.vertices if stats else None,
-        "faces": stats.faces if stats else None,
+        "ok": report.ok,
+        "entries": report.stats["entries"],
+        "uncompressed_bytes": report.stats["uncompressed_bytes"],
+        "issues": [i.code for i in report.issues],
+        "validate_s": done - started,
+        "scan_s": scan.get("seconds"),
+        "scan_mb_per_s": scan.get("mb_per_s"),
+        "vertices": scan.get("vertices"),
+        "faces": scan.get("faces"),
         "self_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
 
@@ -164,7 +169,7 @@ def measure(child: subprocess.Popen[str], path: Path) -> tuple[dict, float, floa
 def _row(result: dict, *, archive_mb: float, peak_mb: float, wall: float, verdict: str) -> str:
     return (
         f"| {archive_mb:,.0f} | {result['uncompressed_bytes'] / MB:,.0f} | {result['entries']} "
-        f"| {result['inspect_s']:.1f} | {result['scan_s']:.1f} | {result['scan_mb_per_s']} "
+        f"| {result['ok']} | {result['validate_s']:.1f} | {result['scan_s']:.1f} | {result['scan_mb_per_s']} "
         f"| {wall:.1f} | {peak_mb:.0f} | {platform.machine()}, {os.cpu_count()} cores "
         f"| {verdict} |"
     )
@@ -202,10 +207,10 @@ def main() -> int:
         f"child VmHWM {result['vm_hwm_mb']:.0f} MB"
     )
     print(
-        "| archive MB | unpacked MB | entries | inspect_zip s | check_obj_scan s | scan MB/s "
-        "| child wall s | peak RSS MB | machine | verdict |"
+        "| archive MB | unpacked MB | entries | accepted | validate_delivery s | of which scan s "
+        "| scan MB/s | child wall s | peak RSS MB | machine | verdict |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     verdict = "ok" if ok else f"over {args.max_rss_mb:.0f} MB"
     print(_row(result, archive_mb=archive_mb, peak_mb=peak_mb, wall=wall, verdict=verdict))
     return 0 if ok else 1

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shazam_assets import versions
+from shazam_assets.delivery.report import Report
 from shazam_assets.delivery.validate import validate_delivery
 from shazam_assets.storage import ObjectStore
 from shazam_assets.uploads import UPLOAD_PREFIX, Upload, parse_upload_key
-from shazam_assets import versions
-from shazam_assets.delivery.report import Report
 
 
 class UploadNotFound(LookupError):

@@ -186,17 +186,19 @@ def check_textures(asset: GltfAsset, profile: Profile) -> list[Issue]:
 
 
 def check_materials(primitives: list[Primitive]) -> list[Issue]:
-    issues, seen = [], set()
+    """Metal/rough PBR and UVs, reported once per material."""
+    issues: list[Issue] = []
+    spec_gloss: set[int] = set()
+    no_uvs: set[int] = set()
     for prim in primitives:
-        mat = prim.material or {}
-        key = id(prim.material)
-        ext = mat.get("extensions", {})
-        if key not in seen and "KHR_materials_pbrSpecularGlossiness" in ext:
-            seen.add(key)
-            issues.append(NOT_METAL_ROUGH(f"material {mat.get('name', '?')!r} uses specular-glossiness"))
-        if "TEXCOORD_0" not in prim.attributes and ("uv", key) not in seen:
-            seen.add(("uv", key))
-            issues.append(UVS_MISSING(f"a primitive with material {mat.get('name', '?')!r} has no UVs"))
+        mat, key = prim.material or {}, id(prim.material)
+        name = mat.get("name", "?")
+        if key not in spec_gloss and "KHR_materials_pbrSpecularGlossiness" in mat.get("extensions", {}):
+            spec_gloss.add(key)
+            issues.append(NOT_METAL_ROUGH(f"material {name!r} uses specular-glossiness"))
+        if "TEXCOORD_0" not in prim.attributes and key not in no_uvs:
+            no_uvs.add(key)
+            issues.append(UVS_MISSING(f"a primitive with material {name!r} has no UVs"))
     return issues
 
 

@@ -535,7 +535,7 @@ def _stream(
                 head += piece[: _SNIFF_BYTES - len(head)]
     except EOFError as exc:
         return size, TRUNCATED(f"entry {name!r}: {exc}", path=name)
-    except (zlib.error, isal_zlib.error) as exc:
+    except (zlib.error, isal_zlib.error) as exc:  # type: ignore[misc]
         return size, CORRUPT_ENTRY(
             f"entry {name!r}: the compressed data is damaged ({exc})", path=name
         )

@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.defs.ingest.sensors import upload_queue_sensor, upload_sensor
 from dagster_project.definitions import defs
+from dagster_project.defs.ingest.sensors import upload_queue_sensor, upload_sensor
 from dagster_project.resources import ObjectStoreResource, UploadQueueResource
 from shazam_assets import versions
 from shazam_assets.status import asin_status
