@@ -26,10 +26,7 @@ $(NODE_STAMP): bench/khronos/package.json bench/khronos/package-lock.json
 	npm ci --prefix bench/khronos --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-.env: $(STAMP)
-	$(BIN)/shazam env > .env
-
-setup: $(STAMP) $(NODE_STAMP) .env ## Install everything (venv, Python deps, Khronos validator for tests)
+setup: $(STAMP) $(NODE_STAMP) ## Install everything (venv, Python deps, Khronos validator for tests)
 
 demo: setup ## Run the pipeline end to end on the embedded default (local store, SQLite Dagster)
 	$(BIN)/shazam demo

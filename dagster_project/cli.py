@@ -214,9 +214,12 @@ def profiles() -> None:
 
 @main.command()
 def env() -> None:
-    """Print the environment the embedded default uses (the Makefile writes it to .env)."""
+    """Print `export` lines for the environment in use (defaults for unset variables), for
+    `eval "$(shazam env)"` before running `dagster` commands on the same store."""
+    import shlex
+
     for name, value in settings.defaults(PROJECT_ROOT).items():
-        click.echo(f"{name}={os.environ.get(name, value)}")
+        click.echo(f"export {name}={shlex.quote(os.environ.get(name, value))}")
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -232,10 +235,13 @@ def ui(dagster_args) -> None:
 @click.option("--timeout", default=600, show_default=True, help="Seconds to wait for the runs.")
 def demo(timeout: int) -> None:
     """Make demo products, upload them, and let the real sensor and daemon process them."""
-    from dagster_project.demo import run_demo
+    from dagster_project.demo import DaemonDied, run_demo
 
     apply_default_env()
-    ok = run_demo(project_root=PROJECT_ROOT, timeout_s=timeout, echo=click.echo)
+    try:
+        ok = run_demo(project_root=PROJECT_ROOT, timeout_s=timeout, echo=click.echo)
+    except (DaemonDied, TimeoutError) as exc:
+        raise click.ClickException(str(exc)) from None
     sys.exit(0 if ok else 1)
 
 

@@ -61,7 +61,19 @@ def _start_daemon(root: Path, log: Path) -> subprocess.Popen:
         )
 
 
-def wait_for_runs(keys: list[tuple[str, str]], *, timeout_s: float, echo: Echo) -> dict[str, str]:
+class DaemonDied(RuntimeError):
+    """The daemon that evaluates the sensors and launches runs exited during the demo."""
+
+
+def _check_alive(daemon: subprocess.Popen, log: Path) -> None:
+    if daemon.poll() is not None:
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+        raise DaemonDied(f"dagster-daemon exited with code {daemon.returncode}; {log}:\n" + "\n".join(tail))
+
+
+def wait_for_runs(
+    keys: list[tuple[str, str]], *, timeout_s: float, echo: Echo, alive: Callable[[], None] = lambda: None
+) -> dict[str, str]:
     """Wait until every (upload key, etag) has a finished run; returns key -> run status."""
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
@@ -78,8 +90,9 @@ def wait_for_runs(keys: list[tuple[str, str]], *, timeout_s: float, echo: Echo) 
                 seen[key] = state
         if all(seen.get(k) in {s.value for s in finished} for k, _ in keys):
             return seen
+        alive()
         time.sleep(1.0)
-    raise TimeoutError(f"runs did not finish within {timeout_s:.0f}s; see .shazam/logs/daemon.log")
+    raise TimeoutError(f"runs did not finish within {timeout_s:.0f}s; see $DAGSTER_HOME/logs/daemon.log")
 
 
 def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
@@ -99,7 +112,9 @@ def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
 def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
     store = open_store(os.environ["SHAZAM_STORE_URL"])
     echo(f"store: {os.environ['SHAZAM_STORE_URL']}\ndagster home: {os.environ['DAGSTER_HOME']}")
-    daemon = _start_daemon(project_root, project_root / ".shazam" / "logs" / "daemon.log")
+    log = Path(os.environ["DAGSTER_HOME"]) / "logs" / "daemon.log"
+    daemon = _start_daemon(project_root, log)
+    alive = lambda: _check_alive(daemon, log)  # noqa: E731
     try:
         with tempfile.TemporaryDirectory(prefix="shazam-demo-") as tmp:
             work = Path(tmp)
@@ -109,13 +124,13 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
                 for asin, slug, cm in DEMO_PLAN
             ]
             echo("uploaded; waiting for the upload sensor and the ingest runs:")
-            wait_for_runs([k for _, k in first], timeout_s=timeout_s, echo=echo)
+            wait_for_runs([k for _, k in first], timeout_s=timeout_s, echo=echo, alive=alive)
             fixes = [
                 (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, seed=1)))
                 for asin, slug, cm in DEMO_PLAN if cm
             ]
             echo("the centimetre export was rejected; the artist re-exports in metres and uploads again:")
-            wait_for_runs([k for _, k in fixes], timeout_s=timeout_s, echo=echo)
+            wait_for_runs([k for _, k in fixes], timeout_s=timeout_s, echo=echo, alive=alive)
     finally:
         daemon.terminate()
         try:
