@@ -44,7 +44,27 @@ def _store():
         raise CannotRun(f"SHAZAM_STORE_URL: {exc}") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Cli(click.Group):
+    """Turns store and network failures (a wrong bucket, missing credentials, an unreachable
+    endpoint) into one clear line and exit code 2 instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from shazam_assets.storage import StoreError
+
+        failures: tuple[type[BaseException], ...] = (StoreError, ConnectionError)
+        try:
+            import botocore.exceptions
+
+            failures += (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+        except ImportError:
+            pass
+        try:
+            return super().invoke(ctx)
+        except failures as exc:
+            raise CannotRun(f"{type(exc).__name__}: {exc}") from None
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """SHAZAM: validated, versioned 3D product models, orchestrated by Dagster."""
 

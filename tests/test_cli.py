@@ -81,3 +81,15 @@ def test_pack_upload_status(tmp_path) -> None:
     assert status["asin"] == ASIN and status["versions"] == [] and status["published_version"] is None
     assert status["uploads"][0]["outcome"] == "pending"
     assert shazam("status", "B0BAD", store=store, check_code=2).stderr.strip()
+
+
+def test_store_failures_are_one_clear_line(tmp_path, good_zip, monkeypatch) -> None:
+    """An unreachable S3 endpoint: exit 2, one line naming the problem, no traceback."""
+    monkeypatch.setenv("SHAZAM_STORE_URL", "s3://no-such-bucket")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    result = shazam("upload", str(good_zip), "--asin", ASIN, check_code=2)
+    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
