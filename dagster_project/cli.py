@@ -208,6 +208,94 @@ def _print_status(result: dict) -> None:
         click.echo("  no uploads yet")
 
 
+@main.group()
+def qa() -> None:
+    """QA review: approve or reject versions, see the backlog, roll back."""
+
+
+def _decide(asin: str, version: int, verdict: str, reviewer: str, note: str) -> None:
+    from shazam_assets.qa.decisions import DecisionError, record_decision
+
+    try:
+        decision = record_decision(_store(), asin=asin, version=version, verdict=verdict,
+                                   reviewer=reviewer, notes=note, source="cli")
+    except DecisionError as exc:
+        raise CannotRun(f"{exc.code}: {exc}") from None
+    click.echo(f"{asin} v{version} {decision.verdict}d by {decision.reviewer} at {decision.decided_at}; "
+               "the QA sensor records it as the qa_approved check"
+               + (" and publishes it" if verdict == "approve" else " and notifies the artist"))
+
+
+@qa.command()
+@click.argument("asin")
+@click.option("--version", "version", type=int, required=True)
+@click.option("--reviewer", required=True)
+@click.option("--note", default="", help="Optional for approval.")
+def approve(asin: str, version: int, reviewer: str, note: str) -> None:
+    """Approve a version: it will be published and older versions cleaned up."""
+    _decide(asin, version, "approve", reviewer, note)
+
+
+@qa.command()
+@click.argument("asin")
+@click.option("--version", "version", type=int, required=True)
+@click.option("--reviewer", required=True)
+@click.option("--note", required=True, help="What the artist must fix (required).")
+def reject(asin: str, version: int, reviewer: str, note: str) -> None:
+    """Reject a version; the artist is notified with the note."""
+    _decide(asin, version, "reject", reviewer, note)
+
+
+@qa.command()
+@click.argument("asin")
+def rollback(asin: str) -> None:
+    """Publish the previous approved version again."""
+    from shazam_assets.qa.decisions import DecisionError
+    from shazam_assets.qa.decisions import rollback as roll_back
+
+    try:
+        done = roll_back(_store(), asin)
+    except DecisionError as exc:
+        raise CannotRun(f"{exc.code}: {exc}") from None
+    click.echo(f"{asin}: published version is now v{done.version} (was v{done.previous})")
+
+
+@qa.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--sla-hours", type=float, default=24.0, show_default=True, help="Reviews older than this are overdue.")
+def pending(as_json: bool, sla_hours: float) -> None:
+    """The review backlog, oldest first, with age; overdue reviews are marked."""
+    from datetime import UTC, datetime, timedelta
+
+    from shazam_assets.qa.backlog import pending_reviews
+
+    backlog = pending_reviews(_store(), now=datetime.now(UTC), sla=timedelta(hours=sla_hours))
+    if as_json:
+        click.echo(json.dumps([p.to_dict() for p in backlog], indent=2))
+        return
+    if not backlog:
+        click.echo("nothing to review")
+    for p in backlog:
+        hours = p.age.total_seconds() / 3600
+        mark = click.style(" OVERDUE", fg="red") if p.overdue else ""
+        click.echo(f"{p.asin} v{p.version:<3} {hours:6.1f} h  {p.title}{mark}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8421, show_default=True, type=int)
+@click.option("--sla-hours", type=float, default=24.0, show_default=True)
+def review(host: str, port: int, sla_hours: float) -> None:
+    """Serve the QA review page (pending list, 3D view, photos, scores, approve/reject)."""
+    from datetime import timedelta
+
+    from shazam_assets.review.app import serve
+
+    store = _store()
+    click.echo(f"QA review page on http://{host}:{port}/ (store {os.environ['SHAZAM_STORE_URL']})")
+    serve(store, host=host, port=port, sla=timedelta(hours=sla_hours))
+
+
 @main.command()
 @click.option("--markdown", is_flag=True, help="Print docs/error-codes.md.")
 def codes(markdown: bool) -> None:

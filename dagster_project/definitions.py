@@ -2,15 +2,23 @@
 
 import dagster as dg
 
-from dagster_project.defs import ingest
-from dagster_project.resources import ObjectStoreResource, UploadQueueResource
+from dagster_project.defs import ingest, qa
+from dagster_project.resources import (
+    NotifierResource,
+    ObjectStoreResource,
+    QASettingsResource,
+    UploadQueueResource,
+)
 
 defs = dg.Definitions.merge(
     ingest.defs,
+    qa.defs,
     dg.Definitions(
         resources={
             "store": ObjectStoreResource(url=dg.EnvVar("SHAZAM_STORE_URL")),
             "upload_queue": UploadQueueResource(queue_url=dg.EnvVar("SHAZAM_UPLOAD_QUEUE_URL")),
+            "notifier": NotifierResource(url=dg.EnvVar("SHAZAM_NOTIFY_URL")),
+            "qa_settings": QASettingsResource(),
         },
         executor=dg.in_process_executor,
     ),

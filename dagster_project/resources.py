@@ -40,3 +40,21 @@ class UploadQueueResource(dg.ConfigurableResource):
         import boto3
 
         return boto3.client("sqs")
+
+
+class NotifierResource(dg.ConfigurableResource):
+    """Where rejections are sent: empty/`outbox:`, a Slack webhook URL, or `sns:<topic ARN>`."""
+
+    url: str = ""
+
+    def channel(self, store: ObjectStore):
+        from shazam_assets.notify import open_channel
+
+        return open_channel(self.url, store=store)
+
+
+class QASettingsResource(dg.ConfigurableResource):
+    """Review policy: how many older approved versions to keep for rollback, and the review SLA."""
+
+    keep_approved: int = 1
+    sla_hours: float = 24.0

@@ -5,6 +5,8 @@ Nothing here runs at import time: callers ask for `defaults(root)` and decide wh
   come from boto3's standard variables, e.g. AWS_ENDPOINT_URL). Default: `.shazam/store`.
 - SHAZAM_UPLOAD_QUEUE_URL: SQS queue with the bucket's S3 event notifications; empty means
   the upload sensor lists the prefix instead. Default: empty.
+- SHAZAM_NOTIFY_URL: where rejections are sent: empty/`outbox:` (the store's outbox/),
+  an https:// Slack incoming webhook, or `sns:<topic ARN>`. Default: empty.
 - DAGSTER_HOME: the Dagster instance directory. Default: `.shazam/dagster_home` (SQLite).
 """
 
@@ -30,6 +32,7 @@ def defaults(root: Path) -> dict[str, str]:
     return {
         "SHAZAM_STORE_URL": (base / "store").as_uri(),
         "SHAZAM_UPLOAD_QUEUE_URL": "",
+        "SHAZAM_NOTIFY_URL": "",
         "DAGSTER_HOME": str(base / "dagster_home"),
     }
 

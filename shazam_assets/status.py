@@ -1,8 +1,10 @@
 """What happened to an ASIN: its uploads, their verdicts, and its versions with their state.
 
-Version states: ``pending_qa`` (stored, awaiting review), ``storing`` (a number is reserved and
-files are being written; a re-run of the upload resumes it), ``abandoned`` (a number reserved by
-a run that lost a race to store the same upload; numbers are never reused).
+Version states: ``pending_qa`` (stored, awaiting review), ``approved`` / ``rejected`` (a
+reviewer decided), ``published`` (the version product pages show), ``deleted`` (removed by
+retention; its tombstone says when and how many bytes were reclaimed), ``storing`` (a number
+is reserved and files are being written; a re-run of the upload resumes it), ``abandoned`` (a
+number reserved by a run that lost a race to store the same upload; numbers are never reused).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from typing import Any
 
 from shazam_assets import ingest, versions
+from shazam_assets.qa import decisions
 from shazam_assets.storage import ObjectNotFound, ObjectStore
 
 
@@ -21,7 +24,9 @@ def _read(store: ObjectStore, key: str) -> dict[str, Any] | None:
         return None
 
 
-def _version_entry(store: ObjectStore, asin: str, number: int, claim: dict[str, Any]) -> dict[str, Any]:
+def _version_entry(
+    store: ObjectStore, asin: str, number: int, claim: dict[str, Any], published: int | None
+) -> dict[str, Any]:
     manifest = versions.read_version_manifest(store, asin, number)
     upload = (manifest or claim)["upload"]
     entry: dict[str, Any] = {
@@ -30,10 +35,18 @@ def _version_entry(store: ObjectStore, asin: str, number: int, claim: dict[str, 
         "etag": upload["etag"],
         "upload_id": upload["upload_id"],
     }
+    decision = decisions.read_decision(store, asin, number)
+    if decision is not None:
+        entry["decision"] = {k: v for k, v in decision.to_dict().items() if k not in ("asin", "version")}
+    tombstone = _read(store, decisions.tombstone_key(asin, number))
+    if tombstone is not None:
+        entry.update(state="deleted", deleted_at=tombstone["deleted_at"],
+                     bytes_reclaimed=tombstone["bytes_reclaimed"], reason=tombstone["reason"])
+        return entry
     if manifest is not None:
         report = manifest["validation"]
         entry.update(
-            state="pending_qa",
+            state=_qa_state(number, decision, published),
             created_at=manifest["created_at"],
             uri=store.uri(versions.version_prefix(asin, number)),
             files=len(manifest["files"]),
@@ -48,14 +61,24 @@ def _version_entry(store: ObjectStore, asin: str, number: int, claim: dict[str, 
     return entry
 
 
+def _qa_state(number: int, decision: decisions.Decision | None, published: int | None) -> str:
+    if published == number:
+        return "published"
+    if decision is None:
+        return "pending_qa"
+    return "approved" if decision.verdict is decisions.Verdict.APPROVE else "rejected"
+
+
 def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
     """The whole story of one ASIN, as `shazam status ASIN --json` prints it."""
     claims = {
         int(info.key.rsplit("/v", 1)[1].removesuffix(".json")): info.key
         for info in store.list(f"index/{asin}/claims/")
     }
+    published = decisions.published_version(store, asin)
     version_list = [
-        _version_entry(store, asin, number, _read(store, key) or {}) for number, key in sorted(claims.items())
+        _version_entry(store, asin, number, _read(store, key) or {}, published)
+        for number, key in sorted(claims.items())
     ]
     rejections = []
     for info in store.list(f"rejections/{asin}/"):
@@ -86,7 +109,7 @@ def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
                         "last_modified": upload.last_modified.isoformat(), "outcome": outcome})
     return {
         "asin": asin,
-        "published_version": None,
+        "published_version": published,
         "versions": version_list,
         "rejections": rejections,
         "uploads": uploads,

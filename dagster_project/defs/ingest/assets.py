@@ -101,9 +101,12 @@ def asset_version(
     )
 
 
+# Every op of the ingest job takes the UploadConfig of the upload the run processes.
+UPLOAD_OPS = ("delivery", "asset_version", "qa_review")
+
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.assets(delivery, asset_version),
+    selection=dg.AssetSelection.groups("ingest", "qa"),
     partitions_def=asin_partitions,
-    description="Validate one upload and store it as a new version of its ASIN.",
+    description="Validate one upload, store it as a new version of its ASIN, and run automatic QA on it.",
 )

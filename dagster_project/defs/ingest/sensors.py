@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from dagster_project.defs.ingest.assets import UploadConfig, asset_version, delivery, ingest_job
+from dagster_project.defs.ingest.assets import UPLOAD_OPS, UploadConfig, ingest_job
 from dagster_project.partitions import asin_partitions
 from dagster_project.resources import ObjectStoreResource, UploadQueueResource
 from shazam_assets.upload_events import poll_upload_events
@@ -26,7 +26,7 @@ def run_request(upload: Upload) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=upload.run_key,
         partition_key=upload.asin,
-        run_config=dg.RunConfig(ops={delivery.op.name: config, asset_version.op.name: config}),
+        run_config=dg.RunConfig(ops=dict.fromkeys(UPLOAD_OPS, config)),
         tags={"shazam/upload_key": upload.key, "shazam/etag": upload.etag},
     )
 

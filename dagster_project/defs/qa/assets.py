@@ -1,0 +1,135 @@
+"""`qa_review` (automatic checks per stored version) and the `qa_approved` decision check."""
+
+import dagster as dg
+
+from dagster_project.defs.ingest.assets import UploadConfig, asset_version
+from dagster_project.partitions import asin_partitions
+from dagster_project.resources import NotifierResource, ObjectStoreResource, QASettingsResource
+from shazam_assets import ingest, versions
+from shazam_assets.qa import checks, decisions, outcome
+
+AUTOMATIC_CHECKS = {
+    "qa_visual_match": "Renders of the model compared with every reference photo (silhouette IoU and "
+    "colour ΔE over the product region); the best view per photo is recorded.",
+    "qa_real_world_size": "The model's bounding box in metres against the manifest's dimensions.",
+    "qa_placement": "+Y up, resting on the ground plane, centred on the origin.",
+}
+SEVERITY = {checks.WARN: dg.AssetCheckSeverity.WARN, checks.ERROR: dg.AssetCheckSeverity.ERROR}
+
+
+def _version(context: dg.AssetExecutionContext, config: UploadConfig, store) -> int:
+    """The version this run stored (from the upload), or the ASIN's newest stored version."""
+    asin = context.partition_key
+    if config.upload_key:
+        upload = ingest.resolve_upload(store, asin, key=config.upload_key, etag=config.etag)
+        stored = versions.find_upload_version(store, upload)
+        if stored is None:
+            raise dg.Failure(f"{config.upload_key} has not been stored as a version")
+        return stored.version
+    stored_versions = versions.list_versions(store, asin)
+    if not stored_versions:
+        raise dg.Failure(f"{asin} has no stored version to check")
+    return stored_versions[-1]
+
+
+@dg.asset(
+    partitions_def=asin_partitions,
+    group_name="qa",
+    deps=[asset_version],
+    kinds={"python"},
+    check_specs=[
+        dg.AssetCheckSpec(name, asset="qa_review", description=text, partitions_def=asin_partitions)
+        for name, text in AUTOMATIC_CHECKS.items()
+    ],
+)
+def qa_review(
+    context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource
+) -> dg.MaterializeResult:
+    """Automatic QA of the newest stored version, for the reviewer: scores against the
+    reference photos, a render|reference contact sheet, real-world size and placement.
+    WARN informs; ERROR blocks approval until a new delivery fixes it."""
+    s = store.open()
+    version = _version(context, config, s)
+    result = checks.run_automatic_qa(s, context.partition_key, version)
+    rows = "\n".join(
+        f"| {p['photo']} | {p['best_view']} | {p['silhouette_iou']:.2f} | {p['delta_e']:.1f} | {p['score']:.2f} |"
+        for p in result["visual"]["photos"]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "version": version,
+            "visual_score": float(result["visual"]["score"]),
+            "contact_sheet": dg.MetadataValue.path(s.uri(result["contact_sheet"])),
+            "blocking_errors": ", ".join(result["blocking_errors"]) or "none",
+            "photos": dg.MetadataValue.md(
+                "| photo | best view | IoU | ΔE | score |\n|---|---|---|---|---|\n" + rows
+            ),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=c["name"], passed=c["passed"], severity=SEVERITY[c["severity"]],
+                description=c["message"], metadata={"version": version, **c["metadata"]},
+            )
+            for c in result["checks"]
+        ],
+    )
+
+
+class DecisionConfig(dg.Config):
+    """The decided version the QA sensor hands over (0: the newest decided version)."""
+
+    version: int = 0
+
+
+@dg.asset_check(
+    asset=asset_version,
+    name="qa_approved",
+    partitions_def=asin_partitions,
+    description="The QA reviewer's decision on the newest decided version: approve publishes it "
+    "(older versions are then cleaned up by retention), reject notifies the artist.",
+)
+def qa_approved(
+    context: dg.AssetCheckExecutionContext,
+    config: DecisionConfig,
+    store: ObjectStoreResource,
+    notifier: NotifierResource,
+    qa_settings: QASettingsResource,
+) -> dg.AssetCheckResult:
+    s, asin = store.open(), context.partition_key
+    version = config.version or max(
+        (v for v in versions.list_versions(s, asin) if decisions.read_decision(s, asin, v)), default=0
+    )
+    if not version:
+        raise dg.Failure(f"{asin} has no decided version")
+    done = outcome.apply_decision(
+        s, asin, version, channel=notifier.channel(s), keep_approved=qa_settings.keep_approved,
+        log=context.log.info,
+    )
+    decision, promotion = done.decision, done.promotion
+    metadata = {
+        "version": version,
+        "verdict": str(decision.verdict),
+        "reviewer": decision.reviewer,
+        "decided_at": decision.decided_at,
+        "notes": decision.notes or "-",
+        "published_version": decisions.published_version(s, asin) or 0,
+    }
+    if promotion is not None:
+        metadata["deleted_versions"] = ", ".join(f"v{d.version}" for d in promotion.deletions) or "none"
+        metadata["bytes_reclaimed"] = sum(d.bytes_reclaimed for d in promotion.deletions)
+    if done.notified:
+        metadata["notification"] = done.notified
+    return dg.AssetCheckResult(
+        passed=decision.verdict is decisions.Verdict.APPROVE,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"v{version} {decision.verdict}d by {decision.reviewer}",
+        metadata=metadata,
+    )
+
+
+qa_decision_job = dg.define_asset_job(
+    "qa_decision_job",
+    selection=dg.AssetSelection.checks(qa_approved),
+    partitions_def=asin_partitions,
+    description="Record a reviewer's decision as the qa_approved check (a check-only run).",
+)

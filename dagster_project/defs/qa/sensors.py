@@ -1,0 +1,38 @@
+"""The QA decision sensor: every new decision becomes a check-only run of `qa_approved`."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from dagster_project.defs.ingest.sensors import SENSOR_INTERVAL_S
+from dagster_project.defs.qa.assets import DecisionConfig, qa_approved, qa_decision_job
+from dagster_project.resources import ObjectStoreResource
+from shazam_assets.qa.decisions import DECISION_LOG_PREFIX, parse_decision_log_key
+from shazam_assets.scanning import scan_prefix
+
+
+@dg.sensor(
+    job=qa_decision_job,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Picks up QA decisions (CLI or review page) and runs the qa_approved check.",
+)
+def qa_decision_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreResource):
+    scan = scan_prefix(store.open(), DECISION_LOG_PREFIX, context.cursor, now=datetime.now(UTC))
+    requests = []
+    for info in scan.objects:
+        parsed = parse_decision_log_key(info.key)
+        if parsed is None:
+            context.log.warning(f"ignored {info.key!r}: not decisions/<ASIN>/v<N>.json")
+            continue
+        asin, version = parsed
+        requests.append(
+            dg.RunRequest(
+                run_key=f"decision:{asin}:v{version}",
+                partition_key=asin,
+                asset_check_keys=[qa_approved.check_key],
+                run_config=dg.RunConfig(ops={qa_approved.node_def.name: DecisionConfig(version=version)}),
+                tags={"shazam/decision": f"{asin}/v{version}"},
+            )
+        )
+    return dg.SensorResult(run_requests=requests, cursor=scan.cursor)

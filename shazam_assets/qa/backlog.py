@@ -1,0 +1,51 @@
+"""The review backlog: stored versions waiting for a human decision, oldest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shazam_assets import versions
+from shazam_assets.qa.decisions import is_deleted, read_decision
+from shazam_assets.storage import ObjectStore
+
+DEFAULT_SLA = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    asin: str
+    version: int
+    created_at: datetime
+    age: timedelta
+    overdue: bool
+    title: str
+
+    def to_dict(self) -> dict:
+        return {
+            "asin": self.asin, "version": self.version, "title": self.title,
+            "created_at": self.created_at.isoformat(), "age_seconds": int(self.age.total_seconds()),
+            "overdue": self.overdue,
+        }
+
+
+def stored_asins(store: ObjectStore) -> list[str]:
+    """ASINs with at least one reserved version number (cheap: the index holds small files)."""
+    return sorted({info.key.split("/")[1] for info in store.list("index/") if "/claims/" in info.key})
+
+
+def pending_reviews(store: ObjectStore, *, now: datetime, sla: timedelta = DEFAULT_SLA) -> list[PendingReview]:
+    """The newest stored version of each ASIN that has no decision yet (older undecided
+    versions are superseded and cannot be decided), oldest first; `overdue` past the SLA."""
+    pending = []
+    for asin in stored_asins(store):
+        live = [v for v in versions.list_versions(store, asin) if not is_deleted(store, asin, v)]
+        if not live or read_decision(store, asin, live[-1]) is not None:
+            continue
+        manifest = versions.read_version_manifest(store, asin, live[-1]) or {}
+        created = datetime.fromisoformat(manifest["created_at"])
+        title = ((manifest.get("delivery_manifest") or {}).get("product") or {}).get("title", "")
+        age = now - created
+        pending.append(PendingReview(asin=asin, version=live[-1], created_at=created, age=age,
+                                     overdue=age > sla, title=title))
+    return sorted(pending, key=lambda p: p.created_at)

@@ -1,0 +1,303 @@
+"""Human QA decisions, promotion to published, rollback and retention.
+
+Layout under the store root::
+
+    qa/<ASIN>/v<N>/decision.json   the reviewer's decision (written once, never overwritten)
+    qa/<ASIN>/v<N>/scores.json     automatic QA results (written by `qa.checks`)
+    decisions/<ASIN>/v<N>.json     the same decision, in the log the QA sensor reads
+    published/<ASIN>.json          the pointer to the published version (written last)
+    index/<ASIN>/deleted/v<N>.json tombstone of a version removed by retention
+
+A decision is refused, with a stable code and nothing written, when the version is unknown,
+already decided, superseded by a newer version, deleted, or (for approval) blocked by an
+ERROR from the automatic checks.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from shazam_assets import versions
+from shazam_assets.storage import ObjectNotFound, ObjectStore
+
+DEFAULT_KEEP_APPROVED = 1  # previous approved versions kept for rollback
+
+
+class Verdict(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded; `code` is stable, nothing was written."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Decision:
+    asin: str
+    version: int
+    verdict: Verdict
+    reviewer: str
+    decided_at: str  # ISO 8601 UTC
+    notes: str = ""
+    comments: tuple[dict[str, str], ...] = ()  # optional per-issue comments: {"issue", "comment"}
+    source: str = "cli"  # "cli" or "review-page"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = str(self.verdict)
+        data["comments"] = list(self.comments)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
+        return cls(**{**data, "verdict": Verdict(data["verdict"]), "comments": tuple(data.get("comments", ()))})
+
+
+def decision_key(asin: str, version: int) -> str:
+    return f"qa/{asin}/v{version}/decision.json"
+
+
+DECISION_LOG_PREFIX = "decisions/"
+
+
+def decision_log_key(asin: str, version: int) -> str:
+    return f"{DECISION_LOG_PREFIX}{asin}/v{version}.json"
+
+
+def parse_decision_log_key(key: str) -> tuple[str, int] | None:
+    """`decisions/<ASIN>/v<N>.json` -> (asin, N); None for any other key."""
+    parts = key.split("/")
+    if len(parts) != 3 or f"{parts[0]}/" != DECISION_LOG_PREFIX or not parts[2].endswith(".json"):
+        return None
+    number = parts[2].removesuffix(".json").removeprefix("v")
+    return (parts[1], int(number)) if number.isdigit() and parts[2].startswith("v") else None
+
+
+def scores_key(asin: str, version: int) -> str:
+    return f"qa/{asin}/v{version}/scores.json"
+
+
+def published_key(asin: str) -> str:
+    return f"published/{asin}.json"
+
+
+def tombstone_key(asin: str, version: int) -> str:
+    return f"index/{asin}/deleted/v{version}.json"
+
+
+def _read(store: ObjectStore, key: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(store.get_bytes(key))
+    except ObjectNotFound:
+        return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def read_decision(store: ObjectStore, asin: str, version: int) -> Decision | None:
+    data = _read(store, decision_key(asin, version))
+    return None if data is None else Decision.from_dict(data)
+
+
+def read_scores(store: ObjectStore, asin: str, version: int) -> dict[str, Any] | None:
+    return _read(store, scores_key(asin, version))
+
+
+def is_deleted(store: ObjectStore, asin: str, version: int) -> bool:
+    return store.exists(tombstone_key(asin, version))
+
+
+def _check_decidable(store: ObjectStore, asin: str, version: int, verdict: Verdict) -> None:
+    stored = versions.list_versions(store, asin)
+    if version not in stored:
+        gone = is_deleted(store, asin, version)
+        raise DecisionError(
+            "QA_VERSION_DELETED" if gone else "QA_UNKNOWN_VERSION",
+            f"{asin} v{version} {'was deleted' if gone else 'does not exist'}; "
+            f"stored versions: {', '.join(f'v{v}' for v in stored) or 'none'}",
+        )
+    existing = read_decision(store, asin, version)
+    if existing is not None:
+        raise DecisionError(
+            "QA_ALREADY_DECIDED",
+            f"{asin} v{version} was already {existing.verdict}d by {existing.reviewer} at {existing.decided_at}",
+        )
+    newer = [v for v in stored if v > version and not is_deleted(store, asin, v)]
+    if newer:
+        raise DecisionError(
+            "QA_SUPERSEDED", f"{asin} v{version} is superseded by v{max(newer)}; review the newest version"
+        )
+    scores = read_scores(store, asin, version)
+    if verdict is Verdict.APPROVE and scores is not None and scores.get("blocking_errors"):
+        raise DecisionError(
+            "QA_BLOCKED_BY_CHECKS",
+            f"{asin} v{version} cannot be approved: automatic QA found "
+            + ", ".join(scores["blocking_errors"]),
+        )
+
+
+def record_decision(
+    store: ObjectStore,
+    *,
+    asin: str,
+    version: int,
+    verdict: Verdict | str,
+    reviewer: str,
+    notes: str = "",
+    comments: tuple[dict[str, str], ...] = (),
+    source: str = "cli",
+) -> Decision:
+    """Write a reviewer's decision once; the QA sensor turns it into the `qa_approved` check."""
+    verdict = Verdict(verdict)
+    if not reviewer.strip():
+        raise DecisionError("QA_REVIEWER_REQUIRED", "a decision needs the reviewer's name")
+    if verdict is Verdict.REJECT and not notes.strip():
+        raise DecisionError("QA_NOTE_REQUIRED", "a rejection needs a note telling the artist what to fix")
+    _check_decidable(store, asin, version, verdict)
+    decision = Decision(
+        asin=asin, version=version, verdict=verdict, reviewer=reviewer.strip(), decided_at=_now(),
+        notes=notes.strip(), comments=tuple(comments), source=source,
+    )
+    payload = json.dumps(decision.to_dict(), indent=2).encode()
+    if not store.put_if_absent(decision_key(asin, version), payload):
+        raise DecisionError("QA_ALREADY_DECIDED", f"{asin} v{version} was decided a moment ago by someone else")
+    store.put_bytes(decision_log_key(asin, version), payload)
+    return decision
+
+
+# --- promotion, rollback, retention ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deletion:
+    version: int
+    files: int
+    bytes_reclaimed: int
+
+
+@dataclass(frozen=True)
+class Promotion:
+    asin: str
+    version: int
+    previous: int | None
+    deletions: tuple[Deletion, ...] = field(default_factory=tuple)
+
+
+def published_version(store: ObjectStore, asin: str) -> int | None:
+    pointer = _read(store, published_key(asin))
+    return None if pointer is None else int(pointer["version"])
+
+
+def _write_pointer(store: ObjectStore, asin: str, version: int, *, reason: str) -> int | None:
+    """Point the ASIN at `version` (its files are already durable); returns the previous one."""
+    pointer = _read(store, published_key(asin)) or {"history": []}
+    previous = pointer.get("version")
+    history = [*pointer.get("history", []), {"version": version, "at": _now(), "reason": reason}]
+    record = {"asin": asin, "version": version, "published_at": _now(), "history": history[-50:]}
+    store.put_bytes(published_key(asin), json.dumps(record, indent=2).encode())
+    return previous
+
+
+def approved_versions(store: ObjectStore, asin: str) -> list[int]:
+    """Stored (not deleted) versions a reviewer approved, ascending."""
+    return [
+        v for v in versions.list_versions(store, asin)
+        if not is_deleted(store, asin, v) and (d := read_decision(store, asin, v)) and d.verdict is Verdict.APPROVE
+    ]
+
+
+def promote(
+    store: ObjectStore, asin: str, version: int, *, keep_approved: int = DEFAULT_KEEP_APPROVED,
+    log: Callable[[str], None] = lambda _: None,
+) -> Promotion:
+    """Publish an approved version (pointer last), then apply retention to older versions."""
+    decision = read_decision(store, asin, version)
+    if decision is None or decision.verdict is not Verdict.APPROVE:
+        raise DecisionError("QA_NOT_APPROVED", f"{asin} v{version} is not approved; it cannot be published")
+    _verify_files(store, asin, version)
+    previous = published_version(store, asin)
+    if previous != version:
+        _write_pointer(store, asin, version, reason=f"approved by {decision.reviewer}")
+    deletions = apply_retention(store, asin, keep_approved=keep_approved, log=log)
+    return Promotion(asin=asin, version=version, previous=previous, deletions=deletions)
+
+
+def _verify_files(store: ObjectStore, asin: str, version: int) -> None:
+    manifest = versions.read_version_manifest(store, asin, version)
+    if manifest is None:
+        raise DecisionError("QA_UNKNOWN_VERSION", f"{asin} v{version} has no version.json")
+    prefix = versions.version_prefix(asin, version)
+    missing = [f["path"] for f in manifest["files"] if not store.exists(prefix + f["path"])]
+    if missing:
+        raise DecisionError("QA_VERSION_INCOMPLETE", f"{asin} v{version} is missing {', '.join(missing[:5])}")
+
+
+def rollback(store: ObjectStore, asin: str) -> Promotion:
+    """Publish the newest approved version older than the published one."""
+    current = published_version(store, asin)
+    if current is None:
+        raise DecisionError("QA_NOTHING_PUBLISHED", f"{asin} has no published version to roll back")
+    older = [v for v in approved_versions(store, asin) if v < current]
+    if not older:
+        raise DecisionError("QA_NO_ROLLBACK_TARGET", f"{asin} has no earlier approved version kept for rollback")
+    target = max(older)
+    _verify_files(store, asin, target)
+    _write_pointer(store, asin, target, reason=f"rollback from v{current}")
+    return Promotion(asin=asin, version=target, previous=current)
+
+
+def apply_retention(
+    store: ObjectStore, asin: str, *, keep_approved: int = DEFAULT_KEEP_APPROVED,
+    log: Callable[[str], None] = lambda _: None,
+) -> tuple[Deletion, ...]:
+    """Delete versions older than the published one that nobody can still need.
+
+    Never the published version, never one without a decision (pending), never a version
+    newer than the published one, and never the `keep_approved` newest older approved ones.
+    """
+    current = published_version(store, asin)
+    if current is None:
+        return ()
+    older = [v for v in versions.list_versions(store, asin) if v < current and not is_deleted(store, asin, v)]
+    keep = set(sorted(v for v in older if _verdict(store, asin, v) is Verdict.APPROVE)[-keep_approved:] if keep_approved else [])
+    deletions = []
+    for version in older:
+        if version in keep or _verdict(store, asin, version) is None:
+            continue
+        deletions.append(delete_version(store, asin, version, reason=f"retention after publishing v{current}"))
+        log(f"deleted {asin} v{version}: {deletions[-1].files} files, {deletions[-1].bytes_reclaimed:,} bytes reclaimed")
+    return tuple(deletions)
+
+
+def _verdict(store: ObjectStore, asin: str, version: int) -> Verdict | None:
+    decision = read_decision(store, asin, version)
+    return None if decision is None else decision.verdict
+
+
+def delete_version(store: ObjectStore, asin: str, version: int, *, reason: str) -> Deletion:
+    """Remove a version's files: tombstone first, files next, version.json last."""
+    if published_version(store, asin) == version:
+        raise DecisionError("QA_DELETE_PUBLISHED", f"{asin} v{version} is published; it is never deleted")
+    manifest = versions.read_version_manifest(store, asin, version) or {"files": []}
+    reclaimed = sum(f["size"] for f in manifest["files"])
+    tombstone = {"asin": asin, "version": version, "deleted_at": _now(), "reason": reason,
+                 "files": len(manifest["files"]), "bytes_reclaimed": reclaimed,
+                 "upload": manifest.get("upload")}
+    store.put_bytes(tombstone_key(asin, version), json.dumps(tombstone, indent=2).encode())
+    prefix = versions.version_prefix(asin, version)
+    for item in manifest["files"]:
+        store.delete(prefix + item["path"])
+    store.delete(prefix + versions.VERSION_MANIFEST)
+    return Deletion(version=version, files=len(manifest["files"]), bytes_reclaimed=reclaimed)
