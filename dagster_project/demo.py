@@ -1,13 +1,18 @@
 """`shazam demo`: the pipeline end to end on the embedded default, with nothing faked.
 
 It makes procedural products, packs them into deliveries that follow the contract, uploads
-them to the store, starts the real Dagster daemon (which evaluates the upload sensor and
-launches one run per upload), waits for those runs, and prints what happened per ASIN. One
-product is first exported in centimetres: it is rejected, then fixed by a second upload.
+them to the store, starts the real Dagster daemon (which evaluates the sensors and launches
+the runs), waits for those runs, and prints what happened per ASIN:
+- the lamp is first exported in centimetres: validation rejects it, a second upload fixes it;
+- every stored version gets automatic QA (scores, contact sheet, size, placement);
+- a reviewer approves the speaker and the lamp (they are published) and rejects the mug with
+  a note (the artist is notified through the outbox); the artist re-uploads the mug, the new
+  version is approved and published, and retention deletes the rejected one.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shazam_assets import versions
 from shazam_assets.delivery.pack import PackRequest, pack_delivery
 from shazam_assets.demo_products import make_product
 from shazam_assets.status import asin_status
@@ -46,10 +52,21 @@ def build_delivery(*, asin: str, slug: str, work: Path, scale: float = 1.0, seed
     return pack_delivery(request, out=work / name)
 
 
-def _upload(store: ObjectStore, asin: str, path: Path) -> tuple[str, str]:
+def _upload(store: ObjectStore, asin: str, path: Path) -> tuple[str, dict[str, str]]:
+    """Upload a delivery; returns a label and the run tags that will identify its run."""
     key = f"uploads/{asin}/{path.name}"
     info = store.put_file(key, path)
-    return key, info.etag
+    return key, {"shazam/upload_key": key, "shazam/etag": info.etag}
+
+
+def _decide(store: ObjectStore, asin: str, verdict: str, notes: str = "") -> tuple[str, dict[str, str]]:
+    from shazam_assets.qa.decisions import record_decision
+
+    version = max(versions.list_versions(store, asin))
+    record_decision(store, asin=asin, version=version, verdict=verdict, reviewer="Demo Reviewer",
+                    notes=notes, source="demo")
+    label = f"decision {asin} v{version}: {verdict}"
+    return label, {"shazam/decision": f"{asin}/v{version}"}
 
 
 def _start_daemon(root: Path, log: Path) -> subprocess.Popen:
@@ -72,9 +89,9 @@ def _check_alive(daemon: subprocess.Popen, log: Path) -> None:
 
 
 def wait_for_runs(
-    keys: list[tuple[str, str]], *, timeout_s: float, echo: Echo, alive: Callable[[], None] = lambda: None
+    keys: list[tuple[str, dict[str, str]]], *, timeout_s: float, echo: Echo, alive: Callable[[], None] = lambda: None
 ) -> dict[str, str]:
-    """Wait until every (upload key, etag) has a finished run; returns key -> run status."""
+    """Wait until every (label, run tags) has a finished run; returns label -> run status."""
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
     finished = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
@@ -82,8 +99,8 @@ def wait_for_runs(
     deadline = time.monotonic() + timeout_s
     seen: dict[str, str] = {}
     while time.monotonic() < deadline:
-        for key, etag in keys:
-            runs = instance.get_runs(RunsFilter(tags={"shazam/upload_key": key, "shazam/etag": etag}), limit=1)
+        for key, tags in keys:
+            runs = instance.get_runs(RunsFilter(tags=tags), limit=1)
             state = runs[0].status.value if runs else "WAITING_FOR_SENSOR"
             if seen.get(key) != state:
                 echo(f"  {key}: {state.lower()}")
@@ -99,10 +116,16 @@ def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
     echo("\nWhat happened per ASIN:")
     for asin in asins:
         status = asin_status(store, asin)
-        echo(f"  {asin}")
+        echo(f"  {asin}: published version {status['published_version']}")
         for v in status["versions"]:
-            echo(f"    v{v['version']} {v['state']}: {v['upload_key']} "
-                 f"({v.get('files', 0)} files, {v.get('total_bytes', 0):,} bytes) -> {v.get('uri', '')}")
+            decision = v.get("decision") or {}
+            said = ""
+            if decision:
+                said = f" ({decision['verdict']}d by {decision['reviewer']}" + (
+                    f": {decision['notes']!r})" if decision["notes"] else ")")
+            size = (f"{v['bytes_reclaimed']:,} bytes reclaimed" if v["state"] == "deleted"
+                    else f"{v.get('files', 0)} files, {v.get('total_bytes', 0):,} bytes")
+            echo(f"    v{v['version']} {v['state']}{said}: {v['upload_key']} ({size})")
         for r in status["rejections"]:
             echo(f"    rejected: {r['upload_key']}: {', '.join(r['codes'])}")
             for e in r["errors"][:3]:
@@ -123,14 +146,24 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
                 (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, scale=100.0 if cm else 1.0)))
                 for asin, slug, cm in DEMO_PLAN
             ]
-            echo("uploaded; waiting for the upload sensor and the ingest runs:")
-            wait_for_runs([k for _, k in first], timeout_s=timeout_s, echo=echo, alive=alive)
+            echo("uploaded; waiting for the upload sensor and the ingest runs (validate, store, automatic QA):")
+            wait = lambda keys: wait_for_runs(keys, timeout_s=timeout_s, echo=echo, alive=alive)  # noqa: E731
+            wait([k for _, k in first])
             fixes = [
                 (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, seed=1)))
                 for asin, slug, cm in DEMO_PLAN if cm
             ]
             echo("the centimetre export was rejected; the artist re-exports in metres and uploads again:")
-            wait_for_runs([k for _, k in fixes], timeout_s=timeout_s, echo=echo, alive=alive)
+            wait([k for _, k in fixes])
+            echo("QA review: approve the speaker and the lamp, reject the mug with a note:")
+            wait([
+                _decide(store, "B0DEMOSPK1", "approve"),
+                _decide(store, "B0DEMOLMP1", "approve"),
+                _decide(store, "B0DEMOMUG1", "reject", "The mug's stripes should be red, as in the photo."),
+            ])
+            echo("the artist fixes the mug and uploads a new delivery; it is reviewed and approved:")
+            wait([_upload(store, "B0DEMOMUG1", build_delivery(asin="B0DEMOMUG1", slug="mug", work=work, seed=2))])
+            wait([_decide(store, "B0DEMOMUG1", "approve")])
     finally:
         daemon.terminate()
         try:
@@ -139,8 +172,10 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
             daemon.kill()
     asins = [asin for asin, _, _ in DEMO_PLAN]
     _summary(store, asins, echo)
-    stored = {asin: asin_status(store, asin) for asin in asins}
-    ok = all(any(v["state"] == "pending_qa" for v in s["versions"]) for s in stored.values())
-    echo("\ndemo " + ("finished: every product has a stored version" if ok else "FAILED: a product has no version"))
-    echo("open the Dagster UI on the same store with: make ui")
+    ok = all(asin_status(store, asin)["published_version"] for asin in asins)
+    for note in store.list("outbox/"):
+        echo(f"\nnotification in the outbox ({store.uri(note.key)}):\n"
+             + json.loads(store.get_bytes(note.key))["text"])
+    echo("\ndemo " + ("finished: every product is published" if ok else "FAILED: a product was not published"))
+    echo("open the Dagster UI on the same store with: make ui; the review page with: shazam review")
     return ok

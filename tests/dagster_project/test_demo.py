@@ -22,10 +22,18 @@ def test_demo_runs_the_pipeline_through_the_daemon(tmp_path) -> None:
                           timeout=900, check=False)
     assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
     assert "BUDGET_SCALE_MISMATCH" in demo.stdout
+    assert "The mug's stripes should be red" in demo.stdout  # the artist's notification
+    states = {}
     for asin in ("B0DEMOSPK1", "B0DEMOMUG1", "B0DEMOLMP1"):
         status = json.loads(subprocess.run([SHAZAM, "status", asin, "--json"], capture_output=True, text=True,
                                            env=env, check=True).stdout)
-        assert [v["state"] for v in status["versions"]] == ["pending_qa"], status
-        if asin == "B0DEMOLMP1":  # exported in centimetres first, then fixed
-            assert status["rejections"][0]["codes"] == ["BUDGET_SCALE_MISMATCH"]
-            assert [u["outcome"] for u in status["uploads"]] == ["rejected", "stored as v1"]
+        states[asin] = ([v["state"] for v in status["versions"]], status["published_version"])
+    assert states == {
+        "B0DEMOSPK1": (["published"], 1),
+        "B0DEMOMUG1": (["deleted", "published"], 2),  # rejected by the reviewer, fixed, v1 reclaimed
+        "B0DEMOLMP1": (["published"], 1),  # its centimetre export never became a version
+    }
+    lamp = json.loads(subprocess.run([SHAZAM, "status", "B0DEMOLMP1", "--json"], capture_output=True, text=True,
+                                     env=env, check=True).stdout)
+    assert lamp["rejections"][0]["codes"] == ["BUDGET_SCALE_MISMATCH"]
+    assert [u["outcome"] for u in lamp["uploads"]] == ["rejected", "stored as v1"]

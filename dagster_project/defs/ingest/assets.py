@@ -104,9 +104,12 @@ def asset_version(
 # Every op of the ingest job takes the UploadConfig of the upload the run processes.
 UPLOAD_OPS = ("delivery", "asset_version", "qa_review")
 
+# The reviewer's decision check runs only in check-only runs requested by the QA sensor.
+QA_APPROVED = dg.AssetCheckKey(dg.AssetKey("asset_version"), "qa_approved")
+
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.groups("ingest", "qa"),
+    selection=dg.AssetSelection.groups("ingest", "qa") - dg.AssetSelection.checks(QA_APPROVED),
     partitions_def=asin_partitions,
     description="Validate one upload, store it as a new version of its ASIN, and run automatic QA on it.",
 )

@@ -127,9 +127,12 @@ def qa_approved(
     )
 
 
+# The QA sensor's runs select only the `qa_approved` check of this job (check-only runs). The
+# job also names asset_version because Dagster derives a job's partitions from its assets: a
+# job of nothing but a partitioned check loses its partitions definition (dagster 1.13).
 qa_decision_job = dg.define_asset_job(
     "qa_decision_job",
-    selection=dg.AssetSelection.checks(qa_approved),
+    selection=dg.AssetSelection.assets(asset_version).without_checks() | dg.AssetSelection.checks(qa_approved),
     partitions_def=asin_partitions,
-    description="Record a reviewer's decision as the qa_approved check (a check-only run).",
+    description="Record a reviewer's decision as the qa_approved check (check-only runs).",
 )

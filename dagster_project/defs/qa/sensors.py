@@ -30,6 +30,7 @@ def qa_decision_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreRe
             dg.RunRequest(
                 run_key=f"decision:{asin}:v{version}",
                 partition_key=asin,
+                asset_selection=[],
                 asset_check_keys=[qa_approved.check_key],
                 run_config=dg.RunConfig(ops={qa_approved.node_def.name: DecisionConfig(version=version)}),
                 tags={"shazam/decision": f"{asin}/v{version}"},
