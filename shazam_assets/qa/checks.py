@@ -142,5 +142,6 @@ def run_automatic_qa(store: ObjectStore, asin: str, version: int, *, tolerances:
         "contact_sheet": sheet_key,
         "blocking_errors": [o.name for o in outcomes if not o.passed and o.severity == ERROR],
     }
-    store.put_bytes(scores_key(asin, version), json.dumps(result, indent=2, default=str).encode())
-    return result
+    payload = json.dumps(result, indent=2, default=str)
+    store.put_bytes(scores_key(asin, version), payload.encode())
+    return json.loads(payload)  # exactly what readers of scores.json get

@@ -1,0 +1,90 @@
+"""Automatic QA on real stored versions: scores, contact sheet, size, placement, blocking."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+
+from shazam_assets import ingest
+from shazam_assets.qa import checks
+from shazam_assets.qa.decisions import DecisionError, read_scores, record_decision
+from tests.builders import ASIN, pack, product
+
+TOL = checks.PlacementTolerances()
+
+
+def _store(store, zip_path, name="d.zip") -> int:
+    store.put_file(f"uploads/{ASIN}/{name}", zip_path)
+    upload = ingest.resolve_upload(store, ASIN, key=f"uploads/{ASIN}/{name}")
+    assert ingest.validate_upload(store, upload).report.ok
+    return ingest.store_upload(store, upload).version
+
+
+def test_a_good_version_passes_and_gets_a_contact_sheet(local_store, tmp_path) -> None:
+    version = _store(local_store, pack(tmp_path, product(tmp_path)))
+    result = checks.run_automatic_qa(local_store, ASIN, version)
+    assert {c["name"]: c["passed"] for c in result["checks"]} == {
+        "qa_visual_match": True, "qa_real_world_size": True, "qa_placement": True,
+    }
+    assert result["blocking_errors"] == [] and read_scores(local_store, ASIN, version) == result
+    assert len(result["visual"]["photos"]) == len(product(tmp_path).photos)
+    sheet = Image.open(io.BytesIO(local_store.get_bytes(result["contact_sheet"])))
+    assert sheet.format == "PNG" and sheet.width > sheet.height / 4
+
+
+def _floating_box(tmp_path):
+    box = trimesh.creation.box(extents=(0.4, 0.3, 0.2))
+    box.apply_translation((0, 0.15 + 0.25, 0))  # 25 cm above the ground plane
+    box.unmerge_vertices()
+    uv = np.random.default_rng(2).random((len(box.vertices), 2))
+    box.visual = trimesh.visual.TextureVisuals(uv=uv, image=Image.new("RGB", (64, 64), (180, 60, 40)))
+    path = tmp_path / "floating.glb"
+    path.write_bytes(box.export(file_type="glb"))
+    return path
+
+
+def test_an_error_blocks_approval_but_not_rejection(local_store, tmp_path) -> None:
+    prod = product(tmp_path)
+    delivery = pack(tmp_path, prod, model=_floating_box(tmp_path), dimensions=(0.4, 0.3, 0.2), name="f.zip")
+    version = _store(local_store, delivery)
+    result = checks.run_automatic_qa(local_store, ASIN, version)
+    assert "qa_placement" in result["blocking_errors"]
+    placement = next(c for c in result["checks"] if c["name"] == "qa_placement")
+    assert placement["severity"] == checks.ERROR and "floats" in placement["message"]
+    with pytest.raises(DecisionError) as blocked:
+        record_decision(local_store, asin=ASIN, version=version, verdict="approve", reviewer="Rita")
+    assert blocked.value.code == "QA_BLOCKED_BY_CHECKS"
+    record_decision(local_store, asin=ASIN, version=version, verdict="reject", reviewer="Rita",
+                    notes="Sits 25 cm above the ground")
+
+
+@pytest.mark.parametrize(
+    ("bounds", "passed", "severity"),
+    [
+        ([[-0.1, 0.0, -0.05], [0.1, 0.3, 0.05]], True, checks.WARN),
+        ([[-0.1, 0.0, -0.05], [0.1, 0.31, 0.05]], False, checks.WARN),  # 3.3% taller
+        ([[-0.1, 0.0, -0.05], [0.1, 0.36, 0.05]], False, checks.ERROR),  # 20% taller
+    ],
+)
+def test_size_tolerances(bounds, passed, severity) -> None:
+    outcome = checks.check_size(bounds, (0.2, 0.3, 0.1), TOL)
+    assert (outcome.passed, outcome.severity) == (passed, severity)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "passed", "severity", "words"),
+    [
+        ([[-0.1, 0.0, -0.05], [0.1, 0.3, 0.05]], True, checks.WARN, "resting"),
+        ([[-0.1, 0.01, -0.05], [0.1, 0.31, 0.05]], False, checks.WARN, "not on the ground"),
+        ([[-0.1, -0.2, -0.05], [0.1, 0.1, 0.05]], False, checks.ERROR, "sinks"),
+        ([[0.0, 0.0, -0.05], [0.2, 0.3, 0.05]], False, checks.WARN, "centred at x=+0.100"),
+        ([[-0.15, 0.0, -0.05], [0.15, 0.2, 0.05]], False, checks.ERROR, "+Y must be up"),
+    ],
+)
+def test_placement_rules(bounds, passed, severity, words) -> None:
+    outcome = checks.check_placement(bounds, (0.2, 0.3, 0.1), TOL)
+    assert (outcome.passed, outcome.severity) == (passed, severity) and words in outcome.message
