@@ -221,7 +221,7 @@ def _decide(asin: str, version: int, verdict: str, reviewer: str, note: str) -> 
                                    reviewer=reviewer, notes=note, source="cli")
     except DecisionError as exc:
         raise CannotRun(f"{exc.code}: {exc}") from None
-    click.echo(f"{asin} v{version} {decision.verdict}d by {decision.reviewer} at {decision.decided_at}; "
+    click.echo(f"{asin} v{version} {decision.verdict.past} by {decision.reviewer} at {decision.decided_at}; "
                "the QA sensor records it as the qa_approved check"
                + (" and publishes it" if verdict == "approve" else " and notifies the artist"))
 

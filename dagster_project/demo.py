@@ -24,6 +24,7 @@ from pathlib import Path
 from shazam_assets import versions
 from shazam_assets.delivery.pack import PackRequest, pack_delivery
 from shazam_assets.demo_products import make_product
+from shazam_assets.qa.decisions import Verdict
 from shazam_assets.status import asin_status
 from shazam_assets.storage import ObjectStore, open_store
 
@@ -121,7 +122,7 @@ def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
             decision = v.get("decision") or {}
             said = ""
             if decision:
-                said = f" ({decision['verdict']}d by {decision['reviewer']}" + (
+                said = f" ({Verdict(decision['verdict']).past} by {decision['reviewer']}" + (
                     f": {decision['notes']!r})" if decision["notes"] else ")")
             size = (f"{v['bytes_reclaimed']:,} bytes reclaimed" if v["state"] == "deleted"
                     else f"{v.get('files', 0)} files, {v.get('total_bytes', 0):,} bytes")

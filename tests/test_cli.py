@@ -93,3 +93,36 @@ def test_store_failures_are_one_clear_line(tmp_path, good_zip, monkeypatch) -> N
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     result = shazam("upload", str(good_zip), "--asin", ASIN, check_code=2)
     assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_qa_commands(tmp_path, good_zip) -> None:
+    from shazam_assets import ingest
+    from shazam_assets.storage import LocalStore
+
+    root = tmp_path / "store"
+    store = LocalStore(root)
+    for name in ("a.zip", "b.zip"):
+        store.put_file(f"uploads/{ASIN}/{name}", good_zip)
+        upload = ingest.resolve_upload(store, ASIN, key=f"uploads/{ASIN}/{name}")
+        ingest.validate_upload(store, upload)
+        ingest.store_upload(store, upload)
+
+    backlog = json.loads(shazam("qa", "pending", "--json", store=root, check_code=0).stdout)
+    assert [(p["asin"], p["version"], p["overdue"]) for p in backlog] == [(ASIN, 2, False)]
+    overdue = shazam("qa", "pending", "--sla-hours", "0", store=root, check_code=0).stdout
+    assert "OVERDUE" in overdue and f"{ASIN} v2" in overdue
+
+    superseded = shazam("qa", "approve", ASIN, "--version", "1", "--reviewer", "Rita", store=root, check_code=2)
+    assert "QA_SUPERSEDED" in superseded.stderr
+    no_note = shazam("qa", "reject", ASIN, "--version", "2", "--reviewer", "Rita", store=root)
+    assert no_note.returncode == 2 and "--note" in no_note.stderr  # the note is required
+    ok = shazam("qa", "reject", ASIN, "--version", "2", "--reviewer", "Rita", "--note", "Logo upside down",
+                store=root, check_code=0)
+    assert "rejected by Rita" in ok.stdout
+    twice = shazam("qa", "approve", ASIN, "--version", "2", "--reviewer", "Sam", store=root, check_code=2)
+    assert "QA_ALREADY_DECIDED" in twice.stderr
+    status = json.loads(shazam("status", ASIN, "--json", store=root, check_code=0).stdout)
+    assert [v["state"] for v in status["versions"]] == ["pending_qa", "rejected"]
+    assert status["versions"][1]["decision"]["notes"] == "Logo upside down"
+    assert "QA_NOTHING_PUBLISHED" in shazam("qa", "rollback", ASIN, store=root, check_code=2).stderr
+    assert json.loads(shazam("qa", "pending", "--json", store=root, check_code=0).stdout) == []

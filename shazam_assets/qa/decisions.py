@@ -32,6 +32,10 @@ class Verdict(enum.StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
 
+    @property
+    def past(self) -> str:
+        return f"{self.value}d" if self.value.endswith("e") else f"{self.value}ed"
+
 
 class DecisionError(ValueError):
     """A decision that cannot be recorded; `code` is stable, nothing was written."""
@@ -132,7 +136,7 @@ def _check_decidable(store: ObjectStore, asin: str, version: int, verdict: Verdi
     if existing is not None:
         raise DecisionError(
             "QA_ALREADY_DECIDED",
-            f"{asin} v{version} was already {existing.verdict}d by {existing.reviewer} at {existing.decided_at}",
+            f"{asin} v{version} was already {existing.verdict.past} by {existing.reviewer} at {existing.decided_at}",
         )
     newer = [v for v in stored if v > version and not is_deleted(store, asin, v)]
     if newer:

@@ -122,7 +122,7 @@ def qa_approved(
     return dg.AssetCheckResult(
         passed=decision.verdict is decisions.Verdict.APPROVE,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=f"v{version} {decision.verdict}d by {decision.reviewer}",
+        description=f"v{version} {decision.verdict.past} by {decision.reviewer}",
         metadata=metadata,
     )
 
