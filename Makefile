@@ -5,10 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := bench/khronos/node_modules/.installed
+VIEWER_STAMP := shazam_assets/review/static/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-slow ui bench lint codes-doc clean
+.PHONY: help setup demo test test-slow ui review bench lint codes-doc clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,7 +28,17 @@ $(NODE_STAMP): bench/khronos/package.json bench/khronos/package-lock.json
 	npm ci --prefix bench/khronos --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-setup: $(STAMP) $(NODE_STAMP) ## Install everything (venv, Python deps, Khronos validator for tests)
+# <model-viewer> for the review page, served by the app itself (no CDN)
+$(VIEWER_STAMP): shazam_assets/review/static/package.json shazam_assets/review/static/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --prefix shazam_assets/review/static --no-audit --no-fund --loglevel=error
+	touch $(VIEWER_STAMP)
+
+# Debian's Chromium, for the review page's end-to-end tests (Playwright drives it; it never downloads a browser)
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) ## Install everything (venv, Python deps, Khronos validator, model-viewer, Chromium)
 
 demo: setup ## Run the pipeline end to end on the embedded default (local store, SQLite Dagster)
 	$(BIN)/shazam demo
@@ -39,6 +51,9 @@ test-slow: setup ## Run the slow tests too (large archives, 100k-object buckets)
 
 ui: setup ## Start the Dagster UI + daemon on the embedded store (http://127.0.0.1:3000)
 	$(BIN)/shazam ui
+
+review: setup ## Serve the QA review page on the embedded store (http://127.0.0.1:8421)
+	$(BIN)/shazam review
 
 bench: setup ## Run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(BIN)/python bench/run_all.py

@@ -10,14 +10,11 @@ import dagster as dg
 import pytest
 
 from dagster_project.defs.ingest.sensors import upload_sensor
-from dagster_project.defs.qa.sensors import qa_decision_sensor
-from dagster_project.definitions import defs
 from dagster_project.resources import ObjectStoreResource, UploadQueueResource
 from shazam_assets.qa.decisions import record_decision
 from shazam_assets.status import asin_status
 from tests.builders import ASIN, pack, product
-
-QA_APPROVED = dg.AssetCheckKey(dg.AssetKey("asset_version"), "qa_approved")
+from tests.dagster_project.runs import QA_APPROVED, decision_runs, execute
 
 
 @pytest.fixture(scope="module")
@@ -35,34 +32,14 @@ def env(tmp_path, monkeypatch):
         yield instance, ObjectStoreResource(url=url).open(), url
 
 
-def _execute(instance, job_name: str, request: dg.RunRequest):
-    """Run a sensor's request like the daemon would: its job (subset to the requested assets and
-    checks), config, tags and partition."""
-    job = defs.resolve_job_def(job_name)
-    if request.asset_check_keys is not None:
-        job = job.get_subset(asset_selection=set(request.asset_selection or ()),
-                             asset_check_selection=set(request.asset_check_keys))
-    return job.execute_in_process(
-        run_config=request.run_config, partition_key=request.partition_key, tags=request.tags,
-        instance=instance, raise_on_error=False,
-    )
-
-
 def _ingest(instance, store, url, delivery: Path, name: str, cursor=None):
     store.put_file(f"uploads/{ASIN}/{name}", delivery)
     resources = {"store": ObjectStoreResource(url=url), "upload_queue": UploadQueueResource(queue_url="")}
     result = upload_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
     instance.add_dynamic_partitions("asin", [ASIN])
     for request in result.run_requests:
-        assert _execute(instance, "ingest_job", request).success
+        assert execute(instance, "ingest_job", request).success
     return result.cursor
-
-
-def _decision_runs(instance, url, cursor=None):
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"store": ObjectStoreResource(url=url)})
-    result = qa_decision_sensor(context)
-    runs = [(_execute(instance, "qa_decision_job", r), r) for r in result.run_requests]
-    return runs, result.cursor
 
 
 def _latest_check(instance, key):
@@ -78,7 +55,7 @@ def test_reject_then_approve_through_sensors_and_checks(env, delivery) -> None:
     assert review.metadata["version"].value == 1 and store.exists(f"qa/{ASIN}/v1/contact-sheet.png")
 
     record_decision(store, asin=ASIN, version=1, verdict="reject", reviewer="Rita", notes="Logo is missing")
-    runs, qa_cursor = _decision_runs(instance, url)
+    runs, qa_cursor = decision_runs(instance, url)
     assert len(runs) == 1
     run, request = runs[0]
     assert request.asset_check_keys == [QA_APPROVED] and request.partition_key == ASIN
@@ -90,12 +67,12 @@ def test_reject_then_approve_through_sensors_and_checks(env, delivery) -> None:
     outbox = json.loads(store.get_bytes(f"outbox/{ASIN}/v1.json"))
     assert "Logo is missing" in outbox["text"]
 
-    again, qa_cursor = _decision_runs(instance, url, qa_cursor)
+    again, qa_cursor = decision_runs(instance, url, qa_cursor)
     assert again == []  # a decision is requested once
 
     _ingest(instance, store, url, delivery, "fixed.zip", cursor)  # the artist's next upload: v2
     record_decision(store, asin=ASIN, version=2, verdict="approve", reviewer="Rita")
-    runs, _ = _decision_runs(instance, url, qa_cursor)
+    runs, _ = decision_runs(instance, url, qa_cursor)
     assert [r.success for r, _ in runs] == [True]
     check = _latest_check(instance, QA_APPROVED)
     assert check.status.value == "SUCCEEDED"
