@@ -86,7 +86,9 @@ def test_approval_publishes_then_retention_keeps_the_previous_approved(store, go
     third = _store_version(store, good_zip, "3.zip")
     assert asin_status(store, ASIN)["published_version"] == first  # nothing changes until approval
     _decide(store, third, "approve")
-    done = apply_decision(store, ASIN, third, channel=Outbox(store), keep_approved=1, log=log.append)
+    done = apply_decision(
+        store, ASIN, third, channel=Outbox(store), keep_approved=1, log=log.append
+    )
 
     assert done.promotion.previous == first and decisions.published_version(store, ASIN) == third
     assert [d.version for d in done.promotion.deletions] == [second]  # rejected, older: reclaimed
@@ -142,7 +144,7 @@ def test_slack_webhook_receives_the_rejection(local_store, good_zip) -> None:
     received: list[dict] = []
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(200)
             self.end_headers()
@@ -154,7 +156,9 @@ def test_slack_webhook_receives_the_rejection(local_store, good_zip) -> None:
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        channel = open_channel(f"http://127.0.0.1:{server.server_port}/services/T/B/X", store=local_store)
+        channel = open_channel(
+            f"http://127.0.0.1:{server.server_port}/services/T/B/X", store=local_store
+        )
         assert isinstance(channel, SlackWebhook)
         version = _store_version(local_store, good_zip, "1.zip")
         _decide(local_store, version, "reject", notes="Wrong colour")
@@ -168,7 +172,9 @@ def test_sns_topic_receives_the_rejection_over_http(aws_client, local_store, goo
     sns, sqs = aws_client("sns"), aws_client("sqs")
     topic = sns.create_topic(Name="shazam-artists")["TopicArn"]
     queue = sqs.create_queue(QueueName="artist-inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     version = _store_version(local_store, good_zip, "1.zip")
     _decide(local_store, version, "reject", notes="Texture seams visible")
@@ -184,5 +190,8 @@ def test_decisions_are_in_the_status(local_store, good_zip) -> None:
     _decide(local_store, version, "reject", notes="Scale bar missing")
     entry = asin_status(local_store, ASIN)["versions"][0]
     assert entry["state"] == "rejected"
-    assert entry["decision"]["reviewer"] == "Rita Reviewer" and entry["decision"]["notes"] == "Scale bar missing"
+    assert (
+        entry["decision"]["reviewer"] == "Rita Reviewer"
+        and entry["decision"]["notes"] == "Scale bar missing"
+    )
     assert entry["decision"]["verdict"] == str(Verdict.REJECT)
