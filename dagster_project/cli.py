@@ -213,12 +213,28 @@ def qa() -> None:
     """QA review: approve or reject versions, see the backlog, roll back."""
 
 
-def _decide(asin: str, version: int, verdict: str, reviewer: str, note: str) -> None:
+def _comments(values: tuple[str, ...]) -> tuple[dict[str, str], ...]:
+    out = []
+    for value in values:
+        issue, sep, text = value.partition("=")
+        if not sep or not issue.strip() or not text.strip():
+            raise click.BadParameter(f"{value!r}: expected ISSUE=comment", param_hint="--comment")
+        out.append({"issue": issue.strip(), "comment": text.strip()})
+    return tuple(out)
+
+
+_comment_option = click.option(
+    "--comment", "comments", multiple=True,
+    help="Per-issue comment ISSUE=text, e.g. qa_placement='sits 2 cm high' (repeatable).",
+)
+
+
+def _decide(asin: str, version: int, verdict: str, reviewer: str, note: str, comments: tuple[str, ...]) -> None:
     from shazam_assets.qa.decisions import DecisionError, record_decision
 
     try:
         decision = record_decision(_store(), asin=asin, version=version, verdict=verdict,
-                                   reviewer=reviewer, notes=note, source="cli")
+                                   reviewer=reviewer, notes=note, comments=_comments(comments), source="cli")
     except DecisionError as exc:
         raise CannotRun(f"{exc.code}: {exc}") from None
     click.echo(f"{asin} v{version} {decision.verdict.past} by {decision.reviewer} at {decision.decided_at}; "
@@ -231,9 +247,10 @@ def _decide(asin: str, version: int, verdict: str, reviewer: str, note: str) -> 
 @click.option("--version", "version", type=int, required=True)
 @click.option("--reviewer", required=True)
 @click.option("--note", default="", help="Optional for approval.")
-def approve(asin: str, version: int, reviewer: str, note: str) -> None:
+@_comment_option
+def approve(asin: str, version: int, reviewer: str, note: str, comments: tuple[str, ...]) -> None:
     """Approve a version: it will be published and older versions cleaned up."""
-    _decide(asin, version, "approve", reviewer, note)
+    _decide(asin, version, "approve", reviewer, note, comments)
 
 
 @qa.command()
@@ -241,9 +258,10 @@ def approve(asin: str, version: int, reviewer: str, note: str) -> None:
 @click.option("--version", "version", type=int, required=True)
 @click.option("--reviewer", required=True)
 @click.option("--note", required=True, help="What the artist must fix (required).")
-def reject(asin: str, version: int, reviewer: str, note: str) -> None:
+@_comment_option
+def reject(asin: str, version: int, reviewer: str, note: str, comments: tuple[str, ...]) -> None:
     """Reject a version; the artist is notified with the note."""
-    _decide(asin, version, "reject", reviewer, note)
+    _decide(asin, version, "reject", reviewer, note, comments)
 
 
 @qa.command()

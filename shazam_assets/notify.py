@@ -37,6 +37,7 @@ class Notification:
     artist: str
     title: str
     upload_key: str
+    comments: tuple[dict[str, str], ...] = ()
 
     @property
     def subject(self) -> str:
@@ -46,10 +47,11 @@ class Notification:
     def text(self) -> str:
         if self.verdict == "approve":
             return f"{self.title} ({self.asin} v{self.version}) was approved by {self.reviewer}."
+        per_issue = "".join(f"\n- {c['issue']}: {c['comment']}" for c in self.comments)
         return (
             f"Hello {self.artist}, your delivery {self.upload_key} for {self.title} ({self.asin}) "
             f"became v{self.version} and was rejected by {self.reviewer}.\n\nReviewer's notes:\n"
-            f"{self.notes}\n\nPlease fix it and upload a new ZIP to uploads/{self.asin}/; "
+            f"{self.notes}{per_issue}\n\nPlease fix it and upload a new ZIP to uploads/{self.asin}/; "
             "it will start a new version and a new review."
         )
 

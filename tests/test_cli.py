@@ -117,12 +117,13 @@ def test_qa_commands(tmp_path, good_zip) -> None:
     no_note = shazam("qa", "reject", ASIN, "--version", "2", "--reviewer", "Rita", store=root)
     assert no_note.returncode == 2 and "--note" in no_note.stderr  # the note is required
     ok = shazam("qa", "reject", ASIN, "--version", "2", "--reviewer", "Rita", "--note", "Logo upside down",
-                store=root, check_code=0)
+                "--comment", "qa_placement=sits 2 cm high", store=root, check_code=0)
     assert "rejected by Rita" in ok.stdout
     twice = shazam("qa", "approve", ASIN, "--version", "2", "--reviewer", "Sam", store=root, check_code=2)
     assert "QA_ALREADY_DECIDED" in twice.stderr
     status = json.loads(shazam("status", ASIN, "--json", store=root, check_code=0).stdout)
     assert [v["state"] for v in status["versions"]] == ["pending_qa", "rejected"]
     assert status["versions"][1]["decision"]["notes"] == "Logo upside down"
+    assert status["versions"][1]["decision"]["comments"] == [{"issue": "qa_placement", "comment": "sits 2 cm high"}]
     assert "QA_NOTHING_PUBLISHED" in shazam("qa", "rollback", ASIN, store=root, check_code=2).stderr
     assert json.loads(shazam("qa", "pending", "--json", store=root, check_code=0).stdout) == []

@@ -27,6 +27,7 @@ def notification_for(store: ObjectStore, decision: Decision) -> Notification:
         artist=(delivery.get("artist") or {}).get("name", "artist"),
         title=(delivery.get("product") or {}).get("title", decision.asin),
         upload_key=(manifest.get("upload") or {}).get("key", ""),
+        comments=decision.comments,
     )
 
 
