@@ -7,8 +7,8 @@ boxes, a torus segment), textured with a procedural pattern drawn from the seed,
 - a GLB that follows the Khronos 3D Commerce guidelines: metres, +Y up, front facing +Z,
   resting on the ground plane and centred on X/Z, one or two metal/rough PBR materials with a
   512x512 baseColor PNG, normals and UVs, no degenerate triangles, a few thousand triangles;
-- reference "photos" of that exact model, drawn by the small numpy rasterizer at the end of
-  this module, so the QA stage has product images to compare its own renders against;
+- reference "photos" of that exact model, drawn by the shared renderer (`shazam_assets.render`),
+  so the QA stage has product images to compare its own renders against;
 - optionally a scan source (OBJ + MTL + PNG atlas) of the same shape with photogrammetry-like
   vertex noise, the raw material an artist would start from.
 
@@ -28,7 +28,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import trimesh
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageDraw
+
+from shazam_assets.render import Material, Mesh, Scene, View, render, to_image
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -618,8 +620,9 @@ def make_product(
     folder.mkdir(parents=True, exist_ok=True)
     model = folder / f"{slug}.glb"
     model.write_bytes(_glb_bytes(design, scale=scale))
+    scene = _scene(design)
     photos = tuple(
-        _write_photo(design, folder / f"{slug}_{view.name}.jpg", view) for view in PHOTO_VIEWS
+        _write_photo(scene, folder / f"{slug}_{view.name}.jpg", view) for view in PHOTO_VIEWS
     )
     scan_files = _write_scan(design, folder / "scan", slug=slug, seed=seed) if with_scan else ()
     return DemoProduct(
@@ -722,207 +725,42 @@ def _obj_text(
 
 
 # --------------------------------------------------------------------------------------------
-# Photos: a small z-buffer rasterizer (perspective camera, textures, Lambert light)
+# Photos: drawn by the shared renderer, so QA renders compare like with like
 # --------------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class PhotoView:
-    """Where the photo camera stands: azimuth from +Z (front) toward +X (right), elevation up."""
-
-    name: str
-    azimuth_deg: float
-    elevation_deg: float
-
-
-# The angles of the reference photos, so a QA stage can render a model the same way.
-PHOTO_VIEWS: tuple[PhotoView, ...] = (
-    PhotoView("front_right", 30.0, 20.0),
-    PhotoView("front_left", -40.0, 10.0),
+# The angles of the reference photos (a 30 degree lens), so a QA stage can render a model the
+# same way.
+PHOTO_VIEWS: tuple[View, ...] = (
+    View("front_right", 30.0, 20.0, fov_deg=30.0),
+    View("front_left", -40.0, 10.0, fov_deg=30.0),
 )
-_BACKGROUND = 0.92  # light-grey studio sweep, sRGB
-_LIGHT = np.array([-0.45, 0.8, 0.55]) / np.linalg.norm([-0.45, 0.8, 0.55])
 
 
-@dataclass(frozen=True, eq=False)
-class _Camera:
-    """A pinhole camera looking at the product; `focal` is 1 / tan(half field of view)."""
-
-    eye: FloatArray  # (3,)
-    basis: FloatArray  # (3, 3) rows: right, up, forward
-    focal: float
-
-
-def _camera_for(
-    vertices: FloatArray, *, azimuth: float, elevation: float, fov: float = 30.0
-) -> _Camera:
-    """Frame the bounding sphere from the given azimuth (from +Z toward +X) and elevation."""
-    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
-    target, radius = (lo + hi) / 2, float(np.linalg.norm(hi - lo)) / 2
-    az, el, half_fov = np.radians(azimuth), np.radians(elevation), np.radians(fov) / 2
-    direction = np.array([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)])
-    eye = target + direction * radius * 1.08 / np.sin(half_fov)
-    forward = -direction
-    right = np.cross(forward, [0.0, 1.0, 0.0])
-    if np.linalg.norm(right) < 1e-9:  # looking straight down or up: any right vector will do
-        right = np.array([1.0, 0.0, 0.0])
-    right /= np.linalg.norm(right)
-    return _Camera(eye, np.stack([right, np.cross(right, forward), forward]), 1 / np.tan(half_fov))
-
-
-def render_model(model: Path, view: PhotoView, *, size: int = PHOTO_SIZE) -> Image.Image:
-    """Render a textured GLB/glTF file the way the reference photos were made.
-
-    Uses each primitive's baseColor (texture times factor), metallic and roughness, UVs and
-    normals; framing follows the model's bounds, so a model exported in the wrong unit renders
-    the same. Raises ValueError for a file without triangles.
-    """
-    scene = trimesh.load_scene(Path(model), process=False)
-    meshes = tuple(
-        _mesh_from_trimesh(g)
-        for g in scene.dump(concatenate=False)
-        if isinstance(g, trimesh.Trimesh) and len(g.faces)
-    )
-    if not meshes:
-        raise ValueError(f"{model}: no triangles to render")
-    return _render(_Design(title=Path(model).stem, meshes=meshes), view, size=size)
-
-
-def _mesh_from_trimesh(geometry: trimesh.Trimesh) -> _Mesh:
-    """A loaded mesh as the rasterizer's input; missing UVs or textures fall back to flat grey."""
-    pbr = getattr(geometry.visual, "material", None)
-    texture = getattr(pbr, "baseColorTexture", None) or getattr(pbr, "image", None)
-    factor = getattr(pbr, "baseColorFactor", None)
-    albedo = Image.new("RGB", (1, 1), (200, 200, 200)) if texture is None else texture
-    albedo = albedo.convert("RGB")
-    if factor is not None:  # trimesh keeps the factor as RGBA bytes
-        tint = Image.new("RGB", albedo.size, tuple(int(c) for c in np.asarray(factor)[:3]))
-        albedo = ImageChops.multiply(albedo, tint)
-    uv = getattr(geometry.visual, "uv", None)
-    count = len(geometry.vertices)
-    return _Mesh(
-        material=_Material(
-            name=str(getattr(pbr, "name", "") or ""),
-            texture=albedo,
-            metallic=float(getattr(pbr, "metallicFactor", None) or 0.0),
-            roughness=float(getattr(pbr, "roughnessFactor", None) or 1.0),
+def _scene(design: _Design) -> Scene:
+    """The design as the renderer's input, straight from memory (no GLB round trip)."""
+    return Scene.from_meshes(
+        (
+            Mesh(
+                material=Material(
+                    name=mesh.material.name,
+                    base_color=np.asarray(mesh.material.texture.convert("RGBA")),
+                    metallic=mesh.material.metallic,
+                    roughness=mesh.material.roughness,
+                ),
+                vertices=mesh.vertices,
+                normals=mesh.normals,
+                uv=mesh.uv,
+                faces=mesh.faces,
+            )
+            for mesh in design.meshes
         ),
-        vertices=np.asarray(geometry.vertices, dtype=np.float64),
-        normals=np.asarray(geometry.vertex_normals, dtype=np.float64),
-        uv=np.zeros((count, 2)) if uv is None or len(uv) != count else np.asarray(uv)[:, :2],
-        faces=np.asarray(geometry.faces, dtype=np.int64),
+        name=design.title,
     )
 
 
-def _write_photo(design: _Design, path: Path, view: PhotoView) -> Path:
+def _write_photo(scene: Scene, path: Path, view: View) -> Path:
     """Render a studio photo of the design and save it as a JPEG, like a product photo."""
-    _render(design, view).save(path, format="JPEG", quality=92, subsampling=0)
+    to_image(render(scene, view, size=PHOTO_SIZE)).save(
+        path, format="JPEG", quality=92, subsampling=0
+    )
     return path
-
-
-def _render(
-    design: _Design, view: PhotoView, *, size: int = PHOTO_SIZE, supersample: int = 2
-) -> Image.Image:
-    """Rasterize the design with a z-buffer at `supersample` x resolution, then box-filter down."""
-    res = size * supersample
-    offsets = np.cumsum([0] + [len(m.vertices) for m in design.meshes])
-    vertices = np.concatenate([m.vertices for m in design.meshes])  # (n, 3)
-    faces = np.concatenate([m.faces + o for m, o in zip(design.meshes, offsets, strict=False)])
-    tri_material = np.repeat(np.arange(len(design.meshes)), [len(m.faces) for m in design.meshes])
-    camera = _camera_for(vertices, azimuth=view.azimuth_deg, elevation=view.elevation_deg)
-    cam = (vertices - camera.eye) @ camera.basis.T  # (n, 3) right, up, depth
-    screen = np.stack(
-        [
-            (cam[:, 0] / cam[:, 2] * camera.focal + 1) * res / 2,
-            (1 - cam[:, 1] / cam[:, 2] * camera.focal) * res / 2,
-        ],
-        -1,
-    )  # (n, 2)
-    tri, pix, bary = _rasterize(screen[faces], cam[faces, 2], res)
-    corners = faces[tri]  # (k, 3)
-    normal = np.einsum(
-        "kc,kcd->kd", bary, np.concatenate([m.normals for m in design.meshes])[corners]
-    )
-    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
-    uv = np.einsum("kc,kcd->kd", bary, np.concatenate([m.uv for m in design.meshes])[corners])
-    colour = _shade(design, tri_material[tri], normal, uv, view=-camera.basis[2])
-    flat = np.full((res * res, 3), _BACKGROUND)
-    flat[pix] = colour
-    canvas = flat.reshape(res, res, 3)
-    small = np.zeros((size, size, 3))  # box filter: average each supersample^2 block
-    for dy in range(supersample):
-        for dx in range(supersample):
-            small += canvas[dy::supersample, dx::supersample]
-    return _to_image(small / supersample**2)
-
-
-def _rasterize(
-    tris: FloatArray, depth: FloatArray, res: int
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """Visible front-facing triangle, pixel index and perspective-correct barycentrics per pixel.
-
-    `tris` (m, 3, 2) are screen corners, `depth` (m, 3) their camera depths. Every triangle
-    expands to the pixel centres of its bounding box at once and the nearest candidate per
-    pixel wins in one `np.minimum.at` pass, so there is no Python loop over triangles.
-    """
-    e1, e2 = tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0]
-    area = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    keep = np.flatnonzero((area < -1e-9) & np.all(depth > 0, axis=1))  # counter-clockwise in y-up
-    lo = np.clip(np.ceil(tris[keep].min(axis=1) - 0.5), 0, res).astype(np.int64)  # (k, 2)
-    hi = np.clip(np.floor(tris[keep].max(axis=1) - 0.5), -1, res - 1).astype(np.int64)
-    span = np.maximum(hi - lo + 1, 0)  # (k, 2)
-    counts = span[:, 0] * span[:, 1]
-    owner = np.repeat(np.arange(len(keep)), counts)  # candidate -> index into keep
-    local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    px = lo[owner, 0] + local % span[owner, 0]
-    py = lo[owner, 1] + local // span[owner, 0]
-    tri = keep[owner]
-    rel = np.stack([px + 0.5, py + 0.5], -1) - tris[tri, 0]  # (c, 2)
-    b1 = (rel[:, 0] * e2[tri, 1] - rel[:, 1] * e2[tri, 0]) / area[tri]
-    b2 = (e1[tri, 0] * rel[:, 1] - e1[tri, 1] * rel[:, 0]) / area[tri]
-    inside = (b1 >= -1e-7) & (b2 >= -1e-7) & (b1 + b2 <= 1 + 1e-7)
-    tri, px, py = tri[inside], px[inside], py[inside]
-    screen_bary = np.stack([1 - b1[inside] - b2[inside], b1[inside], b2[inside]], -1)  # (c, 3)
-    weights = screen_bary / depth[tri]  # perspective correction
-    inv_depth = weights.sum(axis=1)
-    pix = py * res + px
-    if not len(pix):
-        return tri, pix, np.zeros((0, 3))
-    # z-buffer in one pass: per pixel keep the smallest key (depth rank, then candidate)
-    near, far = inv_depth.max(), inv_depth.min()
-    index_bits = max(len(pix).bit_length(), 1)
-    depth_levels = (1 << (62 - index_bits)) - 1
-    rank = ((near - inv_depth) / max(near - far, 1e-30) * depth_levels).astype(np.int64)
-    keys = (rank << index_bits) | np.arange(len(pix), dtype=np.int64)
-    zbuffer = np.full(res * res, np.iinfo(np.int64).max)
-    np.minimum.at(zbuffer, pix, keys)
-    first = np.flatnonzero(zbuffer[pix] == keys)
-    return tri[first], pix[first], weights[first] / inv_depth[first, None]
-
-
-def _shade(
-    design: _Design, material: IntArray, normal: FloatArray, uv: FloatArray, *, view: FloatArray
-) -> FloatArray:
-    """Lambert key light, a soft fill from the camera and a sky ambient, in linear light."""
-    albedo = np.empty_like(normal)
-    uv = np.where((uv < 0) | (uv > 1), uv % 1.0, uv)  # repeat wrap, the glTF default sampler
-    for index, mesh in enumerate(design.meshes):
-        mask = material == index
-        texture = np.asarray(mesh.material.texture, dtype=np.float64) / 255  # (h, w, 3) sRGB
-        h, w = texture.shape[:2]
-        col = np.clip((uv[mask, 0] * w).astype(np.int64), 0, w - 1)
-        row = np.clip(((1 - uv[mask, 1]) * h).astype(np.int64), 0, h - 1)
-        albedo[mask] = texture[row, col] ** 2.2
-    metallic = np.array([m.material.metallic for m in design.meshes])[material][:, None]
-    rough = np.array([m.material.roughness for m in design.meshes])[material][:, None]
-    key = np.clip(normal @ _LIGHT, 0.0, None)[:, None]
-    fill = np.clip(normal @ view, 0.0, None)[:, None]
-    sky = 0.5 + 0.5 * normal[:, 1:2]
-    light = 0.95 * key + 0.35 * fill + 0.22 * sky
-    half_vector = (_LIGHT + view) / np.linalg.norm(_LIGHT + view)
-    gloss = (1 - rough) ** 2 * np.clip(normal @ half_vector, 0.0, None)[:, None] ** (
-        4 + 60 * (1 - rough)
-    )
-    highlight = gloss * (0.04 + 0.96 * metallic) * (1 - metallic + metallic * albedo * 2.5)
-    diffuse = albedo * (1 - 0.6 * metallic)
-    return np.clip(diffuse * light + highlight, 0.0, 1.0) ** (1 / 2.2)

@@ -28,7 +28,9 @@ def test_a_good_version_passes_and_gets_a_contact_sheet(local_store, tmp_path) -
     version = _store(local_store, pack(tmp_path, product(tmp_path)))
     result = checks.run_automatic_qa(local_store, ASIN, version)
     assert {c["name"]: c["passed"] for c in result["checks"]} == {
-        "qa_visual_match": True, "qa_real_world_size": True, "qa_placement": True,
+        "qa_visual_match": True,
+        "qa_real_world_size": True,
+        "qa_placement": True,
     }
     assert result["blocking_errors"] == [] and read_scores(local_store, ASIN, version) == result
     assert len(result["visual"]["photos"]) == len(product(tmp_path).photos)
@@ -41,7 +43,9 @@ def _floating_box(tmp_path):
     box.apply_translation((0, 0.15 + 0.25, 0))  # 25 cm above the ground plane
     box.unmerge_vertices()
     uv = np.random.default_rng(2).random((len(box.vertices), 2))
-    box.visual = trimesh.visual.TextureVisuals(uv=uv, image=Image.new("RGB", (64, 64), (180, 60, 40)))
+    box.visual = trimesh.visual.TextureVisuals(
+        uv=uv, image=Image.new("RGB", (64, 64), (180, 60, 40))
+    )
     path = tmp_path / "floating.glb"
     path.write_bytes(box.export(file_type="glb"))
     return path
@@ -49,7 +53,9 @@ def _floating_box(tmp_path):
 
 def test_an_error_blocks_approval_but_not_rejection(local_store, tmp_path) -> None:
     prod = product(tmp_path)
-    delivery = pack(tmp_path, prod, model=_floating_box(tmp_path), dimensions=(0.4, 0.3, 0.2), name="f.zip")
+    delivery = pack(
+        tmp_path, prod, model=_floating_box(tmp_path), dimensions=(0.4, 0.3, 0.2), name="f.zip"
+    )
     version = _store(local_store, delivery)
     result = checks.run_automatic_qa(local_store, ASIN, version)
     assert "qa_placement" in result["blocking_errors"]
@@ -58,8 +64,14 @@ def test_an_error_blocks_approval_but_not_rejection(local_store, tmp_path) -> No
     with pytest.raises(DecisionError) as blocked:
         record_decision(local_store, asin=ASIN, version=version, verdict="approve", reviewer="Rita")
     assert blocked.value.code == "QA_BLOCKED_BY_CHECKS"
-    record_decision(local_store, asin=ASIN, version=version, verdict="reject", reviewer="Rita",
-                    notes="Sits 25 cm above the ground")
+    record_decision(
+        local_store,
+        asin=ASIN,
+        version=version,
+        verdict="reject",
+        reviewer="Rita",
+        notes="Sits 25 cm above the ground",
+    )
 
 
 @pytest.mark.parametrize(

@@ -106,7 +106,7 @@ def qa_approved(
         log=context.log.info,
     )
     decision, promotion = done.decision, done.promotion
-    metadata = {
+    metadata: dict[str, dg.RawMetadataValue] = {
         "version": version,
         "verdict": str(decision.verdict),
         "reviewer": decision.reviewer,
