@@ -17,6 +17,7 @@ SCRIPTS = {
     "memory": ["bench_zip_memory.py"],
     "latency": ["bench_ingest_latency.py"],
     "sensor": ["bench_sensor_scan.py"],
+    "qa": ["bench_qa_separation.py"],
 }
 
 
