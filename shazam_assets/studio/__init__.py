@@ -1,0 +1,54 @@
+"""The studio renderer: physically based product pictures with open3d's Filament, headless.
+
+`StudioRenderer` draws a .glb/.gltf the way a product photo studio would: glTF metal/rough
+materials (base colour, metallic-roughness and occlusion textures, alpha MASK and BLEND),
+lit only by a procedural studio room (`environment.py`, image-based lighting, no sun), on a
+white or transparent background, with linear tone mapping at exposure 1 like the Khronos
+sample viewer that renders the 3D Commerce reference pictures. It is used by the 360°
+turntable stage; `bench/bench_render_quality.py` scores it against the Khronos references.
+
+What this module works around in open3d 0.20 (each checked by a test or the benchmark):
+- `read_triangle_model` hands the whole metallicRoughness image to roughness, metalness and
+  occlusion alike, and merges primitives per material. We read the glTF with trimesh instead
+  and build open3d's packed occlusion/roughness/metal texture ourselves (R = occlusion.R,
+  G = metallicRoughness.G, B = metallicRoughness.B), one open3d geometry per primitive.
+- Its default post-processing tone-maps (white comes out grey). We set linear colour grading,
+  so radiance 1 is white and the sRGB transfer is applied once; the IBL intensity is set so
+  that open3d's fixed camera exposure (f/16, 1/125 s, ISO 100) amounts to exposure 1.
+- Alpha: MASK textures get their alpha thresholded at alphaCutoff (0 or 255); MASK and BLEND
+  use open3d's `defaultLitTransparency` shader, and every primitive stays its own geometry so
+  Filament can sort blended ones. NOT yet verified: whether that shader's "transparent"
+  blending keeps reflections where alpha is 0 (open3d's source shows `defaultLit` as
+  "fade", which would scale reflections with alpha; switching is a one-line change in
+  `renderer._albedo`, to be measured).
+- Meshes without vertex colours are tinted 0.5 grey by its shaders: we set white ones.
+- Its mesh upload derives tangents from normals alone, so tangent-space normal maps would
+  shade with the wrong frame: normal maps are not applied (see `USE_NORMAL_MAPS`).
+- Filament's engine is a process-wide singleton. Measured in 0.20: re-creating an
+  OffscreenRenderer after deleting one works, but two alive at once make the process abort
+  at exit. So one OffscreenRenderer serves the whole process (`renderer._Slot`): reused while
+  the size stays, replaced when another size is asked for; StudioRenderers open at the same
+  time take turns and re-upload their model when they get it back.
+Open3D's renderer is not thread-safe: use a StudioRenderer from one thread.
+"""
+
+from shazam_assets.studio.environment import studio_ibl_path
+from shazam_assets.studio.model import (
+    Camera,
+    ModelInfo,
+    gltf_cameras,
+    load_model_info,
+    turntable_cameras,
+)
+from shazam_assets.studio.renderer import RENDERER_VERSION, StudioRenderer
+
+__all__ = [
+    "RENDERER_VERSION",
+    "Camera",
+    "ModelInfo",
+    "StudioRenderer",
+    "gltf_cameras",
+    "load_model_info",
+    "studio_ibl_path",
+    "turntable_cameras",
+]
