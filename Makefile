@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := bench/khronos/node_modules/.installed
 VIEWER_STAMP := shazam_assets/review/static/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
+# Mesa's Vulkan driver (lavapipe) lets open3d's Filament renderer run headless on a CPU; on GPU
+# nodes the NVIDIA container runtime adds the driver's own Vulkan ICD.
+VULKAN_ICD := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -38,7 +41,10 @@ $(VIEWER_STAMP): shazam_assets/review/static/package.json shazam_assets/review/s
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) ## Install everything (venv, Python deps, Khronos validator, model-viewer, Chromium)
+$(VULKAN_ICD):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvulkan1 mesa-vulkan-drivers libegl1 libusb-1.0-0
+
+setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) $(VULKAN_ICD) ## Install everything (venv, Python deps, Khronos validator, model-viewer, Chromium, Vulkan)
 
 demo: setup ## Run the pipeline end to end on the embedded default (local store, SQLite Dagster)
 	$(BIN)/shazam demo

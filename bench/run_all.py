@@ -18,6 +18,8 @@ SCRIPTS = {
     "latency": ["bench_ingest_latency.py"],
     "sensor": ["bench_sensor_scan.py"],
     "qa": ["bench_qa_separation.py"],
+    "turntable": ["bench_turntable.py"],
+    "render_quality": ["bench_render_quality.py"],
 }
 
 

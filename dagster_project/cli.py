@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -315,6 +316,53 @@ def review(host: str, port: int, sla_hours: float) -> None:
 
 
 @main.command()
+@click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Folder for a turntable; a .png/.webp file with --camera.")
+@click.option("--frames", default=36, show_default=True, help="Frames around the vertical axis (8-72).")
+@click.option("--size", default="1024", show_default=True,
+              help="Frame size in px; WxH for a --camera still.")
+@click.option("--camera", "camera_index", type=int, default=None,
+              help="Render one still from the glTF file's camera INDEX instead of a turntable.")
+@click.option("--background", type=click.Choice(["white", "transparent"]), default="white", show_default=True)
+@click.option("--format", "frame_format", type=click.Choice(["webp", "png"]), default="webp", show_default=True)
+@click.option("--video", type=click.Choice(["mp4", "webm"]), default="mp4", show_default=True)
+def render(model: Path, out: Path, frames: int, size: str, camera_index: int | None,
+           background: str, frame_format: str, video: str) -> None:
+    """Render a .glb/.gltf: a 360° turntable into --out, or one still from a stored camera."""
+    from shazam_assets import turntable
+
+    bg = cast("turntable.Background", background)
+    try:
+        if camera_index is not None:
+            width, _, height = size.lower().partition("x")
+            still = turntable.render_still(model, out, camera_index=camera_index, width=_px(width),
+                                           height=_px(height or width), background=bg)
+            click.echo(f"wrote {still}")
+            return
+        spec = turntable.TurntableSpec(
+            frames=frames, size=_px(size), background=bg,
+            frame_format=cast("turntable.FrameFormat", frame_format),
+            video=cast("turntable.VideoFormat", video),
+        )
+        result = turntable.render_turntable(model, out, spec)
+    except turntable.TurntableError as exc:
+        raise CannotRun(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise CannotRun(f"{model}: {exc}") from None
+    t = result.manifest["timings_s"]
+    click.echo(f"wrote {len(result.files)} files to {out} ({frames} frames at {spec.size}px): "
+               f"{t['per_frame']} s per frame, {t['total']} s in all")
+
+
+def _px(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise CannotRun(f"RENDER_BAD_SIZE: {text!r} is not a number of pixels") from None
+
+
+@main.command()
 @click.option("--markdown", is_flag=True, help="Print docs/error-codes.md.")
 def codes(markdown: bool) -> None:
     """List every validation code with its severity and fix."""
@@ -361,8 +409,10 @@ def ui(dagster_args) -> None:
 @click.option("--timeout", default=600, show_default=True, help="Seconds to wait for the runs.")
 def demo(timeout: int) -> None:
     """Make demo products, upload them, and let the real sensor and daemon process them."""
-    from dagster_project.demo import DaemonDied, run_demo
+    from dagster_project.demo import DEMO_RENDER, DaemonDied, run_demo
 
+    for name, value in DEMO_RENDER.items():  # CPU-friendly turntables unless asked otherwise
+        os.environ.setdefault(name, value)
     apply_default_env()
     try:
         ok = run_demo(project_root=PROJECT_ROOT, timeout_s=timeout, echo=click.echo)

@@ -2,24 +2,30 @@
 
 import dagster as dg
 
-from dagster_project.defs import ingest, qa
+from dagster_project import k8s
+from dagster_project.defs import ingest, qa, render
 from dagster_project.resources import (
     NotifierResource,
     ObjectStoreResource,
     QASettingsResource,
+    TurntableSettingsResource,
     UploadQueueResource,
 )
 
 defs = dg.Definitions.merge(
     ingest.defs,
     qa.defs,
+    render.defs,
     dg.Definitions(
         resources={
             "store": ObjectStoreResource(url=dg.EnvVar("SHAZAM_STORE_URL")),
             "upload_queue": UploadQueueResource(queue_url=dg.EnvVar("SHAZAM_UPLOAD_QUEUE_URL")),
             "notifier": NotifierResource(url=dg.EnvVar("SHAZAM_NOTIFY_URL")),
             "qa_settings": QASettingsResource(),
+            "turntable_settings": TurntableSettingsResource(
+                frames=dg.EnvVar.int("SHAZAM_RENDER_FRAMES"), size=dg.EnvVar.int("SHAZAM_RENDER_SIZE")
+            ),
         },
-        executor=dg.in_process_executor,
+        executor=k8s.executor(),
     ),
 )

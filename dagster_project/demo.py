@@ -7,7 +7,8 @@ the runs), waits for those runs, and prints what happened per ASIN:
 - every stored version gets automatic QA (scores, contact sheet, size, placement);
 - a reviewer approves the speaker and the lamp (they are published) and rejects the mug with
   a note (the artist is notified through the outbox); the artist re-uploads the mug, the new
-  version is approved and published, and retention deletes the rejected one.
+  version is approved and published, and retention deletes the rejected one;
+- every publication makes the publish sensor render that version's 360° turntable.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shazam_assets import versions
+from shazam_assets import turntable, versions
 from shazam_assets.delivery.pack import PackRequest, pack_delivery
 from shazam_assets.demo_products import make_product
-from shazam_assets.qa.decisions import Verdict
+from shazam_assets.qa.decisions import Verdict, published_key
 from shazam_assets.status import asin_status
 from shazam_assets.storage import ObjectStore, open_store
 
@@ -38,6 +39,9 @@ class DemoDelivery:
     zip_path: Path
     expect_ok: bool
 
+
+# Turntable settings for the demo when SHAZAM_RENDER_* are unset: it renders on the CPU.
+DEMO_RENDER = {"SHAZAM_RENDER_FRAMES": "24", "SHAZAM_RENDER_SIZE": "512"}
 
 # (asin, product slug, centimetres mistake first?)
 DEMO_PLAN = (("B0DEMOSPK1", "speaker", False), ("B0DEMOMUG1", "mug", False), ("B0DEMOLMP1", "lamp", True))
@@ -68,6 +72,13 @@ def _decide(store: ObjectStore, asin: str, verdict: str, notes: str = "") -> tup
                     notes=notes, source="demo")
     label = f"decision {asin} v{version}: {verdict}"
     return label, {"shazam/decision": f"{asin}/v{version}"}
+
+
+def _turntable_run(store: ObjectStore, asin: str) -> tuple[str, dict[str, str]]:
+    """The run the publish sensor requests for the ASIN's current publish pointer."""
+    pointer = store.head(published_key(asin))
+    etag = pointer.etag if pointer else "none"
+    return f"turntable {asin}", {"shazam/published": asin, "shazam/pointer_etag": etag}
 
 
 def _start_daemon(root: Path, log: Path) -> subprocess.Popen:
@@ -127,6 +138,9 @@ def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
             size = (f"{v['bytes_reclaimed']:,} bytes reclaimed" if v["state"] == "deleted"
                     else f"{v.get('files', 0)} files, {v.get('total_bytes', 0):,} bytes")
             echo(f"    v{v['version']} {v['state']}{said}: {v['upload_key']} ({size})")
+            if spin := v.get("turntable"):
+                echo(f"      turntable: {spin['frames']} frames at {spin['size']}px ({spin['renderer']}); "
+                     f"poster {spin['poster']}")
         for r in status["rejections"]:
             echo(f"    rejected: {r['upload_key']}: {', '.join(r['codes'])}")
             for e in r["errors"][:3]:
@@ -165,6 +179,9 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
             echo("the artist fixes the mug and uploads a new delivery; it is reviewed and approved:")
             wait([_upload(store, "B0DEMOMUG1", build_delivery(asin="B0DEMOMUG1", slug="mug", work=work, seed=2))])
             wait([_decide(store, "B0DEMOMUG1", "approve")])
+            echo("every published version gets its turntable (publish sensor, render on the GPU node "
+                 "in production; here on the CPU):")
+            wait([_turntable_run(store, asin) for asin, _, _ in DEMO_PLAN])
     finally:
         daemon.terminate()
         try:
@@ -173,10 +190,15 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
             daemon.kill()
     asins = [asin for asin, _, _ in DEMO_PLAN]
     _summary(store, asins, echo)
-    ok = all(asin_status(store, asin)["published_version"] for asin in asins)
+    ok = all(
+        (version := asin_status(store, asin)["published_version"])
+        and turntable.read_turntable_manifest(store, asin, version)
+        for asin in asins
+    )
     for note in store.list("outbox/"):
         echo(f"\nnotification in the outbox ({store.uri(note.key)}):\n"
              + json.loads(store.get_bytes(note.key))["text"])
-    echo("\ndemo " + ("finished: every product is published" if ok else "FAILED: a product was not published"))
+    echo("\ndemo " + ("finished: every product is published with its turntable" if ok
+                     else "FAILED: a product was not published or has no turntable"))
     echo("open the Dagster UI on the same store with: make ui; the review page with: shazam review")
     return ok

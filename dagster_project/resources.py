@@ -58,3 +58,22 @@ class QASettingsResource(dg.ConfigurableResource):
 
     keep_approved: int = 1
     sla_hours: float = 24.0
+
+
+class TurntableSettingsResource(dg.ConfigurableResource):
+    """How turntables are rendered: frames around the product (8-72), frame size in px,
+    background, frame format and video format. Changing any of them re-renders."""
+
+    frames: int = 36
+    size: int = 1024
+    background: str = "white"
+    frame_format: str = "webp"
+    video: str = "mp4"
+
+    def spec(self):
+        from shazam_assets.turntable import TurntableSpec
+
+        return TurntableSpec(
+            frames=self.frames, size=self.size, background=self.background,  # type: ignore[arg-type]
+            frame_format=self.frame_format, video=self.video,  # type: ignore[arg-type]
+        )

@@ -7,6 +7,8 @@ Nothing here runs at import time: callers ask for `defaults(root)` and decide wh
   the upload sensor lists the prefix instead. Default: empty.
 - SHAZAM_NOTIFY_URL: where rejections are sent: empty/`outbox:` (the store's outbox/),
   an https:// Slack incoming webhook, or `sns:<topic ARN>`. Default: empty.
+- SHAZAM_RENDER_FRAMES, SHAZAM_RENDER_SIZE: turntable frames (8-72) and frame size in px.
+  Default: 36 and 1024 (`shazam demo` uses 24 and 512 when they are unset: CPU rendering).
 - DAGSTER_HOME: the Dagster instance directory. Default: `.shazam/dagster_home` (SQLite).
 """
 
@@ -33,6 +35,8 @@ def defaults(root: Path) -> dict[str, str]:
         "SHAZAM_STORE_URL": (base / "store").as_uri(),
         "SHAZAM_UPLOAD_QUEUE_URL": "",
         "SHAZAM_NOTIFY_URL": "",
+        "SHAZAM_RENDER_FRAMES": "36",
+        "SHAZAM_RENDER_SIZE": "1024",
         "DAGSTER_HOME": str(base / "dagster_home"),
     }
 

@@ -53,12 +53,31 @@ def _version_entry(
             total_bytes=manifest["total_bytes"],
             validation={"ok": report["ok"], "warnings": [w["code"] for w in report["warnings"]],
                         "stats": report.get("stats", {})},
+            turntable=_turntable(store, asin, number),
         )
         return entry
     index = _read(store, f"index/{asin}/uploads/{upload['upload_id']}.json")
     entry["state"] = "storing" if index and int(index["version"]) == number else "abandoned"
     entry["claimed_at"] = claim.get("claimed_at")
     return entry
+
+
+def _turntable(store: ObjectStore, asin: str, number: int) -> dict[str, Any] | None:
+    """The committed 360° turntable of a version (see `shazam_assets.turntable`), or None."""
+    prefix = versions.renders_prefix(asin, number)
+    manifest = _read(store, prefix + "manifest.json")
+    if manifest is None:
+        return None
+    folder = prefix + manifest["set"] + "/"
+    return {
+        "frames": len(manifest["frames"]),
+        "size": manifest["spec"]["size"],
+        "renderer": manifest["renderer"],
+        "rendered_at": manifest["rendered_at"],
+        "poster": store.uri(folder + manifest["poster"]),
+        "video": store.uri(folder + manifest["video"]["path"]),
+        "manifest": store.uri(prefix + "manifest.json"),
+    }
 
 
 def _qa_state(number: int, decision: decisions.Decision | None, published: int | None) -> str:

@@ -49,6 +49,11 @@ def version_prefix(asin: str, version: int) -> str:
     return f"assets/{asin}/v{version}/"
 
 
+def renders_prefix(asin: str, version: int) -> str:
+    """Where the turntable stage writes a version's renders (deleted with the version)."""
+    return f"renders/{asin}/v{version}/"
+
+
 def _claim_key(asin: str, version: int) -> str:
     return f"index/{asin}/claims/v{version}.json"
 

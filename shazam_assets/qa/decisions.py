@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shazam_assets import versions
-from shazam_assets.storage import ObjectNotFound, ObjectStore
+from shazam_assets.storage import ObjectInfo, ObjectNotFound, ObjectStore
 
 DEFAULT_KEEP_APPROVED = 1  # previous approved versions kept for rollback
 
@@ -91,8 +91,20 @@ def scores_key(asin: str, version: int) -> str:
     return f"qa/{asin}/v{version}/scores.json"
 
 
+PUBLISHED_PREFIX = "published/"
+
+
 def published_key(asin: str) -> str:
-    return f"published/{asin}.json"
+    return f"{PUBLISHED_PREFIX}{asin}.json"
+
+
+def parse_published_key(key: str) -> str | None:
+    """`published/<ASIN>.json` (the publish pointer) -> the ASIN; None for any other key,
+    e.g. the product page files under `published/<ASIN>/`."""
+    name = key.removeprefix(PUBLISHED_PREFIX)
+    if name == key or "/" in name or not name.endswith(".json"):
+        return None
+    return name.removesuffix(".json") or None
 
 
 def tombstone_key(asin: str, version: int) -> str:
@@ -291,17 +303,29 @@ def _verdict(store: ObjectStore, asin: str, version: int) -> Verdict | None:
 
 
 def delete_version(store: ObjectStore, asin: str, version: int, *, reason: str) -> Deletion:
-    """Remove a version's files: tombstone first, files next, version.json last."""
+    """Remove a version's files and renders: tombstone first, files next, version.json last."""
     if published_version(store, asin) == version:
         raise DecisionError("QA_DELETE_PUBLISHED", f"{asin} v{version} is published; it is never deleted")
     manifest = versions.read_version_manifest(store, asin, version) or {"files": []}
-    reclaimed = sum(f["size"] for f in manifest["files"])
+    renders = _render_files(store, asin, version)
+    files = len(manifest["files"]) + len(renders)
+    reclaimed = sum(f["size"] for f in manifest["files"]) + sum(r.size for r in renders)
     tombstone = {"asin": asin, "version": version, "deleted_at": _now(), "reason": reason,
-                 "files": len(manifest["files"]), "bytes_reclaimed": reclaimed,
-                 "upload": manifest.get("upload")}
+                 "files": files, "bytes_reclaimed": reclaimed, "upload": manifest.get("upload")}
     store.put_bytes(tombstone_key(asin, version), json.dumps(tombstone, indent=2).encode())
+    for info in renders:
+        store.delete(info.key)
     prefix = versions.version_prefix(asin, version)
     for item in manifest["files"]:
         store.delete(prefix + item["path"])
     store.delete(prefix + versions.VERSION_MANIFEST)
-    return Deletion(version=version, files=len(manifest["files"]), bytes_reclaimed=reclaimed)
+    return Deletion(version=version, files=files, bytes_reclaimed=reclaimed)
+
+
+def _render_files(store: ObjectStore, asin: str, version: int) -> list[ObjectInfo]:
+    """A version's turntable renders in deletion order: manifest.json first, so no reader
+    finds a manifest whose files are going."""
+    prefix = versions.renders_prefix(asin, version)
+    found = list(store.list(prefix))
+    return sorted(found, key=lambda o: o.key != prefix + "manifest.json")
+

@@ -9,9 +9,12 @@ from dagster_project.definitions import defs
 
 def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     graph = defs.resolve_asset_graph()
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"delivery", "asset_version", "qa_review"}
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {
+        "delivery", "asset_version", "qa_review", "turntable_360",
+    }
     assert graph.get(dg.AssetKey("asset_version")).parent_keys == {dg.AssetKey("delivery")}
     assert graph.get(dg.AssetKey("qa_review")).parent_keys == {dg.AssetKey("asset_version")}
+    assert graph.get(dg.AssetKey("turntable_360")).parent_keys == {dg.AssetKey("asset_version")}
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert checks == {
         ("delivery", "delivery_valid"),
@@ -26,10 +29,13 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         partitions = graph.get(key).partitions_def
         assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == "asin"
     sensors = {s.name: s for s in defs.sensors}
-    assert set(sensors) == {"upload_sensor", "upload_queue_sensor", "qa_decision_sensor"}
+    assert set(sensors) == {
+        "upload_sensor", "upload_queue_sensor", "qa_decision_sensor", "published_sensor",
+    }
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     assert defs.resolve_job_def("ingest_job") is not None
     assert defs.resolve_job_def("qa_decision_job") is not None
+    assert defs.resolve_job_def("turntable_job") is not None
 
 
 def test_definitions_load_without_environment(monkeypatch) -> None:

@@ -16,7 +16,8 @@ SHAZAM = str(Path(sys.executable).parent / "shazam")
 @pytest.mark.integration
 def test_demo_runs_the_pipeline_through_the_daemon(tmp_path) -> None:
     env = dict(os.environ, SHAZAM_STORE_URL=(tmp_path / "store").as_uri(),
-               DAGSTER_HOME=str(tmp_path / "home"), SHAZAM_UPLOAD_QUEUE_URL="")
+               DAGSTER_HOME=str(tmp_path / "home"), SHAZAM_UPLOAD_QUEUE_URL="",
+               SHAZAM_RENDER_FRAMES="8", SHAZAM_RENDER_SIZE="128")
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     demo = subprocess.run([SHAZAM, "demo", "--timeout", "300"], capture_output=True, text=True, env=env,
                           timeout=900, check=False)
@@ -28,6 +29,9 @@ def test_demo_runs_the_pipeline_through_the_daemon(tmp_path) -> None:
         status = json.loads(subprocess.run([SHAZAM, "status", asin, "--json"], capture_output=True, text=True,
                                            env=env, check=True).stdout)
         states[asin] = ([v["state"] for v in status["versions"]], status["published_version"])
+        published = next(v for v in status["versions"] if v["state"] == "published")
+        assert published["turntable"]["frames"] == 8 and published["turntable"]["size"] == 128
+        assert Path(published["turntable"]["poster"].removeprefix("file://")).is_file()
     assert states == {
         "B0DEMOSPK1": (["published"], 1),
         "B0DEMOMUG1": (["deleted", "published"], 2),  # rejected by the reviewer, fixed, v1 reclaimed

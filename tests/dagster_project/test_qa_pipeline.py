@@ -7,29 +7,13 @@ import json
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from dagster_project.defs.ingest.sensors import upload_sensor
 from dagster_project.resources import ObjectStoreResource, UploadQueueResource
 from shazam_assets.qa.decisions import record_decision
 from shazam_assets.status import asin_status
-from tests.builders import ASIN, pack, product
+from tests.builders import ASIN
 from tests.dagster_project.runs import QA_APPROVED, decision_runs, execute
-
-
-@pytest.fixture(scope="module")
-def delivery(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("qa-pipeline")
-    return pack(root, product(root))
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    url = (tmp_path / "store").as_uri()
-    for name, value in {"SHAZAM_STORE_URL": url, "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": ""}.items():
-        monkeypatch.setenv(name, value)
-    with dg.instance_for_test() as instance:
-        yield instance, ObjectStoreResource(url=url).open(), url
 
 
 def _ingest(instance, store, url, delivery: Path, name: str, cursor=None):

@@ -1,0 +1,165 @@
+"""Turntables: frames, sprite, poster, video and manifest; committed per version, idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from shazam_assets import ingest, turntable, versions
+from shazam_assets.qa import decisions
+from shazam_assets.turntable import TurntableError, TurntableSpec
+from tests.builders import ASIN, pack, product
+
+SMALL = TurntableSpec(frames=8, size=96)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    return product(tmp_path_factory.mktemp("turntable-product")).model
+
+
+@pytest.fixture(scope="module")
+def rendered(model, tmp_path_factory) -> turntable.Turntable:
+    return turntable.render_turntable(model, tmp_path_factory.mktemp("tt") / "out", SMALL)
+
+
+def test_a_turntable_has_every_file_the_page_needs(rendered) -> None:
+    out, m = rendered.folder, rendered.manifest
+    assert [f["path"] for f in m["frames"]] == [f"frames/{i:03d}.webp" for i in range(8)]
+    assert [f["azimuth_deg"] for f in m["frames"]] == [i * 45.0 for i in range(8)]
+    for name in [*(f["path"] for f in m["frames"]), m["poster"], m["sprite"]["path"]]:
+        with Image.open(out / name) as image:
+            assert image.format == "WEBP"
+    with Image.open(out / m["poster"]) as poster:
+        assert poster.size == (96, 96)
+    with Image.open(out / m["sprite"]["path"]) as sprite:  # 8 frames: 3 columns, 3 rows of 96 px
+        assert sprite.size == (3 * 96, 3 * 96)
+    with av.open(str(out / m["video"]["path"])) as video:
+        stream = video.streams.video[0]
+        assert stream.codec_context.name == "h264" and (stream.width, stream.height) == (96, 96)
+        assert sum(1 for _ in video.decode(stream)) == 8
+    listed = {f["path"]: f for f in m["files"]}
+    assert set(listed) == {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {"manifest.json"}
+    for path, entry in listed.items():
+        assert hashlib.sha256((out / path).read_bytes()).hexdigest() == entry["sha256"]
+    assert json.loads((out / "manifest.json").read_text()) == m
+    assert m["renderer"] and m["timings_s"]["per_frame"] > 0 and m["model"]["triangles"] > 100
+
+
+def test_frames_turn_around_the_product(rendered) -> None:
+    """Front (0°) and back (180°) views differ; the product fills a similar share of each."""
+    def load(i: int) -> np.ndarray:
+        return np.asarray(Image.open(rendered.folder / f"frames/{i:03d}.webp").convert("RGB"), dtype=float)
+
+    front, back = load(0), load(4)
+    assert np.abs(front - back).mean() > 2.0
+    fills = [float((load(i).min(axis=2) < 235).mean()) for i in range(8)]
+    assert min(fills) > 0.1 and max(fills) / min(fills) < 2.5
+
+
+def test_transparent_background_keeps_alpha_in_png_frames(model, tmp_path) -> None:
+    spec = TurntableSpec(frames=8, size=64, background="transparent", frame_format="png", video="webm")
+    m = turntable.render_turntable(model, tmp_path, spec).manifest
+    rgba = np.asarray(Image.open(tmp_path / m["frames"][0]["path"]))
+    assert rgba.shape == (64, 64, 4)
+    assert rgba[0, 0, 3] == 0 and rgba[..., 3].max() == 255
+    with av.open(str(tmp_path / "spin.webm")) as video:
+        assert video.streams.video[0].codec_context.name in {"vp9", "libvpx-vp9"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"frames": 7}, "RENDER_BAD_FRAMES"),
+        ({"frames": 73}, "RENDER_BAD_FRAMES"),
+        ({"size": 63}, "RENDER_BAD_SIZE"),
+        ({"size": 1025}, "RENDER_BAD_SIZE"),
+        ({"background": "black"}, "RENDER_BAD_OPTION"),
+        ({"video": "gif"}, "RENDER_BAD_OPTION"),
+    ],
+)
+def test_bad_settings_are_refused_with_a_code(kwargs, code) -> None:
+    with pytest.raises(TurntableError) as refused:
+        TurntableSpec(**kwargs)
+    assert refused.value.code == code
+
+
+def test_fingerprint_changes_with_settings_model_and_renderer(monkeypatch) -> None:
+    base = SMALL.fingerprint("a" * 64)
+    assert base == TurntableSpec(frames=8, size=96).fingerprint("a" * 64)
+    assert base != TurntableSpec(frames=12, size=96).fingerprint("a" * 64)
+    assert base != SMALL.fingerprint("b" * 64)
+    monkeypatch.setattr(turntable.studio, "RENDERER_VERSION", "studio-next")
+    assert base != SMALL.fingerprint("a" * 64)
+
+
+def _approved_version(store, tmp_path: Path) -> int:
+    zip_path = pack(tmp_path, product(tmp_path))
+    store.put_file(f"uploads/{ASIN}/a.zip", zip_path)
+    upload = ingest.resolve_upload(store, ASIN, key=f"uploads/{ASIN}/a.zip")
+    assert ingest.validate_upload(store, upload).report.ok
+    return ingest.store_upload(store, upload).version
+
+
+def test_publishing_commits_the_manifest_last_and_is_a_no_op_the_second_time(store, tmp_path, monkeypatch) -> None:
+    version = _approved_version(store, tmp_path)
+    first = turntable.publish_turntable(store, ASIN, version, SMALL)
+    assert first.rendered and first.uploaded_bytes > 0
+    stored = turntable.read_turntable_manifest(store, ASIN, version)
+    assert stored is not None and stored["fingerprint"] == first.manifest["fingerprint"]
+    for entry in stored["files"]:
+        assert store.head(first.set_prefix + entry["path"]).size == entry["size"]
+
+    again = turntable.publish_turntable(store, ASIN, version, SMALL)
+    assert not again.rendered and again.manifest == stored
+
+    monkeypatch.setattr(turntable.studio, "RENDERER_VERSION", "studio-next")
+    newer = turntable.publish_turntable(store, ASIN, version, SMALL)
+    assert newer.rendered and newer.set_prefix != first.set_prefix
+    # the previous set stays readable for pages still holding the old manifest
+    assert store.exists(first.set_prefix + stored["poster"])
+
+
+def test_unknown_version_is_refused(local_store) -> None:
+    with pytest.raises(TurntableError) as refused:
+        turntable.publish_turntable(local_store, ASIN, 3, SMALL)
+    assert refused.value.code == "RENDER_UNKNOWN_VERSION"
+
+
+def test_deleting_a_version_deletes_its_renders_and_counts_them(local_store, tmp_path) -> None:
+    version = _approved_version(local_store, tmp_path)
+    done = turntable.publish_turntable(local_store, ASIN, version, SMALL)
+    render_files = list(local_store.list(turntable.renders_prefix(ASIN, version)))
+    assert len(render_files) == len(done.manifest["files"]) + 1  # and manifest.json
+    stored = versions.read_version_manifest(local_store, ASIN, version)
+    deletion = decisions.delete_version(local_store, ASIN, version, reason="test")
+    assert list(local_store.list(turntable.renders_prefix(ASIN, version))) == []
+    assert deletion.files == len(stored["files"]) + len(render_files)
+    assert deletion.bytes_reclaimed == sum(f["size"] for f in stored["files"]) + sum(o.size for o in render_files)
+    tombstone = json.loads(local_store.get_bytes(decisions.tombstone_key(ASIN, version)))
+    assert tombstone["bytes_reclaimed"] == deletion.bytes_reclaimed
+
+
+def test_published_pointer_keys_are_told_from_page_files() -> None:
+    assert decisions.parse_published_key(decisions.published_key(ASIN)) == ASIN
+    assert decisions.parse_published_key(f"published/{ASIN}/manifest.json") is None
+    assert decisions.parse_published_key(f"published/{ASIN}/index.html") is None
+    assert decisions.parse_published_key("uploads/x.json") is None
+
+
+def test_a_still_from_a_stored_camera(tmp_path) -> None:
+    mixer = Path(__file__).resolve().parents[2] / "shared/data/khronos-3dc/Mixer/Mixer.glb"
+    if not mixer.is_file():
+        pytest.skip("../shared/data/khronos-3dc is not here")
+    out = turntable.render_still(mixer, tmp_path / "hero.png", camera_index=0, width=160, height=120)
+    with Image.open(out) as image:
+        assert image.size == (160, 120)
+    with pytest.raises(TurntableError) as refused:
+        turntable.render_still(mixer, tmp_path / "x.png", camera_index=99, width=64, height=64)
+    assert refused.value.code == "RENDER_NO_SUCH_CAMERA"
