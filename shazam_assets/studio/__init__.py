@@ -1,7 +1,8 @@
 """The studio renderer: physically based product pictures with open3d's Filament, headless.
 
 `StudioRenderer` draws a .glb/.gltf the way a product photo studio would: glTF metal/rough
-materials (base colour, metallic-roughness and occlusion textures, alpha MASK and BLEND),
+materials (base colour, metallic-roughness, occlusion, normal and emissive textures, alpha
+MASK and BLEND, KHR_materials_emissive_strength),
 lit only by a procedural studio room (`environment.py`, image-based lighting, no sun), on a
 white or transparent background, with linear tone mapping at exposure 1 like the Khronos
 sample viewer that renders the 3D Commerce reference pictures. It is used by the 360°
@@ -22,8 +23,18 @@ What this module works around in open3d 0.20 (each checked by a test or the benc
   "fade", which would scale reflections with alpha; switching is a one-line change in
   `renderer._albedo`, to be measured).
 - Meshes without vertex colours are tinted 0.5 grey by its shaders: we set white ones.
-- Its mesh upload derives tangents from normals alone, so tangent-space normal maps would
-  shade with the wrong frame: normal maps are not applied (see `USE_NORMAL_MAPS`).
+- Its mesh upload derives tangent frames from the normals alone (Filament's Frisvad basis;
+  neither the legacy nor the tensor TriangleMesh path takes tangents), and its shaders take
+  no emissive texture (`MaterialRecord.emissive_color` is not read by defaultLit either).
+  Normal maps are therefore re-encoded per primitive from the glTF tangent frame (TANGENT,
+  else derived from the UVs) into open3d's, baked in UV space (`normal_maps.py`; a test
+  checks mapped tilts against tilted geometry normals). Emission is a second pass: emissive
+  parts drawn by unlit twins with the room light off, added in linear light
+  (`StudioRenderer._glow`); models without emission never pay for it.
+- trimesh drops the normal texture's `scale`, KHR_materials_emissive_strength and TANGENT;
+  `gltf_extras.py` reads them from the file.
+- open3d and Filament print engine banners to stdout when a renderer is created; we
+  discard stdout meanwhile (`renderer._quiet_stdout`).
 - Filament's engine is a process-wide singleton. Measured in 0.20: re-creating an
   OffscreenRenderer after deleting one works, but two alive at once make the process abort
   at exit. So one OffscreenRenderer serves the whole process (`renderer._Slot`): reused while

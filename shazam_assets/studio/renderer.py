@@ -5,7 +5,12 @@ See the package docstring for the open3d 0.20 problems this module works around.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -17,15 +22,21 @@ import trimesh
 from PIL import Image
 
 from shazam_assets.studio.environment import studio_ibl_path
+from shazam_assets.studio.gltf_extras import PrimitiveExtras, primitive_extras
 from shazam_assets.studio.model import Camera, ModelInfo, _info_from_scene, _load_scene
+from shazam_assets.studio.normal_maps import (
+    bake_normal_map,
+    frame_rotation,
+    uv_tangents,
+)
 
-RENDERER_VERSION = "studio-1"  # bump whenever output pixels change (re-render trigger)
+RENDERER_VERSION = "studio-2"  # bump whenever output pixels change (re-render trigger)
 
 ByteArray = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float64]
 Background = Literal["white", "transparent"]
 
-USE_NORMAL_MAPS = False  # open3d derives tangents from normals only (see package docstring)
+USE_NORMAL_MAPS = True  # baked into open3d's tangent frame (see normal_maps.py)
 # open3d fixes the camera at f/16, 1/125 s, ISO 100: exposure = 1 / (1.2 * 2^EV100).
 _EXPOSURE = 1.0 / (1.2 * (16.0**2 * 125.0))
 # The room's brightness relative to its baked radiance, calibrated against the Khronos
@@ -33,6 +44,7 @@ _EXPOSURE = 1.0 / (1.2 * (16.0**2 * 125.0))
 ENVIRONMENT_GAIN = 2.5
 _IBL_INTENSITY = ENVIRONMENT_GAIN / _EXPOSURE  # environment radiance 1 -> pixel value 1
 _MSAA_SAMPLES = 4
+_GLOW = "-glow"  # name suffix of an emissive part's unlit twin
 
 _slot_lock = threading.Lock()
 
@@ -49,6 +61,24 @@ class _Slot:
     owner: object | None = None
 
 
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Discard what is written to file descriptor 1 meanwhile. open3d and Filament print
+    their engine banners ("FEngine (64 bits) created", "[Open3D WARNING] GLFWWindowSystem
+    ...") from C++ to stdout when a renderer is created, which `shazam render` would show
+    the user; their errors go to stderr and stay visible."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+        with contextlib.redirect_stdout(io.StringIO()):  # open3d's log goes through Python
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _claim(owner: object, width: int, height: int) -> tuple[Any, bool]:
     """The shared renderer at this size for `owner`; True when its scene must be reloaded."""
     import open3d.visualization.rendering as rendering  # heavy import, only when rendering
@@ -56,9 +86,10 @@ def _claim(owner: object, width: int, height: int) -> tuple[Any, bool]:
     with _slot_lock:
         if _Slot.renderer is None or _Slot.size != (width, height):
             _Slot.renderer = None  # delete the old one before creating the next
-            _Slot.renderer = rendering.OffscreenRenderer(width, height)
+            with _quiet_stdout():
+                _Slot.renderer = rendering.OffscreenRenderer(width, height)
+                _setup_view(_Slot.renderer)
             _Slot.size, _Slot.owner = (width, height), None
-            _setup_view(_Slot.renderer)
         stale = _Slot.owner is not owner
         _Slot.owner = owner
         return _Slot.renderer, stale
@@ -94,15 +125,29 @@ def _setup_view(renderer: Any) -> None:
 
 @dataclass(frozen=True, eq=False)
 class _Part:
-    """One glTF primitive ready for open3d: mesh and material record."""
+    """One glTF primitive ready for open3d: mesh, material record and, for emissive
+    materials, the unlit record that shows its emission (see `StudioRenderer._glow`)."""
 
     name: str
     mesh: Any  # open3d.geometry.TriangleMesh
     material: Any  # open3d.visualization.rendering.MaterialRecord
+    emission: Any = None  # MaterialRecord (defaultUnlit) or None
 
 
-def _srgb_encode(linear: FloatArray) -> FloatArray:
-    c = np.clip(linear, 0.0, 1.0)
+@dataclass(frozen=True, eq=False)
+class _Surface:
+    """A glTF primitive in world space, as open3d will get it."""
+
+    vertices: FloatArray  # (n, 3)
+    normals: FloatArray  # (n, 3) unit
+    faces: npt.NDArray[np.int32]  # (m, 3), winding flipped under a mirroring transform
+    uv: FloatArray | None  # (n, 2), V up (trimesh flips glTF's V)
+    tangents: FloatArray | None  # (n, 4) world TANGENT from the file, w = handedness
+
+
+def _srgb_encode(linear: FloatArray, *, clip: bool = True) -> FloatArray:
+    """sRGB transfer; clip=False extends it above 1 (open3d decodes such colours back)."""
+    c = np.clip(linear, 0.0, 1.0 if clip else None)
     return np.where(c <= 0.0031308, 12.92 * c, 1.055 * np.power(c, 1 / 2.4) - 0.055)
 
 
@@ -163,7 +208,9 @@ def _o3d_image(pixels: ByteArray) -> Any:
     return image_type(np.ascontiguousarray(pixels))
 
 
-def _material_record(material: Any) -> Any:
+def _material_record(material: Any, normal: ByteArray | None) -> Any:
+    """open3d's record of a glTF material; `normal` is the normal map already baked into
+    open3d's tangent frame (`_baked_normal_map`), or None."""
     import open3d.visualization.rendering as rendering
 
     record = rendering.MaterialRecord()
@@ -186,39 +233,82 @@ def _material_record(material: Any) -> Any:
     orm = _packed_orm(material)
     if orm is not None:
         record.ao_rough_metal_img = _o3d_image(orm)
-    if USE_NORMAL_MAPS and material.normalTexture is not None:
-        normal = np.asarray(material.normalTexture.convert("RGB"), dtype=np.uint8)
-        record.normal_img = _o3d_image(normal)
+    if normal is not None:
+        record.normal_img = _o3d_image(normal)  # sampled linearly (measured)
     record.has_alpha = shader != "defaultLit"
     return record
 
 
-def _open3d_mesh(mesh: trimesh.Trimesh, transform: FloatArray) -> Any:
+def _surface(mesh: trimesh.Trimesh, transform: FloatArray, tangents: FloatArray | None) -> _Surface:
+    """The primitive moved to world space by its node's transform (normals by the inverse
+    transpose; tangents by the matrix, their handedness flipped by a mirroring one)."""
+    linear = transform[:3, :3]
+    vertices = trimesh.transform_points(mesh.vertices, transform)  # (n, 3)
+    normals = np.asarray(mesh.vertex_normals) @ np.linalg.inv(linear)  # (n, 3): (M^-T n)^T
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    faces = np.asarray(mesh.faces, dtype=np.int32)  # (m, 3)
+    mirrored = np.linalg.det(linear) < 0
+    if mirrored:
+        faces = faces[:, ::-1]  # a mirroring node flips the winding
+    if tangents is not None:
+        sign = -tangents[:, 3:4] if mirrored else tangents[:, 3:4]
+        tangents = np.hstack([tangents[:, :3] @ linear.T, np.where(sign < 0, -1.0, 1.0)])
+    uv = getattr(mesh.visual, "uv", None)  # trimesh flips V to open3d's bottom-left origin
+    usable = uv is not None and len(uv) == len(vertices)
+    return _Surface(vertices, normals, faces, np.asarray(uv, float) if usable else None, tangents)
+
+
+def _open3d_mesh(surface: _Surface) -> Any:
     """World-space open3d mesh with per-corner UVs and the file's vertex normals."""
     import open3d as o3d
 
-    vertices = trimesh.transform_points(mesh.vertices, transform)  # (n, 3)
-    normal_matrix = np.linalg.inv(transform[:3, :3]).T
-    normals = np.asarray(mesh.vertex_normals) @ normal_matrix.T  # (n, 3)
-    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
-    faces = np.asarray(mesh.faces, dtype=np.int32)  # (m, 3)
-    if np.linalg.det(transform[:3, :3]) < 0:
-        faces = faces[:, ::-1]  # a mirroring node flips the winding
     out = o3d.geometry.TriangleMesh(
-        o3d.utility.Vector3dVector(vertices), o3d.utility.Vector3iVector(faces)
+        o3d.utility.Vector3dVector(surface.vertices), o3d.utility.Vector3iVector(surface.faces)
     )
-    out.vertex_normals = o3d.utility.Vector3dVector(normals)
+    out.vertex_normals = o3d.utility.Vector3dVector(surface.normals)
     # open3d multiplies base colour by the vertex colour and defaults it to 0.5 grey.
-    out.vertex_colors = o3d.utility.Vector3dVector(np.ones_like(vertices))
-    uv = getattr(mesh.visual, "uv", None)
-    if uv is not None and len(uv) == len(vertices):
-        corners = np.asarray(uv, dtype=float)[faces.reshape(-1)]  # (3m, 2)
-        pass  # trimesh already flips V to the bottom-left origin open3d expects
+    out.vertex_colors = o3d.utility.Vector3dVector(np.ones_like(surface.vertices))
+    if surface.uv is not None:
+        corners = surface.uv[surface.faces.reshape(-1)]  # (3m, 2)
         out.triangle_uvs = o3d.utility.Vector2dVector(corners)
     return out
 
 
-def _parts(scene: trimesh.Scene) -> list[_Part]:
+def _baked_normal_map(material: Any, surface: _Surface, scale: float) -> ByteArray | None:
+    """The material's normal map re-encoded for open3d's tangent frames on this surface
+    (normal_maps.py), or None without a normal map or UVs."""
+    if not USE_NORMAL_MAPS or material.normalTexture is None or surface.uv is None:
+        return None
+    tangents = surface.tangents
+    if tangents is None:
+        tangents = uv_tangents(surface.vertices, surface.normals, surface.uv, surface.faces)
+    texture = np.asarray(material.normalTexture.convert("RGB"), dtype=np.uint8)  # (h, w, 3)
+    return bake_normal_map(
+        texture, uv=surface.uv, faces=surface.faces,
+        rotation=frame_rotation(surface.normals, tangents), scale=scale,
+    )  # fmt: skip
+
+
+def _emission_record(material: Any, strength: float) -> Any:
+    """An unlit record showing the material's emission in linear light (emissiveFactor x
+    strength x the sRGB emissiveTexture), or None when it emits nothing. Measured in open3d
+    0.20: defaultUnlit writes baseColor x texture linearly, unscaled by the camera exposure,
+    decodes the sRGB texture and takes base colours above 1 (sRGB-encoded without clip)."""
+    import open3d.visualization.rendering as rendering
+
+    factor = material.emissiveFactor
+    if factor is None or float(np.max(factor)) * strength <= 0.0:
+        return None  # glTF: emissiveFactor defaults to black, which switches the texture off
+    record = rendering.MaterialRecord()
+    record.shader = "defaultUnlit"
+    colour = _srgb_encode(np.asarray(factor, dtype=float) * strength, clip=False)
+    record.base_color = [*colour.tolist(), 1.0]
+    if material.emissiveTexture is not None:
+        record.albedo_img = _o3d_image(np.asarray(material.emissiveTexture.convert("RGB")))
+    return record
+
+
+def _parts(scene: trimesh.Scene, extras: dict[str, PrimitiveExtras]) -> list[_Part]:
     parts = []
     for index, node in enumerate(scene.graph.nodes_geometry):
         transform, geometry_name = scene.graph[node]
@@ -228,9 +318,14 @@ def _parts(scene: trimesh.Scene) -> list[_Part]:
         material = getattr(mesh.visual, "material", None)
         if material is None or not isinstance(material, trimesh.visual.material.PBRMaterial):
             material = trimesh.visual.material.PBRMaterial()
+        extra = extras.get(str(geometry_name), PrimitiveExtras())
+        if extra.vertex_count != len(mesh.vertices):
+            extra = PrimitiveExtras()  # not the primitive we took it for: use the defaults
+        surface = _surface(mesh, transform, extra.tangents)
+        normal = _baked_normal_map(material, surface, extra.normal_scale)
         parts.append(
-            _Part(f"part{index}", _open3d_mesh(mesh, transform),
-                  _material_record(material))
+            _Part(f"part{index}", _open3d_mesh(surface), _material_record(material, normal),
+                  _emission_record(material, extra.emissive_strength))
         )  # fmt: skip
     return parts
 
@@ -257,7 +352,7 @@ class StudioRenderer:
             raise RuntimeError("StudioRenderer is closed")
         scene = _load_scene(Path(model))
         self._info = _info_from_scene(scene, Path(model))
-        self._parts = _parts(scene)
+        self._parts = _parts(scene, primitive_extras(Path(model)))
         _disown(self)  # the next render uploads the new parts
         return self._info
 
@@ -267,10 +362,37 @@ class StudioRenderer:
         if self._info is None:
             raise RuntimeError("load() a model before render()")
         self._place_camera(camera)
+        glow = self._glow()  # (h, w, 3) linear emission, or 0.0 without emissive parts
         if self.background == "white":
-            rgb = np.round(_srgb_encode(self._shot(1.0)) * 255.0).astype(np.uint8)
+            rgb = np.round(_srgb_encode(self._shot(1.0) + glow) * 255.0).astype(np.uint8)
             return np.dstack([rgb, np.full(rgb.shape[:2], 255, dtype=np.uint8)])
-        return _unmix(self._shot(0.0), self._shot(1.0))
+        return _unmix(self._shot(0.0) + glow, self._shot(1.0) + glow)
+
+    def _glow(self) -> FloatArray | float:
+        """The emission alone, in linear light over black: the same scene and camera with
+        every emissive part shown by its unlit emission twin (`_GLOW` geometry, hidden
+        otherwise) and the room light off, so the other parts, keeping their materials,
+        render black yet still hide what is behind them, cut-outs and blending included.
+        Added to the lit shot before the sRGB transfer. Models without emission skip this
+        pass. (Swapping materials with modify_geometry_material instead leaves open3d 0.20's
+        lit material darker after it is put back: measured.)  -> (h, w, 3)"""
+        glowing = [part for part in self._parts if part.emission is not None]
+        if not glowing:
+            return 0.0
+        scene = self._live().scene
+        self._show_glow(scene, glowing, True)
+        scene.scene.set_indirect_light_intensity(0.0)
+        try:
+            return self._shot(0.0)
+        finally:
+            scene.scene.set_indirect_light_intensity(_IBL_INTENSITY)
+            self._show_glow(scene, glowing, False)
+
+    @staticmethod
+    def _show_glow(scene: Any, parts: list[_Part], glow: bool) -> None:
+        for part in parts:
+            scene.show_geometry(part.name, not glow)
+            scene.show_geometry(part.name + _GLOW, glow)
 
     def _shot(self, background: float) -> FloatArray:
         """Linear radiance over a uniform background.  -> (h, w, 3) in [0, 1]"""
@@ -305,6 +427,9 @@ class StudioRenderer:
             renderer.scene.clear_geometry()
             for part in self._parts:
                 renderer.scene.add_geometry(part.name, part.mesh, part.material)
+                if part.emission is not None:
+                    renderer.scene.add_geometry(part.name + _GLOW, part.mesh, part.emission)
+                    renderer.scene.show_geometry(part.name + _GLOW, False)
         return renderer
 
     def close(self) -> None:
