@@ -148,9 +148,10 @@ def test_deleting_a_version_deletes_its_renders_and_counts_them(local_store, tmp
 
 def test_published_pointer_keys_are_told_from_page_files() -> None:
     assert decisions.parse_published_key(decisions.published_key(ASIN)) == ASIN
-    assert decisions.parse_published_key(f"published/{ASIN}/manifest.json") is None
-    assert decisions.parse_published_key(f"published/{ASIN}/index.html") is None
+    assert decisions.parse_published_key(f"{decisions.PUBLISHED_PREFIX}{ASIN}/manifest.json") is None
+    assert decisions.parse_published_key(f"published/{ASIN}.json") is None
     assert decisions.parse_published_key("uploads/x.json") is None
+    assert decisions.parse_published_key(decisions.PUBLISHED_PREFIX + "catalog.json") is None
 
 
 def test_a_still_from_a_stored_camera(tmp_path) -> None:

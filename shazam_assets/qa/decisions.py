@@ -5,7 +5,7 @@ Layout under the store root::
     qa/<ASIN>/v<N>/decision.json   the reviewer's decision (written once, never overwritten)
     qa/<ASIN>/v<N>/scores.json     automatic QA results (written by `qa.checks`)
     decisions/<ASIN>/v<N>.json     the same decision, in the log the QA sensor reads
-    published/<ASIN>.json          the pointer to the published version (written last)
+    pointers/published/<ASIN>.json the pointer to the published version (written last)
     index/<ASIN>/deleted/v<N>.json tombstone of a version removed by retention
 
 A decision is refused, with a stable code and nothing written, when the version is unknown,
@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shazam_assets import versions
+from shazam_assets.asin import is_valid_asin
 from shazam_assets.storage import ObjectInfo, ObjectNotFound, ObjectStore
 
 DEFAULT_KEEP_APPROVED = 1  # previous approved versions kept for rollback
@@ -91,7 +92,9 @@ def scores_key(asin: str, version: int) -> str:
     return f"qa/{asin}/v{version}/scores.json"
 
 
-PUBLISHED_PREFIX = "published/"
+# Pointers live apart from the product pages (`published/<ASIN>/`), so the publish sensor
+# lists only pointers.
+PUBLISHED_PREFIX = "pointers/published/"
 
 
 def published_key(asin: str) -> str:
@@ -99,12 +102,13 @@ def published_key(asin: str) -> str:
 
 
 def parse_published_key(key: str) -> str | None:
-    """`published/<ASIN>.json` (the publish pointer) -> the ASIN; None for any other key,
-    e.g. the product page files under `published/<ASIN>/`."""
+    """`pointers/published/<ASIN>.json` (the publish pointer) -> the ASIN; None for any
+    other key."""
     name = key.removeprefix(PUBLISHED_PREFIX)
     if name == key or "/" in name or not name.endswith(".json"):
         return None
-    return name.removesuffix(".json") or None
+    asin = name.removesuffix(".json")
+    return asin if is_valid_asin(asin) else None
 
 
 def tombstone_key(asin: str, version: int) -> str:

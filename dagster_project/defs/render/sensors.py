@@ -1,4 +1,4 @@
-"""The publish sensor: a new or moved `published/<ASIN>.json` pointer renders that ASIN."""
+"""The publish sensor: a new or moved `pointers/published/<ASIN>.json` pointer renders that ASIN."""
 
 from datetime import UTC, datetime
 
