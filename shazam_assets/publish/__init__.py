@@ -1,0 +1,37 @@
+"""Product pages: approved 3D models on the shop's pages, and a catalogue of them.
+
+    publish_product(store, asin)     the page of the ASIN's approved version (release + page)
+    unpublish_product(store, asin)   take a page down (and, through a hook, out of search)
+    publish_catalogue(store)         rebuild published/index.html and published/catalog.json
+    create_pages_app(store)          serve the published/ tree read-only (for `shazam serve`)
+
+The store layout is described in `layout`; refusals raise `PublishError` with a stable code
+(`errors.CODES`). Nothing here imports Dagster.
+"""
+
+from shazam_assets.publish.catalogue import CatalogueResult, catalogue_entries, publish_catalogue
+from shazam_assets.publish.errors import CODES, PublishError
+from shazam_assets.publish.product import (
+    PublishResult,
+    ReleaseDeletion,
+    UnpublishResult,
+    publish_product,
+    read_page_manifest,
+    unpublish_product,
+)
+from shazam_assets.publish.server import create_pages_app
+
+__all__ = [
+    "CODES",
+    "CatalogueResult",
+    "PublishError",
+    "PublishResult",
+    "ReleaseDeletion",
+    "UnpublishResult",
+    "catalogue_entries",
+    "create_pages_app",
+    "publish_catalogue",
+    "publish_product",
+    "read_page_manifest",
+    "unpublish_product",
+]

@@ -1,0 +1,171 @@
+"""What one release of a product page holds, decided from the manifests alone.
+
+A release is the set of files a page shows: the approved version's model and the poster,
+360° frames, sprite and video of its turntable. Its name is `r` + a fingerprint of every
+file's path and sha256, so the same files always make the same release (publishing again
+is a no-op) and any change (rollback, new model, new renders) makes a new folder beside the
+live one instead of changing files a page is showing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from shazam_assets import versions
+from shazam_assets.asin import asin_problem
+from shazam_assets.publish.errors import PublishError
+from shazam_assets.qa.decisions import published_version
+from shazam_assets.storage import ObjectStore
+
+MODEL_FOLDER = "model"
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    source: str  # the store key it is copied from
+    path: str  # relative to the page folder: r<fingerprint>/frames/000.webp
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Release:
+    """Everything a product page shows, with page-relative URLs."""
+
+    asin: str
+    version: int
+    name: str  # r<fingerprint>
+    title: str
+    dimensions: dict[str, Any] | None  # width, height, depth, unit (from the delivery manifest)
+    turntable: str  # the turntable's own fingerprint (its set)
+    model: str
+    model_format: str  # model/gltf-binary or model/gltf+json
+    poster: str
+    frames: tuple[str, ...]
+    sprite: dict[str, Any]  # url, columns, cell, frames
+    video: str
+    files: tuple[ReleaseFile, ...]
+
+
+def check_asin(asin: str) -> None:
+    problem = asin_problem(asin)
+    if problem is not None:
+        raise PublishError("PUBLISH_BAD_ASIN", problem)
+
+
+def _approved_version(store: ObjectStore, asin: str) -> tuple[int, dict[str, Any]]:
+    version = published_version(store, asin)
+    if version is None:
+        raise PublishError("PUBLISH_NOT_APPROVED", f"{asin} has no approved version to publish")
+    manifest = versions.read_version_manifest(store, asin, version)
+    if manifest is None:
+        raise PublishError(
+            "PUBLISH_VERSION_MISSING", f"{asin} v{version} is approved but not stored"
+        )
+    return version, manifest
+
+
+def _turntable(store: ObjectStore, asin: str, version: int) -> dict[str, Any]:
+    # Imported here: the turntable module loads the renderer (~0.8 s), which the pages
+    # server, importing this package, never needs.
+    from shazam_assets.turntable import read_turntable_manifest
+
+    manifest = read_turntable_manifest(store, asin, version)
+    if manifest is None:
+        raise PublishError(
+            "PUBLISH_NO_TURNTABLE", f"{asin} v{version} has no turntable yet; render it first"
+        )
+    return manifest
+
+
+def _model_files(
+    asin: str, version: int, manifest: dict[str, Any]
+) -> tuple[str, list[ReleaseFile]]:
+    """The model's path in the release, and its files: a GLB alone; a .gltf with every file
+    of its folder (buffers, textures)."""
+    model = ((manifest.get("delivery_manifest") or {}).get("files") or {}).get("model")
+    listed = {f["path"]: f for f in manifest.get("files", ())}
+    if not isinstance(model, str) or model not in listed:
+        raise PublishError(
+            "PUBLISH_NO_MODEL", f"{asin} v{version}: the delivery names no stored model"
+        )
+    folder = posixpath.dirname(model)
+    paths = (
+        [model]
+        if model.lower().endswith(".glb")
+        else [p for p in listed if posixpath.dirname(p) == folder or p.startswith(f"{folder}/")]
+    )
+    prefix = versions.version_prefix(asin, version)
+    files = [
+        ReleaseFile(
+            source=prefix + p,
+            path=f"{MODEL_FOLDER}/{posixpath.relpath(p, folder or '.')}",
+            sha256=listed[p]["sha256"],
+            size=listed[p]["size"],
+        )
+        for p in sorted(paths)
+    ]
+    return f"{MODEL_FOLDER}/{posixpath.basename(model)}", files
+
+
+def _render_files(asin: str, version: int, turntable: dict[str, Any]) -> list[ReleaseFile]:
+    listed = {f["path"]: f for f in turntable["files"]}
+    wanted = [
+        turntable["poster"],
+        *(f["path"] for f in turntable["frames"]),
+        turntable["sprite"]["path"],
+        turntable["video"]["path"],
+    ]
+    missing = [p for p in wanted if p not in listed]
+    if missing:
+        raise PublishError(
+            "PUBLISH_SOURCE_MISSING", f"{asin} v{version}: the turntable lists no {missing[0]}"
+        )
+    prefix = f"{versions.renders_prefix(asin, version)}{turntable['set']}/"
+    return [
+        ReleaseFile(source=prefix + p, path=p, sha256=listed[p]["sha256"], size=listed[p]["size"])
+        for p in wanted
+    ]
+
+
+def _fingerprint(files: list[ReleaseFile]) -> str:
+    content = json.dumps(sorted((f.path, f.sha256) for f in files))
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def plan_release(store: ObjectStore, asin: str) -> Release:
+    """The release of the ASIN's approved version, from version.json and the turntable manifest
+    (nothing is copied here). Raises PublishError with a stable code."""
+    check_asin(asin)
+    version, manifest = _approved_version(store, asin)
+    model, model_files = _model_files(asin, version, manifest)
+    turntable = _turntable(store, asin, version)
+    inner = model_files + _render_files(asin, version, turntable)
+    name = f"r{_fingerprint(inner)}"
+    files = tuple(ReleaseFile(f.source, f"{name}/{f.path}", f.sha256, f.size) for f in inner)
+    product = (manifest.get("delivery_manifest") or {}).get("product") or {}
+    sprite = turntable["sprite"]
+    return Release(
+        asin=asin,
+        version=version,
+        name=name,
+        title=str(product.get("title") or asin),
+        dimensions=product.get("dimensions"),
+        turntable=str(turntable["set"]),
+        model=f"{name}/{model}",
+        model_format="model/gltf-binary" if model.lower().endswith(".glb") else "model/gltf+json",
+        poster=f"{name}/{turntable['poster']}",
+        frames=tuple(f"{name}/{f['path']}" for f in turntable["frames"]),
+        sprite={
+            "url": f"{name}/{sprite['path']}",
+            "columns": sprite["columns"],
+            "cell": sprite["cell"],
+            "frames": sprite["frames"],
+        },
+        video=f"{name}/{turntable['video']['path']}",
+        files=files,
+    )

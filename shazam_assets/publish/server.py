@@ -1,0 +1,103 @@
+"""`create_pages_app(store)`: the published pages of a store over HTTP, read-only.
+
+`shazam serve` mounts it at `/`, so a laptop (file:// store) or a test shows exactly what S3
+would host. Only the page tree is reachable: the catalogue (`/`, `/index.html`,
+`/catalog.json`), the shared files under `/_static/`, and each product's folder
+`/<ASIN>/...`. Anything else is a 404; a path with an empty, '.' or '..' segment never reaches the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from shazam_assets.asin import is_valid_asin
+from shazam_assets.publish.layout import (
+    CATALOGUE_KEY,
+    PAGE,
+    PAGES_PREFIX,
+    STATIC_DIR,
+    content_type,
+    is_release_name,
+    page_key,
+)
+from shazam_assets.review import guard
+from shazam_assets.storage import ObjectStore
+
+_CHUNK = 1 << 20
+_TOP_FILES = frozenset({PAGE, CATALOGUE_KEY.removeprefix(PAGES_PREFIX)})
+_IMMUTABLE = "public, max-age=31536000, immutable"  # release and _static names never change content
+_REVALIDATE = "no-cache"  # pages, manifests and the catalogue change in place
+
+
+def store_key(path: str) -> str | None:
+    """The store key a URL path (without its leading '/') names, or None when it names nothing
+    this app serves. A folder path ('' or ending in '/') means its index.html."""
+    if path == "" or path.endswith("/"):
+        path += PAGE
+    parts = path.split("/")
+    if any(p in ("", ".", "..") or p.startswith(".") or "\\" in p or "\0" in p for p in parts):
+        return None
+    if len(parts) == 1:
+        return PAGES_PREFIX + path if path in _TOP_FILES else None
+    if parts[0] == STATIC_DIR or is_valid_asin(parts[0]):
+        return PAGES_PREFIX + path
+    return None
+
+
+def _cache_control(path: str) -> str:
+    parts = path.split("/")
+    immutable = parts[0] == STATIC_DIR or (len(parts) > 2 and is_release_name(parts[1]))
+    return _IMMUTABLE if immutable else _REVALIDATE
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not found.", status_code=404)
+
+
+def serve_path(request: Request) -> Response:
+    """One file of the page tree, streamed from the store (runs in the thread pool)."""
+    store: ObjectStore = request.app.state.store
+    path = request.path_params.get("path", "")
+    if "/" not in path and is_valid_asin(path) and store.exists(page_key(path)):
+        return RedirectResponse(f"{request.url.path}/", status_code=308)  # relative URLs need it
+    key = store_key(path)
+    info = store.head(key) if key is not None else None
+    if key is None or info is None:
+        return _not_found()
+    headers = {
+        "content-length": str(info.size),
+        "cache-control": _cache_control(path),
+        "etag": f'"{info.etag}"',
+    }
+    media_type = content_type(key)
+    if request.method == "HEAD":
+        return Response(headers=headers, media_type=media_type)
+
+    def body() -> Iterator[bytes]:
+        with store.open_read(key) as stream:
+            while chunk := stream.read(_CHUNK):
+                yield chunk
+
+    return StreamingResponse(body(), headers=headers, media_type=media_type)
+
+
+def create_pages_app(
+    store: ObjectStore, *, allowed_hosts: Sequence[str] = guard.LOOPBACK_HOSTS
+) -> Starlette:
+    """The read-only pages app over `store`'s `published/` tree. `allowed_hosts` are the Host
+    names it answers to (loopback by default; `guard.allowed_hosts_for(bind)` for others)."""
+    routes = [Route("/{path:path}", serve_path, methods=["GET", "HEAD"])]
+    middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
+        Middleware(guard.SecurityHeaders),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.store = store
+    return app

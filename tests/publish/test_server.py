@@ -1,0 +1,129 @@
+"""The read-only pages app: what it serves (with the right types), and what it refuses."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from shazam_assets.publish import create_pages_app, publish_product, read_page_manifest
+from shazam_assets.publish.layout import page_prefix
+from shazam_assets.publish.server import store_key
+from shazam_assets.storage import LocalStore, ObjectStore, S3Store
+from tests.publish.conftest import MUG, SPEAKER
+
+BASE = "http://localhost"
+
+
+@pytest.fixture
+def published(pages_store: LocalStore) -> LocalStore:
+    publish_product(pages_store, SPEAKER)
+    publish_product(pages_store, MUG)
+    pages_store.put_bytes("assets/secret.txt", b"not for the web")
+    return pages_store
+
+
+def _client(store: ObjectStore) -> TestClient:
+    return TestClient(create_pages_app(store), base_url=BASE, follow_redirects=False)
+
+
+def test_pages_and_files_are_served_with_their_content_types(published) -> None:
+    client = _client(published)
+    urls = read_page_manifest(published, SPEAKER)["urls"]
+    expected = {
+        "/": "text/html; charset=utf-8",
+        "/catalog.json": "application/json",
+        f"/{SPEAKER}/": "text/html; charset=utf-8",
+        f"/{SPEAKER}/manifest.json": "application/json",
+        f"/{SPEAKER}/{urls['model']}": "model/gltf-binary",
+        f"/{SPEAKER}/{urls['frames'][3]}": "image/webp",
+        f"/{SPEAKER}/{urls['video']}": "video/mp4",
+    }
+    for url, media_type in expected.items():
+        response = client.get(url)
+        assert (response.status_code, response.headers["content-type"]) == (200, media_type), url
+    glb = client.get(f"/{SPEAKER}/{urls['model']}")
+    assert glb.content == published.get_bytes(page_prefix(SPEAKER) + urls["model"])
+    assert "immutable" in glb.headers["cache-control"]
+    assert client.get(f"/{SPEAKER}/index.html").headers["cache-control"] == "no-cache"
+    assert "Bluetooth Speaker" in client.get(f"/{SPEAKER}/").text
+    assert client.get("/").headers["content-security-policy"].startswith("default-src 'self'")
+    statics = [i.key for i in published.list("published/_static/")]
+    js = next(k for k in statics if k.endswith("model-viewer.min.js"))
+    wasm = next(k for k in statics if k.endswith(".wasm"))
+    assert (
+        client.get("/" + js.removeprefix("published/"))
+        .headers["content-type"]
+        .startswith("text/javascript")
+    )
+    assert (
+        client.get("/" + wasm.removeprefix("published/")).headers["content-type"]
+        == "application/wasm"
+    )
+    head = client.head(f"/{SPEAKER}/{urls['model']}")
+    assert head.status_code == 200 and int(head.headers["content-length"]) == len(glb.content)
+
+
+def test_a_product_folder_without_its_slash_redirects(published) -> None:
+    response = _client(published).get(f"/{SPEAKER}")
+    assert (response.status_code, response.headers["location"]) == (308, f"/{SPEAKER}/")
+    assert _client(published).get("/B0NOTHING1").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/published/index.html",  # the app's root is published/ itself
+        f"/{SPEAKER}.json",  # QA's approval pointer names the reviewer
+        "/assets/secret.txt",
+        "/%2e%2e/assets/secret.txt",
+        "/_static/..%2f..%2fassets/secret.txt",
+        f"/{SPEAKER}/%2e%2e/%2e%2e/assets/secret.txt",
+        f"/{SPEAKER}//index.html",
+        "/_static/.shazam-tmp-x",
+        f"/{SPEAKER}/nothing.webp",
+        "/catalog.json/x",
+    ],
+)
+def test_nothing_outside_the_page_tree_is_served(published, url) -> None:
+    response = _client(published).get(url)
+    assert response.status_code == 404, url
+    assert b"not for the web" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("", "published/index.html"),
+        ("catalog.json", "published/catalog.json"),
+        (f"{SPEAKER}/", f"published/{SPEAKER}/index.html"),
+        ("_static/x.js", "published/_static/x.js"),
+        ("../assets/x", None),
+        (f"{SPEAKER}/../../assets/x", None),
+        (f"{SPEAKER}/a\\..\\..\\x", None),
+        (f"{SPEAKER}/./index.html", None),
+        ("other/index.html", None),
+        (f"{MUG}.json", None),
+    ],
+)
+def test_url_paths_map_only_into_the_page_tree(path, key) -> None:
+    assert store_key(path) == key
+
+
+def test_an_unknown_host_is_refused(published) -> None:
+    client = TestClient(create_pages_app(published), base_url="http://evil.example")
+    assert client.get("/").status_code == 400
+
+
+def test_publishing_and_serving_work_on_s3(pages_store: LocalStore, s3_store: S3Store) -> None:
+    """Server-side copies on S3 (moto over HTTP), then the same app serves the pages."""
+    for info in pages_store.list():
+        with pages_store.open_read(info.key) as stream:
+            s3_store.put_stream(info.key, stream)
+    result = publish_product(s3_store, SPEAKER)
+    manifest = read_page_manifest(s3_store, SPEAKER)
+    assert result.changed and manifest is not None
+    client = _client(s3_store)
+    glb = client.get(f"/{SPEAKER}/{manifest['urls']['model']}")
+    assert glb.status_code == 200 and len(glb.content) == manifest["files"][0]["size"]
+    assert SPEAKER in client.get("/catalog.json").text
+    assert not publish_product(s3_store, SPEAKER).changed
