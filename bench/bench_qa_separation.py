@@ -9,7 +9,8 @@ whose photos show another product. For every model and every product's photo set
   its group (the real Khronos models against each other, the demo products against each
   other) and against all seven;
 - what `QAThresholds` makes of every cell (OK / WARN / ERROR), same product and other;
-- seconds per scoring, and the renderer's seconds per view for the Mixer (~47k triangles).
+- seconds per scoring (loading and rendering the model included), and the studio renderer's
+  seconds per view for the Mixer (~47k triangles).
 
 Models: Mixer and WickerChair from ../shared/data/khronos-3dc (.glb, with their rr-*.png
 sample renders; one full product shot and two close-ups each) when that folder exists, and
@@ -37,9 +38,10 @@ from shazam_assets.qa.scoring import (  # noqa: E402
     contact_sheet,
     default_views,
     read_photo,
+    render_views,
     score_model_against_photos,
 )
-from shazam_assets.render import load_scene, orbit_views, render  # noqa: E402
+from shazam_assets.studio import StudioRenderer, load_model_info  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "khronos-3dc"
 KHRONOS = ("Mixer", "WickerChair")
@@ -62,12 +64,11 @@ def _cases(work: Path) -> list[Case]:
 
 
 def _matrix(cases: list[Case]) -> dict[tuple[str, str], VisualQA]:
-    """Score every model against every product's photos (the model is loaded once per row)."""
+    """Score every model against every product's photos, each scoring as QA runs it."""
     results = {}
     for name, _, model, _ in cases:
-        scene = load_scene(model)
         for other, _, _, photos in cases:
-            results[(name, other)], _ = score_model_against_photos(scene, photos)
+            results[(name, other)], _ = score_model_against_photos(model, photos)
         print(f"  scored {name}", file=sys.stderr, flush=True)
     return results
 
@@ -138,15 +139,14 @@ def _print_details(cases: list[Case], results: dict[tuple[str, str], VisualQA]) 
 
 def _print_timings(cases: list[Case], results: dict[tuple[str, str], VisualQA]) -> None:
     views = len(default_views())
-    print(
-        f"\n### Seconds per scoring ({views} views at 192 px; the model is loaded once per row)\n"
-    )
+    print(f"\n### Seconds per scoring ({views} views at 192 px, loading the model included)\n")
     print("| model | triangles | load s | photos per scoring | median s | max s |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, _, model, photos in cases:
         seconds = [results[(name, other)].seconds for other, *_ in cases]
         started = time.perf_counter()
-        triangles = len(load_scene(model).faces)
+        with StudioRenderer(width=192, height=192) as studio:
+            triangles = studio.load(model).triangles
         load_s = time.perf_counter() - started
         print(
             f"| {name} | {triangles} | {load_s:.2f} | {len(photos)} "
@@ -155,20 +155,21 @@ def _print_timings(cases: list[Case], results: dict[tuple[str, str], VisualQA]) 
 
 
 def _print_render_speed(cases: list[Case]) -> None:
-    """The renderer alone: seconds per 256 px view of the largest model, scene loaded once."""
-    name, _, model, _ = max(cases, key=lambda c: len(load_scene(c[2]).faces))
+    """The renderer alone: seconds per 192 px QA view of the largest model (loading, then
+    the default views; each view is two studio shots, over black and over white)."""
+    name, _, model, _ = max(cases, key=lambda c: load_model_info(c[2]).triangles)
+    views = default_views()
+    render_views(model, views[:1])  # warm-up: the renderer and its lighting
     started = time.perf_counter()
-    scene = load_scene(model)
-    load_s = time.perf_counter() - started
-    views = orbit_views(12)
-    render(scene, views[0], size=256)  # warm-up
+    render_views(model, views[:1])
+    load_s = time.perf_counter() - started  # one view with the loading
     started = time.perf_counter()
-    for view in views:
-        render(scene, view, size=256)
-    per_view = (time.perf_counter() - started) / len(views)
+    render_views(model, views)
+    per_view = (time.perf_counter() - started - load_s) / (len(views) - 1)
     print(
-        f"\nRenderer: {name} ({len(scene.faces)} triangles) loads in {load_s:.2f} s, then "
-        f"{per_view:.3f} s per 256 px view (mean of {len(views)}, supersampled 2x)."
+        f"\nStudio renderer: {name} ({load_model_info(model).triangles} triangles) loads and "
+        f"renders a first 192 px view in {load_s:.2f} s, then {per_view:.3f} s per view "
+        f"(transparent background: two shots per view)."
     )
 
 

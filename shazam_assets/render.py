@@ -1,8 +1,9 @@
 """A small numpy software renderer for product models: z-buffer, perspective camera, PBR-lite.
 
-One renderer is shared by everything that needs a picture of a model: the demo products'
-reference photos, the automatic visual QA (renders compared with the reference photos) and,
-later, the turntable stage. It needs no GPU, no display and no native library beyond numpy,
+It draws the demo products' reference "photos" (so they come from another renderer than the
+one QA compares them with, as real photos would). Visual QA and the turntables use the
+physically based studio renderer (`shazam_assets.studio`). This one needs no GPU, no display
+and no native library beyond numpy,
 so it runs the same on a laptop, in CI and in a worker pod.
 
 What it draws: every triangle of a .glb/.gltf (loaded through trimesh, node transforms

@@ -1,7 +1,9 @@
 """Visual QA: does the delivered model look like the product in its reference photos?
 
-The model is rendered from a ring of views around it (`shazam_assets.render`); every
-reference photo is compared with every view and keeps its best match. A comparison looks at:
+The model is rendered from a ring of views around it by the product's studio renderer
+(`shazam_assets.studio`, the one the turntable uses: glTF PBR materials in a studio room),
+so QA judges the model as shoppers will see it; every reference photo is compared with every
+view and keeps its best match. A comparison looks at:
 
 - the silhouette: the photo's product mask (background estimated from the photo's border)
   and the render's mask, each cropped to its bounding box, centred in a square frame (the
@@ -11,9 +13,9 @@ reference photo is compared with every view and keeps its best match. A comparis
 
 Both become one score in 0..1 (`combined_score`); the delivery's score is the mean over its
 photos. `QAThresholds` turns that score into WARN or ERROR, calibrated on real models (see
-`bench/bench_qa_separation.py`). The absolute numbers depend on how closely the renderer's
-simple lighting matches the photographer's, so the thresholds are about telling the right
-product from a wrong one, not about photorealism.
+`bench/bench_qa_separation.py`). The absolute numbers depend on how closely the studio's
+lighting matches the photographer's, so the thresholds are about telling the right product
+from a wrong one, not about photorealism.
 """
 
 from __future__ import annotations
@@ -32,15 +34,8 @@ from scipy.cluster.vq import kmeans2
 from skimage.color import deltaE_ciede2000, rgb2lab
 from skimage.measure import label
 
-from shazam_assets.render import (
-    DEFAULT_BACKGROUND,
-    Rendering,
-    Scene,
-    View,
-    load_scene,
-    orbit_views,
-    render,
-)
+from shazam_assets.render import DEFAULT_BACKGROUND, Rendering, View, orbit_views
+from shazam_assets.studio import Camera, ModelInfo, StudioRenderer
 
 ByteArray = npt.NDArray[np.uint8]
 BoolArray = npt.NDArray[np.bool_]
@@ -48,6 +43,10 @@ FloatArray = npt.NDArray[np.float64]
 
 # How comparisons become scores. Chosen on the measurements of bench/bench_qa_separation.py
 # (7 models x 7 products): these round values gave the widest same-vs-other margin there.
+# CLOSE_UP_DELTA_E_SCALE went from 20 to 15 with the studio renderer: it matches the Khronos
+# close-ups to a palette distance of 3-4.5 (the numpy renderer: 4-6), and 15 took the highest
+# wrong-product score from 0.59 to 0.52 (above the lowest right product's 0.59 before) while
+# the right products' close-ups kept 0.70 and more.
 FRAME = 64  # side of the common square frame the masks and colours are compared in
 IOU_WEIGHT = 0.4  # share of the silhouette in the combined score; the colour has the rest
 DELTA_E_SCALE = 30.0  # a mean CIEDE2000 this large counts as "no colour agreement at all"
@@ -58,9 +57,10 @@ _PLAIN_DELTA_E = 12.0  # CIE76 distance from the border's median that still read
 _NO_OVERLAP_DELTA_E = 100.0  # reported when the two silhouettes share no pixel
 PLAIN_BORDER = 0.85  # a product shot's border is at least this much plain background
 MIN_PRODUCT_SHARE = 0.03  # a product shot's product covers at least this much of the photo
-CLOSE_UP_DELTA_E_SCALE = 20.0  # as DELTA_E_SCALE, for close-ups (distance to the palette)
+CLOSE_UP_DELTA_E_SCALE = 15.0  # as DELTA_E_SCALE, for close-ups (distance to the palette)
 PALETTE_SIZE = 8  # dominant colours of a rendered view, for comparing close-ups
 _CLOSE_UP_SAMPLES = 32  # a close-up is compared at this many pixels a side
+VIEW_MARGIN = 1.08  # the bounding sphere fills a view's frame with this much air around it
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,17 @@ class QAThresholds:
 
     Calibrated with `bench/bench_qa_separation.py` (Khronos Mixer and WickerChair against
     their sample renders, five demo products against their photos, every model against every
-    product's photos): the same product scored 0.65-0.93, another product 0.08-0.61, with 36
-    of the 42 wrong pairs below 0.45. `error` sits 0.2 under the lowest right product, so a
-    real delivery is not blocked for imperfect photos; `warn` sits between the highest wrong
-    and the lowest right product, where the two overlap once photos are real. Re-run the bench
-    when the renderer, the views or the score's weights change.
+    product's photos, all rendered by the studio renderer): the same product scored
+    0.59-0.85, another product 0.07-0.52, with 38 of the 42 wrong pairs below 0.45. `error`
+    sits 0.14 under the lowest right product, so a real delivery is not blocked for imperfect
+    photos, and above `IOU_WEIGHT` (0.4), the most a model of the right shape scores when its
+    colours are all wrong (mean dE >= `DELTA_E_SCALE`), so a wrong texture is blocked. `warn`
+    sits between the highest wrong (0.52) and the lowest right product (0.59), where the two
+    overlap once photos are real. Re-run the bench when the renderer, the views or the
+    score's weights change.
     """
 
-    warn: float = 0.62
+    warn: float = 0.56
     error: float = 0.45
 
     def severity(self, score: float) -> str | None:
@@ -168,7 +171,7 @@ def close_up_score(delta_e: float) -> float:
 
 
 def score_model_against_photos(
-    model: Path | Scene,
+    model: Path,
     photos: Sequence[Path],
     *,
     views: Sequence[View] | None = None,
@@ -182,9 +185,8 @@ def score_model_against_photos(
     if not photos:
         raise ValueError("no reference photos to compare the model with")
     started = time.perf_counter()
-    scene = model if isinstance(model, Scene) else load_scene(model)
     views = tuple(views) if views is not None else default_views()
-    renderings = [render(scene, view, size=size) for view in views]
+    renderings = render_views(Path(model), views, size=size)
     prints = [_print(r) for r in renderings]
     scores = [_best_match(_reference(Path(photo)), prints) for photo in photos]
     qa = VisualQA(
@@ -194,6 +196,54 @@ def score_model_against_photos(
         seconds=round(time.perf_counter() - started, 3),
     )
     return qa, renderings
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering the views with the studio renderer
+# --------------------------------------------------------------------------------------------
+
+
+def render_views(model: Path, views: Sequence[View], *, size: int = 192) -> list[Rendering]:
+    """The model seen from every view by the product's studio renderer, `size` px square.
+
+    QA looks at the model the way the storefront's turntable shows it (the same materials,
+    lighting and tone mapping). The studio renders on a transparent background, so its alpha
+    is the exact silhouette even for a white product on white; the picture is then laid on
+    the studio grey that the photos' backdrop estimate expects. Raises ValueError for a model
+    without triangles.
+    """
+    with StudioRenderer(width=size, height=size, background="transparent") as studio:
+        info = studio.load(model)
+        if info.triangles == 0:
+            raise ValueError(f"{model.name}: no triangles to render")
+        return [_on_backdrop(studio.render(view_camera(info, view)), view) for view in views]
+
+
+def view_camera(info: ModelInfo, view: View) -> Camera:
+    """The studio camera of a QA view: from the view's azimuth (from +Z towards +X) and
+    elevation, looking at the centre of the model's bounds from where its bounding sphere
+    fills the square frame with `VIEW_MARGIN`, so any model size renders the same picture."""
+    lo, hi = np.array(info.bounds_min), np.array(info.bounds_max)  # (3,) each
+    centre, radius = (lo + hi) / 2, max(float(np.linalg.norm(hi - lo)) / 2, 1e-9)
+    az, el = np.radians(view.azimuth_deg), np.radians(view.elevation_deg)
+    direction = np.array([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)])
+    eye = centre + direction * radius * VIEW_MARGIN / np.sin(np.radians(view.fov_deg) / 2)
+    up = (0.0, 0.0, -1.0) if abs(direction[1]) > 0.9999 else (0.0, 1.0, 0.0)  # straight down
+    return Camera(
+        eye=(float(eye[0]), float(eye[1]), float(eye[2])),
+        target=(float(centre[0]), float(centre[1]), float(centre[2])),
+        up=up,
+        yfov_deg=view.fov_deg,
+    )
+
+
+def _on_backdrop(rgba: ByteArray, view: View) -> Rendering:
+    """A studio picture (h, w, 4) laid on the studio grey; its mask is the pixels at least
+    half covered, as in the numpy renderer."""
+    alpha = rgba[..., 3:].astype(np.float64) / 255.0  # (h, w, 1)
+    backdrop = np.asarray(DEFAULT_BACKGROUND, dtype=np.float64)
+    rgb = rgba[..., :3] * alpha + backdrop * (1.0 - alpha)
+    return Rendering(rgb=np.round(rgb).astype(np.uint8), mask=rgba[..., 3] >= 128, view=view)
 
 
 def _best_match(photo: _Reference, prints: Sequence[_Print]) -> PhotoScore:
