@@ -20,6 +20,7 @@ SCRIPTS = {
     "qa": ["bench_qa_separation.py"],
     "turntable": ["bench_turntable.py"],
     "render_quality": ["bench_render_quality.py"],
+    "search": ["bench_search.py"],
 }
 
 

@@ -421,5 +421,72 @@ def demo(timeout: int) -> None:
     sys.exit(0 if ok else 1)
 
 
+_EMBEDDER_OPTION = click.option(
+    "--embedder", default="descriptor", show_default=True,
+    help="Image embedder: 'descriptor', or 'open_clip:/local/checkpoint' (needs open_clip).",
+)
+
+
+@main.command()
+@click.option("--asin", default=None, help="Exact ASIN.")
+@click.option("--text", default=None, help="Words from the title, artist, brand or category.")
+@click.option("--image", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A photo of the product (JPEG, PNG, WebP).")
+@click.option("--k", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many results.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"results": [{"asin", "score", "title"}, …]}.')
+@_EMBEDDER_OPTION
+def search(asin: str | None, text: str | None, image: Path | None, k: int, as_json: bool, embedder: str) -> None:
+    """Find published 3D assets by ASIN, by words, or by a photo (exactly one of them)."""
+    from shazam_assets.search.embed import decode_image, open_embedder
+    from shazam_assets.search.errors import SearchError
+    from shazam_assets.search.index import SearchIndex
+
+    given = [name for name, value in (("--asin", asin), ("--text", text), ("--image", image)) if value is not None]
+    if len(given) != 1:
+        got = f" (got {' and '.join(given)})" if given else ""
+        raise CannotRun(f"give exactly one of --asin, --text or --image{got}")
+    if image is not None and not image.is_file():
+        raise CannotRun(f"{image}: no such file")
+    try:
+        index = SearchIndex.load(_store(), open_embedder(embedder))
+        if asin is not None:
+            hits = [hit] if (hit := index.lookup(asin)) else []
+        elif text is not None:
+            hits = index.search_text(text, k)
+        else:
+            hits = index.search_image(decode_image(image.read_bytes()), k)  # type: ignore[union-attr]
+    except SearchError as exc:
+        raise CannotRun(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"results": [hit.to_dict() for hit in hits]}, indent=2))
+        return
+    if not hits:
+        click.echo(f"no results (index v{index.version or '-'}, {len(index)} ASINs)")
+    for rank, hit in enumerate(hits, 1):
+        click.echo(f"{rank:>3}. {hit.asin}  {hit.score:8.4f}  {hit.title}")
+
+
+@main.command("search-index")
+@click.option("--catalogue", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="CSV or Parquet with asin,title,brand,category (default: the store's search/catalogue.*).")
+@_EMBEDDER_OPTION
+def search_index(catalogue: Path | None, embedder: str) -> None:
+    """Rebuild the search index from every published ASIN and save it beside the assets."""
+    from shazam_assets.search.build import rebuild
+    from shazam_assets.search.embed import open_embedder
+    from shazam_assets.search.errors import SearchError
+
+    store = _store()
+    started = time.perf_counter()
+    try:
+        index = rebuild(store, open_embedder(embedder), catalogue, log=click.echo)
+        saved = index.save(store)
+    except SearchError as exc:
+        raise CannotRun(str(exc)) from None
+    click.echo(f"search index v{saved.version}: {saved.asins} ASINs, {saved.vectors} vectors, "
+               f"{saved.bytes_written:,} bytes under {store.uri(saved.prefix)} "
+               f"in {time.perf_counter() - started:.1f}s")
+
+
 if __name__ == "__main__":
     main()

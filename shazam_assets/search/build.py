@@ -1,0 +1,120 @@
+"""Fill a search index from what is published in the store.
+
+An ASIN's entry comes from its published version: title, artist and dimensions from the
+version manifest's delivery manifest, pictures from its turntable frames (when the turntable
+stage rendered it) and its reference photos. An ASIN with nothing published leaves the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shazam_assets import turntable, versions
+from shazam_assets.qa.decisions import PUBLISHED_PREFIX, parse_published_key, published_version
+from shazam_assets.search.catalogue import (
+    Catalogue,
+    catalogue_from_frame,
+    read_catalogue,
+    store_catalogue,
+)
+from shazam_assets.search.embed import Embedder, decode_image
+from shazam_assets.search.index import SearchIndex
+from shazam_assets.storage import ObjectStore
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """What `index_asin` did for one ASIN."""
+
+    asin: str
+    version: int | None  # None: nothing published, the ASIN was removed
+    frames: int
+    photos: int
+
+
+def asin_fields(asin: str, version: int, manifest: dict[str, Any]) -> dict[str, str]:
+    """The words and facts a search result shows, from a version manifest."""
+    delivery = manifest.get("delivery_manifest") or {}
+    product = delivery.get("product") or {}
+    dims = product.get("dimensions") or {}
+    fields = {
+        "title": str(product.get("title", "")),
+        "artist": str((delivery.get("artist") or {}).get("name", "")),
+        "version": str(version),
+    }
+    if dims:
+        size = " x ".join(str(dims.get(axis)) for axis in ("width", "height", "depth"))
+        fields["dimensions"] = f"{size} {dims.get('unit', 'm')}"
+    return {k: v for k, v in fields.items() if v}
+
+
+def picture_keys(
+    store: ObjectStore, asin: str, version: int, manifest: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    """Store keys of the version's turntable frames and of its reference photos."""
+    frames: list[str] = []
+    spin = turntable.read_turntable_manifest(store, asin, version)
+    if spin is not None:
+        base = turntable.renders_prefix(asin, version) + str(spin["set"]) + "/"
+        frames = [base + frame["path"] for frame in spin["frames"]]
+    files = (manifest.get("delivery_manifest") or {}).get("files") or {}
+    photos = [versions.version_prefix(asin, version) + path for path in files.get("photos") or []]
+    return frames, photos
+
+
+def index_asin(store: ObjectStore, index: SearchIndex, asin: str, embedder: Embedder) -> Indexed:
+    """Bring one ASIN's entry up to date with its published version (or remove it)."""
+    version = published_version(store, asin)
+    manifest = None if version is None else versions.read_version_manifest(store, asin, version)
+    if version is None or manifest is None:
+        index.remove(asin)
+        return Indexed(asin=asin, version=None, frames=0, photos=0)
+    frames, photos = picture_keys(store, asin, version, manifest)
+    vectors = np.zeros((len(frames) + len(photos), embedder.dim), dtype=np.float32)  # (n, dim)
+    for row, key in enumerate(frames + photos):
+        vectors[row] = embedder.embed(decode_image(store.get_bytes(key)))
+    index.upsert(asin, fields=asin_fields(asin, version, manifest), vectors=vectors)
+    return Indexed(asin=asin, version=version, frames=len(frames), photos=len(photos))
+
+
+def published_asins(store: ObjectStore) -> Iterator[str]:
+    """Every ASIN with a publish pointer, in key order."""
+    for info in store.list(PUBLISHED_PREFIX):
+        asin = parse_published_key(info.key)
+        if asin is not None:
+            yield asin
+
+
+def resolve_catalogue(
+    store: ObjectStore, catalogue: Path | pd.DataFrame | Catalogue | None
+) -> Catalogue:
+    """A catalogue from a file, a table, a ready mapping, or (None) the store's own."""
+    if catalogue is None:
+        return store_catalogue(store) or {}
+    if isinstance(catalogue, Path):
+        return read_catalogue(catalogue)
+    if isinstance(catalogue, pd.DataFrame):
+        return catalogue_from_frame(catalogue)
+    return catalogue
+
+
+def rebuild(
+    store: ObjectStore,
+    embedder: Embedder,
+    catalogue: Path | pd.DataFrame | Catalogue | None = None,
+    *,
+    log: Callable[[str], None] = lambda _: None,
+) -> SearchIndex:
+    """A fresh index of every published ASIN (not saved: call `.save(store)`)."""
+    index = SearchIndex(embedder)
+    index.set_catalogue(resolve_catalogue(store, catalogue))
+    for asin in published_asins(store):
+        done = index_asin(store, index, asin, embedder)
+        log(f"{asin}: v{done.version}, {done.frames} frames, {done.photos} photos")
+    return index
