@@ -7,7 +7,8 @@ stage rendered it) and its reference photos. An ASIN with nothing published leav
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from shazam_assets.search.catalogue import (
     store_catalogue,
 )
 from shazam_assets.search.embed import Embedder, decode_image
-from shazam_assets.search.index import SearchIndex
+from shazam_assets.search.errors import SearchError
+from shazam_assets.search.index import SavedIndex, SearchIndex
 from shazam_assets.storage import ObjectStore
 
 
@@ -118,3 +120,28 @@ def rebuild(
         done = index_asin(store, index, asin, embedder)
         log(f"{asin}: v{done.version}, {done.frames} frames, {done.photos} photos")
     return index
+
+
+def update_asins(
+    store: ObjectStore,
+    asins: Iterable[str],
+    embedder: Embedder,
+    *,
+    timeout_s: float = 300.0,
+    log: Callable[[str], None] = lambda _: None,
+) -> tuple[SavedIndex, list[Indexed]]:
+    """Bring some ASINs' entries up to date and save a new index version on top of the current
+    one. Parallel callers (one Dagster run per ASIN) never lose each other's updates: a save
+    that lost the race reloads the newer index, redoes its ASINs and saves again."""
+    wanted = list(asins)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        index = SearchIndex.load(store, embedder)
+        done = [index_asin(store, index, asin, embedder) for asin in wanted]
+        try:
+            return index.save(store, on_top_of_loaded=True), done
+        except SearchError as exc:
+            if exc.code != "SEARCH_INDEX_CONFLICT" or time.monotonic() > deadline:
+                raise
+            log(f"{exc.message}; retrying")
+            time.sleep(0.5)

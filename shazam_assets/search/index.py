@@ -270,9 +270,14 @@ class SearchIndex:
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
 
-    def save(self, store: ObjectStore) -> SavedIndex:
-        """Write a new index version, then the pointer; keep the previous version only."""
-        number = _claim_version(store)
+    def save(self, store: ObjectStore, *, on_top_of_loaded: bool = False) -> SavedIndex:
+        """Write a new index version, then the pointer; keep the previous version only.
+
+        With `on_top_of_loaded`, the new version must directly follow the one this index was
+        loaded from (optimistic concurrency: per-ASIN updates run in parallel Dagster runs);
+        if another writer got there first, SEARCH_INDEX_CONFLICT is raised and nothing is
+        written: reload, redo the change, save again (`build.update_asins` does)."""
+        number = _claim_after(store, self.version or 0) if on_top_of_loaded else _claim_version(store)
         prefix = f"{INDEX_PREFIX}v{number}/"
         meta = self._meta()
         with tempfile.TemporaryDirectory(prefix="shazam-search-") as tmp:
@@ -382,6 +387,29 @@ def _claim_version(store: ObjectStore) -> int:
     while not store.put_if_absent(f"{INDEX_PREFIX}v{number}/claim.json", claim):
         number += 1
     return number
+
+
+CLAIM_STALE_S = 600.0  # a claimed version with no pointer after this long was abandoned
+
+
+def _claim_after(store: ObjectStore, base: int) -> int:
+    """Reserve the version right after `base`, skipping numbers abandoned by crashed writers;
+    SEARCH_INDEX_CONFLICT when a live writer holds it or the pointer has moved past `base`."""
+    pointer = _read_json(store, POINTER_KEY) or {"version": 0}
+    number = base + 1
+    claim = json.dumps({"claimed_at": datetime.now(UTC).isoformat(timespec="seconds")}).encode()
+    while int(pointer["version"]) == base:
+        if store.put_if_absent(f"{INDEX_PREFIX}v{number}/claim.json", claim):
+            return number
+        held = _read_json(store, f"{INDEX_PREFIX}v{number}/claim.json") or {}
+        since = datetime.fromisoformat(held.get("claimed_at", datetime.now(UTC).isoformat()))
+        if (datetime.now(UTC) - since).total_seconds() < CLAIM_STALE_S:
+            break
+        number += 1
+    raise SearchError(
+        "SEARCH_INDEX_CONFLICT",
+        f"index v{base} was updated by another writer (now v{pointer['version']}); reload and retry",
+    )
 
 
 def _delete_versions_before(store: ObjectStore, keep_from: int) -> tuple[int, ...]:

@@ -228,3 +228,47 @@ class _Recorder(ObjectStore):
 
     def uri(self, key: str) -> str:
         return self.inner.uri(key)
+
+
+def test_a_save_on_top_of_a_stale_index_is_refused_and_changes_nothing(
+    local_store: LocalStore, index: SearchIndex
+) -> None:
+    index.save(local_store)
+    first = SearchIndex.load(local_store, EMBEDDER)
+    second = SearchIndex.load(local_store, EMBEDDER)
+    rng = np.random.default_rng(11)
+    first.upsert("B0TEXT0009", fields={"title": "Brass Lamp"}, vectors=_unit(rng, 1))
+    assert first.save(local_store, on_top_of_loaded=True).version == 2
+    second.upsert("B0TEXT0010", fields={"title": "Glass Vase"}, vectors=_unit(rng, 1))
+    with pytest.raises(SearchError) as conflict:
+        second.save(local_store, on_top_of_loaded=True)  # would drop the lamp
+    assert conflict.value.code == "SEARCH_INDEX_CONFLICT"
+    current = SearchIndex.load(local_store, EMBEDDER)
+    assert current.version == 2 and "B0TEXT0009" in current and "B0TEXT0010" not in current
+
+
+def test_parallel_writers_never_lose_an_update(local_store: LocalStore, index: SearchIndex) -> None:
+    """Threads standing in for parallel Dagster runs, each adding one ASIN with a retry loop
+    like `build.update_asins`: every ASIN ends up in the index."""
+    import threading
+
+    index.save(local_store)
+    added = [f"B0PARA{i:04d}" for i in range(6)]
+
+    def writer(asin: str, seed: int) -> None:
+        while True:
+            mine = SearchIndex.load(local_store, EMBEDDER)
+            mine.upsert(asin, fields={"title": asin}, vectors=_unit(np.random.default_rng(seed), 1))
+            try:
+                mine.save(local_store, on_top_of_loaded=True)
+                return
+            except SearchError as exc:
+                assert exc.code == "SEARCH_INDEX_CONFLICT"
+
+    threads = [threading.Thread(target=writer, args=(a, i)) for i, a in enumerate(added)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    final = SearchIndex.load(local_store, EMBEDDER)
+    assert set(added) <= set(final.asins) and set(TITLES) <= set(final.asins)
