@@ -488,5 +488,55 @@ def search_index(catalogue: Path | None, embedder: str) -> None:
                f"in {time.perf_counter() - started:.1f}s")
 
 
+
+@main.command()
+@click.argument("asin")
+@click.option("--reason", default="unpublished from the CLI", show_default=True, help="Recorded in the pointer's history.")
+@_EMBEDDER_OPTION
+def unpublish(asin: str, reason: str, embedder: str) -> None:
+    """Take an ASIN off the shop: its product page, its catalogue entry and its search entry.
+    Its versions stay stored and approved; the pointer's history records the unpublishing."""
+    from shazam_assets import publish
+    from shazam_assets.qa.decisions import DecisionError
+    from shazam_assets.qa.decisions import unpublish as clear_pointer
+    from shazam_assets.search.build import update_asins
+    from shazam_assets.search.embed import open_embedder
+    from shazam_assets.search.errors import SearchError
+
+    store = _store()
+    try:
+        version = clear_pointer(store, asin, reason=reason)
+        index = open_embedder(embedder)
+        gone = publish.unpublish_product(
+            store, asin, on_removed=lambda a: update_asins(store, [a], index), log=click.echo
+        )
+    except DecisionError as exc:
+        raise CannotRun(f"{exc.code}: {exc}") from None
+    except (publish.PublishError, SearchError) as exc:
+        raise CannotRun(str(exc)) from None
+    click.echo(f"unpublished {asin} v{version}: page {'removed' if gone.was_live else 'was not live'}, "
+               f"{gone.files_deleted} files ({gone.bytes_reclaimed:,} bytes) deleted, search entry removed")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8422, show_default=True, type=int)
+@_EMBEDDER_OPTION
+def serve(host: str, port: int, embedder: str) -> None:
+    """Serve the product pages and the catalogue (/) and the search API (/search, /docs)."""
+    import uvicorn
+
+    from shazam_assets.publish import create_pages_app
+    from shazam_assets.review.guard import allowed_hosts_for
+    from shazam_assets.search.api import create_search_app
+    from shazam_assets.search.embed import open_embedder
+
+    store = _store()
+    app = create_search_app(store, open_embedder(embedder))
+    app.mount("/", create_pages_app(store, allowed_hosts=allowed_hosts_for(host)))
+    click.echo(f"catalogue on http://{host}:{port}/  search API on http://{host}:{port}/docs "
+               f"(store {os.environ['SHAZAM_STORE_URL']})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
 if __name__ == "__main__":
     main()

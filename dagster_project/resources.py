@@ -77,3 +77,15 @@ class TurntableSettingsResource(dg.ConfigurableResource):
             frames=self.frames, size=self.size, background=self.background,  # type: ignore[arg-type]
             frame_format=self.frame_format, video=self.video,  # type: ignore[arg-type]
         )
+
+
+class SearchSettingsResource(dg.ConfigurableResource):
+    """The image embedder of the search index: `descriptor` (computed by the project, the
+    default) or `open_clip:/local/path` (a learned model from a local checkpoint)."""
+
+    embedder_spec: str = "descriptor"
+
+    def embedder(self):
+        from shazam_assets.search.embed import open_embedder
+
+        return open_embedder(self.embedder_spec)

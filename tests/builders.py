@@ -19,6 +19,18 @@ ASIN = "B0TESTAAA1"
 _products: dict[tuple[str, float], DemoProduct] = {}
 
 
+def store_delivery(store: Any, zip_path: Path, *, asin: str = ASIN, name: str | None = None) -> int:
+    """Upload, validate and store one delivery as the ingest stage does; the version number."""
+    from shazam_assets import ingest
+
+    key = f"uploads/{asin}/{name or zip_path.name}"
+    store.put_file(key, zip_path)
+    upload = ingest.resolve_upload(store, asin, key=key)
+    verdict = ingest.validate_upload(store, upload)
+    assert verdict.report.ok, verdict.report.to_json()
+    return ingest.store_upload(store, upload).version
+
+
 def product(tmp_root: Path, slug: str = "speaker", *, scale: float = 1.0) -> DemoProduct:
     """A procedural demo product (cached per session folder: building one costs ~0.5 s)."""
     key = (slug, scale)

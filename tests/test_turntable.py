@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shazam_assets import ingest, turntable, versions
+from shazam_assets import turntable, versions
 from shazam_assets.qa import decisions
 from shazam_assets.turntable import TurntableError, TurntableSpec
-from tests.builders import ASIN, pack, product
+from tests.builders import ASIN, pack, product, store_delivery
 
 SMALL = TurntableSpec(frames=8, size=96)
 
@@ -100,11 +100,7 @@ def test_fingerprint_changes_with_settings_model_and_renderer(monkeypatch) -> No
 
 
 def _approved_version(store, tmp_path: Path) -> int:
-    zip_path = pack(tmp_path, product(tmp_path))
-    store.put_file(f"uploads/{ASIN}/a.zip", zip_path)
-    upload = ingest.resolve_upload(store, ASIN, key=f"uploads/{ASIN}/a.zip")
-    assert ingest.validate_upload(store, upload).report.ok
-    return ingest.store_upload(store, upload).version
+    return store_delivery(store, pack(tmp_path, product(tmp_path)))
 
 
 def test_publishing_commits_the_manifest_last_and_is_a_no_op_the_second_time(store, tmp_path, monkeypatch) -> None:

@@ -217,17 +217,29 @@ class Promotion:
 
 def published_version(store: ObjectStore, asin: str) -> int | None:
     pointer = _read(store, published_key(asin))
-    return None if pointer is None else int(pointer["version"])
+    return None if pointer is None or pointer.get("version") is None else int(pointer["version"])
 
 
-def _write_pointer(store: ObjectStore, asin: str, version: int, *, reason: str) -> int | None:
-    """Point the ASIN at `version` (its files are already durable); returns the previous one."""
+def _write_pointer(store: ObjectStore, asin: str, version: int | None, *, reason: str) -> int | None:
+    """Point the ASIN at `version` (its files are already durable), or at nothing (None:
+    unpublished); returns the previous one. The pointer keeps its history either way."""
     pointer = _read(store, published_key(asin)) or {"history": []}
     previous = pointer.get("version")
     history = [*pointer.get("history", []), {"version": version, "at": _now(), "reason": reason}]
     record = {"asin": asin, "version": version, "published_at": _now(), "history": history[-50:]}
     store.put_bytes(published_key(asin), json.dumps(record, indent=2).encode())
     return previous
+
+
+def unpublish(store: ObjectStore, asin: str, *, reason: str) -> int:
+    """Take the ASIN off the shop: the pointer names no version (its history stays, versions
+    stay approved and stored, so `shazam qa approve` of a new upload or a re-publish can follow).
+    Returns the version that was published."""
+    current = published_version(store, asin)
+    if current is None:
+        raise DecisionError("QA_NOTHING_PUBLISHED", f"{asin} has no published version to unpublish")
+    _write_pointer(store, asin, None, reason=reason)
+    return current
 
 
 def approved_versions(store: ObjectStore, asin: str) -> list[int]:

@@ -145,3 +145,43 @@ def update_asins(
                 raise
             log(f"{exc.message}; retrying")
             time.sleep(0.5)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How well image search finds one ASIN: its reference photos, altered so they are not
+    the indexed pictures (cropped to 85%, scaled to 80%, 10% darker), as queries."""
+
+    asin: str
+    queries: int
+    found_in_top_k: int
+    k: int
+
+    @property
+    def success_rate(self) -> float:
+        return self.found_in_top_k / self.queries if self.queries else 1.0
+
+
+def probe_asin(store: ObjectStore, index: SearchIndex, asin: str, *, k: int = 5) -> Probe:
+    """Search with altered copies of the ASIN's reference photos; count the top-k hits."""
+    version = published_version(store, asin)
+    manifest = None if version is None else versions.read_version_manifest(store, asin, version)
+    if version is None or manifest is None:
+        return Probe(asin=asin, queries=0, found_in_top_k=0, k=k)
+    _, photos = picture_keys(store, asin, version, manifest)
+    found = 0
+    for key in photos:
+        query = _altered(decode_image(store.get_bytes(key)))
+        found += asin in [hit.asin for hit in index.search_image(query, k)]
+    return Probe(asin=asin, queries=len(photos), found_in_top_k=found, k=k)
+
+
+def _altered(rgb: np.ndarray) -> np.ndarray:
+    """A shopper's photo of the product rather than the delivered one.  (h, w, 3) uint8"""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    dy, dx = int(h * 0.075), int(w * 0.075)
+    image = Image.fromarray(rgb[dy : h - dy, dx : w - dx])
+    image = image.resize((max(1, int(image.width * 0.8)), max(1, int(image.height * 0.8))))
+    return (np.asarray(image, dtype=np.float32) * 0.9).astype(np.uint8)

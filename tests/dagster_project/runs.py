@@ -17,6 +17,8 @@ def execute(instance: dg.DagsterInstance, job_name: str, request: dg.RunRequest)
     if request.asset_check_keys is not None:
         job = job.get_subset(asset_selection=set(request.asset_selection or ()),
                              asset_check_selection=set(request.asset_check_keys))
+    elif request.asset_selection is not None:
+        job = job.get_subset(asset_selection=set(request.asset_selection))
     return job.execute_in_process(
         run_config=request.run_config, partition_key=request.partition_key, tags=request.tags,
         instance=instance, raise_on_error=False,

@@ -10,11 +10,12 @@ from dagster_project.definitions import defs
 def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     graph = defs.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {
-        "delivery", "asset_version", "qa_review", "turntable_360",
+        "delivery", "asset_version", "qa_review", "turntable_360", "product_page", "search_index",
     }
     assert graph.get(dg.AssetKey("asset_version")).parent_keys == {dg.AssetKey("delivery")}
     assert graph.get(dg.AssetKey("qa_review")).parent_keys == {dg.AssetKey("asset_version")}
     assert graph.get(dg.AssetKey("turntable_360")).parent_keys == {dg.AssetKey("asset_version")}
+    assert graph.get(dg.AssetKey("product_page")).parent_keys == {dg.AssetKey("turntable_360")}
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert checks == {
         ("delivery", "delivery_valid"),
@@ -22,6 +23,7 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         ("qa_review", "qa_visual_match"),
         ("qa_review", "qa_real_world_size"),
         ("qa_review", "qa_placement"),
+        ("search_index", "search_finds_product"),
     }
     spec = next(iter(defs.resolve_assets_def("delivery").check_specs))
     assert spec.blocking is True
@@ -36,6 +38,8 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     assert defs.resolve_job_def("ingest_job") is not None
     assert defs.resolve_job_def("qa_decision_job") is not None
     assert defs.resolve_job_def("turntable_job") is not None
+    assert defs.resolve_job_def("publish_job") is not None
+    assert [s.name for s in defs.schedules] == ["search_rebuild_job_schedule"]
 
 
 def test_definitions_load_without_environment(monkeypatch) -> None:

@@ -15,24 +15,16 @@ from typing import BinaryIO
 
 import pytest
 
-from shazam_assets import ingest
 from shazam_assets.qa.decisions import promote, record_decision
 from shazam_assets.storage import LocalStore, ObjectInfo, ObjectStore
 from shazam_assets.turntable import TurntableSpec, publish_turntable
-from tests.builders import pack, product
+from tests.builders import pack, product, store_delivery
 
 SPEAKER = "B0PAGE0001"
 MUG = "B0PAGE0002"
 SMALL = TurntableSpec(frames=8, size=96)
 
 
-def store_delivery(store: ObjectStore, zip_path: Path, *, asin: str) -> int:
-    """Upload, validate and store one delivery; the version number it became."""
-    key = f"uploads/{asin}/{zip_path.name}"
-    store.put_file(key, zip_path)
-    upload = ingest.resolve_upload(store, asin, key=key)
-    assert ingest.validate_upload(store, upload).report.ok
-    return ingest.store_upload(store, upload).version
 
 
 def approve_and_render(

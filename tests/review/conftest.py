@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shazam_assets import ingest, versions
+from shazam_assets import versions
 from shazam_assets.qa.decisions import scores_key
 from shazam_assets.storage import LocalStore, ObjectStore
-from tests.builders import pack, product, read_glb
+from tests.builders import pack, product, read_glb, store_delivery
 
 SPEAKER = "B0REVIEW01"  # delivered 30 h ago (overdue at a 24 h SLA), has QA scores + contact sheet
 MUG = "B0REVIEW02"  # delivered 2 h ago, QA has not run
@@ -29,15 +29,6 @@ SLA = timedelta(hours=24)
 GLTF_BIN = "lamp data.bin"
 
 
-def store_delivery(
-    store: ObjectStore, zip_path: Path, *, asin: str, name: str = "delivery.zip"
-) -> int:
-    """Upload, validate and store one delivery; the version number it became."""
-    store.put_file(f"uploads/{asin}/{name}", zip_path)
-    upload = ingest.resolve_upload(store, asin, key=f"uploads/{asin}/{name}")
-    verdict = ingest.validate_upload(store, upload)
-    assert verdict.report.ok, verdict.report.to_json()
-    return ingest.store_upload(store, upload).version
 
 
 def backdate(store: ObjectStore, asin: str, version: int, *, age: timedelta) -> None:

@@ -234,7 +234,7 @@ def test_approval_blocked_by_automatic_checks(client, review_store, tmp_path) ->
 
 def test_superseded_version_points_to_the_newest(client, review_store, tmp_path) -> None:
     newer = tmp_path / "again.zip"
-    newer.write_bytes(review_store.get_bytes(f"uploads/{MUG}/delivery.zip"))
+    newer.write_bytes(review_store.get_bytes(f"uploads/{MUG}/mug.zip"))
     assert store_delivery(review_store, newer, asin=MUG, name="again.zip") == 2
     page = client.get(f"/asins/{MUG}/v1").text
     assert (

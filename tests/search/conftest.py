@@ -13,12 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shazam_assets import ingest
 from shazam_assets.qa.decisions import promote, record_decision
 from shazam_assets.search.embed import DescriptorEmbedder, decode_image
-from shazam_assets.storage import LocalStore, ObjectStore
+from shazam_assets.storage import LocalStore
 from shazam_assets.turntable import TurntableSpec, publish_turntable
-from tests.builders import pack, product
+from tests.builders import pack, product, store_delivery
 
 SPEAKER = "B0SRCH0001"
 MUG = "B0SRCH0002"
@@ -27,12 +26,6 @@ SMALL = TurntableSpec(frames=8, size=96)
 EMBEDDER = DescriptorEmbedder()
 
 
-def store_delivery(store: ObjectStore, zip_path: Path, *, asin: str) -> int:
-    key = f"uploads/{asin}/{zip_path.name}"
-    store.put_file(key, zip_path)
-    upload = ingest.resolve_upload(store, asin, key=key)
-    assert ingest.validate_upload(store, upload).report.ok
-    return ingest.store_upload(store, upload).version
 
 
 @pytest.fixture(scope="session")

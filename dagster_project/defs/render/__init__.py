@@ -3,6 +3,5 @@
 import dagster as dg
 
 from dagster_project.defs.render.assets import turntable_360, turntable_job
-from dagster_project.defs.render.sensors import published_sensor
 
-defs = dg.Definitions(assets=[turntable_360], jobs=[turntable_job], sensors=[published_sensor])
+defs = dg.Definitions(assets=[turntable_360], jobs=[turntable_job])

@@ -1,0 +1,40 @@
+"""The publish sensor: a new or moved `pointers/published/<ASIN>.json` pointer (approval,
+rollback, unpublish) runs that ASIN's turntable, product page and search entry."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from dagster_project.defs.ingest.sensors import SENSOR_INTERVAL_S
+from dagster_project.defs.publish.assets import product_page, publish_job, search_index
+from dagster_project.resources import ObjectStoreResource
+from shazam_assets.qa.decisions import PUBLISHED_PREFIX, parse_published_key, published_version
+from shazam_assets.scanning import scan_prefix
+
+TAKE_DOWN = [product_page.key, search_index.key]
+
+
+@dg.sensor(
+    job=publish_job,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Renders, publishes and indexes an ASIN whenever its published version changes "
+    "(approval, rollback or unpublish).",
+)
+def published_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreResource):
+    s = store.open()
+    scan = scan_prefix(s, PUBLISHED_PREFIX, context.cursor, now=datetime.now(UTC))
+    requests = []
+    for info in scan.objects:
+        asin = parse_published_key(info.key)
+        if asin is None:
+            continue
+        # Unpublished: nothing to render, so only the page and the search entry run (they take
+        # the ASIN down); with the turntable in the run, its skip would skip them too.
+        selection = None if published_version(s, asin) is not None else TAKE_DOWN
+        requests.append(
+            dg.RunRequest(run_key=f"publish:{asin}:{info.etag}", partition_key=asin,
+                          asset_selection=selection,
+                          tags={"shazam/published": asin, "shazam/pointer_etag": info.etag})
+        )
+    return dg.SensorResult(run_requests=requests, cursor=scan.cursor)
