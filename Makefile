@@ -13,7 +13,7 @@ VULKAN_ICD := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-slow ui review bench lint codes-doc clean
+.PHONY: help setup demo test test-slow ui review serve bench lint codes-doc clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ ui: setup ## Start the Dagster UI + daemon on the embedded store (http://127.0.0
 
 review: setup ## Serve the QA review page on the embedded store (http://127.0.0.1:8421)
 	$(BIN)/shazam review
+
+serve: setup ## Serve the product pages, catalogue and search API on the embedded store (http://127.0.0.1:8422)
+	$(BIN)/shazam serve
 
 bench: setup ## Run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(BIN)/python bench/run_all.py

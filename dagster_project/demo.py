@@ -8,7 +8,9 @@ the runs), waits for those runs, and prints what happened per ASIN:
 - a reviewer approves the speaker and the lamp (they are published) and rejects the mug with
   a note (the artist is notified through the outbox); the artist re-uploads the mug, the new
   version is approved and published, and retention deletes the rejected one;
-- every publication makes the publish sensor render that version's 360° turntable.
+- every publication makes the publish sensor render that version's 360° turntable, put its
+  product page live in the catalogue and index it for search;
+- finally a shopper's photo of the lamp (a view no delivery contains) is searched for.
 """
 
 from __future__ import annotations
@@ -74,11 +76,29 @@ def _decide(store: ObjectStore, asin: str, verdict: str, notes: str = "") -> tup
     return label, {"shazam/decision": f"{asin}/v{version}"}
 
 
-def _turntable_run(store: ObjectStore, asin: str) -> tuple[str, dict[str, str]]:
+def _publish_run(store: ObjectStore, asin: str) -> tuple[str, dict[str, str]]:
     """The run the publish sensor requests for the ASIN's current publish pointer."""
     pointer = store.head(published_key(asin))
     etag = pointer.etag if pointer else "none"
-    return f"turntable {asin}", {"shazam/published": asin, "shazam/pointer_etag": etag}
+    return f"publish {asin}", {"shazam/published": asin, "shazam/pointer_etag": etag}
+
+
+def _image_search(store: ObjectStore, work: Path, echo: Echo) -> bool:
+    """Search with a photo of the lamp from a view no delivery contains; True if it is first."""
+    from shazam_assets.render import View, render, to_image
+    from shazam_assets.search.embed import decode_image, open_embedder
+    from shazam_assets.search.index import SearchIndex
+
+    lamp = make_product("lamp", out_dir=work / "shopper", with_scan=False)
+    photo = work / "shopper-lamp.jpg"
+    to_image(render(lamp.model, View("shopper", 150.0, 35.0), size=320)).save(photo, quality=85)
+    hits = SearchIndex.load(store, open_embedder("descriptor")).search_image(
+        decode_image(photo.read_bytes()), 3
+    )
+    echo(f"image search with a shopper's photo of the lamp ({photo.name}, a view from behind):")
+    for rank, hit in enumerate(hits, 1):
+        echo(f"  {rank}. {hit.asin} {hit.score:.3f} {hit.title}")
+    return bool(hits) and hits[0].asin == "B0DEMOLMP1"
 
 
 def _start_daemon(root: Path, log: Path) -> subprocess.Popen:
@@ -128,7 +148,7 @@ def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
     echo("\nWhat happened per ASIN:")
     for asin in asins:
         status = asin_status(store, asin)
-        echo(f"  {asin}: published version {status['published_version']}")
+        echo(f"  {asin}: published version {status['published_version']}, page {status['page']}")
         for v in status["versions"]:
             decision = v.get("decision") or {}
             said = ""
@@ -179,9 +199,10 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
             echo("the artist fixes the mug and uploads a new delivery; it is reviewed and approved:")
             wait([_upload(store, "B0DEMOMUG1", build_delivery(asin="B0DEMOMUG1", slug="mug", work=work, seed=2))])
             wait([_decide(store, "B0DEMOMUG1", "approve")])
-            echo("every published version gets its turntable (publish sensor, render on the GPU node "
-                 "in production; here on the CPU):")
-            wait([_turntable_run(store, asin) for asin, _, _ in DEMO_PLAN])
+            echo("every published version gets its turntable (on a GPU node in production, here on "
+                 "the CPU), its product page and its search entry (publish sensor):")
+            wait([_publish_run(store, asin) for asin, _, _ in DEMO_PLAN])
+            searched = _image_search(store, work, echo)
     finally:
         daemon.terminate()
         try:
@@ -190,15 +211,18 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
             daemon.kill()
     asins = [asin for asin, _, _ in DEMO_PLAN]
     _summary(store, asins, echo)
-    ok = all(
+    ok = searched and all(
         (version := asin_status(store, asin)["published_version"])
         and turntable.read_turntable_manifest(store, asin, version)
+        and store.exists(f"published/{asin}/index.html")
         for asin in asins
     )
     for note in store.list("outbox/"):
         echo(f"\nnotification in the outbox ({store.uri(note.key)}):\n"
              + json.loads(store.get_bytes(note.key))["text"])
-    echo("\ndemo " + ("finished: every product is published with its turntable" if ok
-                     else "FAILED: a product was not published or has no turntable"))
+    echo("\ndemo " + ("finished: every product is published with its turntable, page and search entry"
+                     if ok else "FAILED: a product is not published, rendered, on its page or found by search"))
+    echo(f"catalogue: {store.uri('published/index.html')}; browse it with search: make serve "
+         "(http://127.0.0.1:8422/)")
     echo("open the Dagster UI on the same store with: make ui; the review page with: shazam review")
     return ok

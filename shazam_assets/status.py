@@ -126,9 +126,11 @@ def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
             outcome = "pending"
         uploads.append({"key": upload.key, "etag": upload.etag, "size": upload.size,
                         "last_modified": upload.last_modified.isoformat(), "outcome": outcome})
+    page = f"published/{asin}/index.html"  # see shazam_assets.publish.layout
     return {
         "asin": asin,
         "published_version": published,
+        "page": store.uri(page) if store.exists(page) else None,
         "versions": version_list,
         "rejections": rejections,
         "uploads": uploads,

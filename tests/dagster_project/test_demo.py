@@ -24,6 +24,7 @@ def test_demo_runs_the_pipeline_through_the_daemon(tmp_path) -> None:
     assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
     assert "BUDGET_SCALE_MISMATCH" in demo.stdout
     assert "The mug's stripes should be red" in demo.stdout  # the artist's notification
+    assert "  1. B0DEMOLMP1" in demo.stdout  # the shopper's photo of the lamp finds the lamp
     states = {}
     for asin in ("B0DEMOSPK1", "B0DEMOMUG1", "B0DEMOLMP1"):
         status = json.loads(subprocess.run([SHAZAM, "status", asin, "--json"], capture_output=True, text=True,
@@ -32,6 +33,7 @@ def test_demo_runs_the_pipeline_through_the_daemon(tmp_path) -> None:
         published = next(v for v in status["versions"] if v["state"] == "published")
         assert published["turntable"]["frames"] == 8 and published["turntable"]["size"] == 128
         assert Path(published["turntable"]["poster"].removeprefix("file://")).is_file()
+        assert Path(status["page"].removeprefix("file://")).is_file()
     assert states == {
         "B0DEMOSPK1": (["published"], 1),
         "B0DEMOMUG1": (["deleted", "published"], 2),  # rejected by the reviewer, fixed, v1 reclaimed
