@@ -160,3 +160,18 @@ def test_a_still_from_a_stored_camera(tmp_path) -> None:
     with pytest.raises(TurntableError) as refused:
         turntable.render_still(mixer, tmp_path / "x.png", camera_index=99, width=64, height=64)
     assert refused.value.code == "RENDER_NO_SUCH_CAMERA"
+
+
+def test_shazam_render_cli_makes_a_turntable_or_a_still_and_refuses_bad_input(model, tmp_path) -> None:
+    from tests.test_cli import shazam
+
+    done = shazam("render", str(model), "--out", str(tmp_path / "spin"), "--frames", "8", "--size", "64",
+                  check_code=0)
+    assert done.stdout.startswith("wrote 11 files") and "FEngine" not in done.stdout
+    manifest = json.loads((tmp_path / "spin" / "manifest.json").read_text())
+    assert len(manifest["frames"]) == 8 and manifest["spec"]["size"] == 64
+    still = shazam("render", str(model), "--camera", "0", "--size", "96x72", "--out", str(tmp_path / "hero.png"),
+                   check_code=2)  # the demo speaker's glTF stores no camera
+    assert "RENDER_NO_SUCH_CAMERA" in still.stderr and not (tmp_path / "hero.png").exists()
+    bad = shazam("render", str(model), "--out", str(tmp_path / "x"), "--frames", "5", check_code=2)
+    assert "RENDER_BAD_FRAMES" in bad.stderr
