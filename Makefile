@@ -10,6 +10,8 @@ CHROMIUM := /usr/bin/chromium
 # Mesa's Vulkan driver (lavapipe) lets open3d's Filament renderer run headless on a CPU; on GPU
 # nodes the NVIDIA container runtime adds the driver's own Vulkan ICD.
 VULKAN_ICD := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
+# Debian's PostgreSQL server: the tests run Dagster's production storage on a real one.
+PG_CTL := /usr/lib/postgresql/15/bin/pg_ctl
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -44,7 +46,10 @@ $(CHROMIUM):
 $(VULKAN_ICD):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvulkan1 mesa-vulkan-drivers libegl1 libusb-1.0-0
 
-setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) $(VULKAN_ICD) ## Install everything (venv, Python deps, Khronos validator, model-viewer, Chromium, Vulkan)
+$(PG_CTL):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql openssl
+
+setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) $(VULKAN_ICD) $(PG_CTL) ## Install everything (venv, Python deps, Khronos validator, model-viewer, Chromium, Vulkan, PostgreSQL)
 
 demo: setup ## Run the pipeline end to end on the embedded default (local store, SQLite Dagster)
 	$(BIN)/shazam demo
