@@ -1,0 +1,14 @@
+output "dagster_role_arn" {
+  description = "Value of the eks.amazonaws.com/role-arn annotation of the dagster service account."
+  value       = aws_iam_role.dagster.arn
+}
+
+output "dagster_role_name" {
+  description = "Name of the Dagster IRSA role."
+  value       = aws_iam_role.dagster.name
+}
+
+output "service_account" {
+  description = "namespace/name the role trusts."
+  value       = "${var.namespace}/${var.service_account}"
+}

@@ -1,0 +1,62 @@
+variable "role_name" {
+  description = "Name of the Dagster IRSA role (the serviceAccount annotation in deploy/helm/values.yaml)."
+  type        = string
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of the cluster's IRSA OIDC provider (modules/eks)."
+  type        = string
+}
+
+variable "oidc_issuer" {
+  description = "OIDC issuer host and path, without https:// (modules/eks)."
+  type        = string
+}
+
+variable "namespace" {
+  description = "Kubernetes namespace of the Dagster release (helm --namespace, deploy/README.md)."
+  type        = string
+  default     = "shazam"
+}
+
+variable "service_account" {
+  description = "Service account every Dagster pod runs as (values.yaml serviceAccount.name)."
+  type        = string
+  default     = "dagster"
+}
+
+variable "bucket_arn" {
+  description = "ARN of the store bucket: read, write, list, delete."
+  type        = string
+}
+
+variable "object_prefixes" {
+  description = <<-EOT
+    Key prefixes (ending in "/", or "" for the whole bucket) whose objects the role may read,
+    write and delete: the store prefix and the compute-log prefix (modules/storage).
+  EOT
+  type        = list(string)
+  default     = [""]
+}
+
+variable "kms_key_arn" {
+  description = "KMS key encrypting the bucket and the queue (modules/storage)."
+  type        = string
+}
+
+variable "queue_arn" {
+  description = "ARN of the upload event queue: receive and delete."
+  type        = string
+}
+
+variable "sns_topic_arn" {
+  description = "SNS topic for reviewer decisions (SHAZAM_NOTIFY_URL=sns:<arn>); null for none."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,334 @@
+"""terraform/: formatted, every root and module validates, checkov finds nothing unexplained,
+and the names the cluster is built with match the ones the Dagster code and Helm values use.
+
+Terraform runs on a copy of terraform/ in a temporary directory, with the AWS provider from the
+local filesystem mirror (no registry access) and its data directory there too, so nothing
+(`.terraform/`, lock files) is written into the checkout. checkov pins boto3 far below this
+project's, so it runs from its own virtual environment under the user cache, built on first use
+(about a minute), or from `SHAZAM_CHECKOV` (path of a checkov executable) when set.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dagster_project import k8s
+
+REPO = Path(__file__).resolve().parents[1]
+TERRAFORM = REPO / "terraform"
+CHECKOV_CONFIG = TERRAFORM / ".checkov.yaml"
+HELM_VALUES = REPO / "deploy" / "helm" / "values.yaml"
+MIRROR = Path(os.environ.get("SHAZAM_TF_MIRROR", "/opt/tf-plugins"))
+MIRROR_PROVIDER = MIRROR / "registry.terraform.io" / "hashicorp" / "aws"
+CHECKOV_VERSION = "3.3.30"  # the skip list is checked against this version's rule set
+# Offline (--skip-download: no guideline look-ups at Prisma Cloud), terraform only, JSON out.
+CHECKOV_FLAGS = (
+    "--framework",
+    "terraform",
+    "--quiet",
+    "--compact",
+    "-o",
+    "json",
+    "--skip-download",
+)
+
+ROOTS = ("bootstrap", "envs/dev", "envs/prod")
+MODULES = tuple(
+    f"modules/{name}" for name in ("network", "eks", "storage", "database", "iam", "ecr")
+)
+CONFIGS = ROOTS + MODULES
+ENVS = ("envs/dev", "envs/prod")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One finished terraform command: its exit status and its combined output."""
+
+    returncode: int
+    output: str
+
+
+def _run(args: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float) -> Outcome:
+    proc = subprocess.run(
+        args, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return Outcome(proc.returncode, proc.stdout + proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def terraform_bin() -> str:
+    """Path of the terraform binary; the Terraform tests skip without one."""
+    found = shutil.which("terraform")
+    if found is None:
+        pytest.skip("terraform binary not on PATH: install Terraform >= 1.6 to run these checks")
+    return found
+
+
+@pytest.fixture(scope="session")
+def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for terraform: the AWS provider only from the filesystem mirror, no
+    version check-ins, no prompts."""
+    if not MIRROR_PROVIDER.is_dir():
+        pytest.skip(f"no hashicorp/aws provider in the filesystem mirror {MIRROR}")
+    home = tmp_path_factory.mktemp("terraform-cli")
+    config = home / "cli.tfrc"
+    config.write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n}}\n'
+    )
+    env = dict(os.environ)
+    env.update(TF_CLI_CONFIG_FILE=str(config), TF_IN_AUTOMATION="1", TF_INPUT="0")
+    env.update(CHECKPOINT_DISABLE="1")
+    return env
+
+
+def _init_and_validate(terraform: str, tree: Path, config: str, env: dict[str, str]) -> Outcome:
+    """`terraform init -backend=false` then `terraform validate -json` in one configuration,
+    with its own data directory."""
+    env = {**env, "TF_DATA_DIR": str(tree.parent / "data" / config.replace("/", "_"))}
+    init = _run(
+        [terraform, "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=tree / config,
+        env=env,
+        timeout=120,
+    )
+    if init.returncode != 0:
+        return Outcome(init.returncode, f"terraform init failed:\n{init.output}")
+    return _run(
+        [terraform, "validate", "-json", "-no-color"], cwd=tree / config, env=env, timeout=120
+    )
+
+
+@pytest.fixture(scope="session")
+def validations(
+    terraform_bin: str, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Outcome]:
+    """Every configuration initialised and validated once, a few at a time (each validate
+    loads the large AWS provider), on a copy of terraform/."""
+    tree = tmp_path_factory.mktemp("terraform") / "terraform"
+    shutil.copytree(TERRAFORM, tree, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    workers = max(1, min(3, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {
+            config: pool.submit(_init_and_validate, terraform_bin, tree, config, terraform_env)
+            for config in CONFIGS
+        }
+        return {config: future.result() for config, future in futures.items()}
+
+
+def test_terraform_is_formatted(terraform_bin: str) -> None:
+    result = subprocess.run(
+        [terraform_bin, "fmt", "-check", "-recursive", "-diff", "-no-color", str(TERRAFORM)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+    )
+    assert result.returncode == 0, f"run `terraform fmt -recursive terraform/`:\n{result.stdout}"
+
+
+def test_every_configuration_is_validated() -> None:
+    """A new module or environment directory must be added to CONFIGS, or it goes unchecked."""
+    found = {str(p.parent.relative_to(TERRAFORM)) for p in TERRAFORM.rglob("*.tf")}
+    found = {d for d in found if ".terraform" not in d}
+    assert found == set(CONFIGS)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_configuration_validates(validations: dict[str, Outcome], config: str) -> None:
+    outcome = validations[config]
+    assert outcome.returncode == 0, outcome.output
+    report = json.loads(outcome.output)
+    assert report["valid"] is True, report["diagnostics"]
+    assert report["warning_count"] == 0, report["diagnostics"]
+
+
+def _tf_text(config: str) -> str:
+    return "\n".join(p.read_text() for p in sorted((TERRAFORM / config).glob("*.tf")))
+
+
+def test_envs_use_remote_state_with_locking() -> None:
+    for env in ENVS:
+        text = _tf_text(env)
+        block = re.search(r'backend\s+"s3"\s*\{(.*?)\n\s*\}', text, re.S)
+        assert block is not None, f'{env} has no backend "s3" block'
+        body = block.group(1)
+        assert re.search(rf'^\s*key\s*=\s*"{env}/terraform\.tfstate"', body, re.M), body
+        for setting in ("bucket", "dynamodb_table", "region"):
+            assert re.search(rf"^\s*{setting}\s*=", body, re.M), f"{env}: no {setting}"
+        assert re.search(r"^\s*encrypt\s*=\s*true", body, re.M), body
+
+
+def test_node_groups_match_dagster_placement() -> None:
+    """The label, group names and GPU taint the EKS module gives nodes are the ones
+    dagster_project/k8s.py selects and tolerates."""
+    eks = _tf_text("modules/eks")
+    assert re.search(rf'node_label\s*=\s*"{re.escape(k8s.NODE_GROUP_LABEL)}"', eks)
+    assert re.search(rf'gpu_taint_key\s*=\s*"{re.escape(k8s.GPU_RESOURCE)}"', eks)
+    for group in (k8s.CPU_NODE_GROUP, k8s.GPU_NODE_GROUP):
+        assert re.search(rf"^    {group} = \{{", eks, re.M), f"no node group {group!r}"
+    gpu_block = eks[eks.index("    gpu = {") :]
+    gpu_block = gpu_block[: gpu_block.index("\n    }\n")]
+    assert re.search(r"min_size\s*=\s*0\b", gpu_block), "the GPU group must scale from zero"
+    assert re.search(r'effect = "NO_SCHEDULE"', gpu_block)
+    assert re.search(r"ami_type\s*=\s*var\.gpu_ami_type", gpu_block)
+    allowed = re.search(r"contains\((\[[^\]]*\]), var\.gpu_ami_type\)", eks)
+    assert allowed is not None
+    assert json.loads(allowed.group(1)) == ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]
+    toleration = k8s.GPU_STEP_K8S_CONFIG["pod_spec_config"]["tolerations"][0]
+    assert (toleration["key"], toleration["effect"]) == (k8s.GPU_RESOURCE, "NoSchedule")
+
+
+def _helm_values() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(HELM_VALUES.read_text())
+    return loaded
+
+
+def test_irsa_role_trusts_the_helm_service_account() -> None:
+    values = _helm_values()
+    namespace = re.search(r"--namespace (\S+)", HELM_VALUES.read_text())
+    assert namespace is not None
+    assert values["serviceAccount"]["name"] == values["global"]["serviceAccountName"]
+    for env in ENVS:
+        text = _tf_text(env)
+        service_account = values["serviceAccount"]["name"]
+        assert re.search(rf'namespace\s*=\s*"{namespace.group(1)}"', text), env
+        assert re.search(rf'service_account\s*=\s*"{service_account}"', text), env
+
+
+def test_prod_gpu_group_matches_the_gpu_pool() -> None:
+    """values.yaml: keep concurrency.pools.defaultLimit equal to the GPU group's maximum size."""
+    limit = _helm_values()["concurrency"]["pools"]["defaultLimit"]
+    match = re.search(r"gpu_max_size\s*=\s*(\d+)", _tf_text("envs/prod"))
+    assert match is not None
+    assert int(match.group(1)) == limit
+
+
+def test_iam_policy_names_every_resource() -> None:
+    """Least privilege: no statement of the Dagster role's policy grants on a wildcard."""
+    iam = _tf_text("modules/iam")
+    resources = re.findall(r"resources\s*=\s*\[([^\]]*)\]", iam)
+    assert len(resources) >= 5
+    for listed in resources:
+        assert '"*"' not in listed and "arn:aws" not in listed, listed
+    assert 'actions   = ["s3:*"' not in iam and '"sqs:*"' not in iam
+
+
+# --- checkov -----------------------------------------------------------------------------
+
+
+def _checkov_venv() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "shazam" / f"checkov-{CHECKOV_VERSION}"
+
+
+def _build_checkov_venv(venv: Path) -> None:
+    """Create the venv and install the pinned checkov into it; skip the test if that fails
+    (offline, no package index)."""
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            f"checkov=={CHECKOV_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if pip.returncode != 0:
+        shutil.rmtree(venv, ignore_errors=True)
+        pytest.skip(f"could not install checkov=={CHECKOV_VERSION}: {pip.stderr[-500:]}")
+    (venv / ".complete").touch()
+
+
+@pytest.fixture(scope="session")
+def checkov() -> Iterator[list[str]]:
+    """Command prefix that runs checkov."""
+    explicit = os.environ.get("SHAZAM_CHECKOV")
+    if explicit:
+        yield [explicit]
+        return
+    venv = _checkov_venv()
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with (venv.parent / f"{venv.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another session may be building it
+        if not (venv / ".complete").exists():
+            _build_checkov_venv(venv)
+    yield [str(venv / "bin" / "python"), "-m", "checkov.main"]
+
+
+def _checkov_report(command: list[str], *args: str) -> dict[str, Any]:
+    """Run checkov over terraform/ (offline) and return its JSON report."""
+    proc = subprocess.run(
+        [*command, *CHECKOV_FLAGS, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    reports = report if isinstance(report, list) else [report]
+    assert len(reports) == 1, [r.get("check_type") for r in reports]
+    result: dict[str, Any] = reports[0]
+    return result
+
+
+def _skips() -> tuple[list[str], list[str]]:
+    """(every skipped check, the dev-only ones listed after the `dev-only` marker)."""
+    skips = yaml.safe_load(CHECKOV_CONFIG.read_text())["skip-check"]
+    text = CHECKOV_CONFIG.read_text()
+    dev_part = text[text.index("dev-only") :]
+    dev_only = re.findall(r"^\s*-\s*(CKV\w+)", dev_part, re.M)
+    return skips, dev_only
+
+
+def test_every_checkov_skip_has_a_reason() -> None:
+    lines = CHECKOV_CONFIG.read_text().splitlines()
+    skips, dev_only = _skips()
+    assert skips and set(dev_only) <= set(skips)
+    for i, line in enumerate(lines):
+        if re.match(r"^\s*-\s*CKV", line):
+            assert lines[i - 1].strip().startswith("#"), f"no reason above {line.strip()}"
+
+
+def test_checkov_finds_no_unexplained_failures(checkov: list[str]) -> None:
+    report = _checkov_report(checkov, "-d", "terraform", "--config-file", str(CHECKOV_CONFIG))
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c.get('caller_file_path') or c['file_path']}): "
+        f"{c['check_name']}"
+        for c in report.get("results", {}).get("failed_checks", [])
+    ]
+    assert not failed, "\n".join(failed)
+    assert report["summary"]["passed"] > 200  # it really scanned the modules
+    assert report["summary"]["parsing_errors"] == 0
+
+
+def test_dev_only_skips_pass_in_prod(checkov: list[str]) -> None:
+    """Checks skipped because dev relaxes them (deletion protection, Multi-AZ) hold in prod."""
+    _, dev_only = _skips()
+    report = _checkov_report(checkov, "-d", "terraform/envs/prod", "--check", ",".join(dev_only))
+    failed = [c["check_id"] for c in report.get("results", {}).get("failed_checks", [])]
+    assert not failed
+    assert report["summary"]["passed"] >= len(dev_only)
