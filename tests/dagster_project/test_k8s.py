@@ -365,7 +365,7 @@ def test_helm_values_match_the_code_location() -> None:
     assert values["postgresql"]["enabled"] is False and values["postgresql"]["postgresqlHost"]
     daemon = values["dagsterDaemon"]
     assert daemon["enabled"] is True
-    limits = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
+    limits = values["concurrency"]["runs"]["tagConcurrencyLimits"]
     ((gpu_key, gpu_value),) = k8s.GPU_RUN_TAGS.items()
     assert {"key": gpu_key, "value": gpu_value, "limit": 2} in limits
     assert values["concurrency"]["pools"] == {"defaultLimit": 2, "granularity": "op"}
