@@ -12,6 +12,8 @@ CHROMIUM := /usr/bin/chromium
 VULKAN_ICD := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
 # Debian's PostgreSQL server: the tests run Dagster's production storage on a real one.
 PG_CTL := /usr/lib/postgresql/15/bin/pg_ctl
+# promtool (Debian's prometheus) checks and unit-tests the alert rules
+PROMTOOL := /usr/bin/promtool
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -49,7 +51,10 @@ $(VULKAN_ICD):
 $(PG_CTL):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql openssl
 
-setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) $(VULKAN_ICD) $(PG_CTL) ## Install everything (venv, Python deps, Khronos validator, model-viewer, Chromium, Vulkan, PostgreSQL)
+$(PROMTOOL):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus
+
+setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) $(VULKAN_ICD) $(PG_CTL) $(PROMTOOL) ## Install everything (venv, Python deps, Khronos validator, model-viewer, Chromium, Vulkan, PostgreSQL, promtool)
 
 demo: setup ## Run the pipeline end to end on the embedded default (local store, SQLite Dagster)
 	$(BIN)/shazam demo

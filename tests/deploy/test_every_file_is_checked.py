@@ -21,6 +21,11 @@ CHECKED = {
     DOCKERFILE.parent / "Dockerfile.dockerignore": "test_dockerfile.py",
     CHECK_SCRIPT: "test_instance.py (imported), run by CI's lint job",
     DEPLOY / "README.md": "documentation",
+    DEPLOY / "monitoring" / "alerts.yaml": "test_monitoring.py (promtool check rules)",
+    DEPLOY / "monitoring" / "alerts.test.yaml": "test_monitoring.py (promtool test rules)",
+    DEPLOY / "monitoring" / "values-kube-prometheus-stack.yaml": "test_monitoring.py",
+    DEPLOY / "monitoring" / "kustomization.yaml": "test_monitoring.py",
+    **{p: "test_monitoring.py" for p in (DEPLOY / "monitoring" / "dashboards").glob("*.json")},
 }
 
 
