@@ -526,6 +526,7 @@ def serve(host: str, port: int, embedder: str) -> None:
     """Serve the product pages and the catalogue (/) and the search API (/search, /docs)."""
     import uvicorn
 
+    from shazam_assets.metrics import metrics_endpoint
     from shazam_assets.publish import create_pages_app
     from shazam_assets.review.guard import allowed_hosts_for
     from shazam_assets.search.api import create_search_app
@@ -533,10 +534,99 @@ def serve(host: str, port: int, embedder: str) -> None:
 
     store = _store()
     app = create_search_app(store, open_embedder(embedder))
+    app.add_route("/metrics", metrics_endpoint(store), methods=["GET"])  # Prometheus scrape
     app.mount("/", create_pages_app(store, allowed_hosts=allowed_hosts_for(host)))
     click.echo(f"catalogue on http://{host}:{port}/  search API on http://{host}:{port}/docs "
                f"(store {os.environ['SHAZAM_STORE_URL']})")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+@main.command()
+@click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sla-hours", type=float, default=24.0, show_default=True, help="The review SLA.")
+def report(out: Path, sla_hours: float) -> None:
+    """Write an HTML report of the pipeline metrics (plots embedded; opens offline)."""
+    from datetime import timedelta
+
+    from shazam_assets.metrics import compute_metrics
+    from shazam_assets.report import render_html
+
+    computed = compute_metrics(_store(), sla=timedelta(hours=sla_hours))
+    out.write_text(render_html(computed), encoding="utf-8")
+    summary = computed.summary()
+    click.echo(f"wrote {out}: {summary['deliveries_received']:.0f} deliveries, "
+               f"QA backlog {summary['qa_backlog']:.0f}")
+
+
+def _dagster_instance():
+    """The instance of DAGSTER_HOME (embedded default: .dagster_home/ with SQLite)."""
+    import dagster as dg
+
+    apply_default_env()
+    return dg.DagsterInstance.get()
+
+
+def _read_asins(path: Path) -> list[str]:
+    """One ASIN a line; blank lines and # comments are ignored."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return list(dict.fromkeys(line for line in lines if line))
+
+
+@main.command()
+@click.option("--stage", type=click.Choice(["validate", "qa", "render"]), required=True)
+@click.option("--asins", "asins_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Only these ASINs (one a line); still only the stale ones unless --all.")
+@click.option("--all", "everything", is_flag=True, help="Every published ASIN (or --asins), stale or not.")
+@click.option("--dry-run", is_flag=True, help="Print what would be recomputed; launch nothing.")
+def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: bool) -> None:
+    """Recompute a stage (validation rules, QA scoring, renderer) for published ASINs whose
+    stored result came from an older version of it, as one batched Dagster backfill."""
+    from shazam_assets.backfill import Stage, published_asins, stale_asins
+
+    store, chosen = _store(), cast(Stage, stage)
+    candidates = _read_asins(asins_file) if asins_file else None
+    skipped: list[tuple[str, str]] = []
+    if everything:
+        targets = candidates if candidates is not None else published_asins(store)
+    else:
+        targets = stale_asins(store, chosen, asins=candidates, on_skip=lambda a, why: skipped.append((a, why)))
+    click.echo(f"{stage}: {len(targets)} to recompute ({'all' if everything else 'stale'}), "
+               f"{len(skipped)} skipped")
+    if dry_run or not targets:
+        for asin in targets:
+            click.echo(f"  would recompute {asin}")
+        return
+    from dagster_project.defs.ops.backfills import launch_backfill
+
+    launched = launch_backfill(_dagster_instance(), chosen, targets, reason="all" if everything else "stale")
+    click.echo(f"backfill {launched.backfill_id}: {len(launched.asins)} ASINs "
+               "(the daemon launches its runs; watch it in the UI under Backfills)")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--rerun", is_flag=True, help="Re-execute every listed run from its failed step.")
+def failures(as_json: bool, rerun: bool) -> None:
+    """Failed runs, one row per job and ASIN whose newest run failed: step, error, time."""
+    from dagster_project.defs.ops.failures import (
+        code_location_workspace,
+        failed_runs,
+        rerun_failures,
+    )
+
+    instance = _dagster_instance()
+    found = failed_runs(instance)
+    if as_json:
+        click.echo(json.dumps([f.to_dict() for f in found], indent=2))
+    else:
+        for f in found:
+            click.echo(f"{f.failed_at}  {f.job:<18} {f.partition or '-':<12} {f.step:<16} {f.error[:120]}")
+        click.echo(f"{len(found)} failed (job, ASIN) pairs")
+    if rerun and found:
+        with code_location_workspace(instance, str(PROJECT_ROOT / "workspace.yaml")) as workspace:
+            for failure, run_id in rerun_failures(instance, found, workspace=workspace):
+                what = f"run {run_id}" if run_id else "not re-run (job no longer exists)"
+                click.echo(f"re-run {failure.job} {failure.partition or '-'}: {what}", err=as_json)
+
 
 if __name__ == "__main__":
     main()

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dagster_project import k8s
-from dagster_project.defs import ingest, publish, qa, render
+from dagster_project.defs import ingest, metrics, ops, publish, qa, render
 from dagster_project.resources import (
     NotifierResource,
     ObjectStoreResource,
@@ -18,6 +18,8 @@ defs = dg.Definitions.merge(
     qa.defs,
     render.defs,
     publish.defs,
+    metrics.defs,
+    ops.defs,
     dg.Definitions(
         resources={
             "store": ObjectStoreResource(url=dg.EnvVar("SHAZAM_STORE_URL")),

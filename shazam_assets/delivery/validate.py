@@ -18,6 +18,10 @@ from shazam_assets.delivery.contract import Manifest
 from shazam_assets.delivery.profiles import MB, Profile, get_profile
 from shazam_assets.delivery.report import Issue, Report, RuleBook, build_report
 
+# Version of the validation rules: bump it whenever a rule, limit or profile changes what a
+# delivery's verdict would be. Recorded in every report (stats.rules_version), so stored
+# verdicts made under older rules are found and re-validated by `shazam backfill --stage validate`.
+RULES_VERSION = "rules-1"
 MEMBER_READ_CAP = 64 * MB  # photos and external glTF resources are read whole, up to this
 # Members the checks read whole: the safety pass keeps their bytes instead of inflating twice.
 _READ_WHOLE = (".json", ".glb", ".gltf", ".bin", ".png", ".jpg", ".jpeg", ".webp", ".ktx2")
@@ -142,6 +146,7 @@ def validate_delivery(
         retain=lambda name, size: size <= MEMBER_READ_CAP and name.lower().endswith(_READ_WHOLE),
     )
     stats: dict[str, Any] = {
+        "rules_version": RULES_VERSION,
         "archive_bytes": path.stat().st_size,
         "entries": len(entries),
         "uncompressed_bytes": sum(e.size for e in entries),

@@ -124,6 +124,12 @@ def check_visual(store: ObjectStore, asin: str, version: int, manifest: dict[str
     return outcome, summary, sheet_key
 
 
+def _scoring_version() -> str:
+    from shazam_assets.qa import scoring  # lazy, like check_visual: scoring loads the renderer
+
+    return scoring.SCORING_VERSION
+
+
 def run_automatic_qa(store: ObjectStore, asin: str, version: int, *, tolerances: PlacementTolerances = PlacementTolerances()) -> dict[str, Any]:
     """Run every automatic check on a stored version and record scores.json; returns it."""
     manifest = versions.read_version_manifest(store, asin, version)
@@ -137,6 +143,7 @@ def run_automatic_qa(store: ObjectStore, asin: str, version: int, *, tolerances:
         "asin": asin,
         "version": version,
         "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scoring_version": _scoring_version(),
         "checks": [asdict(o) for o in outcomes],
         "visual": summary,
         "contact_sheet": sheet_key,

@@ -37,6 +37,10 @@ from skimage.measure import label
 from shazam_assets.render import DEFAULT_BACKGROUND, Rendering, View, orbit_views
 from shazam_assets.studio import Camera, ModelInfo, StudioRenderer
 
+# Version of the scoring: bump it whenever views, masks, colour metric or thresholds change a
+# score. Recorded in scores.json, so `shazam backfill --stage qa` re-scores older results.
+SCORING_VERSION = "scoring-1"
+
 ByteArray = npt.NDArray[np.uint8]
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]

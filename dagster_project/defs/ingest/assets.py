@@ -3,9 +3,11 @@
 
 import dagster as dg
 
+from dagster_project.defs.ops.retries import RETRY, transient_only
 from dagster_project.partitions import asin_partitions
 from dagster_project.resources import ObjectStoreResource
-from shazam_assets import ingest
+from shazam_assets import backfill, ingest
+from shazam_assets.qa import decisions
 
 DELIVERY_VALID = "delivery_valid"
 
@@ -20,13 +22,18 @@ class UploadConfig(dg.Config):
 
 
 def _upload(context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource):
+    s, key = store.open(), config.upload_key
+    if not key and context.run.tags.get(backfill.STAGE_TAG) == "validate":  # re-validation
+        published = decisions.published_version(s, context.partition_key)
+        key = (published and backfill.upload_key_of(s, context.partition_key, published)) or ""
     try:
-        return ingest.resolve_upload(store.open(), context.partition_key, key=config.upload_key, etag=config.etag)
+        return ingest.resolve_upload(s, context.partition_key, key=key, etag=config.etag)
     except ingest.UploadNotFound as exc:
-        raise dg.Failure(str(exc)) from None
+        raise dg.Failure(str(exc), allow_retries=False) from None
 
 
 @dg.asset(
+    retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="ingest",
     kinds={"zip"},
@@ -41,6 +48,7 @@ def _upload(context: dg.AssetExecutionContext, config: UploadConfig, store: Obje
         )
     ],
 )
+@transient_only
 def delivery(
     context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource
 ) -> dg.MaterializeResult:
@@ -79,7 +87,9 @@ def delivery(
     )
 
 
-@dg.asset(partitions_def=asin_partitions, group_name="ingest", deps=[delivery], kinds={"s3"})
+@dg.asset(
+    retry_policy=RETRY,partitions_def=asin_partitions, group_name="ingest", deps=[delivery], kinds={"s3"})
+@transient_only
 def asset_version(
     context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource
 ) -> dg.MaterializeResult:

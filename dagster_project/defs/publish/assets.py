@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dagster_project.defs.ops.retries import RETRY, transient_only
 from dagster_project.defs.render.assets import turntable_360
 from dagster_project.k8s import GPU_RUN_TAGS
 from dagster_project.partitions import asin_partitions
@@ -14,12 +15,14 @@ SEARCH_PROBE = "search_finds_product"
 
 
 @dg.asset(
+    retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="publish",
     deps=[turntable_360],
     kinds={"html"},
     output_required=False,
 )
+@transient_only
 def product_page(context: dg.AssetExecutionContext, store: ObjectStoreResource):
     """The shop's page of the published version: 3D viewer, 360° spin, schema.org 3DModel,
     and its entry in the catalogue. Goes live atomically (the page is written last); an ASIN
@@ -32,7 +35,7 @@ def product_page(context: dg.AssetExecutionContext, store: ObjectStoreResource):
             return
         done = publish.publish_product(s, asin, log=context.log.info)
     except publish.PublishError as exc:
-        raise dg.Failure(str(exc), metadata={"code": exc.code}) from None
+        raise dg.Failure(str(exc), metadata={"code": exc.code}, allow_retries=False) from None
     yield dg.MaterializeResult(
         metadata={
             "version": done.version,

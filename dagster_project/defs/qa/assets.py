@@ -3,9 +3,11 @@
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import UploadConfig, asset_version
+from dagster_project.defs.ops.retries import RETRY, transient_only
 from dagster_project.partitions import asin_partitions
 from dagster_project.resources import NotifierResource, ObjectStoreResource, QASettingsResource
 from shazam_assets import ingest, versions
+from shazam_assets.backfill import STAGE_TAG
 from shazam_assets.qa import checks, decisions, outcome
 
 AUTOMATIC_CHECKS = {
@@ -26,6 +28,11 @@ def _version(context: dg.AssetExecutionContext, config: UploadConfig, store) -> 
         if stored is None:
             raise dg.Failure(f"{config.upload_key} has not been stored as a version")
         return stored.version
+    if context.run.tags.get(STAGE_TAG) == "qa":  # a re-scoring backfill: the published version
+        published = decisions.published_version(store, asin)
+        if published is None:
+            raise dg.Failure(f"{asin} has no published version to re-score", allow_retries=False)
+        return published
     stored_versions = versions.list_versions(store, asin)
     if not stored_versions:
         raise dg.Failure(f"{asin} has no stored version to check")
@@ -33,6 +40,7 @@ def _version(context: dg.AssetExecutionContext, config: UploadConfig, store) -> 
 
 
 @dg.asset(
+    retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="qa",
     deps=[asset_version],
@@ -42,6 +50,7 @@ def _version(context: dg.AssetExecutionContext, config: UploadConfig, store) -> 
         for name, text in AUTOMATIC_CHECKS.items()
     ],
 )
+@transient_only
 def qa_review(
     context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource
 ) -> dg.MaterializeResult:

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import asset_version
+from dagster_project.defs.ops.retries import RETRY, transient_only
 from dagster_project.k8s import GPU_RUN_TAGS, GPU_STEP_TAGS
 from dagster_project.partitions import asin_partitions
 from dagster_project.resources import ObjectStoreResource, TurntableSettingsResource
@@ -17,6 +18,7 @@ class TurntableConfig(dg.Config):
 
 
 @dg.asset(
+    retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="render",
     deps=[asset_version],
@@ -24,6 +26,7 @@ class TurntableConfig(dg.Config):
     op_tags=GPU_STEP_TAGS,
     output_required=False,
 )
+@transient_only
 def turntable_360(
     context: dg.AssetExecutionContext,
     config: TurntableConfig,
@@ -42,7 +45,7 @@ def turntable_360(
         spec = turntable_settings.spec()
         done = turntable.publish_turntable(s, asin, version, spec, log=context.log.info)
     except turntable.TurntableError as exc:
-        raise dg.Failure(str(exc), metadata={"code": exc.code}) from None
+        raise dg.Failure(str(exc), metadata={"code": exc.code}, allow_retries=False) from None
     m, prefix = done.manifest, done.set_prefix
     yield dg.MaterializeResult(
         metadata={

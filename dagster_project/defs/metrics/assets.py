@@ -1,0 +1,111 @@
+"""`pipeline_metrics`: deliveries, rejections, backlog, latency, renders and search, in numbers."""
+
+import math
+import os
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from dagster_project.resources import ObjectStoreResource, QASettingsResource
+from shazam_assets import metrics
+
+TURNTABLE_STEP = "turntable_360"
+FACTS_LIMIT = 10_000  # newest orchestrator events read per metric (a few weeks of a busy shop)
+
+
+class PushgatewayResource(dg.ConfigurableResource):
+    """Where to push the metrics (`host:port` or URL of a Prometheus Pushgateway). Empty: the
+    `SHAZAM_PUSHGATEWAY_URL` variable when the run starts, and no push when that is unset too."""
+
+    url: str = ""
+
+    def target(self) -> str:
+        return (self.url or os.environ.get("SHAZAM_PUSHGATEWAY_URL", "")).strip()
+
+
+def _render_failures(instance: dg.DagsterInstance) -> tuple[metrics.RenderFailure, ...]:
+    """Failed `turntable_360` steps (in any job), with the ASIN the run was for."""
+    records = instance.get_event_records(
+        dg.EventRecordsFilter(event_type=dg.DagsterEventType.STEP_FAILURE), limit=FACTS_LIMIT, ascending=False
+    )
+    failures = []
+    for record in records:
+        if record.event_log_entry.step_key != TURNTABLE_STEP:
+            continue
+        run = instance.get_run_by_id(record.run_id)
+        failures.append(metrics.RenderFailure(
+            asin=(run.tags.get("dagster/partition", "") if run else ""),
+            failed_at=datetime.fromtimestamp(record.timestamp, UTC),
+        ))
+    return tuple(failures)
+
+
+def _search_success_rate(instance: dg.DagsterInstance) -> dict[str, float]:
+    """The latest probe result of each ASIN's `search_index` materialization."""
+    latest: dict[str, float] = {}
+    records = instance.fetch_materializations(dg.AssetKey("search_index"), limit=FACTS_LIMIT)
+    for record in records.records:  # newest first
+        event = record.asset_materialization
+        value = event.metadata.get("search_success_rate") if event else None
+        if event and event.partition and value is not None and event.partition not in latest:
+            latest[event.partition] = float(value.value)  # type: ignore[arg-type]
+    return latest
+
+
+def _sensor_ticks(instance: dg.DagsterInstance) -> dict[str, float]:
+    from dagster._core.definitions.run_request import InstigatorType
+
+    ticks: dict[str, float] = {}
+    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
+        last = instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1)
+        if last:
+            ticks[state.instigator_name] = max(ticks.get(state.instigator_name, 0.0), last[0].timestamp)
+    return ticks
+
+
+def _headline(summary: dict[str, float]) -> dict[str, float]:
+    """Dagster metadata cannot hold NaN usefully: leave undefined rates out."""
+    return {name: round(value, 4) for name, value in summary.items() if not math.isnan(value)}
+
+
+@dg.asset(group_name="operations", kinds={"prometheus", "parquet"})
+def pipeline_metrics(
+    context: dg.AssetExecutionContext,
+    store: ObjectStoreResource,
+    qa_settings: QASettingsResource,
+    pushgateway: PushgatewayResource,
+) -> dg.MaterializeResult:
+    """How the pipeline is doing: deliveries per artist, validation and QA rejection rates,
+    the review backlog against its SLA, time from upload to the shop per stage, render time
+    and failures, bytes reclaimed by cleanup, and search success. Written to the store as
+    Parquet tables and `metrics/latest.prom` (served at `shazam serve`'s /metrics), and
+    pushed to a Pushgateway when one is configured."""
+    s, instance = store.open(), context.instance
+    facts = metrics.OrchestratorFacts(
+        render_failures=_render_failures(instance),
+        search_success_rate=_search_success_rate(instance),
+        sensor_last_tick=_sensor_ticks(instance),
+    )
+    computed = metrics.compute_metrics(s, facts=facts, sla=timedelta(hours=qa_settings.sla_hours))
+    tables = metrics.write_parquet(computed, s)
+    latest = metrics.write_latest(computed, s)
+    if gateway := pushgateway.target():
+        metrics.push(computed, gateway)
+        context.log.info(f"pushed the metrics to {gateway}")
+    return dg.MaterializeResult(
+        metadata={
+            **_headline(computed.summary()),
+            "tables": len(tables),
+            "prometheus": dg.MetadataValue.url(s.uri(latest)),
+        }
+    )
+
+
+metrics_job = dg.define_asset_job("metrics_job", selection=[pipeline_metrics],
+                                  description="Recompute the pipeline metrics.")
+
+metrics_schedule = dg.ScheduleDefinition(
+    job=metrics_job, cron_schedule="*/15 * * * *", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every 15 minutes: recompute the pipeline metrics and push them.",
+)

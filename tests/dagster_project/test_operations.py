@@ -1,0 +1,208 @@
+"""Operating the pipeline through a real Dagster instance: stage backfills, retries of transient
+errors only, the failure list and its re-run, and the run-failure notification."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pytest
+from click.testing import CliRunner
+
+from dagster_project.cli import main
+from dagster_project.definitions import defs
+from dagster_project.defs.ingest.assets import delivery
+from dagster_project.defs.ops.failures import failed_runs
+from dagster_project.defs.ops.sensors import FAILURE_OUTBOX, run_failure_notifier
+from dagster_project.resources import NotifierResource, ObjectStoreResource
+from shazam_assets import backfill, ingest, versions
+from shazam_assets.delivery import validate
+from shazam_assets.qa import decisions
+from shazam_assets.storage import StoreError
+from tests.builders import ASIN, store_delivery
+
+MISSING = "B0NOUPLOAD"  # an ASIN with no upload: its delivery step fails for good
+
+
+@pytest.fixture
+def published(env, delivery, monkeypatch):
+    """(instance, store, url) with ASIN stored and published at v1, plus a newer, unstored
+    upload; `shazam` commands see the test instance."""
+    instance, store, url = env
+    assert store_delivery(store, delivery, name="first.zip") == 1
+    store.put_file(f"uploads/{ASIN}/newer.zip", delivery)
+    store.put_bytes(decisions.published_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode())
+    instance.add_dynamic_partitions("asin", [ASIN])
+    monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(lambda: instance))
+    return instance, store, url
+
+
+def _partitions(backfill_record) -> set[tuple[str, str]]:
+    subset = backfill_record.asset_backfill_data.target_subset
+    return {(k.asset_key.to_user_string(), k.partition_key) for k in subset.iterate_asset_partitions()}
+
+
+def test_backfill_command_targets_only_stale_asins(published, monkeypatch) -> None:
+    instance, _, _ = published
+    current = CliRunner().invoke(main, ["backfill", "--stage", "validate"])
+    assert current.exit_code == 0, current.output
+    assert "0 to recompute (stale), 1 skipped" in current.output and instance.get_backfills() == []
+
+    monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
+    dry = CliRunner().invoke(main, ["backfill", "--stage", "validate", "--dry-run"])
+    assert f"would recompute {ASIN}" in dry.output and instance.get_backfills() == []
+    done = CliRunner().invoke(main, ["backfill", "--stage", "validate"])
+    assert done.exit_code == 0, done.output
+    (record,) = instance.get_backfills()
+    assert f"backfill {record.backfill_id}: 1 ASINs" in done.output
+    assert _partitions(record) == {("revalidation", ASIN)}
+    assert record.tags[backfill.STAGE_TAG] == "validate"
+
+
+def test_revalidation_run_rejudges_the_published_upload_without_a_new_version(published, monkeypatch) -> None:
+    instance, store, _ = published
+    monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
+    job = defs.resolve_job_def("ingest_job").get_subset(
+        asset_selection={dg.AssetKey("delivery"), dg.AssetKey("asset_version")},
+        asset_check_selection={dg.AssetCheckKey(dg.AssetKey("delivery"), "delivery_valid")},
+    )
+    result = job.execute_in_process(partition_key=ASIN, instance=instance,
+                                    tags={backfill.STAGE_TAG: "validate"})
+    assert result.success
+    judged = result.asset_materializations_for_node("delivery")[0].metadata["upload_key"].value
+    assert judged == f"uploads/{ASIN}/first.zip"  # the published version's upload, not newer.zip
+    assert result.asset_materializations_for_node("asset_version")[0].metadata["new_version"].value is False
+    assert versions.list_versions(store, ASIN) == [1]
+    assert backfill.stale_asins(store, "validate") == []
+
+
+_calls = {"open": 0}
+
+
+class FlakyStore(ObjectStoreResource):
+    """Fails its first open() like an S3 503, then works."""
+
+    def open(self):
+        _calls["open"] += 1
+        if _calls["open"] == 1:
+            raise StoreError("SlowDown: please reduce your request rate")
+        return super().open()
+
+
+def _retries(instance, result) -> int:
+    return len(instance.all_logs(result.run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY))
+
+
+def test_transient_store_error_is_retried_and_a_permanent_failure_is_not(published) -> None:
+    instance, _, url = published
+    _calls["open"] = 0
+    instance.add_dynamic_partitions("asin", [MISSING])
+    ok = dg.materialize([delivery], partition_key=ASIN, instance=instance,
+                        resources={"store": FlakyStore(url=url)})
+    assert ok.success and _retries(instance, ok) == 1
+    failed = dg.materialize([delivery], partition_key=MISSING, instance=instance,
+                            resources={"store": ObjectStoreResource(url=url)}, raise_on_error=False)
+    assert not failed.success and _retries(instance, failed) == 0
+
+
+def _failed_ingest(instance) -> dg.ExecuteInProcessResult:
+    instance.add_dynamic_partitions("asin", [MISSING])
+    job = defs.resolve_job_def("ingest_job").get_subset(asset_selection={dg.AssetKey("delivery")})
+    result = job.execute_in_process(partition_key=MISSING, instance=instance, raise_on_error=False)
+    assert not result.success
+    return result
+
+
+@pytest.fixture
+def queued(env, monkeypatch):
+    """A test instance with a run queue (what `shazam` configures), seen by `shazam`, and the
+    code location loaded in process instead of from workspace.yaml's gRPC server."""
+    from contextlib import contextmanager
+
+    from dagster._core.test_utils import in_process_test_workspace
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    from dagster_project.defs.ops import failures
+
+    coordinator = {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}
+    origin = LoadableTargetOrigin(module_name="dagster_project.definitions", attribute="defs")
+
+    @contextmanager
+    def workspace(instance, _yaml):
+        with in_process_test_workspace(instance, origin) as context:
+            yield context
+
+    monkeypatch.setattr(failures, "code_location_workspace", workspace)
+    with dg.instance_for_test(overrides={"run_coordinator": coordinator}) as instance:
+        monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(lambda: instance))
+        yield instance
+
+
+def test_failures_lists_the_failed_partition_and_rerun_reexecutes_it(queued) -> None:
+    instance = queued
+    run = _failed_ingest(instance)
+    (failure,) = failed_runs(instance)
+    assert (failure.run_id, failure.job, failure.partition, failure.step) == (
+        run.run_id, "ingest_job", MISSING, "delivery")
+    assert "no upload" in failure.error and failure.failed_at.startswith("20")
+    listed = CliRunner().invoke(main, ["failures", "--json"])
+    assert json.loads(listed.output)[0]["partition"] == MISSING
+    rerun = CliRunner().invoke(main, ["failures", "--rerun"])
+    assert rerun.exit_code == 0, rerun.output
+    (child,) = [r for r in instance.get_runs() if r.run_id != run.run_id]
+    assert f"re-run ingest_job {MISSING}: run {child.run_id}" in rerun.output
+    assert child.status == dg.DagsterRunStatus.QUEUED and child.parent_run_id == run.run_id
+    assert child.tags["dagster/partition"] == MISSING
+    assert failed_runs(instance) == []  # the newest run of that partition is the re-run
+
+
+def test_failure_sensor_writes_an_outbox_alert(published) -> None:
+    instance, store, url = published
+    run = _failed_ingest(instance)
+    (event,) = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_notifier", dagster_event=event.dagster_event,
+        dagster_instance=instance, dagster_run=instance.get_run_by_id(run.run_id),
+        resources={"store": ObjectStoreResource(url=url), "notifier": NotifierResource(url="")},
+    ).for_run_failure()
+    run_failure_notifier(context)
+    alert = json.loads(store.get_bytes(f"{FAILURE_OUTBOX}{run.run_id}.json"))
+    assert (alert["job"], alert["asin"], alert["step"]) == ("ingest_job", MISSING, "delivery")
+    assert "no upload" in alert["error"] and "shazam failures --rerun" in alert["text"]
+
+
+def test_revalidation_processes_a_batch_of_asins_in_one_run(published, delivery, monkeypatch) -> None:
+    instance, store, _ = published
+    other = "B0TESTCCC3"  # stored from a delivery made for ASIN: the current rules reject it
+    store.put_file(f"uploads/{other}/first.zip", delivery)
+    upload = ingest.resolve_upload(store, other, key=f"uploads/{other}/first.zip")
+    manifest = {"upload": {"key": upload.key, "upload_id": upload.upload_id}, "validation": {}}
+    store.put_bytes(f"assets/{other}/v1/version.json", json.dumps(manifest).encode())
+    store.put_bytes(decisions.published_key(other), json.dumps({"asin": other, "version": 1}).encode())
+    instance.add_dynamic_partitions("asin", [other, MISSING])
+    monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
+    policy = defs.resolve_assets_def("revalidation").backfill_policy
+    assert policy is not None and policy.max_partitions_per_run > 1
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey("revalidation")})
+    result = job.execute_in_process(instance=instance, tags={
+        "dagster/asset_partition_range_start": ASIN, "dagster/asset_partition_range_end": MISSING})
+    assert result.success
+    (materialization,) = {m.metadata["asins"].value: m for m in result.asset_materializations_for_node("revalidation")}.values()
+    assert materialization.metadata["asins"].value == 3
+    assert materialization.metadata["rejected"].value == other
+    assert materialization.metadata["skipped"].value == MISSING
+    assert backfill.stale_asins(store, "validate") == []  # both published ASINs re-judged
+
+
+def test_stale_schedule_run_registers_a_backfill_only_when_stale(published, monkeypatch) -> None:
+    instance, _, _ = published
+    schedule = defs.resolve_schedule_def("stale_validate_schedule")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    job = defs.resolve_job_def("stale_backfill_job")
+    config = schedule.evaluate_tick(dg.build_schedule_context(instance=instance)).run_requests[0].run_config
+    assert job.execute_in_process(run_config=config, instance=instance).success
+    assert instance.get_backfills() == []  # nothing stale yet
+    monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
+    assert job.execute_in_process(run_config=config, instance=instance).success
+    (record,) = instance.get_backfills()
+    assert _partitions(record) == {("revalidation", ASIN)}
