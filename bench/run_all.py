@@ -21,6 +21,7 @@ SCRIPTS = {
     "turntable": ["bench_turntable.py"],
     "render_quality": ["bench_render_quality.py"],
     "search": ["bench_search.py"],
+    "backfill": ["bench_backfill.py"],
 }
 
 
