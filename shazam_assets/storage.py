@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import hashlib
 import io
 import os
 import shutil
@@ -484,6 +485,12 @@ class S3Store(ObjectStore):
 
 
 # --------------------------------------------------------------------------- URLs
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a local file, streamed (manifests record it for every stored file)."""
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def open_store(url: str) -> ObjectStore:

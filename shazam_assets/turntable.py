@@ -43,7 +43,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from shazam_assets import studio, versions
-from shazam_assets.storage import ObjectNotFound, ObjectStore
+from shazam_assets.storage import ObjectNotFound, ObjectStore, sha256_file
 
 ByteArray = npt.NDArray[np.uint8]
 Background = Literal["white", "transparent"]
@@ -124,7 +124,7 @@ class Turntable:
 
 def render_turntable(model: Path, out_dir: Path, spec: TurntableSpec = TurntableSpec()) -> Turntable:
     """Render and encode a whole turntable of `model` into `out_dir` (created)."""
-    model_sha = _sha256_file(model)
+    model_sha = sha256_file(model)
     started = time.perf_counter()
     with studio.StudioRenderer(width=spec.size, height=spec.size, background=spec.background) as renderer:
         info = renderer.load(model)
@@ -151,7 +151,7 @@ def render_turntable(model: Path, out_dir: Path, spec: TurntableSpec = Turntable
         "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     manifest["files"] = [
-        {"path": p.relative_to(out_dir).as_posix(), "size": p.stat().st_size, "sha256": _sha256_file(p)}
+        {"path": p.relative_to(out_dir).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)}
         for p in sorted(out_dir.rglob("*")) if p.is_file()
     ]
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2))
@@ -364,14 +364,6 @@ def _fetch_resources(store: ObjectStore, asin: str, version: int, model_key: str
         target.parent.mkdir(parents=True, exist_ok=True)
         with store.open_read(info.key) as src, open(target, "wb") as out:
             shutil.copyfileobj(src, out)
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def set_files(manifest: dict[str, Any]) -> list[str]:

@@ -9,7 +9,6 @@ files beside the old ones and never changes what a live page loads.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from shazam_assets.publish.errors import PublishError
 from shazam_assets.publish.layout import STATIC_DIR, STATIC_PREFIX, content_type
-from shazam_assets.storage import ObjectStore
+from shazam_assets.storage import ObjectStore, sha256_file
 
 HERE = Path(__file__).resolve().parent
 OWN_STATIC = HERE / "static"
@@ -51,10 +50,6 @@ class SiteAssets:
         return {role: f"{up}{STATIC_DIR}/{name}" for role, name in self.roles.items()}
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _model_viewer_version() -> str:
     package = MODEL_VIEWER_DIR / "package.json"
     if not (MODEL_VIEWER_DIR / "dist" / "model-viewer.min.js").is_file() or not package.is_file():
@@ -82,10 +77,10 @@ def site_assets() -> SiteAssets:
     for role, file_name in OWN_FILES.items():
         path = OWN_STATIC / file_name
         stem, dot, suffix = file_name.rpartition(".")
-        roles[role] = f"{stem}.{_sha256(path)[:10]}{dot}{suffix}"
+        roles[role] = f"{stem}.{sha256_file(path)[:10]}{dot}{suffix}"
         sources[roles[role]] = path
     files = tuple(
-        SiteFile(name, path, path.stat().st_size, _sha256(path)) for name, path in sources.items()
+        SiteFile(name, path, path.stat().st_size, sha256_file(path)) for name, path in sources.items()
     )
     return SiteAssets(files=files, roles=roles)
 

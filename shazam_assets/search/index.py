@@ -19,7 +19,6 @@ can still load it), older ones are deleted once the new pointer is written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import tempfile
@@ -37,7 +36,7 @@ from shazam_assets.search.catalogue import Catalogue
 from shazam_assets.search.embed import ByteImage, Embedder
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.text import TextIndex
-from shazam_assets.storage import ObjectNotFound, ObjectStore
+from shazam_assets.storage import ObjectNotFound, ObjectStore, sha256_file
 
 INDEX_PREFIX = "search/index/"
 POINTER_KEY = INDEX_PREFIX + "current.json"
@@ -286,7 +285,7 @@ class SearchIndex:
             meta["vectors"] = {
                 "key": prefix + "vectors.hnsw",
                 "size": path.stat().st_size,
-                "sha256": _sha256(path),
+                "sha256": sha256_file(path),
             }
             store.put_file(prefix + "vectors.hnsw", path, content_type="application/octet-stream")
         encoded = json.dumps(meta, separators=(",", ":")).encode()
@@ -335,7 +334,7 @@ class SearchIndex:
     def _restore(self, store: ObjectStore, meta: dict[str, Any]) -> None:
         vectors = meta["vectors"]
         with store.local_copy(vectors["key"]) as path:
-            if _sha256(path) != vectors["sha256"]:
+            if sha256_file(path) != vectors["sha256"]:
                 raise SearchError(
                     "SEARCH_INDEX_CORRUPT", f"{store.uri(vectors['key'])}: checksum mismatch"
                 )
@@ -419,11 +418,3 @@ def _delete_versions_before(store: ObjectStore, keep_from: int) -> tuple[int, ..
         for info in list(store.list(f"{INDEX_PREFIX}v{version}/")):
             store.delete(info.key)
     return tuple(old)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

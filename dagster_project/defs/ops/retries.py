@@ -7,9 +7,10 @@ under a retry policy, so `transient_only` wraps an asset body and turns every ot
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import dagster as dg
@@ -39,32 +40,33 @@ def _permanent(exc: Exception) -> dg.Failure:
     return dg.Failure(f"{type(exc).__name__}: {exc}", allow_retries=False)
 
 
+@contextlib.contextmanager
+def _transient_or_permanent() -> Iterator[None]:
+    """Let dg.Failure and transient errors through; anything else becomes a no-retry Failure."""
+    try:
+        yield
+    except dg.Failure:
+        raise
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        raise _permanent(exc) from exc
+
+
 def transient_only(fn: F) -> F:
     """Wrap an asset body (plain or generator) so only transient errors are retried."""
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
         def generator(*args, **kwargs):
-            try:
+            with _transient_or_permanent():
                 yield from fn(*args, **kwargs)
-            except dg.Failure:
-                raise
-            except Exception as exc:
-                if is_transient(exc):
-                    raise
-                raise _permanent(exc) from exc
 
         return generator  # type: ignore[return-value]
 
     @functools.wraps(fn)
     def plain(*args, **kwargs):
-        try:
+        with _transient_or_permanent():
             return fn(*args, **kwargs)
-        except dg.Failure:
-            raise
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            raise _permanent(exc) from exc
 
     return plain  # type: ignore[return-value]
