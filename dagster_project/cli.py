@@ -547,10 +547,13 @@ def report(out: Path, sla_hours: float) -> None:
     """Write an HTML report of the pipeline metrics (plots embedded; opens offline)."""
     from datetime import timedelta
 
+    from dagster_project.defs.metrics.assets import orchestrator_facts
     from shazam_assets.metrics import compute_metrics
     from shazam_assets.report import render_html
 
-    computed = compute_metrics(_store(), sla=timedelta(hours=sla_hours))
+    store = _store()
+    facts = orchestrator_facts(_dagster_instance())  # failed renders, search probes, sensor ticks
+    computed = compute_metrics(store, facts=facts, sla=timedelta(hours=sla_hours))
     out.write_text(render_html(computed), encoding="utf-8")
     summary = computed.summary()
     click.echo(f"wrote {out}: {summary['deliveries_received']:.0f} deliveries, "

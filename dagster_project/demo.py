@@ -10,7 +10,9 @@ the runs), waits for those runs, and prints what happened per ASIN:
   version is approved and published, and retention deletes the rejected one;
 - every publication makes the publish sensor render that version's 360° turntable, put its
   product page live in the catalogue and index it for search;
-- finally a shopper's photo of the lamp (a view no delivery contains) is searched for.
+- a shopper's photo of the lamp (a view no delivery contains) is searched for;
+- finally the pipeline metrics are computed by a `metrics_job` run and shown, with the path of
+  their HTML report.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class DemoDelivery:
 
 # Turntable settings for the demo when SHAZAM_RENDER_* are unset: it renders on the CPU.
 DEMO_RENDER = {"SHAZAM_RENDER_FRAMES": "24", "SHAZAM_RENDER_SIZE": "512"}
+
+# The headline figures the demo prints from the pipeline_metrics materialization
+METRICS_SHOWN = ("deliveries_received", "validation_rejection_rate", "qa_rejection_rate", "qa_backlog",
+                 "render_gpu_seconds", "render_failures", "bytes_reclaimed", "search_success_rate")
 
 # (asin, product slug, centimetres mistake first?)
 DEMO_PLAN = (("B0DEMOSPK1", "speaker", False), ("B0DEMOMUG1", "mug", False), ("B0DEMOLMP1", "lamp", True))
@@ -99,6 +105,34 @@ def _image_search(store: ObjectStore, work: Path, echo: Echo) -> bool:
     for rank, hit in enumerate(hits, 1):
         echo(f"  {rank}. {hit.asin} {hit.score:.3f} {hit.title}")
     return bool(hits) and hits[0].asin == "B0DEMOLMP1"
+
+
+def _launch_metrics(root: Path) -> tuple[str, dict[str, str]]:
+    """Launch `metrics_job` as an operator would between its 15-minute ticks (`dagster job
+    launch`: the run queue hands it to the daemon like any other run)."""
+    tags = {"shazam/demo": f"metrics-{time.time_ns()}"}
+    subprocess.run(
+        ["dagster", "job", "launch", "-w", "workspace.yaml", "-j", "metrics_job", "--tags", json.dumps(tags)],
+        cwd=root, check=True, capture_output=True, env=os.environ.copy(),
+    )
+    return "pipeline metrics", tags
+
+
+def _metrics_report(echo: Echo) -> bool:
+    """Print the figures `pipeline_metrics` recorded and where its report is; True if it has."""
+    from dagster import AssetKey, DagsterInstance
+
+    event = DagsterInstance.get().get_latest_materialization_event(AssetKey("pipeline_metrics"))
+    materialization = event.asset_materialization if event else None
+    if materialization is None:
+        return False
+    figures = {name: value.value for name, value in materialization.metadata.items()}
+    echo("\npipeline metrics (asset pipeline_metrics; Prometheus text, Parquet and the report):")
+    for name in (n for n in METRICS_SHOWN if n in figures):  # undefined rates are left out
+        value = float(figures[name])  # type: ignore[arg-type]
+        echo(f"  {name.replace('_', ' '):<28} {f'{value:,.0f}' if value.is_integer() else f'{value:.3g}'}")
+    echo(f"  report with plots: {figures['report']}\n  Prometheus text:   {figures['prometheus']}")
+    return True
 
 
 def _start_daemon(root: Path, log: Path) -> subprocess.Popen:
@@ -203,6 +237,8 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
                  "the CPU), its product page and its search entry (publish sensor):")
             wait([_publish_run(store, asin) for asin, _, _ in DEMO_PLAN])
             searched = _image_search(store, work, echo)
+            echo("an operator refreshes the pipeline metrics (every 15 minutes on its schedule):")
+            wait([_launch_metrics(project_root)])
     finally:
         daemon.terminate()
         try:
@@ -220,8 +256,11 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
     for note in store.list("outbox/"):
         echo(f"\nnotification in the outbox ({store.uri(note.key)}):\n"
              + json.loads(store.get_bytes(note.key))["text"])
-    echo("\ndemo " + ("finished: every product is published with its turntable, page and search entry"
-                     if ok else "FAILED: a product is not published, rendered, on its page or found by search"))
+    ok = _metrics_report(echo) and ok
+    echo("\ndemo " + ("finished: every product is published with its turntable, page and search entry, "
+                       "and the metrics report is written" if ok else
+                       "FAILED: a product is not published, rendered, on its page or found by search, "
+                       "or the metrics were not computed"))
     echo(f"catalogue: {store.uri('published/index.html')}; browse it with search: make serve "
          "(http://127.0.0.1:8422/)")
     echo("open the Dagster UI on the same store with: make ui; the review page with: shazam review")

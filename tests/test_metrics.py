@@ -202,6 +202,8 @@ def test_asset_materializes_with_orchestrator_facts_and_pushes(world, tmp_path, 
     assert _value(samples, "shazam_render_gpu_seconds_total") == pytest.approx(manifest["timings_s"]["total"])
     assert manifest["timings_s"]["total"] > 0
     assert store.exists("metrics/versions.parquet") and store.exists("metrics/daily.parquet")
+    report = store.get_bytes("metrics/report.html").decode()  # the HTML report, same figures
+    assert "<th>search success rate</th><td>0.75</td>" in report and "<th>render failures</th><td>1</td>" in report
     ((path, body),) = _Gateway.received
     assert path == "/metrics/job/shazam_pipeline"
     assert _value(_families(body.decode()), "shazam_search_success_rate") == 0.75

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,13 @@ def test_demo_runs_the_pipeline_through_the_daemon(tmp_path) -> None:
         "B0DEMOMUG1": (["deleted", "published"], 2),  # rejected by the reviewer, fixed, v1 reclaimed
         "B0DEMOLMP1": (["published"], 1),  # its centimetre export never became a version
     }
+    # the demo ends with the metrics that a metrics_job run (launched through the daemon) computed
+    metrics = demo.stdout[demo.stdout.index("pipeline metrics (asset pipeline_metrics"):]
+    assert re.search(r"deliveries received\s+5\n", metrics)  # 3 first deliveries, the lamp fix, the mug fix
+    assert re.search(r"qa rejection rate\s+0\.25\n", metrics)  # 1 of 4 decisions
+    assert re.search(r"search success rate\s+1\n", metrics)
+    report = Path(re.search(r"report with plots: file://(\S+)", metrics)[1])
+    assert report.read_text().count('src="data:image/png;base64,') >= 5
     lamp = json.loads(subprocess.run([SHAZAM, "status", "B0DEMOLMP1", "--json"], capture_output=True, text=True,
                                      env=env, check=True).stdout)
     assert lamp["rejections"][0]["codes"] == ["BUDGET_SCALE_MISMATCH"]

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from dagster_project.resources import ObjectStoreResource, QASettingsResource
-from shazam_assets import metrics
+from shazam_assets import metrics, report
 
+REPORT_KEY = "metrics/report.html"  # the HTML report of the latest figures (`shazam report`'s)
 TURNTABLE_STEP = "turntable_360"
 FACTS_LIMIT = 10_000  # newest orchestrator events read per metric (a few weeks of a busy shop)
 
@@ -63,6 +64,16 @@ def _sensor_ticks(instance: dg.DagsterInstance) -> dict[str, float]:
     return ticks
 
 
+def orchestrator_facts(instance: dg.DagsterInstance) -> metrics.OrchestratorFacts:
+    """What only the Dagster instance knows, for `metrics.compute_metrics` (the asset and
+    `shazam report` both use it, so their numbers agree)."""
+    return metrics.OrchestratorFacts(
+        render_failures=_render_failures(instance),
+        search_success_rate=_search_success_rate(instance),
+        sensor_last_tick=_sensor_ticks(instance),
+    )
+
+
 def _headline(summary: dict[str, float]) -> dict[str, float]:
     """Dagster metadata cannot hold NaN usefully: leave undefined rates out."""
     return {name: round(value, 4) for name, value in summary.items() if not math.isnan(value)}
@@ -78,17 +89,16 @@ def pipeline_metrics(
     """How the pipeline is doing: deliveries per artist, validation and QA rejection rates,
     the review backlog against its SLA, time from upload to the shop per stage, render time
     and failures, bytes reclaimed by cleanup, and search success. Written to the store as
-    Parquet tables and `metrics/latest.prom` (served at `shazam serve`'s /metrics), and
-    pushed to a Pushgateway when one is configured."""
-    s, instance = store.open(), context.instance
-    facts = metrics.OrchestratorFacts(
-        render_failures=_render_failures(instance),
-        search_success_rate=_search_success_rate(instance),
-        sensor_last_tick=_sensor_ticks(instance),
+    Parquet tables, `metrics/latest.prom` (served at `shazam serve`'s /metrics) and an HTML
+    report with plots (`metrics/report.html`), and pushed to a Pushgateway when one is
+    configured."""
+    s = store.open()
+    computed = metrics.compute_metrics(
+        s, facts=orchestrator_facts(context.instance), sla=timedelta(hours=qa_settings.sla_hours)
     )
-    computed = metrics.compute_metrics(s, facts=facts, sla=timedelta(hours=qa_settings.sla_hours))
     tables = metrics.write_parquet(computed, s)
     latest = metrics.write_latest(computed, s)
+    s.put_bytes(REPORT_KEY, report.render_html(computed).encode(), content_type="text/html; charset=utf-8")
     if gateway := pushgateway.target():
         metrics.push(computed, gateway)
         context.log.info(f"pushed the metrics to {gateway}")
@@ -97,6 +107,7 @@ def pipeline_metrics(
             **_headline(computed.summary()),
             "tables": len(tables),
             "prometheus": dg.MetadataValue.url(s.uri(latest)),
+            "report": dg.MetadataValue.url(s.uri(REPORT_KEY)),
         }
     )
 
