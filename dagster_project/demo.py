@@ -17,12 +17,13 @@ the runs), waits for those runs, and prints what happened per ASIN:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,23 +136,35 @@ def _metrics_report(echo: Echo) -> bool:
     return True
 
 
-def _start_daemon(root: Path, log: Path) -> subprocess.Popen:
+class DaemonDied(RuntimeError):
+    """The daemon that evaluates the sensors and launches runs exited while it was needed."""
+
+
+@contextlib.contextmanager
+def running_daemon(root: Path, log: Path) -> Iterator[Callable[[], None]]:
+    """`dagster-daemon run` on the checkout's workspace.yaml (the instance of $DAGSTER_HOME),
+    its output appended to `log`; yields a check that raises DaemonDied if it has exited.
+    Stopped (terminate, then kill after 30 s) on the way out."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as sink:
-        return subprocess.Popen(
+        daemon = subprocess.Popen(
             ["dagster-daemon", "run", "-w", "workspace.yaml"],
             cwd=root, stdout=sink, stderr=subprocess.STDOUT, env=os.environ.copy(),
         )
 
+    def alive() -> None:
+        if daemon.poll() is not None:
+            tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+            raise DaemonDied(f"dagster-daemon exited with code {daemon.returncode}; {log}:\n" + "\n".join(tail))
 
-class DaemonDied(RuntimeError):
-    """The daemon that evaluates the sensors and launches runs exited during the demo."""
-
-
-def _check_alive(daemon: subprocess.Popen, log: Path) -> None:
-    if daemon.poll() is not None:
-        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-        raise DaemonDied(f"dagster-daemon exited with code {daemon.returncode}; {log}:\n" + "\n".join(tail))
+    try:
+        yield alive
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
 
 
 def wait_for_runs(
@@ -205,46 +218,37 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
     store = open_store(os.environ["SHAZAM_STORE_URL"])
     echo(f"store: {os.environ['SHAZAM_STORE_URL']}\ndagster home: {os.environ['DAGSTER_HOME']}")
     log = Path(os.environ["DAGSTER_HOME"]) / "logs" / "daemon.log"
-    daemon = _start_daemon(project_root, log)
-    alive = lambda: _check_alive(daemon, log)  # noqa: E731
-    try:
-        with tempfile.TemporaryDirectory(prefix="shazam-demo-") as tmp:
-            work = Path(tmp)
-            echo("making demo products and deliveries…")
-            first = [
-                (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, scale=100.0 if cm else 1.0)))
-                for asin, slug, cm in DEMO_PLAN
-            ]
-            echo("uploaded; waiting for the upload sensor and the ingest runs (validate, store, automatic QA):")
-            wait = lambda keys: wait_for_runs(keys, timeout_s=timeout_s, echo=echo, alive=alive)  # noqa: E731
-            wait([k for _, k in first])
-            fixes = [
-                (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, seed=1)))
-                for asin, slug, cm in DEMO_PLAN if cm
-            ]
-            echo("the centimetre export was rejected; the artist re-exports in metres and uploads again:")
-            wait([k for _, k in fixes])
-            echo("QA review: approve the speaker and the lamp, reject the mug with a note:")
-            wait([
-                _decide(store, "B0DEMOSPK1", "approve"),
-                _decide(store, "B0DEMOLMP1", "approve"),
-                _decide(store, "B0DEMOMUG1", "reject", "The mug's stripes should be red, as in the photo."),
-            ])
-            echo("the artist fixes the mug and uploads a new delivery; it is reviewed and approved:")
-            wait([_upload(store, "B0DEMOMUG1", build_delivery(asin="B0DEMOMUG1", slug="mug", work=work, seed=2))])
-            wait([_decide(store, "B0DEMOMUG1", "approve")])
-            echo("every published version gets its turntable (on a GPU node in production, here on "
-                 "the CPU), its product page and its search entry (publish sensor):")
-            wait([_publish_run(store, asin) for asin, _, _ in DEMO_PLAN])
-            searched = _image_search(store, work, echo)
-            echo("an operator refreshes the pipeline metrics (every 15 minutes on its schedule):")
-            wait([_launch_metrics(project_root)])
-    finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
+    with running_daemon(project_root, log) as alive, tempfile.TemporaryDirectory(prefix="shazam-demo-") as tmp:
+        work = Path(tmp)
+        echo("making demo products and deliveries…")
+        first = [
+            (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, scale=100.0 if cm else 1.0)))
+            for asin, slug, cm in DEMO_PLAN
+        ]
+        echo("uploaded; waiting for the upload sensor and the ingest runs (validate, store, automatic QA):")
+        wait = lambda keys: wait_for_runs(keys, timeout_s=timeout_s, echo=echo, alive=alive)  # noqa: E731
+        wait([k for _, k in first])
+        fixes = [
+            (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, seed=1)))
+            for asin, slug, cm in DEMO_PLAN if cm
+        ]
+        echo("the centimetre export was rejected; the artist re-exports in metres and uploads again:")
+        wait([k for _, k in fixes])
+        echo("QA review: approve the speaker and the lamp, reject the mug with a note:")
+        wait([
+            _decide(store, "B0DEMOSPK1", "approve"),
+            _decide(store, "B0DEMOLMP1", "approve"),
+            _decide(store, "B0DEMOMUG1", "reject", "The mug's stripes should be red, as in the photo."),
+        ])
+        echo("the artist fixes the mug and uploads a new delivery; it is reviewed and approved:")
+        wait([_upload(store, "B0DEMOMUG1", build_delivery(asin="B0DEMOMUG1", slug="mug", work=work, seed=2))])
+        wait([_decide(store, "B0DEMOMUG1", "approve")])
+        echo("every published version gets its turntable (on a GPU node in production, here on "
+             "the CPU), its product page and its search entry (publish sensor):")
+        wait([_publish_run(store, asin) for asin, _, _ in DEMO_PLAN])
+        searched = _image_search(store, work, echo)
+        echo("an operator refreshes the pipeline metrics (every 15 minutes on its schedule):")
+        wait([_launch_metrics(project_root)])
     asins = [asin for asin, _, _ in DEMO_PLAN]
     _summary(store, asins, echo)
     ok = searched and all(

@@ -10,7 +10,7 @@ backfill recomputes exactly those. Nothing here imports Dagster.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +23,9 @@ Stage = Literal["validate", "qa", "render"]
 # *published* version (not its newest upload or version), so nothing new is stored.
 STAGE_TAG = "shazam/backfill_stage"
 STAGES: tuple[Stage, ...] = ("validate", "qa", "render")
+# Why a backfill runs: "stale" (only ASINs whose result is stale: a run may cover others, which
+# it leaves alone), "all" (everything it names), or a schedule's or benchmark's own word.
+REASON_TAG = "shazam/backfill_reason"
 
 
 def current_version(stage: Stage) -> str:
@@ -106,6 +109,30 @@ def stale_asins(
             continue
         stale.append(asin)
     return stale
+
+
+def bridge_gaps(order: Sequence[str], targets: Collection[str], *, max_gap: int) -> list[str]:
+    """`targets` plus the other keys of `order` that lie in a gap of at most `max_gap` keys
+    between two targets, in `order`'s order.
+
+    An orchestrator that batches contiguous ranges of partitions into runs (Dagster does) starts
+    a new run at every gap in the targets; a catalogue interleaves ASINs that need no work with
+    ones that do, so a few gaps would cost many runs. Bridging a short gap costs a cheap skip
+    per bridged ASIN instead of a run (seconds); the work must then skip what it was not meant
+    to do (see `stale_asins`)."""
+    wanted = set(targets)
+    picked: list[str] = []
+    gap: list[str] = []
+    for key in order:
+        if key in wanted:
+            if picked and len(gap) <= max_gap:
+                picked.extend(gap)
+            picked.append(key)
+            gap = []
+        elif picked:
+            gap.append(key)
+    missing = wanted.difference(order)
+    return picked + [t for t in targets if t in missing]
 
 
 @dataclass(frozen=True)

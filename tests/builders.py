@@ -31,6 +31,21 @@ def store_delivery(store: Any, zip_path: Path, *, asin: str = ASIN, name: str | 
     return ingest.store_upload(store, upload).version
 
 
+def publish_legacy(store: Any, asin: str, zip_path: Path, *, version: int = 1) -> None:
+    """An ASIN as an older SHAZAM left it: an upload, a version manifest naming it (no files,
+    no verdict with a rules version) and a published pointer. Re-validation can judge it;
+    every stage finds its result missing, so it is stale everywhere."""
+    from shazam_assets import ingest
+    from shazam_assets.qa import decisions
+
+    key = f"uploads/{asin}/delivery.zip"
+    store.put_file(key, zip_path)
+    upload = ingest.resolve_upload(store, asin, key=key)
+    manifest = {"upload": {"key": key, "upload_id": upload.upload_id}, "validation": {}}
+    store.put_bytes(f"assets/{asin}/v{version}/version.json", json.dumps(manifest).encode())
+    store.put_bytes(decisions.published_key(asin), json.dumps({"asin": asin, "version": version}).encode())
+
+
 def product(tmp_root: Path, slug: str = "speaker", *, scale: float = 1.0) -> DemoProduct:
     """A procedural demo product (cached per session folder: building one costs ~0.5 s)."""
     key = (slug, scale)

@@ -77,3 +77,12 @@ def test_missing_result_is_stale_and_unknown_stage_refused(store) -> None:
     assert backfill.stale_asins(store, "render", asins=[OTHER]) == []  # unpublished: skipped
     with pytest.raises(ValueError, match="unknown stage"):
         backfill.stale_asins(store, "deploy")  # type: ignore[arg-type]
+
+
+def test_bridge_gaps_covers_short_gaps_between_targets_only() -> None:
+    order = list("abcdefghijk")
+    # gaps: c (1 key) between b and d, e-h (4 keys) between d and i; a and j-k lie outside
+    assert backfill.bridge_gaps(order, ["b", "d", "i"], max_gap=1) == ["b", "c", "d", "i"]
+    assert backfill.bridge_gaps(order, ["b", "d", "i"], max_gap=4) == list("bcdefghi")
+    assert backfill.bridge_gaps(order, ["b", "d", "i"], max_gap=0) == ["b", "d", "i"]
+    assert backfill.bridge_gaps(order, ["z", "b"], max_gap=4) == ["b", "z"]  # unknown keys kept

@@ -12,12 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dagster as dg
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.execution.backfill import PartitionBackfill
 from dagster._core.utils import make_new_backfill_id
 
-from shazam_assets.backfill import STAGE_TAG, STAGES, Stage
+from shazam_assets.backfill import REASON_TAG, STAGE_TAG, STAGES, Stage, bridge_gaps
 
 ASIN_PARTITIONS = "asin"  # dagster_project.partitions.asin_partitions
+# Longest run of other ASIN partitions a staleness backfill bridges between two stale ones (see
+# bridge_gaps): a bridged ASIN costs its skip check and a materialization record (~30 ms), a
+# run of its own ~5-15 s through the daemon, so short gaps are far cheaper bridged.
+MAX_BRIDGED_GAP = 50
 
 # What each stage recomputes. validate: `revalidation` re-judges the published version's
 # upload, in batches (not `delivery` + `asset_version`: a backfill runs every check of the
@@ -37,11 +42,19 @@ class LaunchedBackfill:
     asins: tuple[str, ...]
 
 
+def batches_ranges(graph: BaseAssetGraph, assets: Sequence[dg.AssetKey]) -> bool:
+    """Whether every asset's backfill policy puts ranges of several partitions in one run."""
+    policies = [graph.get(key).backfill_policy for key in assets]
+    return all(p is not None and (p.max_partitions_per_run or 2) > 1 for p in policies)
+
+
 def launch_assets_backfill(
     instance: dg.DagsterInstance, assets: Sequence[dg.AssetKey], asins: Sequence[str], *,
-    tags: dict[str, str], title: str,
+    tags: dict[str, str], title: str, bridge: bool = False,
 ) -> str:
-    """Register a backfill of `assets` over the `asins` partitions (added if new); its id."""
+    """Register a backfill of `assets` over the `asins` partitions (added if new); its id.
+    `bridge`: when the assets batch ranges, also cover short gaps between the ASINs (the runs
+    must skip what they were not asked for), so a batch is not cut at every other ASIN."""
     from dagster_project.definitions import defs  # the code location imports this module
 
     if not asins:
@@ -50,11 +63,16 @@ def launch_assets_backfill(
     missing = [a for a in dict.fromkeys(asins) if a not in known]
     if missing:
         instance.add_dynamic_partitions(ASIN_PARTITIONS, missing)
+    graph = defs.resolve_asset_graph()
+    partitions = list(dict.fromkeys(asins))
+    if bridge and batches_ranges(graph, assets):
+        order = instance.get_dynamic_partitions(ASIN_PARTITIONS)
+        partitions = bridge_gaps(order, partitions, max_gap=MAX_BRIDGED_GAP)
     backfill_id = make_new_backfill_id()
     backfill = PartitionBackfill.from_asset_partitions(
         backfill_id=backfill_id,
-        asset_graph=defs.resolve_asset_graph(),
-        partition_names=list(dict.fromkeys(asins)),
+        asset_graph=graph,
+        partition_names=partitions,
         asset_selection=list(assets),
         backfill_timestamp=time.time(),
         tags=tags,
@@ -71,11 +89,13 @@ def launch_assets_backfill(
 def launch_backfill(
     instance: dg.DagsterInstance, stage: Stage, asins: Sequence[str], *, reason: str = "stale"
 ) -> LaunchedBackfill:
-    """Backfill `stage`'s assets over `asins`; its runs carry the stage tag the assets read."""
+    """Backfill `stage`'s assets over `asins`; its runs carry the stage tag the assets read.
+    A "stale" backfill lets batched runs bridge gaps: its assets recompute stale ASINs only."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
     backfill_id = launch_assets_backfill(
         instance, STAGE_ASSETS[stage], asins,
-        tags={STAGE_TAG: stage, "shazam/backfill_reason": reason}, title=f"{stage} backfill ({reason})",
+        tags={STAGE_TAG: stage, REASON_TAG: reason}, title=f"{stage} backfill ({reason})",
+        bridge=reason == "stale",
     )
     return LaunchedBackfill(backfill_id=backfill_id, stage=stage, asins=tuple(asins))
