@@ -220,12 +220,36 @@ def test_prod_gpu_group_matches_the_gpu_pool() -> None:
 
 def test_iam_policy_names_every_resource() -> None:
     """Least privilege: no statement of the Dagster role's policy grants on a wildcard."""
-    iam = _tf_text("modules/iam")
+    iam = (TERRAFORM / "modules" / "iam" / "main.tf").read_text()
     resources = re.findall(r"resources\s*=\s*\[([^\]]*)\]", iam)
     assert len(resources) >= 5
     for listed in resources:
         assert '"*"' not in listed and "arn:aws" not in listed, listed
     assert 'actions   = ["s3:*"' not in iam and '"sqs:*"' not in iam
+
+
+def test_cloudwatch_exporter_role_only_reads_metrics() -> None:
+    """The exporter's wildcard (CloudWatch has no resource-level permissions for reading
+    metrics) covers read actions only, in the environment's region, and the role trusts the
+    service account deploy/monitoring/values-cloudwatch-exporter.yaml creates."""
+    text = (TERRAFORM / "modules" / "iam" / "cloudwatch_exporter.tf").read_text()
+    actions = re.findall(r"actions\s*=\s*\[([^\]]*)\]", text)
+    assert {a for listed in actions for a in re.findall(r'"([^"]+)"', listed)} == {
+        "sts:AssumeRoleWithWebIdentity",  # the trust policy
+        "cloudwatch:GetMetricData",
+        "cloudwatch:GetMetricStatistics",
+        "cloudwatch:ListMetrics",
+    }
+    assert "aws:RequestedRegion" in text
+    values = yaml.safe_load(
+        (REPO / "deploy/monitoring/values-cloudwatch-exporter.yaml").read_text()
+    )
+    for env in ENVS:
+        env_text = _tf_text(env)
+        sa = values["serviceAccount"]["name"]
+        assert re.search(rf'cloudwatch_exporter_service_account\s*=\s*"{sa}"', env_text), env
+        assert re.search(r'cloudwatch_exporter_namespace\s*=\s*"monitoring"', env_text), env
+        assert 'output "cloudwatch_exporter_role_arn"' in env_text, env
 
 
 # --- checkov -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ CHECKED = {
     DEPLOY / "monitoring" / "alerts.test.yaml": "test_monitoring.py (promtool test rules)",
     DEPLOY / "monitoring" / "values-kube-prometheus-stack.yaml": "test_monitoring.py",
     DEPLOY / "monitoring" / "kustomization.yaml": "test_monitoring.py",
+    DEPLOY / "monitoring" / "values-cloudwatch-exporter.yaml": "test_monitoring.py",
     **{p: "test_monitoring.py" for p in (DEPLOY / "monitoring" / "dashboards").glob("*.json")},
 }
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.deploy.deploy_files import DEPLOY, load
 
@@ -215,3 +216,143 @@ def test_stack_values_scrape_shazam_serve_metrics() -> None:
     assert endpoint["path"] == "/metrics"
     assert monitor["namespaceSelector"]["matchNames"] == ["shazam"]
     assert monitor["selector"]["matchLabels"]
+
+
+# --- the CloudWatch exporter's config produces the aws_sqs_* series the alerts read ----------
+
+CLOUDWATCH_VALUES = MONITORING / "values-cloudwatch-exporter.yaml"
+# Statistics the exporter requests when a rule names none (CloudWatchCollector.loadConfig).
+_CLOUDWATCH_DEFAULT_STATISTICS = ("Sum", "SampleCount", "Minimum", "Maximum", "Average")
+# Every series the exporter writes carries these (it sets job and instance itself; Prometheus
+# then attaches its target's job and instance), whatever the config.
+_TARGET_LABELS = frozenset({"job", "instance"})
+_SELECTOR = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*\{([^}]*)\}")
+_MATCHER_LABEL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)")
+_TEMPLATE_LABEL = re.compile(r"\$labels\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _cloudwatch_name(name: str) -> str:
+    """The Java exporter's toSnakeCase then safeName: `ApproximateAgeOfOldestMessage` ->
+    `approximate_age_of_oldest_message`, `aws/sqs` -> `aws_sqs`."""
+    snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"__+", "_", re.sub(r"[^a-zA-Z0-9:_]", "_", snake))
+
+
+def cloudwatch_series(config: dict[str, Any]) -> dict[str, set[str]]:
+    """Metric name -> label names the CloudWatch exporter exports for `config`: one gauge per
+    rule and statistic, aws_<namespace lower-cased>_<metric>_<statistic>, labelled by the rule's
+    dimensions (all in snake_case)."""
+    series: dict[str, set[str]] = {}
+    for rule in config["metrics"]:
+        base = _cloudwatch_name(f"{rule['aws_namespace'].lower()}_{rule['aws_metric_name']}")
+        labels = set(_TARGET_LABELS) | {_cloudwatch_name(d) for d in rule.get("aws_dimensions", [])}
+        for statistic in rule.get("aws_statistics", _CLOUDWATCH_DEFAULT_STATISTICS):
+            series.setdefault(f"{base}_{_cloudwatch_name(statistic)}", set()).update(labels)
+    return series
+
+
+def test_cloudwatch_series_follows_the_exporter_readme_example() -> None:
+    """The exporter's README: AWS/ELB RequestCount by [AvailabilityZone, LoadBalancerName], Sum
+    exports aws_elb_request_count_sum{load_balancer_name=..., availability_zone=...}."""
+    config = {"metrics": [{"aws_namespace": "AWS/ELB", "aws_metric_name": "RequestCount",
+                           "aws_dimensions": ["AvailabilityZone", "LoadBalancerName"],
+                           "aws_statistics": ["Sum"]}]}
+    assert cloudwatch_series(config) == {
+        "aws_elb_request_count_sum": {"job", "instance", "availability_zone", "load_balancer_name"}
+    }
+    config["metrics"][0].pop("aws_statistics")
+    assert "aws_elb_request_count_sample_count" in cloudwatch_series(config)
+
+
+def _label_names(matchers: str) -> set[str]:
+    """Label names of a selector's matchers (`job="x",queue_name=~".+-dlq"` -> job, queue_name)."""
+    return set(_MATCHER_LABEL.findall(re.sub(r'"(?:[^"\\]|\\.)*"', '""', matchers)))
+
+
+def _cloudwatch_config() -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load(load(CLOUDWATCH_VALUES)["config"])
+    return config
+
+
+def _sqs_references() -> dict[str, set[str]]:
+    """Every aws_sqs_* metric the alerts (expressions, annotations) and their promtool tests
+    (input series, expected labels) read, with the label names read from it."""
+    found: dict[str, set[str]] = {}
+    expected: dict[str, set[str]] = {}  # alert name -> labels its tests expect it to carry
+    for case in load(ALERT_TESTS)["tests"]:
+        for check in case.get("alert_rule_test", []):
+            for exp in check["exp_alerts"] or []:
+                expected.setdefault(check["alertname"], set()).update(exp["exp_labels"])
+    for alert in _alerts():
+        sqs = {m for m in metric_names(alert["expr"]) if m.startswith("aws_sqs_")}
+        for metric in sqs:
+            found.setdefault(metric, set())
+        for metric, matchers in _SELECTOR.findall(alert["expr"]):
+            if metric.startswith("aws_sqs_"):
+                found[metric] |= _label_names(matchers)
+        templated = set(_TEMPLATE_LABEL.findall(json.dumps(alert["annotations"])))
+        tested = expected.get(alert["alert"], set())
+        for metric in sqs:  # labels the rule itself sets are not the exporter's
+            found[metric] |= (templated | tested) - set(alert.get("labels", {}))
+    for case in load(ALERT_TESTS)["tests"]:
+        for series in case.get("input_series", []):
+            match = _SELECTOR.fullmatch(series["series"].strip())
+            if match and match.group(1).startswith("aws_sqs_"):
+                labels = _label_names(match.group(2))
+                found.setdefault(match.group(1), set()).update(labels)
+    return found
+
+
+def _not_produced(config: dict[str, Any], referenced: dict[str, set[str]]) -> list[str]:
+    produced = cloudwatch_series(config)
+    return [f"{metric}{sorted(labels - produced.get(metric, set()))}"
+            for metric, labels in sorted(referenced.items())
+            if metric not in produced or not labels <= produced[metric]]
+
+
+def test_sqs_alerts_read_series_the_cloudwatch_exporter_config_produces() -> None:
+    referenced = _sqs_references()
+    assert set(referenced) == {
+        "aws_sqs_approximate_age_of_oldest_message_maximum",
+        "aws_sqs_approximate_number_of_messages_visible_maximum",
+    }
+    assert all("queue_name" in labels for labels in referenced.values()), referenced
+    assert {m for m in EXPORTER_METRICS if m.startswith("aws_")} <= set(referenced)
+    assert _not_produced(_cloudwatch_config(), referenced) == []
+
+
+def test_sqs_check_fails_without_a_metric_or_its_dimension() -> None:
+    """Dropping any metric rule, or the QueueName dimension, leaves an alert reading nothing."""
+    referenced = _sqs_references()
+    for i in range(len(_cloudwatch_config()["metrics"])):
+        config = _cloudwatch_config()
+        del config["metrics"][i]
+        assert _not_produced(config, referenced), f"metric rule {i} is not needed"
+    config = _cloudwatch_config()
+    for rule in config["metrics"]:
+        rule["aws_dimensions"] = []
+    assert any("queue_name" in miss for miss in _not_produced(config, referenced))
+
+
+def test_cloudwatch_values_select_shazam_queues_at_sqs_resolution() -> None:
+    config = _cloudwatch_config()
+    assert config["region"] and config["period_seconds"] == 60
+    assert config["delay_seconds"] < 300 and config["set_timestamp"] is False
+    for rule in config["metrics"]:
+        (pattern,) = rule["aws_dimension_select_regex"]["QueueName"]
+        for queue in ("shazam-prod-upload-events", "shazam-prod-upload-events-dlq"):
+            assert re.fullmatch(pattern, queue), (pattern, queue)
+        assert not re.fullmatch(pattern, "other-team-jobs")
+
+
+def test_cloudwatch_values_are_scraped_with_an_irsa_role() -> None:
+    values = load(CLOUDWATCH_VALUES)
+    release = re.search(r"helm upgrade --install (\S+) prometheus-community/kube-prometheus-stack",
+                        STACK_VALUES.read_text())
+    assert release is not None
+    assert values["serviceMonitor"]["enabled"] is True
+    assert values["serviceMonitor"]["labels"] == {"release": release.group(1)}
+    assert "serviceMonitorSelector" not in json.dumps(load(STACK_VALUES))
+    role = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert "REPLACE" in role and "cloudwatch_exporter_role_arn" in CLOUDWATCH_VALUES.read_text()
+    assert values["ingress"]["enabled"] is False

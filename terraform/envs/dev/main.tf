@@ -68,6 +68,11 @@ module "iam" {
   queue_arn         = module.storage.upload_queue_arn
   object_prefixes   = module.storage.object_prefixes
   sns_topic_arn     = var.notify_sns_topic_arn
+
+  # deploy/monitoring/values-cloudwatch-exporter.yaml: helm -n monitoring, serviceAccount.name.
+  cloudwatch_exporter_role_name       = "${local.name}-cloudwatch-exporter"
+  cloudwatch_exporter_namespace       = "monitoring"
+  cloudwatch_exporter_service_account = "cloudwatch-exporter"
 }
 
 module "ecr" {

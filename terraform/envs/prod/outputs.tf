@@ -58,6 +58,11 @@ output "dagster_role_arn" {
   value       = module.iam.dagster_role_arn
 }
 
+output "cloudwatch_exporter_role_arn" {
+  description = "IRSA role of the CloudWatch exporter: serviceAccount.annotations eks.amazonaws.com/role-arn in deploy/monitoring/values-cloudwatch-exporter.yaml."
+  value       = module.iam.cloudwatch_exporter_role_arn
+}
+
 output "ecr_repository_url" {
   description = "Image repository: Helm dagster-user-deployments image.repository."
   value       = module.ecr.repository_url

@@ -12,3 +12,8 @@ output "service_account" {
   description = "namespace/name the role trusts."
   value       = "${var.namespace}/${var.service_account}"
 }
+
+output "cloudwatch_exporter_role_arn" {
+  description = "Value of the eks.amazonaws.com/role-arn annotation of the CloudWatch exporter's service account."
+  value       = aws_iam_role.cloudwatch_exporter.arn
+}

@@ -60,3 +60,20 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "cloudwatch_exporter_role_name" {
+  description = "Name of the CloudWatch exporter's IRSA role (deploy/monitoring/values-cloudwatch-exporter.yaml)."
+  type        = string
+}
+
+variable "cloudwatch_exporter_namespace" {
+  description = "Namespace of the CloudWatch exporter release (helm -n, deploy/monitoring)."
+  type        = string
+  default     = "monitoring"
+}
+
+variable "cloudwatch_exporter_service_account" {
+  description = "Service account of the exporter (values-cloudwatch-exporter.yaml serviceAccount.name)."
+  type        = string
+  default     = "cloudwatch-exporter"
+}
