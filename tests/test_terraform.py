@@ -235,12 +235,15 @@ def test_cloudwatch_exporter_role_only_reads_metrics() -> None:
     text = (TERRAFORM / "modules" / "iam" / "cloudwatch_exporter.tf").read_text()
     actions = re.findall(r"actions\s*=\s*\[([^\]]*)\]", text)
     assert {a for listed in actions for a in re.findall(r'"([^"]+)"', listed)} == {
-        "sts:AssumeRoleWithWebIdentity",  # the trust policy
         "cloudwatch:GetMetricData",
         "cloudwatch:GetMetricStatistics",
         "cloudwatch:ListMetrics",
     }
     assert "aws:RequestedRegion" in text
+    assert 'data.aws_iam_policy_document.assume["cloudwatch_exporter"]' in text  # trusts its own account
+    trusted = (TERRAFORM / "modules" / "iam" / "main.tf").read_text()
+    assert re.search(r'cloudwatch_exporter\s*=\s*"\$\{var\.cloudwatch_exporter_namespace\}:'
+                     r'\$\{var\.cloudwatch_exporter_service_account\}"', trusted)
     values = yaml.safe_load(
         (REPO / "deploy/monitoring/values-cloudwatch-exporter.yaml").read_text()
     )

@@ -7,30 +7,10 @@
 
 data "aws_region" "current" {}
 
-data "aws_iam_policy_document" "cloudwatch_exporter_assume" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [var.oidc_provider_arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${var.oidc_issuer}:sub"
-      values   = ["system:serviceaccount:${var.cloudwatch_exporter_namespace}:${var.cloudwatch_exporter_service_account}"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${var.oidc_issuer}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "cloudwatch_exporter" {
   name                 = var.cloudwatch_exporter_role_name
   description          = "IRSA role of ${var.cloudwatch_exporter_namespace}/${var.cloudwatch_exporter_service_account} (CloudWatch exporter: read metrics)"
-  assume_role_policy   = data.aws_iam_policy_document.cloudwatch_exporter_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.assume["cloudwatch_exporter"].json
   max_session_duration = 3600
   tags                 = var.tags
 }

@@ -3,7 +3,16 @@
 # uses: the store bucket, the upload queue, the optional notification topic. Every statement
 # names its resources; none uses a wildcard resource.
 
-data "aws_iam_policy_document" "dagster_assume" {
+# Who may assume each IRSA role of this module: exactly one Kubernetes service account each.
+locals {
+  irsa_service_accounts = {
+    dagster             = "${var.namespace}:${var.service_account}"
+    cloudwatch_exporter = "${var.cloudwatch_exporter_namespace}:${var.cloudwatch_exporter_service_account}"
+  }
+}
+
+data "aws_iam_policy_document" "assume" {
+  for_each = local.irsa_service_accounts
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
     principals {
@@ -13,7 +22,7 @@ data "aws_iam_policy_document" "dagster_assume" {
     condition {
       test     = "StringEquals"
       variable = "${var.oidc_issuer}:sub"
-      values   = ["system:serviceaccount:${var.namespace}:${var.service_account}"]
+      values   = ["system:serviceaccount:${each.value}"]
     }
     condition {
       test     = "StringEquals"
@@ -26,7 +35,7 @@ data "aws_iam_policy_document" "dagster_assume" {
 resource "aws_iam_role" "dagster" {
   name                 = var.role_name
   description          = "IRSA role of ${var.namespace}/${var.service_account} (SHAZAM Dagster pods)"
-  assume_role_policy   = data.aws_iam_policy_document.dagster_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.assume["dagster"].json
   max_session_duration = 3600
   tags                 = var.tags
 }
