@@ -1,22 +1,27 @@
-"""Orchestration overhead of a re-validation backfill: batched runs vs one run per ASIN.
+"""Orchestration overhead of a re-validation backfill through the real `dagster-daemon`, batched
+vs one run per ASIN.
 
-Sets up N published ASINs on a fresh local store and SQLite instance, registers the backfill
-exactly as `shazam backfill --stage validate --all` does, then executes its runs in process
-(batches of `REVALIDATION_BATCH` ASINs, the asset's backfill policy) and, for comparison, K
-single-ASIN runs. The work itself (re-judging each ASIN's delivery) is timed on its own and
-subtracted, so the figures are Dagster's cost per ASIN. Runs execute in process: a daemon adds
-a run-process start (~2-4 s) per run on top, i.e. per batch, not per ASIN.
-Every ASIN reuses one delivery ZIP (made for another ASIN, so verdicts are rejections; the
-rules all run either way).
+Sets up N published ASINs on a fresh local store and SQLite instance (the embedded default),
+as an older SHAZAM left them (verdicts without a rules version: all stale), optionally with a
+share of never-published ASIN partitions interleaved among them (a real catalogue has some,
+and they split Dagster's partition ranges). Then, with `dagster-daemon run` going:
+- batched: `shazam backfill --stage validate` registers one backfill; the daemon's backfill
+  loop launches its runs (the `revalidation` asset's BackfillPolicy, 200 ASINs per run), each
+  in its own process, through the run queue (4 at a time);
+- one run per ASIN: K backfills of one ASIN each, the same asset, queue and daemon.
+Wall time runs from registration to the backfill's completion as the instance records it.
+The re-validation work itself is timed alone and subtracted, so the figure is Dagster's cost
+per ASIN (run processes, queueing, the daemon's 30 s backfill loop, bookkeeping).
 
-    .venv/bin/python bench/bench_backfill.py [--asins 1000] [--single 20]
+    .venv/bin/python bench/bench_backfill.py [--asins 1000] [--single 20] [--unpublished 0.05] [--no-bridge]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,91 +31,104 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import dagster as dg  # noqa: E402
+from dagster._core.execution.backfill import BulkActionStatus  # noqa: E402
 
-from dagster_project.demo import build_delivery  # noqa: E402
-from shazam_assets import backfill, ingest  # noqa: E402
-from shazam_assets.qa import decisions  # noqa: E402
+from dagster_project.defs.ops.backfills import launch_backfill  # noqa: E402
+from dagster_project.demo import build_delivery, running_daemon  # noqa: E402
+from shazam_assets import backfill  # noqa: E402
+from shazam_assets.settings import ensure_dagster_home  # noqa: E402
 from shazam_assets.storage import LocalStore  # noqa: E402
+from tests.builders import publish_legacy  # noqa: E402
 
-RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
-
-
-def _publish(store: LocalStore, asins: list[str], zip_path: Path) -> None:
-    """Each ASIN: an upload, a version manifest naming it, and a published pointer."""
-    for asin in asins:
-        key = f"uploads/{asin}/delivery.zip"
-        store.put_file(key, zip_path)
-        upload = ingest.resolve_upload(store, asin, key=key)
-        manifest = {"upload": {"key": key, "upload_id": upload.upload_id}, "validation": {}}
-        store.put_bytes(f"assets/{asin}/v1/version.json", json.dumps(manifest).encode())
-        store.put_bytes(decisions.published_key(asin), json.dumps({"asin": asin, "version": 1}).encode())
+BIN = Path(sys.executable).parent
+FINISHED = {BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED,
+            BulkActionStatus.FAILED, BulkActionStatus.CANCELED}
 
 
-def _job():
-    from dagster_project.definitions import defs
-
-    return defs.resolve_implicit_global_asset_job_def().get_subset(
-        asset_selection={dg.AssetKey("revalidation")}
-    )
-
-
-def _batched(instance: dg.DagsterInstance, asins: list[str], batch: int) -> tuple[float, float, int]:
-    """(seconds to register the backfill, seconds to execute its batches, runs)."""
-    from dagster_project.defs.ops.backfills import launch_backfill
-
-    started = time.perf_counter()
-    launch_backfill(instance, "validate", asins, reason="bench")
-    registered = time.perf_counter() - started
-    job, runs = _job(), 0
-    started = time.perf_counter()
-    for i in range(0, len(asins), batch):
-        chunk = asins[i: i + batch]
-        result = job.execute_in_process(instance=instance, tags=dict(zip(RANGE, (chunk[0], chunk[-1]), strict=True)))
-        assert result.success
-        runs += 1
-    return registered, time.perf_counter() - started, runs
+def _wait(instance: dg.DagsterInstance, ids: list[str], alive, timeout_s: float = 3600) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        states = [instance.get_backfill(i).status for i in ids]
+        if all(s in FINISHED for s in states):
+            assert all(s == BulkActionStatus.COMPLETED_SUCCESS for s in states), states
+            return
+        alive()
+        time.sleep(0.5)
+    raise TimeoutError("backfills did not finish")
 
 
-def _single(instance: dg.DagsterInstance, asins: list[str]) -> float:
-    job = _job()
-    started = time.perf_counter()
-    for asin in asins:
-        assert job.execute_in_process(instance=instance, partition_key=asin).success
-    return time.perf_counter() - started
+def _runs(instance: dg.DagsterInstance, ids: list[str]) -> list[dg.DagsterRun]:
+    return [r for i in ids for r in instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": i}))]
+
+
+def _quiet(home: Path) -> None:
+    """The upload and publish sensors would process the old store as new: stop them."""
+    for sensor in ("upload_sensor", "published_sensor"):
+        subprocess.run([BIN / "dagster", "sensor", "stop", sensor, "-w", "workspace.yaml"], cwd=ROOT,
+                       check=True, capture_output=True)
+
+
+def _setup(work: Path, n: int, single: int, unpublished: float) -> tuple[LocalStore, list[str], list[str]]:
+    """(store, batched ASINs, single-run ASINs), all published; partitions added in catalogue
+    order with never-published ASINs interleaved at the given share."""
+    store = LocalStore(work / "store")
+    zip_path = build_delivery(asin="B0BENCHBF0", slug="speaker", work=work)
+    batched = [f"B0BF{i:06d}" for i in range(n)]
+    singles = [f"B0SG{i:06d}" for i in range(single)]
+    for asin in batched + singles:
+        publish_legacy(store, asin, zip_path)
+    rng, order = random.Random(7), []
+    for i, asin in enumerate(batched):
+        if rng.random() < unpublished:
+            order.append(f"B0UN{i:06d}")
+        order.append(asin)
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("asin", order + singles)
+    return store, batched, singles
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--asins", type=int, default=1000)
     parser.add_argument("--single", type=int, default=20)
+    parser.add_argument("--unpublished", type=float, default=0.0,
+                        help="share of never-published ASIN partitions interleaved (0-1)")
+    parser.add_argument("--no-bridge", action="store_true",
+                        help="register the backfill as `--all` does: no gap bridging (for comparison)")
     args = parser.parse_args()
     from dagster_project.defs.ops.assets import REVALIDATION_BATCH
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        store = LocalStore(work / "store")
-        os.environ.update(SHAZAM_STORE_URL=(work / "store").as_uri(), SHAZAM_UPLOAD_QUEUE_URL="",
-                          SHAZAM_NOTIFY_URL="", SHAZAM_RENDER_FRAMES="8", SHAZAM_RENDER_SIZE="64")
-        asins = [f"B0BF{i:06d}" for i in range(args.asins)]
-        zip_path = build_delivery(asin="B0BENCHBF0", slug="speaker", work=work)
-        _publish(store, asins, zip_path)
+        os.environ.update(SHAZAM_STORE_URL=(work / "store").as_uri(), DAGSTER_HOME=str(work / "home"),
+                          SHAZAM_UPLOAD_QUEUE_URL="", SHAZAM_NOTIFY_URL="",
+                          PATH=f"{BIN}:{os.environ['PATH']}")
+        ensure_dagster_home(work / "home")
+        store, batched, singles = _setup(work, args.asins, args.single, args.unpublished)
         started = time.perf_counter()
-        backfill.revalidate(store, asins[: args.single])
-        work_per_asin = (time.perf_counter() - started) / args.single
-        (work / "dagster_home").mkdir()
-        with dg.DagsterInstance.local_temp(str(work / "dagster_home")) as instance:
-            registered, batched, runs = _batched(instance, asins, REVALIDATION_BATCH)
-            single = _single(instance, asins[: args.single])
-    n, k = len(asins), args.single
-    rows = [
-        ("batched backfill", n, runs, batched + registered, (batched + registered) / n - work_per_asin),
-        ("one run per ASIN", k, k, single, single / k - work_per_asin),
-    ]
-    print(f"re-validation work alone: {work_per_asin * 1000:.1f} ms/ASIN; "
-          f"backfill registration {registered:.2f} s; batch size {REVALIDATION_BATCH}")
-    print("| mode | ASINs | runs | total s | overhead s/ASIN |\n|---|---|---|---|---|")
-    for mode, count, run_count, total, overhead in rows:
-        print(f"| {mode} | {count} | {run_count} | {total:.1f} | {overhead:.3f} |")
+        backfill.revalidate(store, singles)
+        work_per_asin = (time.perf_counter() - started) / len(singles)
+        _quiet(work / "home")
+        instance = dg.DagsterInstance.get()
+        rows = []
+        with running_daemon(ROOT, work / "daemon.log") as alive:
+            time.sleep(20)  # let the daemon load the code location before timing
+            for mode, asins, per_run in (("batched backfill", batched, False), ("one run per ASIN", singles, True)):
+                started = time.perf_counter()
+                groups = [[a] for a in asins] if per_run else [asins]
+                reason = "all" if args.no_bridge else "stale"  # every ASIN here is stale either way
+                ids = [launch_backfill(instance, "validate", g, reason=reason).backfill_id for g in groups]
+                _wait(instance, ids, alive)
+                wall = time.perf_counter() - started
+                rows.append((mode, len(asins), len(_runs(instance, ids)), wall, wall / len(asins) - work_per_asin))
+        assert backfill.stale_asins(store, "validate") == []
+    print(f"re-validation work alone: {work_per_asin * 1000:.1f} ms/ASIN; batch size {REVALIDATION_BATCH}; "
+          f"never-published partitions interleaved: {args.unpublished:.0%}; "
+          f"gaps {'not bridged' if args.no_bridge else 'bridged'}")
+    print("| mode | ASINs | runs | wall s | overhead s/ASIN |\n|---|---:|---:|---:|---:|")
+    for mode, count, runs, wall, overhead in rows:
+        print(f"| {mode} | {count} | {runs} | {wall:.1f} | {overhead:.3f} |")
+    print(f"ratio (one run per ASIN / batched): {rows[1][4] / rows[0][4]:.1f}x")
 
 
 if __name__ == "__main__":
