@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import av
@@ -13,6 +14,7 @@ from PIL import Image
 
 from shazam_assets import turntable, versions
 from shazam_assets.qa import decisions
+from shazam_assets.storage import LocalStore, ObjectInfo
 from shazam_assets.turntable import TurntableError, TurntableSpec
 from tests.builders import ASIN, pack, product, store_delivery
 
@@ -140,6 +142,65 @@ def test_deleting_a_version_deletes_its_renders_and_counts_them(local_store, tmp
     assert deletion.bytes_reclaimed == sum(f["size"] for f in stored["files"]) + sum(o.size for o in render_files)
     tombstone = json.loads(local_store.get_bytes(decisions.tombstone_key(ASIN, version)))
     assert tombstone["bytes_reclaimed"] == deletion.bytes_reclaimed
+
+
+class _TruncatingStore(LocalStore):
+    """A local store whose `fail_at`-th file upload keeps only the first half of the file: a
+    dropped transfer the store took for a complete object (0: every upload is whole)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.fail_at = 0
+        self.uploads = 0
+
+    def put_file(self, key: str, path: Path, *, content_type: str | None = None) -> ObjectInfo:
+        self.uploads += 1
+        if self.uploads != self.fail_at:
+            return super().put_file(key, path, content_type=content_type)
+        data = path.read_bytes()
+        return self.put_bytes(key, data[: len(data) // 2], content_type=content_type)
+
+
+def _fail_upload(store: _TruncatingStore, nth: int) -> None:
+    store.uploads, store.fail_at = 0, nth
+
+
+def _assert_incomplete(refused: pytest.ExceptionInfo[TurntableError], version: int) -> None:
+    assert refused.value.code == "RENDER_UPLOAD_INCOMPLETE"
+    found = re.fullmatch(rf"renders/{ASIN}/v{version}/[0-9a-f]{{16}}/(\S+): (\d+) bytes stored, (\d+) written",
+                         refused.value.message)
+    assert found is not None, refused.value.message
+    assert int(found[2]) == int(found[3]) // 2
+
+
+def _render_keys(store: LocalStore, version: int) -> dict[str, str]:
+    prefix = turntable.renders_prefix(ASIN, version)
+    return {i.key: hashlib.sha256(store.get_bytes(i.key)).hexdigest() for i in store.list(prefix)}
+
+
+def test_a_short_upload_is_refused_and_never_committed(tmp_path, monkeypatch) -> None:
+    store = _TruncatingStore(tmp_path / "store")
+    version = _approved_version(store, tmp_path)
+    _fail_upload(store, 3)
+    with pytest.raises(TurntableError) as refused:
+        turntable.publish_turntable(store, ASIN, version, SMALL)
+    _assert_incomplete(refused, version)
+    assert turntable.read_turntable_manifest(store, ASIN, version) is None
+    written = _render_keys(store, version)
+    assert len(written) == 3 and not any(key.endswith("/manifest.json") for key in written)
+
+    _fail_upload(store, 0)
+    committed = turntable.publish_turntable(store, ASIN, version, SMALL)
+    before = _render_keys(store, version)
+    monkeypatch.setattr(turntable.studio, "RENDERER_VERSION", "studio-next")  # a new set is due
+    _fail_upload(store, 5)
+    with pytest.raises(TurntableError) as refused:
+        turntable.publish_turntable(store, ASIN, version, SMALL)
+    _assert_incomplete(refused, version)
+    assert turntable.read_turntable_manifest(store, ASIN, version) == committed.manifest
+    after = _render_keys(store, version)
+    assert {k: after[k] for k in before} == before  # the committed set and its manifest unchanged
+    assert len(after) == len(before) + 5
 
 
 def test_published_pointer_keys_are_told_from_page_files() -> None:

@@ -2,6 +2,7 @@
 
     publish_product(store, asin)     the page of the ASIN's approved version (release + page)
     unpublish_product(store, asin)   take a page down (and, through a hook, out of search)
+    sync_product_page(store, asin)   whichever of the two QA's publish pointer calls for
     publish_catalogue(store)         rebuild published/index.html and published/catalog.json
     create_pages_app(store)          serve the published/ tree read-only (for `shazam serve`)
 
@@ -12,11 +13,13 @@ The store layout is described in `layout`; refusals raise `PublishError` with a 
 from shazam_assets.publish.catalogue import CatalogueResult, catalogue_entries, publish_catalogue
 from shazam_assets.publish.errors import CODES, PublishError
 from shazam_assets.publish.product import (
+    PageSync,
     PublishResult,
     ReleaseDeletion,
     UnpublishResult,
     publish_product,
     read_page_manifest,
+    sync_product_page,
     unpublish_product,
 )
 from shazam_assets.publish.server import create_pages_app
@@ -24,6 +27,7 @@ from shazam_assets.publish.server import create_pages_app
 __all__ = [
     "CODES",
     "CatalogueResult",
+    "PageSync",
     "PublishError",
     "PublishResult",
     "ReleaseDeletion",
@@ -33,5 +37,6 @@ __all__ = [
     "publish_catalogue",
     "publish_product",
     "read_page_manifest",
+    "sync_product_page",
     "unpublish_product",
 ]

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from shazam_assets.publish.catalogue import CatalogueResult, publish_catalogue
 from shazam_assets.publish.errors import PublishError
@@ -32,6 +32,7 @@ from shazam_assets.publish.layout import (
 from shazam_assets.publish.markup import render_product_page
 from shazam_assets.publish.release import Release, check_asin, plan_release
 from shazam_assets.publish.site import SiteAssets, site_assets, upload_site_assets
+from shazam_assets.qa.decisions import published_version
 from shazam_assets.storage import ObjectNotFound, ObjectStore
 
 Log = Callable[[str], None]
@@ -64,6 +65,21 @@ class UnpublishResult:
     files_deleted: int
     bytes_reclaimed: int
     catalogue: CatalogueResult | None = None
+
+
+@dataclass(frozen=True)
+class PageSync:
+    """What `sync_product_page` did to one ASIN's page."""
+
+    asin: str
+    outcome: Literal["published", "taken_down", "nothing"]
+    published: PublishResult | None = None  # set when outcome == "published"
+    unpublished: UnpublishResult | None = None  # set when nothing is published
+
+    @property
+    def version(self) -> int | None:
+        """The version the live page shows; None when the ASIN has no page."""
+        return self.published.version if self.published is not None else None
 
 
 def _sha256(data: bytes) -> str:
@@ -249,3 +265,24 @@ def unpublish_product(
         bytes_reclaimed=freed,
         catalogue=listed,
     )
+
+
+def sync_product_page(
+    store: ObjectStore,
+    asin: str,
+    *,
+    on_removed: Callable[[str], None] | None = None,
+    catalogue: bool = True,
+    log: Log = lambda _: None,
+) -> PageSync:
+    """Make the ASIN's page match QA's publish pointer: the page of the published version
+    when there is one, no page when there is none (a recall or a rollback past the first
+    version takes it down). `outcome` is "nothing" when nothing is published and no page was
+    live. Refusals of `publish_product` propagate as PublishError."""
+    if published_version(store, asin) is None:
+        gone = unpublish_product(store, asin, on_removed=on_removed, catalogue=catalogue, log=log)
+        log(f"{asin} has no published version; page live before: {gone.was_live}")
+        outcome: Literal["taken_down", "nothing"] = "taken_down" if gone.was_live else "nothing"
+        return PageSync(asin, outcome, unpublished=gone)
+    done = publish_product(store, asin, catalogue=catalogue, log=log)
+    return PageSync(asin, "published", published=done)

@@ -17,11 +17,12 @@ from shazam_assets.publish import (
     catalogue_entries,
     publish_product,
     read_page_manifest,
+    sync_product_page,
     unpublish_product,
 )
 from shazam_assets.publish import site as site_module
 from shazam_assets.publish.layout import CATALOGUE_KEY, page_key, page_manifest_key, page_prefix
-from shazam_assets.qa.decisions import published_key
+from shazam_assets.qa.decisions import published_key, unpublish
 from shazam_assets.storage import LocalStore
 from shazam_assets.turntable import TurntableSpec, manifest_key, publish_turntable
 from tests.publish.conftest import MUG, SPEAKER, RecordingStore
@@ -239,6 +240,30 @@ def test_unpublish_removes_the_page_first_then_everything_and_the_catalogue_entr
     assert SPEAKER not in pages_store.get_bytes("published/index.html").decode()
     assert pages_store.exists(published_key(SPEAKER))  # QA's approval pointer is not ours
     assert not unpublish_product(pages_store, SPEAKER).was_live
+
+
+def test_sync_publishes_the_page_of_the_published_version(pages_store) -> None:
+    first = sync_product_page(pages_store, SPEAKER)
+    assert first.outcome == "published" and first.version == 1 and first.unpublished is None
+    assert first.published is not None and first.published.changed
+    assert read_page_manifest(pages_store, SPEAKER)["release"] == first.published.release
+    again = sync_product_page(pages_store, SPEAKER)
+    assert again.outcome == "published" and again.published is not None
+    assert not again.published.changed  # the same release is live: nothing rewritten
+
+
+def test_sync_takes_the_page_down_once_nothing_is_published(pages_store) -> None:
+    sync_product_page(pages_store, SPEAKER)
+    sync_product_page(pages_store, MUG)
+    unpublish(pages_store, SPEAKER, reason="recalled")
+    removed: list[str] = []
+    down = sync_product_page(pages_store, SPEAKER, on_removed=removed.append)
+    assert down.outcome == "taken_down" and down.version is None and down.published is None
+    assert down.unpublished is not None and down.unpublished.files_deleted == 12
+    assert removed == [SPEAKER] and _page_keys(pages_store, SPEAKER) == set()
+    assert [e["asin"] for e in catalogue_entries(pages_store)] == [MUG]
+    assert pages_store.exists(page_key(MUG))  # the other product's page is untouched
+    assert sync_product_page(pages_store, SPEAKER).outcome == "nothing"
 
 
 def test_the_catalogue_lists_every_page_with_title_poster_and_link(pages_store) -> None:

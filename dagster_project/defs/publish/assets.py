@@ -8,7 +8,6 @@ from dagster_project.k8s import GPU_RUN_TAGS
 from dagster_project.partitions import asin_partitions
 from dagster_project.resources import ObjectStoreResource, SearchSettingsResource
 from shazam_assets import publish
-from shazam_assets.qa import decisions
 from shazam_assets.search import build
 
 SEARCH_PROBE = "search_finds_product"
@@ -29,13 +28,12 @@ def product_page(context: dg.AssetExecutionContext, store: ObjectStoreResource):
     with nothing published has its page taken down."""
     s, asin = store.open(), context.partition_key
     try:
-        if decisions.published_version(s, asin) is None:
-            gone = publish.unpublish_product(s, asin, log=context.log.info)
-            context.log.info(f"{asin} has no published version; page live before: {gone.was_live}")
-            return
-        done = publish.publish_product(s, asin, log=context.log.info)
+        synced = publish.sync_product_page(s, asin, log=context.log.info)
     except publish.PublishError as exc:
         raise dg.Failure(str(exc), metadata={"code": exc.code}, allow_retries=False) from None
+    done = synced.published
+    if done is None:  # nothing published: the page is down, nothing to record
+        return
     yield dg.MaterializeResult(
         metadata={
             "version": done.version,
