@@ -221,6 +221,7 @@ class _VideoWriter:
     def __init__(self, path: Path, *, codec: VideoFormat, size: int) -> None:
         self._frames: queue.Queue[ByteArray | None] = queue.Queue(maxsize=8)
         self._error: BaseException | None = None
+        self._closed = False  # the end-of-frames marker was taken: an error then must not wait for it
         self._thread = threading.Thread(
             target=self._run, args=(path, codec, size), name="shazam-video", daemon=True
         )
@@ -246,14 +247,20 @@ class _VideoWriter:
                 stream.width = stream.height = size
                 stream.pix_fmt = "yuv420p"
                 stream.options = {"crf": "23"} if codec == "mp4" else {"crf": "32", "b:v": "0"}
-                while (rgba := self._frames.get()) is not None:
+                while (rgba := self._next()) is not None:
                     frame = av.VideoFrame.from_ndarray(_on_white(rgba), format="rgb24")
                     container.mux(stream.encode(frame))
                 container.mux(stream.encode(None))
         except Exception as exc:  # reported by close(); keep draining so push() never blocks
             self._error = exc
-            while self._frames.get() is not None:
+            while not self._closed and self._next() is not None:
                 pass
+
+    def _next(self) -> ByteArray | None:
+        """The next frame, or None once close() has been called (then nothing more comes)."""
+        rgba = self._frames.get()
+        self._closed = rgba is None
+        return rgba
 
 
 def _on_white(rgba: ByteArray) -> ByteArray:

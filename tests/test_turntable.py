@@ -92,6 +92,15 @@ def test_bad_settings_are_refused_with_a_code(kwargs, code) -> None:
     assert refused.value.code == code
 
 
+def test_a_video_that_cannot_be_written_is_refused_not_hung(model, tmp_path) -> None:
+    """The encoder fails after the last frame (the file cannot be created): a clear code, and
+    the render returns instead of waiting for frames that will never come."""
+    (tmp_path / "spin.mp4").mkdir()  # where the video goes: a folder, so FFmpeg cannot open it
+    with pytest.raises(TurntableError) as refused:
+        turntable.render_turntable(model, tmp_path, SMALL)
+    assert refused.value.code == "RENDER_VIDEO_FAILED" and "Is a directory" in str(refused.value)
+
+
 def test_fingerprint_changes_with_settings_model_and_renderer(monkeypatch) -> None:
     base = SMALL.fingerprint("a" * 64)
     assert base == TurntableSpec(frames=8, size=96).fingerprint("a" * 64)
