@@ -236,7 +236,7 @@ def unpublish_product(
     store: ObjectStore,
     asin: str,
     *,
-    on_removed: Callable[[str], None] | None = None,
+    on_removed: Callable[[str], object] | None = None,
     catalogue: bool = True,
     log: Log = lambda _: None,
 ) -> UnpublishResult:
@@ -271,7 +271,7 @@ def sync_product_page(
     store: ObjectStore,
     asin: str,
     *,
-    on_removed: Callable[[str], None] | None = None,
+    on_removed: Callable[[str], object] | None = None,
     catalogue: bool = True,
     log: Log = lambda _: None,
 ) -> PageSync:

@@ -12,14 +12,15 @@ from click.testing import CliRunner
 from dagster_project.cli import main
 from dagster_project.definitions import defs
 from dagster_project.defs.ingest.assets import delivery
+from dagster_project.defs.metrics.assets import orchestrator_facts
 from dagster_project.defs.ops.failures import failed_runs
 from dagster_project.defs.ops.sensors import FAILURE_OUTBOX, run_failure_notifier
 from dagster_project.resources import NotifierResource, ObjectStoreResource
-from shazam_assets import backfill, ingest, versions
+from shazam_assets import backfill, ingest, turntable, versions
 from shazam_assets.delivery import validate
 from shazam_assets.qa import decisions
 from shazam_assets.storage import StoreError
-from tests.builders import ASIN, store_delivery
+from tests.builders import ASIN, pack, product, store_delivery
 
 MISSING = "B0NOUPLOAD"  # an ASIN with no upload: its delivery step fails for good
 
@@ -206,3 +207,70 @@ def test_stale_schedule_run_registers_a_backfill_only_when_stale(published, monk
     assert job.execute_in_process(run_config=config, instance=instance).success
     (record,) = instance.get_backfills()
     assert _partitions(record) == {("revalidation", ASIN)}
+
+
+RENDER_STALE, RENDER_UNPUBLISHED, RENDER_CURRENT, RENDER_LAST = "B0RNDAAAA1", "B0RNDBBBB2", "B0RNDCCCC3", "B0RNDDDDD4"
+
+
+@pytest.fixture
+def catalogue(env, tmp_path):
+    """Four stored ASINs in this partition order: stale (published, never rendered),
+    unpublished, current (published, rendered by today's renderer), stale again."""
+    instance, store, _ = env
+    made = product(tmp_path)
+    order = [RENDER_STALE, RENDER_UNPUBLISHED, RENDER_CURRENT, RENDER_LAST]
+    for asin in order:
+        assert store_delivery(store, pack(tmp_path, made, asin=asin, name=f"{asin}.zip"), asin=asin) == 1
+        if asin != RENDER_UNPUBLISHED:
+            store.put_bytes(decisions.published_key(asin), json.dumps({"asin": asin, "version": 1}).encode())
+    spec = turntable.TurntableSpec(frames=8, size=64)
+    turntable.publish_turntable(store, RENDER_CURRENT, 1, spec)
+    instance.add_dynamic_partitions("asin", order)
+    return instance, store, order
+
+
+def _render_batch(instance, order) -> dg.ExecuteInProcessResult:
+    """The run a render backfill's batch is: both render-stage assets over a range of ASINs."""
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection={dg.AssetKey("turntable_360"), dg.AssetKey("product_page")})
+    return job.execute_in_process(instance=instance, raise_on_error=False, tags={
+        "dagster/asset_partition_range_start": order[0], "dagster/asset_partition_range_end": order[-1],
+        backfill.STAGE_TAG: "render", backfill.REASON_TAG: "stale"})
+
+
+def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monkeypatch) -> None:
+    from dagster_project.defs.ops.backfills import launch_backfill
+
+    instance, store, order = catalogue
+    assert backfill.stale_asins(store, "render") == [RENDER_STALE, RENDER_LAST]
+    record = instance.get_backfill(launch_backfill(instance, "render", [RENDER_STALE, RENDER_LAST]).backfill_id)
+    assert {p for _, p in _partitions(record)} == set(order)  # the gap between them is bridged
+    current = turntable.read_turntable_manifest(store, RENDER_CURRENT, 1)
+
+    model = versions.version_prefix(RENDER_STALE, 1) + versions.read_version_manifest(
+        store, RENDER_STALE, 1)["delivery_manifest"]["files"]["model"]
+    saved = store.get_bytes(model)
+    store.delete(model)  # one broken ASIN does not stop the batch, and fails it for good
+    failed = _render_batch(instance, order)
+    assert not failed.success and _retries(instance, failed) == 0
+    assert turntable.read_turntable_manifest(store, RENDER_LAST, 1) is not None  # rendered anyway
+    (failure,) = failed_runs(instance)
+    assert failure.partition == f"{RENDER_STALE}...{RENDER_LAST}" and failure.step == "turntable_360"
+    assert f"{RENDER_STALE}: ObjectNotFound" in failure.error
+    assert [f.asin for f in orchestrator_facts(instance).render_failures] == [RENDER_STALE]  # not the batch
+
+    store.put_bytes(model, saved)
+    done = _render_batch(instance, order)
+    assert done.success
+    spins = {m.partition: m.metadata for m in done.asset_materializations_for_node("turntable_360")}
+    assert set(spins) == set(order)  # every partition of the range is accounted for
+    meta = spins[RENDER_STALE]
+    assert meta["rendered"].value == 1  # RENDER_LAST was rendered by the failed run: current now
+    assert meta["skipped"].value == f"{RENDER_UNPUBLISHED}, {RENDER_CURRENT}, {RENDER_LAST}"
+    assert turntable.read_turntable_manifest(store, RENDER_CURRENT, 1) == current  # left alone
+    assert turntable.read_turntable_manifest(store, RENDER_UNPUBLISHED, 1) is None
+    assert backfill.stale_asins(store, "render") == []
+    pages = {asin: store.exists(f"published/{asin}/index.html") for asin in order}
+    assert pages == {RENDER_STALE: True, RENDER_UNPUBLISHED: False, RENDER_CURRENT: True, RENDER_LAST: True}
+    catalogue = json.loads(store.get_bytes("published/catalog.json"))
+    assert sorted(p["asin"] for p in catalogue["products"]) == [RENDER_STALE, RENDER_CURRENT, RENDER_LAST]

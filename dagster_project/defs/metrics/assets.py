@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from dagster_project.defs.ops.failures import partition_of
+from dagster_project.defs.ops.retries import FAILED_ASINS
 from dagster_project.resources import ObjectStoreResource, QASettingsResource
 from shazam_assets import metrics, report
 
@@ -24,8 +26,18 @@ class PushgatewayResource(dg.ConfigurableResource):
         return (self.url or os.environ.get("SHAZAM_PUSHGATEWAY_URL", "")).strip()
 
 
+def _failed_asins(record: dg.EventLogRecord, run: dg.DagsterRun | None) -> list[str]:
+    """The ASINs a failed render step names (a batch lists them), else the run's ASIN."""
+    event = record.event_log_entry.dagster_event
+    user = event.step_failure_data.user_failure_data if event and event.step_failure_data else None
+    named = user.metadata.get(FAILED_ASINS) if user else None
+    if named is not None and str(named.value):
+        return [a.strip() for a in str(named.value).split(",")]
+    return [partition_of(dict(run.tags)) if run else ""]
+
+
 def _render_failures(instance: dg.DagsterInstance) -> tuple[metrics.RenderFailure, ...]:
-    """Failed `turntable_360` steps (in any job), with the ASIN the run was for."""
+    """One per ASIN whose `turntable_360` step failed (in any job)."""
     records = instance.get_event_records(
         dg.EventRecordsFilter(event_type=dg.DagsterEventType.STEP_FAILURE), limit=FACTS_LIMIT, ascending=False
     )
@@ -33,11 +45,9 @@ def _render_failures(instance: dg.DagsterInstance) -> tuple[metrics.RenderFailur
     for record in records:
         if record.event_log_entry.step_key != TURNTABLE_STEP:
             continue
-        run = instance.get_run_by_id(record.run_id)
-        failures.append(metrics.RenderFailure(
-            asin=(run.tags.get("dagster/partition", "") if run else ""),
-            failed_at=datetime.fromtimestamp(record.timestamp, UTC),
-        ))
+        failed_at = datetime.fromtimestamp(record.timestamp, UTC)
+        for asin in _failed_asins(record, instance.get_run_by_id(record.run_id)):
+            failures.append(metrics.RenderFailure(asin=asin, failed_at=failed_at))
     return tuple(failures)
 
 

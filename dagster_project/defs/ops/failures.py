@@ -36,7 +36,8 @@ def partition_of(tags: dict[str, str]) -> str:
     if PARTITION_TAG in tags:
         return tags[PARTITION_TAG]
     if all(t in tags for t in RANGE_TAGS):
-        return f"{tags[RANGE_TAGS[0]]}...{tags[RANGE_TAGS[1]]}"
+        start, end = tags[RANGE_TAGS[0]], tags[RANGE_TAGS[1]]
+        return start if start == end else f"{start}...{end}"  # a backfill batch of one, or many
     return ""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import dagster as dg
@@ -70,3 +70,36 @@ def transient_only(fn: F) -> F:
             return fn(*args, **kwargs)
 
     return plain  # type: ignore[return-value]
+
+
+T = TypeVar("T")
+FAILED_ASINS = "failed_asins"  # Failure metadata of a batch step: the ASINs whose work failed
+
+
+def _describe(exc: Exception) -> str:
+    return f"{getattr(exc, 'code', type(exc).__name__)}: {exc}"
+
+
+def per_asin(asins: Iterable[str], work: Callable[[str], T], *, log: Callable[[str], None]) -> list[T]:
+    """`work(asin)` for each ASIN of a batch run; one that fails does not stop the others (what
+    they did is committed, and the work is idempotent, so a re-run finds it done). Raises once
+    the batch is through: the first transient error as it is (the retry policy re-runs the
+    step), else a no-retry Failure naming every ASIN that failed (metadata FAILED_ASINS)."""
+    done, failed = [], []
+    for asin in asins:
+        try:
+            done.append(work(asin))
+        except Exception as exc:  # sorted below, once the rest of the batch is through
+            log(f"{asin}: {_describe(exc)}")
+            failed.append((asin, exc))
+    if not failed:
+        return done
+    transient = next((exc for _, exc in failed if is_transient(exc)), None)
+    if transient is not None:
+        raise transient
+    codes = sorted({getattr(exc, "code", type(exc).__name__) for _, exc in failed})
+    raise dg.Failure(
+        "; ".join(f"{asin}: {_describe(exc)}" for asin, exc in failed),
+        metadata={"code": ", ".join(codes), FAILED_ASINS: ", ".join(a for a, _ in failed)},
+        allow_retries=False,
+    )

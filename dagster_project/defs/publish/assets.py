@@ -1,9 +1,11 @@
 """`product_page` and `search_index` of each ASIN, and the scheduled full search rebuild."""
 
+from typing import Any
+
 import dagster as dg
 
-from dagster_project.defs.ops.retries import RETRY, transient_only
-from dagster_project.defs.render.assets import turntable_360
+from dagster_project.defs.ops.retries import RETRY, per_asin, transient_only
+from dagster_project.defs.render.assets import RENDER_BATCH, turntable_360
 from dagster_project.k8s import GPU_RUN_TAGS
 from dagster_project.partitions import asin_partitions
 from dagster_project.resources import ObjectStoreResource, SearchSettingsResource
@@ -13,6 +15,27 @@ from shazam_assets.search import build
 SEARCH_PROBE = "search_finds_product"
 
 
+def _page(done: publish.PublishResult) -> dict[str, Any]:
+    return {
+        "version": done.version,
+        "release": done.release,
+        "changed": done.changed,
+        "files": done.files,
+        "copied_bytes": done.copied_bytes,
+        "page": dg.MetadataValue.url(done.page_uri),
+    }
+
+
+def _pages(synced: list[publish.PageSync]) -> dict[str, Any]:
+    by = {outcome: [p.asin for p in synced if p.outcome == outcome] for outcome in ("published", "taken_down")}
+    return {
+        "asins": len(synced),
+        "published": len(by["published"]),
+        "changed": sum(bool(p.published and p.published.changed) for p in synced),
+        "taken_down": ", ".join(by["taken_down"]) or "none",
+    }
+
+
 @dg.asset(
     retry_policy=RETRY,
     partitions_def=asin_partitions,
@@ -20,31 +43,27 @@ SEARCH_PROBE = "search_finds_product"
     deps=[turntable_360],
     kinds={"html"},
     output_required=False,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=RENDER_BATCH),  # with its turntables
 )
 @transient_only
 def product_page(context: dg.AssetExecutionContext, store: ObjectStoreResource):
     """The shop's page of the published version: 3D viewer, 360° spin, schema.org 3DModel,
     and its entry in the catalogue. Goes live atomically (the page is written last); an ASIN
-    with nothing published has its page taken down."""
-    s, asin = store.open(), context.partition_key
+    with nothing published has its page taken down. A backfill batch syncs every page of
+    its range, then rebuilds the catalogue once."""
+    s, keys = store.open(), context.partition_keys
+
+    def sync(asin: str) -> publish.PageSync:  # a PublishError fails it with its code, no retry
+        return publish.sync_product_page(s, asin, catalogue=False, log=context.log.info)
+
     try:
-        synced = publish.sync_product_page(s, asin, log=context.log.info)
-    except publish.PublishError as exc:
-        raise dg.Failure(str(exc), metadata={"code": exc.code}, allow_retries=False) from None
-    done = synced.published
-    if done is None:  # nothing published: the page is down, nothing to record
-        return
-    yield dg.MaterializeResult(
-        metadata={
-            "version": done.version,
-            "release": done.release,
-            "changed": done.changed,
-            "files": done.files,
-            "copied_bytes": done.copied_bytes,
-            "page": dg.MetadataValue.url(done.page_uri),
-        },
-        data_version=dg.DataVersion(done.release),
-    )
+        synced = per_asin(keys, sync, log=context.log.error)
+    finally:  # the pages that did go live (or down) are listed even when another one failed
+        publish.publish_catalogue(s, log=context.log.info)
+    if len(keys) > 1:
+        yield dg.MaterializeResult(metadata=_pages(synced))
+    elif (done := synced[0].published) is not None:  # else nothing published: the page is down
+        yield dg.MaterializeResult(metadata=_page(done), data_version=dg.DataVersion(done.release))
 
 
 @dg.asset(

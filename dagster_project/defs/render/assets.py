@@ -1,20 +1,90 @@
 """`turntable_360`: frames, sprite sheet, poster and spin video of the published version."""
 
+from dataclasses import dataclass
+from typing import Any
+
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import asset_version
-from dagster_project.defs.ops.retries import RETRY, transient_only
+from dagster_project.defs.ops.retries import RETRY, per_asin, transient_only
 from dagster_project.k8s import GPU_RUN_TAGS, GPU_STEP_TAGS
 from dagster_project.partitions import asin_partitions
 from dagster_project.resources import ObjectStoreResource, TurntableSettingsResource
-from shazam_assets import turntable
+from shazam_assets import backfill, turntable
 from shazam_assets.qa import decisions
+from shazam_assets.storage import ObjectStore
 
 
 class TurntableConfig(dg.Config):
     """Leave `version` at 0 to render the published version (what sensors and backfills do)."""
 
     version: int = 0
+
+
+# ASINs per run when a backfill re-renders many: the run's start (on Kubernetes a pod, a GPU
+# node, the Filament engine) is paid once per batch; 20 renders take about a minute on a GPU.
+RENDER_BATCH = 20
+
+
+@dataclass(frozen=True)
+class Rendered:
+    asin: str
+    version: int
+    done: turntable.Published
+
+
+def _targets(context: dg.AssetExecutionContext, s: ObjectStore) -> tuple[list[str], list[str]]:
+    """(ASINs to render, ASINs left alone) of this run's partitions. A staleness backfill's
+    batch may bridge ASINs whose turntable is current or that have nothing published."""
+    keys = context.partition_keys
+    if context.run.tags.get(backfill.REASON_TAG) == "stale":
+        todo = backfill.stale_asins(s, "render", asins=keys)
+    else:
+        todo = [a for a in keys if decisions.published_version(s, a) is not None]
+    chosen = set(todo)
+    return todo, [a for a in keys if a not in chosen]
+
+
+def _render_all(context: dg.AssetExecutionContext, s: ObjectStore, asins: list[str],
+                spec: turntable.TurntableSpec, version: int) -> list[Rendered]:
+    def render(asin: str) -> Rendered:
+        target = version or decisions.published_version(s, asin)
+        if target is None:
+            raise turntable.TurntableError("RENDER_UNKNOWN_VERSION", f"{asin} has no published version")
+        return Rendered(asin, target, turntable.publish_turntable(s, asin, target, spec, log=context.log.info))
+
+    return per_asin(asins, render, log=context.log.error)
+
+
+def _one(r: Rendered, s: ObjectStore) -> dict[str, Any]:
+    m, prefix = r.done.manifest, r.done.set_prefix
+    return {
+        "version": r.version,
+        "rendered": r.done.rendered,
+        "fingerprint": m["fingerprint"],
+        "renderer": m["renderer"],
+        "frames": len(m["frames"]),
+        "size_px": m["spec"]["size"],
+        "seconds_per_frame": m["timings_s"]["per_frame"],
+        "seconds_total": m["timings_s"]["total"],
+        "poster": dg.MetadataValue.url(s.uri(prefix + m["poster"])),
+        "video": dg.MetadataValue.url(s.uri(prefix + m["video"]["path"])),
+        "manifest": dg.MetadataValue.url(s.uri(turntable.manifest_key(r.asin, r.version))),
+    }
+
+
+def _batch(rendered: list[Rendered], left: list[str]) -> dict[str, Any]:
+    rows = "\n".join(
+        f"| {r.asin} | v{r.version} | {'rendered' if r.done.rendered else 'already current'} | "
+        f"{r.done.manifest['renderer']} | {r.done.manifest['timings_s']['total']:.1f} |"
+        for r in rendered
+    )
+    return {
+        "asins": len(rendered) + len(left),
+        "rendered": sum(r.done.rendered for r in rendered),
+        "skipped": ", ".join(left) or "none",  # current, or nothing published
+        "turntables": dg.MetadataValue.md("| ASIN | version | render | renderer | seconds |\n|---|---|---|---|---|\n" + rows),
+    }
 
 
 @dg.asset(
@@ -25,6 +95,7 @@ class TurntableConfig(dg.Config):
     kinds={"open3d"},
     op_tags=GPU_STEP_TAGS,
     output_required=False,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=RENDER_BATCH),
 )
 @transient_only
 def turntable_360(
@@ -35,33 +106,25 @@ def turntable_360(
 ):
     """The 360° spin product pages show: N frames around the vertical axis in a photo studio
     light, a sprite sheet, a poster and a looping video, made from the approved model.
-    Re-rendering the same version with the same settings and renderer is a no-op."""
-    s, asin = store.open(), context.partition_key
-    version = config.version or decisions.published_version(s, asin)
-    if version is None:
-        context.log.info(f"{asin} has no published version yet: nothing to render")
-        return
+    Re-rendering the same version with the same settings and renderer is a no-op. A backfill
+    renders up to RENDER_BATCH ASINs per run (one Filament engine for all of them)."""
+    s = store.open()
     try:
         spec = turntable_settings.spec()
-        done = turntable.publish_turntable(s, asin, version, spec, log=context.log.info)
     except turntable.TurntableError as exc:
         raise dg.Failure(str(exc), metadata={"code": exc.code}, allow_retries=False) from None
-    m, prefix = done.manifest, done.set_prefix
+    if config.version and len(context.partition_keys) > 1:
+        raise dg.Failure("`version` names one ASIN's version: run it for one partition", allow_retries=False)
+    todo, left = (list(context.partition_keys), []) if config.version else _targets(context, s)
+    single = len(context.partition_keys) == 1
+    if single and not todo and decisions.published_version(s, context.partition_key) is None:
+        context.log.info(f"{context.partition_key} has no published version yet: nothing to render")
+        return
+    rendered = _render_all(context, s, todo, spec, config.version)
+    detailed = single and len(rendered) == 1
     yield dg.MaterializeResult(
-        metadata={
-            "version": version,
-            "rendered": done.rendered,
-            "fingerprint": m["fingerprint"],
-            "renderer": m["renderer"],
-            "frames": len(m["frames"]),
-            "size_px": m["spec"]["size"],
-            "seconds_per_frame": m["timings_s"]["per_frame"],
-            "seconds_total": m["timings_s"]["total"],
-            "poster": dg.MetadataValue.url(s.uri(prefix + m["poster"])),
-            "video": dg.MetadataValue.url(s.uri(prefix + m["video"]["path"])),
-            "manifest": dg.MetadataValue.url(s.uri(turntable.manifest_key(asin, version))),
-        },
-        data_version=dg.DataVersion(m["fingerprint"]),
+        metadata=_one(rendered[0], s) if detailed else _batch(rendered, left),
+        data_version=dg.DataVersion(rendered[0].done.manifest["fingerprint"]) if detailed else None,
     )
 
 
