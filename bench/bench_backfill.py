@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import dagster as dg  # noqa: E402
 from dagster._core.execution.backfill import BulkActionStatus  # noqa: E402
 
+from dagster_project import dagster_executable  # noqa: E402
 from dagster_project.defs.ops.backfills import launch_backfill  # noqa: E402
 from dagster_project.demo import build_delivery, running_daemon  # noqa: E402
 from shazam_assets import backfill  # noqa: E402
@@ -40,7 +41,6 @@ from shazam_assets.settings import ensure_dagster_home  # noqa: E402
 from shazam_assets.storage import LocalStore  # noqa: E402
 from tests.builders import publish_legacy  # noqa: E402
 
-BIN = Path(sys.executable).parent
 FINISHED = {BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED,
             BulkActionStatus.FAILED, BulkActionStatus.CANCELED}
 
@@ -64,7 +64,7 @@ def _runs(instance: dg.DagsterInstance, ids: list[str]) -> list[dg.DagsterRun]:
 def _quiet(home: Path) -> None:
     """The upload and publish sensors would process the old store as new: stop them."""
     for sensor in ("upload_sensor", "published_sensor"):
-        subprocess.run([BIN / "dagster", "sensor", "stop", sensor, "-w", "workspace.yaml"], cwd=ROOT,
+        subprocess.run([dagster_executable("dagster"), "sensor", "stop", sensor, "-w", "workspace.yaml"], cwd=ROOT,
                        check=True, capture_output=True)
 
 
@@ -101,8 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         os.environ.update(SHAZAM_STORE_URL=(work / "store").as_uri(), DAGSTER_HOME=str(work / "home"),
-                          SHAZAM_UPLOAD_QUEUE_URL="", SHAZAM_NOTIFY_URL="",
-                          PATH=f"{BIN}:{os.environ['PATH']}")
+                          SHAZAM_UPLOAD_QUEUE_URL="", SHAZAM_NOTIFY_URL="")
         ensure_dagster_home(work / "home")
         store, batched, singles = _setup(work, args.asins, args.single, args.unpublished)
         started = time.perf_counter()

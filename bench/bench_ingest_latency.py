@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dagster_project import dagster_executable  # noqa: E402
 from dagster_project.demo import build_delivery  # noqa: E402
 from shazam_assets import settings, versions  # noqa: E402
 from shazam_assets.storage import LocalStore  # noqa: E402
@@ -65,7 +66,7 @@ def main() -> None:
         instance = DagsterInstance.get()
         with open(work / "daemon.log", "wb") as log:
             daemon = subprocess.Popen(
-                ["dagster-daemon", "run", "-w", "workspace.yaml"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+                [dagster_executable("dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
             )
         rows = []
         try:

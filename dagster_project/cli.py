@@ -402,7 +402,9 @@ def ui(dagster_args) -> None:
     """Start the Dagster UI and daemon (`dagster dev -w workspace.yaml`) on the embedded store."""
     apply_default_env()
     os.chdir(PROJECT_ROOT)
-    os.execvp("dagster", ["dagster", "dev", "-w", "workspace.yaml", *dagster_args])
+    from dagster_project import dagster_executable
+
+    os.execv(dagster_executable("dagster"), ["dagster", "dev", "-w", "workspace.yaml", *dagster_args])
 
 
 @main.command()

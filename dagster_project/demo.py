@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagster_project import dagster_executable
 from shazam_assets import turntable, versions
 from shazam_assets.delivery.pack import PackRequest, pack_delivery
 from shazam_assets.demo_products import make_product
@@ -113,7 +114,8 @@ def _launch_metrics(root: Path) -> tuple[str, dict[str, str]]:
     launch`: the run queue hands it to the daemon like any other run)."""
     tags = {"shazam/demo": f"metrics-{time.time_ns()}"}
     subprocess.run(
-        ["dagster", "job", "launch", "-w", "workspace.yaml", "-j", "metrics_job", "--tags", json.dumps(tags)],
+        [dagster_executable("dagster"), "job", "launch", "-w", "workspace.yaml", "-j", "metrics_job",
+         "--tags", json.dumps(tags)],
         cwd=root, check=True, capture_output=True, env=os.environ.copy(),
     )
     return "pipeline metrics", tags
@@ -148,7 +150,7 @@ def running_daemon(root: Path, log: Path) -> Iterator[Callable[[], None]]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as sink:
         daemon = subprocess.Popen(
-            ["dagster-daemon", "run", "-w", "workspace.yaml"],
+            [dagster_executable("dagster-daemon"), "run", "-w", "workspace.yaml"],
             cwd=root, stdout=sink, stderr=subprocess.STDOUT, env=os.environ.copy(),
         )
 

@@ -19,7 +19,8 @@ def test_demo_runs_the_pipeline_through_the_daemon(tmp_path) -> None:
     env = dict(os.environ, SHAZAM_STORE_URL=(tmp_path / "store").as_uri(),
                DAGSTER_HOME=str(tmp_path / "home"), SHAZAM_UPLOAD_QUEUE_URL="",
                SHAZAM_RENDER_FRAMES="8", SHAZAM_RENDER_SIZE="128")
-    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    # PATH as a fresh shell has it: without the virtualenv's bin/ (make demo does not activate it)
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if Path(p) != Path(sys.executable).parent)
     demo = subprocess.run([SHAZAM, "demo", "--timeout", "300"], capture_output=True, text=True, env=env,
                           timeout=900, check=False)
     assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]

@@ -11,7 +11,6 @@ are stopped, so only what the test launches runs.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import dagster as dg
 import pytest
 from dagster._core.execution.backfill import BulkActionStatus
 
+from dagster_project import dagster_executable
 from dagster_project.cli import PROJECT_ROOT
 from dagster_project.defs.ops.sensors import FAILURE_OUTBOX
 from dagster_project.demo import running_daemon
@@ -53,8 +53,7 @@ def deployment(tmp_path, delivery, monkeypatch):
     """(store, instance, run): env for `shazam` and the daemon, and the older store state."""
     env = {"SHAZAM_STORE_URL": (tmp_path / "store").as_uri(), "DAGSTER_HOME": str(tmp_path / "home"),
            "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": "",
-           "SHAZAM_RENDER_FRAMES": "8", "SHAZAM_RENDER_SIZE": "64",
-           "PATH": f"{BIN}:{os.environ['PATH']}"}
+           "SHAZAM_RENDER_FRAMES": "8", "SHAZAM_RENDER_SIZE": "64"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     store = LocalStore(tmp_path / "store")
@@ -73,7 +72,7 @@ def deployment(tmp_path, delivery, monkeypatch):
         return done
 
     for sensor in ("upload_sensor", "published_sensor"):
-        run("dagster", "sensor", "stop", sensor, "-w", "workspace.yaml")
+        run(dagster_executable("dagster"), "sensor", "stop", sensor, "-w", "workspace.yaml")
     yield store, instance, run
     instance.dispose()
 
