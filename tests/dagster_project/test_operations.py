@@ -172,6 +172,29 @@ def test_failure_sensor_writes_an_outbox_alert(published) -> None:
     assert "no upload" in alert["error"] and "shazam failures --rerun" in alert["text"]
 
 
+def test_a_rejected_delivery_is_neither_a_failure_nor_an_alert(published, delivery) -> None:
+    """Validation rejecting a ZIP stops its run (a blocking check), but that is the artist's to
+    fix and they are told; operators see only runs that failed for other reasons."""
+    instance, store, url = published
+    other = "B0TESTDDD4"  # the ZIP names ASIN in its manifest: rejected for this one
+    store.put_file(f"uploads/{other}/wrong.zip", delivery)
+    instance.add_dynamic_partitions("asin", [other])
+    rejected = defs.resolve_job_def("ingest_job").execute_in_process(
+        partition_key=other, instance=instance, raise_on_error=False)
+    assert not rejected.success  # the blocking check delivery_valid stopped it
+    failed = _failed_ingest(instance)  # and a real failure beside it
+    assert [f.run_id for f in failed_runs(instance)] == [failed.run_id]
+    for run in (rejected, failed):
+        (event,) = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_notifier", dagster_event=event.dagster_event,
+            dagster_instance=instance, dagster_run=instance.get_run_by_id(run.run_id),
+            resources={"store": ObjectStoreResource(url=url), "notifier": NotifierResource(url="")},
+        ).for_run_failure()
+        run_failure_notifier(context)
+    assert [i.key for i in store.list(FAILURE_OUTBOX)] == [f"{FAILURE_OUTBOX}{failed.run_id}.json"]
+
+
 def test_revalidation_processes_a_batch_of_asins_in_one_run(published, delivery, monkeypatch) -> None:
     instance, store, _ = published
     other = "B0TESTCCC3"  # stored from a delivery made for ASIN: the current rules reject it

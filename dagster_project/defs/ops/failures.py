@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
+from dagster._utils.error import SerializableErrorInfo
 
 from shazam_assets.backfill import STAGE_TAG
 
@@ -41,8 +42,19 @@ def partition_of(tags: dict[str, str]) -> str:
     return ""
 
 
-def _error(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str]:
-    """(step key, first line of the error) of a run's first failed step, else the run failure."""
+# A blocking asset check (delivery_valid) that fails stops its run with this error: the delivery
+# was rejected, which is the artist's to fix (they are told), not an operator's.
+REJECTION_ERROR = "DagsterAssetCheckFailedError"
+
+
+def is_rejection(error: SerializableErrorInfo | None) -> bool:
+    """Whether a step failed only because a blocking check rejected its asset."""
+    return error is not None and error.cls_name == REJECTION_ERROR
+
+
+def _error(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str, bool]:
+    """(step key, first line of the error, is a rejection) of a run's first failed step, else
+    of the run failure."""
     for kind in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE):
         for record in instance.all_logs(run_id, of_type=kind):
             event = record.dagster_event
@@ -51,8 +63,8 @@ def _error(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str]:
             data = event.event_specific_data
             error = getattr(data, "error", None)
             message = error.message.strip() if error is not None else (event.message or "")
-            return event.step_key or "-", message.splitlines()[0] if message else "-"
-    return "-", "-"
+            return event.step_key or "-", message.splitlines()[0] if message else "-", is_rejection(error)
+    return "-", "-", False
 
 
 def _assets(run: dg.DagsterRun) -> tuple[str, ...]:
@@ -68,7 +80,9 @@ def _assets(run: dg.DagsterRun) -> tuple[str, ...]:
 
 
 def failed_runs(instance: dg.DagsterInstance, *, limit: int = 5000) -> list[FailedRun]:
-    """Every (job, partition) whose newest run (of the last `limit`) failed, newest first."""
+    """Every (job, partition) whose newest run (of the last `limit`) failed, newest first;
+    not the runs that stopped because validation rejected the delivery (`shazam status`
+    lists rejections; a re-run would reject it again)."""
     seen: set[tuple[str, str]] = set()
     found = []
     for record in instance.get_run_records(limit=limit):  # newest first
@@ -79,7 +93,9 @@ def failed_runs(instance: dg.DagsterInstance, *, limit: int = 5000) -> list[Fail
         seen.add(key)
         if run.status != dg.DagsterRunStatus.FAILURE:
             continue
-        step, error = _error(instance, run.run_id)
+        step, error, rejected = _error(instance, run.run_id)
+        if rejected:
+            continue
         ended = record.end_time or record.create_timestamp.timestamp()
         found.append(FailedRun(
             run_id=run.run_id, job=run.job_name, partition=key[1], step=step, error=error,

@@ -1,5 +1,6 @@
 """The run-failure sensor: every failed run is announced on the notifier's channel (the outbox
-locally, Slack or SNS in production) with its job, ASIN, failed step and error."""
+locally, Slack or SNS in production) with its job, ASIN, failed step and error. A run stopped
+by a rejected delivery is not: validation tells the artist."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 import dagster as dg
 
-from dagster_project.defs.ops.failures import partition_of
+from dagster_project.defs.ops.failures import is_rejection, partition_of
 from dagster_project.resources import NotifierResource, ObjectStoreResource
 from shazam_assets.notify import Outbox
 from shazam_assets.storage import ObjectStore
@@ -62,11 +63,16 @@ def failure_alert(context: dg.RunFailureSensorContext) -> RunFailureAlert:
     name="run_failure_notifier",
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Notifies the operators (SHAZAM_NOTIFY_URL) of every failed run: job, ASIN, step, error.",
+    description="Notifies the operators (SHAZAM_NOTIFY_URL) of every failed run: job, ASIN, step, error "
+    "(not of rejected deliveries: validation tells the artist).",
 )
 def run_failure_notifier(
     context: dg.RunFailureSensorContext, store: ObjectStoreResource, notifier: NotifierResource
 ) -> None:
+    steps = context.get_step_failure_events()
+    if steps and all(is_rejection(e.step_failure_data.error) for e in steps):
+        context.log.info(f"run {context.dagster_run.run_id}: a rejected delivery (the artist is told), no alert")
+        return
     s = store.open()
     receipt = deliver_alert(notifier.channel(s), s, failure_alert(context))
     context.log.info(f"notified failure of run {context.dagster_run.run_id}: {receipt}")
