@@ -111,6 +111,20 @@ def stale_asins(
     return stale
 
 
+def split_targets(
+    store: ObjectStore, stage: Stage, asins: Sequence[str], *, stale_only: bool
+) -> tuple[list[str], list[str]]:
+    """(ASINs a run recomputes, ASINs it leaves alone), each in `asins` order: the stale ones
+    when `stale_only` (a staleness backfill, whose batches may bridge others: see
+    `bridge_gaps`), else every published one."""
+    if stale_only:
+        todo = stale_asins(store, stage, asins=list(asins))
+    else:
+        todo = [a for a in asins if decisions.published_version(store, a) is not None]
+    chosen = set(todo)
+    return todo, [a for a in asins if a not in chosen]
+
+
 def bridge_gaps(order: Sequence[str], targets: Collection[str], *, max_gap: int) -> list[str]:
     """`targets` plus the other keys of `order` that lie in a gap of at most `max_gap` keys
     between two targets, in `order`'s order.

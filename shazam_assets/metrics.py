@@ -13,7 +13,6 @@ tools; `create_metrics_app` answers `GET /metrics` for a scraper.
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -30,7 +29,7 @@ from starlette.routing import Route
 
 from shazam_assets import versions
 from shazam_assets.qa import backlog, decisions
-from shazam_assets.storage import ObjectNotFound, ObjectStore
+from shazam_assets.storage import ObjectNotFound, ObjectStore, read_json
 from shazam_assets.uploads import Upload
 
 STAGES = ("upload_to_stored", "stored_to_decided", "decided_to_published", "upload_to_published")
@@ -105,12 +104,6 @@ def _rate(part: Any, whole: int) -> float:
     return float(part) / whole if whole else math.nan
 
 
-def _read(store: ObjectStore, key: str) -> dict[str, Any] | None:
-    try:
-        return json.loads(store.get_bytes(key))
-    except ObjectNotFound:
-        return None
-
 
 def _ts(value: Any) -> pd.Timestamp | None:
     return None if value in (None, "") else pd.Timestamp(value).tz_convert(UTC)
@@ -155,7 +148,7 @@ def _rejections(deliveries: pd.DataFrame) -> pd.DataFrame:
 
 def _published_at(store: ObjectStore, asin: str) -> dict[int, str]:
     """When each version of an ASIN was first published, from the pointer's history."""
-    pointer = _read(store, decisions.published_key(asin)) or {}
+    pointer = read_json(store, decisions.published_key(asin)) or {}
     first: dict[int, str] = {}
     for entry in pointer.get("history", []):
         if entry.get("version") is not None:
@@ -168,7 +161,7 @@ def _version_rows(store: ObjectStore, asin: str, artist: str) -> Iterator[dict[s
     for info in store.list(f"index/{asin}/claims/"):
         number = int(info.key.rsplit("/v", 1)[1].removesuffix(".json"))
         manifest = versions.read_version_manifest(store, asin, number)
-        tombstone = _read(store, decisions.tombstone_key(asin, number))
+        tombstone = read_json(store, decisions.tombstone_key(asin, number))
         if manifest is None and tombstone is None:
             continue  # still storing, or abandoned: never became a version
         upload = (manifest or tombstone or {}).get("upload") or {}
@@ -199,7 +192,7 @@ def _renders(store: ObjectStore, version_table: pd.DataFrame) -> pd.DataFrame:
     """Committed turntables with their render time (`timings_s.total`, seconds on the GPU node)."""
     rows = []
     for asin, number, artist in version_table[["asin", "version", "artist"]].itertuples(index=False):
-        manifest = _read(store, versions.renders_prefix(asin, int(number)) + "manifest.json")
+        manifest = read_json(store, versions.turntable_manifest_key(asin, int(number)))
         if manifest is not None:
             rows.append({"asin": asin, "artist": artist, "version": int(number),
                          "rendered_at": _ts(manifest.get("rendered_at")),

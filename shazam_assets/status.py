@@ -9,19 +9,11 @@ number reserved by a run that lost a race to store the same upload; numbers are 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from shazam_assets import ingest, versions
 from shazam_assets.qa import decisions
-from shazam_assets.storage import ObjectNotFound, ObjectStore
-
-
-def _read(store: ObjectStore, key: str) -> dict[str, Any] | None:
-    try:
-        return json.loads(store.get_bytes(key))
-    except ObjectNotFound:
-        return None
+from shazam_assets.storage import ObjectStore, read_json
 
 
 def _version_entry(
@@ -38,7 +30,7 @@ def _version_entry(
     decision = decisions.read_decision(store, asin, number)
     if decision is not None:
         entry["decision"] = {k: v for k, v in decision.to_dict().items() if k not in ("asin", "version")}
-    tombstone = _read(store, decisions.tombstone_key(asin, number))
+    tombstone = read_json(store, decisions.tombstone_key(asin, number))
     if tombstone is not None:
         entry.update(state="deleted", deleted_at=tombstone["deleted_at"],
                      bytes_reclaimed=tombstone["bytes_reclaimed"], reason=tombstone["reason"])
@@ -56,7 +48,7 @@ def _version_entry(
             turntable=_turntable(store, asin, number),
         )
         return entry
-    index = _read(store, f"index/{asin}/uploads/{upload['upload_id']}.json")
+    index = read_json(store, f"index/{asin}/uploads/{upload['upload_id']}.json")
     entry["state"] = "storing" if index and int(index["version"]) == number else "abandoned"
     entry["claimed_at"] = claim.get("claimed_at")
     return entry
@@ -65,7 +57,7 @@ def _version_entry(
 def _turntable(store: ObjectStore, asin: str, number: int) -> dict[str, Any] | None:
     """The committed 360° turntable of a version (see `shazam_assets.turntable`), or None."""
     prefix = versions.renders_prefix(asin, number)
-    manifest = _read(store, prefix + "manifest.json")
+    manifest = read_json(store, versions.turntable_manifest_key(asin, number))
     if manifest is None:
         return None
     folder = prefix + manifest["set"] + "/"
@@ -76,7 +68,7 @@ def _turntable(store: ObjectStore, asin: str, number: int) -> dict[str, Any] | N
         "rendered_at": manifest["rendered_at"],
         "poster": store.uri(folder + manifest["poster"]),
         "video": store.uri(folder + manifest["video"]["path"]),
-        "manifest": store.uri(prefix + "manifest.json"),
+        "manifest": store.uri(versions.turntable_manifest_key(asin, number)),
     }
 
 
@@ -96,12 +88,12 @@ def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
     }
     published = decisions.published_version(store, asin)
     version_list = [
-        _version_entry(store, asin, number, _read(store, key) or {}, published)
+        _version_entry(store, asin, number, read_json(store, key) or {}, published)
         for number, key in sorted(claims.items())
     ]
     rejections = []
     for info in store.list(f"rejections/{asin}/"):
-        record = _read(store, info.key) or {}
+        record = read_json(store, info.key) or {}
         rejections.append({
             "upload_key": record["upload"]["key"],
             "etag": record["upload"]["etag"],

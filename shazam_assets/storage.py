@@ -12,6 +12,7 @@ import abc
 import contextlib
 import hashlib
 import io
+import json
 import os
 import shutil
 import stat
@@ -485,6 +486,14 @@ class S3Store(ObjectStore):
 
 
 # --------------------------------------------------------------------------- URLs
+
+
+def read_json(store: ObjectStore, key: str) -> dict[str, Any] | None:
+    """The JSON document stored at `key`, or None when there is no such object."""
+    try:
+        return json.loads(store.get_bytes(key))
+    except ObjectNotFound:
+        return None
 
 
 def sha256_file(path: Path) -> str:

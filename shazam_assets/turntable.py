@@ -275,8 +275,7 @@ def _on_white(rgba: ByteArray) -> ByteArray:
 renders_prefix = versions.renders_prefix
 
 
-def manifest_key(asin: str, version: int) -> str:
-    return renders_prefix(asin, version) + MANIFEST
+manifest_key = versions.turntable_manifest_key
 
 
 def read_turntable_manifest(store: ObjectStore, asin: str, version: int) -> dict[str, Any] | None:

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 from shazam_assets.delivery import zipsafety
 from shazam_assets.delivery.report import Report
-from shazam_assets.storage import ObjectNotFound, ObjectStore
+from shazam_assets.storage import ObjectStore, read_json
 from shazam_assets.uploads import Upload
 
 VERSION_SCHEMA = "shazam.version/1"
@@ -52,6 +52,11 @@ def version_prefix(asin: str, version: int) -> str:
 def renders_prefix(asin: str, version: int) -> str:
     """Where the turntable stage writes a version's renders (deleted with the version)."""
     return f"renders/{asin}/v{version}/"
+
+
+def turntable_manifest_key(asin: str, version: int) -> str:
+    """The committed turntable's manifest (written last; see `shazam_assets.turntable`)."""
+    return renders_prefix(asin, version) + "manifest.json"
 
 
 def _claim_key(asin: str, version: int) -> str:
@@ -77,12 +82,6 @@ def _now() -> str:
 def _json(data: Any) -> bytes:
     return json.dumps(data, indent=2, sort_keys=True, default=str).encode()
 
-
-def _read_json(store: ObjectStore, key: str) -> dict[str, Any] | None:
-    try:
-        return json.loads(store.get_bytes(key))
-    except ObjectNotFound:
-        return None
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def record_validation(
 
 
 def read_validation(store: ObjectStore, upload: Upload) -> dict[str, Any] | None:
-    return _read_json(store, validation_key(upload.asin, upload.upload_id))
+    return read_json(store, validation_key(upload.asin, upload.upload_id))
 
 
 # --- storing a version ---------------------------------------------------------------------
@@ -181,7 +180,7 @@ def _stage(
 
 def _claim_number(store: ObjectStore, *, upload: Upload) -> int:
     """Reserve the next unused version number for this upload (or the one it already has)."""
-    existing = _read_json(store, _upload_index_key(upload.asin, upload.upload_id))
+    existing = read_json(store, _upload_index_key(upload.asin, upload.upload_id))
     if existing is not None:
         return int(existing["version"])
     claimed = [_number(k) for k in _keys(store, f"index/{upload.asin}/claims/")]
@@ -192,7 +191,7 @@ def _claim_number(store: ObjectStore, *, upload: Upload) -> int:
     index = _json({"version": number, "upload": _upload_record(upload)})
     if store.put_if_absent(_upload_index_key(upload.asin, upload.upload_id), index):
         return number
-    winner = _read_json(store, _upload_index_key(upload.asin, upload.upload_id))
+    winner = read_json(store, _upload_index_key(upload.asin, upload.upload_id))
     assert winner is not None
     return int(winner["version"])  # a concurrent run of the same upload won; share its number
 
@@ -251,14 +250,14 @@ def store_version(store: ObjectStore, *, upload: Upload, zip_path: Path) -> Stor
 
 def find_upload_version(store: ObjectStore, upload: Upload) -> StoredVersion | None:
     """The committed version an upload became, if any."""
-    index = _read_json(store, _upload_index_key(upload.asin, upload.upload_id))
+    index = read_json(store, _upload_index_key(upload.asin, upload.upload_id))
     if index is None or not store.exists(version_prefix(upload.asin, int(index["version"])) + VERSION_MANIFEST):
         return None
     return _stored_from_manifest(store, upload.asin, int(index["version"]), created=False)
 
 
 def read_version_manifest(store: ObjectStore, asin: str, version: int) -> dict[str, Any] | None:
-    return _read_json(store, version_prefix(asin, version) + VERSION_MANIFEST)
+    return read_json(store, version_prefix(asin, version) + VERSION_MANIFEST)
 
 
 def _stored_from_manifest(store: ObjectStore, asin: str, version: int, *, created: bool) -> StoredVersion:

@@ -24,7 +24,7 @@ from typing import Any
 
 from shazam_assets import versions
 from shazam_assets.asin import is_valid_asin
-from shazam_assets.storage import ObjectInfo, ObjectNotFound, ObjectStore
+from shazam_assets.storage import ObjectInfo, ObjectStore, read_json
 
 DEFAULT_KEEP_APPROVED = 1  # previous approved versions kept for rollback
 
@@ -115,24 +115,18 @@ def tombstone_key(asin: str, version: int) -> str:
     return f"index/{asin}/deleted/v{version}.json"
 
 
-def _read(store: ObjectStore, key: str) -> dict[str, Any] | None:
-    try:
-        return json.loads(store.get_bytes(key))
-    except ObjectNotFound:
-        return None
-
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def read_decision(store: ObjectStore, asin: str, version: int) -> Decision | None:
-    data = _read(store, decision_key(asin, version))
+    data = read_json(store, decision_key(asin, version))
     return None if data is None else Decision.from_dict(data)
 
 
 def read_scores(store: ObjectStore, asin: str, version: int) -> dict[str, Any] | None:
-    return _read(store, scores_key(asin, version))
+    return read_json(store, scores_key(asin, version))
 
 
 def is_deleted(store: ObjectStore, asin: str, version: int) -> bool:
@@ -216,14 +210,14 @@ class Promotion:
 
 
 def published_version(store: ObjectStore, asin: str) -> int | None:
-    pointer = _read(store, published_key(asin))
+    pointer = read_json(store, published_key(asin))
     return None if pointer is None or pointer.get("version") is None else int(pointer["version"])
 
 
 def _write_pointer(store: ObjectStore, asin: str, version: int | None, *, reason: str) -> int | None:
     """Point the ASIN at `version` (its files are already durable), or at nothing (None:
     unpublished); returns the previous one. The pointer keeps its history either way."""
-    pointer = _read(store, published_key(asin)) or {"history": []}
+    pointer = read_json(store, published_key(asin)) or {"history": []}
     previous = pointer.get("version")
     history = [*pointer.get("history", []), {"version": version, "at": _now(), "reason": reason}]
     record = {"asin": asin, "version": version, "published_at": _now(), "history": history[-50:]}

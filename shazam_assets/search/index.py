@@ -36,7 +36,7 @@ from shazam_assets.search.catalogue import Catalogue
 from shazam_assets.search.embed import ByteImage, Embedder
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.text import TextIndex
-from shazam_assets.storage import ObjectNotFound, ObjectStore, sha256_file
+from shazam_assets.storage import ObjectStore, read_json, sha256_file
 
 INDEX_PREFIX = "search/index/"
 POINTER_KEY = INDEX_PREFIX + "current.json"
@@ -298,7 +298,7 @@ class SearchIndex:
             "vectors": self.vector_count,
             "saved_at": meta["saved_at"],
         }
-        current = _read_json(store, POINTER_KEY)
+        current = read_json(store, POINTER_KEY)
         if current is None or int(current["version"]) < number:  # a later save may have won
             store.put_bytes(
                 POINTER_KEY, json.dumps(pointer, indent=2).encode(), content_type="application/json"
@@ -317,11 +317,11 @@ class SearchIndex:
     def load(cls, store: ObjectStore, embedder: Embedder) -> SearchIndex:
         """The current saved index, or an empty one when none was saved. Refused with
         SEARCH_EMBEDDER_MISMATCH when it was built with another embedder."""
-        pointer = _read_json(store, POINTER_KEY)
+        pointer = read_json(store, POINTER_KEY)
         if pointer is None:
             return cls(embedder)
         _check_embedder(pointer["embedder"], embedder, where=store.uri(POINTER_KEY))
-        meta = _read_json(store, pointer["prefix"] + "meta.json")
+        meta = read_json(store, pointer["prefix"] + "meta.json")
         if meta is None:
             raise SearchError(
                 "SEARCH_INDEX_INCOMPLETE", f"{store.uri(pointer['prefix'])} has no meta.json"
@@ -360,12 +360,6 @@ def _check_embedder(stored: Mapping[str, Any], embedder: Embedder, *, where: str
         )
 
 
-def _read_json(store: ObjectStore, key: str) -> dict[str, Any] | None:
-    try:
-        return json.loads(store.get_bytes(key))
-    except ObjectNotFound:
-        return None
-
 
 def saved_versions(store: ObjectStore) -> list[int]:
     """Index versions present in the store, ascending."""
@@ -380,7 +374,7 @@ def saved_versions(store: ObjectStore) -> list[int]:
 
 def _claim_version(store: ObjectStore) -> int:
     """The next unused version number, reserved with create-if-absent (never reused)."""
-    pointer = _read_json(store, POINTER_KEY) or {"version": 0}
+    pointer = read_json(store, POINTER_KEY) or {"version": 0}
     number = max([int(pointer["version"]), *saved_versions(store)], default=0) + 1
     claim = json.dumps({"claimed_at": datetime.now(UTC).isoformat(timespec="seconds")}).encode()
     while not store.put_if_absent(f"{INDEX_PREFIX}v{number}/claim.json", claim):
@@ -394,13 +388,13 @@ CLAIM_STALE_S = 600.0  # a claimed version with no pointer after this long was a
 def _claim_after(store: ObjectStore, base: int) -> int:
     """Reserve the version right after `base`, skipping numbers abandoned by crashed writers;
     SEARCH_INDEX_CONFLICT when a live writer holds it or the pointer has moved past `base`."""
-    pointer = _read_json(store, POINTER_KEY) or {"version": 0}
+    pointer = read_json(store, POINTER_KEY) or {"version": 0}
     number = base + 1
     claim = json.dumps({"claimed_at": datetime.now(UTC).isoformat(timespec="seconds")}).encode()
     while int(pointer["version"]) == base:
         if store.put_if_absent(f"{INDEX_PREFIX}v{number}/claim.json", claim):
             return number
-        held = _read_json(store, f"{INDEX_PREFIX}v{number}/claim.json") or {}
+        held = read_json(store, f"{INDEX_PREFIX}v{number}/claim.json") or {}
         since = datetime.fromisoformat(held.get("claimed_at", datetime.now(UTC).isoformat()))
         if (datetime.now(UTC) - since).total_seconds() < CLAIM_STALE_S:
             break

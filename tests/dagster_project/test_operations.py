@@ -157,16 +157,21 @@ def test_failures_lists_the_failed_partition_and_rerun_reexecutes_it(queued) -> 
     assert failed_runs(instance) == []  # the newest run of that partition is the re-run
 
 
-def test_failure_sensor_writes_an_outbox_alert(published) -> None:
-    instance, store, url = published
-    run = _failed_ingest(instance)
-    (event,) = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+def _notify(instance, url: str, run_id: str) -> None:
+    """Evaluate the run-failure sensor for one failed run, as the daemon does."""
+    (event,) = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
     context = dg.build_run_status_sensor_context(
         sensor_name="run_failure_notifier", dagster_event=event.dagster_event,
-        dagster_instance=instance, dagster_run=instance.get_run_by_id(run.run_id),
+        dagster_instance=instance, dagster_run=instance.get_run_by_id(run_id),
         resources={"store": ObjectStoreResource(url=url), "notifier": NotifierResource(url="")},
     ).for_run_failure()
     run_failure_notifier(context)
+
+
+def test_failure_sensor_writes_an_outbox_alert(published) -> None:
+    instance, store, url = published
+    run = _failed_ingest(instance)
+    _notify(instance, url, run.run_id)
     alert = json.loads(store.get_bytes(f"{FAILURE_OUTBOX}{run.run_id}.json"))
     assert (alert["job"], alert["asin"], alert["step"]) == ("ingest_job", MISSING, "delivery")
     assert "no upload" in alert["error"] and "shazam failures --rerun" in alert["text"]
@@ -185,13 +190,7 @@ def test_a_rejected_delivery_is_neither_a_failure_nor_an_alert(published, delive
     failed = _failed_ingest(instance)  # and a real failure beside it
     assert [f.run_id for f in failed_runs(instance)] == [failed.run_id]
     for run in (rejected, failed):
-        (event,) = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
-        context = dg.build_run_status_sensor_context(
-            sensor_name="run_failure_notifier", dagster_event=event.dagster_event,
-            dagster_instance=instance, dagster_run=instance.get_run_by_id(run.run_id),
-            resources={"store": ObjectStoreResource(url=url), "notifier": NotifierResource(url="")},
-        ).for_run_failure()
-        run_failure_notifier(context)
+        _notify(instance, url, run.run_id)
     assert [i.key for i in store.list(FAILURE_OUTBOX)] == [f"{FAILURE_OUTBOX}{failed.run_id}.json"]
 
 

@@ -3,6 +3,7 @@ batches (one run per `REVALIDATION_BATCH` ASINs), for `shazam backfill --stage v
 
 import dagster as dg
 
+from dagster_project.defs.ops.backfills import stale_only
 from dagster_project.defs.ops.retries import RETRY, transient_only
 from dagster_project.partitions import asin_partitions
 from dagster_project.resources import ObjectStoreResource
@@ -26,14 +27,11 @@ def revalidation(context: dg.AssetExecutionContext, store: ObjectStoreResource) 
     is rewritten; no version is stored). ASINs the new rules reject are listed for follow-up:
     the published version stays live until a reviewer acts."""
     s, asins = store.open(), context.partition_keys  # one ASIN (UI) or a whole backfill batch
-    todo = asins
-    if context.run.tags.get(backfill.REASON_TAG) == "stale":  # its range may bridge current ASINs
-        todo = backfill.stale_asins(s, "validate", asins=asins)
+    todo, left = backfill.split_targets(s, "validate", asins, stale_only=stale_only(context))
     done = backfill.revalidate(s, todo)
     for asin in done.rejected:
         context.log.warning(f"{asin}: the published delivery fails the current validation rules")
-    chosen = set(todo)
-    left = [a for a in asins if a not in chosen] + list(done.skipped)
+    left += done.skipped
     return dg.MaterializeResult(
         metadata={
             "asins": len(asins),

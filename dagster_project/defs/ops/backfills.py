@@ -35,6 +35,11 @@ STAGE_ASSETS: dict[Stage, tuple[dg.AssetKey, ...]] = {
 }
 
 
+def stale_only(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run belongs to a staleness backfill: it recomputes only stale ASINs."""
+    return context.run.tags.get(REASON_TAG) == "stale"
+
+
 @dataclass(frozen=True)
 class LaunchedBackfill:
     backfill_id: str

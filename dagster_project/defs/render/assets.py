@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import asset_version
+from dagster_project.defs.ops.backfills import stale_only
 from dagster_project.defs.ops.retries import RETRY, per_asin, transient_only
 from dagster_project.k8s import GPU_RUN_TAGS, GPU_STEP_TAGS
 from dagster_project.partitions import asin_partitions
@@ -31,18 +32,6 @@ class Rendered:
     asin: str
     version: int
     done: turntable.Published
-
-
-def _targets(context: dg.AssetExecutionContext, s: ObjectStore) -> tuple[list[str], list[str]]:
-    """(ASINs to render, ASINs left alone) of this run's partitions. A staleness backfill's
-    batch may bridge ASINs whose turntable is current or that have nothing published."""
-    keys = context.partition_keys
-    if context.run.tags.get(backfill.REASON_TAG) == "stale":
-        todo = backfill.stale_asins(s, "render", asins=keys)
-    else:
-        todo = [a for a in keys if decisions.published_version(s, a) is not None]
-    chosen = set(todo)
-    return todo, [a for a in keys if a not in chosen]
 
 
 def _render_all(context: dg.AssetExecutionContext, s: ObjectStore, asins: list[str],
@@ -113,12 +102,14 @@ def turntable_360(
         spec = turntable_settings.spec()
     except turntable.TurntableError as exc:
         raise dg.Failure(str(exc), metadata={"code": exc.code}, allow_retries=False) from None
-    if config.version and len(context.partition_keys) > 1:
+    keys = context.partition_keys
+    single = len(keys) == 1
+    if config.version and not single:
         raise dg.Failure("`version` names one ASIN's version: run it for one partition", allow_retries=False)
-    todo, left = (list(context.partition_keys), []) if config.version else _targets(context, s)
-    single = len(context.partition_keys) == 1
-    if single and not todo and decisions.published_version(s, context.partition_key) is None:
-        context.log.info(f"{context.partition_key} has no published version yet: nothing to render")
+    todo, left = (list(keys), []) if config.version else backfill.split_targets(
+        s, "render", keys, stale_only=stale_only(context))
+    if single and not todo and decisions.published_version(s, keys[0]) is None:
+        context.log.info(f"{keys[0]} has no published version yet: nothing to render")
         return
     rendered = _render_all(context, s, todo, spec, config.version)
     detailed = single and len(rendered) == 1
