@@ -28,20 +28,25 @@ class CannotRun(click.ClickException):
 
 
 def apply_default_env() -> dict[str, str]:
-    """Fill unset SHAZAM_* / DAGSTER_HOME variables with the checkout's embedded defaults."""
+    """Fill unset SHAZAM_* / DAGSTER_HOME variables with the checkout's embedded defaults, and
+    create the embedded default store: the one store made on purpose (any other local root
+    must exist, so a mistyped one is refused instead of becoming a new empty store)."""
+    from shazam_assets.storage import open_store
+
     for name, value in settings.defaults(PROJECT_ROOT).items():
         os.environ.setdefault(name, value)
     settings.ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+    if os.environ["SHAZAM_STORE_URL"] == settings.defaults(PROJECT_ROOT)["SHAZAM_STORE_URL"]:
+        open_store(os.environ["SHAZAM_STORE_URL"], create=True)
     return {name: os.environ[name] for name in settings.defaults(PROJECT_ROOT)}
 
 
 def _store():
-    """The store SHAZAM_STORE_URL names; only the embedded default is created when missing."""
+    """The store SHAZAM_STORE_URL names (the embedded default by default)."""
     from shazam_assets.storage import open_store
 
     apply_default_env()
-    url = os.environ["SHAZAM_STORE_URL"]
-    return open_store(url, create=url == settings.defaults(PROJECT_ROOT)["SHAZAM_STORE_URL"])
+    return open_store(os.environ["SHAZAM_STORE_URL"])
 
 
 def _asin(value: str) -> str:

@@ -43,8 +43,9 @@ class ObjectNotFound(StoreError, KeyError):
     code = "STORE_NOT_FOUND"
 
 
-class StoreUrlError(StoreError, ValueError):
-    """A store URL that names no usable store: malformed, or a local root that does not exist."""
+class StoreUrlError(ValueError):
+    """A store URL that names no usable store: malformed, or a local root that does not exist.
+    A configuration error, not a StoreError: retrying cannot help."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
