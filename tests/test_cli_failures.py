@@ -19,7 +19,7 @@ import pytest
 
 from shazam_assets.qa.decisions import read_decision
 from shazam_assets.storage import LocalStore
-from tests.builders import ASIN, pack, product, store_delivery
+from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip, store_delivery
 from tests.test_cli import SHAZAM
 
 
@@ -146,6 +146,17 @@ def test_a_name_stored_by_an_older_release_does_not_break_the_pages(stored, revi
         status, page = _get(review_page + path)
         assert status == 200 and "Jos\ufffd" in page
     assert "Jos\ufffd" in run("status", ASIN, "--json", store=stored, code=0).stdout.encode().decode("unicode_escape")
+
+
+def test_manifest_free_text_that_would_reach_pages_is_checked_at_validation(tmp_path, good_zip) -> None:
+    """A title that repaints the terminal or reads backwards is a rejection with its reason."""
+    def hostile(manifest: dict) -> None:
+        manifest["product"]["title"] = "Mug \x1b[2J\u202eevil"
+
+    bad = rewrite_zip(good_zip, tmp_path / "bad.zip", edit={"manifest.json": edit_manifest(hostile)})
+    result = run("validate", str(bad), "--json", code=1)
+    (error,) = json.loads(result.stdout)["errors"]
+    assert error["code"] == "CONTRACT_MANIFEST_SCHEMA" and "TEXT_CONTROL_CHARACTER" in error["message"]
 
 
 # --- store URLs, upload names, full disks, temp files ---------------------------------------

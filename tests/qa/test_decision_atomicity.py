@@ -106,23 +106,23 @@ def _now():
 
 @pytest.mark.parametrize("after", [False, True], ids=["before-write", "after-write"])
 @pytest.mark.parametrize("fail_at", [1, 2])
-def test_a_failed_decision_is_completed_by_its_retry(local_store: LocalStore, good_zip, fail_at, after) -> None:
-    version = _stored_version(local_store, good_zip)
-    failing = FailingStore(local_store, fail_at=fail_at, after=after)
+def test_a_failed_decision_is_completed_by_its_retry(store: ObjectStore, good_zip, fail_at, after) -> None:
+    version = _stored_version(store, good_zip)
+    failing = FailingStore(store, fail_at=fail_at, after=after)
     with contextlib.suppress(OSError):
         record_decision(failing, asin=ASIN, version=version, verdict="approve", reviewer="Rita")
     # Whatever the failure left, the decision is all or nothing for every reader.
-    decided = decisions.read_decision(local_store, ASIN, version)
-    assert _logged(local_store) == ([(ASIN, version)] if decided else [])
-    pending = [p.version for p in pending_reviews(local_store, now=_now())]
+    decided = decisions.read_decision(store, ASIN, version)
+    assert _logged(store) == ([(ASIN, version)] if decided else [])
+    pending = [p.version for p in pending_reviews(store, now=_now())]
     assert pending == ([] if decided else [version])
 
-    retried = record_decision(local_store, asin=ASIN, version=version, verdict="approve", reviewer="Rita")
+    retried = record_decision(store, asin=ASIN, version=version, verdict="approve", reviewer="Rita")
     assert retried.verdict is decisions.Verdict.APPROVE and retried.reviewer == "Rita"
-    assert _logged(local_store) == [(ASIN, version)]
-    assert decisions.read_decision(local_store, ASIN, version) == retried
-    assert [v["state"] for v in asin_status(local_store, ASIN)["versions"]] == ["approved"]
-    assert pending_reviews(local_store, now=_now()) == []
+    assert _logged(store) == [(ASIN, version)]
+    assert decisions.read_decision(store, ASIN, version) == retried
+    assert [v["state"] for v in asin_status(store, ASIN)["versions"]] == ["approved"]
+    assert pending_reviews(store, now=_now()) == []
 
 
 def test_a_retry_with_another_verdict_says_who_decided(local_store: LocalStore, good_zip) -> None:
