@@ -27,6 +27,27 @@ class CannotRun(click.ClickException):
     exit_code = EXIT_CANNOT_RUN
 
 
+class _Hours(click.ParamType):
+    """A finite, non-negative number of hours ('nan' and 'inf' parse as floats, then break
+    timedelta arithmetic far from the command line)."""
+
+    name = "hours"
+
+    def convert(self, value, param, ctx) -> float:
+        import math
+
+        try:
+            hours = float(value)
+        except (TypeError, ValueError):
+            hours = math.nan
+        if not (math.isfinite(hours) and 0 <= hours <= 24 * 365 * 100):
+            self.fail(f"{value!r} is not a number of hours (0 or more)", param, ctx)
+        return hours
+
+
+HOURS = _Hours()
+
+
 def apply_default_env() -> dict[str, str]:
     """Fill unset SHAZAM_* / DAGSTER_HOME variables with the checkout's embedded defaults, and
     create the embedded default store: the one store made on purpose (any other local root
@@ -332,7 +353,7 @@ def rollback(asin: str) -> None:
 
 @qa.command()
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--sla-hours", type=float, default=24.0, show_default=True, help="Reviews older than this are overdue.")
+@click.option("--sla-hours", type=HOURS, default=24.0, show_default=True, help="Reviews older than this are overdue.")
 def pending(as_json: bool, sla_hours: float) -> None:
     """The review backlog, oldest first, with age; overdue reviews are marked."""
     from datetime import UTC, datetime, timedelta
@@ -357,7 +378,7 @@ def store() -> None:
 
 
 @store.command()
-@click.option("--grace-hours", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--grace-hours", type=HOURS, default=1.0, show_default=True,
               help="Only temporary files untouched this long (younger ones may be writes in progress).")
 def gc(grace_hours: float) -> None:
     """Delete the temporary files of writes that were killed midway (never listed as objects)."""
@@ -372,7 +393,7 @@ def gc(grace_hours: float) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8421, show_default=True, type=int)
-@click.option("--sla-hours", type=float, default=24.0, show_default=True)
+@click.option("--sla-hours", type=HOURS, default=24.0, show_default=True)
 def review(host: str, port: int, sla_hours: float) -> None:
     """Serve the QA review page (pending list, 3D view, photos, scores, approve/reject)."""
     from datetime import timedelta
@@ -613,7 +634,7 @@ def serve(host: str, port: int, embedder: str) -> None:
 
 @main.command()
 @click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--sla-hours", type=float, default=24.0, show_default=True, help="The review SLA.")
+@click.option("--sla-hours", type=HOURS, default=24.0, show_default=True, help="The review SLA.")
 def report(out: Path, sla_hours: float) -> None:
     """Write an HTML report of the pipeline metrics (plots embedded; opens offline)."""
     from datetime import timedelta
@@ -641,7 +662,11 @@ def _dagster_instance():
 
 def _read_asins(path: Path) -> list[str]:
     """One ASIN a line; blank lines and # comments are ignored."""
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CannotRun(f"ASINS_FILE_INVALID: {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return list(dict.fromkeys(line for line in lines if line))
 
 
