@@ -100,6 +100,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        (work / "store").mkdir()  # a missing local store root is refused
         os.environ.update(SHAZAM_STORE_URL=(work / "store").as_uri(), DAGSTER_HOME=str(work / "home"),
                           SHAZAM_UPLOAD_QUEUE_URL="", SHAZAM_NOTIFY_URL="")
         ensure_dagster_home(work / "home")

@@ -53,6 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shazam-bench-") as tmp:
         work = Path(tmp)
+        (work / "store").mkdir()  # a missing local store root is refused
         os.environ.update(
             SHAZAM_STORE_URL=(work / "store").as_uri(),
             DAGSTER_HOME=str(work / "home"),

@@ -27,42 +27,102 @@ class CannotRun(click.ClickException):
     exit_code = EXIT_CANNOT_RUN
 
 
+class _Hours(click.ParamType):
+    """A finite, non-negative number of hours ('nan' and 'inf' parse as floats, then break
+    timedelta arithmetic far from the command line)."""
+
+    name = "hours"
+
+    def convert(self, value, param, ctx) -> float:
+        import math
+
+        try:
+            hours = float(value)
+        except (TypeError, ValueError):
+            hours = math.nan
+        if not (math.isfinite(hours) and 0 <= hours <= 24 * 365 * 100):
+            self.fail(f"{value!r} is not a number of hours (0 or more)", param, ctx)
+        return hours
+
+
+HOURS = _Hours()
+
+
 def apply_default_env() -> dict[str, str]:
-    """Fill unset SHAZAM_* / DAGSTER_HOME variables with the checkout's embedded defaults."""
+    """Fill unset SHAZAM_* / DAGSTER_HOME variables with the checkout's embedded defaults, and
+    create the embedded default store: the one store made on purpose (any other local root
+    must exist, so a mistyped one is refused instead of becoming a new empty store)."""
+    from shazam_assets.storage import open_store
+
     for name, value in settings.defaults(PROJECT_ROOT).items():
         os.environ.setdefault(name, value)
     settings.ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+    if os.environ["SHAZAM_STORE_URL"] == settings.defaults(PROJECT_ROOT)["SHAZAM_STORE_URL"]:
+        open_store(os.environ["SHAZAM_STORE_URL"], create=True)
     return {name: os.environ[name] for name in settings.defaults(PROJECT_ROOT)}
 
 
 def _store():
+    """The store SHAZAM_STORE_URL names (the embedded default by default)."""
     from shazam_assets.storage import open_store
 
     apply_default_env()
-    try:
-        return open_store(os.environ["SHAZAM_STORE_URL"])
-    except ValueError as exc:
-        raise CannotRun(f"SHAZAM_STORE_URL: {exc}") from None
+    return open_store(os.environ["SHAZAM_STORE_URL"])
+
+
+def _asin(value: str) -> str:
+    from shazam_assets.asin import asin_problem
+
+    if problem := asin_problem(value):
+        raise CannotRun(f"ASIN_INVALID: {problem}")
+    return value
+
+
+def _one_line(code: str, message: str) -> str:
+    """`CODE: message` on one line, printable whatever bytes the message carries."""
+    from shazam_assets.freetext import readable
+
+    return f"{code}: {' '.join(readable(message).split())}"
+
+
+def _failure(exc: Exception) -> CannotRun:
+    """The one line (and exit code 2) for a failure that escaped a command: the project's
+    errors carry their code; an OSError (disk full, permission denied) is named by its errno;
+    anything else is a defect, reported without a traceback (SHAZAM_DEBUG=1 shows it)."""
+    import errno
+
+    code = getattr(exc, "code", None)
+    if isinstance(exc, OSError) and not isinstance(code, str):
+        name = errno.errorcode.get(exc.errno or 0, "ERROR")
+        where = f": {exc.filename}" if exc.filename else ""
+        return CannotRun(_one_line(f"OS_{name}", f"{exc.strerror or exc}{where}"))
+    if not isinstance(code, str):
+        code = "STORE_FAILED" if _is_boto_error(exc) else "SHAZAM_INTERNAL_ERROR"
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if code == "SHAZAM_INTERNAL_ERROR":
+        message = f"{type(exc).__name__}: {message} (a defect; SHAZAM_DEBUG=1 shows the traceback)"
+    return CannotRun(_one_line(code, message))
+
+
+def _is_boto_error(exc: Exception) -> bool:
+    module = type(exc).__module__
+    return module.startswith(("botocore.", "boto3."))
 
 
 class _Cli(click.Group):
-    """Turns store and network failures (a wrong bucket, missing credentials, an unreachable
-    endpoint) into one clear line and exit code 2 instead of a traceback."""
+    """The one error boundary: whatever escapes a command (a store that cannot be reached, a
+    full disk, a refused decision, a defect) becomes one line with a code and exit code 2,
+    never a traceback, and never exit code 1, which `shazam validate` reserves for "rejected"."""
 
     def invoke(self, ctx: click.Context):
-        from shazam_assets.storage import StoreError
-
-        failures: tuple[type[BaseException], ...] = (StoreError, ConnectionError)
-        try:
-            import botocore.exceptions
-
-            failures += (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
-        except ImportError:
-            pass
         try:
             return super().invoke(ctx)
-        except failures as exc:
-            raise CannotRun(f"{type(exc).__name__}: {exc}") from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("SHAZAM_DEBUG"):
+                raise
+            raise _failure(exc) from None
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,16 +207,10 @@ def pack(asin, model, photos, scan, artist, title, dimensions, unit, out, force)
 @click.option("--name", default=None, help="Object name under uploads/<ASIN>/ (default: the file name).")
 def upload(zip_path: Path, asin: str, name: str | None) -> None:
     """Upload a delivery ZIP to uploads/<ASIN>/ in the store; the upload sensor takes it from there."""
-    from shazam_assets.asin import asin_problem
-
-    if problem := asin_problem(asin):
-        raise CannotRun(problem)
+    key = _upload_key(_asin(asin), name or zip_path.name)
     store = _store()
-    key = f"uploads/{asin}/{name or zip_path.name}"
-    if not key.lower().endswith(".zip"):
-        raise CannotRun(f"{key}: upload names must end in .zip")
     if store.exists(key):
-        raise CannotRun(f"{store.uri(key)} already exists; pass --name to upload under another name")
+        raise CannotRun(f"UPLOAD_EXISTS: {store.uri(key)} already exists; pass --name to upload under another name")
     size = zip_path.stat().st_size
     started = time.perf_counter()
     with open(zip_path, "rb") as raw, click.progressbar(length=size, label=f"uploading {zip_path.name}",
@@ -164,6 +218,27 @@ def upload(zip_path: Path, asin: str, name: str | None) -> None:
         info = store.put_stream(key, _Progress(raw, bar.update))
     click.echo(f"uploaded {store.uri(key)} ({size:,} bytes, ETag {info.etag}) "
                f"in {time.perf_counter() - started:.1f}s")
+
+
+def _upload_key(asin: str, name: str) -> str:
+    """`uploads/<ASIN>/<name>` when the upload sensor will pick that key up (one name ending in
+    .zip, valid UTF-8, no control characters), else UPLOAD_NAME_INVALID: an upload nobody
+    processes is worse than a refusal."""
+    from shazam_assets import freetext
+    from shazam_assets.uploads import UPLOAD_PREFIX, parse_upload_key
+
+    try:
+        name = freetext.normalize(name, freetext.TextField("upload name", 200))
+    except freetext.TextError as exc:
+        raise CannotRun(f"UPLOAD_NAME_INVALID: {exc}") from None
+    key = f"{UPLOAD_PREFIX}{asin}/{name}"
+    reserved = name.startswith(".shazam-")  # the store's own temporary files
+    if parse_upload_key(key) is None or reserved or name in (".", ".."):
+        raise CannotRun(
+            f"UPLOAD_NAME_INVALID: {name!r} would never be processed; an upload name is one file name "
+            "(no '/') ending in .zip, such as delivery-2.zip"
+        )
+    return key
 
 
 class _Progress:
@@ -181,12 +256,9 @@ class _Progress:
 @click.option("--json", "as_json", is_flag=True)
 def status(asin: str, as_json: bool) -> None:
     """Versions of an ASIN with their state, and its rejected uploads with their reasons."""
-    from shazam_assets.asin import asin_problem
     from shazam_assets.status import asin_status
 
-    if problem := asin_problem(asin):
-        raise CannotRun(problem)
-    result = asin_status(_store(), asin)
+    result = asin_status(_store(), _asin(asin))
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -234,7 +306,7 @@ def _decide(asin: str, version: int, verdict: str, reviewer: str, note: str, com
     from shazam_assets.qa.decisions import DecisionError, record_decision
 
     try:
-        decision = record_decision(_store(), asin=asin, version=version, verdict=verdict,
+        decision = record_decision(_store(), asin=_asin(asin), version=version, verdict=verdict,
                                    reviewer=reviewer, notes=note, comments=_comments(comments), source="cli")
     except DecisionError as exc:
         raise CannotRun(f"{exc.code}: {exc}") from None
@@ -273,7 +345,7 @@ def rollback(asin: str) -> None:
     from shazam_assets.qa.decisions import rollback as roll_back
 
     try:
-        done = roll_back(_store(), asin)
+        done = roll_back(_store(), _asin(asin))
     except DecisionError as exc:
         raise CannotRun(f"{exc.code}: {exc}") from None
     click.echo(f"{asin}: published version is now v{done.version} (was v{done.previous})")
@@ -281,7 +353,7 @@ def rollback(asin: str) -> None:
 
 @qa.command()
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--sla-hours", type=float, default=24.0, show_default=True, help="Reviews older than this are overdue.")
+@click.option("--sla-hours", type=HOURS, default=24.0, show_default=True, help="Reviews older than this are overdue.")
 def pending(as_json: bool, sla_hours: float) -> None:
     """The review backlog, oldest first, with age; overdue reviews are marked."""
     from datetime import UTC, datetime, timedelta
@@ -300,10 +372,28 @@ def pending(as_json: bool, sla_hours: float) -> None:
         click.echo(f"{p.asin} v{p.version:<3} {hours:6.1f} h  {p.title}{mark}")
 
 
+@main.group()
+def store() -> None:
+    """The object store itself: housekeeping for operators."""
+
+
+@store.command()
+@click.option("--grace-hours", type=HOURS, default=1.0, show_default=True,
+              help="Only temporary files untouched this long (younger ones may be writes in progress).")
+def gc(grace_hours: float) -> None:
+    """Delete the temporary files of writes that were killed midway (never listed as objects)."""
+    from datetime import timedelta
+
+    target = _store()
+    done = target.reclaim_temp_files(older_than=timedelta(hours=grace_hours))
+    click.echo(f"{target.url}: reclaimed {done.files} temporary files ({done.bytes:,} bytes) "
+               f"older than {grace_hours:g} h")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8421, show_default=True, type=int)
-@click.option("--sla-hours", type=float, default=24.0, show_default=True)
+@click.option("--sla-hours", type=HOURS, default=24.0, show_default=True)
 def review(host: str, port: int, sla_hours: float) -> None:
     """Serve the QA review page (pending list, 3D view, photos, scores, approve/reject)."""
     from datetime import timedelta
@@ -505,7 +595,7 @@ def unpublish(asin: str, reason: str, embedder: str) -> None:
     from shazam_assets.search.embed import open_embedder
     from shazam_assets.search.errors import SearchError
 
-    store = _store()
+    store, asin = _store(), _asin(asin)
     try:
         version = clear_pointer(store, asin, reason=reason)
         index = open_embedder(embedder)
@@ -544,7 +634,7 @@ def serve(host: str, port: int, embedder: str) -> None:
 
 @main.command()
 @click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--sla-hours", type=float, default=24.0, show_default=True, help="The review SLA.")
+@click.option("--sla-hours", type=HOURS, default=24.0, show_default=True, help="The review SLA.")
 def report(out: Path, sla_hours: float) -> None:
     """Write an HTML report of the pipeline metrics (plots embedded; opens offline)."""
     from datetime import timedelta
@@ -572,7 +662,11 @@ def _dagster_instance():
 
 def _read_asins(path: Path) -> list[str]:
     """One ASIN a line; blank lines and # comments are ignored."""
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CannotRun(f"ASINS_FILE_INVALID: {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return list(dict.fromkeys(line for line in lines if line))
 
 

@@ -23,7 +23,7 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,11 +31,38 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 
 class StoreError(Exception):
-    """A store operation failed for a reason the caller should report (not a missing key)."""
+    """A store operation failed for a reason the caller should report (not a missing key).
+    `code` is stable (STORE_*); the CLI prints it with the message and exits 2."""
+
+    code = "STORE_FAILED"
 
 
 class ObjectNotFound(StoreError, KeyError):
     """The key does not exist."""
+
+    code = "STORE_NOT_FOUND"
+
+
+class StoreUrlError(ValueError):
+    """A store URL that names no usable store: malformed, or a local root that does not exist.
+    A configuration error, not a StoreError: retrying cannot help."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# A write in progress refreshes its temporary file's mtime with every chunk; one untouched for
+# this long belongs to a process that died (killed, out of memory, disk full, power lost).
+TEMP_GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Reclaimed:
+    """What `ObjectStore.reclaim_temp_files` removed."""
+
+    files: int
+    bytes: int
 
 
 @dataclass(frozen=True, order=True)
@@ -102,6 +129,12 @@ class ObjectStore(abc.ABC):
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None
+
+    def reclaim_temp_files(self, *, older_than: timedelta = TEMP_GRACE) -> Reclaimed:
+        """Remove what writes killed midway left behind, once older than `older_than` (younger
+        ones may belong to a write still running). A store whose writes leave nothing behind
+        has nothing to do: an S3 bucket's lifecycle rule aborts incomplete multipart uploads."""
+        return Reclaimed(files=0, bytes=0)
 
     def key_for_event(self, bucket: str, bucket_key: str) -> str | None:
         """The store key of the object an S3 event notification names, or None when that
@@ -296,6 +329,27 @@ class LocalStore(ObjectStore):
             except OSError:
                 return
             directory = directory.parent
+
+    def reclaim_temp_files(self, *, older_than: timedelta = TEMP_GRACE) -> Reclaimed:
+        """Delete temporary files of killed writes (never listed as objects, so nothing else
+        finds them), and the folders they leave empty."""
+        cutoff = time.time() - older_than.total_seconds()
+        files = reclaimed = 0
+        for directory, _, names in os.walk(self.root):
+            for name in names:
+                if not name.startswith(_TMP_MARK):
+                    continue
+                path = Path(directory, name)
+                try:
+                    st = path.lstat()
+                    if st.st_mtime >= cutoff:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:
+                    continue  # its write finished (renamed or cleaned up) meanwhile
+                files, reclaimed = files + 1, reclaimed + st.st_size
+                self._prune(path.parent)
+        return Reclaimed(files=files, bytes=reclaimed)
 
     def uri(self, key: str) -> str:
         folder = key.endswith("/")
@@ -502,19 +556,36 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def open_store(url: str) -> ObjectStore:
-    """The store a URL names: `file:///abs/path` (percent-encoded) or `s3://bucket[/prefix]`."""
+def open_store(url: str, *, create: bool = False) -> ObjectStore:
+    """The store a URL names: `file:///abs/path` (percent-encoded) or `s3://bucket[/prefix]`.
+
+    A local root must exist (STORE_ROOT_MISSING): a mistyped path would otherwise become a new,
+    empty store that no sensor watches. `create=True` is for the one store made on purpose,
+    the embedded default under `.shazam/`."""
     parts = urllib.parse.urlsplit(url)
     expected = "expected file:///absolute/path or s3://bucket[/prefix]"
     if parts.query or parts.fragment:
-        raise ValueError(f"store URL {url!r} must not have a query or fragment; {expected}")
+        raise StoreUrlError("STORE_URL_INVALID", f"store URL {url!r} must not have a query or fragment; {expected}")
     if parts.scheme == "file":
         path = urllib.parse.unquote(parts.path)
         if parts.netloc not in ("", "localhost") or not path.startswith("/"):
-            raise ValueError(f"store URL {url!r} is not an absolute local path; {expected}")
-        return LocalStore(Path(path))
+            raise StoreUrlError("STORE_URL_INVALID", f"store URL {url!r} is not an absolute local path; {expected}")
+        return LocalStore(_local_root(Path(path), create=create))
     if parts.scheme == "s3":
         if not parts.netloc:
-            raise ValueError(f"store URL {url!r} has no bucket; {expected}")
+            raise StoreUrlError("STORE_URL_INVALID", f"store URL {url!r} has no bucket; {expected}")
         return S3Store(parts.netloc, urllib.parse.unquote(parts.path).strip("/"))
-    raise ValueError(f"unsupported store URL {url!r}; {expected}")
+    raise StoreUrlError("STORE_URL_INVALID", f"unsupported store URL {url!r}; {expected}")
+
+
+def _local_root(root: Path, *, create: bool) -> Path:
+    if create:
+        root.mkdir(parents=True, exist_ok=True)
+    if not root.exists():
+        raise StoreUrlError(
+            "STORE_ROOT_MISSING",
+            f"store root {str(root)!r} does not exist; check the path (SHAZAM_STORE_URL) or create the folder",
+        )
+    if not root.is_dir():
+        raise StoreUrlError("STORE_ROOT_NOT_A_FOLDER", f"store root {str(root)!r} is a file, not a folder")
+    return root

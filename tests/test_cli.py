@@ -18,6 +18,7 @@ SHAZAM = str(Path(sys.executable).parent / "shazam")
 def shazam(*args: str, store: Path | None = None, check_code: int | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if store is not None:
+        store.mkdir(parents=True, exist_ok=True)  # an operator's store exists (a missing root is refused)
         env["SHAZAM_STORE_URL"] = store.as_uri()
         env["DAGSTER_HOME"] = str(store.parent / "dagster_home")
     result = subprocess.run([SHAZAM, *args], capture_output=True, text=True, env=env, check=False)

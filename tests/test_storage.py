@@ -9,9 +9,10 @@ import hashlib
 import io
 import os
 import threading
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from shazam_assets.storage import (
     LocalStore,
     ObjectNotFound,
     ObjectStore,
+    Reclaimed,
     S3Store,
     StoreError,
+    StoreUrlError,
     open_store,
 )
 
@@ -361,16 +364,45 @@ def test_s3_put_stream_multipart(s3_store: S3Store, s3_client: Any) -> None:
 @pytest.mark.parametrize(
     ("url", "root"),
     [
-        ("file:///srv/shazam", "/srv/shazam"),
-        ("file:///srv/my%20store/%C3%A9", "/srv/my store/é"),
-        ("file://localhost/srv/x", "/srv/x"),
+        ("file://{tmp}/shazam", "shazam"),
+        ("file://{tmp}/my%20store/%C3%A9", "my store/é"),
+        ("file://localhost{tmp}/x", "x"),
     ],
 )
-def test_open_store_file_urls(url: str, root: str) -> None:
-    store = open_store(url)
+def test_open_store_file_urls(tmp_path: Path, url: str, root: str) -> None:
+    (tmp_path / root).mkdir(parents=True)
+    store = open_store(url.format(tmp=urllib.parse.quote(str(tmp_path))))
 
     assert isinstance(store, LocalStore)
-    assert store.root == Path(root)
+    assert store.root == tmp_path / root
+
+
+def test_open_store_refuses_a_local_root_that_does_not_exist(tmp_path: Path) -> None:
+    """A mistyped path would become a new, empty store no sensor watches."""
+    with pytest.raises(StoreUrlError) as refused:
+        open_store((tmp_path / "stroe").as_uri())
+    assert refused.value.code == "STORE_ROOT_MISSING" and not (tmp_path / "stroe").exists()
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(StoreUrlError) as refused:
+        open_store((tmp_path / "file").as_uri())
+    assert refused.value.code == "STORE_ROOT_NOT_A_FOLDER"
+    created = open_store((tmp_path / "default" / "store").as_uri(), create=True)
+    assert isinstance(created, LocalStore) and created.root.is_dir()
+
+
+def test_temporary_files_of_killed_writes_are_reclaimed_after_a_grace_period(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.put_bytes("a/b/kept.json", b"{}")
+    killed = tmp_path / "a" / "c" / ".shazam-tmp-dead"
+    killed.parent.mkdir(parents=True)
+    killed.write_bytes(b"x" * 10)
+    fresh = tmp_path / "a" / "b" / ".shazam-tmp-live"
+    fresh.write_bytes(b"y")
+    os.utime(killed, (time.time() - 7200, time.time() - 7200))
+
+    assert store.reclaim_temp_files(older_than=timedelta(hours=1)) == Reclaimed(files=1, bytes=10)
+    assert not killed.parent.exists() and fresh.exists()  # the emptied folder is pruned too
+    assert _keys(store) == ["a/b/kept.json"]
 
 
 @pytest.mark.parametrize(
@@ -431,6 +463,7 @@ def test_open_store_s3_uses_the_standard_aws_environment(
 
 def test_open_store_file_round_trip(tmp_path: Path) -> None:
     root = tmp_path / "a store"
+    root.mkdir()
     store = open_store(root.as_uri())
 
     store.put_bytes("x.txt", b"x")

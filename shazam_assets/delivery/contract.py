@@ -15,8 +15,9 @@ from collections.abc import Collection
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from shazam_assets import freetext
 from shazam_assets.asin import asin_problem
 from shazam_assets.delivery.report import Issue, RuleBook
 
@@ -91,12 +92,26 @@ UNLISTED_FILE = rules.warning(
 )
 
 
+def _text(name: str, max_chars: int, *, multiline: bool = False) -> AfterValidator:
+    """Free text that reaches review pages, product pages and messages, checked by the one rule
+    every entry point uses (`freetext`: NFC, no control characters, capped)."""
+    field = freetext.TextField(name, max_chars, multiline=multiline)
+
+    def check(value: str) -> str:
+        try:
+            return freetext.normalize(value, field)
+        except freetext.TextError as exc:
+            raise ValueError(f"{exc.code}: {exc}") from None
+
+    return AfterValidator(check)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Artist(_Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200), _text("artist name", 200)]
     email: str | None = None
 
 
@@ -112,15 +127,15 @@ class Dimensions(_Strict):
 
 
 class Product(_Strict):
-    title: Annotated[str, Field(min_length=1, max_length=500)]
+    title: Annotated[str, Field(min_length=1, max_length=500), _text("title", 500)]
     dimensions: Dimensions
 
 
 class StageSignOff(_Strict):
     signed_off: bool
-    by: Annotated[str, Field(min_length=1)]
+    by: Annotated[str, Field(min_length=1), _text("signed off by", 200)]
     date: date
-    notes: str | None = None
+    notes: Annotated[str, _text("stage notes", 4000, multiline=True)] | None = None
 
 
 class Files(_Strict):

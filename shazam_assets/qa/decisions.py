@@ -2,15 +2,23 @@
 
 Layout under the store root::
 
-    qa/<ASIN>/v<N>/decision.json   the reviewer's decision (written once, never overwritten)
+    decisions/<ASIN>/v<N>.json     the reviewer's decision: written once, in one conditional
+                                   write, never overwritten; the QA sensor lists this prefix
     qa/<ASIN>/v<N>/scores.json     automatic QA results (written by `qa.checks`)
-    decisions/<ASIN>/v<N>.json     the same decision, in the log the QA sensor reads
     pointers/published/<ASIN>.json the pointer to the published version (written last)
     index/<ASIN>/deleted/v<N>.json tombstone of a version removed by retention
 
+A decision is one object, so it is all or nothing: a failure while writing it (a full disk, a
+lost connection) leaves no decision, and the retry records it; a failure after the write
+reached the store leaves the whole decision, and the retry (same verdict, reviewer and notes)
+returns it. Releases before this one wrote `qa/<ASIN>/v<N>/decision.json` first and the log
+entry second; a `decision.json` without its log entry was never acted on, is not read, and the
+version can be decided again.
+
 A decision is refused, with a stable code and nothing written, when the version is unknown,
 already decided, superseded by a newer version, deleted, or (for approval) blocked by an
-ERROR from the automatic checks.
+ERROR from the automatic checks; reviewer names, notes and comments are checked by
+`shazam_assets.freetext` (TEXT_* codes).
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shazam_assets import versions
+from shazam_assets import freetext, versions
 from shazam_assets.asin import is_valid_asin
 from shazam_assets.storage import ObjectInfo, ObjectStore, read_json
 
@@ -65,17 +73,26 @@ class Decision:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Decision:
-        return cls(**{**data, "verdict": Verdict(data["verdict"]), "comments": tuple(data.get("comments", ()))})
+        """The stored record; free text stored before `freetext` existed is made showable."""
+        comments = tuple(
+            {k: freetext.readable(v) for k, v in c.items()} for c in data.get("comments", ())
+        )
+        return cls(**{
+            **data, "verdict": Verdict(data["verdict"]), "comments": comments,
+            "reviewer": freetext.readable(data["reviewer"]), "notes": freetext.readable(data.get("notes", "")),
+        })
 
-
-def decision_key(asin: str, version: int) -> str:
-    return f"qa/{asin}/v{version}/decision.json"
+    def repeats(self, other: Decision) -> bool:
+        """Whether `other` is this decision asked for again (a retry), whatever its time."""
+        same = ("asin", "version", "verdict", "reviewer", "notes", "comments")
+        return all(getattr(self, name) == getattr(other, name) for name in same)
 
 
 DECISION_LOG_PREFIX = "decisions/"
 
 
-def decision_log_key(asin: str, version: int) -> str:
+def decision_key(asin: str, version: int) -> str:
+    """The one object that is the decision; the QA sensor lists DECISION_LOG_PREFIX for them."""
     return f"{DECISION_LOG_PREFIX}{asin}/v{version}.json"
 
 
@@ -133,7 +150,10 @@ def is_deleted(store: ObjectStore, asin: str, version: int) -> bool:
     return store.exists(tombstone_key(asin, version))
 
 
-def _check_decidable(store: ObjectStore, asin: str, version: int, verdict: Verdict) -> None:
+def _check_decidable(store: ObjectStore, decision: Decision) -> Decision | None:
+    """Raise DecisionError when `decision` cannot be recorded; the stored decision when it
+    already was (a retry); None when it is to be written."""
+    asin, version, verdict = decision.asin, decision.version, decision.verdict
     stored = versions.list_versions(store, asin)
     if version not in stored:
         gone = is_deleted(store, asin, version)
@@ -144,10 +164,7 @@ def _check_decidable(store: ObjectStore, asin: str, version: int, verdict: Verdi
         )
     existing = read_decision(store, asin, version)
     if existing is not None:
-        raise DecisionError(
-            "QA_ALREADY_DECIDED",
-            f"{asin} v{version} was already {existing.verdict.past} by {existing.reviewer} at {existing.decided_at}",
-        )
+        return _settled(existing, decision)
     newer = [v for v in stored if v > version and not is_deleted(store, asin, v)]
     if newer:
         raise DecisionError(
@@ -160,6 +177,26 @@ def _check_decidable(store: ObjectStore, asin: str, version: int, verdict: Verdi
             f"{asin} v{version} cannot be approved: automatic QA found "
             + ", ".join(scores["blocking_errors"]),
         )
+    return None
+
+
+def _settled(existing: Decision, asked: Decision) -> Decision:
+    """The stored decision when `asked` repeats it (a retry after a failure that hid a
+    successful write), else QA_ALREADY_DECIDED naming who decided."""
+    if existing.repeats(asked):
+        return existing
+    raise DecisionError(
+        "QA_ALREADY_DECIDED",
+        f"{existing.asin} v{existing.version} was already {existing.verdict.past} by {existing.reviewer} "
+        f"at {existing.decided_at}",
+    )
+
+
+def _clean(value: str, field: freetext.TextField) -> str:
+    try:
+        return freetext.normalize(value, field)
+    except freetext.TextError as exc:
+        raise DecisionError(exc.code, str(exc)) from None
 
 
 def record_decision(
@@ -173,22 +210,32 @@ def record_decision(
     comments: tuple[dict[str, str], ...] = (),
     source: str = "cli",
 ) -> Decision:
-    """Write a reviewer's decision once; the QA sensor turns it into the `qa_approved` check."""
+    """Write a reviewer's decision once, in one conditional write; the QA sensor turns it into
+    the `qa_approved` check. A retry of a decision that was written returns it."""
     verdict = Verdict(verdict)
-    if not reviewer.strip():
+    reviewer = _clean(reviewer, freetext.REVIEWER_NAME)
+    notes = _clean(notes, freetext.NOTE)
+    if not reviewer:
         raise DecisionError("QA_REVIEWER_REQUIRED", "a decision needs the reviewer's name")
-    if verdict is Verdict.REJECT and not notes.strip():
+    if verdict is Verdict.REJECT and not notes:
         raise DecisionError("QA_NOTE_REQUIRED", "a rejection needs a note telling the artist what to fix")
-    _check_decidable(store, asin, version, verdict)
     decision = Decision(
-        asin=asin, version=version, verdict=verdict, reviewer=reviewer.strip(), decided_at=_now(),
-        notes=notes.strip(), comments=tuple(comments), source=source,
+        asin=asin, version=version, verdict=verdict, reviewer=reviewer, decided_at=_now(), notes=notes,
+        comments=tuple(
+            {"issue": _clean(c["issue"], freetext.COMMENT_ISSUE), "comment": _clean(c["comment"], freetext.COMMENT)}
+            for c in comments
+        ),
+        source=source,
     )
-    payload = json.dumps(decision.to_dict(), indent=2).encode()
-    if not store.put_if_absent(decision_key(asin, version), payload):
-        raise DecisionError("QA_ALREADY_DECIDED", f"{asin} v{version} was decided a moment ago by someone else")
-    store.put_bytes(decision_log_key(asin, version), payload)
-    return decision
+    if (existing := _check_decidable(store, decision)) is not None:
+        return existing
+    payload = json.dumps(decision.to_dict(), indent=2, ensure_ascii=False).encode()
+    if store.put_if_absent(decision_key(asin, version), payload):
+        return decision
+    existing = read_decision(store, asin, version)
+    if existing is None:  # the writer that won was deleted meanwhile: only a retry can tell
+        raise DecisionError("QA_DECISION_CONTENDED", f"{asin} v{version} is being decided right now; try again")
+    return _settled(existing, decision)
 
 
 # --- promotion, rollback, retention ---------------------------------------------------------

@@ -31,6 +31,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from shazam_assets import freetext
 from shazam_assets.qa.backlog import DEFAULT_SLA
 from shazam_assets.qa.decisions import DecisionError, Verdict, record_decision
 from shazam_assets.review import guard, resolve, views
@@ -65,7 +66,7 @@ STATIC_FILES = {
 _STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm"}
 
 # Input mistakes are the reviewer's to fix (422); the rest are conflicts with the store (409).
-_INPUT_CODES = frozenset({"QA_NOTE_REQUIRED", "QA_REVIEWER_REQUIRED"})
+_INPUT_CODES = frozenset({"QA_NOTE_REQUIRED", "QA_REVIEWER_REQUIRED", *freetext.CODES})
 _GONE_CODES = frozenset({"QA_UNKNOWN_VERSION", "QA_VERSION_DELETED"})
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -93,7 +94,7 @@ def _version_or_404(request: Request) -> ReviewVersion:
 
 
 def _reviewer_from_cookie(request: Request) -> str:
-    return urllib.parse.unquote(request.cookies.get(REVIEWER_COOKIE, ""))
+    return freetext.readable(urllib.parse.unquote(request.cookies.get(REVIEWER_COOKIE, "")))
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -146,7 +147,7 @@ def _decide(request: Request, form: dict[str, str]) -> Response:
     if verdict not in {v.value for v in Verdict}:
         raise HTTPException(422, "Choose Approve or Reject.")
     try:
-        record_decision(
+        decision = record_decision(
             _state(request).store,
             asin=item.asin,
             version=item.version,
@@ -157,12 +158,13 @@ def _decide(request: Request, form: dict[str, str]) -> Response:
         )
     except DecisionError as exc:
         status = 422 if exc.code in _INPUT_CODES else 404 if exc.code in _GONE_CODES else 409
-        return _render_version(request, item, form=form, error=exc, status_code=status)
+        shown = {name: freetext.readable(value) for name, value in form.items()}  # refused text is shown back
+        return _render_version(request, item, form=shown, error=exc, status_code=status)
     target = f"{views.version_url(item.asin, item.version)}?recorded=1#decision"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         REVIEWER_COOKIE,
-        urllib.parse.quote(form["reviewer"].strip()),
+        urllib.parse.quote(decision.reviewer),
         max_age=365 * 24 * 3600,
         httponly=True,
         samesite="strict",

@@ -87,7 +87,9 @@ async def read_form(request: Request) -> dict[str, str]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise FormError(400, "the form is not UTF-8") from None
-    return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+    # Percent-escapes that are not UTF-8 ("Jos%E9" from a Latin-1 client) stay as surrogates,
+    # so the field's check refuses them by name (TEXT_NOT_UTF8) instead of storing "Jos\ufffd".
+    return dict(urllib.parse.parse_qsl(text, keep_blank_values=True, errors="surrogateescape"))
 
 
 class SecurityHeaders:

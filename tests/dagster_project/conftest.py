@@ -22,6 +22,7 @@ def delivery(tmp_path_factory) -> Path:
 def env(tmp_path, monkeypatch):
     """(instance, store, store URL): a local store and a test instance, with the variables the
     resources read set the way `shazam` would (small turntables, to stay quick)."""
+    (tmp_path / "store").mkdir()  # a missing local store root is refused
     url = (tmp_path / "store").as_uri()
     settings = {"SHAZAM_STORE_URL": url, "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": "",
                 "SHAZAM_RENDER_FRAMES": "8", "SHAZAM_RENDER_SIZE": "64"}

@@ -16,6 +16,7 @@ SHAZAM = str(Path(sys.executable).parent / "shazam")
 
 @pytest.mark.integration
 def test_demo_runs_the_pipeline_through_the_daemon(tmp_path) -> None:
+    (tmp_path / "store").mkdir()  # a missing local store root is refused
     env = dict(os.environ, SHAZAM_STORE_URL=(tmp_path / "store").as_uri(),
                DAGSTER_HOME=str(tmp_path / "home"), SHAZAM_UPLOAD_QUEUE_URL="",
                SHAZAM_RENDER_FRAMES="8", SHAZAM_RENDER_SIZE="128")

@@ -64,6 +64,7 @@ def _apply_partitions(instance, result: dg.SensorResult) -> None:
 def test_upload_sensor_requests_one_run_per_upload_and_runs_store_a_version(
     tmp_path, instance, deliveries, monkeypatch
 ) -> None:
+    (tmp_path / "store").mkdir()  # a missing local store root is refused
     store_url = (tmp_path / "store").as_uri()
     resources = _resources(store_url)
     store = ObjectStoreResource(url=store_url).open()
@@ -96,6 +97,7 @@ def test_upload_sensor_requests_one_run_per_upload_and_runs_store_a_version(
 def test_rejected_delivery_fails_the_blocking_check_and_stores_nothing(
     tmp_path, instance, deliveries, monkeypatch
 ) -> None:
+    (tmp_path / "store").mkdir()  # a missing local store root is refused
     store_url = (tmp_path / "store").as_uri()
     store = ObjectStoreResource(url=store_url).open()
     store.put_file(f"uploads/{ASIN}/bad.zip", deliveries["bad"])
@@ -119,6 +121,7 @@ def test_rejected_delivery_fails_the_blocking_check_and_stores_nothing(
 
 def test_materialize_without_config_processes_the_newest_upload(tmp_path, instance, deliveries, monkeypatch) -> None:
     """What `dagster asset materialize --partition ASIN` does."""
+    (tmp_path / "store").mkdir()  # a missing local store root is refused
     store_url = (tmp_path / "store").as_uri()
     store = ObjectStoreResource(url=store_url).open()
     store.put_file(f"uploads/{ASIN}/first.zip", deliveries["good"])

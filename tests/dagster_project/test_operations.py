@@ -278,7 +278,7 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
     assert turntable.read_turntable_manifest(store, RENDER_LAST, 1) is not None  # rendered anyway
     (failure,) = failed_runs(instance)
     assert failure.partition == f"{RENDER_STALE}...{RENDER_LAST}" and failure.step == "turntable_360"
-    assert f"{RENDER_STALE}: ObjectNotFound" in failure.error
+    assert f"{RENDER_STALE}: STORE_NOT_FOUND" in failure.error  # the store error's code
     assert [f.asin for f in orchestrator_facts(instance).render_failures] == [RENDER_STALE]  # not the batch
 
     store.put_bytes(model, saved)

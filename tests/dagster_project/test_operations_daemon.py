@@ -51,6 +51,7 @@ def _until(what: str, check: Callable[[], object], alive: Callable[[], None], ti
 @pytest.fixture
 def deployment(tmp_path, delivery, monkeypatch):
     """(store, instance, run): env for `shazam` and the daemon, and the older store state."""
+    (tmp_path / "store").mkdir()  # a missing local store root is refused
     env = {"SHAZAM_STORE_URL": (tmp_path / "store").as_uri(), "DAGSTER_HOME": str(tmp_path / "home"),
            "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": "",
            "SHAZAM_RENDER_FRAMES": "8", "SHAZAM_RENDER_SIZE": "64"}
@@ -129,7 +130,7 @@ def test_daemon_runs_stage_backfills_and_failures_rerun(deployment, tmp_path) ->
         assert (alert["asin"], alert["step"]) == (ASIN, "turntable_360")
         (listed,) = json.loads(run(str(BIN / "shazam"), "failures", "--json").stdout)
         assert (listed["run_id"], listed["partition"], listed["step"]) == (failed.run_id, ASIN, "turntable_360")
-        assert "ObjectNotFound" in listed["error"]
+        assert "STORE_NOT_FOUND" in listed["error"]  # the store error's code
 
         # the operator restores the model and re-runs every failure with one command
         store.put_file(model_key, aside)

@@ -124,6 +124,7 @@ def instance_config(postgres: PostgresServer, monkeypatch) -> dict[str, Any]:
 def pg_env(tmp_path, monkeypatch, instance_config):
     """(instance, store, store URL, instance config): conftest's `env` on PostgreSQL, with the
     daemon's runs launched synchronously in this process."""
+    (tmp_path / "store").mkdir()  # a missing local store root is refused
     url = (tmp_path / "store").as_uri()
     settings = {"SHAZAM_STORE_URL": url, "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": "",
                 "SHAZAM_RENDER_FRAMES": "8", "SHAZAM_RENDER_SIZE": "64"}

@@ -1,0 +1,215 @@
+"""Every failure of the `shazam` command is one line with a code and exit code 2 (a real
+subprocess): bad reviewer names, mistyped store roots, upload names no sensor picks up, a full
+disk. Exit code 1 means "rejected" and is never the answer to an operator's or a typing error."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from shazam_assets.qa.decisions import read_decision
+from shazam_assets.storage import LocalStore
+from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip, store_delivery
+from tests.test_cli import SHAZAM
+
+
+def run(*args: str | bytes, store: Path | None = None, url: str | None = None, limit_bytes: int | None = None,
+        code: int) -> subprocess.CompletedProcess[str]:
+    """`shazam ARGS` as a terminal runs it; args may be bytes (what a non-UTF-8 terminal sends)."""
+    env = dict(os.environ)
+    if store is not None or url is not None:
+        env["SHAZAM_STORE_URL"] = url or store.as_uri()  # type: ignore[union-attr]
+        env["DAGSTER_HOME"] = str((store or Path(urllib.parse.urlsplit(url).path)).parent / "dagster_home")
+    env.pop("SHAZAM_DEBUG", None)
+
+    def file_size_limit() -> None:  # a disk that fills up: writes past it fail with EFBIG
+        if limit_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    result = subprocess.run([SHAZAM, *args], capture_output=True, text=True, env=env, check=False,
+                            errors="backslashreplace", preexec_fn=file_size_limit)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    if code == 2:  # one line, after whatever progress the command printed
+        assert [line for line in result.stderr.splitlines() if line.strip()][-1].startswith("Error: "), result.stderr
+        assert result.stderr.count("\n") <= 2 or result.stderr.startswith("Usage:"), result.stderr  # click's usage help
+    return result
+
+
+@pytest.fixture(scope="module")
+def good_zip(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("cli-failures")
+    return pack(root, product(root))
+
+
+@pytest.fixture
+def stored(tmp_path: Path, good_zip: Path) -> Path:
+    """A store root holding one version of ASIN waiting for review."""
+    root = tmp_path / "store"
+    root.mkdir()
+    store_delivery(LocalStore(root), good_zip)
+    return root
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, data: dict[str, str] | bytes | None = None) -> tuple[int, str]:
+    body = urllib.parse.urlencode(data).encode() if isinstance(data, dict) else data
+    request = urllib.request.Request(url, data=body)
+    if body is not None:
+        request.add_header("content-type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+@pytest.fixture
+def review_page(stored: Path):
+    """`shazam review` serving the store, over HTTP."""
+    port = _free_port()
+    env = dict(os.environ, SHAZAM_STORE_URL=stored.as_uri(), DAGSTER_HOME=str(stored.parent / "dagster_home"))
+    server = subprocess.Popen([SHAZAM, "review", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+# --- reviewer names and notes ---------------------------------------------------------------
+
+
+def test_a_reviewer_name_from_a_latin1_terminal_is_refused_and_the_pages_stay_up(stored, review_page) -> None:
+    refused = run("qa", "approve", ASIN, "--version", "1", "--reviewer", b"Jos\xe9", store=stored, code=2)
+    assert "TEXT_NOT_UTF8" in refused.stderr and "0xE9" in refused.stderr
+    assert read_decision(LocalStore(stored), ASIN, 1) is None
+    run("qa", "reject", ASIN, "--version", "1", "--reviewer", "Rita", "--note", "logo\x1b[2J missing",
+        store=stored, code=2)
+    long_name = run("qa", "approve", ASIN, "--version", "1", "--reviewer", "R" * 500, store=stored, code=2)
+    assert "TEXT_TOO_LONG" in long_name.stderr
+
+    done = run("qa", "approve", ASIN, "--version", "1", "--reviewer", "Jose\u0301 ", store=stored, code=0)
+    assert "approved by Jos\u00e9 at" in done.stdout  # stored as NFC, trimmed
+    assert read_decision(LocalStore(stored), ASIN, 1).reviewer == "Jos\u00e9"
+    for path in ("/", f"/asins/{ASIN}/v1"):
+        status, page = _get(review_page + path)
+        assert status == 200 and "Jos\u00e9" in page
+
+
+def test_the_review_form_refuses_names_that_are_not_text(stored, review_page) -> None:
+    url = f"{review_page}/asins/{ASIN}/v1/decision"
+    status, page = _get(url, b"verdict=approve&reviewer=Jos%E9")  # a Latin-1 client
+    assert status == 422 and "TEXT_NOT_UTF8" in page
+    status, page = _get(url, {"verdict": "approve", "reviewer": "Rita\u202eatiR"})  # reads backwards
+    assert status == 422 and "TEXT_CONTROL_CHARACTER" in page
+    status, page = _get(url, {"verdict": "reject", "reviewer": "Rita", "notes": "x" * 5000})
+    assert status == 422 and "TEXT_TOO_LONG" in page
+    assert read_decision(LocalStore(stored), ASIN, 1) is None
+    status, _ = _get(url, {"verdict": "reject", "reviewer": "Rita", "notes": "logo missing\r\nsee photo 2"})
+    assert status == 200  # followed the 303 to the page that shows the decision
+    assert read_decision(LocalStore(stored), ASIN, 1).notes == "logo missing\nsee photo 2"
+
+
+def test_a_name_stored_by_an_older_release_does_not_break_the_pages(stored, review_page) -> None:
+    """Stores written before names were checked may hold a lone surrogate; pages still answer."""
+    decision = {"asin": ASIN, "version": 1, "verdict": "reject", "reviewer": "Jos\udce9",
+                "decided_at": "2026-12-01T10:00:00+00:00", "notes": "bad \udce9", "source": "cli"}
+    LocalStore(stored).put_bytes(f"decisions/{ASIN}/v1.json", json.dumps(decision).encode())
+    for path in ("/", f"/asins/{ASIN}/v1"):
+        status, page = _get(review_page + path)
+        assert status == 200 and "Jos\ufffd" in page
+    assert "Jos\ufffd" in run("status", ASIN, "--json", store=stored, code=0).stdout.encode().decode("unicode_escape")
+
+
+def test_manifest_free_text_that_would_reach_pages_is_checked_at_validation(tmp_path, good_zip) -> None:
+    """A title that repaints the terminal or reads backwards is a rejection with its reason."""
+    def hostile(manifest: dict) -> None:
+        manifest["product"]["title"] = "Mug \x1b[2J\u202eevil"
+
+    bad = rewrite_zip(good_zip, tmp_path / "bad.zip", edit={"manifest.json": edit_manifest(hostile)})
+    result = run("validate", str(bad), "--json", code=1)
+    (error,) = json.loads(result.stdout)["errors"]
+    assert error["code"] == "CONTRACT_MANIFEST_SCHEMA" and "TEXT_CONTROL_CHARACTER" in error["message"]
+
+
+# --- store URLs, upload names, full disks, temp files ---------------------------------------
+
+
+def test_a_mistyped_store_root_is_refused_not_created(tmp_path, good_zip) -> None:
+    (tmp_path / "store").mkdir()
+    typo = tmp_path / "stroe"
+    result = run("upload", str(good_zip), "--asin", ASIN, store=typo, code=2)
+    assert "STORE_ROOT_MISSING" in result.stderr and not typo.exists()
+    assert "STORE_ROOT_MISSING" in run("status", ASIN, store=typo, code=2).stderr
+    assert "STORE_URL_INVALID" in run("status", ASIN, url="ftp://x/y", store=tmp_path / "store", code=2).stderr
+
+
+@pytest.mark.parametrize("name", ["a/b.zip", ".zip", "a.zip/", ".shazam-tmp-x.zip", "x\x07.zip"])
+def test_upload_names_the_sensor_would_never_pick_up_are_refused(stored, good_zip, name) -> None:
+    before = sorted(p for p in stored.rglob("*"))
+    result = run("upload", str(good_zip), "--asin", ASIN, "--name", name, store=stored, code=2)
+    assert "UPLOAD_NAME_INVALID" in result.stderr or "TEXT_" in result.stderr
+    assert sorted(p for p in stored.rglob("*")) == before
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(stored, good_zip) -> None:
+    result = run("upload", str(good_zip), "--asin", ASIN, "--name", "again.zip", store=stored,
+                 limit_bytes=good_zip.stat().st_size // 2, code=2)
+    assert "Error: OS_EFBIG: File too large" in result.stderr or "Error: OS_ENOSPC" in result.stderr
+    assert not list(stored.rglob(".shazam-tmp-*")) and not (stored / f"uploads/{ASIN}/again.zip").exists()
+
+
+def test_temporary_files_of_killed_writes_are_reclaimed(stored) -> None:
+    folder = stored / "uploads" / ASIN
+    killed, running = folder / ".shazam-tmp-0123abcd", folder / ".shazam-tmp-4567ef01"
+    killed.write_bytes(b"x" * 1000)
+    running.write_bytes(b"y" * 10)
+    two_hours_ago = time.time() - 7200
+    os.utime(killed, (two_hours_ago, two_hours_ago))
+    assert not any(".shazam-tmp" in i.key for i in LocalStore(stored).list(""))
+    result = run("store", "gc", store=stored, code=0)
+    assert "reclaimed 1 temporary files (1,000 bytes)" in result.stdout
+    assert not killed.exists() and running.exists()  # a write may still be filling it
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("qa", "approve", "B0x", "--version", "1", "--reviewer", "Rita"), "ASIN_INVALID"),
+        (("qa", "pending", "--sla-hours", "nan"), "not a number of hours"),
+        (("review", "--sla-hours", "inf"), "not a number of hours"),
+        (("backfill", "--stage", "qa", "--asins", "{latin1}", "--dry-run"), "ASINS_FILE_INVALID"),
+    ],
+)
+def test_bad_arguments_are_one_line_with_a_code_never_exit_1(stored, tmp_path, args, code) -> None:
+    latin1 = tmp_path / "asins.txt"
+    latin1.write_bytes(b"B0TESTAAA1 # Jos\xe9\n")
+    result = run(*(a.format(latin1=latin1) for a in args), store=stored, code=2)
+    assert code in result.stderr
