@@ -22,8 +22,9 @@ import hashlib
 import json
 import posixpath
 import re
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -287,6 +288,7 @@ def _commit(
         "total_bytes": sum(f.size for f in files),
         "validation": validation["report"],
         "delivery_manifest": validation["manifest"],
+        "model_files": _recorded_model_files(validation, files),
     }
     if not store.put_if_absent(target + VERSION_MANIFEST, _json(manifest)):
         return _committed_by_other_run(store, upload, number)
@@ -318,6 +320,54 @@ def _is_manifest_of(store: ObjectStore, upload: Upload, number: int) -> bool:
         and found.get("version") == number
         and found["upload"].get("upload_id") == upload.upload_id
     )
+
+
+def _recorded_model_files(validation: dict[str, Any], files: list[StoredFile]) -> list[str] | None:
+    """The model files validation recorded (the model, then the resources it read), when every
+    one of them is stored; None for a verdict made before the list was recorded."""
+    recorded = ((validation.get("report") or {}).get("stats") or {}).get("model_files")
+    stored = {f.path for f in files}
+    if isinstance(recorded, list) and recorded and all(p in stored for p in recorded):
+        return [str(p) for p in recorded]
+    return None
+
+
+def model_files(manifest: dict[str, Any]) -> tuple[str, ...] | None:
+    """The closed list of a version's model files: the model first, then exactly the resources
+    (buffers, images) validation read for it. Renders, the review page and publishing use these
+    and nothing else the delivery carried, listed or not.
+
+    None when the manifest names no stored model, or when it is a .gltf stored before the list
+    was recorded (its resources are unknown: re-validate and store it again)."""
+    stored = {f.get("path") for f in manifest.get("files") or () if isinstance(f, dict)}
+    model = ((manifest.get("delivery_manifest") or {}).get("files") or {}).get("model")
+    if not isinstance(model, str) or model not in stored:
+        return None
+    recorded = manifest.get("model_files")
+    if recorded is None:
+        recorded = ((manifest.get("validation") or {}).get("stats") or {}).get("model_files")
+    if recorded is None:
+        return (model,) if model.lower().endswith(".glb") else None
+    if not isinstance(recorded, list) or recorded[:1] != [model]:
+        return None
+    return tuple(p for p in recorded if p in stored) if all(p in stored for p in recorded) else None
+
+
+def download_files(
+    store: ObjectStore, *, asin: str, version: int, paths: Iterable[str], dest: Path
+) -> None:
+    """Copy files of a version to `dest`, each at its path inside the version (so a .gltf finds
+    its resources where its URIs say). Paths are the version's own (judged safe by zipsafety);
+    one that would leave `dest` anyway is refused."""
+    root = dest.resolve()
+    prefix = version_prefix(asin, version)
+    for path in paths:
+        target = root.joinpath(*path.split("/")).resolve()
+        if not target.is_relative_to(root):
+            raise VersionStoreError(f"{asin} v{version}: {path!r} is not a path inside the version")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with store.open_read(prefix + path) as src, open(target, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
 
 
 def find_upload_version(store: ObjectStore, upload: Upload) -> StoredVersion | None:
