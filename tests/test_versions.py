@@ -120,19 +120,19 @@ class Recording(ObjectStore):
     def __init__(self, inner: ObjectStore, *, fail_copy_at: int | None = None) -> None:
         self.inner, self.url, self.log, self.fail_copy_at = inner, inner.url, [], fail_copy_at
 
-    def copy(self, src, dst):
+    def copy(self, src, dst, **headers):
         self.log.append(("copy", dst))
         if self.fail_copy_at is not None and sum(op == "copy" for op, _ in self.log) == self.fail_copy_at:
             raise ConnectionError("simulated crash while copying")
-        return self.inner.copy(src, dst)
+        return self.inner.copy(src, dst, **headers)
 
-    def put_bytes(self, key, data, *, content_type=None):
+    def put_bytes(self, key, data, **headers):
         self.log.append(("put", key))
-        return self.inner.put_bytes(key, data, content_type=content_type)
+        return self.inner.put_bytes(key, data, **headers)
 
-    def put_stream(self, key, stream, *, content_type=None):
+    def put_stream(self, key, stream, **headers):
         self.log.append(("put", key))
-        return self.inner.put_stream(key, stream, content_type=content_type)
+        return self.inner.put_stream(key, stream, **headers)
 
     def put_if_absent(self, key, data):
         self.log.append(("put", key))
