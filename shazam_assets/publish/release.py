@@ -22,6 +22,10 @@ from shazam_assets.qa.decisions import published_version
 from shazam_assets.storage import ObjectStore
 
 MODEL_FOLDER = "model"
+# Part of every release name: bump it when what a release's objects carry changes, so the next
+# publish writes a new release instead of keeping one made the old way. 2: only the recorded
+# model files, each object with its allow-listed Content-Type (publish.layout.served_as).
+RELEASE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def _render_files(asin: str, version: int, turntable: dict[str, Any]) -> list[Re
 
 
 def _fingerprint(files: list[ReleaseFile]) -> str:
-    content = json.dumps(sorted((f.path, f.sha256) for f in files))
+    content = json.dumps([RELEASE_FORMAT, sorted((f.path, f.sha256) for f in files)])
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
