@@ -7,12 +7,17 @@ Layout under the store root::
     rejections/<ASIN>/<upload_id>.json      the report of each rejected upload
     staging/<ASIN>/<upload_id>/<run>/<file> unpacked files before they become a version (per run)
     assets/<ASIN>/v<N>/<file>               the files of version N (immutable)
-    assets/<ASIN>/v<N>/version.json         written last: version N exists iff this exists
+    assets/<ASIN>/v<N>/version.json         written last: version N exists iff this exists; it
+                                            lists every file and the closed list of model files
     index/<ASIN>/claims/v<N>.json           reservation of number N (never deleted, never reused)
     index/<ASIN>/uploads/<upload_id>.json   which version an upload became (makes re-runs no-ops)
 
 Numbers are reserved with the store's atomic create-if-absent, so two uploads arriving together
 get two numbers and a number is never handed out twice, even after its version is deleted.
+
+The store owns its control files: `version.json` and `.shazam-*` names are reserved
+(`zipsafety.reserved_name_problem`), validation rejects archives that use them, and storing
+refuses them again, so no delivery can write or forge a version's manifest.
 """
 
 from __future__ import annotations
