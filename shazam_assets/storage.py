@@ -138,10 +138,13 @@ class ObjectStore(abc.ABC):
         content_type: str | None = None,
         content_disposition: str | None = None,
     ) -> ObjectInfo:
+        # Headers are passed only when given, so stores written before content_disposition
+        # existed (test doubles, wrappers) keep working for plain uploads.
+        headers = {"content_type": content_type}
+        if content_disposition is not None:
+            headers["content_disposition"] = content_disposition
         with open(path, "rb") as stream:
-            return self.put_stream(
-                key, stream, content_type=content_type, content_disposition=content_disposition
-            )
+            return self.put_stream(key, stream, **headers)
 
 
 # --------------------------------------------------------------------------- local directory
