@@ -27,7 +27,6 @@ import hashlib
 import json
 import math
 import queue
-import shutil
 import tempfile
 import threading
 import time
@@ -307,7 +306,7 @@ def publish_turntable(
     *, log: Callable[[str], None] = lambda _: None,
 ) -> Published:
     """Render a stored version's model unless an identical turntable is committed already."""
-    model_key, model_sha = _stored_model(store, asin, version)
+    model_path, files, model_sha = _stored_model(store, asin, version)
     fingerprint = spec.fingerprint(model_sha)
     current = read_turntable_manifest(store, asin, version)
     if current is not None and current.get("fingerprint") == fingerprint:
@@ -315,11 +314,8 @@ def publish_turntable(
         return Published(asin, version, current, rendered=False)
     with tempfile.TemporaryDirectory(prefix="shazam-turntable-") as tmp:
         work = Path(tmp)
-        with store.local_copy(model_key) as model_path:
-            model = work / "model" / Path(model_key).name
-            model.parent.mkdir()
-            shutil.copyfile(model_path, model)
-        _fetch_resources(store, asin, version, model_key, model.parent)
+        versions.download_files(store, asin=asin, version=version, paths=files, dest=work / "model")
+        model = work / "model" / Path(*model_path.split("/"))
         turntable = render_turntable(model, work / "out", spec)
         log(f"{asin} v{version}: rendered {spec.frames} frames at {spec.size}px in "
             f"{turntable.manifest['timings_s']['total']} s")
@@ -348,28 +344,21 @@ def _commit(
     return Published(asin, version, manifest, rendered=True, uploaded_bytes=uploaded)
 
 
-def _stored_model(store: ObjectStore, asin: str, version: int) -> tuple[str, str]:
-    """The store key and sha256 of a version's model, from its version.json."""
+def _stored_model(store: ObjectStore, asin: str, version: int) -> tuple[str, tuple[str, ...], str]:
+    """A version's model path, its closed list of model files and the model's sha256, from its
+    version.json: a render reads nothing else the delivery carried."""
     manifest = versions.read_version_manifest(store, asin, version)
     if manifest is None:
         raise TurntableError("RENDER_UNKNOWN_VERSION", f"{asin} v{version} is not a stored version")
-    model = manifest["delivery_manifest"]["files"]["model"]
-    entry = next(f for f in manifest["files"] if f["path"] == model)
-    return versions.version_prefix(asin, version) + model, str(entry["sha256"])
-
-
-def _fetch_resources(store: ObjectStore, asin: str, version: int, model_key: str, dest: Path) -> None:
-    """A .gltf needs its .bin and textures beside it; copy the model folder's other files."""
-    if not model_key.endswith(".gltf"):
-        return
-    folder = model_key.rsplit("/", 1)[0] + "/"
-    for info in store.list(folder):
-        target = dest / info.key[len(folder):]
-        if target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with store.open_read(info.key) as src, open(target, "wb") as out:
-            shutil.copyfileobj(src, out)
+    files = versions.model_files(manifest)
+    if files is None:
+        raise TurntableError(
+            "RENDER_NO_MODEL_FILES",
+            f"{asin} v{version} records no model files (stored before they were recorded); "
+            "re-validate and store the delivery again",
+        )
+    entry = next(f for f in manifest["files"] if f["path"] == files[0])
+    return files[0], files, str(entry["sha256"])
 
 
 def set_files(manifest: dict[str, Any]) -> list[str]:

@@ -5,23 +5,31 @@ Layout under the store root::
     uploads/<ASIN>/<name>.zip               what artists upload (never deleted here)
     validations/<ASIN>/<upload_id>.json     the validation verdict of each upload
     rejections/<ASIN>/<upload_id>.json      the report of each rejected upload
-    staging/<ASIN>/<upload_id>/<file>       unpacked files before they become a version
+    staging/<ASIN>/<upload_id>/<run>/<file> unpacked files before they become a version (per run)
     assets/<ASIN>/v<N>/<file>               the files of version N (immutable)
-    assets/<ASIN>/v<N>/version.json         written last: version N exists iff this exists
+    assets/<ASIN>/v<N>/version.json         written last: version N exists iff this exists; it
+                                            lists every file and the closed list of model files
     index/<ASIN>/claims/v<N>.json           reservation of number N (never deleted, never reused)
     index/<ASIN>/uploads/<upload_id>.json   which version an upload became (makes re-runs no-ops)
 
 Numbers are reserved with the store's atomic create-if-absent, so two uploads arriving together
 get two numbers and a number is never handed out twice, even after its version is deleted.
+
+The store owns its control files: `version.json` and `.shazam-*` names are reserved
+(`zipsafety.reserved_name_problem`), validation rejects archives that use them, and storing
+refuses them again, so no delivery can write or forge a version's manifest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import posixpath
 import re
-from collections.abc import Iterator
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,11 +37,11 @@ from typing import Any, BinaryIO
 
 from shazam_assets.delivery import zipsafety
 from shazam_assets.delivery.report import Report
-from shazam_assets.storage import ObjectStore, read_json
+from shazam_assets.storage import ObjectStore, StoreError, read_json
 from shazam_assets.uploads import Upload
 
 VERSION_SCHEMA = "shazam.version/1"
-VERSION_MANIFEST = "version.json"
+VERSION_MANIFEST = zipsafety.VERSION_MANIFEST  # reserved: no archive member may be named so
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 
 
@@ -207,9 +215,12 @@ def _keys(store: ObjectStore, prefix: str) -> Iterator[str]:
 def store_version(store: ObjectStore, *, upload: Upload, zip_path: Path) -> StoredVersion:
     """Unpack an accepted upload into the next version of its ASIN.
 
-    Files are streamed into a staging prefix with their sha256, copied to the version folder,
-    verified, and only then is version.json written. A re-run of the same upload returns the
-    version it already became.
+    Files are streamed into this run's own staging prefix with their sha256, copied to the
+    version folder, verified, and only then is version.json created (create-if-absent). Only
+    the run whose create succeeded reports `created`; a concurrent run of the same upload
+    returns the version the winner committed; any other manifest found there is refused.
+    Staged files are deleted whether storing succeeds or fails. A re-run of the same upload
+    returns the version it already became.
     """
     validation = read_validation(store, upload)
     if validation is None or not validation["ok"]:
@@ -221,12 +232,53 @@ def store_version(store: ObjectStore, *, upload: Upload, zip_path: Path) -> Stor
     entries, issues = zipsafety.inspect_zip(zip_path)
     if any(i.severity == "error" for i in issues):
         raise VersionStoreError(f"{upload.key} no longer passes ZIP safety checks; not storing it")
-    staging = f"staging/{upload.asin}/{upload.upload_id}/"
-    files = _stage(store, zip_path=zip_path, names=[e.name for e in entries], prefix=staging)
-    number = _claim_number(store, upload=upload)
+    names = [e.name for e in entries]
+    _refuse_control_names(upload, names)
+    staging = f"staging/{upload.asin}/{upload.upload_id}/{uuid.uuid4().hex}/"
+    try:
+        files = _stage(store, zip_path=zip_path, names=names, prefix=staging)
+        number = _claim_number(store, upload=upload)
+        stored = _commit(store, upload=upload, number=number, staging=staging, files=files,
+                         validation=validation)
+    except BaseException:
+        with contextlib.suppress(StoreError, OSError):
+            _clear(store, staging)
+        raise
+    _clear(store, staging)
+    return stored
+
+
+def _refuse_control_names(upload: Upload, names: list[str]) -> None:
+    """No archive member may land on a key the store keeps for itself (version.json, temp files):
+    validation refuses such names too, but the store does not rely on it."""
+    for name in names:
+        problem = zipsafety.reserved_name_problem(name)
+        if problem is not None:
+            raise VersionStoreError(
+                f"{upload.key}: member {name!r} would overwrite the store's own files ({problem}); "
+                "not storing it"
+            )
+
+
+def _clear(store: ObjectStore, prefix: str) -> None:
+    for key in list(_keys(store, prefix)):
+        store.delete(key)
+
+
+def _commit(
+    store: ObjectStore,
+    *,
+    upload: Upload,
+    number: int,
+    staging: str,
+    files: list[StoredFile],
+    validation: dict[str, Any],
+) -> StoredVersion:
+    """Copy the staged files into version `number` and create its manifest, or find that a
+    concurrent run of the same upload did (created=False)."""
     target = version_prefix(upload.asin, number)
     if store.exists(target + VERSION_MANIFEST):  # a concurrent run of this upload finished first
-        return _stored_from_manifest(store, upload.asin, number, created=False)
+        return _committed_by_other_run(store, upload, number)
     for item in files:
         store.copy(staging + item.path, target + item.path)
         if _sha256_of(store, target + item.path) != item.sha256:
@@ -241,17 +293,92 @@ def store_version(store: ObjectStore, *, upload: Upload, zip_path: Path) -> Stor
         "total_bytes": sum(f.size for f in files),
         "validation": validation["report"],
         "delivery_manifest": validation["manifest"],
+        "model_files": _recorded_model_files(validation, files),
     }
-    store.put_if_absent(target + VERSION_MANIFEST, _json(manifest))
-    for item in files:
-        store.delete(staging + item.path)
+    if not store.put_if_absent(target + VERSION_MANIFEST, _json(manifest)):
+        return _committed_by_other_run(store, upload, number)
     return _stored_from_manifest(store, upload.asin, number, created=True)
+
+
+def _committed_by_other_run(store: ObjectStore, upload: Upload, number: int) -> StoredVersion:
+    """The version another run of this same upload committed; anything else at that key (a
+    manifest of another upload, or not a version manifest at all) is refused, never trusted."""
+    if not _is_manifest_of(store, upload, number):
+        key = version_prefix(upload.asin, number) + VERSION_MANIFEST
+        raise VersionStoreError(
+            f"{upload.asin} v{number}: {key} was not written by this upload ({upload.key}); "
+            "refusing to trust it or to store over it"
+        )
+    return _stored_from_manifest(store, upload.asin, number, created=False)
+
+
+def _is_manifest_of(store: ObjectStore, upload: Upload, number: int) -> bool:
+    """Whether version `number`'s manifest exists and is the one storing `upload` wrote."""
+    try:
+        found = read_json(store, version_prefix(upload.asin, number) + VERSION_MANIFEST)
+    except ValueError:
+        return False
+    if not isinstance(found, dict) or not isinstance(found.get("upload"), dict):
+        return False
+    return (
+        found.get("schema") == VERSION_SCHEMA
+        and found.get("version") == number
+        and found["upload"].get("upload_id") == upload.upload_id
+    )
+
+
+def _recorded_model_files(validation: dict[str, Any], files: list[StoredFile]) -> list[str] | None:
+    """The model files validation recorded (the model, then the resources it read), when every
+    one of them is stored; None for a verdict made before the list was recorded."""
+    recorded = ((validation.get("report") or {}).get("stats") or {}).get("model_files")
+    stored = {f.path for f in files}
+    if isinstance(recorded, list) and recorded and all(p in stored for p in recorded):
+        return [str(p) for p in recorded]
+    return None
+
+
+def model_files(manifest: dict[str, Any]) -> tuple[str, ...] | None:
+    """The closed list of a version's model files: the model first, then exactly the resources
+    (buffers, images) validation read for it. Renders, the review page and publishing use these
+    and nothing else the delivery carried, listed or not.
+
+    None when the manifest names no stored model, or when it is a .gltf stored before the list
+    was recorded (its resources are unknown: re-validate and store it again)."""
+    stored = {f.get("path") for f in manifest.get("files") or () if isinstance(f, dict)}
+    model = ((manifest.get("delivery_manifest") or {}).get("files") or {}).get("model")
+    if not isinstance(model, str) or model not in stored:
+        return None
+    recorded = manifest.get("model_files")
+    if recorded is None:
+        recorded = ((manifest.get("validation") or {}).get("stats") or {}).get("model_files")
+    if recorded is None:
+        return (model,) if model.lower().endswith(".glb") else None
+    if not isinstance(recorded, list) or recorded[:1] != [model]:
+        return None
+    return tuple(p for p in recorded if p in stored) if all(p in stored for p in recorded) else None
+
+
+def download_files(
+    store: ObjectStore, *, asin: str, version: int, paths: Iterable[str], dest: Path
+) -> None:
+    """Copy files of a version to `dest`, each at its path inside the version (so a .gltf finds
+    its resources where its URIs say). Paths are the version's own (judged safe by zipsafety);
+    one that would leave `dest` anyway is refused."""
+    root = dest.resolve()
+    prefix = version_prefix(asin, version)
+    for path in paths:
+        target = root.joinpath(*path.split("/")).resolve()
+        if not target.is_relative_to(root):
+            raise VersionStoreError(f"{asin} v{version}: {path!r} is not a path inside the version")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with store.open_read(prefix + path) as src, open(target, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
 
 
 def find_upload_version(store: ObjectStore, upload: Upload) -> StoredVersion | None:
     """The committed version an upload became, if any."""
     index = read_json(store, _upload_index_key(upload.asin, upload.upload_id))
-    if index is None or not store.exists(version_prefix(upload.asin, int(index["version"])) + VERSION_MANIFEST):
+    if index is None or not _is_manifest_of(store, upload, int(index["version"])):
         return None
     return _stored_from_manifest(store, upload.asin, int(index["version"]), created=False)
 

@@ -133,3 +133,30 @@ def edit_glb(change: Callable[[dict[str, Any], bytearray], bytes | None]) -> Cal
         return write_glb(document, binary)
 
     return apply
+
+
+PWN_HTML = b"<!doctype html><title>pwn</title><script src='pwn.js'></script><p>owned</p>"
+PWN_JS = b"window.PWNED = 1; fetch('/pwned-beacon'); document.title = 'PWNED';"
+
+
+def gltf_delivery(tmp_root: Path, *, asin: str = ASIN, slug: str = "lamp", name: str = "gltf.zip") -> Path:
+    """A demo product delivered as a .gltf whose buffer is a separate `model/<slug>.bin`."""
+    prod = product(tmp_root, slug)
+    document, binary = read_glb(prod.model.read_bytes())
+    document["buffers"][0]["uri"] = f"{slug}.bin"
+    folder = tmp_root / f"{slug}-gltf-{asin}"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{slug}.bin").write_bytes(binary)
+    model = folder / f"{slug}.gltf"
+    model.write_text(json.dumps(document), encoding="utf-8")
+    return pack(tmp_root, prod, asin=asin, name=name, model=model, scan=None)
+
+
+def hostile_gltf_delivery(tmp_root: Path, *, asin: str = ASIN) -> Path:
+    """A valid .gltf delivery that also carries an unlisted web page and its script beside the
+    model (`model/pwn.html` + `model/pwn.js`): validation only warns about unlisted files, so
+    everything after it must use the closed list of files the manifest and the model name."""
+    clean = gltf_delivery(tmp_root, asin=asin, name=f"clean-{asin}.zip")
+    return rewrite_zip(
+        clean, tmp_root / f"hostile-{asin}.zip", add={"model/pwn.html": PWN_HTML, "model/pwn.js": PWN_JS}
+    )

@@ -53,6 +53,26 @@ def test_validate_exit_codes_and_json_report(tmp_path, good_zip) -> None:
     assert "unknown profile 'ebay'" in unknown.stderr
 
 
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ({"version.json": b'{"forged": true}'}, "ZIP_RESERVED_NAME"),
+        ({"photos/.shazam-tmp-0123abcd": b"x"}, "ZIP_RESERVED_NAME"),
+        ({"photos": b"a file named like the photos folder"}, "ZIP_PATH_CONFLICT"),
+        ({"photos/" + "a" * 300 + ".jpg": b"x"}, "ZIP_NAME_TOO_LONG"),
+    ],
+    ids=["version.json", "store temp name", "file beside folder", "300-byte name"],
+)
+def test_deliveries_that_could_never_be_stored_are_rejected_at_validation(
+    tmp_path, good_zip, extra, code
+) -> None:
+    """Each was accepted (an unlisted-file warning) and then failed storing on every retry."""
+    archive = rewrite_zip(good_zip, tmp_path / "unstorable.zip", add=extra)
+    result = shazam("validate", str(archive), "--json", check_code=1)
+    errors = json.loads(result.stdout)["errors"]
+    assert [e["code"] for e in errors] == [code] and errors[0]["hint"]
+
+
 def test_validate_a_bare_glb_and_a_gltf_with_resources() -> None:
     mixer = SHARED_DATA / "khronos-3dc" / "Mixer"
     if not mixer.exists():

@@ -348,6 +348,29 @@ def test_s3_prefix_hides_neighbours(s3_prefixed_store: S3Store, s3_client: Any) 
     }
 
 
+def test_s3_objects_carry_the_headers_they_were_written_with(
+    s3_prefixed_store: S3Store, s3_client: Any
+) -> None:
+    """S3 serves an object with the headers stored on it: puts set them, and a copy that names
+    new ones replaces the source's instead of keeping them (MetadataDirective=REPLACE)."""
+    store = s3_prefixed_store
+
+    def head(key: str) -> dict[str, Any]:
+        return s3_client.head_object(Bucket=store.bucket, Key=store.prefix + key)
+
+    store.put_bytes("a.html", b"<p>hi</p>", content_type="text/html")
+    store.put_stream("b.bin", io.BytesIO(b"x"), content_type="application/octet-stream",
+                     content_disposition="attachment")
+    assert head("a.html")["ContentType"] == "text/html"
+    assert head("b.bin")["ContentDisposition"] == "attachment"
+    store.copy("a.html", "c.html", content_type="application/octet-stream",
+               content_disposition="attachment")
+    copied = head("c.html")
+    assert (copied["ContentType"], copied["ContentDisposition"]) == ("application/octet-stream", "attachment")
+    store.copy("a.html", "d.html")  # no headers named: the source's are kept
+    assert head("d.html")["ContentType"] == "text/html"
+
+
 @pytest.mark.slow
 def test_s3_put_stream_multipart(s3_store: S3Store, s3_client: Any) -> None:
     data = os.urandom(70 * 1024 * 1024)

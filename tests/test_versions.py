@@ -120,19 +120,19 @@ class Recording(ObjectStore):
     def __init__(self, inner: ObjectStore, *, fail_copy_at: int | None = None) -> None:
         self.inner, self.url, self.log, self.fail_copy_at = inner, inner.url, [], fail_copy_at
 
-    def copy(self, src, dst):
+    def copy(self, src, dst, **headers):
         self.log.append(("copy", dst))
         if self.fail_copy_at is not None and sum(op == "copy" for op, _ in self.log) == self.fail_copy_at:
             raise ConnectionError("simulated crash while copying")
-        return self.inner.copy(src, dst)
+        return self.inner.copy(src, dst, **headers)
 
-    def put_bytes(self, key, data, *, content_type=None):
+    def put_bytes(self, key, data, **headers):
         self.log.append(("put", key))
-        return self.inner.put_bytes(key, data, content_type=content_type)
+        return self.inner.put_bytes(key, data, **headers)
 
-    def put_stream(self, key, stream, *, content_type=None):
+    def put_stream(self, key, stream, **headers):
         self.log.append(("put", key))
-        return self.inner.put_stream(key, stream, content_type=content_type)
+        return self.inner.put_stream(key, stream, **headers)
 
     def put_if_absent(self, key, data):
         self.log.append(("put", key))
@@ -194,3 +194,85 @@ def test_version_numbers_are_never_reused_after_deletion(local_store, good_zip) 
         local_store.delete(info.key)  # what retention will do to an old version
     second = _ingest(local_store, _upload(local_store, good_zip, name="b.zip"))
     assert second.version == first.version + 1
+
+
+# --- the store owns its control files ------------------------------------------------------
+
+
+def _accepted_as_is(store: ObjectStore, zip_path: Path, upload):
+    """Record an 'ok' verdict without judging the archive: what a verdict made under older
+    rules, or a bug in validation, would leave. Storing must still protect itself."""
+    from shazam_assets.delivery.report import build_report
+
+    with zipfile.ZipFile(zip_path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    report = build_report(subject=upload.key, profile="default", issues=[])
+    versions.record_validation(store, upload=upload, report=report, manifest=manifest)
+
+
+@pytest.mark.parametrize("member", ["version.json", "photos/.shazam-tmp-0123"])
+def test_an_archive_member_never_lands_on_a_control_key(local_store, good_zip, tmp_path, member) -> None:
+    forged = json.dumps({"schema": versions.VERSION_SCHEMA, "files": [], "forged": True}).encode()
+    zip_path = rewrite_zip(good_zip, tmp_path / "forged.zip", add={member: forged})
+    upload = _upload(local_store, zip_path)
+    _accepted_as_is(local_store, zip_path, upload)
+    with pytest.raises(versions.VersionStoreError):
+        ingest.store_upload(local_store, upload)
+    assert versions.list_versions(local_store, ASIN) == []
+    assert list(local_store.list("staging/")) == []  # nothing staged is left behind
+
+
+def test_a_version_manifest_this_run_did_not_write_is_never_trusted(store, good_zip) -> None:
+    store.put_bytes(f"assets/{ASIN}/v1/version.json", json.dumps({"files": [], "forged": True}).encode())
+    upload = _upload(store, good_zip)
+    ingest.validate_upload(store, upload)
+    with pytest.raises(versions.VersionStoreError, match="v1"):
+        ingest.store_upload(store, upload)
+    assert json.loads(store.get_bytes(f"assets/{ASIN}/v1/version.json"))["forged"] is True  # untouched
+    assert list(store.list("staging/")) == []
+
+
+class _Collide(Recording):
+    """Holds every run at the version manifest's conditional write until all have reached it:
+    the worst interleaving of concurrent runs of one upload, made deterministic."""
+
+    def __init__(self, inner: ObjectStore, runs: int) -> None:
+        super().__init__(inner)
+        self.barrier = threading.Barrier(runs, timeout=60)
+
+    def put_if_absent(self, key, data):
+        if key.endswith("/" + versions.VERSION_MANIFEST):
+            self.barrier.wait()
+        return self.inner.put_if_absent(key, data)
+
+
+def test_only_the_run_that_committed_the_version_reports_it_created(store, good_zip) -> None:
+    upload = _upload(store, good_zip)
+    ingest.validate_upload(store, upload)
+    collide = _Collide(store, runs=3)
+    results: list[versions.StoredVersion] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(ingest.store_upload(collide, upload))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(r.created for r in results) == [False, False, True]
+    assert {r.version for r in results} == {1} and versions.list_versions(store, ASIN) == [1]
+    assert list(store.list("staging/")) == []
+
+
+def test_a_failed_store_leaves_no_staging_files(local_store, good_zip) -> None:
+    upload = _upload(local_store, good_zip)
+    ingest.validate_upload(local_store, upload)
+    with pytest.raises(ConnectionError):
+        ingest.store_upload(Recording(local_store, fail_copy_at=2), upload)
+    assert list(local_store.list("staging/")) == []

@@ -235,6 +235,9 @@ def _check_delivered_model(
     )
     stats.update(model_stats)
     stats["model"] = model
+    # The closed list of model files: the model and exactly the resources its checks read.
+    # Renders, the review page and publishing use this list, never the folder's contents.
+    stats["model_files"] = [model, *sorted(members.used - before - {model})]
     return issues
 
 

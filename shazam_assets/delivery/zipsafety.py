@@ -5,7 +5,7 @@ An artist's upload is read three times, each pass bounded:
 1. The end-of-central-directory record is parsed by hand first, so an archive that claims a
    huge directory or too many entries is refused before `zipfile` builds one object per entry.
 2. The central directory and every local header are checked: names (traversal, encoding,
-   duplicates), types (symlinks), flags (encryption), methods, declared sizes, and the byte
+   duplicates, files that are also folders, lengths, names the version store reserves), types (symlinks), flags (encryption), methods, declared sizes, and the byte
    layout (a local header where the directory says, no two entries sharing bytes: the
    "overlapping files" zip bomb).
 3. Every remaining entry is streamed through decompression in 1 MiB pieces to measure its real
@@ -131,11 +131,62 @@ EMPTY = rules.error(
     "The archive contains no files",
     hint="Add manifest.json, the model and the photos to the ZIP (see `shazam pack`).",
 )
+RESERVED_NAME = rules.error(
+    "ZIP_RESERVED_NAME",
+    "An entry uses a name SHAZAM's version store keeps for its own files",
+    hint="Rename or remove the file: 'version.json' at the top of the ZIP and any file or folder "
+    "name starting with '.shazam-' are reserved (see docs/delivery-spec.md).",
+)
+NAME_TOO_LONG = rules.error(
+    "ZIP_NAME_TOO_LONG",
+    "An entry's file or folder name is longer than storage allows",
+    hint="Shorten the name: at most 255 bytes per file or folder name (an accented or non-Latin "
+    "letter takes 2-4 bytes) and 512 bytes for the whole path.",
+)
+PATH_CONFLICT = rules.error(
+    "ZIP_PATH_CONFLICT",
+    "A file has the name of a folder in the same archive",
+    hint="Rename the file or the folder: 'photos' cannot be both a file and the folder of "
+    "'photos/front.jpg' (upper/lower case does not make them differ).",
+)
 JUNK_ENTRY = rules.warning(
     "ZIP_JUNK_ENTRY",
     "Operating-system clutter (__MACOSX, .DS_Store, Thumbs.db) was ignored",
     hint="Harmless; on macOS, zip with `shazam pack` or `zip -r -X` to leave it out.",
 )
+
+
+# --- names the version store keeps for itself ---------------------------------------------
+# An accepted archive is unpacked member by member into assets/<ASIN>/v<N>/ (see
+# shazam_assets.versions). The store's own files there must never be reachable from an
+# archive, whatever the backend or a case-insensitive disk does with the name.
+VERSION_MANIFEST = "version.json"  # the version's manifest, at the top of its folder
+RESERVED_PREFIX = ".shazam-"  # the store's temporary and control files (`.shazam-tmp-*`)
+MAX_NAME_PART_BYTES = 255  # one file or folder name: the limit of ext4, APFS, NTFS and XFS
+MAX_NAME_BYTES = 512  # a whole path: leaves room under S3's 1,024-byte keys for store prefixes
+
+
+def reserved_name_problem(name: str) -> str | None:
+    """Why the archive path `name` would land on a control file of the version store, or None.
+
+    Compared case-insensitively after NFC normalisation, so `Version.JSON` cannot stand in for
+    `version.json` on a case-insensitive disk."""
+    parts = [unicodedata.normalize("NFC", p).casefold() for p in name.strip("/").split("/")]
+    if parts == [VERSION_MANIFEST]:
+        return f"{VERSION_MANIFEST!r} at the top of a version folder is the version's manifest"
+    if any(p.startswith(RESERVED_PREFIX) for p in parts):
+        return f"names starting with {RESERVED_PREFIX!r} are the store's own files"
+    return None
+
+
+def name_length_problem(name: str) -> str | None:
+    """Why `name` is too long to store on every backend, or None."""
+    longest = max((p.encode() for p in name.strip("/").split("/")), key=len)
+    if len(longest) > MAX_NAME_PART_BYTES:
+        return f"a name part is {len(longest)} bytes long; at most {MAX_NAME_PART_BYTES} are stored"
+    if len(name.encode()) > MAX_NAME_BYTES:
+        return f"the path is {len(name.encode())} bytes long; at most {MAX_NAME_BYTES} are stored"
+    return None
 
 
 @dataclass(frozen=True)
@@ -333,6 +384,10 @@ def _name_issues(info: zipfile.ZipInfo) -> list[Issue]:
     odd_char = any(ord(c) < 32 or c in "\x7f\\:" for c in raw)
     if not raw or odd_char or any(p in ("", ".") for p in parts):
         return [BAD_NAME(f"entry {raw!r} is not a clean relative path", path=raw)]
+    if (too_long := name_length_problem(raw)) is not None:
+        return [NAME_TOO_LONG(f"entry {raw[:80]!r}...: {too_long}", path=raw)]
+    if (reserved := reserved_name_problem(raw)) is not None:
+        return [RESERVED_NAME(f"entry {raw!r} is reserved: {reserved}", path=raw)]
     return []
 
 
@@ -450,6 +505,20 @@ def _duplicate_issues(names: list[str]) -> list[Issue]:
         else:
             seen[key] = name
     return issues
+
+
+def _conflict_issues(names: list[str]) -> list[Issue]:
+    """Files whose name is also a folder of another file (`photos` beside `photos/x.jpg`): no
+    filesystem can hold both, so such an archive could be judged but never stored."""
+    def key(path: str) -> str:
+        return unicodedata.normalize("NFC", path).casefold()
+
+    folders = {key(name[:at]) for name in names for at, c in enumerate(name) if c == "/"}
+    return [
+        PATH_CONFLICT(f"entry {name!r} is a file, but other entries use it as a folder", path=name)
+        for name in names
+        if key(name) in folders
+    ]
 
 
 # --- pass 3: streaming -------------------------------------------------------------------
@@ -647,7 +716,7 @@ def _judge(
     retain: Retain | None,
 ) -> tuple[tuple[ZipEntry, ...], list[Issue]]:
     split = _sort_entries(infos, limits)
-    issues = split.issues + _duplicate_issues(split.file_names)
+    issues = split.issues + _duplicate_issues(split.file_names) + _conflict_issues(split.file_names)
     if not split.file_names:
         issues.append(EMPTY("the archive has no files, only folders or clutter"))
     declared = sum(i.file_size for i in split.files.values())

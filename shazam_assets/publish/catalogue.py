@@ -20,8 +20,8 @@ from shazam_assets.publish.layout import (
     CATALOGUE_SCHEMA,
     PAGE,
     PAGES_PREFIX,
-    content_type,
     parse_page_manifest_key,
+    served_as,
 )
 from shazam_assets.publish.markup import SEARCH_API, format_dimensions, render_catalogue_page
 from shazam_assets.publish.site import site_assets, upload_site_assets
@@ -80,7 +80,7 @@ def _write_catalogue(store: ObjectStore, entries: list[dict[str, Any]], *, searc
     if stale:
         upload_site_assets(store, site)
     for key, body in stale:
-        store.put_bytes(key, body, content_type=content_type(key))
+        store.put_bytes(key, body, **served_as(key).metadata())
     return bool(stale)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import dataclass
 
 from shazam_assets.asin import is_valid_asin
 
@@ -29,12 +30,12 @@ PAGE_SCHEMA = "shazam.product-page/1"
 CATALOGUE_SCHEMA = "shazam.catalogue/1"
 _RELEASE = re.compile(r"^r[0-9a-f]{16}$")
 
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".json": "application/json",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".wasm": "application/wasm",
+# What a published object is served as is decided by its key, never by its content or by
+# what a delivery named it: only the pages SHAZAM renders are HTML, only its own files under
+# _static/ are scripts and styles; anything else is shown inline only with a media type from
+# MEDIA_TYPES and is otherwise a download (application/octet-stream, attachment). Browsers get
+# `X-Content-Type-Options: nosniff` with it, so no uploaded byte ever runs as a page or script.
+MEDIA_TYPES = {
     ".glb": "model/gltf-binary",
     ".gltf": "model/gltf+json",
     ".bin": "application/octet-stream",
@@ -46,10 +47,43 @@ CONTENT_TYPES = {
     ".mp4": "video/mp4",
     ".webm": "video/webm",
 }
+STATIC_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".wasm": "application/wasm",
+}
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+DOWNLOAD = "application/octet-stream"
+ATTACHMENT = "attachment"
 
 
-def content_type(path: str) -> str:
-    return CONTENT_TYPES.get(posixpath.splitext(path)[1].lower(), "application/octet-stream")
+@dataclass(frozen=True)
+class ServedAs:
+    """The headers a published object is stored (S3 metadata) and served with."""
+
+    content_type: str
+    content_disposition: str | None = None  # "attachment": never shown inline
+
+    def metadata(self) -> dict[str, str | None]:
+        """Keyword arguments for the store's put_* and copy: the object carries its headers."""
+        return {"content_type": self.content_type, "content_disposition": self.content_disposition}
+
+
+def served_as(key: str) -> ServedAs:
+    """How the object at store key `key` (under published/) is served."""
+    suffix = posixpath.splitext(key)[1].lower()
+    parts = key.removeprefix(PAGES_PREFIX).split("/")
+    own_page = len(parts) == 1 or (len(parts) == 2 and is_valid_asin(parts[0]))
+    if own_page and parts[-1] == PAGE:
+        return ServedAs(HTML)
+    if own_page and key in (CATALOGUE_KEY, f"{PAGES_PREFIX}{parts[0]}/{PAGE_MANIFEST}"):
+        return ServedAs(JSON)
+    if key.startswith(STATIC_PREFIX) and suffix in STATIC_TYPES:
+        return ServedAs(STATIC_TYPES[suffix])
+    if suffix in MEDIA_TYPES:
+        return ServedAs(MEDIA_TYPES[suffix])
+    return ServedAs(DOWNLOAD, ATTACHMENT)
 
 
 def page_prefix(asin: str) -> str:

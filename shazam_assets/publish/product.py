@@ -21,13 +21,12 @@ from shazam_assets.publish.catalogue import CatalogueResult, publish_catalogue
 from shazam_assets.publish.errors import PublishError
 from shazam_assets.publish.layout import (
     PAGE,
-    PAGE_MANIFEST,
     PAGE_SCHEMA,
-    content_type,
     is_release_name,
     page_key,
     page_manifest_key,
     page_prefix,
+    served_as,
 )
 from shazam_assets.publish.markup import render_product_page
 from shazam_assets.publish.release import Release, check_asin, plan_release
@@ -142,7 +141,8 @@ def _copy_release(store: ObjectStore, release: Release, *, log: Log) -> int:
         if existing is not None and existing.size == item.size:
             continue
         try:
-            info = store.copy(item.source, prefix + item.path)
+            target = prefix + item.path
+            info = store.copy(item.source, target, **served_as(target).metadata())
         except ObjectNotFound:
             raise PublishError(
                 "PUBLISH_SOURCE_MISSING", f"{item.source} is listed but not stored"
@@ -188,10 +188,9 @@ def _go_live(
     upload_site_assets(store, site, log=log)
     copied = _copy_release(store, release, log=log)
     manifest = json.dumps(_page_manifest(release, page, site), indent=2).encode()
-    store.put_bytes(
-        page_manifest_key(release.asin), manifest, content_type=content_type(PAGE_MANIFEST)
-    )
-    store.put_bytes(page_key(release.asin), page, content_type=content_type(PAGE))
+    manifest_key = page_manifest_key(release.asin)
+    store.put_bytes(manifest_key, manifest, **served_as(manifest_key).metadata())
+    store.put_bytes(page_key(release.asin), page, **served_as(page_key(release.asin)).metadata())
     log(
         f"{release.asin}: page live at {store.uri(page_key(release.asin))} "
         f"(v{release.version}, release {release.name})"

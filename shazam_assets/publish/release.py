@@ -22,6 +22,10 @@ from shazam_assets.qa.decisions import published_version
 from shazam_assets.storage import ObjectStore
 
 MODEL_FOLDER = "model"
+# Part of every release name: bump it when what a release's objects carry changes, so the next
+# publish writes a new release instead of keeping one made the old way. 2: only the recorded
+# model files, each object with its allow-listed Content-Type (publish.layout.served_as).
+RELEASE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -85,31 +89,29 @@ def _turntable(store: ObjectStore, asin: str, version: int) -> dict[str, Any]:
 def _model_files(
     asin: str, version: int, manifest: dict[str, Any]
 ) -> tuple[str, list[ReleaseFile]]:
-    """The model's path in the release, and its files: a GLB alone; a .gltf with every file
-    of its folder (buffers, textures)."""
-    model = ((manifest.get("delivery_manifest") or {}).get("files") or {}).get("model")
-    listed = {f["path"]: f for f in manifest.get("files", ())}
-    if not isinstance(model, str) or model not in listed:
+    """The model's path in the release, and its files: the closed list the version records
+    (the model and exactly the resources validation read for it), never the rest of its
+    folder. Their layout relative to each other is kept, so a .gltf's URIs still resolve."""
+    paths = versions.model_files(manifest)
+    if paths is None:
         raise PublishError(
-            "PUBLISH_NO_MODEL", f"{asin} v{version}: the delivery names no stored model"
+            "PUBLISH_NO_MODEL",
+            f"{asin} v{version}: the delivery names no stored model, or the version records no "
+            "model files (stored before they were recorded: re-validate and store it again)",
         )
-    folder = posixpath.dirname(model)
-    paths = (
-        [model]
-        if model.lower().endswith(".glb")
-        else [p for p in listed if posixpath.dirname(p) == folder or p.startswith(f"{folder}/")]
-    )
+    listed = {f["path"]: f for f in manifest.get("files", ())}
+    base = posixpath.commonpath([posixpath.dirname(p) for p in paths])
     prefix = versions.version_prefix(asin, version)
     files = [
         ReleaseFile(
             source=prefix + p,
-            path=f"{MODEL_FOLDER}/{posixpath.relpath(p, folder or '.')}",
+            path=f"{MODEL_FOLDER}/{posixpath.relpath(p, base or '.')}",
             sha256=listed[p]["sha256"],
             size=listed[p]["size"],
         )
         for p in sorted(paths)
     ]
-    return f"{MODEL_FOLDER}/{posixpath.basename(model)}", files
+    return f"{MODEL_FOLDER}/{posixpath.relpath(paths[0], base or '.')}", files
 
 
 def _render_files(asin: str, version: int, turntable: dict[str, Any]) -> list[ReleaseFile]:
@@ -133,7 +135,7 @@ def _render_files(asin: str, version: int, turntable: dict[str, Any]) -> list[Re
 
 
 def _fingerprint(files: list[ReleaseFile]) -> str:
-    content = json.dumps(sorted((f.path, f.sha256) for f in files))
+    content = json.dumps([RELEASE_FORMAT, sorted((f.path, f.sha256) for f in files)])
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 

@@ -23,9 +23,9 @@ from shazam_assets.publish.layout import (
     PAGE,
     PAGES_PREFIX,
     STATIC_DIR,
-    content_type,
     is_release_name,
     page_key,
+    served_as,
 )
 from shazam_assets.review import guard
 from shazam_assets.storage import ObjectStore
@@ -57,6 +57,16 @@ def _cache_control(path: str) -> str:
     return _IMMUTABLE if immutable else _REVALIDATE
 
 
+def pages_policy(base_url: str) -> str:
+    """The review app's policy, with scripts and workers allowed only from `<base>/_static/`:
+    only SHAZAM's own files live there, so even a file some older release copied from a
+    delivery could not run as a script from this origin."""
+    static = f"{base_url.rstrip('/')}/{STATIC_DIR}/"
+    return guard.CONTENT_SECURITY_POLICY.replace(
+        "script-src 'self'", f"script-src {static}"
+    ).replace("worker-src 'self'", f"worker-src {static}")
+
+
 def _not_found() -> Response:
     return PlainTextResponse("Not found.", status_code=404)
 
@@ -71,12 +81,16 @@ def serve_path(request: Request) -> Response:
     info = store.head(key) if key is not None else None
     if key is None or info is None:
         return _not_found()
+    served = served_as(key)
     headers = {
         "content-length": str(info.size),
         "cache-control": _cache_control(path),
         "etag": f'"{info.etag}"',
+        "content-security-policy": pages_policy(str(request.base_url)),
     }
-    media_type = content_type(key)
+    if served.content_disposition is not None:
+        headers["content-disposition"] = served.content_disposition
+    media_type = served.content_type
     if request.method == "HEAD":
         return Response(headers=headers, media_type=media_type)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shazam_assets.publish.errors import PublishError
-from shazam_assets.publish.layout import STATIC_DIR, STATIC_PREFIX, content_type
+from shazam_assets.publish.layout import STATIC_DIR, STATIC_PREFIX, served_as
 from shazam_assets.storage import ObjectStore, sha256_file
 
 HERE = Path(__file__).resolve().parent
@@ -96,7 +96,7 @@ def upload_site_assets(
         info = store.head(key)
         if info is not None and info.size == item.size:
             continue
-        store.put_file(key, item.source, content_type=content_type(item.name))
+        store.put_file(key, item.source, **served_as(key).metadata())
         uploaded += item.size
         log(f"uploaded {key} ({item.size:,} bytes)")
     return uploaded

@@ -81,16 +81,12 @@ def check_placement(bounds: list[list[float]], dims: tuple[float, float, float],
 
 
 def _fetch(store: ObjectStore, asin: str, version: int, manifest: dict[str, Any], dest: Path) -> tuple[Path, list[Path]]:
-    """Download the model (with every file beside it) and the photos of a version."""
+    """Download the model files (the model and the resources validation read for it, nothing
+    else of its folder) and the photos of a version."""
     files = manifest["delivery_manifest"]["files"]
-    model_dir = files["model"].rsplit("/", 1)[0] + "/" if "/" in files["model"] else ""
-    wanted = [f["path"] for f in manifest["files"] if f["path"].startswith(model_dir) or f["path"] in files["photos"]]
-    prefix = versions.version_prefix(asin, version)
-    for path in wanted:
-        target = dest / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(store.get_bytes(prefix + path))
-    return dest / files["model"], [dest / p for p in files["photos"]]
+    model_files = versions.model_files(manifest) or (files["model"],)
+    versions.download_files(store, asin=asin, version=version, paths=[*model_files, *files["photos"]], dest=dest)
+    return dest / model_files[0], [dest / p for p in files["photos"]]
 
 
 def check_visual(store: ObjectStore, asin: str, version: int, manifest: dict[str, Any]) -> tuple[CheckOutcome, dict[str, Any], str]:

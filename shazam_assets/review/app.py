@@ -204,7 +204,7 @@ def model_file(request: Request) -> Response:
     item = _version_or_404(request)
     store = _state(request).store
     return _stream(
-        store, resolve.model_file(store, item, request.path_params["path"]), cache=_IMMUTABLE
+        store, resolve.model_file(item, request.path_params["path"]), cache=_IMMUTABLE
     )
 
 

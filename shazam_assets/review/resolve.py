@@ -8,16 +8,14 @@ joined onto a store prefix, so no request can reach another object of the store.
 
 from __future__ import annotations
 
-import json
 import posixpath
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 from shazam_assets import versions
 from shazam_assets.asin import is_valid_asin
 from shazam_assets.qa.decisions import read_scores
-from shazam_assets.storage import ObjectNotFound, ObjectStore
+from shazam_assets.storage import ObjectStore
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 CONTENT_TYPES = {
@@ -91,36 +89,15 @@ def _stored(item: ReviewVersion, path: str) -> ServedFile:
     return ServedFile(key=key, size=item.size_of(path), content_type=content_type(path))
 
 
-def model_files(store: ObjectStore, item: ReviewVersion) -> frozenset[str]:
-    """The model and, for a .gltf, the buffers and images it references that the version
-    holds: the only paths the model route serves."""
-    model = item.model_path
-    if model is None:
-        return frozenset()
-    if not model.lower().endswith(".gltf"):
-        return frozenset({model})
-    try:
-        document = json.loads(store.get_bytes(_stored(item, model).key))
-    except (ObjectNotFound, ValueError):
-        return frozenset({model})
-    folder = posixpath.dirname(model)
-    uris = [
-        e.get("uri")
-        for k in ("buffers", "images")
-        for e in document.get(k, ())
-        if isinstance(e, dict)
-    ]
-    resources = {
-        posixpath.normpath(posixpath.join(folder, urllib.parse.unquote(u)))
-        for u in uris
-        if isinstance(u, str) and u and not u.startswith("data:")
-    }
-    return frozenset({model} | (resources & item.listed))
+def model_files(item: ReviewVersion) -> frozenset[str]:
+    """The model and, for a .gltf, exactly the resources validation read for it (the version's
+    closed list of model files): the only paths the model route serves."""
+    return frozenset(versions.model_files(item.manifest) or ())
 
 
-def model_file(store: ObjectStore, item: ReviewVersion, path: str) -> ServedFile | None:
+def model_file(item: ReviewVersion, path: str) -> ServedFile | None:
     """The model, or one of its glTF resources, named by its path inside the version."""
-    return _stored(item, path) if path in model_files(store, item) else None
+    return _stored(item, path) if path in model_files(item) else None
 
 
 def photo_file(item: ReviewVersion, index: int) -> ServedFile | None:

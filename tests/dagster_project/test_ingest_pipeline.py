@@ -119,6 +119,31 @@ def test_rejected_delivery_fails_the_blocking_check_and_stores_nothing(
     assert asin_status(store, ASIN)["rejections"][0]["codes"] == ["CONTRACT_STAGE_NOT_SIGNED_OFF"]
 
 
+def test_a_forged_version_manifest_in_the_archive_never_becomes_the_version(
+    tmp_path, instance, deliveries, monkeypatch
+) -> None:
+    """An archive entry named version.json must not replace the manifest the store writes."""
+    forged = {"schema": versions.VERSION_SCHEMA, "asin": ASIN, "version": 1, "files": [],
+              "validation": {"ok": True}, "delivery_manifest": {"product": {"title": "FORGED"}}}
+    zip_path = rewrite_zip(deliveries["good"], tmp_path / "forged.zip",
+                           add={"version.json": json.dumps(forged).encode()})
+    store_url = (tmp_path / "store").as_uri()
+    store = ObjectStoreResource(url=store_url).open()
+    store.put_file(f"uploads/{ASIN}/forged.zip", zip_path)
+    result, _ = _tick(upload_sensor, instance, _resources(store_url))
+    _apply_partitions(instance, result)
+    run = _run(instance, result.run_requests[0], store_url, monkeypatch)
+
+    assert not run.success
+    check = instance.event_log_storage.get_asset_check_execution_history(CHECK, limit=1)[0]
+    assert check.status.value == "FAILED"
+    codes = check.event.dagster_event.event_specific_data.metadata["codes"].value
+    assert "ZIP_RESERVED_NAME" in codes
+    assert instance.get_latest_materialization_event(VERSION) is None
+    assert versions.list_versions(store, ASIN) == [] and list(store.list("assets/")) == []
+    assert list(store.list("staging/")) == []
+
+
 def test_materialize_without_config_processes_the_newest_upload(tmp_path, instance, deliveries, monkeypatch) -> None:
     """What `dagster asset materialize --partition ASIN` does."""
     (tmp_path / "store").mkdir()  # a missing local store root is refused

@@ -411,6 +411,32 @@ CASES = [
         "ZIP_EMPTY",
         lambda p: real_zip(p, {"model/": b"", "__MACOSX/._a": b"x", ".DS_Store": b"x"}),
     ),
+    *(
+        Case(
+            f"reserved name {name!r}",
+            "ZIP_RESERVED_NAME",
+            lambda p, n=name: real_zip(p, {"manifest.json": b"{}", n: b"{}"}),
+        )
+        for name in ("version.json", "Version.JSON", ".shazam-tmp-0123abcd", "model/.shazam-x/a.png")
+    ),
+    Case(
+        "a name component over 255 bytes",
+        "ZIP_NAME_TOO_LONG",
+        lambda p: real_zip(p, {"photos/" + "é" * 128 + ".jpg": b"x"}),  # 260 bytes in UTF-8
+    ),
+    Case(
+        "a whole path over the cap",
+        "ZIP_NAME_TOO_LONG",
+        lambda p: real_zip(p, {"/".join(["d" * 200] * 3) + "/a.png": b"x"}),
+    ),
+    *(
+        Case(
+            f"file and folder clash {a!r} {b!r}",
+            "ZIP_PATH_CONFLICT",
+            lambda p, a=a, b=b: real_zip(p, {a: b"file", b: b"x"}),
+        )
+        for a, b in (("photos", "photos/x.jpg"), ("Photos", "photos/x.jpg"), ("a/b", "a/b/c/d.png"))
+    ),
     Case(
         "macOS clutter",
         "ZIP_JUNK_ENTRY",
@@ -623,3 +649,12 @@ def test_zip_entry_is_a_frozen_record() -> None:
     entry = ZipEntry(name="a", size=1, compressed_size=1, crc32=0)
     with pytest.raises(AttributeError):
         entry.size = 2  # type: ignore[misc]
+
+
+def test_every_name_the_store_writes_for_itself_is_reserved() -> None:
+    """The version store's manifest and the local store's temporary files cannot be delivered."""
+    from shazam_assets import storage, versions
+
+    assert zipsafety.reserved_name_problem(versions.VERSION_MANIFEST)
+    assert zipsafety.reserved_name_problem(f"photos/{storage._TMP_MARK}1234")
+    assert zipsafety.reserved_name_problem("model/version.json") is None  # only the top level

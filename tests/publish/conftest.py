@@ -75,23 +75,21 @@ class RecordingStore(ObjectStore):
     def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]:
         return self.inner.local_copy(key)
 
-    def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> ObjectInfo:
+    def put_bytes(self, key: str, data: bytes, **headers: str | None) -> ObjectInfo:
         self.changes.append(("put", key))
-        return self.inner.put_bytes(key, data, content_type=content_type)
+        return self.inner.put_bytes(key, data, **headers)
 
-    def put_stream(
-        self, key: str, stream: BinaryIO, *, content_type: str | None = None
-    ) -> ObjectInfo:
+    def put_stream(self, key: str, stream: BinaryIO, **headers: str | None) -> ObjectInfo:
         self.changes.append(("put", key))
-        return self.inner.put_stream(key, stream, content_type=content_type)
+        return self.inner.put_stream(key, stream, **headers)
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         self.changes.append(("put", key))
         return self.inner.put_if_absent(key, data)
 
-    def copy(self, src: str, dst: str) -> ObjectInfo:
+    def copy(self, src: str, dst: str, **headers: str | None) -> ObjectInfo:
         self.changes.append(("copy", dst))
-        return self.inner.copy(src, dst)
+        return self.inner.copy(src, dst, **headers)
 
     def delete(self, key: str) -> None:
         self.changes.append(("delete", key))
