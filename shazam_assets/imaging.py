@@ -16,6 +16,7 @@ error (a validation issue, a search 413, ...).
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,11 +88,13 @@ def _open(source: Source, limits: ImageLimits) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(stream)
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError as exc:
         # Pillow's own last line of defence (twice its warning size); our cap is lower.
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        count = f"{int(declared.group(1)):,} pixels" if declared else "more pixels than Pillow opens"
         raise ImageRefused(
             IMAGE_TOO_MANY_PIXELS,
-            f"the image declares more pixels than Pillow will open; at most {limits.describe()}",
+            f"the image declares {count}; at most {limits.describe()} are decoded",
         ) from None
     except _DECODE_ERRORS as exc:
         raise ImageRefused(IMAGE_UNREADABLE, _reason(exc)) from None
