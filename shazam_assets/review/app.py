@@ -24,13 +24,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from shazam_assets import web
 from shazam_assets.qa.backlog import DEFAULT_SLA
 from shazam_assets.qa.decisions import DecisionError, Verdict, record_decision
 from shazam_assets.review import guard, resolve, views
@@ -243,12 +242,12 @@ def create_app(
     *,
     sla: timedelta,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    allowed_hosts: Sequence[str] = guard.LOOPBACK_HOSTS,
+    allowed_hosts: Sequence[str] = web.LOOPBACK_HOSTS,
 ) -> Starlette:
     """The review app over `store`; `sla` is how long a version may wait before it is overdue.
 
     `clock` gives the current time (tests pin it); `allowed_hosts` are the Host header names
-    the app answers to (loopback names by default: see `guard`)."""
+    the app answers to (loopback names by default: see `shazam_assets.web`)."""
     routes = [
         Route("/", pending_page),
         Route(_VERSION, version_page),
@@ -258,10 +257,11 @@ def create_app(
         Route(_VERSION + "/contact-sheet", contact_sheet),
         Route("/static/{name:path}", static_file),
     ]
-    middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
-        Middleware(guard.SecurityHeaders),
-    ]
+    middleware = web.guard(
+        allowed_hosts,
+        max_body_bytes=guard.MAX_FORM_BYTES,
+        body_refusal=web.BodyRefusal("QA_FORM_TOO_LARGE", "the decision form is too large"),
+    )
     app = Starlette(
         routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error}
     )
@@ -275,5 +275,5 @@ def serve(
     """Run the review app until interrupted (uvicorn, one process)."""
     import uvicorn
 
-    app = create_app(store, sla=sla, allowed_hosts=guard.allowed_hosts_for(host))
+    app = create_app(store, sla=sla, allowed_hosts=web.allowed_hosts_for(host))
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
