@@ -456,7 +456,7 @@ def search(asin: str | None, text: str | None, image: Path | None, k: int, as_js
         elif text is not None:
             hits = index.search_text(text, k)
         else:
-            hits = index.search_image(decode_image(image.read_bytes()), k)  # type: ignore[union-attr]
+            hits = index.search_image(decode_image(image), k)  # type: ignore[arg-type]
     except SearchError as exc:
         raise CannotRun(str(exc)) from None
     if as_json:

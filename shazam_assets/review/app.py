@@ -6,6 +6,7 @@ Pages:
     POST /asins/<ASIN>/v<N>/decision         approve or reject (record_decision, source review-page)
     GET  /asins/<ASIN>/v<N>/files/<path>     the model and its glTF resources (listed in version.json)
     GET  /asins/<ASIN>/v<N>/photos/<i>       the i-th reference photo of the delivery manifest
+                                             (refused when its header declares too many pixels)
     GET  /asins/<ASIN>/v<N>/contact-sheet    the contact sheet rendered by automatic QA
     GET  /static/<name>                      the page's CSS/JS and the locally installed model-viewer
 
@@ -29,12 +30,12 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from shazam_assets import web
+from shazam_assets import imaging, web
 from shazam_assets.qa.backlog import DEFAULT_SLA
 from shazam_assets.qa.decisions import DecisionError, Verdict, record_decision
 from shazam_assets.review import guard, resolve, views
 from shazam_assets.review.resolve import ReviewVersion, ServedFile
-from shazam_assets.storage import ObjectStore
+from shazam_assets.storage import ObjectNotFound, ObjectStore
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -206,9 +207,25 @@ def model_file(request: Request) -> Response:
 
 
 def photo_file(request: Request) -> Response:
+    """The photo, once its header is known to declare no more pixels than SHAZAM decodes: the
+    reviewer's browser is never handed a decompression bomb (a version stored before
+    validation checked it). Photos are small, so it is read whole and sent from memory."""
     item = _version_or_404(request)
     served = resolve.photo_file(item, request.path_params["index"])
-    return _stream(_state(request).store, served, cache=_IMMUTABLE)
+    store = _state(request).store
+    try:
+        data = store.get_bytes(served.key) if served is not None else None
+    except ObjectNotFound:
+        data = None
+    if served is None or data is None:
+        raise HTTPException(404, "No such file in this version.")
+    try:
+        with imaging.open_image(data):
+            pass
+    except imaging.ImageRefused as exc:
+        raise HTTPException(422, f"This photo is not shown: {exc.message} ({exc.code}).") from None
+    headers = {"cache-control": _IMMUTABLE}
+    return Response(data, media_type=served.content_type, headers=headers)
 
 
 def contact_sheet(request: Request) -> Response:

@@ -60,15 +60,18 @@ class Embedder(Protocol):
 DECODE_LONGEST = 1024
 
 
-def decode_image(data: bytes, *, limits: imaging.ImageLimits = imaging.DEFAULT_LIMITS) -> ByteImage:
-    """Image bytes (JPEG, PNG, WebP, ...) as (h, w, 3) uint8, transparency composited on white
-    (turntable frames and Khronos renders have transparent backgrounds). A picture declaring
-    more pixels (or bytes) than `limits` is refused before decoding: SEARCH_PHOTO_TOO_LARGE;
-    an unreadable one is SEARCH_BAD_IMAGE."""
+def decode_image(
+    data: imaging.Source, *, limits: imaging.ImageLimits = imaging.DEFAULT_LIMITS
+) -> ByteImage:
+    """Image bytes or file (JPEG, PNG, WebP, ...) as (h, w, 3) uint8, transparency composited
+    on white (turntable frames and Khronos renders have transparent backgrounds). A picture
+    declaring more pixels (or bytes) than `limits` is refused before decoding:
+    SEARCH_PHOTO_TOO_LARGE; an unreadable one is SEARCH_BAD_IMAGE."""
     try:
         decoded = imaging.decode(data, longest=DECODE_LONGEST, limits=limits)
     except imaging.ImageRefused as exc:
-        code = "SEARCH_BAD_IMAGE" if exc.code == imaging.IMAGE_UNREADABLE else "SEARCH_PHOTO_TOO_LARGE"
+        unreadable = exc.code == imaging.IMAGE_UNREADABLE
+        code = "SEARCH_BAD_IMAGE" if unreadable else "SEARCH_PHOTO_TOO_LARGE"
         raise SearchError(code, f"cannot read the picture: {exc.message}") from None
     if decoded.mode != "RGBA":
         return np.asarray(decoded)
