@@ -43,6 +43,9 @@ class ImageLimits:
 
     max_pixels: int = 8192 * 8192
     max_bytes: int = 64 * 2**20
+    # Only the formats SHAZAM takes from outside: Pillow would otherwise also parse TIFF, PSD,
+    # EPS (through Ghostscript), ICO, ... each a parser an upload could aim at.
+    formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
 
     def describe(self) -> str:
         side = int(self.max_pixels**0.5)
@@ -87,7 +90,7 @@ def _open(source: Source, limits: ImageLimits) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(stream)
+            image = Image.open(stream, formats=limits.formats)
     except Image.DecompressionBombError as exc:
         # Pillow's own last line of defence (twice its warning size); our cap is lower.
         declared = re.search(r"\((\d+) pixels\)", str(exc))
@@ -120,7 +123,7 @@ def open_image(source: Source, *, limits: ImageLimits = DEFAULT_LIMITS) -> Itera
 def _reason(exc: BaseException) -> str:
     """Pillow's message without the repr of an in-memory stream or a file name."""
     if isinstance(exc, UnidentifiedImageError):
-        return "not an image format this service reads"
+        return "not a JPEG, PNG or WebP image"
     return f"the image data is damaged or truncated ({type(exc).__name__})"
 
 

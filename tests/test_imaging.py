@@ -32,8 +32,10 @@ def _encoded(image: Image.Image, fmt: str) -> bytes:
         (png_bomb(300, 300), ImageLimits(max_bytes=100), "IMAGE_TOO_LARGE"),
         (b"\x89PNG\r\n\x1a\n garbage", imaging.DEFAULT_LIMITS, "IMAGE_UNREADABLE"),
         (png_bomb(300, 300)[:-200], imaging.DEFAULT_LIMITS, "IMAGE_UNREADABLE"),
+        (_encoded(Image.new("RGB", (64, 64)), "TIFF"), imaging.DEFAULT_LIMITS, "IMAGE_UNREADABLE"),
+        (_encoded(Image.new("RGB", (64, 64)), "EPS"), imaging.DEFAULT_LIMITS, "IMAGE_UNREADABLE"),
     ],
-    ids=["13000px", "30000px", "one-row-over", "bytes", "garbage", "truncated"],
+    ids=["13000px", "30000px", "one-row-over", "bytes", "garbage", "truncated", "tiff", "eps"],
 )
 def test_refusals_have_a_code_and_name_no_stream(data: bytes, limits: ImageLimits, code: str) -> None:
     with pytest.raises(ImageRefused) as refused:
