@@ -22,6 +22,7 @@ SCRIPTS = {
     "render_quality": ["bench_render_quality.py"],
     "search": ["bench_search.py"],
     "backfill": ["bench_backfill.py"],
+    "image_bombs": ["bench_image_bombs.py"],
 }
 
 

@@ -546,7 +546,7 @@ def search(asin: str | None, text: str | None, image: Path | None, k: int, as_js
         elif text is not None:
             hits = index.search_text(text, k)
         else:
-            hits = index.search_image(decode_image(image.read_bytes()), k)  # type: ignore[union-attr]
+            hits = index.search_image(decode_image(image), k)  # type: ignore[arg-type]
     except SearchError as exc:
         raise CannotRun(str(exc)) from None
     if as_json:
@@ -613,24 +613,28 @@ def unpublish(asin: str, reason: str, embedder: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8422, show_default=True, type=int)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Where GET /metrics answers (it names artists: keep it internal).")
+@click.option("--metrics-port", default=9422, show_default=True, type=int)
 @_EMBEDDER_OPTION
-def serve(host: str, port: int, embedder: str) -> None:
-    """Serve the product pages and the catalogue (/) and the search API (/search, /docs)."""
-    import uvicorn
-
-    from shazam_assets.metrics import metrics_endpoint
+def serve(host: str, port: int, metrics_host: str, metrics_port: int, embedder: str) -> None:
+    """Serve the product pages and the catalogue (/) and the search API (/search, /docs);
+    the Prometheus metrics on a separate, internal port."""
+    from shazam_assets import web
+    from shazam_assets.metrics import create_metrics_app
     from shazam_assets.publish import create_pages_app
-    from shazam_assets.review.guard import allowed_hosts_for
     from shazam_assets.search.api import create_search_app
     from shazam_assets.search.embed import open_embedder
 
     store = _store()
-    app = create_search_app(store, open_embedder(embedder))
-    app.add_route("/metrics", metrics_endpoint(store), methods=["GET"])  # Prometheus scrape
-    app.mount("/", create_pages_app(store, allowed_hosts=allowed_hosts_for(host)))
-    click.echo(f"catalogue on http://{host}:{port}/  search API on http://{host}:{port}/docs "
+    hosts = web.allowed_hosts_for(host)
+    app = create_search_app(store, open_embedder(embedder), allowed_hosts=hosts)
+    app.mount("/", create_pages_app(store, allowed_hosts=hosts))
+    metrics = create_metrics_app(store, allowed_hosts=web.allowed_hosts_for(metrics_host))
+    click.echo(f"catalogue on http://{host}:{port}/  search API on http://{host}:{port}/docs  "
+               f"metrics on http://{metrics_host}:{metrics_port}/metrics "
                f"(store {os.environ['SHAZAM_STORE_URL']})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    web.serve([web.Listener(app, host, port), web.Listener(metrics, metrics_host, metrics_port)])
 
 @main.command()
 @click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False, path_type=Path))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shazam_assets import versions
+from shazam_assets import versions, web
 from shazam_assets.qa import backlog, decisions
 from shazam_assets.storage import ObjectNotFound, ObjectStore, read_json
 from shazam_assets.uploads import Upload
@@ -413,6 +413,12 @@ def metrics_endpoint(store: ObjectStore):
     return endpoint
 
 
-def create_metrics_app(store: ObjectStore) -> Starlette:
-    """A tiny app answering `GET /metrics` (mount it, or add `metrics_endpoint` as a route)."""
-    return Starlette(routes=[Route("/metrics", metrics_endpoint(store), methods=["GET"])])
+def create_metrics_app(
+    store: ObjectStore, *, allowed_hosts: Sequence[str] = web.LOOPBACK_HOSTS
+) -> Starlette:
+    """A tiny app answering only `GET /metrics`, for an internal port: the series name artists,
+    so `shazam serve` runs it beside its public app (`--metrics-port`), never inside it."""
+    return Starlette(
+        routes=[Route("/metrics", metrics_endpoint(store), methods=["GET"])],
+        middleware=web.guard(allowed_hosts),
+    )

@@ -23,6 +23,14 @@ from typing import Any, Protocol
 from shazam_assets.storage import ObjectStore
 
 
+def slack_escape(text: str) -> str:
+    """`text` as Slack shows it literally: Slack reads `<...>` as a mention, link or command
+    (`<!channel>`, `<https://evil|Download>`), so its three control characters are escaped as
+    its formatting rules say (https://api.slack.com/reference/surfaces/formatting#escaping).
+    Titles, names, notes and keys come from artists and reviewers, never from us."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class NotifyError(RuntimeError):
     """The channel refused the message; the decision stands and the send can be retried."""
 
@@ -78,7 +86,8 @@ class SlackWebhook:
     timeout_s: float = 10.0
 
     def deliver(self, notification: Notification) -> str:
-        payload = json.dumps({"text": f"*{notification.subject}*\n{notification.text()}"}).encode()
+        text = f"*{slack_escape(notification.subject)}*\n{slack_escape(notification.text())}"
+        payload = json.dumps({"text": text}).encode()
         request = urllib.request.Request(
             self.url, data=payload, headers={"Content-Type": "application/json"}, method="POST"
         )

@@ -147,13 +147,13 @@ def test_report_command_writes_html_with_plots(world, tmp_path) -> None:
 
 def test_metrics_endpoint_computes_then_serves_the_latest_snapshot(world, tmp_path) -> None:
     store, _ = world
-    client = TestClient(metrics.create_metrics_app(store))
+    client = TestClient(metrics.create_metrics_app(store), base_url="http://localhost")
     fresh = client.get("/metrics")
     assert fresh.status_code == 200 and fresh.headers["content-type"].startswith("text/plain")
     assert _value(_families(fresh.text), "shazam_qa_backlog") == 1
     copy = LocalStore(tmp_path / "snap")
     copy.put_bytes(metrics.LATEST_PROM_KEY, b"shazam_qa_backlog 7.0\n")
-    served = TestClient(metrics.create_metrics_app(copy)).get("/metrics")
+    served = TestClient(metrics.create_metrics_app(copy), base_url="http://localhost").get("/metrics")
     assert _value(_families(served.text), "shazam_qa_backlog") == 7
 
 

@@ -1,11 +1,14 @@
-"""Reference product photos: they must be real JPEG/PNG images QA can compare renders with."""
+"""Reference product photos: they must be real JPEG/PNG images QA can compare renders with.
+
+Photos are opened through `imaging.open_image`, so a header that declares more pixels than QA
+and search will ever decode is rejected here (PHOTO_TOO_LARGE) before any pixel is decoded.
+"""
 
 from __future__ import annotations
 
-import io
+from PIL import Image
 
-from PIL import Image, UnidentifiedImageError
-
+from shazam_assets import imaging
 from shazam_assets.delivery.report import Issue, RuleBook
 
 rules = RuleBook("photo")
@@ -13,6 +16,12 @@ PHOTO_UNREADABLE = rules.error(
     "PHOTO_UNREADABLE",
     "A reference photo is not a readable JPEG or PNG image",
     hint="Re-export the photo as a baseline JPEG or PNG; check the file is not truncated.",
+)
+PHOTO_TOO_LARGE = rules.error(
+    "PHOTO_TOO_LARGE",
+    "A reference photo declares more pixels than SHAZAM decodes",
+    hint=f"Supply photos of at most {imaging.DEFAULT_LIMITS.describe()}; "
+    "about 2000 px on the longer side is plenty for the visual comparison.",
 )
 PHOTO_TOO_SMALL = rules.warning(
     "PHOTO_TOO_SMALL",
@@ -40,10 +49,13 @@ def check_photo(name: str, data: bytes, *, min_px: int) -> tuple[tuple[int, int]
     """Check a photo reads as the format its extension names; return its (width, height)."""
     expected = _FORMATS.get(name[name.rfind(".") :].lower())
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with imaging.open_image(data) as image:
             actual, size = image.format, image.size
             _read_through(image)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except imaging.ImageRefused as exc:
+        rule = PHOTO_UNREADABLE if exc.code == imaging.IMAGE_UNREADABLE else PHOTO_TOO_LARGE
+        return None, [rule(f"{name}: {exc.message}", path=name)]
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:  # damage past the header
         return None, [PHOTO_UNREADABLE(f"{name}: {exc}", path=name)]
     if actual != expected:
         return None, [PHOTO_UNREADABLE(f"{name}: the file is {actual}, not {expected}", path=name)]

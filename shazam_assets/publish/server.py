@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from shazam_assets import web
 from shazam_assets.asin import is_valid_asin
 from shazam_assets.publish.layout import (
     CATALOGUE_KEY,
@@ -27,7 +26,6 @@ from shazam_assets.publish.layout import (
     page_key,
     served_as,
 )
-from shazam_assets.review import guard
 from shazam_assets.storage import ObjectStore
 
 _CHUNK = 1 << 20
@@ -103,15 +101,11 @@ def serve_path(request: Request) -> Response:
 
 
 def create_pages_app(
-    store: ObjectStore, *, allowed_hosts: Sequence[str] = guard.LOOPBACK_HOSTS
+    store: ObjectStore, *, allowed_hosts: Sequence[str] = web.LOOPBACK_HOSTS
 ) -> Starlette:
     """The read-only pages app over `store`'s `published/` tree. `allowed_hosts` are the Host
-    names it answers to (loopback by default; `guard.allowed_hosts_for(bind)` for others)."""
+    names it answers to (loopback by default; `web.allowed_hosts_for(bind)` for others)."""
     routes = [Route("/{path:path}", serve_path, methods=["GET", "HEAD"])]
-    middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
-        Middleware(guard.SecurityHeaders),
-    ]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=web.guard(allowed_hosts))
     app.state.store = store
     return app

@@ -91,10 +91,13 @@ def _fetch(store: ObjectStore, asin: str, version: int, manifest: dict[str, Any]
 
 def check_visual(store: ObjectStore, asin: str, version: int, manifest: dict[str, Any]) -> tuple[CheckOutcome, dict[str, Any], str]:
     """Render the model, score it against every reference photo, save the contact sheet."""
-    import numpy as np
-    from PIL import Image
-
-    from shazam_assets.qa.scoring import QAThresholds, contact_sheet, score_model_against_photos
+    from shazam_assets.qa.scoring import (
+        PANEL,
+        QAThresholds,
+        contact_sheet,
+        read_photo,
+        score_model_against_photos,
+    )
 
     thresholds = QAThresholds()
     with tempfile.TemporaryDirectory(prefix="shazam-qa-") as tmp:
@@ -102,7 +105,7 @@ def check_visual(store: ObjectStore, asin: str, version: int, manifest: dict[str
         visual, renderings = score_model_against_photos(model, photos)
         by_view = {r.view.name: r for r in renderings}
         pairs = [
-            (by_view[p.best_view].rgb, np.asarray(Image.open(photo).convert("RGB")),
+            (by_view[p.best_view].rgb, read_photo(photo, longest=PANEL),
              f"{p.photo}: best view {p.best_view}, IoU {p.silhouette_iou:.2f}, ΔE {p.delta_e:.1f}")
             for p, photo in zip(visual.photos, photos, strict=True)
         ]

@@ -34,6 +34,7 @@ from scipy.cluster.vq import kmeans2
 from skimage.color import deltaE_ciede2000, rgb2lab
 from skimage.measure import label
 
+from shazam_assets import imaging
 from shazam_assets.render import DEFAULT_BACKGROUND, Rendering, View, orbit_views
 from shazam_assets.studio import Camera, ModelInfo, StudioRenderer
 
@@ -338,14 +339,15 @@ def _reference(path: Path) -> _Reference:
 def read_photo(path: Path, *, longest: int = _PHOTO_WORK_SIZE) -> ByteArray:
     """A photo as (h, w, 3) uint8 sRGB, at most `longest` pixels on its longer side.
 
-    Transparent pixels (a cut-out PNG) are laid on the renderer's studio grey, so the product
-    stands on a plain background like in any other photo.
+    Decoded through `imaging.decode`: a header that declares more pixels than the limit is
+    refused (ImageRefused, IMAGE_TOO_MANY_PIXELS) before anything is decoded, and a large JPEG
+    is decoded at reduced DCT scale. Transparent pixels (a cut-out PNG) are laid on the
+    renderer's studio grey, so the product stands on a plain background like in any other photo.
     """
-    with Image.open(path) as image:
-        image.load()
-        rgba = image.convert("RGBA")
-    backdrop = Image.new("RGBA", rgba.size, (*DEFAULT_BACKGROUND, 255))
-    rgb = Image.alpha_composite(backdrop, rgba).convert("RGB")
+    rgb = imaging.decode(path, longest=longest)
+    if rgb.mode == "RGBA":
+        backdrop = Image.new("RGBA", rgb.size, (*DEFAULT_BACKGROUND, 255))
+        rgb = Image.alpha_composite(backdrop, rgb).convert("RGB")
     scale = longest / max(rgb.size)
     if scale < 1:
         target = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))

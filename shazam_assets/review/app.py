@@ -6,6 +6,7 @@ Pages:
     POST /asins/<ASIN>/v<N>/decision         approve or reject (record_decision, source review-page)
     GET  /asins/<ASIN>/v<N>/files/<path>     the model and its glTF resources (listed in version.json)
     GET  /asins/<ASIN>/v<N>/photos/<i>       the i-th reference photo of the delivery manifest
+                                             (refused when its header declares too many pixels)
     GET  /asins/<ASIN>/v<N>/contact-sheet    the contact sheet rendered by automatic QA
     GET  /static/<name>                      the page's CSS/JS and the locally installed model-viewer
 
@@ -24,19 +25,17 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from shazam_assets import freetext
+from shazam_assets import freetext, imaging, web
 from shazam_assets.qa.backlog import DEFAULT_SLA
 from shazam_assets.qa.decisions import DecisionError, Verdict, record_decision
 from shazam_assets.review import guard, resolve, views
 from shazam_assets.review.resolve import ReviewVersion, ServedFile
-from shazam_assets.storage import ObjectStore
+from shazam_assets.storage import ObjectNotFound, ObjectStore
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -209,9 +208,25 @@ def model_file(request: Request) -> Response:
 
 
 def photo_file(request: Request) -> Response:
+    """The photo, once its header is known to declare no more pixels than SHAZAM decodes: the
+    reviewer's browser is never handed a decompression bomb (a version stored before
+    validation checked it). Photos are small, so it is read whole and sent from memory."""
     item = _version_or_404(request)
     served = resolve.photo_file(item, request.path_params["index"])
-    return _stream(_state(request).store, served, cache=_IMMUTABLE)
+    store = _state(request).store
+    try:
+        data = store.get_bytes(served.key) if served is not None else None
+    except ObjectNotFound:
+        data = None
+    if served is None or data is None:
+        raise HTTPException(404, "No such file in this version.")
+    try:
+        with imaging.open_image(data):
+            pass
+    except imaging.ImageRefused as exc:
+        raise HTTPException(422, f"This photo is not shown: {exc.message} ({exc.code}).") from None
+    headers = {"cache-control": _IMMUTABLE}
+    return Response(data, media_type=served.content_type, headers=headers)
 
 
 def contact_sheet(request: Request) -> Response:
@@ -245,12 +260,12 @@ def create_app(
     *,
     sla: timedelta,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    allowed_hosts: Sequence[str] = guard.LOOPBACK_HOSTS,
+    allowed_hosts: Sequence[str] = web.LOOPBACK_HOSTS,
 ) -> Starlette:
     """The review app over `store`; `sla` is how long a version may wait before it is overdue.
 
     `clock` gives the current time (tests pin it); `allowed_hosts` are the Host header names
-    the app answers to (loopback names by default: see `guard`)."""
+    the app answers to (loopback names by default: see `shazam_assets.web`)."""
     routes = [
         Route("/", pending_page),
         Route(_VERSION, version_page),
@@ -260,10 +275,11 @@ def create_app(
         Route(_VERSION + "/contact-sheet", contact_sheet),
         Route("/static/{name:path}", static_file),
     ]
-    middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
-        Middleware(guard.SecurityHeaders),
-    ]
+    middleware = web.guard(
+        allowed_hosts,
+        max_body_bytes=guard.MAX_FORM_BYTES,
+        body_refusal=web.BodyRefusal("QA_FORM_TOO_LARGE", "the decision form is too large"),
+    )
     app = Starlette(
         routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error}
     )
@@ -277,5 +293,5 @@ def serve(
     """Run the review app until interrupted (uvicorn, one process)."""
     import uvicorn
 
-    app = create_app(store, sla=sla, allowed_hosts=guard.allowed_hosts_for(host))
+    app = create_app(store, sla=sla, allowed_hosts=web.allowed_hosts_for(host))
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

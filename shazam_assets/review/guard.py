@@ -1,47 +1,19 @@
-"""Protections sized for a tool that runs on a reviewer's own machine.
+"""Protections of the review page beyond those every app wears (`shazam_assets.web`: Host
+allow-list, security headers, body limit).
 
-- Decisions are only taken by POST, and a POST that a browser sends from another site is
-  refused (its `Origin`, or `Sec-Fetch-Site`, gives it away): no page on the web can make a
-  reviewer's browser approve a model.
-- The Host header must name this machine, so a DNS-rebinding page cannot pose as same-origin.
-- Every response says: no framing (the Approve button cannot be overlaid), no MIME sniffing,
-  scripts and data only from this server.
+Decisions are only taken by POST, and a POST that a browser sends from another site is refused
+(its `Origin`, or `Sec-Fetch-Site`, gives it away): no page on the web can make a reviewer's
+browser approve a model. The form is small and must be url-encoded UTF-8.
 """
 
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterable
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 MAX_FORM_BYTES = 64 * 1024
 _FORM_TYPE = "application/x-www-form-urlencoded"
-
-# model-viewer decodes textures and Draco meshes from blob: URLs and compiles WebAssembly.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self' 'wasm-unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' blob: data:",
-        "connect-src 'self' blob: data:",
-        "worker-src 'self' blob:",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    )
-)
-SECURITY_HEADERS = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "same-origin",
-}
 
 
 class FormError(ValueError):
@@ -50,13 +22,6 @@ class FormError(ValueError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def allowed_hosts_for(host: str, extra: Iterable[str] = ()) -> list[str]:
-    """Host names the app answers to when bound to `host` (every name for a wildcard bind)."""
-    if host in ("0.0.0.0", "::", ""):
-        return ["*"]
-    return sorted({*LOOPBACK_HOSTS, host, *extra})
 
 
 def cross_site_reason(request: Request) -> str | None:
@@ -91,23 +56,3 @@ async def read_form(request: Request) -> dict[str, str]:
     # so the field's check refuses them by name (TEXT_NOT_UTF8) instead of storing "Jos\ufffd".
     return dict(urllib.parse.parse_qsl(text, keep_blank_values=True, errors="surrogateescape"))
 
-
-class SecurityHeaders:
-    """ASGI middleware adding SECURITY_HEADERS to every HTTP response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -17,18 +17,18 @@ nothing.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from scipy import ndimage
 from skimage.color import rgb2lab
 from skimage.feature import hog
 
+from shazam_assets import imaging
 from shazam_assets.search.errors import SearchError
 
 ByteImage = npt.NDArray[np.uint8]  # (h, w, 3) sRGB
@@ -55,17 +55,28 @@ class Embedder(Protocol):
         ...
 
 
-def decode_image(data: bytes) -> ByteImage:
-    """Image bytes (JPEG, PNG, WebP, ...) as (h, w, 3) uint8, transparency composited on white
-    (turntable frames and Khronos renders have transparent backgrounds)."""
+# The descriptor works at 160 px and crops the product from the picture, so 1024 px on the
+# longer side is plenty; a larger photo is decoded at 1/2 to 1/8 scale (see `imaging.decode`).
+DECODE_LONGEST = 1024
+
+
+def decode_image(
+    data: imaging.Source, *, limits: imaging.ImageLimits = imaging.DEFAULT_LIMITS
+) -> ByteImage:
+    """Image bytes or file (JPEG, PNG, WebP, ...) as (h, w, 3) uint8, transparency composited
+    on white (turntable frames and Khronos renders have transparent backgrounds). A picture
+    declaring more pixels (or bytes) than `limits` is refused before decoding:
+    SEARCH_PHOTO_TOO_LARGE; an unreadable one is SEARCH_BAD_IMAGE."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            rgba = image.convert("RGBA")
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
-        raise SearchError("SEARCH_BAD_IMAGE", f"cannot read the picture: {exc}") from None
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+        decoded = imaging.decode(data, longest=DECODE_LONGEST, limits=limits)
+    except imaging.ImageRefused as exc:
+        unreadable = exc.code == imaging.IMAGE_UNREADABLE
+        code = "SEARCH_BAD_IMAGE" if unreadable else "SEARCH_PHOTO_TOO_LARGE"
+        raise SearchError(code, f"cannot read the picture: {exc.message}") from None
+    if decoded.mode != "RGBA":
+        return np.asarray(decoded)
+    white = Image.new("RGBA", decoded.size, (255, 255, 255, 255))
+    return np.asarray(Image.alpha_composite(white, decoded).convert("RGB"))
 
 
 # --------------------------------------------------------------------------- descriptor

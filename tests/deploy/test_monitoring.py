@@ -214,6 +214,8 @@ def test_stack_values_scrape_shazam_serve_metrics() -> None:
     (monitor,) = load(STACK_VALUES)["prometheus"]["additionalServiceMonitors"]
     (endpoint,) = monitor["endpoints"]
     assert endpoint["path"] == "/metrics"
+    # `shazam serve` answers /metrics only on its internal port, never on the public `http` one
+    assert endpoint["port"] == "metrics"
     assert monitor["namespaceSelector"]["matchNames"] == ["shazam"]
     assert monitor["selector"]["matchLabels"]
 

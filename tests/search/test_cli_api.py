@@ -63,7 +63,7 @@ def test_cli_reports_a_missing_photo(tmp_path: Path) -> None:
 @pytest.fixture
 def client(published_store: LocalStore) -> TestClient:
     rebuild(published_store, EMBEDDER).save(published_store)
-    return TestClient(create_search_app(published_store, EMBEDDER))
+    return TestClient(create_search_app(published_store, EMBEDDER), base_url="http://localhost")
 
 
 def _jpeg(path: Path) -> bytes:
@@ -106,7 +106,7 @@ def test_api_refuses_bad_queries_with_a_code(client: TestClient) -> None:
 
 def test_api_follows_a_new_index_version(published_store: LocalStore, client: TestClient) -> None:
     app = create_search_app(published_store, EMBEDDER, reload_s=0.0)
-    live = TestClient(app)
+    live = TestClient(app, base_url="http://localhost")
     assert live.get("/healthz").json()["index_version"] == 1
     index = rebuild(published_store, EMBEDDER)
     index.remove(MUG)

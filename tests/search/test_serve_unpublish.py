@@ -29,6 +29,12 @@ def _published(store: LocalStore) -> None:
     rebuild(store, EMBEDDER).save(store)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -39,12 +45,11 @@ def _get(url: str) -> tuple[int, str]:
 
 def test_serve_shows_the_catalogue_pages_and_answers_searches(published_store: LocalStore) -> None:
     _published(published_store)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port, metrics_port = _free_port(), _free_port()
     env = dict(os.environ, SHAZAM_STORE_URL=published_store.root.as_uri(),
                DAGSTER_HOME=str(published_store.root.parent / "home"))
-    server = subprocess.Popen([SHAZAM, "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([SHAZAM, "serve", "--port", str(port),
+                               "--metrics-port", str(metrics_port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,0 +1,194 @@
+"""The protections every SHAZAM web app wears, and the way `shazam` runs several of them.
+
+Every app (the review page, `shazam serve`'s pages and search API, its metrics endpoint) is
+wrapped by `guard(...)`:
+- The Host header must name this machine (or the name it is bound to), so a DNS-rebinding page
+  cannot pose as same-origin and read answers from a server on a reviewer's laptop.
+- Every response says: no framing, no MIME sniffing, scripts, styles and data only from this
+  server (no other origin at all; model-viewer's decoders and Swagger UI are served locally),
+  no referrer to other sites.
+- A request body larger than the app accepts is refused by its declared length before a byte
+  of it is read, or as soon as a chunked body passes the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+# model-viewer decodes textures and Draco meshes from blob: URLs and compiles WebAssembly;
+# Swagger UI styles its elements inline and draws icons from data: URLs.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' blob: data:",
+        "connect-src 'self' blob: data:",
+        "worker-src 'self' blob:",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+}
+
+
+def allowed_hosts_for(host: str, extra: Iterable[str] = ()) -> list[str]:
+    """Host names an app answers to when bound to `host` (every name for a wildcard bind)."""
+    if host in ("0.0.0.0", "::", ""):
+        return ["*"]
+    return sorted({*LOOPBACK_HOSTS, host, *extra})
+
+
+class SecurityHeaders:
+    """ASGI middleware adding SECURITY_HEADERS to every HTTP response (a response that sets
+    one of them itself keeps its own)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+@dataclass(frozen=True)
+class BodyRefusal:
+    """What a too-large request is told: HTTP 413 with `{"detail": {"code", "message"}}`."""
+
+    code: str
+    message: str
+
+
+class BodyLimit:
+    """ASGI middleware refusing request bodies over `max_bytes` with a 413.
+
+    A declared Content-Length over the limit is answered at once, before the body is read; a
+    body that grows past it while streaming (chunked, or a lying Content-Length) stops the
+    app's own answer and gets the 413 instead, if no answer has started yet."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, refusal: BodyRefusal) -> None:
+        self.app, self.max_bytes, self.refusal = app, max_bytes, refusal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "0")
+        if not declared.isdigit() or int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received, over, started = 0, False, False
+
+        async def counting_receive() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    over = True
+                    return {"type": "http.disconnect"}  # the app stops reading
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if over and not started:
+                started = True
+                await self._refuse(send)
+            elif not over:
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not over:  # the app's own failure; a cut-off body is answered below
+                raise
+        if over and not started:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(
+            {"detail": {"code": self.refusal.code, "message": self.refusal.message}}
+        ).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def guard(
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    *,
+    max_body_bytes: int = 0,
+    body_refusal: BodyRefusal = BodyRefusal("REQUEST_TOO_LARGE", "this server takes no body"),
+) -> list[Middleware]:
+    """The middleware stack of every SHAZAM app, outermost first: Host allow-list, security
+    headers (on the Host refusal too), body limit."""
+    return [
+        Middleware(SecurityHeaders),
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
+        Middleware(BodyLimit, max_bytes=max_body_bytes, refusal=body_refusal),
+    ]
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One app on one address."""
+
+    app: ASGIApp
+    host: str
+    port: int
+
+
+def serve(listeners: Sequence[Listener], *, log_level: str = "warning") -> None:
+    """Run every listener in this process (uvicorn, one event loop) until interrupted: e.g.
+    the public app on its port and the metrics app on an internal one."""
+    import uvicorn
+
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(
+                listener.app,
+                host=listener.host,
+                port=listener.port,
+                log_level=log_level,
+                server_header=False,
+            )
+        )
+        for listener in listeners
+    ]
+
+    async def run_all() -> None:
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    asyncio.run(run_all())
