@@ -60,7 +60,7 @@ def pages_policy(base_url: str) -> str:
     only SHAZAM's own files live there, so even a file some older release copied from a
     delivery could not run as a script from this origin."""
     static = f"{base_url.rstrip('/')}/{STATIC_DIR}/"
-    return guard.CONTENT_SECURITY_POLICY.replace(
+    return web.CONTENT_SECURITY_POLICY.replace(
         "script-src 'self'", f"script-src {static}"
     ).replace("worker-src 'self'", f"worker-src {static}")
 
