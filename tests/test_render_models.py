@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -104,3 +106,38 @@ def test_the_watchdog_stops_a_hung_job_and_reports_a_dead_one() -> None:
         run_with_deadline(int, "x", deadline_s=60, what="a job that raises")
     assert failed.value.code == "RENDER_FAILED" and "ValueError" in failed.value.message
     assert run_with_deadline(int, "7", deadline_s=60, what="a job") == 7
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_render_whose_worker_is_killed_does_not_live_on() -> None:
+    """A worker killed mid-render (pod evicted, run terminated) leaves no orphan render."""
+    code = ("import time; from shazam_assets.studio import run_with_deadline; "
+            "run_with_deadline(time.sleep, 600, deadline_s=600, what='a long render')")
+    worker = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 60
+        while not (renders := [p for p in _children(worker.pid) if _alive(p)]):
+            assert time.monotonic() < deadline, "the render process never started"
+            time.sleep(0.2)
+    finally:
+        worker.kill()
+        worker.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in renders):
+        assert time.monotonic() < deadline, "the render outlived its worker"
+        time.sleep(0.2)

@@ -10,11 +10,15 @@ kills it. The worker always gets a verdict with a stable code and is never left 
 - RENDER_CRASHED: the child died without answering (a segfault in a driver, an OOM kill).
 - RENDER_FAILED: the job raised something other than a RenderError (its type and message).
 A RenderError raised by the job (TurntableError included) comes back as itself.
+The child also watches its parent: if the parent dies (a worker killed by Kubernetes, a run
+terminated), the child exits instead of rendering on as an orphan holding the GPU.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -24,6 +28,7 @@ from shazam_assets.studio.errors import RenderError
 
 T = TypeVar("T")
 _KILL_WAIT_S = 10.0  # how long a killed or finished child gets to be reaped
+_ORPHAN_CHECK_S = 1.0  # how often the child looks whether its parent is still there
 
 
 def run_with_deadline(job: Callable[..., T], *args: Any, deadline_s: float, what: str) -> T:
@@ -32,7 +37,9 @@ def run_with_deadline(job: Callable[..., T], *args: Any, deadline_s: float, what
     (a module-level function; arrays and dataclasses are fine)."""
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, job, args), name="shazam-render")
+    child = context.Process(
+        target=_child, args=(send, os.getpid(), job, args), name="shazam-render"
+    )
     started = time.monotonic()
     child.start()
     send.close()  # the child holds the only writer: its death reads as end-of-file here
@@ -63,7 +70,17 @@ def run_with_deadline(job: Callable[..., T], *args: Any, deadline_s: float, what
     raise payload
 
 
-def _child(send: Connection, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_CHECK_S)
+    os._exit(1)  # the parent is gone: nobody waits for this render
+
+
+def _child(send: Connection, parent: int, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    # `parent` comes from the parent: it may already be gone while this process imported
+    threading.Thread(
+        target=_exit_when_orphaned, args=(parent,), name="shazam-orphan-check", daemon=True
+    ).start()
     try:
         answer: tuple[str, Any] = ("ok", job(*args))
     except RenderError as exc:
