@@ -125,7 +125,7 @@ def load_scene(source: GltfSource) -> trimesh.Scene:
             str(source.path),
             force="scene",
             process=False,
-            resolver=_DecodingResolver(source.folder),
+            resolver=_DecodingResolver(str(source.folder)),
         )
     except Exception as exc:  # trimesh raises anything from KeyError to IndexError on odd files
         raise RenderError(
