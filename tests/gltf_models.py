@@ -172,20 +172,28 @@ def draco_box() -> Model:
 
 
 def meshopt_box(extension: str = "EXT_meshopt_compression") -> Model:
-    """A box laid out the way gltfpack writes it: bufferViews live in a fallback buffer that
-    has no data (no uri) and point at their compressed bytes in buffer 0 via the extension."""
+    """A box laid out the way gltfpack writes it (see `meshopt_layout`)."""
     model = box()
     model.finish()
-    compressed = len(model.binary)
-    model.doc["buffers"].append({"byteLength": compressed,
-                                 "extensions": {extension: {"fallback": True}}})
-    for view in model.doc["bufferViews"]:
-        view["extensions"] = {extension: {
-            "buffer": 0, "byteOffset": view["byteOffset"], "byteLength": view["byteLength"],
-            "byteStride": 4, "count": view["byteLength"] // 4, "mode": "ATTRIBUTES"}}
-        view["buffer"] = 1
-    model.use(extension, required=True)
+    meshopt_layout(model.doc, extension)
     return model
+
+
+def meshopt_layout(doc: dict[str, Any], extension: str = "EXT_meshopt_compression") -> None:
+    """Rewrite `doc` the way gltfpack lays out meshopt data: the accessors' bufferViews move
+    to a fallback buffer that has no data (no uri) and point at their bytes in buffer 0
+    through the extension (kept uncompressed here: SHAZAM refuses before decoding)."""
+    doc["buffers"].append({"byteLength": doc["buffers"][0]["byteLength"],
+                           "extensions": {extension: {"fallback": True}}})
+    fallback = len(doc["buffers"]) - 1
+    for index in sorted({a["bufferView"] for a in doc["accessors"] if "bufferView" in a}):
+        view = doc["bufferViews"][index]
+        view["extensions"] = {extension: {
+            "buffer": 0, "byteOffset": view.get("byteOffset", 0), "byteLength": view["byteLength"],
+            "byteStride": 4, "count": view["byteLength"] // 4, "mode": "ATTRIBUTES"}}
+        view["buffer"] = fallback
+    doc.setdefault("extensionsUsed", []).append(extension)
+    doc.setdefault("extensionsRequired", []).append(extension)
 
 
 def _drop_unused_views(model: Model) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import gltf_models as g
+from tests.builders import edit_glb, pack, product, rewrite_zip
 from tests.test_cli import shazam
 
 
@@ -66,3 +67,12 @@ def test_a_percent_encoded_unicode_buffer_uri_is_read(tmp_path: Path) -> None:
     assert '"te%CC%81xture%20b.bin"' in path.read_text()
     report = _validate(path, 0)
     assert report["stats"]["triangles"] == 12
+
+
+def test_a_delivery_with_a_meshopt_model_gets_a_verdict(tmp_path: Path) -> None:
+    """The whole delivery path (ZIP, manifest, model, photos): a report, not a traceback."""
+    delivery = pack(tmp_path, product(tmp_path))
+    compressed = rewrite_zip(delivery, tmp_path / "meshopt.zip", edit={
+        "model/speaker.glb": edit_glb(lambda doc, _: g.meshopt_layout(doc))})  # fmt: skip
+    report = _validate(compressed, 1)
+    assert [e["code"] for e in report["errors"]] == ["GLTF_COMPRESSED_GEOMETRY"]
