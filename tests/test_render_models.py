@@ -54,6 +54,30 @@ def test_a_model_the_loader_chokes_on_is_a_code(tmp_path: Path) -> None:
     assert "RENDER_MODEL_UNREADABLE" in done.stderr
 
 
+def _cycle() -> g.Model:
+    model = g.box()
+    model.doc["nodes"] = [{"children": [1]}, {"children": [0], "mesh": 0}]
+    model.doc["scenes"] = [{"nodes": [0]}]
+    return model
+
+
+@pytest.mark.parametrize(
+    ("write", "code"),
+    [
+        (lambda p: p.write_bytes(b""), "RENDER_MODEL_UNREADABLE"),
+        (lambda p: p.write_bytes(b"glTF" + bytes(40)), "RENDER_MODEL_UNREADABLE"),
+        (lambda p: p.write_bytes(b"[1, 2]"), "RENDER_MODEL_UNREADABLE"),
+        (lambda p: g.write_glb(_cycle(), p), "RENDER_"),
+    ],
+    ids=["empty", "junk-glb", "json-array", "node-cycle"],
+)
+def test_broken_files_answer_with_a_code(tmp_path: Path, write: Callable[[Path], object], code: str) -> None:
+    model = tmp_path / "model.glb"
+    write(model)
+    done = _render(model, tmp_path / "out", "--deadline", "120", code=2)
+    assert code in done.stderr and "RENDER_TIMEOUT" not in done.stderr
+
+
 def test_a_percent_encoded_unicode_buffer_uri_renders(tmp_path: Path) -> None:
     model = g.write_gltf(g.box(texture="png"), tmp_path / "model.gltf", bin_name="te\u0301xture b.bin")
     _render(model, tmp_path / "out")

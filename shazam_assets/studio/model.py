@@ -76,14 +76,19 @@ def _node_matrix(node: dict[str, Any]) -> FloatArray:
 def gltf_cameras(model: Path | GltfSource) -> tuple[Camera, ...]:
     """Perspective cameras placed by nodes of the default scene, in the order of the file's
     `cameras` array (a camera used by several nodes counts once, at its first node).
-    A glTF camera looks down its node's -Z with +Y up."""
+    A glTF camera looks down its node's -Z with +Y up. Each node is visited once (glTF
+    nodes form trees; a cycle in an invalid file must not loop)."""
     doc = (model if isinstance(model, GltfSource) else read_source(Path(model))).document
     nodes, cameras, scenes = doc.get("nodes", []), doc.get("cameras", []), doc.get("scenes", [])
     found: dict[int, Camera] = {}
     scene = scenes[doc.get("scene") or 0] if scenes else {}
     stack = [(i, np.eye(4)) for i in scene.get("nodes", [])]
+    seen: set[int] = set()
     while stack:
         index, parent = stack.pop()
+        if index in seen:
+            continue
+        seen.add(index)
         node = nodes[index]
         world = parent @ _node_matrix(node)
         cam = node.get("camera")
