@@ -417,17 +417,20 @@ def review(host: str, port: int, sla_hours: float) -> None:
 @click.option("--background", type=click.Choice(["white", "transparent"]), default="white", show_default=True)
 @click.option("--format", "frame_format", type=click.Choice(["webp", "png"]), default="webp", show_default=True)
 @click.option("--video", type=click.Choice(["mp4", "webm"]), default="mp4", show_default=True)
+@click.option("--deadline", "deadline_s", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds before the render is stopped (RENDER_TIMEOUT); default: scaled to the frames.")
 def render(model: Path, out: Path, frames: int, size: str, camera_index: int | None,
-           background: str, frame_format: str, video: str) -> None:
+           background: str, frame_format: str, video: str, deadline_s: float | None) -> None:
     """Render a .glb/.gltf: a 360° turntable into --out, or one still from a stored camera."""
-    from shazam_assets import turntable
+    from shazam_assets import studio, turntable
 
     bg = cast("turntable.Background", background)
     try:
         if camera_index is not None:
             width, _, height = size.lower().partition("x")
-            still = turntable.render_still(model, out, camera_index=camera_index, width=_px(width),
-                                           height=_px(height or width), background=bg)
+            still = turntable.render_still(
+                model, out, camera_index=camera_index, width=_px(width), height=_px(height or width),
+                background=bg, deadline_s=deadline_s or turntable.STILL_DEADLINE_S)
             click.echo(f"wrote {still}")
             return
         spec = turntable.TurntableSpec(
@@ -435,8 +438,8 @@ def render(model: Path, out: Path, frames: int, size: str, camera_index: int | N
             frame_format=cast("turntable.FrameFormat", frame_format),
             video=cast("turntable.VideoFormat", video),
         )
-        result = turntable.render_turntable(model, out, spec)
-    except turntable.TurntableError as exc:
+        result = turntable.render_turntable(model, out, spec, deadline_s=deadline_s)
+    except studio.RenderError as exc:
         raise CannotRun(str(exc)) from None
     except (OSError, ValueError) as exc:
         raise CannotRun(f"{model}: {exc}") from None

@@ -55,19 +55,25 @@ FRAMES_RANGE = (8, 72)
 SIZE_RANGE = (64, 4096)
 SPRITE_CELL = 256  # px per frame in the sprite sheet
 VIDEO_FPS = 12
+DEADLINE_BASE_S = 300.0  # start the render process, load the model
+DEADLINE_PER_MEGAPIXEL_FRAME_S = 10.0  # per 1024x1024 frame rendered and encoded
+STILL_DEADLINE_S = 300.0
 _CONTENT_TYPES = {
     ".webp": "image/webp", ".png": "image/png", ".mp4": "video/mp4", ".webm": "video/webm",
     ".json": "application/json",
 }
 
 
-class TurntableError(ValueError):
+class TurntableError(studio.RenderError):
     """A turntable that cannot be made; `code` is stable (see docs/error-codes.md)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+
+def default_deadline_s(spec: TurntableSpec) -> float:
+    """How long a turntable may take before its render is stopped (RENDER_TIMEOUT): a fixed
+    allowance for starting the renderer and loading the model, plus a generous time per frame
+    scaled by its pixels (a 1024 px frame takes about a second on a CPU node, see
+    docs/benchmarks.md). 36 frames at 1024 px: 660 s."""
+    return DEADLINE_BASE_S + spec.frames * DEADLINE_PER_MEGAPIXEL_FRAME_S * (spec.size / 1024) ** 2
 
 
 @dataclass(frozen=True)
@@ -121,15 +127,33 @@ class Turntable:
 # --------------------------------------------------------------------------- rendering
 
 
-def render_turntable(model: Path, out_dir: Path, spec: TurntableSpec = TurntableSpec()) -> Turntable:
-    """Render and encode a whole turntable of `model` into `out_dir` (created)."""
+@dataclass(frozen=True)
+class _Rendered:
+    """What the render process hands back (the files are in the output folder)."""
+
+    info: studio.ModelInfo
+    cameras: list[studio.Camera]
+    frames: list[str]
+    timings: dict[str, float]
+    load_s: float
+
+
+def render_turntable(
+    model: Path, out_dir: Path, spec: TurntableSpec = TurntableSpec(), *, deadline_s: float | None = None
+) -> Turntable:
+    """Render and encode a whole turntable of `model` into `out_dir` (created).
+
+    The rendering runs in its own process under a deadline (`studio.run_with_deadline`,
+    `default_deadline_s` unless given): a model that would hang the renderer is stopped and
+    refused with RENDER_TIMEOUT instead of holding the worker."""
     model_sha = sha256_file(model)
     started = time.perf_counter()
-    with studio.StudioRenderer(width=spec.size, height=spec.size, background=spec.background) as renderer:
-        info = renderer.load(model)
-        cameras = studio.turntable_cameras(info, frames=spec.frames, elevation_deg=spec.elevation_deg)
-        loaded = time.perf_counter()
-        frames, timings = _render_and_encode(renderer, cameras, out_dir, spec)
+    rendered = studio.run_with_deadline(
+        _render_frames, Path(model), Path(out_dir), spec,
+        deadline_s=deadline_s if deadline_s is not None else default_deadline_s(spec),
+        what=f"the turntable of {Path(model).name}",
+    )  # fmt: skip
+    info, cameras = rendered.info, rendered.cameras
     manifest = {
         "schema": MANIFEST_SCHEMA,
         "renderer": studio.RENDERER_VERSION,
@@ -139,13 +163,13 @@ def render_turntable(model: Path, out_dir: Path, spec: TurntableSpec = Turntable
                   "bounds": [list(info.bounds_min), list(info.bounds_max)]},
         "frames": [
             {"path": path, "azimuth_deg": round(360.0 * i / spec.frames, 4), "camera": cam.to_json()}
-            for i, (path, cam) in enumerate(zip(frames, cameras, strict=True))
+            for i, (path, cam) in enumerate(zip(rendered.frames, cameras, strict=True))
         ],
         "poster": "poster." + spec.frame_format,
         "sprite": {"path": "sprite." + spec.frame_format, "cell": _sprite_cell(spec),
                    "columns": _sprite_columns(spec.frames), "frames": spec.frames},
         "video": {"path": "spin." + spec.video, "fps": VIDEO_FPS},
-        "timings_s": {"load": round(loaded - started, 3), **timings,
+        "timings_s": {"load": round(rendered.load_s, 3), **rendered.timings,
                       "total": round(time.perf_counter() - started, 3)},
         "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -155,6 +179,17 @@ def render_turntable(model: Path, out_dir: Path, spec: TurntableSpec = Turntable
     ]
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return Turntable(out_dir, manifest)
+
+
+def _render_frames(model: Path, out_dir: Path, spec: TurntableSpec) -> _Rendered:
+    """The render process's job: load the model, render and encode every frame."""
+    started = time.perf_counter()
+    with studio.StudioRenderer(width=spec.size, height=spec.size, background=spec.background) as renderer:
+        info = renderer.load(model)
+        cameras = studio.turntable_cameras(info, frames=spec.frames, elevation_deg=spec.elevation_deg)
+        loaded = time.perf_counter()
+        frames, timings = _render_and_encode(renderer, cameras, out_dir, spec)
+    return _Rendered(info, cameras, frames, timings, loaded - started)
 
 
 def _render_and_encode(
@@ -368,13 +403,23 @@ def set_files(manifest: dict[str, Any]) -> list[str]:
 
 def render_still(
     model: Path, out: Path, *, camera_index: int, width: int, height: int,
-    background: Background = "white",
+    background: Background = "white", deadline_s: float = STILL_DEADLINE_S,
 ) -> Path:
     """One picture from a camera stored in the glTF file (an artist's hero shot), with the
-    turntable's lighting and materials. Written as PNG (or WebP for a .webp `out`)."""
+    turntable's lighting and materials. Written as PNG (or WebP for a .webp `out`). Rendered
+    in its own process under `deadline_s` (RENDER_TIMEOUT past it)."""
     if not (SIZE_RANGE[0] <= width <= SIZE_RANGE[1] and SIZE_RANGE[0] <= height <= SIZE_RANGE[1]):
         raise TurntableError("RENDER_BAD_SIZE", f"size must be {SIZE_RANGE[0]}-{SIZE_RANGE[1]} px a side, "
                              f"not {width}x{height}")
+    return studio.run_with_deadline(
+        _render_still, Path(model), Path(out), camera_index, width, height, background,
+        deadline_s=deadline_s, what=f"the still of {Path(model).name}",
+    )  # fmt: skip
+
+
+def _render_still(
+    model: Path, out: Path, camera_index: int, width: int, height: int, background: Background
+) -> Path:
     with studio.StudioRenderer(width=width, height=height, background=background) as renderer:
         info = renderer.load(model)
         if not 0 <= camera_index < len(info.cameras):

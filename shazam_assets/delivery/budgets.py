@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shazam_assets.delivery.gltf import GltfAsset
+from shazam_assets.delivery.gltf import DataMissing, GltfAsset
 from shazam_assets.delivery.profiles import MB, Profile
 from shazam_assets.delivery.report import Issue, RuleBook, Severity
 
@@ -60,6 +60,13 @@ DEGENERATE = rules.error(
     "BUDGET_DEGENERATE_TRIANGLES",
     "Too many zero-area (degenerate) triangles",
     hint="Merge by distance and remove degenerate faces in the cleanup stage.",
+)
+
+GEOMETRY_MISSING = rules.error(
+    "BUDGET_GEOMETRY_MISSING",
+    "The scene draws geometry whose data is not in the delivery",
+    hint="Export the model with its geometry: a .glb, or a .gltf with every buffer's .bin "
+    "referenced by its uri (a buffer without uri holds no data).",
 )
 
 _UNIT_GUESSES = {100.0: "centimetres", 1000.0: "millimetres", 1 / 0.0254: "inches", 0.01: "metres x100"}
@@ -296,7 +303,13 @@ def check_budgets(
     dimensions_m: tuple[float, float, float] | None,
 ) -> tuple[ModelStats, list[Issue]]:
     """All budget and geometry checks of one model; `dimensions_m` None skips the scale check."""
-    primitives = scene_primitives(asset)
+    try:
+        primitives = scene_primitives(asset)
+    except DataMissing as missing:
+        return ModelStats(0, None, len(asset.document.get("images", []))), [GEOMETRY_MISSING(
+            f"buffer {missing.buffer} (read through bufferView {missing.view}) holds no data, "
+            "so the geometry cannot be measured or drawn",
+            pointer=f"/buffers/{missing.buffer}")]
     bounds = world_bounds(primitives)
     triangles, issues = check_geometry(primitives, profile, bounds)
     issues += check_textures(asset, profile)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from shazam_assets.delivery import budgets, contract, gltf, photos, scan, validate, zipsafety
+from shazam_assets.delivery import (
+    budgets,
+    contract,
+    gltf,
+    masters,
+    photos,
+    scan,
+    validate,
+    zipsafety,
+)
 from shazam_assets.delivery.report import Rule, RuleBook
 
 RULEBOOKS: tuple[RuleBook, ...] = (
@@ -11,6 +20,7 @@ RULEBOOKS: tuple[RuleBook, ...] = (
     contract.rules,
     photos.rules,
     gltf.rules,
+    masters.rules,
     budgets.rules,
     scan.rules,
 )

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from shazam_assets.delivery import budgets, contract, gltf, photos, scan, zipsafety
+from shazam_assets.delivery import budgets, contract, gltf, masters, photos, scan, zipsafety
 from shazam_assets.delivery.contract import Manifest
 from shazam_assets.delivery.profiles import MB, Profile, get_profile
 from shazam_assets.delivery.report import Issue, Report, RuleBook, build_report
@@ -126,6 +126,8 @@ def _check_model(
 ) -> tuple[list[Issue], dict[str, Any]]:
     asset, issues = gltf.validate_gltf(name=name, data=data, resolve=resolve)
     stats: dict[str, Any] = {"model": name, "model_bytes": len(data) + extra_bytes()}
+    if asset is not None:
+        issues = issues + masters.check_master(asset.document)
     if asset is None or any(i.severity == "error" for i in issues):
         return issues, stats
     model_stats, budget_issues = budgets.check_budgets(

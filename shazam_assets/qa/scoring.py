@@ -36,7 +36,7 @@ from skimage.measure import label
 
 from shazam_assets import imaging
 from shazam_assets.render import DEFAULT_BACKGROUND, Rendering, View, orbit_views
-from shazam_assets.studio import Camera, ModelInfo, StudioRenderer
+from shazam_assets.studio import Camera, ModelInfo, RenderError, StudioRenderer, run_with_deadline
 
 # Version of the scoring: bump it whenever views, masks, colour metric or thresholds change a
 # score. Recorded in scores.json, so `shazam backfill --stage qa` re-scores older results.
@@ -208,19 +208,33 @@ def score_model_against_photos(
 # --------------------------------------------------------------------------------------------
 
 
-def render_views(model: Path, views: Sequence[View], *, size: int = 192) -> list[Rendering]:
+QA_RENDER_DEADLINE_S = 300.0  # a few small views: minutes mean the model hangs the renderer
+
+
+def render_views(
+    model: Path, views: Sequence[View], *, size: int = 192, deadline_s: float = QA_RENDER_DEADLINE_S
+) -> list[Rendering]:
     """The model seen from every view by the product's studio renderer, `size` px square.
 
     QA looks at the model the way the storefront's turntable shows it (the same materials,
     lighting and tone mapping). The studio renders on a transparent background, so its alpha
     is the exact silhouette even for a white product on white; the picture is then laid on
-    the studio grey that the photos' backdrop estimate expects. Raises ValueError for a model
-    without triangles.
+    the studio grey that the photos' backdrop estimate expects. The views are rendered in a
+    process of their own under `deadline_s` (studio.run_with_deadline): a model that hangs
+    the renderer is stopped with RENDER_TIMEOUT. Raises RenderError (a ValueError) for a
+    model without triangles or one the renderer cannot draw.
     """
+    return run_with_deadline(
+        _render_views, Path(model), tuple(views), size,
+        deadline_s=deadline_s, what=f"the QA views of {Path(model).name}",
+    )  # fmt: skip
+
+
+def _render_views(model: Path, views: tuple[View, ...], size: int) -> list[Rendering]:
     with StudioRenderer(width=size, height=size, background="transparent") as studio:
         info = studio.load(model)
         if info.triangles == 0:
-            raise ValueError(f"{model.name}: no triangles to render")
+            raise RenderError("RENDER_NO_GEOMETRY", f"{model.name}: no triangles to render")
         return [_on_backdrop(studio.render(view_camera(info, view)), view) for view in views]
 
 

@@ -40,10 +40,21 @@ What this module works around in open3d 0.20 (each checked by a test or the benc
   at exit. So one OffscreenRenderer serves the whole process (`renderer._Slot`): reused while
   the size stays, replaced when another size is asked for; StudioRenderers open at the same
   time take turns and re-upload their model when they get it back.
+- Filament slows to a crawl past about a thousand renderables (its handle arena overflows):
+  primitives that share a look are drawn as one geometry (`renderer._batch_key`), so a
+  model placing one mesh with 3,000 nodes is one part.
 Open3D's renderer is not thread-safe: use a StudioRenderer from one thread.
+
+Reading the file (`source.py`): the glTF JSON is parsed with the standard library, URIs are
+percent-decoded, and a model that requires what the renderer cannot draw (Draco, meshopt,
+KTX2) or that trimesh cannot load is refused with a `RenderError` code, never a KeyError.
+Every render job (turntable, still, QA views) runs in its own process under a deadline
+(`watchdog.run_with_deadline`): past it the process is killed and the caller gets
+RENDER_TIMEOUT, so no model can hang a worker.
 """
 
 from shazam_assets.studio.environment import studio_ibl_path
+from shazam_assets.studio.errors import RenderError
 from shazam_assets.studio.model import (
     Camera,
     ModelInfo,
@@ -52,14 +63,17 @@ from shazam_assets.studio.model import (
     turntable_cameras,
 )
 from shazam_assets.studio.renderer import RENDERER_VERSION, StudioRenderer
+from shazam_assets.studio.watchdog import run_with_deadline
 
 __all__ = [
     "RENDERER_VERSION",
     "Camera",
     "ModelInfo",
+    "RenderError",
     "StudioRenderer",
     "gltf_cameras",
     "load_model_info",
+    "run_with_deadline",
     "studio_ibl_path",
     "turntable_cameras",
 ]

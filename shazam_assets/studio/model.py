@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pygltflib
 import trimesh
+
+from shazam_assets.studio.errors import RenderError
+from shazam_assets.studio.source import GltfSource, load_scene, read_source
 
 Vec3 = tuple[float, float, float]
 FloatArray = npt.NDArray[np.float64]
@@ -52,67 +54,69 @@ def _vec3(values: Any) -> Vec3:
     return (float(values[0]), float(values[1]), float(values[2]))
 
 
-def _node_matrix(node: pygltflib.Node) -> FloatArray:
+def _node_matrix(node: dict[str, Any]) -> FloatArray:
     """A glTF node's local transform as a (4, 4) matrix (matrix, or T * R * S)."""
-    if node.matrix:
-        return np.array(node.matrix, dtype=float).reshape(4, 4).T  # glTF is column-major
+    if node.get("matrix"):
+        return np.array(node["matrix"], dtype=float).reshape(4, 4).T  # glTF is column-major
     t = np.eye(4)
-    if node.translation:
-        t[:3, 3] = node.translation
-    if node.rotation:
-        x, y, z, w = node.rotation
+    if node.get("translation"):
+        t[:3, 3] = node["translation"]
+    if node.get("rotation"):
+        x, y, z, w = node["rotation"]
         t[:3, :3] = [
             [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
             [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
             [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
         ]
-    if node.scale:
-        t[:3, :3] = t[:3, :3] @ np.diag(node.scale)
+    if node.get("scale"):
+        t[:3, :3] = t[:3, :3] @ np.diag(node["scale"])
     return t
 
 
-def gltf_cameras(model: Path) -> tuple[Camera, ...]:
+def gltf_cameras(model: Path | GltfSource) -> tuple[Camera, ...]:
     """Perspective cameras placed by nodes of the default scene, in the order of the file's
     `cameras` array (a camera used by several nodes counts once, at its first node).
-    A glTF camera looks down its node's -Z with +Y up."""
-    gltf = pygltflib.GLTF2().load(str(model))
+    A glTF camera looks down its node's -Z with +Y up. Each node is visited once (glTF
+    nodes form trees; a cycle in an invalid file must not loop)."""
+    doc = (model if isinstance(model, GltfSource) else read_source(Path(model))).document
+    nodes, cameras, scenes = doc.get("nodes", []), doc.get("cameras", []), doc.get("scenes", [])
     found: dict[int, Camera] = {}
-    scene = gltf.scenes[gltf.scene or 0] if gltf.scenes else None
-    stack = [(i, np.eye(4)) for i in (scene.nodes if scene else [])]
+    scene = scenes[doc.get("scene") or 0] if scenes else {}
+    stack = [(i, np.eye(4)) for i in scene.get("nodes", [])]
+    seen: set[int] = set()
     while stack:
         index, parent = stack.pop()
-        node = gltf.nodes[index]
+        if index in seen:
+            continue
+        seen.add(index)
+        node = nodes[index]
         world = parent @ _node_matrix(node)
-        cam = node.camera
-        if cam is not None and cam not in found and gltf.cameras[cam].perspective is not None:
+        cam = node.get("camera")
+        perspective = cameras[cam].get("perspective") if cam is not None else None
+        if cam is not None and cam not in found and perspective is not None:
             eye = world[:3, 3]
             forward = -world[:3, 2] / np.linalg.norm(world[:3, 2])
             up = world[:3, 1] / np.linalg.norm(world[:3, 1])
-            yfov = float(np.degrees(gltf.cameras[cam].perspective.yfov))
+            yfov = float(np.degrees(perspective["yfov"]))
             found[cam] = Camera(_vec3(eye), _vec3(eye + forward), _vec3(up), yfov)
-        stack.extend((child, world) for child in node.children or [])
+        stack.extend((child, world) for child in node.get("children", []))
     return tuple(found[i] for i in sorted(found))
 
 
-def _load_scene(model: Path) -> trimesh.Scene:
-    scene = trimesh.load(str(model), force="scene", process=False)
-    assert isinstance(scene, trimesh.Scene)
-    return scene
-
-
-def _info_from_scene(scene: trimesh.Scene, model: Path) -> ModelInfo:
+def _info_from_scene(scene: trimesh.Scene, source: GltfSource) -> ModelInfo:
     bounds = scene.bounds  # (2, 3)
     if bounds is None:
-        raise ValueError(f"{model.name}: no geometry to render")
+        raise RenderError("RENDER_NO_GEOMETRY", f"{source.path.name}: no geometry to render")
     triangles = sum(
         len(scene.geometry[scene.graph[node][1]].faces) for node in scene.graph.nodes_geometry
     )
-    return ModelInfo(_vec3(bounds[0]), _vec3(bounds[1]), triangles, gltf_cameras(model))
+    return ModelInfo(_vec3(bounds[0]), _vec3(bounds[1]), triangles, gltf_cameras(source))
 
 
 def load_model_info(model: Path) -> ModelInfo:
     """Bounds, triangle count and stored cameras of a .glb or .gltf."""
-    return _info_from_scene(_load_scene(model), model)
+    source = read_source(Path(model))
+    return _info_from_scene(load_scene(source), source)
 
 
 def turntable_cameras(

@@ -23,12 +23,13 @@ from PIL import Image
 
 from shazam_assets.studio.environment import studio_ibl_path
 from shazam_assets.studio.gltf_extras import PrimitiveExtras, primitive_extras
-from shazam_assets.studio.model import Camera, ModelInfo, _info_from_scene, _load_scene
+from shazam_assets.studio.model import Camera, ModelInfo, _info_from_scene
 from shazam_assets.studio.normal_maps import (
     bake_normal_map,
     frame_rotation,
     uv_tangents,
 )
+from shazam_assets.studio.source import load_scene, read_source
 
 RENDERER_VERSION = "studio-2"  # bump whenever output pixels change (re-render trigger)
 
@@ -309,8 +310,13 @@ def _emission_record(material: Any, strength: float) -> Any:
 
 
 def _parts(scene: trimesh.Scene, extras: dict[str, PrimitiveExtras]) -> list[_Part]:
-    parts = []
-    for index, node in enumerate(scene.graph.nodes_geometry):
+    """One open3d part per batch of primitives that can share a geometry (`_batch_key`):
+    a model whose one mesh is placed by 3,000 nodes becomes one part, not 3,000. (Filament
+    slows to a crawl past about a thousand renderables: its handle arena overflows, and
+    every frame walks them all; a 3,000-node model took minutes to render.)"""
+    batches: dict[tuple[Any, ...], list[_Surface]] = {}
+    looks: dict[tuple[Any, ...], tuple[Any, PrimitiveExtras]] = {}
+    for node in scene.graph.nodes_geometry:
         transform, geometry_name = scene.graph[node]
         mesh = scene.geometry[geometry_name]
         if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
@@ -322,12 +328,50 @@ def _parts(scene: trimesh.Scene, extras: dict[str, PrimitiveExtras]) -> list[_Pa
         if extra.vertex_count != len(mesh.vertices):
             extra = PrimitiveExtras()  # not the primitive we took it for: use the defaults
         surface = _surface(mesh, transform, extra.tangents)
-        normal = _baked_normal_map(material, surface, extra.normal_scale)
+        key = _batch_key(material, str(geometry_name), transform, surface, extra)
+        batches.setdefault(key, []).append(surface)
+        looks.setdefault(key, (material, extra))
+    parts = []
+    for index, (key, surfaces) in enumerate(batches.items()):
+        material, extra = looks[key]
+        # batched surfaces share their tangent frames (same mesh, same rotation): bake once
+        normal = _baked_normal_map(material, surfaces[0], extra.normal_scale)
         parts.append(
-            _Part(f"part{index}", _open3d_mesh(surface), _material_record(material, normal),
+            _Part(f"part{index}", _open3d_mesh(_merged(surfaces)), _material_record(material, normal),
                   _emission_record(material, extra.emissive_strength))
         )  # fmt: skip
     return parts
+
+
+def _batch_key(
+    material: Any, geometry: str, transform: FloatArray, surface: _Surface, extra: PrimitiveExtras
+) -> tuple[Any, ...]:
+    """Primitives with equal keys are drawn as one geometry. They must share the material
+    (and its per-primitive extras); with a normal map also the mesh and the rotation, since
+    the map is baked in the mesh's UV space for its tangent frames. Blended primitives keep
+    their own geometry so Filament can sort them back to front."""
+    look = (id(material), extra.normal_scale, extra.emissive_strength, surface.uv is None)
+    if (material.alphaMode or "OPAQUE") == "BLEND":
+        return (*look, "own", id(surface))
+    if USE_NORMAL_MAPS and material.normalTexture is not None and surface.uv is not None:
+        return (*look, geometry, np.round(transform[:3, :3], 9).tobytes())
+    return look
+
+
+def _merged(surfaces: list[_Surface]) -> _Surface:
+    """One surface holding all of `surfaces` (faces re-indexed)."""
+    if len(surfaces) == 1:
+        return surfaces[0]
+    offsets = np.cumsum([0] + [len(s.vertices) for s in surfaces[:-1]], dtype=np.int32)
+    tangents = [s.tangents for s in surfaces]
+    uvs = [s.uv for s in surfaces]
+    return _Surface(
+        vertices=np.concatenate([s.vertices for s in surfaces]),
+        normals=np.concatenate([s.normals for s in surfaces]),
+        faces=np.concatenate([s.faces + o for s, o in zip(surfaces, offsets, strict=True)]),
+        uv=None if any(u is None for u in uvs) else np.concatenate(uvs),  # type: ignore[arg-type]
+        tangents=None if any(t is None for t in tangents) else np.concatenate(tangents),  # type: ignore[arg-type]
+    )
 
 
 class StudioRenderer:
@@ -350,9 +394,10 @@ class StudioRenderer:
         """Replace the current model with `model` (.glb or .gltf); returns its info."""
         if self._closed:
             raise RuntimeError("StudioRenderer is closed")
-        scene = _load_scene(Path(model))
-        self._info = _info_from_scene(scene, Path(model))
-        self._parts = _parts(scene, primitive_extras(Path(model)))
+        source = read_source(Path(model))
+        scene = load_scene(source)  # RenderError when the renderer cannot draw the model
+        self._info = _info_from_scene(scene, source)
+        self._parts = _parts(scene, primitive_extras(source))
         _disown(self)  # the next render uploads the new parts
         return self._info
 

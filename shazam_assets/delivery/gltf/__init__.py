@@ -7,12 +7,13 @@ no issue is an ERROR, exactly when the official validator reports zero errors.
 
 from __future__ import annotations
 
-from shazam_assets.delivery.gltf.asset import GltfAsset
+from shazam_assets.delivery.gltf.asset import DataMissing, GltfAsset
 from shazam_assets.delivery.gltf.catalog import rules
 from shazam_assets.delivery.gltf.resources import Resolver
 from shazam_assets.delivery.gltf.validator import folder_resolver, validate_gltf, validate_gltf_path
 
 __all__ = [
+    "DataMissing",
     "GltfAsset",
     "Resolver",
     "folder_resolver",

@@ -2,6 +2,10 @@
 
 This is what later stages (budgets, QA, rendering) read. It assumes a model that passed
 validation; on broken input its methods raise ValueError or IndexError rather than guess.
+A valid model may still leave a buffer without data: glTF lets a .gltf declare a buffer with
+no uri (its contents are undefined), and EXT_meshopt_compression's fallback buffers have none
+by design. Reading through such a buffer raises `DataMissing`, which readers turn into a
+verdict (see budgets.GEOMETRY_MISSING) instead of a crash.
 """
 
 from __future__ import annotations
@@ -30,6 +34,14 @@ from shazam_assets.delivery.gltf.uris import DataUriError, parse_data_uri
 _COMPONENT_SIZES = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}
 
 
+class DataMissing(ValueError):
+    """An accessor or image is backed by a buffer that holds no data (valid glTF, no bytes)."""
+
+    def __init__(self, buffer: int, view: int) -> None:
+        super().__init__(f"buffer {buffer} of bufferView {view} holds no data")
+        self.buffer, self.view = buffer, view
+
+
 def _element_size(component_type: int, type_: str) -> tuple[int, int]:
     """(element length, default stride) in bytes, honouring matrix column padding."""
     size = _COMPONENT_SIZES[component_type]
@@ -52,7 +64,7 @@ class GltfAsset:
         view = self.document["bufferViews"][index]
         data = self.buffers[view["buffer"]]
         if data is None:
-            raise ValueError(f"buffer {view['buffer']} of bufferView {index} is not loaded")
+            raise DataMissing(view["buffer"], index)
         return data, view
 
     def _sparse(self, sparse: dict, component_type: int, type_: str) -> SparseLayout:
@@ -104,7 +116,10 @@ class GltfAsset:
                 return None
             return decoded.data if decoded is not None else None
         if "bufferView" in image:
-            data, view = self._view(image["bufferView"])
+            try:
+                data, view = self._view(image["bufferView"])
+            except DataMissing:
+                return None
             start = view.get("byteOffset", 0)
             return bytes(data[start : start + view["byteLength"]])
         return None
