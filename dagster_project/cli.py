@@ -458,7 +458,8 @@ def _px(text: str) -> int:
 @main.command()
 @click.option("--markdown", is_flag=True, help="Print docs/error-codes.md.")
 def codes(markdown: bool) -> None:
-    """List every validation code with its severity and fix."""
+    """List every code: validation findings (with their severity), then every other refusal."""
+    from shazam_assets import errors
     from shazam_assets.delivery.codes import all_rules, rules_markdown
 
     if markdown:
@@ -466,6 +467,8 @@ def codes(markdown: bool) -> None:
         return
     for rule in all_rules():
         click.echo(f"{rule.code:40} {rule.severity:8} {rule.summary}")
+    for code in errors.all_codes():
+        click.echo(f"{code.code:40} {'refusal':8} {code.summary}")
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shazam_assets import errors
 from shazam_assets.delivery import (
     budgets,
     contract,
@@ -31,7 +32,8 @@ def all_rules() -> list[Rule]:
 
 
 def rules_markdown() -> str:
-    """The body of docs/error-codes.md (a test keeps the file in step with the code)."""
+    """docs/error-codes.md: the validation codes, then every other refusal code
+    (`shazam_assets.errors`); a test keeps the file in step with the code."""
     lines = [
         "# Validation codes",
         "",
@@ -44,4 +46,4 @@ def rules_markdown() -> str:
         lines += ["", f"## {book.stage}", "", "| code | severity | meaning | how to fix |", "|---|---|---|---|"]
         for rule in book:
             lines.append(f"| `{rule.code}` | {rule.severity} | {rule.summary} | {rule.hint} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + errors.markdown()

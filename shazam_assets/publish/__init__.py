@@ -7,11 +7,11 @@
     create_pages_app(store)          serve the published/ tree read-only (for `shazam serve`)
 
 The store layout is described in `layout`; refusals raise `PublishError` with a stable code
-(`errors.CODES`). Nothing here imports Dagster.
+(listed in `shazam_assets.errors`). Nothing here imports Dagster.
 """
 
 from shazam_assets.publish.catalogue import CatalogueResult, catalogue_entries, publish_catalogue
-from shazam_assets.publish.errors import CODES, PublishError
+from shazam_assets.publish.errors import PublishError
 from shazam_assets.publish.product import (
     PageSync,
     PublishResult,
@@ -25,7 +25,6 @@ from shazam_assets.publish.product import (
 from shazam_assets.publish.server import create_pages_app
 
 __all__ = [
-    "CODES",
     "CatalogueResult",
     "PageSync",
     "PublishError",

@@ -1,4 +1,5 @@
-"""The one exception of the publish stage: a refusal with a stable code."""
+"""The one exception of the publish stage: a refusal with a stable code (listed, with its
+meaning and hint, in `shazam_assets.errors`)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,3 @@ class PublishError(RuntimeError):
         self.code = code
         self.message = message
 
-
-# Every code `PublishError` is raised with, and what it means.
-CODES = {
-    "PUBLISH_BAD_ASIN": "the ASIN is malformed, so it names no store folder",
-    "PUBLISH_NOT_APPROVED": "the ASIN has no approved version pointer (pointers/published/<ASIN>.json)",
-    "PUBLISH_VERSION_MISSING": "the approved version has no version.json (deleted or never stored)",
-    "PUBLISH_NO_MODEL": "the version's delivery manifest names no stored model",
-    "PUBLISH_NO_TURNTABLE": "the approved version has no turntable yet (render it first)",
-    "PUBLISH_SOURCE_MISSING": "a file the manifests list is not in the store",
-    "PUBLISH_COPY_INCOMPLETE": "a copied file has another size than its source",
-    "PUBLISH_VIEWER_MISSING": "model-viewer is not installed (run `make setup`)",
-}
