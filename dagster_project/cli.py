@@ -380,14 +380,23 @@ def store() -> None:
 @store.command()
 @click.option("--grace-hours", type=HOURS, default=1.0, show_default=True,
               help="Only temporary files untouched this long (younger ones may be writes in progress).")
-def gc(grace_hours: float) -> None:
-    """Delete the temporary files of writes that were killed midway (never listed as objects)."""
+@click.option("--staging-grace-hours", type=HOURS, default=24.0, show_default=True,
+              help="Only staging files this old (younger ones may belong to a run in progress).")
+def gc(grace_hours: float, staging_grace_hours: float) -> None:
+    """Delete what killed writes and runs left behind: temporary files (never listed as
+    objects) and staging files of runs that never committed (their uploads are kept).
+    The daily store_housekeeping_schedule does the same."""
     from datetime import timedelta
 
+    from shazam_assets.versions import reclaim_leftovers
+
     target = _store()
-    done = target.reclaim_temp_files(older_than=timedelta(hours=grace_hours))
-    click.echo(f"{target.url}: reclaimed {done.files} temporary files ({done.bytes:,} bytes) "
+    done = reclaim_leftovers(target, temp_older_than=timedelta(hours=grace_hours),
+                             staging_older_than=timedelta(hours=staging_grace_hours))
+    click.echo(f"{target.url}: reclaimed {done.temp.files} temporary files ({done.temp.bytes:,} bytes) "
                f"older than {grace_hours:g} h")
+    click.echo(f"{target.url}: reclaimed {done.staging.files} staging files ({done.staging.bytes:,} bytes) "
+               f"older than {staging_grace_hours:g} h")
 
 
 @main.command()

@@ -31,16 +31,17 @@ import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from shazam_assets.delivery import zipsafety
 from shazam_assets.delivery.report import Report
-from shazam_assets.storage import ObjectStore, StoreError, read_json
+from shazam_assets.storage import TEMP_GRACE, ObjectStore, Reclaimed, StoreError, read_json
 from shazam_assets.uploads import Upload
 
 VERSION_SCHEMA = "shazam.version/1"
+STAGING_PREFIX = "staging/"
 VERSION_MANIFEST = zipsafety.VERSION_MANIFEST  # reserved: no archive member may be named so
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 
@@ -234,7 +235,7 @@ def store_version(store: ObjectStore, *, upload: Upload, zip_path: Path) -> Stor
         raise VersionStoreError(f"{upload.key} no longer passes ZIP safety checks; not storing it")
     names = [e.name for e in entries]
     _refuse_control_names(upload, names)
-    staging = f"staging/{upload.asin}/{upload.upload_id}/{uuid.uuid4().hex}/"
+    staging = f"{STAGING_PREFIX}{upload.asin}/{upload.upload_id}/{uuid.uuid4().hex}/"
     try:
         files = _stage(store, zip_path=zip_path, names=names, prefix=staging)
         number = _claim_number(store, upload=upload)
@@ -258,6 +259,42 @@ def _refuse_control_names(upload: Upload, names: list[str]) -> None:
                 f"{upload.key}: member {name!r} would overwrite the store's own files ({problem}); "
                 "not storing it"
             )
+
+
+# A run stages and commits within minutes; staging untouched for a day belongs to a run that was
+# killed between the two (a run that fails clears its own).
+STAGING_GRACE = timedelta(hours=24)
+
+
+def reclaim_staging(store: ObjectStore, *, older_than: timedelta = STAGING_GRACE) -> Reclaimed:
+    """Delete the staging files of runs killed before they committed. Nothing is lost: the
+    uploaded ZIP they were unpacked from is kept, and a re-run stages it again."""
+    cutoff = datetime.now(UTC) - older_than
+    files = size = 0
+    for info in list(store.list(STAGING_PREFIX)):
+        if info.last_modified < cutoff:
+            store.delete(info.key)
+            files, size = files + 1, size + info.size
+    return Reclaimed(files=files, bytes=size)
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What one housekeeping pass reclaimed: temp files of killed writes, staging of killed runs."""
+
+    temp: Reclaimed
+    staging: Reclaimed
+
+
+def reclaim_leftovers(
+    store: ObjectStore, *, temp_older_than: timedelta = TEMP_GRACE,
+    staging_older_than: timedelta = STAGING_GRACE,
+) -> Leftovers:
+    """The store's housekeeping (daily schedule and `shazam store gc`)."""
+    return Leftovers(
+        temp=store.reclaim_temp_files(older_than=temp_older_than),
+        staging=reclaim_staging(store, older_than=staging_older_than),
+    )
 
 
 def _clear(store: ObjectStore, prefix: str) -> None:

@@ -194,9 +194,16 @@ def test_temporary_files_of_killed_writes_are_reclaimed(stored) -> None:
     two_hours_ago = time.time() - 7200
     os.utime(killed, (two_hours_ago, two_hours_ago))
     assert not any(".shazam-tmp" in i.key for i in LocalStore(stored).list(""))
+    staging = stored / "staging" / ASIN / "upload1" / "run1"
+    staging.mkdir(parents=True)
+    (staging / "model.glb").write_bytes(b"z" * 500)  # a run killed between staging and commit
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(staging / "model.glb", (two_days_ago, two_days_ago))
     result = run("store", "gc", store=stored, code=0)
     assert "reclaimed 1 temporary files (1,000 bytes)" in result.stdout
+    assert "reclaimed 1 staging files (500 bytes)" in result.stdout
     assert not killed.exists() and running.exists()  # a write may still be filling it
+    assert not (staging / "model.glb").exists()
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     assert sorted(s.name for s in defs.schedules) == [
         "metrics_job_schedule", "search_rebuild_job_schedule",
         "stale_qa_schedule", "stale_render_schedule", "stale_validate_schedule",
+        "store_housekeeping_job_schedule",
     ]
     assert defs.resolve_job_def("stale_backfill_job") is not None
 

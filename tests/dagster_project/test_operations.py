@@ -296,3 +296,29 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
     assert pages == {RENDER_STALE: True, RENDER_UNPUBLISHED: False, RENDER_CURRENT: True, RENDER_LAST: True}
     catalogue = json.loads(store.get_bytes("published/catalog.json"))
     assert sorted(p["asin"] for p in catalogue["products"]) == [RENDER_STALE, RENDER_CURRENT, RENDER_LAST]
+
+
+def test_daily_housekeeping_reclaims_what_killed_writes_and_runs_left(published) -> None:
+    """A write killed midway leaves a temp file, a run killed between staging and commit leaves
+    staging files: the daily schedule's run reclaims both once old, and keeps young ones."""
+    import os
+    import time
+
+    instance, store, _ = published
+    root = store.root
+    old = time.time() - 2 * 86400
+    killed_write = root / "uploads" / ASIN / ".shazam-tmp-deadbeef"
+    killed_write.write_bytes(b"x" * 100)
+    os.utime(killed_write, (old, old))
+    killed_run = f"{versions.STAGING_PREFIX}{ASIN}/upload1/run1/model/model.glb"
+    running = f"{versions.STAGING_PREFIX}{ASIN}/upload2/run2/model/model.glb"
+    store.put_bytes(killed_run, b"y" * 300)
+    store.put_bytes(running, b"z" * 10)
+    os.utime(root / killed_run, (old, old))
+    schedule = defs.resolve_schedule_def("store_housekeeping_job_schedule")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    result = defs.resolve_job_def("store_housekeeping_job").execute_in_process(instance=instance)
+    assert result.success
+    assert not killed_write.exists() and not store.exists(killed_run)
+    assert store.exists(running)  # a run may still be staging it
+    assert store.exists(versions.version_prefix(ASIN, 1) + versions.VERSION_MANIFEST)

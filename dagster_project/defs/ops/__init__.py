@@ -1,14 +1,19 @@
-"""Operations: staleness backfills, failure listing and re-runs, run-failure notifications."""
+"""Operations: staleness backfills, failure listing and re-runs, run-failure notifications,
+store housekeeping."""
 
 import dagster as dg
 
 from dagster_project.defs.ops.assets import revalidation
+from dagster_project.defs.ops.housekeeping import (
+    store_housekeeping_job,
+    store_housekeeping_schedule,
+)
 from dagster_project.defs.ops.schedules import stale_backfill_job, stale_schedules
 from dagster_project.defs.ops.sensors import run_failure_notifier
 
 defs = dg.Definitions(
     assets=[revalidation],
-    jobs=[stale_backfill_job],
-    schedules=stale_schedules,
+    jobs=[stale_backfill_job, store_housekeeping_job],
+    schedules=[*stale_schedules, store_housekeeping_schedule],
     sensors=[run_failure_notifier],
 )
