@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from shazam_assets import versions
+from shazam_assets.imaging import ImageRefused
 from shazam_assets.qa.decisions import scores_key
 from shazam_assets.storage import ObjectStore
+from shazam_assets.studio.errors import RenderError
 
 WARN, ERROR = "warn", "error"
 
@@ -89,7 +91,18 @@ def _fetch(store: ObjectStore, asin: str, version: int, manifest: dict[str, Any]
     return dest / model_files[0], [dest / p for p in files["photos"]]
 
 
-def check_visual(store: ObjectStore, asin: str, version: int, manifest: dict[str, Any]) -> tuple[CheckOutcome, dict[str, Any], str]:
+def _unscorable(code: str, message: str) -> CheckOutcome:
+    """A version QA cannot look at (a photo over the decoding limits, a model the renderer
+    refuses; validation stops both today, versions stored earlier may hold them): a blocking
+    verdict the reviewer sees, instead of a QA run that fails on every retry."""
+    return CheckOutcome(
+        "qa_visual_match", False, ERROR, f"visual QA could not run: {message}", {"code": code}
+    )
+
+
+def check_visual(
+    store: ObjectStore, asin: str, version: int, manifest: dict[str, Any]
+) -> tuple[CheckOutcome, dict[str, Any], str | None]:
     """Render the model, score it against every reference photo, save the contact sheet."""
     from shazam_assets.qa.scoring import (
         PANEL,
@@ -102,7 +115,12 @@ def check_visual(store: ObjectStore, asin: str, version: int, manifest: dict[str
     thresholds = QAThresholds()
     with tempfile.TemporaryDirectory(prefix="shazam-qa-") as tmp:
         model, photos = _fetch(store, asin, version, manifest, Path(tmp))
-        visual, renderings = score_model_against_photos(model, photos)
+        try:
+            visual, renderings = score_model_against_photos(model, photos)
+        except (ImageRefused, RenderError) as exc:
+            if exc.code == "RENDER_CRASHED":
+                raise  # the render process died: a retry may succeed
+            return _unscorable(exc.code, str(exc)), {}, None
         by_view = {r.view.name: r for r in renderings}
         pairs = [
             (by_view[p.best_view].rgb, read_photo(photo, longest=PANEL),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -100,3 +101,34 @@ def test_size_tolerances(bounds, passed, severity) -> None:
 def test_placement_rules(bounds, passed, severity, words) -> None:
     outcome = checks.check_placement(bounds, (0.2, 0.3, 0.1), TOL)
     assert (outcome.passed, outcome.severity) == (passed, severity) and words in outcome.message
+
+
+def _replace_stored(store, version: int, path: str, data: bytes) -> None:
+    """A version stored before today's validation rules: its files are what they are."""
+    store.put_bytes(f"assets/{ASIN}/v{version}/{path}", data)
+
+
+@pytest.mark.parametrize(
+    ("target", "code"),
+    [("photo", "IMAGE_TOO_MANY_PIXELS"), ("model", "RENDER_MODEL_UNREADABLE")],
+)
+def test_a_version_qa_cannot_look_at_gets_a_blocking_verdict_not_a_crash(
+    local_store, tmp_path, target, code
+) -> None:
+    from tests.image_bombs import png_bomb
+
+    version = _store(local_store, pack(tmp_path, product(tmp_path)))
+    listed = json.loads(local_store.get_bytes(f"assets/{ASIN}/v{version}/version.json"))["delivery_manifest"]["files"]
+    if target == "photo":
+        _replace_stored(local_store, version, listed["photos"][0], png_bomb(13000, 13000))
+    else:
+        _replace_stored(local_store, version, listed["model"], b"not a model")
+    result = checks.run_automatic_qa(local_store, ASIN, version)
+    visual = next(c for c in result["checks"] if c["name"] == "qa_visual_match")
+    assert not visual["passed"] and visual["severity"] == checks.ERROR
+    assert visual["metadata"]["code"] == code and code in visual["message"]
+    assert "qa_visual_match" in result["blocking_errors"] and result["contact_sheet"] is None
+    assert read_scores(local_store, ASIN, version) == result
+    with pytest.raises(DecisionError) as refused:
+        record_decision(local_store, asin=ASIN, version=version, verdict="approve", reviewer="Rita")
+    assert refused.value.code == "QA_BLOCKED_BY_CHECKS"

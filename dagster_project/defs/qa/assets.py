@@ -1,5 +1,7 @@
 """`qa_review` (automatic checks per stored version) and the `qa_approved` decision check."""
 
+from typing import Any
+
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import UploadConfig, asset_version
@@ -60,20 +62,23 @@ def qa_review(
     s = store.open()
     version = _version(context, config, s)
     result = checks.run_automatic_qa(s, context.partition_key, version)
-    rows = "\n".join(
-        f"| {p['photo']} | {p['best_view']} | {p['silhouette_iou']:.2f} | {p['delta_e']:.1f} | {p['score']:.2f} |"
-        for p in result["visual"]["photos"]
-    )
+    metadata: dict[str, Any] = {
+        "version": version,
+        "blocking_errors": ", ".join(result["blocking_errors"]) or "none",
+    }
+    visual = result["visual"]
+    if visual:  # empty when the version could not be scored (its check says why)
+        rows = "\n".join(
+            f"| {p['photo']} | {p['best_view']} | {p['silhouette_iou']:.2f} | {p['delta_e']:.1f} | {p['score']:.2f} |"
+            for p in visual["photos"]
+        )
+        metadata["visual_score"] = float(visual["score"])
+        metadata["contact_sheet"] = dg.MetadataValue.path(s.uri(result["contact_sheet"]))
+        metadata["photos"] = dg.MetadataValue.md(
+            "| photo | best view | IoU | ΔE | score |\n|---|---|---|---|---|\n" + rows
+        )
     return dg.MaterializeResult(
-        metadata={
-            "version": version,
-            "visual_score": float(result["visual"]["score"]),
-            "contact_sheet": dg.MetadataValue.path(s.uri(result["contact_sheet"])),
-            "blocking_errors": ", ".join(result["blocking_errors"]) or "none",
-            "photos": dg.MetadataValue.md(
-                "| photo | best view | IoU | ΔE | score |\n|---|---|---|---|---|\n" + rows
-            ),
-        },
+        metadata=metadata,
         check_results=[
             dg.AssetCheckResult(
                 check_name=c["name"], passed=c["passed"], severity=SEVERITY[c["severity"]],
