@@ -399,11 +399,19 @@ def gc(grace_hours: float, staging_grace_hours: float) -> None:
                f"older than {staging_grace_hours:g} h")
 
 
+_ALLOWED_HOST_OPTION = click.option(
+    "--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+    help="A Host name the app is reached by (repeatable); others are refused. Loopback names "
+    "and --host are always allowed; with --host 0.0.0.0 and no --allowed-host, every name is.",
+)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
+@_ALLOWED_HOST_OPTION
 @click.option("--port", default=8421, show_default=True, type=int)
 @click.option("--sla-hours", type=HOURS, default=24.0, show_default=True)
-def review(host: str, port: int, sla_hours: float) -> None:
+def review(host: str, allowed_hosts: tuple[str, ...], port: int, sla_hours: float) -> None:
     """Serve the QA review page (pending list, 3D view, photos, scores, approve/reject)."""
     from datetime import timedelta
 
@@ -411,7 +419,7 @@ def review(host: str, port: int, sla_hours: float) -> None:
 
     store = _store()
     click.echo(f"QA review page on http://{host}:{port}/ (store {os.environ['SHAZAM_STORE_URL']})")
-    serve(store, host=host, port=port, sla=timedelta(hours=sla_hours))
+    serve(store, host=host, port=port, sla=timedelta(hours=sla_hours), allowed_hosts=allowed_hosts)
 
 
 @main.command()
@@ -627,12 +635,15 @@ def unpublish(asin: str, reason: str, embedder: str) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
+@_ALLOWED_HOST_OPTION
 @click.option("--port", default=8422, show_default=True, type=int)
 @click.option("--metrics-host", default="127.0.0.1", show_default=True,
               help="Where GET /metrics answers (it names artists: keep it internal).")
 @click.option("--metrics-port", default=9422, show_default=True, type=int)
 @_EMBEDDER_OPTION
-def serve(host: str, port: int, metrics_host: str, metrics_port: int, embedder: str) -> None:
+def serve(
+    host: str, allowed_hosts: tuple[str, ...], port: int, metrics_host: str, metrics_port: int, embedder: str
+) -> None:
     """Serve the product pages and the catalogue (/) and the search API (/search, /docs);
     the Prometheus metrics on a separate, internal port."""
     from shazam_assets import web
@@ -642,7 +653,7 @@ def serve(host: str, port: int, metrics_host: str, metrics_port: int, embedder: 
     from shazam_assets.search.embed import open_embedder
 
     store = _store()
-    hosts = web.allowed_hosts_for(host)
+    hosts = web.allowed_hosts_for(host, allowed_hosts)
     app = create_search_app(store, open_embedder(embedder), allowed_hosts=hosts)
     app.mount("/", create_pages_app(store, allowed_hosts=hosts))
     metrics = create_metrics_app(store, allowed_hosts=web.allowed_hosts_for(metrics_host))

@@ -50,10 +50,15 @@ SECURITY_HEADERS = {
 
 
 def allowed_hosts_for(host: str, extra: Iterable[str] = ()) -> list[str]:
-    """Host names an app answers to when bound to `host` (every name for a wildcard bind)."""
-    if host in ("0.0.0.0", "::", ""):
+    """Host names an app answers to when bound to `host`: this machine's loopback names, the
+    bound name and the `extra` names it is published under (`--allowed-host`). A wildcard
+    bind with no `extra` names answers to every name (a container behind a proxy that checks
+    them); name them to have the app check too."""
+    extra = [name for name in extra if name]
+    wildcard = host in ("0.0.0.0", "::", "")
+    if wildcard and not extra:
         return ["*"]
-    return sorted({*LOOPBACK_HOSTS, host, *extra})
+    return sorted({*LOOPBACK_HOSTS, *([] if wildcard else [host]), *extra})
 
 
 class SecurityHeaders:

@@ -288,10 +288,12 @@ def create_app(
 
 
 def serve(
-    store: ObjectStore, *, host: str = "127.0.0.1", port: int = 8421, sla: timedelta = DEFAULT_SLA
+    store: ObjectStore, *, host: str = "127.0.0.1", port: int = 8421, sla: timedelta = DEFAULT_SLA,
+    allowed_hosts: Sequence[str] = (),
 ) -> None:
-    """Run the review app until interrupted (uvicorn, one process)."""
+    """Run the review app until interrupted (uvicorn, one process); `allowed_hosts` are the
+    names it is published under besides `host` and loopback."""
     import uvicorn
 
-    app = create_app(store, sla=sla, allowed_hosts=web.allowed_hosts_for(host))
+    app = create_app(store, sla=sla, allowed_hosts=web.allowed_hosts_for(host, allowed_hosts))
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

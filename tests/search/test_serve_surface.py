@@ -238,3 +238,27 @@ def test_an_unavailable_index_names_no_store(store: LocalStore, tmp_path: Path) 
     assert json.loads(body)["detail"]["code"] == "SEARCH_INDEX_INCOMPLETE"
     for secret in (str(broken.root), broken.root.as_uri(), "meta.json", "file:"):
         assert secret not in body.decode(), secret
+
+
+def test_the_names_a_server_is_published_under_are_the_only_foreign_ones_it_answers(store) -> None:
+    served = _serve(store, "--allowed-host", "shop.example")
+    try:
+        assert _request(served.base + "/catalog.json", host="shop.example")[0] == 200
+        assert _request(served.base + "/catalog.json", host="evil.example")[0] == 400
+    finally:
+        _stop(served)
+
+
+@pytest.mark.parametrize(
+    ("bind", "names", "expected"),
+    [
+        ("127.0.0.1", (), ["127.0.0.1", "localhost"]),
+        ("0.0.0.0", (), ["*"]),  # behind a proxy that checks names; none given here
+        ("0.0.0.0", ("shop.example",), ["127.0.0.1", "localhost", "shop.example"]),
+        ("shop.internal", ("shop.example",), ["127.0.0.1", "localhost", "shop.example", "shop.internal"]),
+    ],
+)
+def test_allowed_hosts_follow_the_bind_and_the_published_names(bind, names, expected) -> None:
+    from shazam_assets import web
+
+    assert web.allowed_hosts_for(bind, names) == expected
