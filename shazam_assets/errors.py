@@ -134,6 +134,8 @@ STAGES: tuple[Stage, ...] = (
          "Validate the file with `shazam validate`; re-export it from the DCC tool."),
         ("RENDER_UNSUPPORTED_EXTENSION", "The model requires an extension the renderer cannot draw (Draco, meshopt, KTX2)",
          "Deliver the uncompressed master; SHAZAM makes compressed copies for channels."),
+        ("RENDER_TEXTURE_TOO_LARGE", "A texture declares more pixels or bytes than SHAZAM decodes",
+         "Use textures of at most 8192 x 8192 pixels (the channel profiles allow 4096)."),
         ("RENDER_NO_GEOMETRY", "The model has no triangles to draw",
          "Export the mesh with its geometry."),
         ("RENDER_TIMEOUT", "The render ran past its deadline and was stopped",

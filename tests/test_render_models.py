@@ -165,3 +165,23 @@ def test_a_render_whose_worker_is_killed_does_not_live_on() -> None:
     while any(_alive(p) for p in renders):
         assert time.monotonic() < deadline, "the render outlived its worker"
         time.sleep(0.2)
+
+
+@pytest.mark.parametrize("where", ["glb", "file"])
+def test_a_texture_over_the_decoding_limits_is_refused_before_it_is_decoded(tmp_path: Path, where: str) -> None:
+    """A kilobyte PNG whose header claims 13000 x 13000 pixels would cost gigabytes inside the
+    loader (QA renders stored models with it too): its header is checked first."""
+    from tests.image_bombs import png_bomb
+
+    model = g.box(texture="png")
+    bomb = png_bomb(13000, 13000)
+    if where == "glb":
+        model.doc["images"][0] = {"bufferView": model.add_view(bomb), "mimeType": "image/png"}
+        path = g.write_glb(model, tmp_path / "model.glb")
+    else:
+        (tmp_path / "big%20tex.png").write_bytes(b"")  # the decoded name is the real one
+        (tmp_path / "big tex.png").write_bytes(bomb)
+        model.doc["images"][0] = {"uri": "big%20tex.png"}
+        path = g.write_glb(model, tmp_path / "model.glb")
+    done = _render(path, tmp_path / "out", code=2)
+    assert "RENDER_TEXTURE_TOO_LARGE" in done.stderr and "13000 x 13000" in done.stderr

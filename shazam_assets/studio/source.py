@@ -23,6 +23,7 @@ from typing import Any
 
 import trimesh
 
+from shazam_assets import imaging
 from shazam_assets.studio.errors import RenderError
 
 # extensionsRequired the studio renderer draws (trimesh decodes WebP with Pillow; quantized
@@ -110,6 +111,42 @@ def check_renderable(source: GltfSource) -> None:
         )
 
 
+def _image_source(source: GltfSource, image: Any) -> bytes | Path | None:
+    """Where an image's bytes are (a buffer view's slice, a data: URI, a file beside the model);
+    None where it names nothing readable (the loader reports that on its own)."""
+    try:
+        if "bufferView" in image:
+            view = source.document["bufferViews"][image["bufferView"]]
+            start = int(view.get("byteOffset", 0))
+            return source.buffer(int(view["buffer"]))[start : start + int(view["byteLength"])]
+        uri = image["uri"]
+        if uri[:5].lower() == "data:":
+            return read_uri(source.folder, uri)
+        path = source.folder / urllib.parse.unquote(uri)
+        return path if path.is_file() else None
+    except (KeyError, IndexError, TypeError, ValueError, OSError):
+        return None
+
+
+def check_textures(source: GltfSource) -> None:
+    """Every texture's header is read before the loader decodes it whole: one declaring more
+    pixels (or bytes) than SHAZAM decodes is refused (RENDER_TEXTURE_TOO_LARGE). Validation
+    holds deliveries to their profile's texture size; this bounds `shazam render` on any file
+    and QA on versions stored before."""
+    for index, image in enumerate(source.document.get("images") or []):
+        found = _image_source(source, image) if isinstance(image, dict) else None
+        if found is None:
+            continue
+        try:
+            with imaging.open_image(found):
+                pass
+        except imaging.ImageRefused as exc:
+            if exc.code != imaging.IMAGE_UNREADABLE:  # unreadable ones the loader skips
+                raise RenderError(
+                    "RENDER_TEXTURE_TOO_LARGE", f"{source.path.name}: image {index}: {exc.message}"
+                ) from None
+
+
 class _DecodingResolver(trimesh.resolvers.FilePathResolver):
     """trimesh's file resolver, given percent-decoded names (it uses URIs verbatim)."""
 
@@ -120,6 +157,7 @@ class _DecodingResolver(trimesh.resolvers.FilePathResolver):
 def load_scene(source: GltfSource) -> trimesh.Scene:
     """trimesh's scene of the model; whatever trimesh chokes on is RENDER_MODEL_UNREADABLE."""
     check_renderable(source)
+    check_textures(source)
     try:
         scene = trimesh.load(
             str(source.path),
