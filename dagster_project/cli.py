@@ -77,13 +77,13 @@ def main() -> None:
 @click.option("--asin", default=None, help="ASIN the delivery is meant for (checked against the manifest).")
 def validate(path: Path, as_json: bool, profile: str | None, asin: str | None) -> None:
     """Validate a delivery ZIP, a .glb, or a .gltf with its resources beside it."""
+    from shazam_assets.delivery.guard import guarded_path
     from shazam_assets.delivery.profiles import UnknownProfile
-    from shazam_assets.delivery.validate import validate_path
 
     if not path.is_file():
         raise CannotRun(f"{path}: no such file")
     try:
-        report = validate_path(path, profile=profile, expected_asin=asin)
+        report = guarded_path(path, profile=profile, expected_asin=asin)
     except UnknownProfile as exc:
         raise CannotRun(str(exc)) from None
     except OSError as exc:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from shazam_assets.delivery import budgets, contract, gltf, photos, scan, validate, zipsafety
+from shazam_assets.delivery import (
+    budgets,
+    contract,
+    gltf,
+    guard,
+    limits,
+    photos,
+    scan,
+    validate,
+    zipsafety,
+)
 from shazam_assets.delivery.report import Rule, RuleBook
 
 RULEBOOKS: tuple[RuleBook, ...] = (
@@ -13,6 +23,8 @@ RULEBOOKS: tuple[RuleBook, ...] = (
     gltf.rules,
     budgets.rules,
     scan.rules,
+    limits.rules,
+    guard.rules,
 )
 
 
