@@ -171,6 +171,18 @@ def shared_buffers(buffers: int = 64, bin_bytes: int = 4 * MB) -> Sample:
     return Sample("shared.gltf", {"shared.gltf": gltf, "data.bin": bytes(bin_bytes)})
 
 
+def shared_image_view(images: int = 2000, view_bytes: int = 14 * MB) -> Sample:
+    """Many images naming one buffer view whose PNG header is followed by empty chunks: the
+    view was copied and its chunks walked once per image (a PNG of 1.2 million chunks)."""
+    header = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+    data = header + bytes(view_bytes - len(header))
+    document = _document(
+        buffers=[{"byteLength": len(data)}], bufferViews=[{"buffer": 0, "byteLength": len(data)}],
+        images=[{"bufferView": 0, "mimeType": "image/png"}] * images,
+    )
+    return Sample("images.glb", {"images.glb": glb(document, data)})
+
+
 def nested_manifest(depth: int = 100_000) -> Sample:
     """A delivery ZIP whose manifest.json nests arrays `depth` deep (RecursionError)."""
     out = io.BytesIO()
@@ -210,6 +222,9 @@ FAMILIES: dict[str, tuple[Callable[..., Sample], list[dict[str, Any]]]] = {
     "shared_buffers": (shared_buffers, [{"buffers": 16, "bin_bytes": 4 * MB},
                                         {"buffers": 1000, "bin_bytes": 14 * MB},
                                         {"buffers": 10_000, "bin_bytes": 40 * MB}]),
+    "shared_image_view": (shared_image_view, [{"images": 10, "view_bytes": MB},
+                                              {"images": 2000, "view_bytes": 14 * MB},
+                                              {"images": 60_000, "view_bytes": 40 * MB}]),
     "nested_manifest": (nested_manifest, [{"depth": 1000}, {"depth": 100_000}, {"depth": 10_000_000}]),
     "nested_gltf": (nested_gltf, [{"depth": 1000}, {"depth": 100_000}, {"depth": 10_000_000}]),
     "oversized_glb": (oversized_glb, [{"size": 49 * MB}, {"size": 2 * 1024 * MB}]),

@@ -48,6 +48,7 @@ CASES = [
     pytest.param(A.skin_chain(joints=8192), "BUDGET_NO_GEOMETRY", id="skin-chain-8k"),
     pytest.param(A.instanced_mesh(instances=2000, triangles=100_000), "BUDGET_TRIANGLES", id="instances-2000"),
     pytest.param(A.shared_buffers(buffers=500, bin_bytes=14 * A.MB), "BUDGET_NO_GEOMETRY", id="buffers-500x14MB"),
+    pytest.param(A.shared_image_view(images=2000), "GLTF_IMAGE_DATA_INVALID", id="images-2000-on-one-view"),
     pytest.param(A.nested_manifest(depth=100_000), "VALIDATION_LIMIT_JSON_DEPTH", id="nested-manifest"),
     pytest.param(A.nested_gltf(depth=100_000), "VALIDATION_LIMIT_JSON_DEPTH", id="nested-gltf"),
     pytest.param(A.oversized_glb(size=2 * 1024 * A.MB), "BUDGET_FILE_SIZE", id="glb-2GB"),

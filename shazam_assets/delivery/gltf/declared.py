@@ -58,18 +58,57 @@ def accessor_bytes(accessor: Any) -> int:
     return count * size * components
 
 
+def _skinning_uses(doc: dict) -> list[int]:
+    """Accessor indices read per skinned primitive (JOINTS_n and WEIGHTS_n, once per use):
+    the skinning checks decode them for every primitive that names them."""
+    uses = []
+    for mesh in _list(doc.get("meshes")):
+        for primitive in _list(mesh.get("primitives")) if isinstance(mesh, dict) else []:
+            attributes = primitive.get("attributes") if isinstance(primitive, dict) else None
+            if isinstance(attributes, dict):
+                uses += [v for k, v in attributes.items()
+                         if isinstance(k, str) and k.startswith(("JOINTS_", "WEIGHTS_")) and isinstance(v, int)]
+    return uses
+
+
 def _accessor_data(doc: dict) -> list[Issue]:
     sizes = [accessor_bytes(a) for a in _list(doc.get("accessors"))]
-    total, cap = sum(sizes), limits.LIMITS.accessor_bytes
+    skinning = sum(sizes[i] for i in _skinning_uses(doc) if 0 <= i < len(sizes))
+    cap = limits.LIMITS.accessor_bytes
+    issues = []
+    if sum(sizes) > cap:
+        total = sum(sizes)
+        largest = max(range(len(sizes)), key=sizes.__getitem__)
+        issues.append(limits.ACCESSOR_DATA(
+            f"accessors declare {total / limits.MB:,.0f} MB of data (accessor {largest}: "
+            f"{sizes[largest] / limits.MB:,.0f} MB); at most {cap / limits.MB:,.0f} MB are validated",
+            pointer=f"/accessors/{largest}", declared_bytes=total))
+    if skinning > cap:
+        issues.append(limits.ACCESSOR_DATA(
+            f"skinned primitives read {skinning / limits.MB:,.0f} MB of joints and weights in all "
+            f"(shared accessors counted per primitive); at most {cap / limits.MB:,.0f} MB are validated",
+            pointer="/meshes", declared_bytes=skinning))
+    return issues
+
+
+def _image_views(doc: dict) -> list[Issue]:
+    """Images stored in buffer views are copied out of their buffer: their views' declared
+    lengths (each view once) must fit the same data cap."""
+    views = _list(doc.get("bufferViews"))
+    named = {image.get("bufferView") for image in _list(doc.get("images")) if isinstance(image, dict)}
+    total = sum(
+        views[i]["byteLength"] for i in named
+        if isinstance(i, int) and 0 <= i < len(views) and isinstance(views[i], dict)
+        and isinstance(views[i].get("byteLength"), int)
+    )
+    cap = limits.LIMITS.accessor_bytes
     if total <= cap:
         return []
-    largest = max(range(len(sizes)), key=sizes.__getitem__)
     return [limits.ACCESSOR_DATA(
-        f"accessors declare {total / limits.MB:,.0f} MB of data (accessor {largest}: "
-        f"{sizes[largest] / limits.MB:,.0f} MB); at most {cap / limits.MB:,.0f} MB are validated",
-        pointer=f"/accessors/{largest}", declared_bytes=total)]
+        f"images in buffer views declare {total / limits.MB:,.0f} MB; at most {cap / limits.MB:,.0f} MB are read",
+        pointer="/images", declared_bytes=total)]
 
 
 def check_declared(doc: dict) -> list[Issue]:
     """Every cap that the document's declarations alone can break."""
-    return _counts(doc) + _accessor_data(doc)
+    return _counts(doc) + _accessor_data(doc) + _image_views(doc)
