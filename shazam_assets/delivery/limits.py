@@ -33,6 +33,7 @@ class Limits:
     accessor_bytes: int = 256 * MB  # all accessors decoded, count x element size, summed
     glb_chunks: int = 1024
     json_depth: int = 64  # nesting of manifest.json and of the glTF JSON
+    json_values: int = 4_000_000  # arrays, objects and values in one JSON text (~80 B each parsed)
     scene_vertices: int = 8_000_000  # vertices the budget stage transforms, instances counted
 
 
@@ -58,6 +59,11 @@ JSON_TOO_DEEP = rules.error(
     "VALIDATION_LIMIT_JSON_DEPTH",
     "JSON nested deeper than allowed",
     hint="Write the JSON file with the exporter or `shazam pack`; nothing in a delivery nests this deep.",
+)
+JSON_TOO_LARGE = rules.error(
+    "VALIDATION_LIMIT_JSON_VALUES",
+    "JSON with more values than can be parsed",
+    hint="Store geometry and animation in binary buffers, not in JSON arrays; remove unused objects.",
 )
 GLB_CHUNKS = rules.error(
     "VALIDATION_LIMIT_GLB_CHUNKS",
@@ -95,28 +101,40 @@ def capped_summary(code: str, more: int) -> Issue:
                          capped_code=code, more=more)
 
 
-def json_depth(raw: bytes | str) -> int:
-    """How deep the arrays and objects of a JSON text nest, without parsing it.
-
-    Strings are cut out first (a bracket inside a string does not nest), then brackets are
-    counted with numpy: linear time, no recursion, whatever the input."""
-    text = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
-    text = re.sub(rb'"(?:[^"\\]|\\.)*"?', b"", text)
-    brackets = np.frombuffer(text.translate(None, delete=_NOT_BRACKETS), dtype=np.uint8)
-    if not brackets.size:
-        return 0
-    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1).astype(np.int64)
-    return int(np.cumsum(steps).max())
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?')  # a JSON string (unrolled: fast on long ones)
+_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = np.zeros(256, dtype=np.int8)
+_STEP[[ord("["), ord("{")]] = 1
+_STEP[[ord("]"), ord("}")]] = -1
+_CHUNK = 1 << 22
 
 
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+def json_shape(raw: bytes | str) -> tuple[int, int]:
+    """(nesting depth, number of values) of a JSON text, without parsing it.
+
+    Strings are cut out first (a bracket or comma inside a string is text), then brackets
+    and commas are counted, the depth with numpy a few MB at a time: linear time, little
+    memory, no recursion and no objects built, so a 45 MB text of sixteen million empty
+    objects is refused before it costs a gigabyte."""
+    text = _STRING.sub(b"0", raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
+    values = text.count(b",") + text.count(b"[") + text.count(b"{") + 1
+    brackets = text.translate(None, delete=_BRACKETS)
+    depth = level = 0
+    for start in range(0, len(brackets), _CHUNK):
+        steps = _STEP[np.frombuffer(brackets, dtype=np.uint8, count=min(_CHUNK, len(brackets) - start),
+                                    offset=start)]
+        levels = np.cumsum(steps, dtype=np.int64) + level
+        depth, level = max(depth, int(levels.max())), int(levels[-1])
+    return depth, values
 
 
-def too_deep(raw: bytes | str, what: str, *, path: str | None = None) -> Issue | None:
-    """A VALIDATION_LIMIT_JSON_DEPTH issue when `raw` nests deeper than the limit."""
-    depth = json_depth(raw)
-    if depth <= LIMITS.json_depth:
-        return None
-    return JSON_TOO_DEEP(f"{what} nests {depth:,} levels deep; at most {LIMITS.json_depth} are allowed",
-                         path=path, depth=depth)
-
+def json_too_big(raw: bytes | str, what: str, *, path: str | None = None) -> Issue | None:
+    """A VALIDATION_LIMIT_JSON_* issue when `raw` nests too deep or holds too many values."""
+    depth, values = json_shape(raw)
+    if depth > LIMITS.json_depth:
+        return JSON_TOO_DEEP(f"{what} nests {depth:,} levels deep; at most {LIMITS.json_depth} are allowed",
+                             path=path, depth=depth)
+    if values > LIMITS.json_values:
+        return JSON_TOO_LARGE(f"{what} holds about {values:,} values; at most {LIMITS.json_values:,} are parsed",
+                              path=path, values=values)
+    return None

@@ -234,7 +234,7 @@ def _check_contents(
                 f"manifest.json is {size:,} bytes; at most {contract.MANIFEST_MAX_BYTES:,} are allowed",
                 path=contract.MANIFEST_NAME)], {}
         return None, [contract.MANIFEST_MISSING()], {}
-    deep = limits.too_deep(raw, contract.MANIFEST_NAME, path=contract.MANIFEST_NAME)
+    deep = limits.json_too_big(raw, contract.MANIFEST_NAME, path=contract.MANIFEST_NAME)
     if deep is not None:  # the JSON decoder would recurse once per level
         return None, [deep], {}
     manifest, issues = contract.parse_manifest(raw)

@@ -197,6 +197,13 @@ def nested_gltf(depth: int = 100_000) -> Sample:
     return Sample("nested.gltf", {"nested.gltf": text.encode()})
 
 
+def wide_gltf(objects: int = 16_000_000) -> Sample:
+    """glTF JSON holding millions of empty objects (45 MB for 16 million): parsing it built
+    every one of them (1.2 GB) before any count was checked."""
+    text = '{"asset":{"version":"2.0"},"extras":[' + ",".join(["{}"] * objects) + "]}"
+    return Sample("wide.gltf", {"wide.gltf": text.encode()})
+
+
 def oversized_glb(size: int = 2 * 1024 * MB) -> Sample:
     """A bare .glb of `size` bytes (mostly a hole) that declares that length: it was read
     whole before its magic or length was checked (2 GB file -> 2 GB RSS)."""
@@ -214,8 +221,9 @@ FAMILIES: dict[str, tuple[Callable[..., Sample], list[dict[str, Any]]]] = {
     "sparse_accessor": (sparse_accessor, [{"count": 2**20}, {"count": 2**24}, {"count": 2**32 - 1}]),
     "animation_channels": (animation_channels, [{"channels": 1000}, {"channels": 5000},
                                                 {"channels": 200_000}]),
-    "node_chain": (node_chain, [{"nodes": 4096}, {"nodes": 32_768}, {"nodes": 1_000_000}]),
-    "skin_chain": (skin_chain, [{"joints": 1024}, {"joints": 4096}, {"joints": 100_000}]),
+    "node_chain": (node_chain, [{"nodes": 4096}, {"nodes": 32_768}, {"nodes": 65_536},
+                                {"nodes": 1_000_000}]),
+    "skin_chain": (skin_chain, [{"joints": 4096}, {"joints": 65_536}, {"joints": 100_000}]),
     "instanced_mesh": (instanced_mesh, [{"instances": 200, "triangles": 10_000},
                                         {"instances": 2000, "triangles": 100_000},
                                         {"instances": 500_000, "triangles": 1000}]),
@@ -227,6 +235,7 @@ FAMILIES: dict[str, tuple[Callable[..., Sample], list[dict[str, Any]]]] = {
                                               {"images": 60_000, "view_bytes": 40 * MB}]),
     "nested_manifest": (nested_manifest, [{"depth": 1000}, {"depth": 100_000}, {"depth": 10_000_000}]),
     "nested_gltf": (nested_gltf, [{"depth": 1000}, {"depth": 100_000}, {"depth": 10_000_000}]),
+    "wide_gltf": (wide_gltf, [{"objects": 100_000}, {"objects": 3_000_000}, {"objects": 16_000_000}]),
     "oversized_glb": (oversized_glb, [{"size": 49 * MB}, {"size": 2 * 1024 * MB}]),
     "not_a_glb": (not_a_glb, [{"size": 49 * MB}, {"size": 2 * 1024 * MB}]),
 }

@@ -189,7 +189,7 @@ def parse_json(raw: bytes, ctx: Context) -> dict | None:
             "Invalid JSON data. Parser output: BOM found at the beginning of UTF-8 stream",
         )
         return None
-    deep = limits.too_deep(raw, "The glTF JSON")
+    deep = limits.json_too_big(raw, "The glTF JSON")
     if deep is not None:
         ctx.issues.append(deep)
         return None
