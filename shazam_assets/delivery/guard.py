@@ -96,13 +96,13 @@ def _child(conn: Connection, job: Callable[[], Any], memory_bytes: int) -> None:
 
 
 @dataclass(frozen=True)
-class _Overrun:
+class Overrun:
     code: str
     message: str
 
 
-def _run(job: Callable[[], Any], guard: Guard) -> Any:
-    """`job()` in a child process within `guard`; an `_Overrun` when it did not finish."""
+def run_guarded(job: Callable[[], Any], guard: Guard) -> Any:
+    """`job()` in a child process within `guard`; an `Overrun` when it did not finish."""
     context = _context()
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(send, job, guard.memory_bytes), daemon=True)
@@ -111,14 +111,14 @@ def _run(job: Callable[[], Any], guard: Guard) -> Any:
     send.close()
     try:
         if not receive.poll(guard.seconds):
-            return _Overrun(TIMEOUT.code, f"validation was stopped after {guard.seconds:g} s")
+            return Overrun(TIMEOUT.code, f"validation was stopped after {guard.seconds:g} s")
         kind, value = receive.recv()
     except (EOFError, OSError):  # the child died without a word: killed or crashed hard
         process.join(5)
         code = process.exitcode
         if code == -signal.SIGKILL:
-            return _Overrun(MEMORY_LIMIT.code, "the validating process was killed (out of memory)")
-        return _Overrun(CRASHED.code, f"the validating process ended with exit code {code}")
+            return Overrun(MEMORY_LIMIT.code, "the validating process was killed (out of memory)")
+        return Overrun(CRASHED.code, f"the validating process ended with exit code {code}")
     finally:
         if process.is_alive():
             process.kill()
@@ -126,16 +126,16 @@ def _run(job: Callable[[], Any], guard: Guard) -> Any:
         receive.close()
     elapsed = time.monotonic() - started
     if kind == "memory":
-        return _Overrun(MEMORY_LIMIT.code, f"validation needed more than {guard.memory_bytes / MB:,.0f} MB "
+        return Overrun(MEMORY_LIMIT.code, f"validation needed more than {guard.memory_bytes / MB:,.0f} MB "
                         f"(stopped after {elapsed:.1f} s)")
     if kind == "oserror":
         raise OSError(value)
     if kind == "crash":
-        return _Overrun(CRASHED.code, f"validation failed: {value}")
+        return Overrun(CRASHED.code, f"validation failed: {value}")
     return value
 
 
-def _overrun_report(path: Path, profile: str | None, overrun: _Overrun, guard: Guard) -> Report:
+def _overrun_report(path: Path, profile: str | None, overrun: Overrun, guard: Guard) -> Report:
     rule = rules[overrun.code]
     issue = rule(overrun.message, path=path.name, seconds=guard.seconds,
                  memory_mb=guard.memory_bytes // MB)
@@ -172,8 +172,8 @@ def guarded_delivery(
     """`validate_delivery` within a deadline and a memory cap (`entries` is empty)."""
     guard = guard or Guard.from_env()
     get_profile(profile)  # an unknown profile is the caller's error, raised here
-    result = _run(_Delivery(path, profile, expected_asin), guard)
-    if isinstance(result, _Overrun):
+    result = run_guarded(_Delivery(path, profile, expected_asin), guard)
+    if isinstance(result, Overrun):
         return DeliveryValidation(report=_overrun_report(path, profile, result, guard), manifest=None, entries=())
     return result
 
@@ -184,7 +184,7 @@ def guarded_path(
     """`validate_path` (what `shazam validate` checks) within a deadline and a memory cap."""
     guard = guard or Guard.from_env()
     get_profile(profile)
-    result = _run(_AnyPath(path, profile, expected_asin), guard)
-    if isinstance(result, _Overrun):
+    result = run_guarded(_AnyPath(path, profile, expected_asin), guard)
+    if isinstance(result, Overrun):
         return _overrun_report(path, profile, result, guard)
     return result

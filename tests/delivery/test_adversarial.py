@@ -7,7 +7,9 @@ The subprocess imports the code under PYTHONPATH, as the rules ask (export PYTHO
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import os
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from shazam_assets.delivery import codes, limits
-from shazam_assets.delivery.guard import Guard, guarded_path
+from shazam_assets.delivery.guard import Guard, Overrun, guarded_path, run_guarded
 from shazam_assets.delivery.validate import validate_model_file
 from tests.delivery import adversarial as A
 
@@ -44,8 +46,10 @@ CASES = [
     pytest.param(A.sparse_accessor(count=2**32 - 1), "VALIDATION_LIMIT_ACCESSOR_DATA", id="sparse-2^32-1"),
     pytest.param(A.animation_channels(channels=5000), "GLTF_ANIMATION_DUPLICATE_TARGETS", id="channels-5000"),
     pytest.param(A.node_chain(nodes=32_768), "BUDGET_NO_GEOMETRY", id="node-chain-32k"),
+    pytest.param(A.node_chain(nodes=100_000), "VALIDATION_LIMIT_OBJECTS", id="node-chain-100k"),
     pytest.param(A.skin_chain(joints=8192), "BUDGET_NO_GEOMETRY", id="skin-chain-8k"),
     pytest.param(A.instanced_mesh(instances=2000, triangles=100_000), "BUDGET_TRIANGLES", id="instances-2000"),
+    pytest.param(A.instanced_mesh(instances=2000, triangles=100_000), "VALIDATION_LIMIT_SCENE", id="instances-x-vertices"),
     pytest.param(A.shared_buffers(buffers=500, bin_bytes=14 * A.MB), "BUDGET_NO_GEOMETRY", id="buffers-500x14MB"),
     pytest.param(A.shared_image_view(images=2000), "GLTF_IMAGE_DATA_INVALID", id="images-2000-on-one-view"),
     pytest.param(A.nested_manifest(depth=100_000), "VALIDATION_LIMIT_JSON_DEPTH", id="nested-manifest"),
@@ -53,6 +57,7 @@ CASES = [
     pytest.param(A.wide_gltf(objects=4_500_000), "VALIDATION_LIMIT_JSON_VALUES", id="json-4.5M-objects"),
     pytest.param(A.oversized_glb(size=2 * 1024 * A.MB), "BUDGET_FILE_SIZE", id="glb-2GB"),
     pytest.param(A.not_a_glb(size=2 * 1024 * A.MB), "GLTF_GLB_INVALID_MAGIC", id="not-a-glb-2GB"),
+    pytest.param(A.oversized_glb(size=14 * A.MB), "VALIDATION_LIMIT_GLB_CHUNKS", id="glb-1.8M-empty-chunks"),
 ]
 
 
@@ -123,6 +128,13 @@ def test_a_valid_instanced_mesh_is_counted_by_instance(tmp_path: Path) -> None:
 def test_a_skin_chain_has_its_root_as_common_root(tmp_path: Path) -> None:
     report = validate_model_file(A.skin_chain(joints=64).write(tmp_path))
     assert "GLTF_SKIN_NO_COMMON_ROOT" not in {i.code for i in report.issues}
+
+
+def test_a_validator_defect_is_a_coded_verdict_too() -> None:
+    """Whatever a validator raises inside the guard becomes VALIDATION_CRASHED, not a traceback."""
+    outcome = run_guarded(functools.partial(operator.truediv, 1, 0), Guard())
+    assert isinstance(outcome, Overrun) and outcome.code == "VALIDATION_CRASHED"
+    assert "ZeroDivisionError" in outcome.message
 
 
 def test_guard_turns_an_overrun_into_a_verdict(tmp_path: Path) -> None:
