@@ -151,6 +151,20 @@ def skin_chain(joints: int = 4096) -> Sample:
     return Sample("skin.glb", {"skin.glb": glb(document, ibm)})
 
 
+def skin_two_chains(joints: int = 32_768) -> Sample:
+    """A skin whose joints alternate between the leaves' ends of two separate chains: the
+    reference starts its common-root search over at every second joint (each restart once
+    walked a whole chain)."""
+    half = joints // 2
+    chain = [{"children": [i + 1]} for i in range(half - 1)] + [{"name": "a"}]
+    chain += [{"children": [half + i + 1]} for i in range(half - 1)] + [{"name": "b"}]
+    order = [j for pair in zip(range(half - 1, -1, -1), range(2 * half - 1, half - 1, -1), strict=True)
+             for j in pair]
+    document = _document(scenes=[{"nodes": [0, half]}], scene=0, nodes=chain,
+                         skins=[{"joints": order}])
+    return Sample("skin2.glb", {"skin2.glb": glb(document)})
+
+
 def instanced_mesh(instances: int = 2000, triangles: int = 100_000) -> Sample:
     """One mesh drawn by many nodes: the budget stage copied the mesh into world space per
     node before counting triangles (4.9 GB for 2,000 instances of 100k triangles)."""
@@ -224,6 +238,7 @@ FAMILIES: dict[str, tuple[Callable[..., Sample], list[dict[str, Any]]]] = {
     "node_chain": (node_chain, [{"nodes": 4096}, {"nodes": 32_768}, {"nodes": 65_536},
                                 {"nodes": 1_000_000}]),
     "skin_chain": (skin_chain, [{"joints": 4096}, {"joints": 65_536}, {"joints": 100_000}]),
+    "skin_two_chains": (skin_two_chains, [{"joints": 4096}, {"joints": 65_536}]),
     "instanced_mesh": (instanced_mesh, [{"instances": 200, "triangles": 10_000},
                                         {"instances": 2000, "triangles": 100_000},
                                         {"instances": 500_000, "triangles": 1000}]),

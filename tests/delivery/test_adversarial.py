@@ -48,6 +48,7 @@ CASES = [
     pytest.param(A.node_chain(nodes=32_768), "BUDGET_NO_GEOMETRY", id="node-chain-32k"),
     pytest.param(A.node_chain(nodes=100_000), "VALIDATION_LIMIT_OBJECTS", id="node-chain-100k"),
     pytest.param(A.skin_chain(joints=8192), "BUDGET_NO_GEOMETRY", id="skin-chain-8k"),
+    pytest.param(A.skin_two_chains(joints=65_536), "GLTF_SKIN_NO_COMMON_ROOT", id="skin-two-chains-64k"),
     pytest.param(A.instanced_mesh(instances=2000, triangles=100_000), "BUDGET_TRIANGLES", id="instances-2000"),
     pytest.param(A.instanced_mesh(instances=2000, triangles=100_000), "VALIDATION_LIMIT_SCENE", id="instances-x-vertices"),
     pytest.param(A.shared_buffers(buffers=500, bin_bytes=14 * A.MB), "BUDGET_NO_GEOMETRY", id="buffers-500x14MB"),

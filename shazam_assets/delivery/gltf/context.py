@@ -69,6 +69,7 @@ class Context:
         # Issues per code: past the cap an issue is only counted (see `limits.cap_issues`),
         # so a file repeating one mistake a million times costs a counter, not a million issues.
         self.counts: dict[str, int] = {}
+        self.node_roots: dict[int, int] = {}  # id(node) -> id of its root (see scenegraph)
         self.dropped: dict[str, int] = {}
 
     def full(self, rule: Rule) -> bool:

@@ -125,7 +125,7 @@ def link_skin(skin: O.Skin, model: Model, ctx: Context) -> None:
         for position, _, joint in resolved:
             skin.joints[position] = joint
             joint.is_joint = True
-        skin.common_roots = common_roots([joint for _, _, joint in resolved])
+        skin.common_roots = common_roots([joint for _, _, joint in resolved], ctx.node_roots)
         if not skin.common_roots:
             ctx.add(R.SKIN_NO_COMMON_ROOT, "Joints do not have a common root", name="joints")
     if skin.ibm_index != -1:
@@ -160,17 +160,57 @@ def _ancestors(node: O.Node) -> list[O.Node]:
     return walk
 
 
-def common_roots(joints: list[O.Node]) -> list[O.Node]:
+def _root(node: O.Node, memo: dict[int, int]) -> int:
+    """id of the node's topmost ancestor (or of one node of the loop its walk ends on); all
+    nodes walked are remembered, so every node is walked once per model."""
+    path: list[O.Node] = []
+    seen: set[int] = set()
+    walker = node
+    while True:
+        key = id(walker)
+        if key in memo:
+            root = memo[key]
+            break
+        if key in seen or walker.parent is None:  # a loop closed here, or the top
+            root = key
+            break
+        seen.add(key)
+        path.append(walker)
+        walker = walker.parent
+    for member in path:
+        memo[id(member)] = root
+    memo[id(walker)] = root
+    return root
+
+
+def _last_segment(joints: list[O.Node], roots: dict[int, int]) -> int:
+    """Where the reference's last intersection starts. It starts over from the joint after
+    one whose ancestors share nothing with the intersection so far, which happens exactly
+    when that joint's root differs from the first joint's (a root, or a whole loop, is an
+    ancestor of every node below it): found from the roots alone, without walking."""
+    seed, i = 0, 1
+    while i < len(joints):
+        if _root(joints[i], roots) != _root(joints[seed], roots):
+            if i + 1 >= len(joints):
+                return len(joints)
+            seed, i = i + 1, i + 2
+        else:
+            i += 1
+    return seed
+
+
+def common_roots(joints: list[O.Node], memo: dict[int, int] | None = None) -> list[O.Node]:
     """The nodes that are ancestors (or self) of every joint, lowest first.
 
     The reference intersects every joint's ancestor list, starting over from the next joint
-    when the intersection becomes empty. Ancestor sets are closed upwards, so the
-    intersection is always the tail of the first joint's list from some position on: each
-    further joint only moves that position, found by walking up from the joint to the first
-    node of the list, with every node off the list remembered (walked once). Linear.
+    when the intersection becomes empty (`_last_segment` finds where it last did). Ancestor
+    sets are closed upwards, so the intersection is always the tail of the first joint's
+    list from some position on: each further joint only moves that position, found by
+    walking up from the joint to the first node of the list, with every node off the list
+    remembered (walked once). Linear.
     """
     roots: list[O.Node] = []
-    k = 0
+    k = _last_segment(joints, {} if memo is None else memo)
     while k < len(joints):
         walk = _ancestors(joints[k])
         position = {id(n): p for p, n in enumerate(walk)}
