@@ -144,3 +144,32 @@ def test_guard_turns_an_overrun_into_a_verdict(tmp_path: Path) -> None:
     assert guarded_path(path, guard=Guard(seconds=0.05)).codes == ("VALIDATION_TIMEOUT",)
     assert guarded_path(path, guard=Guard(memory_bytes=100 * A.MB)).codes == ("VALIDATION_MEMORY_LIMIT",)
     assert guarded_path(path).codes == ("BUDGET_NO_GEOMETRY",)
+
+
+def test_common_roots_are_the_reference_intersection() -> None:
+    """The linear common-root search gives what the reference's quadratic intersection of
+    ancestor lists gives, restarts included, on random parent graphs with loops."""
+    import random
+    from types import SimpleNamespace
+
+    from shazam_assets.delivery.gltf.scenegraph import common_roots
+
+    def reference(joints: list) -> list:
+        common: list = []
+        for joint in joints:
+            ancestors, walker = [], joint
+            while walker is not None and not any(walker is a for a in ancestors):
+                ancestors.append(walker)
+                walker = walker.parent
+            common = ancestors if not common else [r for r in common if any(r is a for a in ancestors)]
+        return common
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        nodes = [SimpleNamespace(parent=None) for _ in range(rng.randint(1, 12))]
+        for node in nodes:
+            node.parent = rng.choice(nodes) if rng.random() < 0.8 else None
+        memo: dict[int, int] = {}  # shared by the skins of one model
+        for _ in range(3):
+            joints = [rng.choice(nodes) for _ in range(rng.randint(1, 8))]
+            assert [id(n) for n in common_roots(joints, memo)] == [id(n) for n in reference(joints)]
