@@ -108,12 +108,13 @@ def validate_model_file(
     with path.open("rb") as handle:
         head = handle.read(_GLB_HEADER)
     declared = _glb_declared_length(head)
+    claimed = max(size, declared or 0)
     if declared is None and path.suffix.lower() == ".glb":  # not a GLB: its header says why
         issues, stats = _check_model(name=path.name, data=head, resolve=resources.read, profile=chosen,
                                      extra_bytes=lambda: 0, dimensions_m=None)
-    elif max(size, declared or 0) > chosen.max_model_bytes:  # rejected on size, never read
-        issues, stats = budgets.check_file_size(max(size, declared or 0), chosen), {"model": path.name}
-        stats["model_bytes"] = max(size, declared or 0)
+    elif claimed > chosen.max_model_bytes:  # rejected on size, never read
+        issues = budgets.check_file_size(claimed, chosen)
+        stats = {"model": path.name, "model_bytes": claimed}
     else:
         issues, stats = _check_model(
             name=path.name, data=path.read_bytes(), resolve=resources.read, profile=chosen,
