@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from shazam_assets.delivery import validate
 from shazam_assets.delivery.profiles import MB, get_profile
 from shazam_assets.delivery.report import Report, RuleBook, build_report
 from shazam_assets.delivery.validate import DeliveryValidation, validate_delivery, validate_path
@@ -140,7 +141,8 @@ def _overrun_report(path: Path, profile: str | None, overrun: Overrun, guard: Gu
     issue = rule(overrun.message, path=path.name, seconds=guard.seconds,
                  memory_mb=guard.memory_bytes // MB)
     return build_report(subject=str(path), profile=get_profile(profile).name, issues=[issue],
-                        stats={"guard": {"seconds": guard.seconds, "memory_mb": guard.memory_bytes // MB}})
+                        stats={"rules_version": validate.RULES_VERSION,
+                               "guard": {"seconds": guard.seconds, "memory_mb": guard.memory_bytes // MB}})
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,11 @@ class _Delivery:
     path: Path
     profile: str | None
     expected_asin: str | None
+    rules_version: str  # the caller's RULES_VERSION: the verdict is recorded under its rules
 
     def __call__(self) -> DeliveryValidation:
-        result = validate_delivery(self.path, profile=self.profile, expected_asin=self.expected_asin)
+        result = validate_delivery(self.path, profile=self.profile, expected_asin=self.expected_asin,
+                                   rules_version=self.rules_version)
         return DeliveryValidation(report=result.report, manifest=result.manifest, entries=())
 
 
@@ -172,7 +176,7 @@ def guarded_delivery(
     """`validate_delivery` within a deadline and a memory cap (`entries` is empty)."""
     guard = guard or Guard.from_env()
     get_profile(profile)  # an unknown profile is the caller's error, raised here
-    result = run_guarded(_Delivery(path, profile, expected_asin), guard)
+    result = run_guarded(_Delivery(path, profile, expected_asin, validate.RULES_VERSION), guard)
     if isinstance(result, Overrun):
         return DeliveryValidation(report=_overrun_report(path, profile, result, guard), manifest=None, entries=())
     return result

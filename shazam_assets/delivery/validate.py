@@ -191,9 +191,16 @@ def _check_model(
 
 
 def validate_delivery(
-    path: Path, *, profile: str | None = None, expected_asin: str | None = None
+    path: Path,
+    *,
+    profile: str | None = None,
+    expected_asin: str | None = None,
+    rules_version: str | None = None,
 ) -> DeliveryValidation:
-    """Judge a delivery ZIP: archive safety, contract, model, budgets, photos, scan."""
+    """Judge a delivery ZIP: archive safety, contract, model, budgets, photos, scan.
+
+    The report is stamped with `rules_version` (default RULES_VERSION): the guard passes its
+    caller's, since the child process that validates has its own copy of the module."""
     started = time.perf_counter()
     chosen = get_profile(profile)
     entries, issues = zipsafety.inspect_zip(
@@ -201,7 +208,7 @@ def validate_delivery(
         retain=lambda name, size: size <= MEMBER_READ_CAP and name.lower().endswith(_READ_WHOLE),
     )
     stats: dict[str, Any] = {
-        "rules_version": RULES_VERSION,
+        "rules_version": rules_version or RULES_VERSION,
         "archive_bytes": path.stat().st_size,
         "entries": len(entries),
         "uncompressed_bytes": sum(e.size for e in entries),
