@@ -178,6 +178,22 @@ def instanced_mesh(instances: int = 2000, triangles: int = 100_000) -> Sample:
     return Sample("instanced.glb", {"instanced.glb": glb(document, binary)})
 
 
+def wide_mesh_instances(primitives: int = 16_384, instances: int = 16_384) -> Sample:
+    """One mesh of many primitives drawn by many nodes: each node's link looked at every
+    primitive of its mesh (nodes x primitives)."""
+    binary = struct.pack("<9f", 0, 0, 0, 1, 0, 0, 0, 1, 0)
+    document = _document(
+        scenes=[{"nodes": list(range(instances))}], scene=0,
+        nodes=[{"mesh": 0}] * instances,
+        meshes=[{"primitives": [{"attributes": {"POSITION": 0}}] * primitives}],
+        buffers=[{"byteLength": len(binary)}],
+        bufferViews=[{"buffer": 0, "byteLength": len(binary), "target": 34962}],
+        accessors=[{"bufferView": 0, "componentType": FLOAT, "count": 3, "type": "VEC3",
+                    "min": [0, 0, 0], "max": [1, 1, 0]}],
+    )
+    return Sample("wide_mesh.glb", {"wide_mesh.glb": glb(document, binary)})
+
+
 def shared_buffers(buffers: int = 64, bin_bytes: int = 4 * MB) -> Sample:
     """Many buffers naming one external .bin: it was read once per reference (64 MB each)."""
     document = _document(buffers=[{"uri": "data.bin", "byteLength": bin_bytes}] * buffers)
@@ -218,6 +234,14 @@ def wide_gltf(objects: int = 16_000_000) -> Sample:
     return Sample("wide.gltf", {"wide.gltf": text.encode()})
 
 
+def many_extensions(names: int = 60_000) -> Sample:
+    """Tens of thousands of declared extensions, all required: each required name was looked
+    up in the list of used ones (quadratic)."""
+    used = [f"EXT_x{i}" for i in range(names)]
+    document = _document(extensionsUsed=used, extensionsRequired=used[::-1])
+    return Sample("extensions.gltf", {"extensions.gltf": json.dumps(document).encode()})
+
+
 def oversized_glb(size: int = 2 * 1024 * MB) -> Sample:
     """A bare .glb of `size` bytes (mostly a hole) that declares that length: it was read
     whole before its magic or length was checked (2 GB file -> 2 GB RSS)."""
@@ -242,6 +266,8 @@ FAMILIES: dict[str, tuple[Callable[..., Sample], list[dict[str, Any]]]] = {
     "instanced_mesh": (instanced_mesh, [{"instances": 200, "triangles": 10_000},
                                         {"instances": 2000, "triangles": 100_000},
                                         {"instances": 500_000, "triangles": 1000}]),
+    "wide_mesh_instances": (wide_mesh_instances, [{"primitives": 1024, "instances": 1024},
+                                                  {"primitives": 65_536, "instances": 65_536}]),
     "shared_buffers": (shared_buffers, [{"buffers": 16, "bin_bytes": 4 * MB},
                                         {"buffers": 1000, "bin_bytes": 14 * MB},
                                         {"buffers": 10_000, "bin_bytes": 40 * MB}]),
@@ -251,6 +277,7 @@ FAMILIES: dict[str, tuple[Callable[..., Sample], list[dict[str, Any]]]] = {
     "nested_manifest": (nested_manifest, [{"depth": 1000}, {"depth": 100_000}, {"depth": 10_000_000}]),
     "nested_gltf": (nested_gltf, [{"depth": 1000}, {"depth": 100_000}, {"depth": 10_000_000}]),
     "wide_gltf": (wide_gltf, [{"objects": 100_000}, {"objects": 3_000_000}, {"objects": 16_000_000}]),
+    "many_extensions": (many_extensions, [{"names": 256}, {"names": 60_000}]),
     "oversized_glb": (oversized_glb, [{"size": 49 * MB}, {"size": 2 * 1024 * MB}]),
     "not_a_glb": (not_a_glb, [{"size": 49 * MB}, {"size": 2 * 1024 * MB}]),
 }

@@ -70,6 +70,7 @@ class Context:
         # so a file repeating one mistake a million times costs a counter, not a million issues.
         self.counts: dict[str, int] = {}
         self.node_roots: dict[int, int] = {}  # id(node) -> id of its root (see scenegraph)
+        self.mesh_skinning: dict[int, tuple[bool, bool]] = {}  # id(mesh) -> (no, any) skinned prims
         self.dropped: dict[str, int] = {}
 
     def full(self, rule: Rule) -> bool:

@@ -37,6 +37,13 @@ def _counts(doc: dict) -> list[Issue]:
         for name, value in doc.items()
         if isinstance(value, list) and len(value) > cap
     ]
+    cap = limits.LIMITS.extensions_declared  # each object's extensions are looked up in these
+    issues += [
+        limits.TOO_MANY_OBJECTS(f"{len(_list(doc.get(name))):,} {name} are declared; at most {cap} are allowed",
+                                pointer=f"/{name}", declared=len(_list(doc.get(name))))
+        for name in ("extensionsUsed", "extensionsRequired")
+        if len(_list(doc.get(name))) > cap
+    ]
     nested_cap = limits.LIMITS.nested_objects
     for outer, inner in _NESTED:
         total = sum(len(_list(o.get(inner))) for o in _list(doc.get(outer)) if isinstance(o, dict))

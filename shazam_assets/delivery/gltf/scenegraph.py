@@ -67,12 +67,16 @@ def _check_node_mesh(node: O.Node, mesh: O.Mesh, ctx: Context) -> None:
         ctx.add(R.NODE_WEIGHTS_INVALID, message, name="weights")
     if node.weights is None and mesh.weights is not None:
         mesh.weights_used = True
-    joints = [p.joints_count for p in mesh.primitives if p is not None]
-    if node.skin is not None and all(count == 0 for count in joints):
+    key = id(mesh)
+    if key not in ctx.mesh_skinning:  # once per mesh, however many nodes draw it
+        joints = [p.joints_count for p in mesh.primitives if p is not None]
+        ctx.mesh_skinning[key] = (all(c == 0 for c in joints), any(c != 0 for c in joints))
+    none_skinned, any_skinned = ctx.mesh_skinning[key]
+    if node.skin is not None and none_skinned:
         ctx.add(
             R.NODE_SKIN_WITH_NON_SKINNED_MESH, "Node has skin defined, but mesh has no joints data"
         )
-    elif node.skin is None and any(count != 0 for count in joints):
+    elif node.skin is None and any_skinned:
         ctx.add(R.NODE_SKINNED_MESH_WITHOUT_SKIN, "Node uses skinned mesh, but has no skin defined")
 
 
