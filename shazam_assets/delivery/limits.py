@@ -31,6 +31,7 @@ class Limits:
     objects_per_collection: int = 65_536  # nodes, accessors, meshes, ... declared in one glTF
     nested_objects: int = 65_536  # all skin joints, animation channels/samplers, primitives
     extensions_declared: int = 256  # extensionsUsed / extensionsRequired (about 60 exist)
+    scenes: int = 64  # each scene walks its nodes; a product model has one
     accessor_bytes: int = 256 * MB  # all accessors decoded, count x element size, summed
     glb_chunks: int = 1024
     json_depth: int = 64  # nesting of manifest.json and of the glTF JSON

@@ -136,6 +136,14 @@ def node_chain(nodes: int = 32_768) -> Sample:
     return Sample("chain.glb", {"chain.glb": glb(document)})
 
 
+def many_scenes(scenes: int = 65_536, nodes: int = 65_535) -> Sample:
+    """Every scene names the root of one long chain: each scene walked the whole chain and
+    checked each node's scene list (scenes x nodes x scenes)."""
+    chain = [{"children": [i + 1]} for i in range(nodes - 1)] + [{"name": "leaf"}]
+    document = _document(scenes=[{"nodes": [0]}] * scenes, scene=0, nodes=chain)
+    return Sample("scenes.glb", {"scenes.glb": glb(document)})
+
+
 def skin_chain(joints: int = 4096) -> Sample:
     """A skin whose joints form a parent chain: the common-root search compared every joint's
     ancestor list with every candidate root (cubic)."""
@@ -261,6 +269,7 @@ FAMILIES: dict[str, tuple[Callable[..., Sample], list[dict[str, Any]]]] = {
                                                 {"channels": 200_000}]),
     "node_chain": (node_chain, [{"nodes": 4096}, {"nodes": 32_768}, {"nodes": 65_536},
                                 {"nodes": 1_000_000}]),
+    "many_scenes": (many_scenes, [{"scenes": 64, "nodes": 65_535}, {"scenes": 65_536, "nodes": 65_535}]),
     "skin_chain": (skin_chain, [{"joints": 4096}, {"joints": 65_536}, {"joints": 100_000}]),
     "skin_two_chains": (skin_two_chains, [{"joints": 4096}, {"joints": 65_536}]),
     "instanced_mesh": (instanced_mesh, [{"instances": 200, "triangles": 10_000},

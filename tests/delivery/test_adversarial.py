@@ -53,6 +53,8 @@ CASES = [
     pytest.param(A.instanced_mesh(instances=2000, triangles=100_000), "VALIDATION_LIMIT_SCENE", id="instances-x-vertices"),
     pytest.param(A.wide_mesh_instances(primitives=65_536, instances=65_536), "BUDGET_TRIANGLES",
                  id="65k-primitives-x-65k-nodes"),
+    pytest.param(A.many_scenes(scenes=65_536), "VALIDATION_LIMIT_OBJECTS", id="65k-scenes-on-a-chain"),
+    pytest.param(A.many_scenes(scenes=64), "BUDGET_NO_GEOMETRY", id="64-scenes-on-a-chain"),
     pytest.param(A.many_extensions(names=60_000), "VALIDATION_LIMIT_OBJECTS", id="60k-extensions"),
     pytest.param(A.shared_buffers(buffers=500, bin_bytes=14 * A.MB), "BUDGET_NO_GEOMETRY", id="buffers-500x14MB"),
     pytest.param(A.shared_image_view(images=2000), "GLTF_IMAGE_DATA_INVALID", id="images-2000-on-one-view"),

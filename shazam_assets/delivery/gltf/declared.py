@@ -37,11 +37,13 @@ def _counts(doc: dict) -> list[Issue]:
         for name, value in doc.items()
         if isinstance(value, list) and len(value) > cap
     ]
-    cap = limits.LIMITS.extensions_declared  # each object's extensions are looked up in these
+    small = {"extensionsUsed": limits.LIMITS.extensions_declared,  # looked up for every object
+             "extensionsRequired": limits.LIMITS.extensions_declared,
+             "scenes": limits.LIMITS.scenes}  # each scene walks all of its nodes
     issues += [
         limits.TOO_MANY_OBJECTS(f"{len(_list(doc.get(name))):,} {name} are declared; at most {cap} are allowed",
                                 pointer=f"/{name}", declared=len(_list(doc.get(name))))
-        for name in ("extensionsUsed", "extensionsRequired")
+        for name, cap in small.items()
         if len(_list(doc.get(name))) > cap
     ]
     nested_cap = limits.LIMITS.nested_objects

@@ -484,7 +484,7 @@ def _add_scene(root: O.Node, scene: O.Scene) -> None:
     stack = [root]
     while stack:
         node = stack.pop()
-        if not any(s is scene for s in node.scenes):
+        if not node.scenes or node.scenes[-1] is not scene:  # scenes are linked one at a time
             node.scenes.append(scene)
         if node.children is None or id(node) in seen:
             continue
@@ -541,7 +541,7 @@ def _check_skinned(node: O.Node, index: int, ctx: Context) -> None:
             index=index,
         )
     top = next((root for root in node.skin.common_roots if root.parent is None), None)
-    if top is not None and not all(any(s is t for t in top.scenes) for s in node.scenes):
+    if top is not None and not {id(s) for s in node.scenes} <= {id(t) for t in top.scenes}:
         ctx.add(R.NODE_SKIN_NO_SCENE, "The scene does not contain the joint nodes", index=index)
 
 
