@@ -18,6 +18,7 @@ import os
 import resource
 import signal
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -84,10 +85,9 @@ def _child(conn: Connection, job: Callable[[], Any], memory_bytes: int) -> None:
         outcome = ("memory", None)
     except OSError as exc:  # the file itself could not be read: the caller's error, not a verdict
         outcome = ("oserror", str(exc))
-    except RecursionError as exc:
-        outcome = ("crash", f"RecursionError: {exc}")
-    except Exception as exc:
-        outcome = ("crash", f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a defect: say where, for the report an operator forwards
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        outcome = ("crash", f"{type(exc).__name__}: {exc} (at {Path(frame.filename).name}:{frame.lineno})")
     try:
         conn.send(outcome)
     except MemoryError:
