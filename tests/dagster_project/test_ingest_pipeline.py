@@ -180,6 +180,7 @@ def test_validation_overrun_is_a_recorded_rejection_not_a_pending_upload(
 ) -> None:
     """A validation that runs out of time or memory still ends the run with a verdict: the
     blocking check fails with the guard's code and the rejection is recorded for the artist."""
+    (tmp_path / "store").mkdir()  # main refuses a missing local store root
     store_url = (tmp_path / "store").as_uri()
     store = ObjectStoreResource(url=store_url).open()
     store.put_file(f"uploads/{ASIN}/slow.zip", deliveries["good"])
