@@ -14,6 +14,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 SCRIPTS = {
     "validate": ["bench_validate.py"],
+    "adversarial": ["bench_adversarial.py"],
     "memory": ["bench_zip_memory.py"],
     "latency": ["bench_ingest_latency.py"],
     "sensor": ["bench_sensor_scan.py"],

@@ -137,13 +137,13 @@ def main() -> None:
 @click.option("--asin", default=None, help="ASIN the delivery is meant for (checked against the manifest).")
 def validate(path: Path, as_json: bool, profile: str | None, asin: str | None) -> None:
     """Validate a delivery ZIP, a .glb, or a .gltf with its resources beside it."""
+    from shazam_assets.delivery.guard import guarded_path
     from shazam_assets.delivery.profiles import UnknownProfile
-    from shazam_assets.delivery.validate import validate_path
 
     if not path.is_file():
         raise CannotRun(f"{path}: no such file")
     try:
-        report = validate_path(path, profile=profile, expected_asin=asin)
+        report = guarded_path(path, profile=profile, expected_asin=asin)
     except UnknownProfile as exc:
         raise CannotRun(str(exc)) from None
     except OSError as exc:
@@ -180,8 +180,8 @@ def _print_report(report) -> None:
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def pack(asin, model, photos, scan, artist, title, dimensions, unit, out, force) -> None:
     """Build a delivery ZIP that follows the contract, then validate it."""
+    from shazam_assets.delivery.guard import guarded_delivery
     from shazam_assets.delivery.pack import PackError, PackRequest, pack_delivery
-    from shazam_assets.delivery.validate import validate_delivery
 
     try:
         dims = tuple(float(v) for v in dimensions.split(","))
@@ -196,7 +196,7 @@ def pack(asin, model, photos, scan, artist, title, dimensions, unit, out, force)
     except PackError as exc:
         raise CannotRun(str(exc)) from None
     click.echo(f"wrote {written} ({written.stat().st_size:,} bytes)")
-    report = validate_delivery(written, expected_asin=asin).report
+    report = guarded_delivery(written, expected_asin=asin).report
     _print_report(report)
     sys.exit(0 if report.ok else EXIT_REJECTED)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shazam_assets import versions
+from shazam_assets.delivery.guard import Guard, guarded_delivery
 from shazam_assets.delivery.report import Report
-from shazam_assets.delivery.validate import validate_delivery
 from shazam_assets.storage import ObjectStore
 from shazam_assets.uploads import UPLOAD_PREFIX, Upload, parse_upload_key
 
@@ -69,11 +69,16 @@ def _with_upload(store: ObjectStore, upload: Upload, use: Callable[[Path], objec
         return use(path)
 
 
-def validate_upload(store: ObjectStore, upload: Upload, *, profile: str | None = None) -> Verdict:
-    """Judge one upload and record the verdict (a rejection is kept under rejections/)."""
+def validate_upload(
+    store: ObjectStore, upload: Upload, *, profile: str | None = None, guard: Guard | None = None
+) -> Verdict:
+    """Judge one upload and record the verdict (a rejection is kept under rejections/).
+
+    Validation runs within a deadline and a memory cap (`guard`, by default from the
+    environment): an overrun is a rejection with its own code, so every upload gets a verdict."""
 
     def judge(path: Path) -> Verdict:
-        result = validate_delivery(path, profile=profile, expected_asin=upload.asin)
+        result = guarded_delivery(path, profile=profile, expected_asin=upload.asin, guard=guard)
         manifest = None if result.manifest is None else result.manifest.model_dump(mode="json", by_alias=True)
         key = versions.record_validation(store, upload=upload, report=result.report, manifest=manifest)
         return Verdict(upload=upload, report=result.report, record_key=key)

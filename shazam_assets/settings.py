@@ -9,6 +9,9 @@ Nothing here runs at import time: callers ask for `defaults(root)` and decide wh
   an https:// Slack incoming webhook, or `sns:<topic ARN>`. Default: empty.
 - SHAZAM_RENDER_FRAMES, SHAZAM_RENDER_SIZE: turntable frames (8-72) and frame size in px.
   Default: 36 and 1024 (`shazam demo` uses 24 and 512 when they are unset: CPU rendering).
+- SHAZAM_VALIDATION_TIMEOUT_S, SHAZAM_VALIDATION_MEMORY_MB: the guard around one validation
+  (the `delivery` asset, `shazam validate`): wall-clock seconds and address space. Default:
+  300 and 3072 (`shazam_assets.delivery.guard.Guard`); an overrun is a coded rejection.
 - DAGSTER_HOME: the Dagster instance directory. Default: `.shazam/dagster_home` (SQLite).
 """
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shazam_assets.delivery.gltf import DataMissing, GltfAsset
+from shazam_assets.delivery.limits import LIMITS, SCENE_TOO_LARGE
 from shazam_assets.delivery.profiles import MB, Profile
 from shazam_assets.delivery.report import Issue, RuleBook, Severity
 
@@ -99,16 +100,18 @@ def _node_matrix(node: dict) -> np.ndarray:
     return m
 
 
-def _scene_nodes(doc: dict) -> Iterator[tuple[dict, np.ndarray]]:
-    """Every node drawn by the default scene (or the first), with its world matrix."""
+def _scene_nodes(doc: dict, *, transforms: bool = True) -> Iterator[tuple[dict, np.ndarray | None]]:
+    """Every node drawn by the default scene (or the first), with its world matrix (None
+    when `transforms` is False: counting needs no matrices)."""
     scenes = doc.get("scenes") or []
     roots = scenes[doc.get("scene", 0)].get("nodes", []) if scenes else []
     nodes = doc.get("nodes", [])
-    stack = [(i, np.eye(4)) for i in roots]
+    identity = np.eye(4) if transforms else None
+    stack = [(i, identity) for i in roots]
     while stack:
         index, parent = stack.pop()
         node = nodes[index]
-        world = parent @ _node_matrix(node)
+        world = parent @ _node_matrix(node) if parent is not None else None
         yield node, world
         stack.extend((child, world) for child in node.get("children", []))
 
@@ -289,6 +292,57 @@ def check_file_size(total_bytes: int, profile: Profile) -> list[Issue]:
 
 
 @dataclass(frozen=True)
+class SceneCounts:
+    """What the scene draws, counted from accessor counts (instances multiplied)."""
+
+    triangles: int
+    vertices: int
+
+
+def _primitive_counts(doc: dict, prim: dict) -> tuple[int, int]:
+    """(triangles, vertices) one primitive declares."""
+    accessors = doc.get("accessors", [])
+    position = prim.get("attributes", {}).get("POSITION")
+    if position is None:
+        return 0, 0
+    vertices = accessors[position]["count"]
+    drawn = accessors[prim["indices"]]["count"] if "indices" in prim else vertices
+    mode = prim.get("mode", 4)
+    triangles = drawn // 3 if mode == 4 else max(drawn - 2, 0) if mode in (5, 6) else 0
+    return triangles, vertices
+
+
+def declared_scene(doc: dict) -> SceneCounts:
+    """Triangles and vertices of the default scene, each mesh counted once and multiplied by
+    the nodes that draw it: a mesh instanced by 2,000 nodes costs 2,000 additions."""
+    meshes = doc.get("meshes", [])
+    per_mesh: dict[int, tuple[int, int]] = {}
+    triangles = vertices = 0
+    for node, _ in _scene_nodes(doc, transforms=False):
+        if "mesh" in node:
+            index = node["mesh"]
+            if index not in per_mesh:
+                counts = [_primitive_counts(doc, p) for p in meshes[index].get("primitives", [])]
+                per_mesh[index] = (sum(c[0] for c in counts), sum(c[1] for c in counts))
+            triangles += per_mesh[index][0]
+            vertices += per_mesh[index][1]
+    return SceneCounts(triangles=triangles, vertices=vertices)
+
+
+def _declared_over(counts: SceneCounts, profile: Profile) -> list[Issue]:
+    issues = []
+    if counts.triangles > profile.max_triangles:
+        issues.append(TRIANGLES_OVER(
+            f"{counts.triangles:,} triangles; profile {profile.name!r} allows {profile.max_triangles:,}",
+            triangles=counts.triangles))
+    if counts.vertices > LIMITS.scene_vertices:
+        issues.append(SCENE_TOO_LARGE(
+            f"the scene draws {counts.vertices:,} vertices (instances counted); at most "
+            f"{LIMITS.scene_vertices:,} are checked", vertices=counts.vertices))
+    return issues
+
+
+@dataclass(frozen=True)
 class ModelStats:
     triangles: int
     bounds_m: tuple[tuple[float, ...], tuple[float, ...]] | None
@@ -302,7 +356,17 @@ def check_budgets(
     model_bytes: int,
     dimensions_m: tuple[float, float, float] | None,
 ) -> tuple[ModelStats, list[Issue]]:
-    """All budget and geometry checks of one model; `dimensions_m` None skips the scale check."""
+    """All budget and geometry checks of one model; `dimensions_m` None skips the scale check.
+
+    The scene's triangles and vertices are first counted from the declarations (each mesh's
+    counts times the nodes drawing it); over the budget, nothing is copied into world space.
+    """
+    declared = declared_scene(asset.document)
+    over = _declared_over(declared, profile)
+    if over:
+        issues = over + check_textures(asset, profile) + check_file_size(model_bytes, profile)
+        return ModelStats(triangles=declared.triangles, bounds_m=None, textures=len(
+            asset.document.get("images", []))), issues
     try:
         primitives = scene_primitives(asset)
     except DataMissing as missing:

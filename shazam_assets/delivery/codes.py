@@ -7,6 +7,8 @@ from shazam_assets.delivery import (
     budgets,
     contract,
     gltf,
+    guard,
+    limits,
     masters,
     photos,
     scan,
@@ -24,6 +26,8 @@ RULEBOOKS: tuple[RuleBook, ...] = (
     masters.rules,
     budgets.rules,
     scan.rules,
+    limits.rules,
+    guard.rules,
 )
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from shazam_assets.delivery import budgets, contract, gltf, masters, photos, scan, zipsafety
+from shazam_assets.delivery import budgets, contract, gltf, limits, masters, photos, scan, zipsafety
 from shazam_assets.delivery.contract import Manifest
 from shazam_assets.delivery.profiles import MB, Profile, get_profile
 from shazam_assets.delivery.report import Issue, Report, RuleBook, build_report
@@ -52,6 +52,7 @@ class _Members:
         self.retained = {e.name: e.data for e in entries if e.data is not None}
         self.used: set[str] = set()
         self.oversized: set[str] = set()
+        self.inflated: dict[str, bytes] = {}  # members read once, however often they are named
 
     def read(self, name: str, *, max_bytes: int = MEMBER_READ_CAP) -> bytes | None:
         """The member's bytes; None when absent or larger than `max_bytes` (see `oversized`)."""
@@ -63,7 +64,9 @@ class _Members:
             return None
         if name in self.retained:
             return self.retained[name]
-        return zipsafety.read_entry(self.path, name, max_bytes=max_bytes)
+        if name not in self.inflated:
+            self.inflated[name] = zipsafety.read_entry(self.path, name, max_bytes=max_bytes)
+        return self.inflated[name]
 
     def resolver(self, base: str) -> Callable[[str], bytes | None]:
         folder = posixpath.dirname(base)
@@ -92,27 +95,79 @@ def validate_path(
 def validate_model_file(
     path: Path, *, profile: str | None = None, dimensions_m: tuple[float, float, float] | None = None
 ) -> Report:
-    """A bare .glb or .gltf (resources resolved beside it, never outside its folder)."""
+    """A bare .glb or .gltf (resources resolved beside it, never outside its folder).
+
+    Nothing is read whole before its size is known: the file's size and, for a GLB, the
+    length its header declares are checked against the profile first; a file that is too
+    large, or a .glb without the GLB magic, is judged on its first bytes alone.
+    """
     started = time.perf_counter()
     chosen = get_profile(profile)
-    root = path.parent.resolve()
-    loaded: dict[str, int] = {}
-
-    def resolve(uri: str) -> bytes | None:
-        target = (root / uri).resolve()
-        if not target.is_relative_to(root) or not target.is_file():
-            return None
-        data = target.read_bytes()
-        loaded[uri] = len(data)
-        return data
-
-    data = path.read_bytes()
-    issues, stats = _check_model(
-        name=path.name, data=data, resolve=resolve, profile=chosen,
-        extra_bytes=lambda: sum(loaded.values()), dimensions_m=dimensions_m,
-    )
+    resources = _FolderResources(path.parent, budget=chosen.max_model_bytes)
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(_GLB_HEADER)
+    declared = _glb_declared_length(head)
+    claimed = max(size, declared or 0)
+    if declared is None and path.suffix.lower() == ".glb":  # not a GLB: its header says why
+        issues, stats = _check_model(name=path.name, data=head, resolve=resources.read, profile=chosen,
+                                     extra_bytes=lambda: 0, dimensions_m=None)
+    elif claimed > chosen.max_model_bytes:  # rejected on size, never read
+        issues = budgets.check_file_size(claimed, chosen)
+        stats = {"model": path.name, "model_bytes": claimed}
+    else:
+        issues, stats = _check_model(
+            name=path.name, data=path.read_bytes(), resolve=resources.read, profile=chosen,
+            extra_bytes=resources.loaded_bytes, dimensions_m=dimensions_m,
+        )
+        issues += resources.refusals()
     stats["seconds"] = round(time.perf_counter() - started, 4)
-    return build_report(subject=str(path), profile=chosen.name, issues=issues, stats=stats)
+    return build_report(subject=str(path), profile=chosen.name, issues=limits.cap_issues(issues), stats=stats)
+
+
+_GLB_HEADER = 12
+
+
+def _glb_declared_length(head: bytes) -> int | None:
+    """The total length a GLB header declares, or None when `head` is not a GLB header."""
+    if len(head) < _GLB_HEADER or head[:4] != b"glTF":
+        return None
+    return int.from_bytes(head[8:12], "little")
+
+
+class _FolderResources:
+    """External resources of a bare .gltf, from its own folder: each file read once however
+    many buffers name it, and only while the model stays within the profile's size budget."""
+
+    def __init__(self, folder: Path, *, budget: int) -> None:
+        self.root = folder.resolve()
+        self.budget = budget
+        self.files: dict[Path, bytes] = {}
+        self.refused: dict[str, int] = {}
+
+    def read(self, uri: str) -> bytes | None:
+        target = (self.root / uri).resolve()
+        if not target.is_relative_to(self.root) or not target.is_file():
+            return None
+        if target not in self.files:
+            size = target.stat().st_size
+            if self.loaded_bytes() + size > self.budget:
+                self.refused[uri] = size
+                raise ValueError(f"{size / MB:.1f} MB would take the model over its "
+                                 f"{self.budget / MB:.0f} MB budget; not read")
+            self.files[target] = target.read_bytes()
+        return self.files[target]
+
+    def loaded_bytes(self) -> int:
+        return sum(len(data) for data in self.files.values())
+
+    def refusals(self) -> list[Issue]:
+        if not self.refused:
+            return []
+        total = self.loaded_bytes() + sum(self.refused.values())
+        return [budgets.FILE_TOO_LARGE(
+            f"model and resources are at least {total / MB:.1f} MB; the profile allows "
+            f"{self.budget / MB:.0f} MB", bytes=total)]
 
 
 def _check_model(
@@ -138,9 +193,16 @@ def _check_model(
 
 
 def validate_delivery(
-    path: Path, *, profile: str | None = None, expected_asin: str | None = None
+    path: Path,
+    *,
+    profile: str | None = None,
+    expected_asin: str | None = None,
+    rules_version: str | None = None,
 ) -> DeliveryValidation:
-    """Judge a delivery ZIP: archive safety, contract, model, budgets, photos, scan."""
+    """Judge a delivery ZIP: archive safety, contract, model, budgets, photos, scan.
+
+    The report is stamped with `rules_version` (default RULES_VERSION): the guard passes its
+    caller's, since the child process that validates has its own copy of the module."""
     started = time.perf_counter()
     chosen = get_profile(profile)
     entries, issues = zipsafety.inspect_zip(
@@ -148,7 +210,7 @@ def validate_delivery(
         retain=lambda name, size: size <= MEMBER_READ_CAP and name.lower().endswith(_READ_WHOLE),
     )
     stats: dict[str, Any] = {
-        "rules_version": RULES_VERSION,
+        "rules_version": rules_version or RULES_VERSION,
         "archive_bytes": path.stat().st_size,
         "entries": len(entries),
         "uncompressed_bytes": sum(e.size for e in entries),
@@ -161,7 +223,8 @@ def validate_delivery(
         issues += content_issues
         stats.update(content_stats)
     stats["seconds"] = round(time.perf_counter() - started, 4)
-    report = build_report(subject=str(path), profile=chosen.name, issues=issues, stats=stats)
+    report = build_report(subject=str(path), profile=chosen.name, issues=limits.cap_issues(issues),
+                          stats=stats)
     return DeliveryValidation(report=report, manifest=manifest, entries=entries)
 
 
@@ -181,6 +244,9 @@ def _check_contents(
                 f"manifest.json is {size:,} bytes; at most {contract.MANIFEST_MAX_BYTES:,} are allowed",
                 path=contract.MANIFEST_NAME)], {}
         return None, [contract.MANIFEST_MISSING()], {}
+    deep = limits.json_too_big(raw, contract.MANIFEST_NAME, path=contract.MANIFEST_NAME)
+    if deep is not None:  # the JSON decoder would recurse once per level
+        return None, [deep], {}
     manifest, issues = contract.parse_manifest(raw)
     if manifest is None:
         return None, issues, {}

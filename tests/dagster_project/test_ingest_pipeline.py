@@ -127,6 +127,7 @@ def test_a_forged_version_manifest_in_the_archive_never_becomes_the_version(
               "validation": {"ok": True}, "delivery_manifest": {"product": {"title": "FORGED"}}}
     zip_path = rewrite_zip(deliveries["good"], tmp_path / "forged.zip",
                            add={"version.json": json.dumps(forged).encode()})
+    (tmp_path / "store").mkdir()  # a missing local store root is refused
     store_url = (tmp_path / "store").as_uri()
     store = ObjectStoreResource(url=store_url).open()
     store.put_file(f"uploads/{ASIN}/forged.zip", zip_path)
@@ -197,3 +198,29 @@ def test_queue_sensor_turns_s3_events_into_runs_over_http(
     assert run.success
     assert versions.list_versions(store, ASIN) == [1]
     assert store.exists(f"assets/{ASIN}/v1/manifest.json")
+
+
+@pytest.mark.parametrize(("variable", "value", "code"), [
+    ("SHAZAM_VALIDATION_TIMEOUT_S", "0.01", "VALIDATION_TIMEOUT"),
+    ("SHAZAM_VALIDATION_MEMORY_MB", "64", "VALIDATION_MEMORY_LIMIT"),
+])
+def test_validation_overrun_is_a_recorded_rejection_not_a_pending_upload(
+    tmp_path, instance, deliveries, monkeypatch, variable, value, code
+) -> None:
+    """A validation that runs out of time or memory still ends the run with a verdict: the
+    blocking check fails with the guard's code and the rejection is recorded for the artist."""
+    (tmp_path / "store").mkdir()  # main refuses a missing local store root
+    store_url = (tmp_path / "store").as_uri()
+    store = ObjectStoreResource(url=store_url).open()
+    store.put_file(f"uploads/{ASIN}/slow.zip", deliveries["good"])
+    result, _ = _tick(upload_sensor, instance, _resources(store_url))
+    _apply_partitions(instance, result)
+    monkeypatch.setenv(variable, value)
+    run = _run(instance, result.run_requests[0], store_url, monkeypatch)
+
+    assert not run.success
+    check = instance.event_log_storage.get_asset_check_execution_history(CHECK, limit=1)[0]
+    assert check.status.value == "FAILED"
+    assert code in check.event.dagster_event.event_specific_data.metadata["codes"].value
+    assert asin_status(store, ASIN)["rejections"][0]["codes"] == [code]
+    assert list(store.list("assets/")) == []

@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from shazam_assets.delivery import limits
 from shazam_assets.delivery.gltf import catalog as R
 from shazam_assets.delivery.gltf.context import Context
 
@@ -145,7 +146,10 @@ def read_glb(data: bytes, ctx: Context) -> Glb:
         ctx.add(R.GLB_LENGTH_TOO_SMALL, f"Declared GLB length ({total}) is too small", offset=8)
     reader = _Reader(data, ctx, total=total)
     while (status := reader.chunk()) is True:
-        pass
+        if reader.chunks >= limits.LIMITS.glb_chunks:
+            ctx.issues.append(limits.GLB_CHUNKS(
+                f"more than {limits.LIMITS.glb_chunks} chunks; reading stopped at byte {reader.pos:,}"))
+            return Glb(reader.json, reader.bin, complete=False)
     if status is None:
         return Glb(reader.json, reader.bin, complete=False)
     if total != reader.pos:
@@ -184,6 +188,10 @@ def parse_json(raw: bytes, ctx: Context) -> dict | None:
             R.INVALID_JSON,
             "Invalid JSON data. Parser output: BOM found at the beginning of UTF-8 stream",
         )
+        return None
+    deep = limits.json_too_big(raw, "The glTF JSON")
+    if deep is not None:
+        ctx.issues.append(deep)
         return None
     try:
         document = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from shazam_assets.delivery import limits
 from shazam_assets.delivery.gltf import catalog as R
 from shazam_assets.delivery.report import Issue, Rule
 
@@ -65,6 +66,26 @@ class Context:
         self.checks: dict[int, Any] = {}  # id(accessor) -> AccessorChecks (see data_checks)
         self.view_accessors: dict[int, set[int]] = {}  # id(bufferView) -> ids of accessors
         self.owners: dict[int, Any] = {}  # id(texture info or extension) -> owning object
+        # Issues per code: past the cap an issue is only counted (see `limits.cap_issues`),
+        # so a file repeating one mistake a million times costs a counter, not a million issues.
+        self.counts: dict[str, int] = {}
+        self.node_roots: dict[int, int] = {}  # id(node) -> id of its root (see scenegraph)
+        self.mesh_skinning: dict[int, tuple[bool, bool]] = {}  # id(mesh) -> (no, any) skinned prims
+        self.dropped: dict[str, int] = {}
+
+    def full(self, rule: Rule) -> bool:
+        """Whether issues of `rule` are only counted from now on."""
+        return self.counts.get(rule.code, 0) >= limits.LIMITS.issues_per_code
+
+    def drop(self, rule: Rule, more: int) -> None:
+        """Count `more` issues of `rule` that a check found without listing them."""
+        if more > 0:
+            self.counts[rule.code] = self.counts.get(rule.code, 0) + more
+            self.dropped[rule.code] = self.dropped.get(rule.code, 0) + more
+
+    def capped(self) -> list[Issue]:
+        """One summary issue per code whose issues went over the cap."""
+        return [limits.capped_summary(code, more) for code, more in self.dropped.items()]
 
     def pointer(self, token: str | None = None) -> str:
         """The JSON pointer of the current path (plus `token`), like '/meshes/0/primitives/1'."""
@@ -93,6 +114,10 @@ class Context:
         root: bool = False,
     ) -> None:
         """Record one finding at the current path (`name`/`index` add a last token)."""
+        if self.full(rule):
+            self.drop(rule, 1)
+            return
+        self.counts[rule.code] = self.counts.get(rule.code, 0) + 1
         details: dict[str, Any] = {}
         if rule.code.startswith(R.PREFIX) and rule is not R.URI_OUTSIDE_DELIVERY:
             details["khronos_code"] = rule.code[len(R.PREFIX) :]

@@ -264,10 +264,28 @@ def _check_clamped(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> No
             )
 
 
+def _index_findings(flat: np.ndarray, max_vertex: int, restart: int, is_triangles: bool) -> tuple:
+    """(indices above max_vertex, first restart value index or -1, degenerate triangles)."""
+    oob = np.flatnonzero(flat > max_vertex)
+    restarts = np.flatnonzero(flat == restart)
+    degenerate = 0
+    if is_triangles and flat.size >= 3:
+        tri = flat[: flat.size // 3 * 3].reshape(-1, 3)
+        degenerate = int(np.count_nonzero(
+            (tri[:, 0] == tri[:, 1]) | (tri[:, 1] == tri[:, 2]) | (tri[:, 2] == tri[:, 0])))
+    return oob, int(restarts[0]) if restarts.size else -1, degenerate
+
+
 def _check_indices(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> None:
+    """Each primitive's use of the index data; primitives that share an accessor and a vertex
+    range share one computation (thousands of primitives may name the same indices)."""
     flat = values.reshape(-1).astype(np.int64)
+    found: dict[tuple[int, int, bool], tuple] = {}
     for check in accessor.checks.indices:
-        oob = np.flatnonzero(flat > check.max_vertex)
+        key = (check.max_vertex, check.restart, check.is_triangles)
+        if key not in found:
+            found[key] = _index_findings(flat, *key)
+        oob, restart, degenerate = found[key]
         if oob.size:
             i = int(oob[0])
             ctx.add(
@@ -276,38 +294,37 @@ def _check_indices(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> No
                 f"vertex index available ({check.max_vertex}); {oob.size} such value(s)",
                 name=check.pointer,
             )
-        restart = np.flatnonzero(flat == check.restart)
-        if restart.size:
+        if restart >= 0:
             ctx.add(
                 R.ACCESSOR_INDEX_PRIMITIVE_RESTART,
-                f"Indices accessor contains primitive restart value ({check.restart}) at index {int(restart[0])}",
+                f"Indices accessor contains primitive restart value ({check.restart}) at index {restart}",
                 name=check.pointer,
             )
-        if check.is_triangles and flat.size >= 3:
-            tri = flat[: flat.size // 3 * 3].reshape(-1, 3)
-            degenerate = int(
-                np.count_nonzero(
-                    (tri[:, 0] == tri[:, 1]) | (tri[:, 1] == tri[:, 2]) | (tri[:, 2] == tri[:, 0])
-                )
+        if degenerate:
+            ctx.add(
+                R.ACCESSOR_INDEX_TRIANGLE_DEGENERATE,
+                f"Indices accessor contains {degenerate} degenerate triangles (out of {check.triangles})",
+                name=check.pointer,
             )
-            if degenerate:
-                ctx.add(
-                    R.ACCESSOR_INDEX_TRIANGLE_DEGENERATE,
-                    f"Indices accessor contains {degenerate} degenerate triangles (out of {check.triangles})",
-                    name=check.pointer,
-                )
 
 
-def _check_animation_input(values: np.ndarray, pointer: str, ctx: Context) -> None:
-    last = 0.0
-    negative = increasing = None
-    for index, value in enumerate(values.reshape(-1).tolist()):
-        if value < 0:
-            negative = negative if negative is not None else index
-        else:
-            if index != 0 and value <= last and increasing is None:
-                increasing = index
-            last = value
+def _animation_input_findings(values: np.ndarray) -> tuple[int | None, int | None]:
+    """(first negative index, first index not above the last non-negative value before it)."""
+    flat = values.reshape(-1).astype(np.float64)
+    negative_mask = flat < 0
+    negatives = np.flatnonzero(negative_mask)
+    kept = np.flatnonzero(~negative_mask)  # the reference compares non-negative values only
+    rising = flat[kept]
+    # `last` starts at 0.0 and is updated by every non-negative value; NaN compares false.
+    previous = np.concatenate(([0.0], rising[:-1]))
+    bad = (kept != 0) & (rising <= previous)
+    first_bad = np.flatnonzero(bad)
+    return (int(negatives[0]) if negatives.size else None,
+            int(kept[first_bad[0]]) if first_bad.size else None)
+
+
+def _check_animation_input(findings: tuple[int | None, int | None], pointer: str, ctx: Context) -> None:
+    negative, increasing = findings
     if negative is not None:
         ctx.add(
             R.ACCESSOR_ANIMATION_INPUT_NEGATIVE,
@@ -324,29 +341,34 @@ def _check_animation_input(values: np.ndarray, pointer: str, ctx: Context) -> No
 
 def _check_quaternions(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> None:
     quats = _normalized(accessor, values)
+    first_bad: dict[bool, tuple[int, float] | None] = {}
     for pointer, cubic in accessor.checks.quaternions:
-        # With cubic splines each keyframe is (in-tangent, value, out-tangent): check the value.
-        rows = quats[1::3] if cubic else quats
-        length = np.sqrt(np.sum(rows**2, axis=1))
-        bad = np.abs(length - 1.0) > UNIT_VEC4
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+        if cubic not in first_bad:
+            # With cubic splines each keyframe is (in-tangent, value, out-tangent): check the value.
+            rows = quats[1::3] if cubic else quats
+            lengths = np.sqrt(np.sum(rows**2, axis=1))
+            bad = np.flatnonzero(np.abs(lengths - 1.0) > UNIT_VEC4)
+            first_bad[cubic] = (int(bad[0]), float(lengths[bad[0]])) if bad.size else None
+        found = first_bad[cubic]
+        if found is not None:
+            i, length = found
             ctx.add(
                 R.ACCESSOR_ANIMATION_SAMPLER_OUTPUT_NON_NORMALIZED_QUATERNION,
-                f"Animation sampler output quaternion {i} is not of unit length: {length[i]}",
+                f"Animation sampler output quaternion {i} is not of unit length: {length}",
                 name=pointer,
             )
 
 
-def _check_ibm(values: np.ndarray, pointer: str, ctx: Context) -> None:
+def _check_ibm(values: np.ndarray, pointers: list[str], ctx: Context) -> None:
     bad = (values[:, [3, 7, 11]] != 0).any(axis=1) | (values[:, 15] != 1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        ctx.add(
-            R.ACCESSOR_INVALID_IBM,
-            f"Matrix element at index {i} is not an affine transform",
-            name=pointer,
-        )
+        for pointer in pointers:
+            ctx.add(
+                R.ACCESSOR_INVALID_IBM,
+                f"Matrix element at index {i} is not an affine transform",
+                name=pointer,
+            )
 
 
 def check_accessor(accessor: O.Accessor, index: int, ctx: Context) -> None:
@@ -364,12 +386,14 @@ def check_accessor(accessor: O.Accessor, index: int, ctx: Context) -> None:
         _check_clamped(accessor, values, ctx)
     if checks.indices:
         _check_indices(accessor, values, ctx)
-    for item in checks.animation_inputs:
-        _check_animation_input(values, item, ctx)
+    if checks.animation_inputs:  # one computation, reported for every sampler using it
+        findings = _animation_input_findings(values)
+        for item in checks.animation_inputs:
+            _check_animation_input(findings, item, ctx)
     if checks.quaternions:
         _check_quaternions(accessor, values, ctx)
-    for item in checks.ibms:
-        _check_ibm(values, item, ctx)
+    if checks.ibms:
+        _check_ibm(values, checks.ibms, ctx)
 
 
 def check_data(model: Model, ctx: Context) -> None:

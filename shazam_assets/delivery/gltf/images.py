@@ -78,13 +78,24 @@ def _jpeg_is_sof(marker: int) -> bool:
     return ((marker & 0xF0) == 0xC0 and marker not in (0xC4, 0xC8, 0xCC)) or marker == 0xDE
 
 
+# Markers or chunks walked before the size is found: real files need tens, a hostile one
+# could make every byte a marker (millions of steps per image).
+MAX_HEADER_STEPS = 65_536
+
+
+def _too_long() -> ImageInvalid:
+    return ImageInvalid(f"No image size within the first {MAX_HEADER_STEPS:,} markers or chunks.")
+
+
 def _jpeg_info(data: memoryview) -> ImageInfo:
     """Walk JPEG marker segments until the first start-of-frame."""
     n = len(data)
     if data[0] != 0xFF:
         raise ImageInvalid("Invalid start of file.")
     i = 1
-    while i < n:
+    for _ in range(MAX_HEADER_STEPS):
+        if i >= n:
+            raise ImageTruncated()
         marker = data[i]
         i += 1
         if not _jpeg_has_segment(marker):
@@ -102,7 +113,7 @@ def _jpeg_info(data: memoryview) -> ImageInfo:
         i += length - 2
         if i > n:
             raise ImageTruncated()
-    raise ImageTruncated()
+    raise _too_long()
 
 
 def _jpeg_frame(frame: bytes) -> ImageInfo:
@@ -125,7 +136,9 @@ def _png_info(data: memoryview) -> ImageInfo:
     """Walk PNG chunks until the first IDAT (which the IHDR must precede)."""
     state = _PngState()
     pos, n = 8, len(data)
-    while pos + 8 <= n:
+    for _ in range(MAX_HEADER_STEPS):
+        if pos + 8 > n:
+            raise ImageTruncated()
         length = int.from_bytes(data[pos : pos + 4], "big")
         kind = bytes(data[pos + 4 : pos + 8])
         pos += 8
@@ -139,7 +152,7 @@ def _png_info(data: memoryview) -> ImageInfo:
             raise ImageTruncated()
         _png_chunk(state, kind, bytes(data[pos : pos + length]))
         pos += length + 4  # data and CRC
-    raise ImageTruncated()
+    raise _too_long()
 
 
 def _png_chunk(state: _PngState, kind: bytes, body: bytes) -> None:

@@ -25,17 +25,19 @@ def _weights(accessor: O.Accessor, values: np.ndarray) -> np.ndarray:
     return normalized_values(accessor.component_type, values)
 
 
-def _limiting_skin(mesh: O.Mesh, model: Model) -> tuple[int, int]:
-    """(max joint count, skin index) of the smallest skin used with `mesh`; (-1, -1) if none."""
-    best, best_index = -1, -1
+def _limiting_skins(model: Model) -> dict[int, tuple[int, int]]:
+    """id(mesh) -> (max joint count, skin index) of the smallest skin used with it, in one
+    pass over the nodes (a mesh with no skinned node is absent)."""
+    skin_index = {id(s): i for i, s in reversed(list(enumerate(model.skins)))}
+    best: dict[int, tuple[int, int]] = {}
     for node in model.nodes:
-        if node is None or node.mesh is not mesh or node.skin is None or node.skin.joints is None:
+        if node is None or node.mesh is None or node.skin is None or node.skin.joints is None:
             continue
         count = len(node.skin.joints)
-        if best == -1 or count < best:
-            best = count
-            best_index = next(i for i, s in enumerate(model.skins) if s is node.skin)
-    return best, best_index
+        key = id(node.mesh)
+        if key not in best or count < best[key][0]:
+            best[key] = (count, skin_index[id(node.skin)])
+    return best
 
 
 def _influence_arrays(primitive: O.Primitive) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -157,12 +159,13 @@ def _first_occurrences(j: np.ndarray, active: np.ndarray) -> np.ndarray:
 
 def check_influences(model: Model, ctx: Context) -> None:
     ctx.path.clear()
+    limiting = _limiting_skins(model)
     for mesh_index, mesh in enumerate(model.meshes):
         if mesh is None or mesh.primitives is None:
             continue
         if all(p is None or p.joints_count == 0 for p in mesh.primitives):
             continue
-        max_joints, _ = _limiting_skin(mesh, model)
+        max_joints, _ = limiting.get(id(mesh), (-1, -1))
         if max_joints < 1:
             continue
         for p_index, primitive in enumerate(mesh.primitives):

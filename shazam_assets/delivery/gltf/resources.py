@@ -103,7 +103,9 @@ def _attach(buffer: O.Buffer, index: int, data: bytes | None, ctx: Context) -> N
         buffer.data = data
 
 
-def _image_data(image: O.Image, resolve: Resolver, ctx: Context) -> tuple[bytes | None, str]:
+def _image_data(
+    image: O.Image, resolve: Resolver, ctx: Context, sliced: dict[tuple[int, int, int], bytes]
+) -> tuple[bytes | None, str]:
     """(bytes, where) of an image; `where` names the property an issue points at."""
     if image.extensions:
         return None, "uri"
@@ -119,13 +121,29 @@ def _image_data(image: O.Image, resolve: Resolver, ctx: Context) -> tuple[bytes 
             and view.byte_length >= 0
             and view.byte_offset + view.byte_length <= len(data)
         ):
-            return bytes(data[view.byte_offset : view.byte_offset + view.byte_length]), "bufferView"
+            key = (id(data), view.byte_offset, view.byte_length)  # copied once, however many images
+            if key not in sliced:
+                sliced[key] = bytes(data[view.byte_offset : view.byte_offset + view.byte_length])
+            return sliced[key], "bufferView"
     return None, "bufferView"
 
 
-def _image_info(data: bytes, ctx: Context) -> I.ImageInfo | None:
+def _read_info(data: bytes, seen: dict[int, I.ImageInfo | Exception]) -> I.ImageInfo:
+    """The header of `data`, read once per bytes object (many images may share one)."""
+    if id(data) not in seen:
+        try:
+            seen[id(data)] = I.read_image_info(data)
+        except (I.ImageUnrecognized, I.ImageTruncated, I.ImageInvalid) as exc:
+            seen[id(data)] = exc
+    found = seen[id(data)]
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+def _image_info(data: bytes, ctx: Context, seen: dict[int, I.ImageInfo | Exception]) -> I.ImageInfo | None:
     try:
-        info = I.read_image_info(data)
+        info = _read_info(data, seen)
     except I.ImageUnrecognized:
         ctx.add(R.IMAGE_UNRECOGNIZED_FORMAT, "Image format not recognized")
         return None
@@ -146,20 +164,24 @@ def load_images(model: Model, resolve: Resolver, ctx: Context) -> list[bytes | N
     """Read every image's header; returns the image bytes for the asset."""
     ctx.path.clear()
     out: list[bytes | None] = []
+    sliced: dict[tuple[int, int, int], bytes] = {}
+    seen: dict[int, I.ImageInfo | Exception] = {}
     with ctx.at("images"):
         for i, image in enumerate(model.images):
             data = None
             if image is not None:
                 with ctx.at(i):
-                    data, where = _image_data(image, resolve, ctx)
+                    data, where = _image_data(image, resolve, ctx, sliced)
                     if data is not None:
-                        _check_image(image, data, where, ctx)
+                        _check_image(image, data, where, ctx, seen)
             out.append(data)
     return out
 
 
-def _check_image(image: O.Image, data: bytes, where: str, ctx: Context) -> None:
-    info = _image_info(data, ctx)
+def _check_image(
+    image: O.Image, data: bytes, where: str, ctx: Context, seen: dict[int, I.ImageInfo | Exception]
+) -> None:
+    info = _image_info(data, ctx, seen)
     if info is None:
         return
     if image.mime_type is not None and image.mime_type != info.mime_type:

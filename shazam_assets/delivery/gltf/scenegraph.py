@@ -7,6 +7,8 @@ reported as unused.
 
 from __future__ import annotations
 
+import bisect
+
 from shazam_assets.delivery.gltf import catalog as R
 from shazam_assets.delivery.gltf import objects as O
 from shazam_assets.delivery.gltf.context import FLOAT, Context
@@ -65,12 +67,16 @@ def _check_node_mesh(node: O.Node, mesh: O.Mesh, ctx: Context) -> None:
         ctx.add(R.NODE_WEIGHTS_INVALID, message, name="weights")
     if node.weights is None and mesh.weights is not None:
         mesh.weights_used = True
-    joints = [p.joints_count for p in mesh.primitives if p is not None]
-    if node.skin is not None and all(count == 0 for count in joints):
+    key = id(mesh)
+    if key not in ctx.mesh_skinning:  # once per mesh, however many nodes draw it
+        joints = [p.joints_count for p in mesh.primitives if p is not None]
+        ctx.mesh_skinning[key] = (all(c == 0 for c in joints), any(c != 0 for c in joints))
+    none_skinned, any_skinned = ctx.mesh_skinning[key]
+    if node.skin is not None and none_skinned:
         ctx.add(
             R.NODE_SKIN_WITH_NON_SKINNED_MESH, "Node has skin defined, but mesh has no joints data"
         )
-    elif node.skin is None and any(count != 0 for count in joints):
+    elif node.skin is None and any_skinned:
         ctx.add(R.NODE_SKINNED_MESH_WITHOUT_SKIN, "Node uses skinned mesh, but has no skin defined")
 
 
@@ -119,18 +125,11 @@ def link_skin(skin: O.Skin, model: Model, ctx: Context) -> None:
     skeleton = item(model.nodes, skin.skeleton_index)
     if skin.joints_indices is not None:
         skin.joints = [None] * len(skin.joints_indices)
-        for position, _, joint in _resolve_nodes(skin.joints_indices, "joints", model, ctx):
+        resolved = _resolve_nodes(skin.joints_indices, "joints", model, ctx)
+        for position, _, joint in resolved:
             skin.joints[position] = joint
             joint.is_joint = True
-            ancestors: list[O.Node] = []
-            walker: O.Node | None = joint
-            while walker is not None and not any(walker is a for a in ancestors):
-                ancestors.append(walker)
-                walker = walker.parent
-            if not skin.common_roots:
-                skin.common_roots = ancestors
-            else:
-                skin.common_roots = [r for r in skin.common_roots if any(r is a for a in ancestors)]
+        skin.common_roots = common_roots([joint for _, _, joint in resolved], ctx.node_roots)
         if not skin.common_roots:
             ctx.add(R.SKIN_NO_COMMON_ROOT, "Joints do not have a common root", name="joints")
     if skin.ibm_index != -1:
@@ -151,6 +150,107 @@ def link_skin(skin: O.Skin, model: Model, ctx: Context) -> None:
             )
         elif not any(skeleton is r for r in skin.common_roots):
             ctx.add(R.SKIN_SKELETON_INVALID, "Skeleton node is not a common root", name="skeleton")
+
+
+def _ancestors(node: O.Node) -> list[O.Node]:
+    """The node, its parent, and so on up to the root (or once around a loop)."""
+    walk: list[O.Node] = []
+    seen: set[int] = set()
+    walker: O.Node | None = node
+    while walker is not None and id(walker) not in seen:
+        seen.add(id(walker))
+        walk.append(walker)
+        walker = walker.parent
+    return walk
+
+
+def _root(node: O.Node, memo: dict[int, int]) -> int:
+    """id of the node's topmost ancestor (or of one node of the loop its walk ends on); all
+    nodes walked are remembered, so every node is walked once per model."""
+    path: list[O.Node] = []
+    seen: set[int] = set()
+    walker = node
+    while True:
+        key = id(walker)
+        if key in memo:
+            root = memo[key]
+            break
+        if key in seen or walker.parent is None:  # a loop closed here, or the top
+            root = key
+            break
+        seen.add(key)
+        path.append(walker)
+        walker = walker.parent
+    for member in path:
+        memo[id(member)] = root
+    memo[id(walker)] = root
+    return root
+
+
+def _last_segment(joints: list[O.Node], roots: dict[int, int]) -> int:
+    """Where the reference's last intersection starts. It starts over from the joint after
+    one whose ancestors share nothing with the intersection so far, which happens exactly
+    when that joint's root differs from the first joint's (a root, or a whole loop, is an
+    ancestor of every node below it): found from the roots alone, without walking."""
+    seed, i = 0, 1
+    while i < len(joints):
+        if _root(joints[i], roots) != _root(joints[seed], roots):
+            if i + 1 >= len(joints):
+                return len(joints)
+            seed, i = i + 1, i + 2
+        else:
+            i += 1
+    return seed
+
+
+def common_roots(joints: list[O.Node], memo: dict[int, int] | None = None) -> list[O.Node]:
+    """The nodes that are ancestors (or self) of every joint, lowest first.
+
+    The reference intersects every joint's ancestor list, starting over from the next joint
+    when the intersection becomes empty (`_last_segment` finds where it last did). Ancestor
+    sets are closed upwards, so the intersection is always the tail of the first joint's
+    list from some position on: each further joint only moves that position, found by
+    walking up from the joint to the first node of the list, with every node off the list
+    remembered (walked once). Linear.
+    """
+    roots: list[O.Node] = []
+    k = _last_segment(joints, {} if memo is None else memo)
+    while k < len(joints):
+        walk = _ancestors(joints[k])
+        position = {id(n): p for p, n in enumerate(walk)}
+        top = walk[-1].parent  # where a loop closes, if the walk ended on one
+        loop_start = position[id(top)] if top is not None else len(walk)
+        start, meets, k = 0, {}, k + 1
+        while k < len(joints) and start < len(walk):
+            meet = _meet(joints[k], position, meets)
+            p = -1 if meet is None else position[id(meet)]
+            start = len(walk) if p < 0 else max(start, min(p, loop_start) if p >= loop_start else p)
+            k += 1
+        roots = walk[start:]
+        if roots or k >= len(joints):
+            return roots
+    return roots
+
+
+def _meet(joint: O.Node, position: dict[int, int], meets: dict[int, O.Node | None]) -> O.Node | None:
+    """The first node on the joint's way up that is in `position` (None if none is)."""
+    path: list[int] = []
+    seen: set[int] = set()
+    walker: O.Node | None = joint
+    while walker is not None and id(walker) not in position:
+        key = id(walker)
+        if key in meets:
+            walker = meets[key]
+            break
+        if key in seen:
+            walker = None
+            break
+        seen.add(key)
+        path.append(key)
+        walker = walker.parent
+    for key in path:
+        meets[key] = walker
+    return walker
 
 
 def _link_ibm(skin: O.Skin, ibm: O.Accessor, ctx: Context) -> None:
@@ -302,6 +402,7 @@ def link_animation(animation: O.Animation, model: Model, ctx: Context) -> None:
         for i, sampler in enumerate(samplers):
             with ctx.at(i):
                 _link_sampler(sampler, model, ctx)
+    later = _same_targets(channels)
     with ctx.at("channels"):
         for i, channel in enumerate(channels):
             with ctx.at(i):
@@ -318,19 +419,35 @@ def link_animation(animation: O.Animation, model: Model, ctx: Context) -> None:
                         linked.used = True
                         if channel.target is not None and linked.output is not None:
                             _check_output(channel, linked, node, ctx)
-                for j in range(i + 1, len(channels)):
-                    other = channels[j].target
-                    mine = channel.target
-                    if mine is not None and other is not None and mine[0] != -1 and mine == other:
-                        ctx.add(
-                            R.ANIMATION_DUPLICATE_TARGETS,
-                            f"Animation channel has the same target as channel {j}",
-                            name="target",
-                        )
+                _report_duplicates(i, later.get(channel.target, ()), ctx)
     with ctx.at("samplers"):
         for i, sampler in enumerate(samplers):
             if not sampler.used:
                 ctx.add(R.UNUSED_OBJECT, "This object may be unused", index=i)
+
+
+def _same_targets(channels: list[O.AnimationChannel]) -> dict[tuple, list[int]]:
+    """Channel indices per target (in order), for targets animated more than once: one pass."""
+    groups: dict[tuple, list[int]] = {}
+    for i, channel in enumerate(channels):
+        target = channel.target
+        if target is not None and target[0] != -1:
+            groups.setdefault(target, []).append(i)
+    return {target: indices for target, indices in groups.items() if len(indices) > 1}
+
+
+def _report_duplicates(i: int, group: list[int] | tuple, ctx: Context) -> None:
+    """Channel i has the same target as every later channel of its group (the reference
+    reports each pair); past the issue cap the pairs are counted, not listed."""
+    if not group:
+        return
+    later = group[bisect.bisect_right(group, i):]
+    for n, j in enumerate(later):
+        if ctx.full(R.ANIMATION_DUPLICATE_TARGETS):
+            ctx.drop(R.ANIMATION_DUPLICATE_TARGETS, len(later) - n)
+            return
+        ctx.add(R.ANIMATION_DUPLICATE_TARGETS, f"Animation channel has the same target as channel {j}",
+                name="target")
 
 
 def _check_pointer(channel: O.AnimationChannel, model: Model, ctx: Context) -> None:
@@ -367,7 +484,7 @@ def _add_scene(root: O.Node, scene: O.Scene) -> None:
     stack = [root]
     while stack:
         node = stack.pop()
-        if not any(s is scene for s in node.scenes):
+        if not node.scenes or node.scenes[-1] is not scene:  # scenes are linked one at a time
             node.scenes.append(scene)
         if node.children is None or id(node) in seen:
             continue
@@ -377,6 +494,7 @@ def _add_scene(root: O.Node, scene: O.Scene) -> None:
 
 def check_nodes(model: Model, ctx: Context) -> None:
     """Whole-graph checks: empty nodes, loops, skinned mesh placement."""
+    looped = set(node_cycles(model.nodes))
     with ctx.at("nodes"):
         for i, node in enumerate(model.nodes):
             if node is None:
@@ -386,21 +504,31 @@ def check_nodes(model: Model, ctx: Context) -> None:
                 and not node.extensions and node.extras is None
             ):  # fmt: skip
                 ctx.add(R.NODE_EMPTY, "Empty node encountered", index=i)
-            if node.parent is not None and _in_loop(node):
+            if id(node) in looped:
                 ctx.add(R.NODE_LOOP, "Node is a part of a node loop", index=i)
             if node.skin is not None:
                 _check_skinned(node, i, ctx)
 
 
-def _in_loop(node: O.Node) -> bool:
-    seen: set[int] = set()
-    walker = node
-    while walker.parent is not None:
-        if id(walker) in seen:
-            return walker is node
-        seen.add(id(walker))
-        walker = walker.parent
-    return False
+def node_cycles(nodes: list[O.Node | None]) -> dict[int, int]:
+    """id(node) -> cycle number, for every node on a parent loop. Linear: each node is
+    walked once (every node has at most one parent, so the walks form chains and cycles)."""
+    state: dict[int, int] = {}  # id -> walk number while walking, then -1 when done
+    cycles: dict[int, int] = {}
+    for walk, start in enumerate(nodes):
+        path: list[O.Node] = []
+        walker = start
+        while walker is not None and id(walker) not in state:
+            state[id(walker)] = walk
+            path.append(walker)
+            walker = walker.parent
+        if walker is not None and state[id(walker)] == walk:  # closed a loop in this walk
+            first = next(k for k, n in enumerate(path) if n is walker)
+            for member in path[first:]:
+                cycles[id(member)] = walk
+        for member in path:
+            state[id(member)] = -1
+    return cycles
 
 
 def _check_skinned(node: O.Node, index: int, ctx: Context) -> None:
@@ -413,7 +541,7 @@ def _check_skinned(node: O.Node, index: int, ctx: Context) -> None:
             index=index,
         )
     top = next((root for root in node.skin.common_roots if root.parent is None), None)
-    if top is not None and not all(any(s is t for t in top.scenes) for s in node.scenes):
+    if top is not None and not {id(s) for s in node.scenes} <= {id(t) for t in top.scenes}:
         ctx.add(R.NODE_SKIN_NO_SCENE, "The scene does not contain the joint nodes", index=index)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from shazam_assets.delivery.gltf import (
     container,
     data_checks,
+    declared,
     document,
     influences,
     link,
@@ -23,7 +24,10 @@ from shazam_assets.delivery.gltf import (
 from shazam_assets.delivery.gltf.asset import GltfAsset
 from shazam_assets.delivery.gltf.context import Context
 from shazam_assets.delivery.gltf.resources import Resolver
+from shazam_assets.delivery.limits import MB
 from shazam_assets.delivery.report import Issue
+
+MEMBER_READ_CAP = 64 * MB  # an external resource larger than this is not read
 
 _LINK_ORDER = (
     ("bufferViews", "buffer_views", link.link_buffer_view),
@@ -75,7 +79,10 @@ def validate_gltf(
     ctx = Context()
     doc, glb_bin, complete = _read(name, data if isinstance(data, bytes) else bytes(data), ctx)
     if doc is None:
-        return None, ctx.issues
+        return None, ctx.issues + ctx.capped()
+    over = declared.check_declared(doc)
+    if over:  # nothing is built from a document that declares more than can be checked
+        return None, ctx.issues + over + ctx.capped()
     model = document.read_document(doc, ctx)
     buffers: list[bytes | None] = []
     images: list[bytes | None] = []
@@ -94,18 +101,27 @@ def validate_gltf(
         buffers=tuple(memoryview(b) if b is not None else None for b in buffers),
         images=tuple(images),
     )
-    return asset, ctx.issues
+    return asset, ctx.issues + ctx.capped()
 
 
-def folder_resolver(root: Path) -> Resolver:
-    """Read files below `root`; anything resolving outside it (symlinks included) is missing."""
+def folder_resolver(root: Path, *, max_bytes: int = MEMBER_READ_CAP) -> Resolver:
+    """Read files below `root`; anything resolving outside it (symlinks included) is missing.
+
+    Each file is read once however many buffers or images name it, and only when its size
+    (checked first) is at most `max_bytes`; a larger one raises ValueError (an IO issue)."""
     base = root.resolve()
+    read: dict[Path, bytes] = {}
 
     def resolve(uri: str) -> bytes | None:
         target = (base / uri).resolve()
         if not target.is_relative_to(base) or not target.is_file():
             return None
-        return target.read_bytes()
+        if target not in read:
+            size = target.stat().st_size
+            if size > max_bytes:
+                raise ValueError(f"{size:,} bytes; files over {max_bytes:,} bytes are not read")
+            read[target] = target.read_bytes()
+        return read[target]
 
     return resolve
 
