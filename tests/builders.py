@@ -71,8 +71,10 @@ def rewrite_zip(
     *,
     edit: dict[str, Callable[[bytes], bytes | None]] | None = None,
     add: dict[str, bytes] | None = None,
+    stored: frozenset[str] = frozenset(),
 ) -> Path:
-    """Copy a ZIP, transforming members (an edit returning None drops the member)."""
+    """Copy a ZIP, transforming members (an edit returning None drops the member); members
+    named in `stored` are written uncompressed, as `shazam pack` stores images."""
     edit, add = edit or {}, add or {}
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
@@ -81,7 +83,8 @@ def rewrite_zip(
                 data = edit[info.filename](data)
                 if data is None:
                     continue
-            zout.writestr(info.filename, data)
+            zout.writestr(info.filename, data,
+                          compress_type=zipfile.ZIP_STORED if info.filename in stored else None)
         for name, data in add.items():
             zout.writestr(name, data)
     return dst
