@@ -34,6 +34,7 @@ import dagster as dg  # noqa: E402
 from dagster._core.execution.backfill import BulkActionStatus  # noqa: E402
 
 from dagster_project import dagster_executable  # noqa: E402
+from dagster_project.definitions import defs  # noqa: E402
 from dagster_project.defs.ops.backfills import launch_backfill  # noqa: E402
 from dagster_project.demo import build_delivery, running_daemon  # noqa: E402
 from shazam_assets import backfill  # noqa: E402
@@ -117,7 +118,8 @@ def main() -> None:
                 started = time.perf_counter()
                 groups = [[a] for a in asins] if per_run else [asins]
                 reason = "all" if args.no_bridge else "stale"  # every ASIN here is stale either way
-                ids = [launch_backfill(instance, "validate", g, reason=reason).backfill_id for g in groups]
+                graph = defs.resolve_asset_graph()
+                ids = [launch_backfill(instance, graph, "validate", g, reason=reason).backfill_id for g in groups]
                 _wait(instance, ids, alive)
                 wall = time.perf_counter() - started
                 rows.append((mode, len(asins), len(_runs(instance, ids)), wall, wall / len(asins) - work_per_asin))

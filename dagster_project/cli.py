@@ -724,9 +724,11 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
         for asin in targets:
             click.echo(f"  would recompute {asin}")
         return
+    from dagster_project.definitions import defs
     from dagster_project.defs.ops.backfills import launch_backfill
 
-    launched = launch_backfill(_dagster_instance(), chosen, targets, reason="all" if everything else "stale")
+    launched = launch_backfill(_dagster_instance(), defs.resolve_asset_graph(), chosen, targets,
+                               reason="all" if everything else "stale")
     click.echo(f"backfill {launched.backfill_id}: {len(launched.asins)} ASINs "
                "(the daemon launches its runs; watch it in the UI under Backfills)")
 
@@ -736,6 +738,7 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
 @click.option("--rerun", is_flag=True, help="Re-execute every listed run from its failed step.")
 def failures(as_json: bool, rerun: bool) -> None:
     """Failed runs, one row per job and ASIN whose newest run failed: step, error, time."""
+    from dagster_project.definitions import defs
     from dagster_project.defs.ops.failures import (
         code_location_workspace,
         failed_runs,
@@ -743,7 +746,7 @@ def failures(as_json: bool, rerun: bool) -> None:
     )
 
     instance = _dagster_instance()
-    found = failed_runs(instance)
+    found = failed_runs(instance, defs)
     if as_json:
         click.echo(json.dumps([f.to_dict() for f in found], indent=2))
     else:

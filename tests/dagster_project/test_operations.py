@@ -142,7 +142,7 @@ def queued(env, monkeypatch):
 def test_failures_lists_the_failed_partition_and_rerun_reexecutes_it(queued) -> None:
     instance = queued
     run = _failed_ingest(instance)
-    (failure,) = failed_runs(instance)
+    (failure,) = failed_runs(instance, defs)
     assert (failure.run_id, failure.job, failure.partition, failure.step) == (
         run.run_id, "ingest_job", MISSING, "delivery")
     assert "no upload" in failure.error and failure.failed_at.startswith("20")
@@ -154,7 +154,7 @@ def test_failures_lists_the_failed_partition_and_rerun_reexecutes_it(queued) -> 
     assert f"re-run ingest_job {MISSING}: run {child.run_id}" in rerun.output
     assert child.status == dg.DagsterRunStatus.QUEUED and child.parent_run_id == run.run_id
     assert child.tags["dagster/partition"] == MISSING
-    assert failed_runs(instance) == []  # the newest run of that partition is the re-run
+    assert failed_runs(instance, defs) == []  # the newest run of that partition is the re-run
 
 
 def _notify(instance, url: str, run_id: str) -> None:
@@ -188,7 +188,7 @@ def test_a_rejected_delivery_is_neither_a_failure_nor_an_alert(published, delive
         partition_key=other, instance=instance, raise_on_error=False)
     assert not rejected.success  # the blocking check delivery_valid stopped it
     failed = _failed_ingest(instance)  # and a real failure beside it
-    assert [f.run_id for f in failed_runs(instance)] == [failed.run_id]
+    assert [f.run_id for f in failed_runs(instance, defs)] == [failed.run_id]
     for run in (rejected, failed):
         _notify(instance, url, run.run_id)
     assert [i.key for i in store.list(FAILURE_OUTBOX)] == [f"{FAILURE_OUTBOX}{failed.run_id}.json"]
@@ -221,12 +221,17 @@ def test_stale_schedule_run_registers_a_backfill_only_when_stale(published, monk
     instance, _, _ = published
     schedule = defs.resolve_schedule_def("stale_validate_schedule")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
-    job = defs.resolve_job_def("stale_backfill_job")
+    # run as the daemon does: the job of the code location (its op reads the asset graph
+    # from `context.repository_def`, which a bare `execute_in_process` does not set)
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    job = ReconstructableRepository.for_module("dagster_project.definitions", "defs").get_reconstructable_job(
+        "stale_backfill_job")
     config = schedule.evaluate_tick(dg.build_schedule_context(instance=instance)).run_requests[0].run_config
-    assert job.execute_in_process(run_config=config, instance=instance).success
+    assert dg.execute_job(job, instance, run_config=config).success
     assert instance.get_backfills() == []  # nothing stale yet
     monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
-    assert job.execute_in_process(run_config=config, instance=instance).success
+    assert dg.execute_job(job, instance, run_config=config).success
     (record,) = instance.get_backfills()
     assert _partitions(record) == {("revalidation", ASIN)}
 
@@ -265,7 +270,7 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
 
     instance, store, order = catalogue
     assert backfill.stale_asins(store, "render") == [RENDER_STALE, RENDER_LAST]
-    record = instance.get_backfill(launch_backfill(instance, "render", [RENDER_STALE, RENDER_LAST]).backfill_id)
+    record = instance.get_backfill(launch_backfill(instance, defs.resolve_asset_graph(), "render", [RENDER_STALE, RENDER_LAST]).backfill_id)
     assert {p for _, p in _partitions(record)} == set(order)  # the gap between them is bridged
     current = turntable.read_turntable_manifest(store, RENDER_CURRENT, 1)
 
@@ -276,7 +281,7 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
     failed = _render_batch(instance, order)
     assert not failed.success and _retries(instance, failed) == 0
     assert turntable.read_turntable_manifest(store, RENDER_LAST, 1) is not None  # rendered anyway
-    (failure,) = failed_runs(instance)
+    (failure,) = failed_runs(instance, defs)
     assert failure.partition == f"{RENDER_STALE}...{RENDER_LAST}" and failure.step == "turntable_360"
     assert f"{RENDER_STALE}: STORE_NOT_FOUND" in failure.error  # the store error's code
     assert [f.asin for f in orchestrator_facts(instance).render_failures] == [RENDER_STALE]  # not the batch

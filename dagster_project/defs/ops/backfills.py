@@ -54,21 +54,19 @@ def batches_ranges(graph: BaseAssetGraph, assets: Sequence[dg.AssetKey]) -> bool
 
 
 def launch_assets_backfill(
-    instance: dg.DagsterInstance, assets: Sequence[dg.AssetKey], asins: Sequence[str], *,
-    tags: dict[str, str], title: str, bridge: bool = False,
+    instance: dg.DagsterInstance, graph: BaseAssetGraph, assets: Sequence[dg.AssetKey],
+    asins: Sequence[str], *, tags: dict[str, str], title: str, bridge: bool = False,
 ) -> str:
-    """Register a backfill of `assets` over the `asins` partitions (added if new); its id.
-    `bridge`: when the assets batch ranges, also cover short gaps between the ASINs (the runs
-    must skip what they were not asked for), so a batch is not cut at every other ASIN."""
-    from dagster_project.definitions import defs  # the code location imports this module
-
+    """Register a backfill of `assets` of the code location's asset `graph` over the `asins`
+    partitions (added if new); its id. `bridge`: when the assets batch ranges, also cover short
+    gaps between the ASINs (the runs must skip what they were not asked for), so a batch is
+    not cut at every other ASIN."""
     if not asins:
         raise ValueError("no ASINs to backfill")
     known = set(instance.get_dynamic_partitions(ASIN_PARTITIONS))
     missing = [a for a in dict.fromkeys(asins) if a not in known]
     if missing:
         instance.add_dynamic_partitions(ASIN_PARTITIONS, missing)
-    graph = defs.resolve_asset_graph()
     partitions = list(dict.fromkeys(asins))
     if bridge and batches_ranges(graph, assets):
         order = instance.get_dynamic_partitions(ASIN_PARTITIONS)
@@ -92,14 +90,17 @@ def launch_assets_backfill(
 
 
 def launch_backfill(
-    instance: dg.DagsterInstance, stage: Stage, asins: Sequence[str], *, reason: str = "stale"
+    instance: dg.DagsterInstance, graph: BaseAssetGraph, stage: Stage, asins: Sequence[str], *,
+    reason: str = "stale",
 ) -> LaunchedBackfill:
     """Backfill `stage`'s assets over `asins`; its runs carry the stage tag the assets read.
-    A "stale" backfill lets batched runs bridge gaps: its assets recompute stale ASINs only."""
+    A "stale" backfill lets batched runs bridge gaps: its assets recompute stale ASINs only.
+    `graph` is the code location's asset graph (a schedule's `context.repository_def`, or
+    the CLI's `Definitions`), passed in so no definition imports the code location."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
     backfill_id = launch_assets_backfill(
-        instance, STAGE_ASSETS[stage], asins,
+        instance, graph, STAGE_ASSETS[stage], asins,
         tags={STAGE_TAG: stage, REASON_TAG: reason}, title=f"{stage} backfill ({reason})",
         bridge=reason == "stale",
     )

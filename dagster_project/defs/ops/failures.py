@@ -67,11 +67,9 @@ def _error(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str, bool]:
     return "-", "-", False
 
 
-def _assets(run: dg.DagsterRun) -> tuple[str, ...]:
+def _assets(run: dg.DagsterRun, defs: dg.Definitions) -> tuple[str, ...]:
     if run.asset_selection:
         return tuple(sorted(k.to_user_string() for k in run.asset_selection))
-    from dagster_project.definitions import defs  # the code location imports this module
-
     try:
         job = defs.resolve_job_def(run.job_name)
     except Exception:  # a job no longer in the code location: nothing to backfill
@@ -79,10 +77,13 @@ def _assets(run: dg.DagsterRun) -> tuple[str, ...]:
     return tuple(sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys))
 
 
-def failed_runs(instance: dg.DagsterInstance, *, limit: int = 5000) -> list[FailedRun]:
+def failed_runs(
+    instance: dg.DagsterInstance, defs: dg.Definitions, *, limit: int = 5000
+) -> list[FailedRun]:
     """Every (job, partition) whose newest run (of the last `limit`) failed, newest first;
     not the runs that stopped because validation rejected the delivery (`shazam status`
-    lists rejections; a re-run would reject it again)."""
+    lists rejections; a re-run would reject it again). `defs` (the code location) names the
+    assets of runs that recorded no asset selection."""
     seen: set[tuple[str, str]] = set()
     found = []
     for record in instance.get_run_records(limit=limit):  # newest first
@@ -100,7 +101,7 @@ def failed_runs(instance: dg.DagsterInstance, *, limit: int = 5000) -> list[Fail
         found.append(FailedRun(
             run_id=run.run_id, job=run.job_name, partition=key[1], step=step, error=error,
             failed_at=datetime.fromtimestamp(ended, UTC).isoformat(timespec="seconds"),
-            assets=_assets(run), stage=run.tags.get(STAGE_TAG, ""),
+            assets=_assets(run, defs), stage=run.tags.get(STAGE_TAG, ""),
         ))
     return found
 

@@ -30,7 +30,7 @@ def request_stale_backfill(context: dg.OpExecutionContext, config: StaleConfig, 
     stale = stale_asins(store.open(), stage, on_skip=lambda asin, _: skipped.append(asin))
     context.log.info(f"{stage}: {len(stale)} stale, {len(skipped)} current")
     if stale:
-        launched = launch_backfill(context.instance, stage, stale)
+        launched = launch_backfill(context.instance, context.repository_def.asset_graph, stage, stale)
         context.log.info(f"backfill {launched.backfill_id} of {len(stale)} ASINs")
 
 
