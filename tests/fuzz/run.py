@@ -1,0 +1,115 @@
+"""The bounded fuzzing job behind `make fuzz`: each harness for a fixed time, then a verdict.
+
+    python -m tests.fuzz.run [--seconds 300] [--harness gltf --harness delivery]
+
+Seeds are built from code into a temporary folder each run; the corpus libFuzzer grows is
+kept in .shazam/fuzz/corpus-<harness> (never committed), so later runs start where earlier
+ones stopped. Per input, the limits of the delivery budget apply: 30 s and 1 GiB RSS. Exits
+1 and names the reproducer when a harness crashes (replay it with `python -m <module> FILE`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tests.fuzz.seeds import write_seeds
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / ".shazam" / "fuzz"
+HARNESSES = {  # name -> (module, largest input in bytes)
+    "gltf": ("tests.fuzz.fuzz_gltf", 512 * 1024),
+    "delivery": ("tests.fuzz.fuzz_delivery", 1024 * 1024),
+}
+TIMEOUT_S = 30
+RSS_LIMIT_MB = 1024
+_ARTIFACT = re.compile(r"Test unit written to (\S+)")
+_DONE = re.compile(r"#(\d+)\s+DONE\s+cov: (\d+) ft: (\d+) corp: (\d+)")
+_STAT = re.compile(r"stat::(\w+):\s+(\d+)")
+
+
+@dataclass(frozen=True)
+class Result:
+    harness: str
+    seconds: int
+    executions: int
+    coverage: int  # libFuzzer "cov": instrumented edges reached
+    features: int  # libFuzzer "ft": edges plus hit counts and comparisons
+    corpus: int
+    peak_rss_mb: int
+    reproducer: str | None  # crash, timeout or out-of-memory input; None when clean
+
+
+def _command(harness: str, *, corpus: Path, seeds: Path, seconds: int) -> list[str]:
+    module, max_len = HARNESSES[harness]
+    return [
+        sys.executable, "-m", module, str(corpus), str(seeds),
+        f"-max_total_time={seconds}", f"-timeout={TIMEOUT_S}", f"-rss_limit_mb={RSS_LIMIT_MB}",
+        f"-max_len={max_len}", f"-artifact_prefix={OUT / 'crashes'}/{harness}-",
+        "-print_final_stats=1",
+    ]  # fmt: skip
+
+
+def _parse(harness: str, seconds: int, log: str) -> Result:
+    stats = {name: int(value) for name, value in _STAT.findall(log)}
+    done = _DONE.findall(log)
+    cov, ft, corp = (int(v) for v in done[-1][1:]) if done else (0, 0, 0)
+    if not done:  # a crash ends the run before DONE: the last status line still counts
+        status = re.findall(r"cov: (\d+) ft: (\d+) corp: (\d+)", log)
+        cov, ft, corp = (int(v) for v in status[-1]) if status else (0, 0, 0)
+    found = [p for p in _ARTIFACT.findall(log) if "slow-unit-" not in p]
+    return Result(
+        harness=harness, seconds=seconds, executions=stats.get("number_of_executed_units", 0),
+        coverage=cov, features=ft, corpus=corp, peak_rss_mb=stats.get("peak_rss_mb", 0),
+        reproducer=found[-1] if found else None,
+    )  # fmt: skip
+
+
+def run_harness(harness: str, *, seconds: int) -> Result:
+    """Fuzz one harness for `seconds`; its result (with the reproducer of a crash)."""
+    corpus = OUT / f"corpus-{harness}"
+    corpus.mkdir(parents=True, exist_ok=True)
+    (OUT / "crashes").mkdir(exist_ok=True)
+    log_path = OUT / f"{harness}.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory() as tmp:
+        seeds = Path(tmp) / "seeds"
+        write_seeds(harness, seeds)
+        with log_path.open("w") as log:
+            proc = subprocess.run(
+                _command(harness, corpus=corpus, seeds=seeds, seconds=seconds),
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, check=False,
+            )
+    result = _parse(harness, seconds, log_path.read_text(errors="replace"))
+    if proc.returncode != 0 and result.reproducer is None:
+        return Result(**{**asdict(result), "reproducer": f"(none written; see {log_path})"})
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", 300)))
+    parser.add_argument("--harness", action="append", choices=sorted(HARNESSES))
+    args = parser.parse_args(argv)
+    failed = False
+    for harness in args.harness or list(HARNESSES):
+        result = run_harness(harness, seconds=args.seconds)
+        print(json.dumps(asdict(result)), flush=True)
+        if result.reproducer:
+            failed = True
+            module = HARNESSES[harness][0]
+            print(f"CRASH in {harness}: reproducer {result.reproducer}\n"
+                  f"  replay: PYTHONPATH=. {sys.executable} -m {module} {result.reproducer}",
+                  file=sys.stderr)  # fmt: skip
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
