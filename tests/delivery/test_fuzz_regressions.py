@@ -1,0 +1,96 @@
+"""Every crash `make fuzz` found, rebuilt here as a small input: the validator gives a verdict.
+
+A crash is anything but a report: an exception out of the validator, or a report that cannot
+be written out. Each row was minimised from the fuzzer's reproducer (tests/fuzz/minimize.py)
+and is built by code. Rows marked xfail are crash classes another branch of issue 11 fixes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from shazam_assets.delivery.report import Report
+from shazam_assets.delivery.validate import validate_path
+from tests.builders import pack, product, rewrite_zip
+from tests.fuzz.harness import check_verdict
+
+
+@dataclass(frozen=True)
+class Crash:
+    id: str
+    found: str  # the crash the fuzzer found, as the exception it raised
+    build: Callable[[Path], Path]  # writes the input into a folder, returns what to validate
+    refused: bool = True  # the input is broken: the verdict must hold an error
+    fixed_by: str | None = None  # the branch of issue 11 that fixes it, until merged
+
+
+def _gltf(doc: dict, name: str = "model.gltf") -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        (folder / name).write_text(json.dumps(doc))
+        return folder / name
+
+    return build
+
+
+def _delivery(**edit: Callable[[bytes], bytes | None]) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        good = pack(folder, product(folder.parent / "product"), name="good.zip")
+        return rewrite_zip(good, folder / "delivery.zip", edit=edit)
+
+    return build
+
+
+def _deep_manifest(raw: bytes, depth: int = 100_000) -> bytes:
+    """The packed manifest with an array nested `depth` deep beside the artist's name."""
+    deep = b"[" * depth + b"]" * depth
+    return raw.replace(b'"name": "Test Artist"', b'"name": "Test Artist", "extras": ' + deep, 1)
+
+
+def _point(**mesh: object) -> dict:
+    """One triangle-less primitive over a 12-byte buffer, valid for the Khronos validator."""
+    return {
+        "asset": {"version": "2.0"},
+        "buffers": [{"byteLength": 12}],
+        "bufferViews": [{"buffer": 0, "byteLength": 12}],
+        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 1, "type": "VEC3",
+                       "min": [0, 0, 0], "max": [0, 0, 0]}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, **mesh}]}],
+        "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0,
+    }  # fmt: skip
+
+
+CRASHES = [
+    Crash(
+        "deep-manifest", "RecursionError: manifest.json nested 100,000 deep",
+        _delivery(**{"manifest.json": _deep_manifest}),
+        fixed_by="h/budget",
+    ),
+    Crash(
+        "buffer-without-uri",
+        "ValueError: buffer 0 of bufferView 0 is not loaded (a .gltf buffer without uri)",
+        _gltf(_point()), refused=False, fixed_by="h/models",
+    ),
+]
+
+
+def _marked(crash: Crash) -> object:
+    if crash.fixed_by is None:
+        return pytest.param(crash, id=crash.id)
+    fixed = pytest.mark.xfail(strict=False, reason=f"fixed by {crash.fixed_by}")
+    return pytest.param(crash, id=crash.id, marks=fixed)
+
+
+@pytest.mark.parametrize("crash", [_marked(c) for c in CRASHES])
+def test_fuzzer_crash_gets_a_verdict(crash: Crash, tmp_path: Path) -> None:
+    folder = tmp_path / "input"
+    folder.mkdir()
+    report = validate_path(crash.build(folder))
+    assert isinstance(report, Report)
+    check_verdict(report)
+    if crash.refused:
+        assert report.errors, report.to_json()
