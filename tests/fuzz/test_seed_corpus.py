@@ -11,8 +11,8 @@ import random
 
 import pytest
 
-from tests.fuzz import fuzz_delivery, fuzz_gltf, harness, mutate
 from tests.delivery.test_gltf import Model
+from tests.fuzz import fuzz_delivery, fuzz_gltf, harness, mutate
 from tests.fuzz.seeds import seeds
 
 # Seeds that crash today in a class another branch of issue 11 fixes (name -> branch); see
