@@ -55,6 +55,29 @@ def gltf_seeds(work: Path) -> Iterator[Seed]:
     yield from _shared_models()
 
 
+_SCAN_OBJ = b"""mtllib scan.mtl
+v 0 0 0
+v 1 0 0
+v 1 1 0
+v 0 1 0
+vt 0 0
+vt 1 0
+vt 1 1
+vt 0 1
+vn 0 0 1
+usemtl scan
+f 1/1/1 2/2/1 3/3/1
+f 1/1/1 3/3/1 4/4/1
+"""
+_SCAN_MTL = b"newmtl scan\nKd 1 1 1\nmap_Kd scan.png\n"
+
+
+def _png(size: int = 16) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), (60, 90, 120)).save(out, "PNG")
+    return out.getvalue()
+
+
 def _jpeg(size: int = 64) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (size, size), (120, 90, 60)).save(out, "JPEG")
@@ -77,6 +100,13 @@ def delivery_seeds(work: Path) -> Iterator[Seed]:
               "scan/speaker_scan.png": lambda _raw: None},
     )  # fmt: skip
     yield "slim-glb.zip", slim.read_bytes()
+
+    scanned = rewrite_zip(
+        slim, work / "scanned.zip",
+        edit={"manifest.json": edit_manifest(lambda m: m["files"].update(scan="scan/scan.obj"))},
+        add={"scan/scan.obj": _SCAN_OBJ, "scan/scan.mtl": _SCAN_MTL, "scan/scan.png": _png()},
+    )  # fmt: skip
+    yield "slim-scan.zip", scanned.read_bytes()
 
     def to_gltf(manifest: dict) -> None:
         manifest["files"]["model"] = "model/model.gltf"
