@@ -8,6 +8,7 @@ and is built by code. Rows marked xfail are crash classes another branch of issu
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from shazam_assets.delivery.report import Report
 from shazam_assets.delivery.validate import validate_path
 from tests.builders import pack, product, rewrite_zip
+from tests.delivery.test_gltf import Model
 from tests.fuzz.harness import check_verdict
 
 
@@ -26,6 +28,7 @@ class Crash:
     found: str  # the crash the fuzzer found, as the exception it raised
     build: Callable[[Path], Path]  # writes the input into a folder, returns what to validate
     refused: bool = True  # the input is broken: the verdict must hold an error
+    seconds: float = 30.0  # the delivery budget's deadline for one verdict
     fixed_by: str | None = None  # the branch of issue 11 that fixes it, until merged
 
 
@@ -43,6 +46,23 @@ def _delivery(**edit: Callable[[bytes], bytes | None]) -> Callable[[Path], Path]
         return rewrite_zip(good, folder / "delivery.zip", edit=edit)
 
     return build
+
+
+def _glb(edit: Callable[[Model], None]) -> Callable[[Path], Path]:
+    """The complete small model of the glTF tests, edited."""
+
+    def build(folder: Path) -> Path:
+        model = Model()
+        edit(model)
+        (folder / "model.glb").write_bytes(model.glb())
+        return folder / "model.glb"
+
+    return build
+
+
+def _channels_on_one_target(model: Model, copies: int = 600) -> None:
+    channels = model.doc["animations"][0]["channels"]
+    channels.extend([channels[0]] * copies)
 
 
 def _deep_manifest(raw: bytes, depth: int = 100_000) -> bytes:
@@ -75,6 +95,11 @@ CRASHES = [
         "ValueError: buffer 0 of bufferView 0 is not loaded (a .gltf buffer without uri)",
         _gltf(_point()), refused=False, fixed_by="h/models",
     ),
+    Crash(
+        "channels-on-one-target",
+        "Slow: 513 animation channels on one node: 130,347 issues, 50 MB of report, 5 s",
+        _glb(_channels_on_one_target), seconds=5.0, fixed_by="h/budget",
+    ),
 ]
 
 
@@ -89,8 +114,12 @@ def _marked(crash: Crash) -> object:
 def test_fuzzer_crash_gets_a_verdict(crash: Crash, tmp_path: Path) -> None:
     folder = tmp_path / "input"
     folder.mkdir()
-    report = validate_path(crash.build(folder))
+    path = crash.build(folder)
+    started = time.perf_counter()
+    report = validate_path(path)
     assert isinstance(report, Report)
     check_verdict(report)
+    assert time.perf_counter() - started < crash.seconds
+    assert len(report.to_json()) < 1_000_000  # a verdict a person and the store can take
     if crash.refused:
-        assert report.errors, report.to_json()
+        assert report.errors, report.to_json()[:2000]
