@@ -389,6 +389,10 @@ def _raw_name(info: zipfile.ZipInfo) -> bytes:
 def _data_start(handle: BinaryIO, info: zipfile.ZipInfo, start_dir: int) -> int | Issue:
     """Where the entry's compressed bytes begin, after checking its local header."""
     name = info.orig_filename
+    if info.header_offset < 0:  # the end record's offsets disagree with the file's layout
+        return CORRUPT_ENTRY(
+            f"entry {name!r}: the directory points before the start of the file", path=name
+        )
     handle.seek(info.header_offset)
     header = handle.read(_LOCAL.size)
     if len(header) < _LOCAL.size or header[:4] != b"PK\x03\x04":

@@ -8,6 +8,7 @@ and is built by code. Rows marked xfail are crash classes another branch of issu
 from __future__ import annotations
 
 import json
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +66,25 @@ def _channels_on_one_target(model: Model, copies: int = 600) -> None:
     channels.extend([channels[0]] * copies)
 
 
+def _archive(edit: Callable[[bytes], bytes]) -> Callable[[Path], Path]:
+    """A good delivery whose archive bytes are then edited."""
+
+    def build(folder: Path) -> Path:
+        good = pack(folder, product(folder.parent / "product"), name="good.zip")
+        (folder / "delivery.zip").write_bytes(edit(good.read_bytes()))
+        return folder / "delivery.zip"
+
+    return build
+
+
+def _directory_moved_back(raw: bytes, by: int = 1_000_000) -> bytes:
+    """The end record says the central directory starts `by` bytes later than it does, so
+    zipfile shifts every entry's local header offset below zero."""
+    end = raw.rfind(b"PK\x05\x06")
+    offset = struct.unpack_from("<I", raw, end + 16)[0]
+    return raw[: end + 16] + struct.pack("<I", offset + by) + raw[end + 20 :]
+
+
 def _deep_manifest(raw: bytes, depth: int = 100_000) -> bytes:
     """The packed manifest with an array nested `depth` deep beside the artist's name."""
     deep = b"[" * depth + b"]" * depth
@@ -99,6 +119,11 @@ CRASHES = [
         "channels-on-one-target",
         "Slow: 513 animation channels on one node: 130,347 issues, 50 MB of report, 5 s",
         _glb(_channels_on_one_target), seconds=5.0, fixed_by="h/budget",
+    ),
+    Crash(
+        "local-header-before-file",
+        "OSError: [Errno 22] Invalid argument (seek to a negative local header offset)",
+        _archive(_directory_moved_back),
     ),
 ]
 
