@@ -16,6 +16,7 @@ PG_CTL := /usr/lib/postgresql/15/bin/pg_ctl
 PROMTOOL := /usr/bin/promtool
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 300
+FUZZ_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test test-slow ui review serve bench fuzz lint codes-doc clean
@@ -79,7 +80,7 @@ bench: setup ## Run the benchmarks and print their figures (see docs/benchmarks.
 	$(BIN)/python bench/run_all.py
 
 fuzz: $(STAMP) ## Fuzz the delivery and glTF validators, FUZZ_SECONDS (300) each; fails naming the crash's input
-	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz.run
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz.run $(FUZZ_ARGS)
 
 lint: setup ## Lint and type-check
 	$(BIN)/ruff check shazam_assets dagster_project tests bench

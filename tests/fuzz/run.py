@@ -1,11 +1,14 @@
 """The bounded fuzzing job behind `make fuzz`: each harness for a fixed time, then a verdict.
 
-    python -m tests.fuzz.run [--seconds 300] [--harness gltf --harness delivery]
+    python -m tests.fuzz.run [--seconds 300] [--harness gltf --harness delivery] [--collect]
 
 Seeds are built from code into a temporary folder each run; the corpus libFuzzer grows is
 kept in .shazam/fuzz/corpus-<harness> (never committed), so later runs start where earlier
 ones stopped. Per input, the limits of the delivery budget apply: 30 s and 1 GiB RSS. Exits
 1 and names the reproducer when a harness crashes (replay it with `python -m <module> FILE`).
+--collect hunts instead: each crash class is kept in .shazam/fuzz/collect-<harness> and the
+run goes on (inputs running past 10 s are kept there too). Every run appends its figures to
+.shazam/fuzz/runs.jsonl and keeps its libFuzzer log beside it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,7 +42,7 @@ _STAT = re.compile(r"stat::(\w+):\s+(\d+)")
 @dataclass(frozen=True)
 class Result:
     harness: str
-    seconds: int
+    seconds: int  # wall clock of the fuzzing process (start-up included)
     executions: int
     coverage: int  # libFuzzer "cov": instrumented edges reached
     features: int  # libFuzzer "ft": edges plus hit counts and comparisons
@@ -47,11 +51,14 @@ class Result:
     reproducer: str | None  # crash, timeout or out-of-memory input; None when clean
 
 
-def _command(harness: str, *, corpus: Path, seeds: Path, seconds: int) -> list[str]:
+def _command(
+    harness: str, *, corpus: Path, seeds: Path, seconds: int, collect: bool
+) -> list[str]:
     module, max_len = HARNESSES[harness]
+    timeout = 0 if collect else TIMEOUT_S  # collecting, the harness's own alarm stops slow inputs
     return [
         sys.executable, "-m", module, str(corpus), str(seeds),
-        f"-max_total_time={seconds}", f"-timeout={TIMEOUT_S}", f"-rss_limit_mb={RSS_LIMIT_MB}",
+        f"-max_total_time={seconds}", f"-timeout={timeout}", f"-rss_limit_mb={RSS_LIMIT_MB}",
         f"-max_len={max_len}", f"-artifact_prefix={OUT / 'crashes'}/{harness}-",
         "-print_final_stats=1",
     ]  # fmt: skip
@@ -72,22 +79,27 @@ def _parse(harness: str, seconds: int, log: str) -> Result:
     )  # fmt: skip
 
 
-def run_harness(harness: str, *, seconds: int) -> Result:
+def run_harness(harness: str, *, seconds: int, collect: bool = False) -> Result:
     """Fuzz one harness for `seconds`; its result (with the reproducer of a crash)."""
     corpus = OUT / f"corpus-{harness}"
     corpus.mkdir(parents=True, exist_ok=True)
     (OUT / "crashes").mkdir(exist_ok=True)
-    log_path = OUT / f"{harness}.log"
+    log_path = OUT / "logs" / f"{harness}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.log"
+    log_path.parent.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if collect:
+        env["SHAZAM_FUZZ_COLLECT"] = str(OUT / f"collect-{harness}")
     with tempfile.TemporaryDirectory() as tmp:
         seeds = Path(tmp) / "seeds"
         write_seeds(harness, seeds)
+        started = time.monotonic()
         with log_path.open("w") as log:
             proc = subprocess.run(
-                _command(harness, corpus=corpus, seeds=seeds, seconds=seconds),
+                _command(harness, corpus=corpus, seeds=seeds, seconds=seconds, collect=collect),
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, check=False,
             )
-    result = _parse(harness, seconds, log_path.read_text(errors="replace"))
+    wall = round(time.monotonic() - started)
+    result = _parse(harness, wall, log_path.read_text(errors="replace"))
     if proc.returncode != 0 and result.reproducer is None:
         return Result(**{**asdict(result), "reproducer": f"(none written; see {log_path})"})
     return result
@@ -97,11 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", 300)))
     parser.add_argument("--harness", action="append", choices=sorted(HARNESSES))
+    parser.add_argument("--collect", action="store_true", help="keep going past crashes")
     args = parser.parse_args(argv)
     failed = False
     for harness in args.harness or list(HARNESSES):
-        result = run_harness(harness, seconds=args.seconds)
-        print(json.dumps(asdict(result)), flush=True)
+        result = run_harness(harness, seconds=args.seconds, collect=args.collect)
+        line = json.dumps({**asdict(result), "collect": args.collect})
+        print(line, flush=True)
+        with (OUT / "runs.jsonl").open("a") as runs:
+            runs.write(line + "\n")
         if result.reproducer:
             failed = True
             module = HARNESSES[harness][0]
