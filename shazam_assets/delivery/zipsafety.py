@@ -304,6 +304,8 @@ def _read_directory(
     except UnicodeDecodeError as exc:
         why = f"an entry name flagged as UTF-8 is not valid UTF-8 ({exc.reason})"
         return [], 0, [NON_UTF8_NAME(why)]
+    except NotImplementedError as exc:  # zipfile refuses a "version needed to extract" past 6.3
+        return [], 0, [NOT_A_ZIP(f"the archive needs a newer ZIP reader: {exc}")]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error) as exc:
         return [], 0, [NOT_A_ZIP(f"the central directory is unreadable: {exc}")]
     if len(infos) > limits.max_entries:

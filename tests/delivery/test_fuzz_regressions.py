@@ -85,6 +85,13 @@ def _directory_moved_back(raw: bytes, by: int = 1_000_000) -> bytes:
     return raw[: end + 16] + struct.pack("<I", offset + by) + raw[end + 20 :]
 
 
+def _needs_zip_version(raw: bytes, version: int = 254) -> bytes:
+    """The first directory record says its entry needs ZIP version 25.4 to extract."""
+    end = raw.rfind(b"PK\x05\x06")
+    directory = struct.unpack_from("<I", raw, end + 16)[0]
+    return raw[: directory + 6] + struct.pack("<H", version) + raw[directory + 8 :]
+
+
 def _deep_manifest(raw: bytes, depth: int = 100_000) -> bytes:
     """The packed manifest with an array nested `depth` deep beside the artist's name."""
     deep = b"[" * depth + b"]" * depth
@@ -124,6 +131,11 @@ CRASHES = [
         "local-header-before-file",
         "OSError: [Errno 22] Invalid argument (seek to a negative local header offset)",
         _archive(_directory_moved_back),
+    ),
+    Crash(
+        "zip-version-too-new",
+        "NotImplementedError: zip file version 25.4 (version needed to extract, from zipfile)",
+        _archive(_needs_zip_version),
     ),
 ]
 
