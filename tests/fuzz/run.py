@@ -49,6 +49,7 @@ class Result:
     corpus: int
     peak_rss_mb: int
     reproducer: str | None  # crash, timeout or out-of-memory input; None when clean
+    note: str = ""
 
 
 def _command(
@@ -102,7 +103,24 @@ def run_harness(harness: str, *, seconds: int, collect: bool = False) -> Result:
     result = _parse(harness, wall, log_path.read_text(errors="replace"))
     if proc.returncode != 0 and result.reproducer is None:
         return Result(**{**asdict(result), "reproducer": f"(none written; see {log_path})"})
+    if result.reproducer and Path(result.reproducer).name.startswith(f"{harness}-oom-"):
+        return _confirm_oom(result, env)
     return result
+
+
+def _confirm_oom(result: Result, env: dict[str, str]) -> Result:
+    """Replay an out-of-memory input alone: the fuzzing process itself grows by tens of kB
+    per execution (libFuzzer and atheris bookkeeping), so after ~15,000 inputs the limit can
+    be reached by an input that needs little. Only an input that fails alone is a finding."""
+    module = HARNESSES[result.harness][0]
+    replay = subprocess.run(
+        [sys.executable, "-m", module, f"-rss_limit_mb={RSS_LIMIT_MB}", str(result.reproducer)],
+        capture_output=True, env=env, check=False,
+    )
+    if replay.returncode != 0:
+        return result
+    note = f"RSS limit reached by the fuzzing process; {result.reproducer} alone stays under it"
+    return Result(**{**asdict(result), "reproducer": None, "note": note})
 
 
 def main(argv: list[str] | None = None) -> int:
