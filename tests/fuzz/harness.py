@@ -7,7 +7,7 @@ the per-input limits (-timeout, -rss_limit_mb) and writes the reproducer.
 With SHAZAM_FUZZ_COLLECT=<folder> a harness keeps going after an exception: the first input
 of each distinct crash (exception type and the innermost shazam_assets frame) is written
 there with its traceback, so one run lists every crash class instead of stopping at the
-first known one. An input still running after SHAZAM_FUZZ_SLOW seconds (default 10) is
+first known one. An input still running after SHAZAM_FUZZ_SLOW seconds (default 5) is
 stopped and kept there too, named by the function it was in (run it with -timeout=0).
 """
 
@@ -85,7 +85,7 @@ def main(target: Target, mutator: Mutator) -> None:
     import atheris
 
     collect = os.environ.get("SHAZAM_FUZZ_COLLECT")
-    slow = float(os.environ.get("SHAZAM_FUZZ_SLOW", "10"))
+    slow = float(os.environ.get("SHAZAM_FUZZ_SLOW", "5"))
     collector = Collector(Path(collect), slow) if collect else None
 
     def test_one_input(data: bytes) -> None:

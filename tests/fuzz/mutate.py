@@ -127,7 +127,7 @@ def _grow(doc: Any, rng: random.Random) -> None:
     if lists:
         target = rng.choice(lists)
         item = rng.choice(target)
-        target.extend(json.loads(json.dumps(item)) for _ in range(rng.choice((2, 8, 64, 512))))
+        target.extend(json.loads(json.dumps(item)) for _ in range(rng.choice((2, 8, 64, 256))))
 
 
 def _nest(doc: Any, rng: random.Random) -> None:

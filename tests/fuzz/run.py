@@ -7,7 +7,7 @@ kept in .shazam/fuzz/corpus-<harness> (never committed), so later runs start whe
 ones stopped. Per input, the limits of the delivery budget apply: 30 s and 1 GiB RSS. Exits
 1 and names the reproducer when a harness crashes (replay it with `python -m <module> FILE`).
 --collect hunts instead: each crash class is kept in .shazam/fuzz/collect-<harness> and the
-run goes on (inputs running past 10 s are kept there too). Every run appends its figures to
+run goes on (inputs running past 5 s are kept there too). Every run appends its figures to
 .shazam/fuzz/runs.jsonl and keeps its libFuzzer log beside it.
 """
 
