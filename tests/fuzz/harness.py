@@ -95,7 +95,8 @@ def main(target: Target, mutator: Mutator) -> None:
             check_verdict(target(data))
 
     def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
-        return mutator(data, max_size, random.Random(seed), atheris.Mutate)
+        mutated = mutator(data, max_size, random.Random(seed), atheris.Mutate)
+        return mutated if len(mutated) <= max_size else atheris.Mutate(data[:max_size], max_size)
 
     atheris.Setup(sys.argv, test_one_input, custom_mutator=custom_mutator)
     atheris.Fuzz()
