@@ -95,8 +95,15 @@ def main(target: Target, mutator: Mutator) -> None:
             check_verdict(target(data))
 
     def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
-        mutated = mutator(data, max_size, random.Random(seed), atheris.Mutate)
-        return mutated if len(mutated) <= max_size else atheris.Mutate(data[:max_size], max_size)
+        # An exception here would not end the run but hang it (atheris 3.0), and libFuzzer
+        # stops on an input over max_size: both fall back to libFuzzer's own mutation.
+        try:
+            mutated = mutator(data, max_size, random.Random(seed), atheris.Mutate)
+        except Exception:  # a bug in the mutator must not stop the fuzzing
+            mutated = b""
+        if 0 < len(mutated) <= max_size:
+            return mutated
+        return atheris.Mutate(data[:max_size], max_size)
 
     atheris.Setup(sys.argv, test_one_input, custom_mutator=custom_mutator)
     atheris.Fuzz()

@@ -34,6 +34,7 @@ HARNESSES = {  # name -> (module, largest input in bytes)
 }
 TIMEOUT_S = 30
 RSS_LIMIT_MB = 1024
+_GRACE_S = 300  # loading the corpus and building the seeds, on top of the fuzzing time
 _ARTIFACT = re.compile(r"Test unit written to (\S+)")
 _DONE = re.compile(r"#(\d+)\s+DONE\s+cov: (\d+) ft: (\d+) corp: (\d+)")
 _STAT = re.compile(r"stat::(\w+):\s+(\d+)")
@@ -95,13 +96,18 @@ def run_harness(harness: str, *, seconds: int, collect: bool = False) -> Result:
         write_seeds(harness, seeds)
         started = time.monotonic()
         with log_path.open("w") as log:
-            proc = subprocess.run(
+            proc = subprocess.Popen(
                 _command(harness, corpus=corpus, seeds=seeds, seconds=seconds, collect=collect),
-                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, check=False,
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp,
             )
+            try:  # a stuck fuzzer must not hold `make fuzz` forever
+                returncode = proc.wait(timeout=seconds + _GRACE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                returncode = proc.wait()
     wall = round(time.monotonic() - started)
     result = _parse(harness, wall, log_path.read_text(errors="replace"))
-    if proc.returncode != 0 and result.reproducer is None:
+    if returncode != 0 and result.reproducer is None:
         return Result(**{**asdict(result), "reproducer": f"(none written; see {log_path})"})
     if result.reproducer and Path(result.reproducer).name.startswith(f"{harness}-oom-"):
         return _confirm_oom(result, env)
