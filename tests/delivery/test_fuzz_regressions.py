@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,6 +94,13 @@ def _needs_zip_version(raw: bytes, version: int = 254) -> bytes:
     return raw[: directory + 6] + struct.pack("<H", version) + raw[directory + 8 :]
 
 
+def _lone_surrogate_photo(raw: bytes) -> bytes:
+    """A photo name written as the JSON escape of a lone UTF-16 surrogate (no such file)."""
+    manifest = json.loads(raw)
+    manifest["files"]["photos"][0] = "photos/\ud800.jpg"
+    return json.dumps(manifest).encode()  # ASCII: the escape stays "\\ud800"
+
+
 def _deep_manifest(raw: bytes, depth: int = 100_000) -> bytes:
     """The packed manifest with an array nested `depth` deep beside the artist's name."""
     deep = b"[" * depth + b"]" * depth
@@ -137,6 +146,16 @@ CRASHES = [
         "NotImplementedError: zip file version 25.4 (version needed to extract, from zipfile)",
         _archive(_needs_zip_version),
     ),
+    Crash(
+        "surrogate-in-manifest",
+        "UnicodeEncodeError: surrogates not allowed (a photo named \\ud800 in the report)",
+        _delivery(**{"manifest.json": _lone_surrogate_photo}),
+    ),
+    Crash(
+        "surrogate-in-gltf",
+        "UnicodeEncodeError: surrogates not allowed (a property named \\ud800 in a pointer)",
+        _gltf({"asset": {"version": "2.0", "\ud800": 1}}),
+    ),
 ]
 
 
@@ -160,3 +179,17 @@ def test_fuzzer_crash_gets_a_verdict(crash: Crash, tmp_path: Path) -> None:
     assert len(report.to_json()) < 1_000_000  # a verdict a person and the store can take
     if crash.refused:
         assert report.errors, report.to_json()[:2000]
+
+
+def test_shazam_validate_prints_a_surrogate_name(tmp_path: Path) -> None:
+    """The CLI prints every issue; a lone surrogate from the manifest cannot break it."""
+    folder = tmp_path / "input"
+    folder.mkdir()
+    path = _delivery(**{"manifest.json": _lone_surrogate_photo})(folder)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "shazam"), "validate", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr  # rejected, with its verdict
+    assert "CONTRACT_PHOTO_MISSING [photos/\\ud800.jpg]" in result.stdout, result.stdout
