@@ -82,29 +82,47 @@ def _parse(harness: str, seconds: int, log: str) -> Result:
 
 
 def run_harness(harness: str, *, seconds: int, collect: bool = False) -> Result:
-    """Fuzz one harness for `seconds`; its result (with the reproducer of a crash)."""
-    corpus = OUT / f"corpus-{harness}"
-    corpus.mkdir(parents=True, exist_ok=True)
+    """Fuzz one harness for `seconds`; its result (with the reproducer of a crash).
+
+    A fuzzing process that stops on an out-of-memory its input does not reproduce alone is
+    restarted on the same corpus for the time left (see `_confirm_oom`).
+    """
+    (OUT / f"corpus-{harness}").mkdir(parents=True, exist_ok=True)
     (OUT / "crashes").mkdir(exist_ok=True)
-    log_path = OUT / "logs" / f"{harness}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.log"
-    log_path.parent.mkdir(exist_ok=True)
+    (OUT / "logs").mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if collect:
         env["SHAZAM_FUZZ_COLLECT"] = str(OUT / f"collect-{harness}")
+    parts: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         seeds = Path(tmp) / "seeds"
         write_seeds(harness, seeds)
-        started = time.monotonic()
-        with log_path.open("w") as log:
-            proc = subprocess.Popen(
-                _command(harness, corpus=corpus, seeds=seeds, seconds=seconds, collect=collect),
-                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp,
-            )
-            try:  # a stuck fuzzer must not hold `make fuzz` forever
-                returncode = proc.wait(timeout=seconds + _GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                returncode = proc.wait()
+        deadline = time.monotonic() + seconds
+        while (left := round(deadline - time.monotonic())) >= 10 or not parts:
+            part = _fuzz_once(harness, seeds=seeds, seconds=max(left, 1), collect=collect,
+                              env=env, cwd=Path(tmp))  # fmt: skip
+            parts.append(part)
+            if part.reproducer or not part.note:
+                break  # a finding, or the time was used up
+    return _combine(parts)
+
+
+def _fuzz_once(
+    harness: str, *, seeds: Path, seconds: int, collect: bool, env: dict[str, str], cwd: Path
+) -> Result:
+    corpus = OUT / f"corpus-{harness}"
+    log_path = OUT / "logs" / f"{harness}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.log"
+    started = time.monotonic()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            _command(harness, corpus=corpus, seeds=seeds, seconds=seconds, collect=collect),
+            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+        )
+        try:  # a stuck fuzzer must not hold `make fuzz` forever
+            returncode = proc.wait(timeout=seconds + _GRACE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            returncode = proc.wait()
     wall = round(time.monotonic() - started)
     result = _parse(harness, wall, log_path.read_text(errors="replace"))
     if returncode != 0 and result.reproducer is None:
@@ -112,6 +130,19 @@ def run_harness(harness: str, *, seconds: int, collect: bool = False) -> Result:
     if result.reproducer and Path(result.reproducer).name.startswith(f"{harness}-oom-"):
         return _confirm_oom(result, env)
     return result
+
+
+def _combine(parts: list[Result]) -> Result:
+    """One result for the processes of one harness's run: totals, and the last one's state."""
+    last = parts[-1]
+    restarts = len(parts) - 1
+    return Result(
+        harness=last.harness, seconds=sum(p.seconds for p in parts),
+        executions=sum(p.executions for p in parts), coverage=last.coverage,
+        features=last.features, corpus=last.corpus,
+        peak_rss_mb=max(p.peak_rss_mb for p in parts), reproducer=last.reproducer,
+        note=f"restarted {restarts}x after the process outgrew the RSS limit" if restarts else "",
+    )  # fmt: skip
 
 
 def _confirm_oom(result: Result, env: dict[str, str]) -> Result:
