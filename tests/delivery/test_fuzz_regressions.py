@@ -101,6 +101,10 @@ def _lone_surrogate_photo(raw: bytes) -> bytes:
     return json.dumps(manifest).encode()  # ASCII: the escape stays "\\ud800"
 
 
+def _many_scenes_of_one_tree(model: Model, scenes: int = 64, roots: int = 256) -> None:
+    model.doc["scenes"] = [{"nodes": [0] * roots} for _ in range(scenes)]
+
+
 def _deep_manifest(raw: bytes, depth: int = 100_000) -> bytes:
     """The packed manifest with an array nested `depth` deep beside the artist's name."""
     deep = b"[" * depth + b"]" * depth
@@ -135,6 +139,11 @@ CRASHES = [
         "channels-on-one-target",
         "Slow: 513 animation channels on one node: 130,347 issues, 50 MB of report, 5 s",
         _glb(_channels_on_one_target), seconds=5.0, fixed_by="h/budget",
+    ),
+    Crash(
+        "scenes-listing-one-tree",
+        "Slow: 257 scenes each listing node 0 514 times: 54 s, 132,257 issues",
+        _glb(_many_scenes_of_one_tree), seconds=5.0, fixed_by="h/budget",
     ),
     Crash(
         "local-header-before-file",
