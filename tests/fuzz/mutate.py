@@ -13,6 +13,7 @@ import json
 import random
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -234,6 +235,21 @@ def mutate_model(data: bytes, max_size: int, rng: random.Random, mutate_bytes: B
     return out if len(out) <= max_size else data
 
 
+# --- images ---------------------------------------------------------------------------
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+_SIZES = (0, 1, 512, 4096, 13000, 30000, 65535, 2**31 - 1)
+
+
+def resize_png(data: bytes, rng: random.Random) -> bytes:
+    """A PNG whose header declares other dimensions, its CRC still right (decoders check it)."""
+    if not data.startswith(_PNG) or data[12:16] != b"IHDR" or len(data) < 33:
+        return data
+    fields = struct.pack(">II", rng.choice(_SIZES), rng.choice(_SIZES)) + data[24:29]
+    chunk = b"IHDR" + fields
+    return data[:8] + data[8:12] + chunk + struct.pack(">I", zlib.crc32(chunk)) + data[33:]
+
+
 # --- ZIP deliveries --------------------------------------------------------------------
 
 _NAMES = (
@@ -284,7 +300,8 @@ def mutate_delivery(data: bytes, max_size: int, rng: random.Random, mutate_bytes
     elif roll < 0.8:
         at = rng.randrange(len(members))
         info, raw = members[at]
-        members[at] = (info, mutate_bytes(raw, len(raw) + 64))
+        resized = resize_png(raw, rng) if rng.random() < 0.3 else raw
+        members[at] = (info, resized if resized != raw else mutate_bytes(raw, len(raw) + 64))
     elif roll < 0.88:
         at = rng.randrange(len(members))
         info, raw = members[at]

@@ -108,6 +108,16 @@ def delivery_seeds(work: Path) -> Iterator[Seed]:
     )  # fmt: skip
     yield "slim-scan.zip", scanned.read_bytes()
 
+    def png_photo(manifest: dict) -> None:
+        manifest["files"]["photos"] = ["photos/front.png"]
+
+    with_png = rewrite_zip(
+        slim, work / "png.zip", edit={"manifest.json": edit_manifest(png_photo), **{
+            name: (lambda _raw: None) for name in photos}},
+        add={"photos/front.png": _png(64)},
+    )  # fmt: skip
+    yield "slim-png-photo.zip", with_png.read_bytes()
+
     def to_gltf(manifest: dict) -> None:
         manifest["files"]["model"] = "model/model.gltf"
 
