@@ -265,8 +265,11 @@ def _directory_extent(handle: BinaryIO) -> tuple[int, int] | None:
     locator = at - _EOCD64_LOCATOR.size
     if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
         _, _, record_at, _ = _EOCD64_LOCATOR.unpack_from(tail, locator)
-        handle.seek(record_at)
-        record = handle.read(_EOCD64.size)
+        # a record said to lie past the file (up to 2**64) is no record: zipfile judges the rest
+        record = b""
+        if record_at + _EOCD64.size <= end:
+            handle.seek(record_at)
+            record = handle.read(_EOCD64.size)
         if len(record) == _EOCD64.size and record[:4] == b"PK\x06\x06":
             fields = _EOCD64.unpack(record)
             entries, cd_size = fields[6], fields[7]

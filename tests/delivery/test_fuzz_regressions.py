@@ -105,6 +105,13 @@ def _many_scenes_of_one_tree(model: Model, scenes: int = 64, roots: int = 256) -
     model.doc["scenes"] = [{"nodes": [0] * roots} for _ in range(scenes)]
 
 
+def _zip64_locator_past_the_end(raw: bytes, record_at: int = 2**64 - 1) -> bytes:
+    """A ZIP64 end-record locator, before the end record, pointing past any file."""
+    end = raw.rfind(b"PK\x05\x06")
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, record_at, 1)
+    return raw[:end] + locator + raw[end:]
+
+
 def _deep_manifest(raw: bytes, depth: int = 100_000) -> bytes:
     """The packed manifest with an array nested `depth` deep beside the artist's name."""
     deep = b"[" * depth + b"]" * depth
@@ -154,6 +161,11 @@ CRASHES = [
         "zip-version-too-new",
         "NotImplementedError: zip file version 25.4 (version needed to extract, from zipfile)",
         _archive(_needs_zip_version),
+    ),
+    Crash(
+        "zip64-locator-past-end",
+        "OSError: [Errno 22] Invalid argument (seek to a ZIP64 end record at 2**64 - 1)",
+        _archive(_zip64_locator_past_the_end),
     ),
     Crash(
         "surrogate-in-manifest",
