@@ -15,9 +15,11 @@ PG_CTL := /usr/lib/postgresql/15/bin/pg_ctl
 # promtool (Debian's prometheus) checks and unit-tests the alert rules
 PROMTOOL := /usr/bin/promtool
 PYTEST_ARGS ?=
+FUZZ_SECONDS ?= 300
+FUZZ_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-slow ui review serve bench lint codes-doc clean
+.PHONY: help setup demo test test-slow ui review serve bench fuzz lint codes-doc clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -76,6 +78,9 @@ serve: setup ## Serve the product pages, catalogue and search API on the embedde
 
 bench: setup ## Run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(BIN)/python bench/run_all.py
+
+fuzz: $(STAMP) ## Fuzz the delivery and glTF validators, FUZZ_SECONDS (300) each; fails naming the crash's input
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz.run $(FUZZ_ARGS)
 
 lint: setup ## Lint and type-check
 	$(BIN)/ruff check shazam_assets dagster_project tests bench

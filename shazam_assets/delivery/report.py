@@ -63,6 +63,26 @@ class Issue:
         )
 
 
+def printable(value: Any) -> Any:
+    """`value` with any text that is not valid Unicode (a lone surrogate, which a JSON escape
+    such as "\\ud800" decodes to) backslash-escaped, in strings, lists and mappings.
+
+    Issue messages, paths and pointers quote what the delivery contains; each reader of a
+    report (the CLI's terminal, UTF-8 files, the Dagster UI) must be able to encode them.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if type(value) in (list, tuple):  # exact types: a named tuple keeps its fields
+        return type(value)(printable(v) for v in value)
+    if isinstance(value, Mapping):
+        return {printable(k): printable(v) for k, v in value.items()}
+    return value
+
+
 @dataclass(frozen=True)
 class Rule:
     """A documented check: its stable code, default severity, one-line summary and fix hint.
@@ -93,11 +113,11 @@ class Rule:
         return Issue(
             code=self.code,
             severity=severity or self.severity,
-            message=message or self.summary,
+            message=printable(message or self.summary),
             hint=hint or self.hint,
-            path=path,
-            pointer=pointer,
-            details=details,
+            path=printable(path),
+            pointer=printable(pointer),
+            details=printable(details),
         )
 
 

@@ -316,8 +316,11 @@ def _directory_extent(handle: BinaryIO) -> tuple[int, int] | None:
     locator = at - _EOCD64_LOCATOR.size
     if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
         _, _, record_at, _ = _EOCD64_LOCATOR.unpack_from(tail, locator)
-        handle.seek(record_at)
-        record = handle.read(_EOCD64.size)
+        # a record said to lie past the file (up to 2**64) is no record: zipfile judges the rest
+        record = b""
+        if record_at + _EOCD64.size <= end:
+            handle.seek(record_at)
+            record = handle.read(_EOCD64.size)
         if len(record) == _EOCD64.size and record[:4] == b"PK\x06\x06":
             fields = _EOCD64.unpack(record)
             entries, cd_size = fields[6], fields[7]
@@ -355,6 +358,8 @@ def _read_directory(
     except UnicodeDecodeError as exc:
         why = f"an entry name flagged as UTF-8 is not valid UTF-8 ({exc.reason})"
         return [], 0, [NON_UTF8_NAME(why)]
+    except NotImplementedError as exc:  # zipfile refuses a "version needed to extract" past 6.3
+        return [], 0, [NOT_A_ZIP(f"the archive needs a newer ZIP reader: {exc}")]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error) as exc:
         return [], 0, [NOT_A_ZIP(f"the central directory is unreadable: {exc}")]
     if len(infos) > limits.max_entries:
@@ -444,6 +449,10 @@ def _raw_name(info: zipfile.ZipInfo) -> bytes:
 def _data_start(handle: BinaryIO, info: zipfile.ZipInfo, start_dir: int) -> int | Issue:
     """Where the entry's compressed bytes begin, after checking its local header."""
     name = info.orig_filename
+    if info.header_offset < 0:  # the end record's offsets disagree with the file's layout
+        return CORRUPT_ENTRY(
+            f"entry {name!r}: the directory points before the start of the file", path=name
+        )
     handle.seek(info.header_offset)
     header = handle.read(_LOCAL.size)
     if len(header) < _LOCAL.size or header[:4] != b"PK\x03\x04":
