@@ -17,10 +17,6 @@ from tests.fuzz.seeds import seeds
 
 # Seeds that crash today in a class another branch of issue 11 fixes (name -> branch); see
 # tests/delivery/test_fuzz_regressions.py. Remove an entry once its branch is merged.
-KNOWN = {
-    "khronos-Mixer.glb-json": "h/models",  # ValueError: buffer 0 of bufferView 4 is not loaded
-    "khronos-WickerChair.glb-json": "h/models",
-}
 TARGETS = {"gltf": fuzz_gltf.test_one_input, "delivery": fuzz_delivery.test_one_input}
 
 
@@ -34,7 +30,7 @@ def test_every_seed_gets_a_verdict(name: str) -> None:
         except Exception as exc:  # collected, so one run names every crashing seed
             crashed[seed] = harness.signature(exc)
     assert len(corpus) > (100 if name == "gltf" else 2)
-    assert {s: c for s, c in crashed.items() if s not in KNOWN} == {}
+    assert crashed == {}
 
 
 def test_mutators_keep_the_container() -> None:
