@@ -141,6 +141,7 @@ def scene_primitives(asset: GltfAsset) -> list[Primitive]:
             if "POSITION" not in attrs:
                 continue
             local = asset.read_accessor(attrs["POSITION"]).astype(np.float64)  # (n, 3)
+            assert world is not None  # _scene_nodes gives matrices unless told not to
             positions = local @ world[:3, :3].T + world[:3, 3]
             if "indices" in prim:
                 indices = asset.read_accessor(prim["indices"]).reshape(-1).astype(np.int64)

@@ -70,7 +70,7 @@ class Guard:
         return cls(seconds=seconds, memory_bytes=int(memory_mb) * MB if memory_mb else default.memory_bytes)
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     return context

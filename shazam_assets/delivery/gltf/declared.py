@@ -60,8 +60,9 @@ def accessor_bytes(accessor: Any) -> int:
     """count x element size as declared (0 when the declaration is not well-formed)."""
     if not isinstance(accessor, dict):
         return 0
-    count, size = accessor.get("count"), _COMPONENT_SIZES.get(accessor.get("componentType"))
-    components = TYPE_SIZES.get(accessor.get("type"))
+    count, component_type, type_ = accessor.get("count"), accessor.get("componentType"), accessor.get("type")
+    size = _COMPONENT_SIZES.get(component_type) if isinstance(component_type, int) else None
+    components = TYPE_SIZES.get(type_) if isinstance(type_, str) else None
     if not isinstance(count, int) or isinstance(count, bool) or count <= 0 or not size or not components:
         return 0
     return count * size * components

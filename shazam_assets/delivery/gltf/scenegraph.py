@@ -220,7 +220,8 @@ def common_roots(joints: list[O.Node], memo: dict[int, int] | None = None) -> li
         position = {id(n): p for p, n in enumerate(walk)}
         top = walk[-1].parent  # where a loop closes, if the walk ended on one
         loop_start = position[id(top)] if top is not None else len(walk)
-        start, meets, k = 0, {}, k + 1
+        start, k = 0, k + 1
+        meets: dict[int, O.Node | None] = {}
         while k < len(joints) and start < len(walk):
             meet = _meet(joints[k], position, meets)
             p = -1 if meet is None else position[id(meet)]
@@ -419,7 +420,8 @@ def link_animation(animation: O.Animation, model: Model, ctx: Context) -> None:
                         linked.used = True
                         if channel.target is not None and linked.output is not None:
                             _check_output(channel, linked, node, ctx)
-                _report_duplicates(i, later.get(channel.target, ()), ctx)
+                if channel.target is not None:
+                    _report_duplicates(i, later.get(channel.target, ()), ctx)
     with ctx.at("samplers"):
         for i, sampler in enumerate(samplers):
             if not sampler.used:
