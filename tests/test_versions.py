@@ -14,6 +14,7 @@ from shazam_assets import ingest, versions
 from shazam_assets.status import asin_status
 from shazam_assets.storage import ObjectStore
 from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip
+from tests.stores import Recording
 
 
 @pytest.fixture(scope="module")
@@ -114,65 +115,18 @@ def test_unvalidated_upload_is_refused(local_store, good_zip) -> None:
         ingest.store_upload(local_store, upload)
 
 
-class Recording(ObjectStore):
-    """A real store that records writes in order, and can fail the n-th copy (a crash)."""
-
-    def __init__(self, inner: ObjectStore, *, fail_copy_at: int | None = None) -> None:
-        self.inner, self.url, self.log, self.fail_copy_at = inner, inner.url, [], fail_copy_at
-
-    def copy(self, src, dst, **headers):
-        self.log.append(("copy", dst))
-        if self.fail_copy_at is not None and sum(op == "copy" for op, _ in self.log) == self.fail_copy_at:
-            raise ConnectionError("simulated crash while copying")
-        return self.inner.copy(src, dst, **headers)
-
-    def put_bytes(self, key, data, **headers):
-        self.log.append(("put", key))
-        return self.inner.put_bytes(key, data, **headers)
-
-    def put_stream(self, key, stream, **headers):
-        self.log.append(("put", key))
-        return self.inner.put_stream(key, stream, **headers)
-
-    def put_if_absent(self, key, data):
-        self.log.append(("put", key))
-        return self.inner.put_if_absent(key, data)
-
-    def delete(self, key):
-        self.log.append(("delete", key))
-        return self.inner.delete(key)
-
-    def list(self, prefix="", *, start_after=None):
-        return self.inner.list(prefix, start_after=start_after)
-
-    def head(self, key):
-        return self.inner.head(key)
-
-    def get_bytes(self, key):
-        return self.inner.get_bytes(key)
-
-    def open_read(self, key):
-        return self.inner.open_read(key)
-
-    def local_copy(self, key):
-        return self.inner.local_copy(key)
-
-    def uri(self, key):
-        return self.inner.uri(key)
-
-
 def test_files_are_staged_first_and_version_manifest_written_last(local_store, good_zip) -> None:
     upload = _upload(local_store, good_zip)
     ingest.validate_upload(local_store, upload)
     recorder = Recording(local_store)
     ingest.store_upload(recorder, upload)
-    writes = [(op, key) for op, key in recorder.log if op in ("put", "copy")]
+    writes = [(op, key) for op, key in recorder.changes if op in ("put", "copy")]
     assert writes[-1] == ("put", f"assets/{ASIN}/v1/version.json")
     staged = [i for i, (op, key) in enumerate(writes) if key.startswith("staging/")]
     into_version = [i for i, (op, key) in enumerate(writes) if key.startswith(f"assets/{ASIN}/v1/")]
     assert staged and max(staged) < min(into_version)
     assert all(op == "copy" for op, key in writes if key.startswith("assets/") and not key.endswith("version.json"))
-    deletes = [key for op, key in recorder.log if op == "delete"]
+    deletes = [key for op, key in recorder.changes if op == "delete"]
     assert deletes and all(key.startswith("staging/") for key in deletes)  # only its own staging
 
 

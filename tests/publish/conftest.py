@@ -7,18 +7,16 @@ state in which the pipeline publishes a page.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
 
 from shazam_assets.qa.decisions import promote, record_decision
-from shazam_assets.storage import LocalStore, ObjectInfo, ObjectStore
+from shazam_assets.storage import LocalStore, ObjectStore
 from shazam_assets.turntable import TurntableSpec, publish_turntable
 from tests.builders import pack, product, store_delivery
+from tests.stores import Recording
 
 SPEAKER = "B0PAGE0001"
 MUG = "B0PAGE0002"
@@ -52,48 +50,4 @@ def pages_store(pages_store_template: Path, tmp_path: Path) -> LocalStore:
     return LocalStore(Path(shutil.copytree(pages_store_template, tmp_path / "store")))
 
 
-class RecordingStore(ObjectStore):
-    """A store that logs every change it is asked for, in order: ("put"|"copy"|"delete", key)."""
-
-    def __init__(self, inner: ObjectStore) -> None:
-        self.inner = inner
-        self.url = inner.url
-        self.changes: list[tuple[str, str]] = []
-
-    def list(self, prefix: str = "", *, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        return self.inner.list(prefix, start_after=start_after)
-
-    def head(self, key: str) -> ObjectInfo | None:
-        return self.inner.head(key)
-
-    def get_bytes(self, key: str) -> bytes:
-        return self.inner.get_bytes(key)
-
-    def open_read(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]:
-        return self.inner.open_read(key)
-
-    def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]:
-        return self.inner.local_copy(key)
-
-    def put_bytes(self, key: str, data: bytes, **headers: str | None) -> ObjectInfo:
-        self.changes.append(("put", key))
-        return self.inner.put_bytes(key, data, **headers)
-
-    def put_stream(self, key: str, stream: BinaryIO, **headers: str | None) -> ObjectInfo:
-        self.changes.append(("put", key))
-        return self.inner.put_stream(key, stream, **headers)
-
-    def put_if_absent(self, key: str, data: bytes) -> bool:
-        self.changes.append(("put", key))
-        return self.inner.put_if_absent(key, data)
-
-    def copy(self, src: str, dst: str, **headers: str | None) -> ObjectInfo:
-        self.changes.append(("copy", dst))
-        return self.inner.copy(src, dst, **headers)
-
-    def delete(self, key: str) -> None:
-        self.changes.append(("delete", key))
-        self.inner.delete(key)
-
-    def uri(self, key: str) -> str:
-        return self.inner.uri(key)
+RecordingStore = Recording  # the publish tests' name for it

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from shazam_assets.qa.decisions import (
 from shazam_assets.status import asin_status
 from shazam_assets.storage import LocalStore, ObjectInfo, ObjectStore
 from tests.builders import ASIN, pack, product
+from tests.stores import Forwarding
 
 
 class DiskFull(OSError):
@@ -29,13 +29,13 @@ class DiskFull(OSError):
         super().__init__(errno.ENOSPC, "No space left on device")
 
 
-class FailingStore(ObjectStore):
+class FailingStore(Forwarding):
     """A store whose `fail_at`-th write raises ENOSPC, either before it reaches the inner store
     (`after=False`: nothing written) or after (`after=True`: written, but the caller never hears)."""
 
     def __init__(self, inner: ObjectStore, *, fail_at: int, after: bool) -> None:
-        self.inner, self.fail_at, self.after, self.writes = inner, fail_at, after, 0
-        self.url = inner.url
+        super().__init__(inner)
+        self.fail_at, self.after, self.writes = fail_at, after, 0
 
     def _write(self, do):
         self.writes += 1
@@ -46,38 +46,17 @@ class FailingStore(ObjectStore):
             raise DiskFull
         return result
 
-    def put_bytes(self, key, data, *, content_type=None) -> ObjectInfo:
-        return self._write(lambda: self.inner.put_bytes(key, data, content_type=content_type))
+    def put_bytes(self, key, data, **headers) -> ObjectInfo:
+        return self._write(lambda: self.inner.put_bytes(key, data, **headers))
 
-    def put_stream(self, key, stream, *, content_type=None) -> ObjectInfo:
-        return self._write(lambda: self.inner.put_stream(key, stream, content_type=content_type))
+    def put_stream(self, key, stream, **headers) -> ObjectInfo:
+        return self._write(lambda: self.inner.put_stream(key, stream, **headers))
 
     def put_if_absent(self, key, data) -> bool:
         return self._write(lambda: self.inner.put_if_absent(key, data))
 
-    def copy(self, src, dst) -> ObjectInfo:
-        return self._write(lambda: self.inner.copy(src, dst))
-
-    def list(self, prefix="", *, start_after=None) -> Iterator[ObjectInfo]:
-        return self.inner.list(prefix, start_after=start_after)
-
-    def head(self, key):
-        return self.inner.head(key)
-
-    def get_bytes(self, key):
-        return self.inner.get_bytes(key)
-
-    def open_read(self, key):
-        return self.inner.open_read(key)
-
-    def local_copy(self, key):
-        return self.inner.local_copy(key)
-
-    def delete(self, key) -> None:
-        self.inner.delete(key)
-
-    def uri(self, key) -> str:
-        return self.inner.uri(key)
+    def copy(self, src, dst, **headers) -> ObjectInfo:
+        return self._write(lambda: self.inner.copy(src, dst, **headers))
 
 
 @pytest.fixture(scope="module")
