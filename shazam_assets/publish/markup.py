@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from shazam_assets import web
 from shazam_assets.publish.release import Release
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -20,12 +21,20 @@ SEARCH_API = "/search"  # what `shazam serve` answers; the catalogue works witho
 # UN/CEFACT unit codes, as schema.org's QuantitativeValue.unitCode wants them
 UNIT_CODES = {"m": "MTR", "cm": "CMT", "mm": "MMT", "in": "INH", "ft": "FOT"}
 
+# Every page carries the policy of SHAZAM's web apps in a <meta> element too, so a host that
+# sends no CSP header (S3 website hosting, a bucket behind a plain CDN) still runs no script but
+# SHAZAM's own. `frame-ancestors` only works as a header (browsers ignore it in <meta>).
+PAGE_POLICY = "; ".join(
+    d for d in web.CONTENT_SECURITY_POLICY.split("; ") if not d.startswith("frame-ancestors")
+)
+
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(TEMPLATES)),
     autoescape=jinja2.select_autoescape(["html"]),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
+_env.globals["page_policy"] = PAGE_POLICY
 
 
 def _dimension_values(dimensions: dict[str, Any] | None) -> list[float] | None:

@@ -217,3 +217,45 @@ def test_the_catalogue_uses_the_search_api_when_it_answers(server_with_search, b
     assert _search(page, "speaker") == [SPEAKER]  # local matches still count
     assert "with the search service" in page.locator("#search-status").inner_text()
     assert page.errors == [] and page.foreign == []
+
+
+@contextlib.contextmanager
+def _static_hosting(folder: Path) -> Iterator[str]:
+    """The published tree as S3 website hosting serves it: files with types, no CSP header."""
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+
+
+def test_pages_carry_their_own_policy_where_the_host_sends_none(published, browser) -> None:
+    """On S3 (no response-headers policy) the page's own CSP still allows no script but
+    SHAZAM's: the viewer loads, and script injected into the page never runs."""
+    with _static_hosting(published.root / "published") as host:
+        page = _open(browser, host)
+        page.goto(f"{host}/{SPEAKER}/index.html")
+        policy = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
+        assert policy and "object-src 'none'" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+        page.wait_for_function(
+            "() => ['loaded', 'error'].includes(document.getElementById('viewer-status').dataset.state)",
+            timeout=MODEL_TIMEOUT_MS,
+        )
+        assert page.locator("#viewer-status").inner_text() == "3D model loaded."
+        page.evaluate(
+            "() => { const s = document.createElement('script');"
+            " s.textContent = 'window.PWNED = true'; document.body.appendChild(s);"
+            " const f = document.createElement('script'); f.src = 'data:text/javascript,window.PWNED2=1';"
+            " document.body.appendChild(f); }"
+        )
+        page.wait_for_timeout(500)
+        assert page.evaluate("() => [window.PWNED, window.PWNED2]") == [None, None]
+        assert page.foreign == []
