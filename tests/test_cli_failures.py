@@ -220,3 +220,10 @@ def test_bad_arguments_are_one_line_with_a_code_never_exit_1(stored, tmp_path, a
     latin1.write_bytes(b"B0TESTAAA1 # Jos\xe9\n")
     result = run(*(a.format(latin1=latin1) for a in args), store=stored, code=2)
     assert code in result.stderr
+
+
+def test_operator_commands_print_no_dagster_preview_warnings(stored) -> None:
+    """`shazam failures` loads the code location: Dagster's Beta/Preview notices about APIs the
+    project chose on purpose are for its developers, not for the person at the terminal."""
+    result = run("failures", store=stored, code=0)
+    assert "Warning" not in result.stderr, result.stderr
