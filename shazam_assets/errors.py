@@ -203,6 +203,19 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
+# Refusals that another try may get past (the cause is outside the input): a store that
+# failed (not a missing object), a render process that died (a GPU driver fault, the node's
+# OOM killer), a write that lost a race. Every other code is permanent: retrying the same
+# input gives the same answer.
+TRANSIENT_CODES = frozenset(
+    {"STORE_FAILED", "RENDER_CRASHED", "QA_DECISION_CONTENDED", "SEARCH_INDEX_CONFLICT"}
+)
+
+
+def is_transient(code: str) -> bool:
+    return code in TRANSIENT_CODES
+
+
 def all_codes() -> list[ErrorCode]:
     return [code for stage in STAGES for code in stage.codes]
 
@@ -214,9 +227,13 @@ def markdown() -> str:
         "# Other refusal codes",
         "",
         "Raised by the stages after validation, the object store and the command line (which",
-        "prints `CODE: message` and exits 2).",
+        "prints `CODE: message` and exits 2). A pipeline step that fails with a *transient* code",
+        "is retried (the cause is outside the input); any other code fails it for good.",
     ]
     for stage in STAGES:
         lines += ["", f"## {stage.name}", "", "| code | meaning | what to do |", "|---|---|---|"]
-        lines += [f"| `{c.code}` | {c.summary} | {c.hint} |" for c in stage.codes]
+        lines += [
+            f"| `{c.code}`{' (transient)' if is_transient(c.code) else ''} | {c.summary} | {c.hint} |"
+            for c in stage.codes
+        ]
     return "\n".join(lines) + "\n"

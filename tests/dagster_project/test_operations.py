@@ -327,3 +327,27 @@ def test_daily_housekeeping_reclaims_what_killed_writes_and_runs_left(published)
     assert not killed_write.exists() and not store.exists(killed_run)
     assert store.exists(running)  # a run may still be staging it
     assert store.exists(versions.version_prefix(ASIN, 1) + versions.VERSION_MANIFEST)
+
+
+@pytest.mark.parametrize(("code", "retried"), [("RENDER_CRASHED", 1), ("RENDER_TIMEOUT", 0),
+                                              ("RENDER_MODEL_UNREADABLE", 0)])
+def test_a_crashed_render_process_is_retried_a_refused_model_is_not(code, retried) -> None:
+    """The renderer runs in its own process: when that process dies (a GPU driver fault, the
+    node's OOM killer) the step is worth another try; a model it refuses or that runs past its
+    deadline is not."""
+    from dagster_project.defs.ops.retries import RETRY, transient_only
+    from shazam_assets.studio import RenderError
+
+    calls = []
+
+    @dg.asset(retry_policy=dg.RetryPolicy(max_retries=1))
+    @transient_only
+    def render_once() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RenderError(code, "render stopped")
+
+    assert RETRY.max_retries >= 1
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([render_once], instance=instance, raise_on_error=False)
+    assert _retries(instance, result) == retried and result.success == bool(retried)

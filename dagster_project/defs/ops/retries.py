@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import dagster as dg
 
+from shazam_assets import errors
 from shazam_assets.storage import ObjectNotFound, StoreError
 
 RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
@@ -23,8 +24,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Worth retrying: store/network errors (not a missing object) and the renderer's plain
-    RuntimeError (GPU/driver); never a domain error, which has its own subclass."""
+    """Worth retrying: an error whose code is transient (`errors.TRANSIENT_CODES`: a store
+    failure, a render process that died, a lost race), network errors, and a plain
+    RuntimeError (GPU/driver); never another coded refusal."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):
+        return errors.is_transient(code)
     if isinstance(exc, ObjectNotFound):
         return False
     if isinstance(exc, StoreError | ConnectionError | TimeoutError) or type(exc) is RuntimeError:
