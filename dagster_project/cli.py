@@ -150,13 +150,14 @@ def main() -> None:
 @click.option("--asin", default=None, help="ASIN the delivery is meant for (checked against the manifest).")
 def validate(path: Path, as_json: bool, profile: str | None, asin: str | None) -> None:
     """Validate a delivery ZIP, a .glb, or a .gltf with its resources beside it."""
-    from shazam_assets.delivery.guard import guarded_path
+    from shazam_assets.delivery.guard import Guard, guarded_path
     from shazam_assets.delivery.profiles import UnknownProfile
 
     if not path.is_file():
         raise CannotRun(f"{path}: no such file")
     try:
-        report = guarded_path(path, profile=profile, expected_asin=asin)
+        # one small single-threaded process: the guarded child is a fork, no interpreter start
+        report = guarded_path(path, profile=profile, expected_asin=asin, guard=Guard.from_env(start="fork"))
     except UnknownProfile as exc:
         raise CannotRun(str(exc)) from None
     except OSError as exc:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from shazam_assets.delivery import validate
 from shazam_assets.delivery.profiles import MB, get_profile
@@ -60,17 +60,25 @@ class Guard:
 
     seconds: float = 300.0
     memory_bytes: int = 3 * 1024 * MB
+    # How the child starts. "forkserver" (the default) is safe in any process, threads and all
+    # (Dagster's), and costs one interpreter start per process. "fork" costs nothing but is only
+    # for a small single-threaded caller (the `shazam` CLI): the child inherits the caller's
+    # address space, and the memory cap counts it.
+    start: Literal["fork", "forkserver"] = "forkserver"
 
     @classmethod
-    def from_env(cls) -> Guard:
+    def from_env(cls, *, start: Literal["fork", "forkserver"] = "forkserver") -> Guard:
         """The default guard, with SHAZAM_VALIDATION_TIMEOUT_S / _MEMORY_MB when set."""
         default = cls()
         seconds = float(os.environ.get(TIMEOUT_ENV) or default.seconds)
         memory_mb = os.environ.get(MEMORY_ENV)
-        return cls(seconds=seconds, memory_bytes=int(memory_mb) * MB if memory_mb else default.memory_bytes)
+        memory = int(memory_mb) * MB if memory_mb else default.memory_bytes
+        return cls(seconds=seconds, memory_bytes=memory, start=start)
 
 
-def _context() -> multiprocessing.context.ForkServerContext:
+def _context(guard: Guard) -> multiprocessing.context.BaseContext:
+    if guard.start == "fork":
+        return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     return context
@@ -104,7 +112,7 @@ class Overrun:
 
 def run_guarded(job: Callable[[], Any], guard: Guard) -> Any:
     """`job()` in a child process within `guard`; an `Overrun` when it did not finish."""
-    context = _context()
+    context: Any = _context(guard)  # multiprocessing's stubs give BaseContext no Process
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(send, job, guard.memory_bytes), daemon=True)
     started = time.monotonic()

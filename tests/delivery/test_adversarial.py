@@ -178,3 +178,10 @@ def test_common_roots_are_the_reference_intersection() -> None:
         for _ in range(3):
             joints = [rng.choice(nodes) for _ in range(rng.randint(1, 8))]
             assert [id(n) for n in common_roots(joints, memo)] == [id(n) for n in reference(joints)]
+
+
+def test_shazam_validate_keeps_the_deadline_in_its_forked_child(tmp_path: Path, monkeypatch) -> None:
+    """The CLI forks its guarded child (no interpreter start); the deadline still holds."""
+    monkeypatch.setenv("SHAZAM_VALIDATION_TIMEOUT_S", "0.05")
+    _, report, elapsed = shazam_validate(A.node_chain(nodes=20_000).write(tmp_path))
+    assert error_codes(report) == {"VALIDATION_TIMEOUT"} and elapsed < 10
