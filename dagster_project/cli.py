@@ -194,7 +194,7 @@ def _print_report(report) -> None:
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def pack(asin, model, photos, scan, artist, title, dimensions, unit, out, force) -> None:
     """Build a delivery ZIP that follows the contract, then validate it."""
-    from shazam_assets.delivery.guard import guarded_delivery
+    from shazam_assets.delivery.guard import Guard, guarded_delivery
     from shazam_assets.delivery.pack import PackError, PackRequest, pack_delivery
 
     try:
@@ -210,7 +210,7 @@ def pack(asin, model, photos, scan, artist, title, dimensions, unit, out, force)
     except PackError as exc:
         raise CannotRun(str(exc)) from None
     click.echo(f"wrote {written} ({written.stat().st_size:,} bytes)")
-    report = guarded_delivery(written, expected_asin=asin).report
+    report = guarded_delivery(written, expected_asin=asin, guard=Guard.from_env(start="fork")).report
     _print_report(report)
     sys.exit(0 if report.ok else EXIT_REJECTED)
 
