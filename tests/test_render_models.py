@@ -185,3 +185,18 @@ def test_a_texture_over_the_decoding_limits_is_refused_before_it_is_decoded(tmp_
         path = g.write_glb(model, tmp_path / "model.glb")
     done = _render(path, tmp_path / "out", code=2)
     assert "RENDER_TEXTURE_TOO_LARGE" in done.stderr and "13000 x 13000" in done.stderr
+
+
+def test_an_external_buffer_is_read_once_however_many_images_name_it(tmp_path: Path, monkeypatch) -> None:
+    """200 images in views of one .bin: the texture check reads that file once, not per image."""
+    from shazam_assets.studio import source as studio_source
+
+    model = g.box(texture="png")
+    png = model.doc["images"][0]
+    model.doc["images"] = [dict(png) for _ in range(200)]
+    path = g.write_gltf(model, tmp_path / "model.gltf")
+    reads: list[str] = []
+    real = studio_source.read_uri
+    monkeypatch.setattr(studio_source, "read_uri", lambda folder, uri: reads.append(uri) or real(folder, uri))
+    studio_source.check_textures(studio_source.read_source(path))
+    assert reads == ["model.bin"]

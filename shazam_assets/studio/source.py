@@ -17,7 +17,7 @@ import base64
 import json
 import struct
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +41,24 @@ class GltfSource:
     path: Path
     document: dict[str, Any]
     glb_bin: bytes | None
+    # buffers already read, by index: many images or views may name one external .bin
+    _buffers: dict[int, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def folder(self) -> Path:
         return self.path.parent
 
     def buffer(self, index: int) -> bytes:
-        """The bytes of buffers[index] (GLB chunk, data: URI or a file beside the model)."""
-        uri = self.document["buffers"][index].get("uri")
-        if uri is None:
-            if self.glb_bin is None or index != 0:
-                raise ValueError(f"buffer {index} holds no data")
-            return self.glb_bin
-        return read_uri(self.folder, uri)
+        """The bytes of buffers[index] (GLB chunk, data: URI or a file beside the model), read
+        once however many views name it."""
+        if index not in self._buffers:
+            uri = self.document["buffers"][index].get("uri")
+            if uri is None:
+                if self.glb_bin is None or index != 0:
+                    raise ValueError(f"buffer {index} holds no data")
+                return self.glb_bin
+            self._buffers[index] = read_uri(self.folder, uri)
+        return self._buffers[index]
 
 
 def read_uri(folder: Path, uri: str) -> bytes:
