@@ -61,6 +61,20 @@ def _apply_partitions(instance, result: dg.SensorResult) -> None:
         instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
 
 
+def _upload_and_run(tmp_path, instance, zip_path, name: str, monkeypatch, **env: str):
+    """(store, run): `zip_path` uploaded as `name` to a new local store, found by the upload
+    sensor, and its run executed as the daemon would (with `env` set for the run)."""
+    (tmp_path / "store").mkdir()  # a missing local store root is refused
+    store_url = (tmp_path / "store").as_uri()
+    store = ObjectStoreResource(url=store_url).open()
+    store.put_file(f"uploads/{ASIN}/{name}", zip_path)
+    result, _ = _tick(upload_sensor, instance, _resources(store_url))
+    _apply_partitions(instance, result)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    return store, _run(instance, result.run_requests[0], store_url, monkeypatch)
+
+
 def test_upload_sensor_requests_one_run_per_upload_and_runs_store_a_version(
     tmp_path, instance, deliveries, monkeypatch
 ) -> None:
@@ -97,13 +111,7 @@ def test_upload_sensor_requests_one_run_per_upload_and_runs_store_a_version(
 def test_rejected_delivery_fails_the_blocking_check_and_stores_nothing(
     tmp_path, instance, deliveries, monkeypatch
 ) -> None:
-    (tmp_path / "store").mkdir()  # a missing local store root is refused
-    store_url = (tmp_path / "store").as_uri()
-    store = ObjectStoreResource(url=store_url).open()
-    store.put_file(f"uploads/{ASIN}/bad.zip", deliveries["bad"])
-    result, _ = _tick(upload_sensor, instance, _resources(store_url))
-    _apply_partitions(instance, result)
-    run = _run(instance, result.run_requests[0], store_url, monkeypatch)
+    store, run = _upload_and_run(tmp_path, instance, deliveries["bad"], "bad.zip", monkeypatch)
 
     assert not run.success
     check = instance.event_log_storage.get_asset_check_execution_history(CHECK, limit=1)[0]
@@ -127,13 +135,7 @@ def test_a_forged_version_manifest_in_the_archive_never_becomes_the_version(
               "validation": {"ok": True}, "delivery_manifest": {"product": {"title": "FORGED"}}}
     zip_path = rewrite_zip(deliveries["good"], tmp_path / "forged.zip",
                            add={"version.json": json.dumps(forged).encode()})
-    (tmp_path / "store").mkdir()  # a missing local store root is refused
-    store_url = (tmp_path / "store").as_uri()
-    store = ObjectStoreResource(url=store_url).open()
-    store.put_file(f"uploads/{ASIN}/forged.zip", zip_path)
-    result, _ = _tick(upload_sensor, instance, _resources(store_url))
-    _apply_partitions(instance, result)
-    run = _run(instance, result.run_requests[0], store_url, monkeypatch)
+    store, run = _upload_and_run(tmp_path, instance, zip_path, "forged.zip", monkeypatch)
 
     assert not run.success
     check = instance.event_log_storage.get_asset_check_execution_history(CHECK, limit=1)[0]
@@ -209,14 +211,8 @@ def test_validation_overrun_is_a_recorded_rejection_not_a_pending_upload(
 ) -> None:
     """A validation that runs out of time or memory still ends the run with a verdict: the
     blocking check fails with the guard's code and the rejection is recorded for the artist."""
-    (tmp_path / "store").mkdir()  # main refuses a missing local store root
-    store_url = (tmp_path / "store").as_uri()
-    store = ObjectStoreResource(url=store_url).open()
-    store.put_file(f"uploads/{ASIN}/slow.zip", deliveries["good"])
-    result, _ = _tick(upload_sensor, instance, _resources(store_url))
-    _apply_partitions(instance, result)
-    monkeypatch.setenv(variable, value)
-    run = _run(instance, result.run_requests[0], store_url, monkeypatch)
+    store, run = _upload_and_run(tmp_path, instance, deliveries["good"], "slow.zip", monkeypatch,
+                                 **{variable: value})
 
     assert not run.success
     check = instance.event_log_storage.get_asset_check_execution_history(CHECK, limit=1)[0]
