@@ -1,6 +1,6 @@
 """Worst-case cost of a verdict on hostile inputs: seconds and peak RSS per generated attack.
 
-Every family of tests/delivery/adversarial.py is generated at each of its sizes (inputs up to
+Every family of tests/ingest/delivery/adversarial.py is generated at each of its sizes (inputs up to
 50 MB on disk; the 2 GB bare-file attacks are sparse files), then validated in a fresh Python
 process (`validate_path`, what `shazam validate` runs inside its guard) whose wall time and
 peak RSS (ru_maxrss of the child) are measured, under the profile with the largest model
@@ -24,13 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.delivery.adversarial import FAMILIES, MB  # noqa: E402  (generators only; numpy)
+from tests.ingest.delivery.adversarial import FAMILIES, MB  # noqa: E402  (generators only; numpy)
 
 TARGET_SECONDS, TARGET_MB = 30, 1024
 _CHILD = """
 import json, sys
 from pathlib import Path
-from shazam_assets.delivery.validate import validate_path
+from shazam_assets.ingest.delivery.validate import validate_path
 report = validate_path(Path(sys.argv[1]), profile="shopify")  # the largest model budget
 print(json.dumps({"ok": report.ok, "codes": list(report.codes), "issues": len(report.issues)}))
 """

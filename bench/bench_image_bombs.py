@@ -30,7 +30,7 @@ from tests.image_bombs import png_bomb  # noqa: E402
 
 STAGES = {
     "validation (check_photo)": (
-        "from shazam_assets.delivery.photos import check_photo\n"
+        "from shazam_assets.ingest.delivery.photos import check_photo\n"
         "size, issues = check_photo(path.name, path.read_bytes(), min_px=512)\n"
         "outcome = ','.join(i.code for i in issues) or 'accepted'\n"
     ),

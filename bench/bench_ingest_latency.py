@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dagster_project import dagster_executable  # noqa: E402
-from dagster_project.demo import build_delivery  # noqa: E402
-from shazam_assets import settings, versions  # noqa: E402
-from shazam_assets.storage import LocalStore  # noqa: E402
-from shazam_assets.uploads import Upload  # noqa: E402
+from shazam_assets.ingest import versions  # noqa: E402
+from shazam_assets.ingest.uploads import Upload  # noqa: E402
+from shazam_assets.platform import settings  # noqa: E402
+from shazam_assets.platform.storage import LocalStore  # noqa: E402
+from shazam_demo.run import build_delivery  # noqa: E402
 
 ASIN = "B0BENCHLAT"
 

@@ -9,7 +9,7 @@ that are NOT in the index:
 
 - the held-out reference photo(s) (demo: front_left; Khronos: rr-1 and rr-2, close-ups);
 - those photos cropped, shifted and scaled, colour-jittered, and JPEG-compressed at q=30;
-- the CPU renderer (`shazam_assets.render`) at four other angles and elevations on four
+- the CPU renderer (`shazam_assets.qa.raster`) at four other angles and elevations on four
   other backgrounds (other lighting and other shading than the studio frames).
 
 It prints recall@1 and recall@5 per query kind and overall.
@@ -43,12 +43,12 @@ from PIL import Image, ImageEnhance
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shazam_assets import render as cpu  # noqa: E402
-from shazam_assets.demo_products import CATALOG, make_product  # noqa: E402
+from shazam_assets.platform.storage import LocalStore  # noqa: E402
+from shazam_assets.qa import raster as cpu  # noqa: E402
+from shazam_assets.render.turntable import TurntableSpec, render_turntable  # noqa: E402
 from shazam_assets.search.embed import DescriptorEmbedder, Embedder, decode_image  # noqa: E402
 from shazam_assets.search.index import SearchIndex  # noqa: E402
-from shazam_assets.storage import LocalStore  # noqa: E402
-from shazam_assets.turntable import TurntableSpec, render_turntable  # noqa: E402
+from shazam_demo.products import CATALOG, make_product  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "khronos-3dc"
 KHRONOS = ("Mixer", "WickerChair")

@@ -35,8 +35,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from shazam_assets.storage import LocalStore, ObjectStore, S3Store
-from shazam_assets.uploads import scan_uploads
+from shazam_assets.ingest.uploads import scan_uploads
+from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 
 SENSOR_LIMIT_S = 60.0
 NEW_KEY = "uploads/B000050000/late delivery.zip"  # sorts in the middle of the filled keys

@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shazam_assets.delivery.pack import PackRequest, pack_delivery  # noqa: E402
-from shazam_assets.delivery.validate import validate_delivery, validate_model_file  # noqa: E402
-from shazam_assets.demo_products import make_product  # noqa: E402
+from shazam_assets.ingest.delivery.pack import PackRequest, pack_delivery  # noqa: E402
+from shazam_assets.ingest.delivery.validate import validate_delivery, validate_model_file  # noqa: E402
+from shazam_demo.products import make_product  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "khronos-3dc"
 NODE_SCRIPT = ROOT / "bench" / "khronos" / "validate.mjs"
@@ -84,7 +84,7 @@ def _ours(zip_path: Path, repeat: int) -> tuple[float, bool]:
 _TIMED = """
 import json, statistics, sys, time
 from pathlib import Path
-from shazam_assets.delivery.validate import validate_delivery
+from shazam_assets.ingest.delivery.validate import validate_delivery
 path, repeat = Path(sys.argv[1]), int(sys.argv[2])
 report = validate_delivery(path, expected_asin="B0BENCH001").report
 times = []

@@ -85,8 +85,8 @@ ASIN = "B0BENCHMEM"
 
 def build_delivery(path: Path, *, obj_bytes: int, texture_mb: int) -> tuple[int, int]:
     """Stream the archive to `path`; returns the OBJ's (vertices, faces)."""
-    from shazam_assets.delivery.pack import PackRequest, build_manifest
-    from shazam_assets.demo_products import make_product
+    from shazam_assets.ingest.delivery.pack import PackRequest, build_manifest
+    from shazam_demo.products import make_product
 
     noise = np.random.default_rng(1)
     product = make_product("speaker", out_dir=path.parent / "product", with_scan=False)
@@ -111,7 +111,7 @@ def build_delivery(path: Path, *, obj_bytes: int, texture_mb: int) -> tuple[int,
 
 def judge(path: Path) -> dict:
     """`shazam validate` on the delivery: every check, as the pipeline runs it."""
-    from shazam_assets.delivery.validate import validate_delivery
+    from shazam_assets.ingest.delivery.validate import validate_delivery
 
     started = time.perf_counter()
     report = validate_delivery(path, expected_asin=ASIN).report

@@ -16,7 +16,7 @@ from typing import cast
 
 import click
 
-from shazam_assets import settings
+from shazam_assets.platform import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EXIT_REJECTED = 1
@@ -52,7 +52,7 @@ def apply_default_env() -> dict[str, str]:
     """Fill unset SHAZAM_* / DAGSTER_HOME variables with the checkout's embedded defaults, and
     create the embedded default store: the one store made on purpose (any other local root
     must exist, so a mistyped one is refused instead of becoming a new empty store)."""
-    from shazam_assets.storage import open_store
+    from shazam_assets.platform.storage import open_store
 
     for name, value in settings.defaults(PROJECT_ROOT).items():
         os.environ.setdefault(name, value)
@@ -64,14 +64,14 @@ def apply_default_env() -> dict[str, str]:
 
 def _store():
     """The store SHAZAM_STORE_URL names (the embedded default by default)."""
-    from shazam_assets.storage import open_store
+    from shazam_assets.platform.storage import open_store
 
     apply_default_env()
     return open_store(os.environ["SHAZAM_STORE_URL"])
 
 
 def _asin(value: str) -> str:
-    from shazam_assets.asin import asin_problem
+    from shazam_assets.platform.asin import asin_problem
 
     if problem := asin_problem(value):
         raise CannotRun(f"ASIN_INVALID: {problem}")
@@ -80,7 +80,7 @@ def _asin(value: str) -> str:
 
 def _one_line(code: str, message: str) -> str:
     """`CODE: message` on one line, printable whatever bytes the message carries."""
-    from shazam_assets.freetext import readable
+    from shazam_assets.platform.freetext import readable
 
     return f"{code}: {' '.join(readable(message).split())}"
 
@@ -150,8 +150,8 @@ def main() -> None:
 @click.option("--asin", default=None, help="ASIN the delivery is meant for (checked against the manifest).")
 def validate(path: Path, as_json: bool, profile: str | None, asin: str | None) -> None:
     """Validate a delivery ZIP, a .glb, or a .gltf with its resources beside it."""
-    from shazam_assets.delivery.guard import Guard, guarded_path
-    from shazam_assets.delivery.profiles import UnknownProfile
+    from shazam_assets.ingest.delivery.guard import Guard, guarded_path
+    from shazam_assets.ingest.delivery.profiles import UnknownProfile
 
     if not path.is_file():
         raise CannotRun(f"{path}: no such file")
@@ -194,8 +194,8 @@ def _print_report(report) -> None:
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def pack(asin, model, photos, scan, artist, title, dimensions, unit, out, force) -> None:
     """Build a delivery ZIP that follows the contract, then validate it."""
-    from shazam_assets.delivery.guard import Guard, guarded_delivery
-    from shazam_assets.delivery.pack import PackError, PackRequest, pack_delivery
+    from shazam_assets.ingest.delivery.guard import Guard, guarded_delivery
+    from shazam_assets.ingest.delivery.pack import PackError, PackRequest, pack_delivery
 
     try:
         dims = tuple(float(v) for v in dimensions.split(","))
@@ -238,8 +238,8 @@ def _upload_key(asin: str, name: str) -> str:
     """`uploads/<ASIN>/<name>` when the upload sensor will pick that key up (one name ending in
     .zip, valid UTF-8, no control characters), else UPLOAD_NAME_INVALID: an upload nobody
     processes is worse than a refusal."""
-    from shazam_assets import freetext
-    from shazam_assets.uploads import UPLOAD_PREFIX, parse_upload_key
+    from shazam_assets.ingest.uploads import UPLOAD_PREFIX, parse_upload_key
+    from shazam_assets.platform import freetext
 
     try:
         name = freetext.normalize(name, freetext.TextField("upload name", 200))
@@ -270,7 +270,7 @@ class _Progress:
 @click.option("--json", "as_json", is_flag=True)
 def status(asin: str, as_json: bool) -> None:
     """Versions of an ASIN with their state, and its rejected uploads with their reasons."""
-    from shazam_assets.status import asin_status
+    from shazam_assets.operations.status import asin_status
 
     result = asin_status(_store(), _asin(asin))
     if as_json:
@@ -402,7 +402,7 @@ def gc(grace_hours: float, staging_grace_hours: float) -> None:
     The daily store_housekeeping_schedule does the same."""
     from datetime import timedelta
 
-    from shazam_assets.versions import reclaim_leftovers
+    from shazam_assets.ingest.versions import reclaim_leftovers
 
     target = _store()
     done = reclaim_leftovers(target, temp_older_than=timedelta(hours=grace_hours),
@@ -429,7 +429,7 @@ def review(host: str, allowed_hosts: tuple[str, ...], port: int, sla_hours: floa
     """Serve the QA review page (pending list, 3D view, photos, scores, approve/reject)."""
     from datetime import timedelta
 
-    from shazam_assets.review.app import serve
+    from shazam_assets.qa.review.app import serve
 
     store = _store()
     click.echo(f"QA review page on http://{host}:{port}/ (store {os.environ['SHAZAM_STORE_URL']})")
@@ -453,7 +453,8 @@ def review(host: str, allowed_hosts: tuple[str, ...], port: int, sla_hours: floa
 def render(model: Path, out: Path, frames: int, size: str, camera_index: int | None,
            background: str, frame_format: str, video: str, deadline_s: float | None) -> None:
     """Render a .glb/.gltf: a 360° turntable into --out, or one still from a stored camera."""
-    from shazam_assets import studio, turntable
+    from shazam_assets import render as studio
+    from shazam_assets.render import turntable
 
     bg = cast("turntable.Background", background)
     try:
@@ -490,8 +491,8 @@ def _px(text: str) -> int:
 @click.option("--markdown", is_flag=True, help="Print docs/error-codes.md.")
 def codes(markdown: bool) -> None:
     """List every code: validation findings (with their severity), then every other refusal."""
-    from shazam_assets import errors
-    from shazam_assets.delivery.codes import all_rules, rules_markdown
+    from shazam_assets.ingest.delivery.codes import all_rules, rules_markdown
+    from shazam_assets.platform import errors
 
     if markdown:
         click.echo(rules_markdown(), nl=False)
@@ -505,7 +506,7 @@ def codes(markdown: bool) -> None:
 @main.command()
 def profiles() -> None:
     """List the commerce budget profiles."""
-    from shazam_assets.delivery.profiles import DEFAULT_PROFILE, PROFILES
+    from shazam_assets.ingest.delivery.profiles import DEFAULT_PROFILE, PROFILES
 
     for p in PROFILES.values():
         mark = " (default)" if p.name == DEFAULT_PROFILE else ""
@@ -538,7 +539,7 @@ def ui(dagster_args) -> None:
 @click.option("--timeout", default=600, show_default=True, help="Seconds to wait for the runs.")
 def demo(timeout: int) -> None:
     """Make demo products, upload them, and let the real sensor and daemon process them."""
-    from dagster_project.demo import DEMO_RENDER, DaemonDied, run_demo
+    from shazam_demo.run import DEMO_RENDER, DaemonDied, run_demo
 
     for name, value in DEMO_RENDER.items():  # CPU-friendly turntables unless asked otherwise
         os.environ.setdefault(name, value)
@@ -660,8 +661,8 @@ def serve(
 ) -> None:
     """Serve the product pages and the catalogue (/) and the search API (/search, /docs);
     the Prometheus metrics on a separate, internal port."""
-    from shazam_assets import web
-    from shazam_assets.metrics import create_metrics_app
+    from shazam_assets.operations.metrics import create_metrics_app
+    from shazam_assets.platform import web
     from shazam_assets.publish import create_pages_app
     from shazam_assets.search.api import create_search_app
     from shazam_assets.search.embed import open_embedder
@@ -684,8 +685,8 @@ def report(out: Path, sla_hours: float) -> None:
     from datetime import timedelta
 
     from dagster_project.defs.metrics.assets import orchestrator_facts
-    from shazam_assets.metrics import compute_metrics
-    from shazam_assets.report import render_html
+    from shazam_assets.operations.metrics import compute_metrics
+    from shazam_assets.operations.metrics_report import render_html
 
     store = _store()
     facts = orchestrator_facts(_dagster_instance())  # failed renders, search probes, sensor ticks
@@ -723,7 +724,7 @@ def _read_asins(path: Path) -> list[str]:
 def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: bool) -> None:
     """Recompute a stage (validation rules, QA scoring, renderer) for published ASINs whose
     stored result came from an older version of it, as one batched Dagster backfill."""
-    from shazam_assets.backfill import Stage, published_asins, stale_asins
+    from shazam_assets.operations.backfill import Stage, published_asins, stale_asins
 
     store, chosen = _store(), cast(Stage, stage)
     candidates = _read_asins(asins_file) if asins_file else None
@@ -739,7 +740,7 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
             click.echo(f"  would recompute {asin}")
         return
     from dagster_project.definitions import defs
-    from dagster_project.defs.ops.backfills import launch_backfill
+    from dagster_project.defs.operations.backfills import launch_backfill
 
     launched = launch_backfill(_dagster_instance(), defs.resolve_asset_graph(), chosen, targets,
                                reason="all" if everything else "stale")
@@ -753,7 +754,7 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
 def failures(as_json: bool, rerun: bool) -> None:
     """Failed runs, one row per job and ASIN whose newest run failed: step, error, time."""
     from dagster_project.definitions import defs
-    from dagster_project.defs.ops.failures import (
+    from dagster_project.defs.operations.failures import (
         code_location_workspace,
         failed_runs,
         rerun_failures,

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from dagster_project import k8s
-from dagster_project.defs import ingest, metrics, ops, publish, qa, render
-from dagster_project.resources import (
+from dagster_project.defs import ingest, metrics, operations, publish, qa, render
+from dagster_project.lib import k8s
+from dagster_project.lib.resources import (
     NotifierResource,
     ObjectStoreResource,
     QASettingsResource,
@@ -19,7 +19,7 @@ defs = dg.Definitions.merge(
     render.defs,
     publish.defs,
     metrics.defs,
-    ops.defs,
+    operations.defs,
     dg.Definitions(
         resources={
             "store": ObjectStoreResource(url=dg.EnvVar("SHAZAM_STORE_URL")),

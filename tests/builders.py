@@ -10,8 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shazam_assets.delivery.pack import PackRequest, pack_delivery
-from shazam_assets.demo_products import DemoProduct, make_product
+from shazam_assets.ingest.delivery.pack import PackRequest, pack_delivery
+from shazam_demo.products import DemoProduct, make_product
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ASIN = "B0TESTAAA1"
@@ -21,7 +21,7 @@ _products: dict[tuple[str, float], DemoProduct] = {}
 
 def store_delivery(store: Any, zip_path: Path, *, asin: str = ASIN, name: str | None = None) -> int:
     """Upload, validate and store one delivery as the ingest stage does; the version number."""
-    from shazam_assets import ingest
+    from shazam_assets.ingest import pipeline as ingest
 
     key = f"uploads/{asin}/{name or zip_path.name}"
     store.put_file(key, zip_path)
@@ -35,7 +35,7 @@ def publish_legacy(store: Any, asin: str, zip_path: Path, *, version: int = 1) -
     """An ASIN as an older SHAZAM left it: an upload, a version manifest naming it (no files,
     no verdict with a rules version) and a published pointer. Re-validation can judge it;
     every stage finds its result missing, so it is stale everywhere."""
-    from shazam_assets import ingest
+    from shazam_assets.ingest import pipeline as ingest
     from shazam_assets.qa import decisions
 
     key = f"uploads/{asin}/delivery.zip"

@@ -22,7 +22,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from shazam_assets.storage import LocalStore, ObjectStore, S3Store
+from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 
 MOTO_REGION = "us-east-1"
 MOTO_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from shazam_assets.storage import ObjectInfo, ObjectStore
+from shazam_assets.platform.storage import ObjectInfo, ObjectStore
 
 
 class Forwarding(ObjectStore):

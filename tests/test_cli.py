@@ -117,8 +117,8 @@ def test_store_failures_are_one_clear_line(tmp_path, good_zip, monkeypatch) -> N
 
 
 def test_qa_commands(tmp_path, good_zip) -> None:
-    from shazam_assets import ingest
-    from shazam_assets.storage import LocalStore
+    from shazam_assets.ingest import pipeline as ingest
+    from shazam_assets.platform.storage import LocalStore
 
     root = tmp_path / "store"
     store = LocalStore(root)

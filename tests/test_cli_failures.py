@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from shazam_assets.platform.storage import LocalStore
 from shazam_assets.qa.decisions import read_decision
-from shazam_assets.storage import LocalStore
 from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip, store_delivery
 from tests.test_cli import SHAZAM
 

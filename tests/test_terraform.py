@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dagster_project import k8s
+from dagster_project.lib import k8s
 
 REPO = Path(__file__).resolve().parents[1]
 TERRAFORM = REPO / "terraform"
@@ -175,7 +175,7 @@ def test_envs_use_remote_state_with_locking() -> None:
 
 def test_node_groups_match_dagster_placement() -> None:
     """The label, group names and GPU taint the EKS module gives nodes are the ones
-    dagster_project/k8s.py selects and tolerates."""
+    dagster_project/lib/k8s.py selects and tolerates."""
     eks = _tf_text("modules/eks")
     assert re.search(rf'node_label\s*=\s*"{re.escape(k8s.NODE_GROUP_LABEL)}"', eks)
     assert re.search(rf'gpu_taint_key\s*=\s*"{re.escape(k8s.GPU_RESOURCE)}"', eks)

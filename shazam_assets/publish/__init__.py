@@ -7,7 +7,7 @@
     create_pages_app(store)          serve the published/ tree read-only (for `shazam serve`)
 
 The store layout is described in `layout`; refusals raise `PublishError` with a stable code
-(listed in `shazam_assets.errors`). Nothing here imports Dagster.
+(listed in `shazam_assets.platform.errors`). Nothing here imports Dagster.
 """
 
 from shazam_assets.publish.catalogue import CatalogueResult, catalogue_entries, publish_catalogue

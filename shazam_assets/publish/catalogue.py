@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.publish.layout import (
     CATALOGUE_KEY,
     CATALOGUE_PAGE_KEY,
@@ -25,7 +26,6 @@ from shazam_assets.publish.layout import (
 )
 from shazam_assets.publish.markup import SEARCH_API, format_dimensions, render_catalogue_page
 from shazam_assets.publish.site import site_assets, upload_site_assets
-from shazam_assets.storage import ObjectNotFound, ObjectStore
 
 _ATTEMPTS = 3
 

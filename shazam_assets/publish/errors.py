@@ -1,5 +1,5 @@
 """The one exception of the publish stage: a refusal with a stable code (listed, with its
-meaning and hint, in `shazam_assets.errors`)."""
+meaning and hint, in `shazam_assets.platform.errors`)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from shazam_assets.asin import is_valid_asin
+from shazam_assets.platform.asin import is_valid_asin
 
 PAGES_PREFIX = "published/"
 STATIC_DIR = "_static"

@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from shazam_assets import web
+from shazam_assets.platform import web
 from shazam_assets.publish.release import Release
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

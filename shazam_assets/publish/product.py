@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.publish.catalogue import CatalogueResult, publish_catalogue
 from shazam_assets.publish.errors import PublishError
 from shazam_assets.publish.layout import (
@@ -32,7 +33,6 @@ from shazam_assets.publish.markup import render_product_page
 from shazam_assets.publish.release import Release, check_asin, plan_release
 from shazam_assets.publish.site import SiteAssets, site_assets, upload_site_assets
 from shazam_assets.qa.decisions import published_version
-from shazam_assets.storage import ObjectNotFound, ObjectStore
 
 Log = Callable[[str], None]
 

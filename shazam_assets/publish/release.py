@@ -15,11 +15,11 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from shazam_assets import versions
-from shazam_assets.asin import asin_problem
+from shazam_assets.ingest import versions
+from shazam_assets.platform.asin import asin_problem
+from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.publish.errors import PublishError
 from shazam_assets.qa.decisions import published_version
-from shazam_assets.storage import ObjectStore
 
 MODEL_FOLDER = "model"
 # Part of every release name: bump it when what a release's objects carry changes, so the next
@@ -76,7 +76,7 @@ def _approved_version(store: ObjectStore, asin: str) -> tuple[int, dict[str, Any
 def _turntable(store: ObjectStore, asin: str, version: int) -> dict[str, Any]:
     # Imported here: the turntable module loads the renderer (~0.8 s), which the pages
     # server, importing this package, never needs.
-    from shazam_assets.turntable import read_turntable_manifest
+    from shazam_assets.render.turntable import read_turntable_manifest
 
     manifest = read_turntable_manifest(store, asin, version)
     if manifest is None:

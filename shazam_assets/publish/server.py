@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from shazam_assets import web
-from shazam_assets.asin import is_valid_asin
+from shazam_assets.platform import web
+from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.publish.layout import (
     CATALOGUE_KEY,
     PAGE,
@@ -26,7 +27,6 @@ from shazam_assets.publish.layout import (
     page_key,
     served_as,
 )
-from shazam_assets.storage import ObjectStore
 
 _CHUNK = 1 << 20
 _TOP_FILES = frozenset({PAGE, CATALOGUE_KEY.removeprefix(PAGES_PREFIX)})

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shazam_assets.platform.storage import ObjectStore, sha256_file
 from shazam_assets.publish.errors import PublishError
 from shazam_assets.publish.layout import STATIC_DIR, STATIC_PREFIX, served_as
-from shazam_assets.storage import ObjectStore, sha256_file
 
 HERE = Path(__file__).resolve().parent
 OWN_STATIC = HERE / "static"
@@ -56,7 +56,7 @@ def _model_viewer_version() -> str:
         raise PublishError(
             "PUBLISH_VIEWER_MISSING",
             f"model-viewer is not installed under {NODE_MODULES}; run `make setup` "
-            "(npm ci --prefix shazam_assets/review/static)",
+            "(npm ci --prefix shazam_assets/qa/review/static)",
         )
     return str(json.loads(package.read_text())["version"])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shazam_assets import versions
+from shazam_assets.ingest import versions
+from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa.decisions import is_deleted, read_decision
-from shazam_assets.storage import ObjectStore
 
 DEFAULT_SLA = timedelta(hours=24)
 

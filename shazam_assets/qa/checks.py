@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shazam_assets import versions
-from shazam_assets.imaging import ImageRefused
+from shazam_assets.ingest import versions
+from shazam_assets.platform.imaging import ImageRefused
+from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa.decisions import scores_key
-from shazam_assets.storage import ObjectStore
-from shazam_assets.studio.errors import RenderError
+from shazam_assets.render.errors import RenderError
 
 WARN, ERROR = "warn", "error"
 

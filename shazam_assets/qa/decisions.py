@@ -18,7 +18,7 @@ version can be decided again.
 A decision is refused, with a stable code and nothing written, when the version is unknown,
 already decided, superseded by a newer version, deleted, or (for approval) blocked by an
 ERROR from the automatic checks; reviewer names, notes and comments are checked by
-`shazam_assets.freetext` (TEXT_* codes).
+`shazam_assets.platform.freetext` (TEXT_* codes).
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shazam_assets import freetext, versions
-from shazam_assets.asin import is_valid_asin
-from shazam_assets.storage import ObjectInfo, ObjectStore, read_json
+from shazam_assets.ingest import versions
+from shazam_assets.platform import freetext
+from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform.storage import ObjectInfo, ObjectStore, read_json
 
 DEFAULT_KEEP_APPROVED = 1  # previous approved versions kept for rollback
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shazam_assets import versions
-from shazam_assets.notify import Channel, Notification, notify_once
+from shazam_assets.ingest import versions
+from shazam_assets.platform.notify import Channel, Notification, notify_once
+from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa.decisions import Decision, Promotion, Verdict, promote, read_decision
-from shazam_assets.storage import ObjectStore
 
 
 @dataclass(frozen=True)

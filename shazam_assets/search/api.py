@@ -11,7 +11,7 @@ Every search answers `{"results": [{"asin", "score", "title", "version"}, …]}`
 The app reloads the saved index when its pointer (`search/index/current.json`) changes, at
 most every `reload_s` seconds, so a running server follows the indexer without a restart.
 
-The app wears `shazam_assets.web.guard` (Host allow-list, security headers, a body limit read
+The app wears `shazam_assets.platform.web.guard` (Host allow-list, security headers, a body limit read
 from the declared length), a photo is refused from its header when it declares too many pixels
 (`imaging`), and an error names a code, never a store key or URL (those go to the log).
 """
@@ -30,11 +30,11 @@ from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
-from shazam_assets import imaging, web
+from shazam_assets.platform import imaging, web
+from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.search.embed import Embedder, decode_image
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.index import POINTER_KEY, Hit, SearchIndex
-from shazam_assets.storage import ObjectStore
 
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 MAX_BODY_BYTES = MAX_PHOTO_BYTES + 64 * 1024  # the photo and its multipart framing

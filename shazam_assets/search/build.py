@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shazam_assets import turntable, versions
+from shazam_assets.ingest import versions
+from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa.decisions import PUBLISHED_PREFIX, parse_published_key, published_version
+from shazam_assets.render import turntable
 from shazam_assets.search.catalogue import (
     Catalogue,
     catalogue_from_frame,
@@ -27,7 +29,6 @@ from shazam_assets.search.catalogue import (
 from shazam_assets.search.embed import Embedder, decode_image
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.index import SavedIndex, SearchIndex
-from shazam_assets.storage import ObjectStore
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.search.errors import SearchError
-from shazam_assets.storage import ObjectStore
 
 CATALOGUE_COLUMNS = ("title", "brand", "category")
 CATALOGUE_KEYS = ("search/catalogue.parquet", "search/catalogue.csv")

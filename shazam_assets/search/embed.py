@@ -28,7 +28,7 @@ from scipy import ndimage
 from skimage.color import rgb2lab
 from skimage.feature import hog
 
-from shazam_assets import imaging
+from shazam_assets.platform import imaging
 from shazam_assets.search.errors import SearchError
 
 ByteImage = npt.NDArray[np.uint8]  # (h, w, 3) sRGB

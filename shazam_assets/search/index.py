@@ -32,11 +32,11 @@ import hnswlib
 import numpy as np
 import numpy.typing as npt
 
+from shazam_assets.platform.storage import ObjectStore, read_json, sha256_file
 from shazam_assets.search.catalogue import Catalogue
 from shazam_assets.search.embed import ByteImage, Embedder
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.text import TextIndex
-from shazam_assets.storage import ObjectStore, read_json, sha256_file
 
 INDEX_PREFIX = "search/index/"
 POINTER_KEY = INDEX_PREFIX + "current.json"

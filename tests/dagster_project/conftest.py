@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.resources import ObjectStoreResource
+from dagster_project.lib.resources import ObjectStoreResource
 from tests.builders import pack, product
 
 

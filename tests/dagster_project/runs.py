@@ -7,7 +7,7 @@ import dagster as dg
 
 from dagster_project.definitions import defs
 from dagster_project.defs.qa.sensors import qa_decision_sensor
-from dagster_project.resources import ObjectStoreResource
+from dagster_project.lib.resources import ObjectStoreResource
 
 QA_APPROVED = dg.AssetCheckKey(dg.AssetKey("asset_version"), "qa_approved")
 

@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 
 from dagster_project.cli import PROJECT_ROOT
-from dagster_project.defs.ops.sensors import FAILURE_OUTBOX
-from dagster_project.demo import running_daemon
-from shazam_assets import versions
-from shazam_assets.settings import ensure_dagster_home
-from shazam_assets.storage import LocalStore
+from dagster_project.defs.operations.sensors import FAILURE_OUTBOX
+from shazam_assets.ingest import versions
+from shazam_assets.platform.settings import ensure_dagster_home
+from shazam_assets.platform.storage import LocalStore
+from shazam_demo.run import running_daemon
 from tests.builders import ASIN, rewrite_zip
-from tests.delivery import adversarial
 from tests.image_bombs import png_bomb
+from tests.ingest.delivery import adversarial
 
 BIN = Path(sys.executable).parent
 

@@ -10,10 +10,10 @@ import pytest
 
 from dagster_project.definitions import defs
 from dagster_project.defs.ingest.sensors import upload_queue_sensor, upload_sensor
-from dagster_project.resources import ObjectStoreResource, UploadQueueResource
-from shazam_assets import versions
-from shazam_assets.status import asin_status
-from shazam_assets.storage import ObjectStore, S3Store
+from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
+from shazam_assets.ingest import versions
+from shazam_assets.operations.status import asin_status
+from shazam_assets.platform.storage import ObjectStore, S3Store
 from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip
 
 DELIVERY = dg.AssetKey("delivery")

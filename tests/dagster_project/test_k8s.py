@@ -1,7 +1,7 @@
 """Production placement: the render step's Kubernetes Job asks for a GPU on GPU nodes, others don't.
 
 The Jobs are the ones dagster-k8s itself would create: the executor comes from
-`dagster_project.k8s.executor()`, the instance has a `K8sRunLauncher` configured like the Helm
+`dagster_project.lib.k8s.executor()`, the instance has a `K8sRunLauncher` configured like the Helm
 chart renders deploy/helm/values.yaml, and `K8sStepHandler.launch_step` sends each step's Job to
 a stand-in Kubernetes API server over HTTP, which records the request body. No cluster needed.
 The step contexts are built as `StepDelegatingExecutor` builds them (dagster internals, the way
@@ -40,8 +40,8 @@ from dagster_k8s.job import (
     get_user_defined_k8s_config,
 )
 
-from dagster_project import k8s
-from shazam_assets import settings
+from dagster_project.lib import k8s
+from shazam_assets.platform import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUES = ROOT / "deploy" / "helm" / "values.yaml"

@@ -13,13 +13,16 @@ from dagster_project.cli import main
 from dagster_project.definitions import defs
 from dagster_project.defs.ingest.assets import delivery
 from dagster_project.defs.metrics.assets import orchestrator_facts
-from dagster_project.defs.ops.failures import failed_runs
-from dagster_project.defs.ops.sensors import FAILURE_OUTBOX, run_failure_notifier
-from dagster_project.resources import NotifierResource, ObjectStoreResource
-from shazam_assets import backfill, ingest, turntable, versions
-from shazam_assets.delivery import validate
+from dagster_project.defs.operations.failures import failed_runs
+from dagster_project.defs.operations.sensors import FAILURE_OUTBOX, run_failure_notifier
+from dagster_project.lib.resources import NotifierResource, ObjectStoreResource
+from shazam_assets.ingest import pipeline as ingest
+from shazam_assets.ingest import versions
+from shazam_assets.ingest.delivery import validate
+from shazam_assets.operations import backfill
+from shazam_assets.platform.storage import StoreError
 from shazam_assets.qa import decisions
-from shazam_assets.storage import StoreError
+from shazam_assets.render import turntable
 from tests.builders import ASIN, pack, product, store_delivery
 
 MISSING = "B0NOUPLOAD"  # an ASIN with no upload: its delivery step fails for good
@@ -123,7 +126,7 @@ def queued(env, monkeypatch):
     from dagster._core.test_utils import in_process_test_workspace
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
-    from dagster_project.defs.ops import failures
+    from dagster_project.defs.operations import failures
 
     coordinator = {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}
     origin = LoadableTargetOrigin(module_name="dagster_project.definitions", attribute="defs")
@@ -266,7 +269,7 @@ def _render_batch(instance, order) -> dg.ExecuteInProcessResult:
 
 
 def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monkeypatch) -> None:
-    from dagster_project.defs.ops.backfills import launch_backfill
+    from dagster_project.defs.operations.backfills import launch_backfill
 
     instance, store, order = catalogue
     assert backfill.stale_asins(store, "render") == [RENDER_STALE, RENDER_LAST]
@@ -335,8 +338,8 @@ def test_a_crashed_render_process_is_retried_a_refused_model_is_not(code, retrie
     """The renderer runs in its own process: when that process dies (a GPU driver fault, the
     node's OOM killer) the step is worth another try; a model it refuses or that runs past its
     deadline is not."""
-    from dagster_project.defs.ops.retries import RETRY, transient_only
-    from shazam_assets.studio import RenderError
+    from dagster_project.lib.retries import RETRY, transient_only
+    from shazam_assets.render import RenderError
 
     calls = []
 

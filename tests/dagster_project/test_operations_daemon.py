@@ -23,12 +23,14 @@ from dagster._core.execution.backfill import BulkActionStatus
 
 from dagster_project import dagster_executable
 from dagster_project.cli import PROJECT_ROOT
-from dagster_project.defs.ops.sensors import FAILURE_OUTBOX
-from dagster_project.demo import running_daemon
-from shazam_assets import backfill, turntable, versions
+from dagster_project.defs.operations.sensors import FAILURE_OUTBOX
+from shazam_assets.ingest import versions
+from shazam_assets.operations import backfill
+from shazam_assets.platform.settings import ensure_dagster_home
+from shazam_assets.platform.storage import LocalStore
 from shazam_assets.qa import decisions
-from shazam_assets.settings import ensure_dagster_home
-from shazam_assets.storage import LocalStore
+from shazam_assets.render import turntable
+from shazam_demo.run import running_daemon
 from tests.builders import ASIN, publish_legacy, store_delivery
 
 BIN = Path(sys.executable).parent

@@ -37,8 +37,8 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import Queued
 from dagster._daemon.sensor import execute_sensor_iteration
 from dagster._time import get_current_timestamp
 
-from dagster_project.resources import ObjectStoreResource
-from shazam_assets import versions
+from dagster_project.lib.resources import ObjectStoreResource
+from shazam_assets.ingest import versions
 from tests.builders import ASIN
 from tests.pg import PostgresServer, missing_reason, postgres_server
 

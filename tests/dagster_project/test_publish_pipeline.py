@@ -7,10 +7,11 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project.defs.publish.sensors import published_sensor
-from dagster_project.resources import ObjectStoreResource
-from shazam_assets import publish, turntable
+from dagster_project.lib.resources import ObjectStoreResource
+from shazam_assets import publish
 from shazam_assets.qa import decisions
 from shazam_assets.qa.decisions import record_decision
+from shazam_assets.render import turntable
 from shazam_assets.search.build import SearchIndex
 from shazam_assets.search.embed import open_embedder
 from tests.builders import ASIN

@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.ingest.sensors import upload_sensor
-from dagster_project.resources import ObjectStoreResource, UploadQueueResource
+from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
+from shazam_assets.operations.status import asin_status
 from shazam_assets.qa.decisions import record_decision
-from shazam_assets.status import asin_status
 from tests.builders import ASIN
 from tests.dagster_project.runs import QA_APPROVED, decision_runs, execute
 

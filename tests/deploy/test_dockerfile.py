@@ -88,7 +88,7 @@ def test_model_viewer_comes_from_an_npm_ci_stage(instructions) -> None:
     name = stages[node_stage][1]
     assert name, "the node stage needs a name to copy from"
     node = [ins for ins in instructions if ins.stage == node_stage]
-    static = "shazam_assets/review/static"
+    static = "shazam_assets/qa/review/static"
     assert any(
         ins.keyword == "COPY"
         and f"{static}/package.json" in ins.args

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from dagster_project import k8s
+from dagster_project.lib import k8s
 from tests.deploy import chart_schema
 from tests.deploy.deploy_files import VALUES, load, manifests
 

@@ -20,7 +20,7 @@ from dagster._core.storage.config import pg_config
 from dagster._core.workspace.config_schema import process_workspace_config
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 
-from dagster_project import k8s
+from dagster_project.lib import k8s
 from tests.deploy.deploy_files import (
     INSTANCE,
     NAMESPACE,

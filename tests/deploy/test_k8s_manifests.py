@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from dagster_k8s.job import DagsterK8sJobConfig, construct_dagster_k8s_job
 
-from dagster_project import k8s
-from shazam_assets import settings
+from dagster_project.lib import k8s
+from shazam_assets.platform import settings
 from tests.deploy.chart_schema import KUBERNETES_VERSION
 from tests.deploy.deploy_files import (
     INSTANCE,

@@ -23,7 +23,7 @@ DASHBOARDS = MONITORING / "dashboards"
 STACK_VALUES = MONITORING / "values-kube-prometheus-stack.yaml"
 KUSTOMIZATION = MONITORING / "kustomization.yaml"
 
-# What shazam_assets/metrics.py exports, and the two exporters the rules and dashboards also read.
+# What shazam_assets/operations/metrics.py exports, and the two exporters the rules and dashboards also read.
 SHAZAM_METRICS = {
     "shazam_deliveries_received_total", "shazam_validation_rejections_total",
     "shazam_validation_rejection_rate", "shazam_qa_rejection_rate", "shazam_qa_backlog",

@@ -11,13 +11,13 @@ import atheris
 
 if __name__ == "__main__":  # coverage feedback from the project's code only
     with atheris.instrument_imports(include=["shazam_assets"]):
-        import shazam_assets.delivery.validate  # noqa: F401
+        import shazam_assets.ingest.delivery.validate  # noqa: F401
 
 import tempfile
 from pathlib import Path
 
-from shazam_assets.delivery.report import Report
-from shazam_assets.delivery.validate import validate_delivery
+from shazam_assets.ingest.delivery.report import Report
+from shazam_assets.ingest.delivery.validate import validate_delivery
 from tests.fuzz import harness, mutate
 
 _PATH = Path(tempfile.mkdtemp(prefix="shazam-fuzz-delivery-")) / "delivery.zip"

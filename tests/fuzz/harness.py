@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from shazam_assets.delivery.report import Report
+from shazam_assets.ingest.delivery.report import Report
 from tests.fuzz import mutate
 
 Target = Callable[[bytes], Report]

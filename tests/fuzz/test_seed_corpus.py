@@ -11,12 +11,12 @@ import random
 
 import pytest
 
-from tests.delivery.test_gltf import Model
 from tests.fuzz import fuzz_delivery, fuzz_gltf, harness, mutate
 from tests.fuzz.seeds import seeds
+from tests.ingest.delivery.test_gltf import Model
 
 # Seeds that crash today in a class another branch of issue 11 fixes (name -> branch); see
-# tests/delivery/test_fuzz_regressions.py. Remove an entry once its branch is merged.
+# tests/ingest/delivery/test_fuzz_regressions.py. Remove an entry once its branch is merged.
 TARGETS = {"gltf": fuzz_gltf.test_one_input, "delivery": fuzz_delivery.test_one_input}
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from shazam_assets.platform.storage import LocalStore, ObjectStore
 from shazam_assets.qa.decisions import promote, record_decision
-from shazam_assets.storage import LocalStore, ObjectStore
-from shazam_assets.turntable import TurntableSpec, publish_turntable
+from shazam_assets.render.turntable import TurntableSpec, publish_turntable
 from tests.builders import pack, product, store_delivery
 from tests.stores import Recording
 

@@ -16,12 +16,12 @@ from typing import BinaryIO
 import pytest
 from starlette.testclient import TestClient
 
-from shazam_assets import versions
+from shazam_assets.ingest import versions
+from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 from shazam_assets.publish import create_pages_app, publish_product, read_page_manifest
 from shazam_assets.publish.layout import PAGES_PREFIX, page_prefix
-from shazam_assets.review.app import create_app as create_review_app
-from shazam_assets.storage import LocalStore, ObjectStore, S3Store
-from shazam_assets.turntable import publish_turntable
+from shazam_assets.qa.review.app import create_app as create_review_app
+from shazam_assets.render.turntable import publish_turntable
 from tests.builders import PWN_HTML, PWN_JS, hostile_gltf_delivery, store_delivery
 from tests.publish.conftest import SMALL, RecordingStore, approve_and_render
 from tests.publish.test_pages_browser import (  # the browser fixture and its helpers

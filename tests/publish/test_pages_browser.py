@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from shazam_assets.platform.storage import LocalStore
 from shazam_assets.publish import create_pages_app, publish_product
-from shazam_assets.storage import LocalStore
 from tests.publish.conftest import MUG, SPEAKER
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from shazam_assets import versions
+from shazam_assets.ingest import versions
+from shazam_assets.platform.storage import LocalStore
 from shazam_assets.publish import (
     PublishError,
     catalogue_entries,
@@ -23,8 +24,7 @@ from shazam_assets.publish import (
 from shazam_assets.publish import site as site_module
 from shazam_assets.publish.layout import CATALOGUE_KEY, page_key, page_manifest_key, page_prefix
 from shazam_assets.qa.decisions import published_key, unpublish
-from shazam_assets.storage import LocalStore
-from shazam_assets.turntable import TurntableSpec, manifest_key, publish_turntable
+from shazam_assets.render.turntable import TurntableSpec, manifest_key, publish_turntable
 from tests.publish.conftest import MUG, SPEAKER, RecordingStore
 
 _URL_ATTR = re.compile(r'\b(?:src|href|poster|data-draco|data-basis)="([^"]*)"')

@@ -10,7 +10,7 @@ import pytest
 import trimesh
 from PIL import Image
 
-from shazam_assets import ingest
+from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.qa import checks
 from shazam_assets.qa.decisions import DecisionError, read_scores, record_decision
 from tests.builders import ASIN, pack, product

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from shazam_assets import ingest
+from shazam_assets.ingest import pipeline as ingest
+from shazam_assets.operations.status import asin_status
+from shazam_assets.platform.storage import LocalStore, ObjectInfo, ObjectStore
 from shazam_assets.qa import decisions
 from shazam_assets.qa.backlog import pending_reviews
 from shazam_assets.qa.decisions import (
@@ -18,8 +20,6 @@ from shazam_assets.qa.decisions import (
     parse_decision_log_key,
     record_decision,
 )
-from shazam_assets.status import asin_status
-from shazam_assets.storage import LocalStore, ObjectInfo, ObjectStore
 from tests.builders import ASIN, pack, product
 from tests.stores import Forwarding
 

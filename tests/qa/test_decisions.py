@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from shazam_assets import ingest, versions
-from shazam_assets.notify import Outbox, SlackWebhook, SnsTopic, open_channel
+from shazam_assets.ingest import pipeline as ingest
+from shazam_assets.ingest import versions
+from shazam_assets.operations.status import asin_status
+from shazam_assets.platform.notify import Outbox, SlackWebhook, SnsTopic, open_channel
 from shazam_assets.qa import decisions
 from shazam_assets.qa.backlog import pending_reviews
 from shazam_assets.qa.decisions import DecisionError, Verdict, record_decision
 from shazam_assets.qa.outcome import apply_decision
-from shazam_assets.status import asin_status
 from tests.builders import ASIN, pack, product
 
 

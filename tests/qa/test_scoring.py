@@ -10,7 +10,7 @@ import pytest
 import trimesh
 from PIL import Image
 
-from shazam_assets.demo_products import CATALOG, DemoProduct, make_product
+from shazam_assets.qa.raster import DEFAULT_BACKGROUND, View
 from shazam_assets.qa.scoring import (
     CAPTION,
     GAP,
@@ -25,7 +25,7 @@ from shazam_assets.qa.scoring import (
     score_model_against_photos,
     segment_photo,
 )
-from shazam_assets.render import DEFAULT_BACKGROUND, View
+from shazam_demo.products import CATALOG, DemoProduct, make_product
 
 KHRONOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "khronos-3dc"
 SIZE = 192  # what QA renders at: the thresholds are calibrated there (64 px loses thin legs)

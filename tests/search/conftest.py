@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shazam_assets.platform.storage import LocalStore
 from shazam_assets.qa.decisions import promote, record_decision
+from shazam_assets.render.turntable import TurntableSpec, publish_turntable
 from shazam_assets.search.embed import DescriptorEmbedder, decode_image
-from shazam_assets.storage import LocalStore
-from shazam_assets.turntable import TurntableSpec, publish_turntable
 from tests.builders import pack, product, store_delivery
 
 SPEAKER = "B0SRCH0001"

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
+from shazam_assets.platform.storage import LocalStore
 from shazam_assets.search.api import create_search_app
 from shazam_assets.search.build import rebuild
-from shazam_assets.storage import LocalStore
 from tests.search.conftest import EMBEDDER, MUG, SPEAKER, photo
 from tests.test_cli import shazam
 

@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from shazam_assets import render as cpu
+from shazam_assets.qa import raster as cpu
 from shazam_assets.search.embed import DescriptorEmbedder, decode_image, open_embedder
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.index import SearchIndex

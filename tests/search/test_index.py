@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
+from shazam_assets.platform.storage import LocalStore, ObjectStore
 from shazam_assets.search.embed import DescriptorEmbedder
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.index import POINTER_KEY, SearchIndex, saved_versions
-from shazam_assets.storage import LocalStore, ObjectStore
 from tests.search.conftest import EMBEDDER
 
 DIM = EMBEDDER.dim

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from shazam_assets import publish
+from shazam_assets.platform.storage import LocalStore, read_json
 from shazam_assets.search.build import rebuild
 from shazam_assets.search.index import POINTER_KEY
-from shazam_assets.storage import LocalStore, read_json
 from tests.image_bombs import png_bomb
 from tests.search.conftest import EMBEDDER, MUG, SPEAKER
 
@@ -259,6 +259,6 @@ def test_the_names_a_server_is_published_under_are_the_only_foreign_ones_it_answ
     ],
 )
 def test_allowed_hosts_follow_the_bind_and_the_published_names(bind, names, expected) -> None:
-    from shazam_assets import web
+    from shazam_assets.platform import web
 
     assert web.allowed_hosts_for(bind, names) == expected

@@ -3,10 +3,11 @@
 
 import dagster as dg
 
-from dagster_project.defs.ops.retries import RETRY, transient_only
-from dagster_project.partitions import asin_partitions
-from dagster_project.resources import ObjectStoreResource
-from shazam_assets import backfill, ingest
+from dagster_project.lib.partitions import asin_partitions
+from dagster_project.lib.resources import ObjectStoreResource
+from dagster_project.lib.retries import RETRY, transient_only
+from shazam_assets.ingest import pipeline as ingest
+from shazam_assets.operations import backfill
 from shazam_assets.qa import decisions
 
 DELIVERY_VALID = "delivery_valid"

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import UPLOAD_OPS, UploadConfig, ingest_job
-from dagster_project.partitions import asin_partitions
-from dagster_project.resources import ObjectStoreResource, UploadQueueResource
-from shazam_assets.upload_events import poll_upload_events
-from shazam_assets.uploads import Upload, scan_uploads
+from dagster_project.lib.partitions import asin_partitions
+from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
+from shazam_assets.ingest.upload_events import poll_upload_events
+from shazam_assets.ingest.uploads import Upload, scan_uploads
 
 SENSOR_INTERVAL_S = 15
 

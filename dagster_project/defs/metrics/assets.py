@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from dagster_project.defs.ops.failures import partition_of
-from dagster_project.defs.ops.retries import FAILED_ASINS
-from dagster_project.resources import ObjectStoreResource, QASettingsResource
-from shazam_assets import metrics, report
+from dagster_project.defs.operations.failures import partition_of
+from dagster_project.lib.resources import ObjectStoreResource, QASettingsResource
+from dagster_project.lib.retries import FAILED_ASINS
+from shazam_assets.operations import metrics
+from shazam_assets.operations import metrics_report as report
 
 REPORT_KEY = "metrics/report.html"  # the HTML report of the latest figures (`shazam report`'s)
 TURNTABLE_STEP = "turntable_360"

@@ -4,11 +4,11 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_project.defs.ops.retries import RETRY, per_asin, transient_only
 from dagster_project.defs.render.assets import RENDER_BATCH, turntable_360
-from dagster_project.k8s import GPU_RUN_TAGS
-from dagster_project.partitions import asin_partitions
-from dagster_project.resources import ObjectStoreResource, SearchSettingsResource
+from dagster_project.lib.k8s import GPU_RUN_TAGS
+from dagster_project.lib.partitions import asin_partitions
+from dagster_project.lib.resources import ObjectStoreResource, SearchSettingsResource
+from dagster_project.lib.retries import RETRY, per_asin, transient_only
 from shazam_assets import publish
 from shazam_assets.search import build
 

@@ -7,9 +7,9 @@ import dagster as dg
 
 from dagster_project.defs.ingest.sensors import SENSOR_INTERVAL_S
 from dagster_project.defs.publish.assets import product_page, publish_job, search_index
-from dagster_project.resources import ObjectStoreResource
+from dagster_project.lib.resources import ObjectStoreResource
+from shazam_assets.platform.scanning import scan_prefix
 from shazam_assets.qa.decisions import PUBLISHED_PREFIX, parse_published_key, published_version
-from shazam_assets.scanning import scan_prefix
 
 TAKE_DOWN = [product_page.key, search_index.key]
 

@@ -5,11 +5,12 @@ from typing import Any
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import UploadConfig, asset_version
-from dagster_project.defs.ops.retries import RETRY, transient_only
-from dagster_project.partitions import asin_partitions
-from dagster_project.resources import NotifierResource, ObjectStoreResource, QASettingsResource
-from shazam_assets import ingest, versions
-from shazam_assets.backfill import STAGE_TAG
+from dagster_project.lib.partitions import asin_partitions
+from dagster_project.lib.resources import NotifierResource, ObjectStoreResource, QASettingsResource
+from dagster_project.lib.retries import RETRY, transient_only
+from shazam_assets.ingest import pipeline as ingest
+from shazam_assets.ingest import versions
+from shazam_assets.operations.backfill import STAGE_TAG
 from shazam_assets.qa import checks, decisions, outcome
 
 AUTOMATIC_CHECKS = {

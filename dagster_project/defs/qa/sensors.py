@@ -6,9 +6,9 @@ import dagster as dg
 
 from dagster_project.defs.ingest.sensors import SENSOR_INTERVAL_S
 from dagster_project.defs.qa.assets import DecisionConfig, qa_approved, qa_decision_job
-from dagster_project.resources import ObjectStoreResource
+from dagster_project.lib.resources import ObjectStoreResource
+from shazam_assets.platform.scanning import scan_prefix
 from shazam_assets.qa.decisions import DECISION_LOG_PREFIX, parse_decision_log_key
-from shazam_assets.scanning import scan_prefix
 
 
 @dg.sensor(

@@ -6,14 +6,15 @@ from typing import Any
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import asset_version
-from dagster_project.defs.ops.backfills import stale_only
-from dagster_project.defs.ops.retries import RETRY, per_asin, transient_only
-from dagster_project.k8s import GPU_RUN_TAGS, GPU_STEP_TAGS
-from dagster_project.partitions import asin_partitions
-from dagster_project.resources import ObjectStoreResource, TurntableSettingsResource
-from shazam_assets import backfill, turntable
+from dagster_project.defs.operations.backfills import stale_only
+from dagster_project.lib.k8s import GPU_RUN_TAGS, GPU_STEP_TAGS
+from dagster_project.lib.partitions import asin_partitions
+from dagster_project.lib.resources import ObjectStoreResource, TurntableSettingsResource
+from dagster_project.lib.retries import RETRY, per_asin, transient_only
+from shazam_assets.operations import backfill
+from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa import decisions
-from shazam_assets.storage import ObjectStore
+from shazam_assets.render import turntable
 
 
 class TurntableConfig(dg.Config):

@@ -1,6 +1,6 @@
 # EKS control plane (private endpoint, encrypted secrets, audit logs), the IRSA OIDC provider,
 # and two managed node groups told apart by the label `shazam.io/node-group` (cpu | gpu),
-# the names dagster_project/k8s.py and deploy/helm/values.yaml select on.
+# the names dagster_project/lib/k8s.py and deploy/helm/values.yaml select on.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -10,8 +10,8 @@ locals {
   partition      = data.aws_partition.current.partition
   account_id     = data.aws_caller_identity.current.account_id
   log_group_name = "/aws/eks/${var.cluster_name}/cluster"
-  node_label     = "shazam.io/node-group" # dagster_project/k8s.py NODE_GROUP_LABEL
-  gpu_taint_key  = "nvidia.com/gpu"       # dagster_project/k8s.py GPU_RESOURCE
+  node_label     = "shazam.io/node-group" # dagster_project/lib/k8s.py NODE_GROUP_LABEL
+  gpu_taint_key  = "nvidia.com/gpu"       # dagster_project/lib/k8s.py GPU_RESOURCE
 
   node_groups = {
     cpu = {

@@ -34,6 +34,6 @@ output "node_role_arn" {
 }
 
 output "node_group_labels" {
-  description = "Node label per node group (must match dagster_project/k8s.py)."
+  description = "Node label per node group (must match dagster_project/lib/k8s.py)."
   value       = { for k, g in aws_eks_node_group.this : k => g.labels }
 }

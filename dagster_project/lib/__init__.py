@@ -1,0 +1,1 @@
+"""What the Dagster stages share: partitions, resources, retries, tags, intervals and the Kubernetes executor."""

@@ -1,0 +1,103 @@
+"""Find vendor uploads (`uploads/<ASIN>/<name>.zip`) by listing the store, one sensor tick at a time.
+
+An upload is identified by its key *and* its ETag, so a re-upload under the same key is a new
+upload with a new run key. `scan_uploads` is what the polling upload sensor calls each tick;
+the listing and its cursor (which misses no key that sorts before the last one seen, and no
+multipart upload whose LastModified is older than objects already seen) are
+`shazam_assets.platform.scanning`'s, shared with the QA decision sensor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform.scanning import object_id, scan_prefix
+from shazam_assets.platform.storage import ObjectInfo, ObjectStore
+
+UPLOAD_PREFIX = "uploads/"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One delivery archive as it exists in the store right now."""
+
+    key: str
+    asin: str
+    etag: str
+    size: int
+    last_modified: datetime
+
+    @property
+    def upload_id(self) -> str:
+        """Stable id of this exact upload: the same key with new content gets a new id."""
+        return object_id(self.key, self.etag).hex()
+
+    @property
+    def run_key(self) -> str:
+        """The Dagster run key: derived from key and ETag, so Dagster deduplicates re-emits."""
+        return f"upload:{self.upload_id}"
+
+    @classmethod
+    def from_info(cls, info: ObjectInfo) -> Upload | None:
+        """The upload an object is, or None when its key is not an upload key."""
+        parsed = parse_upload_key(info.key)
+        if parsed is None:
+            return None
+        return cls(info.key, parsed[0], info.etag, info.size, info.last_modified)
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    """`uploads/<ASIN>/<name>.zip` -> (asin, name); None for any other key.
+
+    The name must end in `.zip` (any case) and have a stem; deeper paths, other extensions
+    and invalid ASINs are not uploads.
+    """
+    parts = key.split("/")
+    if len(parts) != 3 or f"{parts[0]}/" != UPLOAD_PREFIX:
+        return None
+    asin, name = parts[1], parts[2]
+    if not is_valid_asin(asin) or len(name) <= 4 or not name.lower().endswith(".zip"):
+        return None
+    return asin, name
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What one tick found, and the cursor to store for the next tick."""
+
+    uploads: tuple[Upload, ...]
+    cursor: str
+    complete_pass: bool  # this tick reached the end of the listing
+    listed: int  # objects listed in this tick
+    skipped_keys: tuple[str, ...]  # new objects under uploads/ that are not upload keys
+
+
+def scan_uploads(
+    store: ObjectStore,
+    cursor: str | None,
+    *,
+    now: datetime,
+    lookback: timedelta = timedelta(minutes=15),
+    time_budget_s: float = 40.0,
+    max_uploads: int = 500,
+) -> ScanResult:
+    """One sensor tick: the new uploads under `uploads/`, and keys there that are not uploads."""
+    scan = scan_prefix(
+        store,
+        UPLOAD_PREFIX,
+        cursor,
+        now=now,
+        lookback=lookback,
+        time_budget_s=time_budget_s,
+        max_items=max_uploads,
+    )
+    found = [(info, Upload.from_info(info)) for info in scan.objects]
+    return ScanResult(
+        uploads=tuple(u for _, u in found if u is not None),
+        cursor=scan.cursor,
+        complete_pass=scan.complete_pass,
+        listed=scan.listed,
+        skipped_keys=tuple(info.key for info, u in found if u is None),
+    )

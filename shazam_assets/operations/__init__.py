@@ -1,0 +1,1 @@
+"""Reading across the stages: status, metrics, backfills and the metrics report."""

@@ -1,0 +1,239 @@
+"""Every refusal code outside validation reports, with what it means and how to get past it.
+
+Validation findings are `Rule`s, declared where they are checked (`shazam_assets.ingest.delivery.codes`
+gathers them). Everything else that refuses — a QA decision, a render, a publish, a search, the
+object store, a CLI argument, a typed name, an HTTP request — raises its stage's error with a
+stable code (`DecisionError`, `RenderError`, `PublishError`, `SearchError`, `StoreError`,
+`TextError`, `ImageRefused`, ...) or, in the CLI, prints `CODE: message` and exits 2. Those codes
+are listed here, once, so `shazam codes` and docs/error-codes.md show them too; a test scans
+the sources and fails on a code that is raised but not listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """A documented refusal: its stable code, what it means, and what to do about it."""
+
+    code: str
+    summary: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    codes: tuple[ErrorCode, ...]
+
+
+def _stage(name: str, *rows: tuple[str, str, str]) -> Stage:
+    return Stage(name, tuple(ErrorCode(*row) for row in rows))
+
+
+STAGES: tuple[Stage, ...] = (
+    _stage(
+        "store",
+        ("STORE_URL_INVALID", "SHAZAM_STORE_URL is not a file:// or s3:// URL",
+         "Use file:///absolute/path or s3://bucket/prefix."),
+        ("STORE_ROOT_MISSING", "The file:// store root does not exist",
+         "Check the path for a typo; create the folder first if a new store is meant."),
+        ("STORE_ROOT_NOT_A_FOLDER", "The file:// store root is a file, not a folder",
+         "Point SHAZAM_STORE_URL at the store's folder."),
+        ("STORE_NOT_FOUND", "An object the operation needs is not in the store",
+         "Check the ASIN and version with `shazam status`; restore the object if it was deleted by hand."),
+        ("STORE_FAILED", "The object store refused or failed an operation",
+         "Check the store's credentials, endpoint and network; the message names the key and the cause."),
+    ),
+    _stage(
+        "cli",
+        ("SHAZAM_INTERNAL_ERROR", "An unexpected error inside SHAZAM (a defect)",
+         "Run again with SHAZAM_DEBUG=1 for the traceback and report it."),
+        ("OS_<ERRNO>", "The operating system refused an operation (OS_ENOSPC: disk full, OS_EACCES: permission denied, ...)",
+         "Free disk space or fix permissions as the message says, then run the command again."),
+        ("ASIN_INVALID", "An ASIN argument is not a valid ASIN",
+         "An ASIN has 10 characters: 'B0' and 8 letters/digits, or a valid ISBN-10."),
+        ("ASINS_FILE_INVALID", "The --asins file is not UTF-8 text",
+         "Give one ASIN per line in a UTF-8 text file."),
+        ("UPLOAD_NAME_INVALID", "The upload name would never be processed by the upload sensor",
+         "Use one file name ending in .zip, without folders, control characters or a leading dot."),
+        ("UPLOAD_EXISTS", "An upload of that name already exists for the ASIN",
+         "Pass --name to upload under another name; uploads are never overwritten."),
+    ),
+    _stage(
+        "text",
+        ("TEXT_NOT_UTF8", "A name or note is not valid UTF-8",
+         "Set the terminal or client to UTF-8 and type the text again."),
+        ("TEXT_CONTROL_CHARACTER", "A name or note contains control or bidirectional-override characters",
+         "Remove the invisible characters (notes may keep line breaks and tabs)."),
+        ("TEXT_TOO_LONG", "A name or note is longer than its field allows",
+         "Shorten it: names 120, comments 2,000, notes 4,000 characters."),
+    ),
+    _stage(
+        "image",
+        ("IMAGE_TOO_LARGE", "An image file is larger than SHAZAM decodes",
+         "Send images under 64 MB."),
+        ("IMAGE_TOO_MANY_PIXELS", "An image declares more pixels than SHAZAM decodes",
+         "Send images of at most 8192 x 8192 pixels."),
+        ("IMAGE_UNREADABLE", "The bytes are not a JPEG, PNG or WebP image SHAZAM can read",
+         "Send a JPEG, PNG or WebP file."),
+    ),
+    _stage(
+        "http",
+        ("REQUEST_TOO_LARGE", "The request body is larger than the endpoint accepts",
+         "Send a smaller body; the limit is in the API docs of the endpoint."),
+    ),
+    _stage(
+        "qa",
+        ("QA_ALREADY_DECIDED", "The version was already decided otherwise",
+         "Decisions are final; upload a new version, or roll back with `shazam qa rollback`."),
+        ("QA_BLOCKED_BY_CHECKS", "Automatic QA found blocking errors; the version cannot be approved",
+         "Reject it with a note for the artist, or fix the model and upload a new version."),
+        ("QA_DECISION_CONTENDED", "Another decision for the version is being written right now",
+         "Run the same command again."),
+        ("QA_DELETE_PUBLISHED", "The published version is never deleted by retention",
+         "Publish another version first."),
+        ("QA_FORM_TOO_LARGE", "The review page's decision form is too large",
+         "Shorten the note."),
+        ("QA_NOTE_REQUIRED", "A rejection needs a note for the artist",
+         "Say what to fix with --note (or in the review form)."),
+        ("QA_NOTHING_PUBLISHED", "The ASIN has no published version to take down",
+         "Check `shazam status`; nothing needs unpublishing."),
+        ("QA_NOT_APPROVED", "Only an approved version can be published",
+         "Approve the version first."),
+        ("QA_NO_ROLLBACK_TARGET", "No earlier approved version is kept to roll back to",
+         "Approve and publish a fixed version instead."),
+        ("QA_REVIEWER_REQUIRED", "A decision needs the reviewer's name",
+         "Pass --reviewer (or fill in the review form's name)."),
+        ("QA_SUPERSEDED", "A newer version of the ASIN exists",
+         "Review the newest version."),
+        ("QA_UNKNOWN_VERSION", "The ASIN has no stored version of that number",
+         "Check the version with `shazam status` or `shazam qa pending`."),
+        ("QA_VERSION_DELETED", "The version was deleted by retention",
+         "Review a version that still exists."),
+        ("QA_VERSION_INCOMPLETE", "Files of the version are missing from the store",
+         "Restore the missing objects, or reject the version and ask for a new delivery."),
+    ),
+    _stage(
+        "render",
+        ("RENDER_BAD_FRAMES", "The turntable frame count is out of range",
+         "Use 8 to 72 frames."),
+        ("RENDER_BAD_SIZE", "The frame size is out of range or not a number",
+         "Use an even number of pixels from 64 to 4096 a side."),
+        ("RENDER_BAD_OPTION", "A render option has an unknown value",
+         "Use one of the values the message lists."),
+        ("RENDER_NO_SUCH_CAMERA", "The model has no camera of that index",
+         "List the model's cameras, or render the turntable instead."),
+        ("RENDER_UNKNOWN_VERSION", "The ASIN has no stored version of that number",
+         "Check `shazam status`."),
+        ("RENDER_NO_MODEL_FILES", "The version's manifest does not list its model files (stored before the list existed)",
+         "Upload the delivery again so it is stored with its file list."),
+        ("RENDER_MODEL_UNREADABLE", "The renderer cannot load the model",
+         "Validate the file with `shazam validate`; re-export it from the DCC tool."),
+        ("RENDER_UNSUPPORTED_EXTENSION", "The model requires an extension the renderer cannot draw (Draco, meshopt, KTX2)",
+         "Deliver the uncompressed master; SHAZAM makes compressed copies for channels."),
+        ("RENDER_TEXTURE_TOO_LARGE", "A texture declares more pixels or bytes than SHAZAM decodes",
+         "Use textures of at most 8192 x 8192 pixels (the channel profiles allow 4096)."),
+        ("RENDER_NO_GEOMETRY", "The model has no triangles to draw",
+         "Export the mesh with its geometry."),
+        ("RENDER_TIMEOUT", "The render ran past its deadline and was stopped",
+         "Simplify the model (fewer nodes, triangles, texture pixels), or raise --deadline."),
+        ("RENDER_CRASHED", "The render process died",
+         "Run again; if it repeats for one model, report it with the model."),
+        ("RENDER_FAILED", "The render failed with an unexpected error",
+         "Run again; if it repeats, report it with the model."),
+        ("RENDER_VIDEO_FAILED", "The video encoder failed",
+         "Check free disk space and the output folder; run again."),
+        ("RENDER_UPLOAD_INCOMPLETE", "A rendered file arrived in the store incomplete; nothing was committed",
+         "Run the render again; the earlier committed set is unchanged."),
+    ),
+    _stage(
+        "publish",
+        ("PUBLISH_BAD_ASIN", "The ASIN is malformed, so it names no store folder",
+         "Use a valid ASIN."),
+        ("PUBLISH_NOT_APPROVED", "The ASIN has no approved version pointer",
+         "Approve a version first (`shazam qa approve`)."),
+        ("PUBLISH_VERSION_MISSING", "The approved version has no version.json (deleted or never stored)",
+         "Roll back (`shazam qa rollback`) or approve another version."),
+        ("PUBLISH_NO_MODEL", "The version's manifest lists no stored model files",
+         "Upload the delivery again so it is stored with its file list."),
+        ("PUBLISH_NO_TURNTABLE", "The approved version has no turntable yet",
+         "Render it first (the publish job does, or `shazam backfill --stage render`)."),
+        ("PUBLISH_SOURCE_MISSING", "A file the manifests list is not in the store",
+         "Restore the object, or render the version again."),
+        ("PUBLISH_COPY_INCOMPLETE", "A copied file has another size than its source; the live page was kept",
+         "Publish again."),
+        ("PUBLISH_VIEWER_MISSING", "model-viewer is not installed",
+         "Run `make setup`."),
+    ),
+    _stage(
+        "search",
+        ("SEARCH_BAD_QUERY", "The query names neither or both of asin= and text=",
+         "Give exactly one of asin= or text=, or POST a photo to /search/image."),
+        ("SEARCH_BAD_ASIN", "The ASIN is malformed", "Use a valid ASIN."),
+        ("SEARCH_BAD_IMAGE", "The query photo cannot be read",
+         "Send a JPEG, PNG or WebP photo."),
+        ("SEARCH_PHOTO_TOO_LARGE", "The query photo is too large (bytes or pixels)",
+         "Send a photo under the limits in the API docs (a phone photo resized to 4k fits)."),
+        ("SEARCH_BAD_VECTOR", "An embedding has the wrong shape or non-finite values", "Report it (a defect)."),
+        ("SEARCH_DIM_MISMATCH", "Vectors of another dimension than the index holds",
+         "Rebuild the index with `shazam search-index`."),
+        ("SEARCH_EMBEDDER_MISMATCH", "The index was built with another embedder",
+         "Rebuild the index with `shazam search-index`."),
+        ("SEARCH_EMBEDDER_UNKNOWN", "The embedder name is unknown",
+         "Use 'descriptor' or 'open_clip:/path/to/checkpoint'."),
+        ("SEARCH_EMBEDDER_NOT_FOUND", "The embedder's local checkpoint does not exist",
+         "Point at a checkpoint file on this machine (nothing is downloaded)."),
+        ("SEARCH_EMBEDDER_UNAVAILABLE", "The embedder's optional package is not installed",
+         "pip install the package the message names, or use 'descriptor'."),
+        ("SEARCH_CATALOGUE_UNREADABLE", "The catalogue file cannot be read",
+         "Give a CSV or Parquet file."),
+        ("SEARCH_CATALOGUE_COLUMNS", "The catalogue has no 'asin' column", "Add an 'asin' column."),
+        ("SEARCH_INDEX_CONFLICT", "Another writer updated the index first",
+         "Nothing is lost; the write is retried from the new index."),
+        ("SEARCH_INDEX_CORRUPT", "An index file fails its checksum",
+         "Rebuild the index with `shazam search-index`."),
+        ("SEARCH_INDEX_INCOMPLETE", "The index pointer names an incomplete index",
+         "Rebuild the index with `shazam search-index`."),
+        ("SEARCH_UNAVAILABLE", "The search index cannot be loaded right now",
+         "The server's log says why; the service answers again once the index loads."),
+    ),
+)
+
+
+# Refusals that another try may get past (the cause is outside the input): a store that
+# failed (not a missing object), a render process that died (a GPU driver fault, the node's
+# OOM killer), a write that lost a race. Every other code is permanent: retrying the same
+# input gives the same answer.
+TRANSIENT_CODES = frozenset(
+    {"STORE_FAILED", "RENDER_CRASHED", "QA_DECISION_CONTENDED", "SEARCH_INDEX_CONFLICT"}
+)
+
+
+def is_transient(code: str) -> bool:
+    return code in TRANSIENT_CODES
+
+
+def all_codes() -> list[ErrorCode]:
+    return [code for stage in STAGES for code in stage.codes]
+
+
+def markdown() -> str:
+    """The second half of docs/error-codes.md."""
+    lines = [
+        "",
+        "# Other refusal codes",
+        "",
+        "Raised by the stages after validation, the object store and the command line (which",
+        "prints `CODE: message` and exits 2). A pipeline step that fails with a *transient* code",
+        "is retried (the cause is outside the input); any other code fails it for good.",
+    ]
+    for stage in STAGES:
+        lines += ["", f"## {stage.name}", "", "| code | meaning | what to do |", "|---|---|---|"]
+        lines += [
+            f"| `{c.code}`{' (transient)' if is_transient(c.code) else ''} | {c.summary} | {c.hint} |"
+            for c in stage.codes
+        ]
+    return "\n".join(lines) + "\n"
