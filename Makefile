@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := bench/khronos/node_modules/.installed
-VIEWER_STAMP := shazam_assets/qa/review/static/node_modules/.installed
+VIEWER_STAMP := shazam_assets/platform/viewer/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 # Mesa's Vulkan driver (lavapipe) lets open3d's Filament renderer run headless on a CPU; on GPU
 # nodes the NVIDIA container runtime adds the driver's own Vulkan ICD.
@@ -38,9 +38,9 @@ $(NODE_STAMP): bench/khronos/package.json bench/khronos/package-lock.json
 	touch $(NODE_STAMP)
 
 # <model-viewer> for the review page, served by the app itself (no CDN)
-$(VIEWER_STAMP): shazam_assets/qa/review/static/package.json shazam_assets/qa/review/static/package-lock.json
+$(VIEWER_STAMP): shazam_assets/platform/viewer/package.json shazam_assets/platform/viewer/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
-	npm ci --prefix shazam_assets/qa/review/static --no-audit --no-fund --loglevel=error
+	npm ci --prefix shazam_assets/platform/viewer --no-audit --no-fund --loglevel=error
 	touch $(VIEWER_STAMP)
 
 # Debian's Chromium, for the review page's end-to-end tests (Playwright drives it; it never downloads a browser)

@@ -9,23 +9,17 @@ files beside the old ones and never changes what a live page loads.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shazam_assets.platform import viewer
 from shazam_assets.platform.storage import ObjectStore, sha256_file
 from shazam_assets.publish.errors import PublishError
 from shazam_assets.publish.layout import STATIC_DIR, STATIC_PREFIX, served_as
 
 HERE = Path(__file__).resolve().parent
 OWN_STATIC = HERE / "static"
-NODE_MODULES = HERE.parent / "review" / "static" / "node_modules"
-MODEL_VIEWER_DIR = NODE_MODULES / "@google" / "model-viewer"
-DRACO_DIR = NODE_MODULES / "three/examples/jsm/libs/draco/gltf"
-BASIS_DIR = NODE_MODULES / "three/examples/jsm/libs/basis"
-DRACO_FILES = ("draco_decoder.js", "draco_decoder.wasm", "draco_wasm_wrapper.js")
-BASIS_FILES = ("basis_transcoder.js", "basis_transcoder.wasm")
 OWN_FILES = {"css": "pages.css", "product_js": "product.js", "catalogue_js": "catalogue.js"}
 
 
@@ -51,24 +45,20 @@ class SiteAssets:
 
 
 def _model_viewer_version() -> str:
-    package = MODEL_VIEWER_DIR / "package.json"
-    if not (MODEL_VIEWER_DIR / "dist" / "model-viewer.min.js").is_file() or not package.is_file():
+    version = viewer.installed_version()
+    if version is None:
         raise PublishError(
             "PUBLISH_VIEWER_MISSING",
-            f"model-viewer is not installed under {NODE_MODULES}; run `make setup` "
-            "(npm ci --prefix shazam_assets/qa/review/static)",
+            f"model-viewer is not installed under {viewer.NODE_MODULES}; run `make setup` "
+            f"({viewer.INSTALL_HINT})",
         )
-    return str(json.loads(package.read_text())["version"])
+    return version
 
 
 def site_assets() -> SiteAssets:
     """The shared files as they are installed now (raises PUBLISH_VIEWER_MISSING)."""
     folder = f"model-viewer-{_model_viewer_version()}"
-    sources: dict[str, Path] = {
-        f"{folder}/model-viewer.min.js": MODEL_VIEWER_DIR / "dist/model-viewer.min.js"
-    }
-    sources.update({f"{folder}/draco/{n}": DRACO_DIR / n for n in DRACO_FILES})
-    sources.update({f"{folder}/basis/{n}": BASIS_DIR / n for n in BASIS_FILES})
+    sources: dict[str, Path] = {f"{folder}/{name}": path for name, path in viewer.viewer_files().items()}
     roles = {
         "model_viewer": f"{folder}/model-viewer.min.js",
         "draco": f"{folder}/draco/",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shazam_assets.publish import site
+from shazam_assets.platform import viewer
 from tests.deploy.deploy_files import DOCKERFILE, ROOT, VALUES, load
 
 EXACT_TAG = re.compile(r"^[\w./-]+:\d+\.\d+\.\d+(-[\w.-]+)?$")  # name:1.2.3[-variant]
@@ -88,7 +88,7 @@ def test_model_viewer_comes_from_an_npm_ci_stage(instructions) -> None:
     name = stages[node_stage][1]
     assert name, "the node stage needs a name to copy from"
     node = [ins for ins in instructions if ins.stage == node_stage]
-    static = "shazam_assets/qa/review/static"
+    static = "shazam_assets/platform/viewer"
     assert any(
         ins.keyword == "COPY"
         and f"{static}/package.json" in ins.args
@@ -105,9 +105,9 @@ def test_model_viewer_comes_from_an_npm_ci_stage(instructions) -> None:
     assert len(copies) == 1
     _, source, destination = copies[0]
     assert source.endswith("/node_modules")
-    # Where the installed package looks for it: review/static/node_modules beside publish/.
-    package_root = Path(site.__file__).resolve().parents[1]  # .../shazam_assets
-    expected = site.NODE_MODULES.relative_to(package_root.parent).as_posix()
+    # Where the installed package looks for it: node_modules beside platform/viewer.
+    package_root = Path(viewer.__file__).resolve().parents[2]  # .../shazam_assets
+    expected = viewer.NODE_MODULES.relative_to(package_root.parent).as_posix()
     python = re.fullmatch(r"python:(\d+\.\d+)\.\d+.*", stages[-1][0])
     assert python is not None
     assert destination == f"/usr/local/lib/python{python[1]}/site-packages/{expected}"

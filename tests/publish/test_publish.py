@@ -12,6 +12,7 @@ import re
 import pytest
 
 from shazam_assets.ingest import versions
+from shazam_assets.platform import viewer as viewer_module
 from shazam_assets.platform.storage import LocalStore
 from shazam_assets.publish import (
     PublishError,
@@ -21,7 +22,6 @@ from shazam_assets.publish import (
     sync_product_page,
     unpublish_product,
 )
-from shazam_assets.publish import site as site_module
 from shazam_assets.publish.layout import CATALOGUE_KEY, page_key, page_manifest_key, page_prefix
 from shazam_assets.qa.decisions import published_key, unpublish
 from shazam_assets.render.turntable import TurntableSpec, manifest_key, publish_turntable
@@ -92,7 +92,7 @@ def test_the_page_shows_the_model_and_spin_with_structured_data_and_only_local_u
     viewer = next(
         k for k in _page_keys(pages_store, "_static") if k.endswith("model-viewer.min.js")
     )
-    installed = site_module.MODEL_VIEWER_DIR / "dist" / "model-viewer.min.js"
+    installed = viewer_module.MODEL_VIEWER_DIR / "dist" / "model-viewer.min.js"
     assert pages_store.get_bytes(viewer) == installed.read_bytes()
     ld = json.loads(
         re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S)[1]
@@ -202,7 +202,7 @@ def test_refusals_have_stable_codes_and_leave_no_page(pages_store, asin, damage,
 
 
 def test_a_missing_model_viewer_is_refused(pages_store, monkeypatch, tmp_path) -> None:
-    monkeypatch.setattr(site_module, "MODEL_VIEWER_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(viewer_module, "MODEL_VIEWER_DIR", tmp_path / "nothing")
     with pytest.raises(PublishError) as refused:
         publish_product(pages_store, SPEAKER)
     assert refused.value.code == "PUBLISH_VIEWER_MISSING" and not pages_store.exists(

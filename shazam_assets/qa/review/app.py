@@ -30,7 +30,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from shazam_assets.platform import freetext, imaging, web
+from shazam_assets.platform import freetext, imaging, viewer, web
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.qa.backlog import DEFAULT_SLA
 from shazam_assets.qa.decisions import DecisionError, Verdict, record_decision
@@ -39,8 +39,7 @@ from shazam_assets.qa.review.resolve import ReviewVersion, ServedFile
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
-NODE_MODULES = STATIC_DIR / "node_modules"
-INSTALL_HINT = "npm ci --prefix shazam_assets/qa/review/static"
+INSTALL_HINT = viewer.INSTALL_HINT
 REVIEWER_COOKIE = "shazam_reviewer"
 SOURCE = "review-page"
 _CHUNK = 1 << 20
@@ -51,15 +50,7 @@ _IMMUTABLE = "private, max-age=31536000, immutable"  # version files never chang
 STATIC_FILES = {
     "review.css": STATIC_DIR / "review.css",
     "review.js": STATIC_DIR / "review.js",
-    "model-viewer.min.js": NODE_MODULES / "@google/model-viewer/dist/model-viewer.min.js",
-    **{
-        f"draco/{name}": NODE_MODULES / "three/examples/jsm/libs/draco/gltf" / name
-        for name in ("draco_decoder.js", "draco_decoder.wasm", "draco_wasm_wrapper.js")
-    },
-    **{
-        f"basis/{name}": NODE_MODULES / "three/examples/jsm/libs/basis" / name
-        for name in ("basis_transcoder.js", "basis_transcoder.wasm")
-    },
+    **viewer.viewer_files(),
 }
 
 _STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm"}
