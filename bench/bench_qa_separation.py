@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shazam_assets.platform.renderer import StudioRenderer, load_model_info  # noqa: E402
 from shazam_assets.qa.scoring import (  # noqa: E402
     QAThresholds,
     VisualQA,
@@ -40,7 +41,6 @@ from shazam_assets.qa.scoring import (  # noqa: E402
     render_views,
     score_model_against_photos,
 )
-from shazam_assets.render import StudioRenderer, load_model_info  # noqa: E402
 from shazam_demo.products import CATALOG, make_product  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "khronos-3dc"

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shazam_assets import render as studio  # noqa: E402
 from shazam_assets.ingest.delivery.validate import validate_model_file  # noqa: E402
+from shazam_assets.platform import renderer as studio  # noqa: E402
 from shazam_assets.render.turntable import TurntableSpec, render_turntable  # noqa: E402
 from tests import gltf_models as g  # noqa: E402
 

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from shazam_assets.render import StudioRenderer
+from shazam_assets.platform.renderer import StudioRenderer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "khronos-3dc"
 MODELS = ("Mixer", "WickerChair")

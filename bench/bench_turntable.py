@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shazam_assets import render as studio  # noqa: E402
+from shazam_assets.platform import renderer as studio  # noqa: E402
 from shazam_assets.render.turntable import (  # noqa: E402
     TurntableSpec,
     _encode_frame,

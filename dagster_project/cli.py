@@ -453,7 +453,7 @@ def review(host: str, allowed_hosts: tuple[str, ...], port: int, sla_hours: floa
 def render(model: Path, out: Path, frames: int, size: str, camera_index: int | None,
            background: str, frame_format: str, video: str, deadline_s: float | None) -> None:
     """Render a .glb/.gltf: a 360° turntable into --out, or one still from a stored camera."""
-    from shazam_assets import render as studio
+    from shazam_assets.platform import renderer as studio
     from shazam_assets.render import turntable
 
     bg = cast("turntable.Background", background)

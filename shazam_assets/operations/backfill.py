@@ -38,7 +38,7 @@ def current_version(stage: Stage) -> str:
         from shazam_assets.qa import scoring
 
         return scoring.SCORING_VERSION
-    from shazam_assets import render as studio
+    from shazam_assets.platform import renderer as studio
 
     return studio.RENDERER_VERSION
 

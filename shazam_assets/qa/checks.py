@@ -16,9 +16,9 @@ from typing import Any
 
 from shazam_assets.ingest import versions
 from shazam_assets.platform.imaging import ImageRefused
+from shazam_assets.platform.renderer.errors import RenderError
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa.decisions import scores_key
-from shazam_assets.render.errors import RenderError
 
 WARN, ERROR = "warn", "error"
 

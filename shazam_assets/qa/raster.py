@@ -2,7 +2,7 @@
 
 It draws the demo products' reference "photos" (so they come from another renderer than the
 one QA compares them with, as real photos would). Visual QA and the turntables use the
-physically based studio renderer (`shazam_assets.render`). This one needs no GPU, no display
+physically based studio renderer (`shazam_assets.platform.renderer`). This one needs no GPU, no display
 and no native library beyond numpy,
 so it runs the same on a laptop, in CI and in a worker pod.
 

@@ -1,7 +1,7 @@
 """Visual QA: does the delivered model look like the product in its reference photos?
 
 The model is rendered from a ring of views around it by the product's studio renderer
-(`shazam_assets.render`, the one the turntable uses: glTF PBR materials in a studio room),
+(`shazam_assets.platform.renderer`, the one the turntable uses: glTF PBR materials in a studio room),
 so QA judges the model as shoppers will see it; every reference photo is compared with every
 view and keeps its best match. A comparison looks at:
 
@@ -35,8 +35,14 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 from skimage.measure import label
 
 from shazam_assets.platform import imaging
+from shazam_assets.platform.renderer import (
+    Camera,
+    ModelInfo,
+    RenderError,
+    StudioRenderer,
+    run_with_deadline,
+)
 from shazam_assets.qa.raster import DEFAULT_BACKGROUND, Rendering, View, orbit_views
-from shazam_assets.render import Camera, ModelInfo, RenderError, StudioRenderer, run_with_deadline
 
 # Version of the scoring: bump it whenever views, masks, colour metric or thresholds change a
 # score. Recorded in scores.json, so `shazam backfill --stage qa` re-scores older results.

@@ -1,7 +1,7 @@
 """360° turntable renders of an approved model: frames, sprite sheet, poster, video, manifest.
 
 `render_turntable(model, out_dir, spec)` renders `spec.frames` views orbiting the vertical
-axis with the studio renderer (`shazam_assets.render`, open3d's Filament: an NVIDIA GPU when
+axis with the studio renderer (`shazam_assets.platform.renderer`, open3d's Filament: an NVIDIA GPU when
 the node has one, Mesa's software Vulkan otherwise) and writes, under `out_dir`:
 
     frames/000.webp … frames/035.webp   one file per view, front (+Z) first, turning right
@@ -41,8 +41,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from shazam_assets import render as studio
 from shazam_assets.ingest import versions
+from shazam_assets.platform import renderer as studio
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore, sha256_file
 
 ByteArray = npt.NDArray[np.uint8]

@@ -339,7 +339,7 @@ def test_a_crashed_render_process_is_retried_a_refused_model_is_not(code, retrie
     node's OOM killer) the step is worth another try; a model it refuses or that runs past its
     deadline is not."""
     from dagster_project.lib.retries import RETRY, transient_only
-    from shazam_assets.render import RenderError
+    from shazam_assets.platform.renderer import RenderError
 
     calls = []
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from shazam_assets import render as studio
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery import validate
 from shazam_assets.operations import backfill
+from shazam_assets.platform import renderer as studio
 from shazam_assets.platform.storage import open_store
 from shazam_assets.qa import decisions, scoring
 from shazam_assets.render import turntable

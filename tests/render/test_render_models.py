@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shazam_assets.render import RenderError, run_with_deadline
+from shazam_assets.platform.renderer import RenderError, run_with_deadline
 from tests import gltf_models as g
 from tests.test_cli import shazam
 
@@ -150,7 +150,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_render_whose_worker_is_killed_does_not_live_on() -> None:
     """A worker killed mid-render (pod evicted, run terminated) leaves no orphan render."""
-    code = ("import time; from shazam_assets.render import run_with_deadline; "
+    code = ("import time; from shazam_assets.platform.renderer import run_with_deadline; "
             "run_with_deadline(time.sleep, 600, deadline_s=600, what='a long render')")
     worker = subprocess.Popen([sys.executable, "-c", code])
     try:
@@ -189,7 +189,7 @@ def test_a_texture_over_the_decoding_limits_is_refused_before_it_is_decoded(tmp_
 
 def test_an_external_buffer_is_read_once_however_many_images_name_it(tmp_path: Path, monkeypatch) -> None:
     """200 images in views of one .bin: the texture check reads that file once, not per image."""
-    from shazam_assets.render import source as studio_source
+    from shazam_assets.platform.renderer import source as studio_source
 
     model = g.box(texture="png")
     png = model.doc["images"][0]

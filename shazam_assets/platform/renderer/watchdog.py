@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-from shazam_assets.render.errors import RenderError
+from shazam_assets.platform.renderer.errors import RenderError
 
 T = TypeVar("T")
 _KILL_WAIT_S = 10.0  # how long a killed render process gets to be reaped

@@ -24,7 +24,7 @@ from typing import Any
 import trimesh
 
 from shazam_assets.platform import imaging
-from shazam_assets.render.errors import RenderError
+from shazam_assets.platform.renderer.errors import RenderError
 
 # extensionsRequired the studio renderer draws (trimesh decodes WebP with Pillow; quantized
 # attributes are read as their integer values by trimesh, like an unquantized mesh).

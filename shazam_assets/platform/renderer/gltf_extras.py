@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import trimesh
 
-from shazam_assets.render.source import GltfSource, read_source
+from shazam_assets.platform.renderer.source import GltfSource, read_source
 
 FloatArray = npt.NDArray[np.float64]
 _FLOAT = 5126  # glTF componentType of float32

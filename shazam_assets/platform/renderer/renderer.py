@@ -21,15 +21,15 @@ import numpy.typing as npt
 import trimesh
 from PIL import Image
 
-from shazam_assets.render.environment import studio_ibl_path
-from shazam_assets.render.gltf_extras import PrimitiveExtras, primitive_extras
-from shazam_assets.render.model import Camera, ModelInfo, _info_from_scene
-from shazam_assets.render.normal_maps import (
+from shazam_assets.platform.renderer.environment import studio_ibl_path
+from shazam_assets.platform.renderer.gltf_extras import PrimitiveExtras, primitive_extras
+from shazam_assets.platform.renderer.model import Camera, ModelInfo, _info_from_scene
+from shazam_assets.platform.renderer.normal_maps import (
     bake_normal_map,
     frame_rotation,
     uv_tangents,
 )
-from shazam_assets.render.source import load_scene, read_source
+from shazam_assets.platform.renderer.source import load_scene, read_source
 
 RENDERER_VERSION = "studio-2"  # bump whenever output pixels change (re-render trigger)
 

@@ -12,7 +12,7 @@ import pytest
 import trimesh
 from PIL import Image
 
-from shazam_assets import render as studio
+from shazam_assets.platform import renderer as studio
 
 SIZE = 128
 FRONT = studio.Camera(eye=(0.0, 0.0, 3.0), target=(0.0, 0.0, 0.0), up=(0.0, 1.0, 0.0), yfov_deg=30)
@@ -201,7 +201,7 @@ def _emissive_quad(path: Path, factor: list[float]) -> Path:
 def test_emissive_texture_glows_where_it_emits_even_in_a_dim_room(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shazam_assets.render import renderer
+    from shazam_assets.platform.renderer import renderer
 
     monkeypatch.setattr(renderer, "_IBL_INTENSITY", renderer._IBL_INTENSITY / 20)
     size = SIZE - 8  # a renderer of its own, set up with the dimmed room
@@ -234,7 +234,7 @@ def test_emission_adds_to_the_transparent_render_and_leaves_the_model_lit_after(
 def test_models_without_emission_skip_the_emission_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shazam_assets.render import renderer
+    from shazam_assets.platform.renderer import renderer
 
     model = _quad_glb(tmp_path / "grey.glb", trimesh.visual.material.PBRMaterial())
     calls: list[str] = []
@@ -317,7 +317,7 @@ def test_normal_map_tilts_shade_like_tilted_geometry(tmp_path: Path, layout: str
 
 
 def test_uv_tangents_follow_u_and_flip_handedness_on_mirrored_uvs() -> None:
-    from shazam_assets.render.normal_maps import uv_tangents
+    from shazam_assets.platform.renderer.normal_maps import uv_tangents
 
     vertices = np.array([[-0.5, -0.5, 0], [0.5, -0.5, 0], [0.5, 0.5, 0], [-0.5, 0.5, 0]], float)
     normals = np.tile([0.0, 0.0, 1.0], (4, 1))
@@ -341,7 +341,7 @@ def test_a_render_prints_nothing_to_stdout(
 def test_emissive_strength_extension_scales_the_emission(tmp_path: Path) -> None:
     import pygltflib
 
-    from shazam_assets.render.gltf_extras import primitive_extras
+    from shazam_assets.platform.renderer.gltf_extras import primitive_extras
 
     path = _emissive_quad(tmp_path / "strong.glb", [0.25, 0.25, 0.25])
     gltf = pygltflib.GLTF2().load(str(path))

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 import trimesh
 
-from shazam_assets.render.errors import RenderError
-from shazam_assets.render.source import GltfSource, load_scene, read_source
+from shazam_assets.platform.renderer.errors import RenderError
+from shazam_assets.platform.renderer.source import GltfSource, load_scene, read_source
 
 Vec3 = tuple[float, float, float]
 FloatArray = npt.NDArray[np.float64]
