@@ -590,3 +590,125 @@ ERROR_CASES = [
         "GLTF_KHR_ANIMATION_POINTER_ANIMATION_CHANNEL_TARGET_PATH", _pointer_channel(path="weights")
     ),
 ]
+
+
+# --- one file per warning and information code ------------------------------------------
+# The Khronos parity test compares every code, so each advisory code needs a file too.
+
+
+def _png_with(size: tuple[int, int], **save: object) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (90, 90, 200)).save(out, "PNG", **save)
+    return out.getvalue()
+
+
+def _embed_png(png: bytes) -> Callable[[Model], None]:
+    return _all(_set("images/1/uri", data_uri("image/png", png)), _set("images/1/mimeType", "image/png"))
+
+
+def _material_extension(name: str, value: dict, **material: object) -> Callable[[Model], None]:
+    def edit(m: Model) -> None:
+        m.doc.setdefault("extensionsUsed", []).append(name)
+        m.doc["materials"][0].setdefault("extensions", {})[name] = value
+        m.doc["materials"][0].update(material)
+
+    return edit
+
+
+def _two_material_extensions(m: Model) -> None:
+    _material_extension("KHR_materials_unlit", {})(m)
+    _material_extension("KHR_materials_emissive_strength", {"emissiveStrength": 2})(m)
+
+
+def _skinned_mesh_without_skin(m: Model) -> None:
+    del m.doc["nodes"][1]["skin"]
+
+
+def _skinned_node_moved(m: Model) -> None:
+    m.doc["nodes"][1]["translation"] = [1, 0, 0]
+
+
+def _animate_skinned_node(m: Model) -> None:
+    m.doc["animations"][0]["channels"].append({"sampler": 0, "target": {"node": 1, "path": "rotation"}})
+
+
+def _zero_weight_joint(m: Model) -> None:
+    m.data(6)[:] = [1.0, 0.0, 0.0, 0.0]  # joint 1 of JOINTS_0 is named with weight 0
+
+
+def _directional_light_range(m: Model) -> None:
+    m.doc["extensionsUsed"] = ["KHR_lights_punctual"]
+    light = {"type": "directional", "range": 5}
+    m.doc["extensions"] = {"KHR_lights_punctual": {"lights": [light]}}
+    m.doc["nodes"][5]["extensions"] = {"KHR_lights_punctual": {"light": 0}}
+
+
+def _padded_bin_chunk(m: Model) -> bytes:
+    text = _json_chunk(m)
+    return m.glb(chunks=[(JSON_CHUNK, text), (BIN_CHUNK, bytes(m.bin) + bytes(8))])
+
+
+def _empty_bin_chunk(m: Model) -> bytes:
+    del m.doc["buffers"]
+    return m.glb(chunks=[(JSON_CHUNK, _json_chunk(m)), (BIN_CHUNK, b"")])
+
+
+NOTICE_CASES = [
+    raw_case("GLTF_GLB_EMPTY_BIN_CHUNK", _empty_bin_chunk),
+    raw_case("GLTF_BUFFER_GLB_CHUNK_TOO_BIG", _padded_bin_chunk),
+    glb_case("GLTF_UNEXPECTED_PROPERTY", _set("nodes/0/colour", "red")),
+    glb_case("GLTF_UNKNOWN_ASSET_MINOR_VERSION", _set("asset/version", "2.1")),
+    glb_case("GLTF_INVALID_EXTENSION_NAME_FORMAT", _set("extensionsUsed", ["materials_fancy"])),
+    glb_case("GLTF_MULTIPLE_EXTENSIONS", _two_material_extensions),
+    gltf_case("GLTF_NON_RELATIVE_URI", _set("images/1/uri", "/textures/albedo.jpg")),
+    glb_case("GLTF_ACCESSOR_JOINTS_USED_ZERO_WEIGHT", _zero_weight_joint),
+    glb_case("GLTF_MESH_PRIMITIVE_NO_POSITION", _delete(f"{P0}/attributes/POSITION")),
+    glb_case("GLTF_MESH_PRIMITIVE_TANGENT_WITHOUT_NORMAL", _delete(f"{P0}/attributes/NORMAL")),
+    glb_case("GLTF_MESH_PRIMITIVE_INCOMPATIBLE_MODE", _delete(f"{P0}/indices")),  # 4 vertices
+    glb_case("GLTF_NODE_MATRIX_DEFAULT", _set("nodes/5/matrix", [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])),
+    glb_case("GLTF_NODE_SKINNED_MESH_WITHOUT_SKIN", _skinned_mesh_without_skin),
+    glb_case("GLTF_NODE_SKINNED_MESH_LOCAL_TRANSFORMS", _skinned_node_moved),
+    glb_case("GLTF_CAMERA_XMAG_YMAG_NEGATIVE", _set("cameras/1/orthographic/xmag", -1)),
+    glb_case("GLTF_CAMERA_YFOV_GEQUAL_PI", _set("cameras/0/perspective/yfov", 3.5)),
+    glb_case("GLTF_MATERIAL_ALPHA_CUTOFF_INVALID_MODE", _set("materials/0/alphaCutoff", 0.3)),
+    glb_case("GLTF_ANIMATION_CHANNEL_TARGET_NODE_SKIN", _animate_skinned_node),
+    glb_case("GLTF_IMAGE_NPOT_DIMENSIONS", _embed_png(_png_with((3, 5)))),
+    glb_case("GLTF_IMAGE_FEATURES_UNSUPPORTED", _embed_png(_png_with((4, 4), dpi=(72, 144)))),
+    glb_case("GLTF_EXTRA_PROPERTY", _directional_light_range),
+    glb_case(
+        "GLTF_KHR_MATERIALS_ANISOTROPY_ANISOTROPY_TEXTURE_TEXCOORD",
+        _material_extension("KHR_materials_anisotropy", {"anisotropyTexture": {"index": 0, "texCoord": 1}}),
+    ),
+    glb_case(
+        "GLTF_KHR_MATERIALS_CLEARCOAT_CLEARCOAT_NORMAL_TEXTURE_TEXCOORD",
+        _material_extension("KHR_materials_clearcoat", {"clearcoatNormalTexture": {"index": 1, "texCoord": 1}}),
+    ),
+    glb_case(
+        "GLTF_KHR_MATERIALS_DISPERSION_NO_VOLUME",
+        _material_extension("KHR_materials_dispersion", {"dispersion": 0.5}),
+    ),
+    glb_case(
+        "GLTF_KHR_MATERIALS_EMISSIVE_STRENGTH_ZERO_FACTOR",
+        _material_extension("KHR_materials_emissive_strength", {"emissiveStrength": 3},
+                            emissiveFactor=[0, 0, 0]),
+    ),
+    glb_case(
+        "GLTF_KHR_MATERIALS_IRIDESCENCE_THICKNESS_RANGE_WITHOUT_TEXTURE",
+        _material_extension("KHR_materials_iridescence", {"iridescenceFactor": 1, "iridescenceThicknessMinimum": 50}),
+    ),
+    glb_case(
+        "GLTF_KHR_MATERIALS_IRIDESCENCE_THICKNESS_TEXTURE_UNUSED",
+        _material_extension("KHR_materials_iridescence", {
+            "iridescenceThicknessTexture": {"index": 0},
+            "iridescenceThicknessMinimum": 300, "iridescenceThicknessMaximum": 300}),
+    ),
+    glb_case(
+        "GLTF_KHR_MATERIALS_VOLUME_DOUBLE_SIDED",
+        _all(_material_extension("KHR_materials_transmission", {"transmissionFactor": 1}),
+             _material_extension("KHR_materials_volume", {"thicknessFactor": 1}, doubleSided=True)),
+    ),
+    glb_case(
+        "GLTF_KHR_MATERIALS_VOLUME_NO_TRANSMISSION",
+        _material_extension("KHR_materials_volume", {"thicknessFactor": 1}),
+    ),
+]  # fmt: skip
