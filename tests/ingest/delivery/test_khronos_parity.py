@@ -140,7 +140,26 @@ def _cases() -> dict[str, Build]:
     return builds
 
 
-CORPUS: dict[str, Build] = {**_shared_samples(), **_model_families(), **_adversarial(), **_cases()}
+def _edited(edit: Callable[[dict], object]) -> Build:
+    def build(folder: Path) -> Path:
+        model = Model()
+        edit(model.doc)
+        (folder / "model.glb").write_bytes(model.glb())
+        return folder / "model.glb"
+
+    return build
+
+
+# Drifts a differential fuzzer found (the base model mutated at random, both validators run,
+# findings compared), each kept as the smallest edit that showed it.
+FOUND_DRIFTS: dict[str, Build] = {
+    # TypeError (unhashable dict) in the declared-size check instead of a TYPE_MISMATCH
+    "drift/image-buffer-view-object": _edited(lambda doc: doc["images"][0].update(bufferView={"a": 1})),
+}
+
+CORPUS: dict[str, Build] = {
+    **_shared_samples(), **_model_families(), **_adversarial(), **_cases(), **FOUND_DRIFTS,
+}  # fmt: skip
 
 
 # --- both validators over it ----------------------------------------------------------------
