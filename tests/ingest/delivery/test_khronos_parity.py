@@ -24,6 +24,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from shazam_assets.ingest.delivery.gltf import rules, validate_gltf_path
@@ -150,11 +151,22 @@ def _edited(edit: Callable[[dict], object]) -> Build:
     return build
 
 
+def _signalling_nan_below_min(folder: Path) -> Path:
+    """A box whose POSITION holds a signalling NaN and a z below the declared min: numpy's
+    nanmin (SIMD fmin) returns a wrong minimum for such arrays, so MIN_MISMATCH went missing."""
+    model = gltf_models.box()
+    positions = np.frombuffer(model.binary, dtype="<f4", count=24 * 3).reshape(24, 3)  # accessor 0
+    positions[2, 2] = -0.3
+    positions.view("<u4")[10, 2] = 0x7FA00000  # NaN without the quiet bit
+    return gltf_models.write_glb(model, folder / "m.glb")
+
+
 # Drifts a differential fuzzer found (the base model mutated at random, both validators run,
 # findings compared), each kept as the smallest edit that showed it.
 FOUND_DRIFTS: dict[str, Build] = {
     # TypeError (unhashable dict) in the declared-size check instead of a TYPE_MISMATCH
     "drift/image-buffer-view-object": _edited(lambda doc: doc["images"][0].update(bufferView={"a": 1})),
+    "drift/signalling-nan-below-min": _signalling_nan_below_min,
 }
 
 CORPUS: dict[str, Build] = {

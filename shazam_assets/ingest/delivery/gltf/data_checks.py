@@ -203,12 +203,15 @@ def _check_bounds(accessor: O.Accessor, values: np.ndarray, pointer: str, ctx: C
 
 
 def _extreme(column: np.ndarray, label: str) -> float | int:
-    """min or max the reference's way: a leading NaN sticks, later NaNs are skipped."""
+    """min or max the reference's way: a leading NaN sticks, later NaNs are skipped.
+
+    NaNs are masked out rather than left to np.nanmin/np.nanmax: their SIMD fmin/fmax return
+    a wrong extreme when a NaN is signalling (quiet bit clear), which a file can hold."""
     if column.dtype.kind == "f":
         if math.isnan(column[0]):
             return math.nan
-        value = np.nanmin(column) if label == "min" else np.nanmax(column)
-        return float(value)
+        numbers = column[~np.isnan(column)]
+        return float(numbers.min() if label == "min" else numbers.max())
     return int(column.min() if label == "min" else column.max())
 
 
