@@ -167,6 +167,8 @@ FOUND_DRIFTS: dict[str, Build] = {
     # TypeError (unhashable dict) in the declared-size check instead of a TYPE_MISMATCH
     "drift/image-buffer-view-object": _edited(lambda doc: doc["images"][0].update(bufferView={"a": 1})),
     "drift/signalling-nan-below-min": _signalling_nan_below_min,
+    # an empty mimeType is still declared: the texture's source then has an invalid type
+    "drift/empty-image-mime-type": _edited(lambda doc: doc["images"][0].update(mimeType="")),
 }
 
 CORPUS: dict[str, Build] = {

@@ -208,10 +208,12 @@ def _is_pot(value: int) -> bool:
 
 
 def _mime(image: O.Image | None) -> str | None:
-    """The declared MIME type of an image, else the one its header showed."""
+    """The declared MIME type of an image (even an empty one), else the one its header showed."""
     if image is None:
         return None
-    return image.mime_type or (image.info.mime_type if image.info is not None else None)
+    if image.mime_type is not None:
+        return image.mime_type
+    return image.info.mime_type if image.info is not None else None
 
 
 def check_textures(model: Model, ctx: Context) -> None:
