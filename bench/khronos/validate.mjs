@@ -6,9 +6,11 @@
 // median of those N (the benchmark's warm time, without Node's start-up).
 //
 // Prints one JSON line per file:
-//   {"file": ..., "numErrors": N, "codes": [error codes], "ms": elapsed}
+//   {"file": ..., "numErrors": N, "codes": [error codes], "messages": [...], "ms": elapsed}
 // `codes` lists the distinct codes of ERROR-severity messages, so the Python side can compare
-// verdicts and error codes. External resources (buffers, images) are read from the file's
+// verdicts; `messages` lists every message as [code, severity, pointer] (severity 0 error,
+// 1 warning, 2 information, 3 hint; pointer null for byte offsets), so a test can compare
+// codes one by one (tests/ingest/delivery/test_khronos_parity.py). External resources (buffers, images) are read from the file's
 // folder, like the validator's own command line does. The format is chosen from the file
 // extension (.glb or .gltf), as the command line does, instead of sniffing the first byte.
 // A file the library refuses outright (unreadable, undetectable format) is reported with
@@ -46,9 +48,16 @@ async function validateFile(file) {
     externalResourceFunction: externalResourceFunction(path.dirname(file)),
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const errors = report.issues.messages.filter((m) => m.severity === SEVERITY_ERROR);
+  const { messages } = report.issues;
+  const errors = messages.filter((m) => m.severity === SEVERITY_ERROR);
   const codes = [...new Set(errors.map((m) => m.code))];
-  return { file, numErrors: report.issues.numErrors, codes, ms: Math.round(ms * 1000) / 1000 };
+  return {
+    file,
+    numErrors: report.issues.numErrors,
+    codes,
+    messages: messages.map((m) => [m.code, m.severity, m.pointer ?? null]),
+    ms: Math.round(ms * 1000) / 1000,
+  };
 }
 
 async function timed(file, repeat) {
@@ -79,7 +88,7 @@ async function main(args) {
     try {
       line = await timed(file, repeat);
     } catch (error) {
-      line = { file, numErrors: -1, codes: [], ms: 0, error: String(error) };
+      line = { file, numErrors: -1, codes: [], messages: [], ms: 0, error: String(error) };
     }
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }

@@ -1,6 +1,6 @@
 """Seed inputs for the fuzz harnesses, built from code at fuzz time (never committed).
 
-glTF seeds: the broken file of every error code in tests/ingest/delivery/test_gltf.py (each reaches
+glTF seeds: the broken file of every error code in tests/ingest/delivery/gltf_cases.py (each reaches
 a different rule), its valid base model as .glb and .gltf, a demo product, the Khronos
 validator's samples and the JSON of the Khronos 3D Commerce models from ../shared/data.
 Delivery seeds: a demo product packed as a real delivery, a slim one around the small base
@@ -24,11 +24,11 @@ Seed = tuple[str, bytes]  # (name saying where it comes from, the input)
 
 
 def _gltf_cases() -> Iterator[Seed]:
-    from tests.ingest.delivery.test_gltf import CASES, Model
+    from tests.ingest.delivery.gltf_cases import ERROR_CASES, Model
 
     yield "base.glb", Model().glb()
     yield "base.gltf", Model().gltf()
-    for case in CASES:
+    for case in ERROR_CASES:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "delivery"
             folder.mkdir()
@@ -85,7 +85,7 @@ def _jpeg(size: int = 64) -> bytes:
 
 
 def delivery_seeds(work: Path) -> Iterator[Seed]:
-    from tests.ingest.delivery.test_gltf import Model
+    from tests.ingest.delivery.gltf_cases import Model
 
     full = pack(work, product(work, "speaker"), name="full.zip")
     yield "demo-speaker.zip", full.read_bytes()

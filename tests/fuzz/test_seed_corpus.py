@@ -13,7 +13,7 @@ import pytest
 
 from tests.fuzz import fuzz_delivery, fuzz_gltf, harness, mutate
 from tests.fuzz.seeds import seeds
-from tests.ingest.delivery.test_gltf import Model
+from tests.ingest.delivery.gltf_cases import Model
 
 # Seeds that crash today in a class another branch of issue 11 fixes (name -> branch); see
 # tests/ingest/delivery/test_fuzz_regressions.py. Remove an entry once its branch is merged.

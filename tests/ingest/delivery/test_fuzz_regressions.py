@@ -22,7 +22,7 @@ from shazam_assets.ingest.delivery.report import Report
 from shazam_assets.ingest.delivery.validate import validate_path
 from tests.builders import pack, product, rewrite_zip
 from tests.fuzz.harness import check_verdict
-from tests.ingest.delivery.test_gltf import Model
+from tests.ingest.delivery.gltf_cases import Model
 
 
 @dataclass(frozen=True)

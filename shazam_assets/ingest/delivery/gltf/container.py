@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shazam_assets.ingest.delivery import limits
-from shazam_assets.ingest.delivery.gltf import catalog as R
+from shazam_assets.ingest.delivery.gltf import catalog
 from shazam_assets.ingest.delivery.gltf.context import Context
 
 MAGIC = 0x46546C67  # "glTF"
@@ -54,11 +54,11 @@ class _Reader:
         if self.pos == n:
             return False
         if self.pos == self.total:
-            ctx.add(R.GLB_EXTRA_DATA, "Extra data after the end of GLB stream", offset=self.pos)
+            ctx.add(catalog.GLB_EXTRA_DATA, "Extra data after the end of GLB stream", offset=self.pos)
             return False
         if n - self.pos < 8:
             ctx.add(
-                R.GLB_UNEXPECTED_END_OF_CHUNK_HEADER, "Unexpected end of chunk header", offset=n
+                catalog.GLB_UNEXPECTED_END_OF_CHUNK_HEADER, "Unexpected end of chunk header", offset=n
             )
             return None
         length, kind = struct.unpack_from("<II", data, self.pos)
@@ -71,7 +71,7 @@ class _Reader:
                 return None  # the JSON decoder gave up first; nothing more is reported
             if length > 0:
                 ctx.add(
-                    R.GLB_UNEXPECTED_END_OF_CHUNK_DATA, "Unexpected end of chunk data", offset=n
+                    catalog.GLB_UNEXPECTED_END_OF_CHUNK_DATA, "Unexpected end of chunk data", offset=n
                 )
             return None
         self.pos = end
@@ -90,60 +90,60 @@ class _Reader:
         ctx, name = self.ctx, _chunk_name(kind)
         if length & 3:
             ctx.add(
-                R.GLB_CHUNK_LENGTH_UNALIGNED,
+                catalog.GLB_CHUNK_LENGTH_UNALIGNED,
                 f"Length of {name} chunk is not aligned to 4-byte boundaries",
                 offset=offset,
             )
         if self.pos + length > self.total:
             ctx.add(
-                R.GLB_CHUNK_TOO_BIG,
+                catalog.GLB_CHUNK_TOO_BIG,
                 f"Chunk ({name}) length ({length}) does not fit total GLB length",
                 offset=offset,
             )
         if self.chunks == 0 and kind != JSON_CHUNK:
             ctx.add(
-                R.GLB_UNEXPECTED_FIRST_CHUNK,
+                catalog.GLB_UNEXPECTED_FIRST_CHUNK,
                 f"First chunk must be of JSON type. Found {name} instead",
                 offset=offset,
             )
         if kind == BIN_CHUNK and self.chunks > 1 and not self.has_bin:
-            ctx.add(R.GLB_UNEXPECTED_BIN_CHUNK, "BIN chunk must be the second chunk", offset=offset)
+            ctx.add(catalog.GLB_UNEXPECTED_BIN_CHUNK, "BIN chunk must be the second chunk", offset=offset)
         if kind == JSON_CHUNK:
             if length == 0:
-                ctx.add(R.GLB_EMPTY_CHUNK, f"Chunk ({name}) cannot have zero length", offset=offset)
+                ctx.add(catalog.GLB_EMPTY_CHUNK, f"Chunk ({name}) cannot have zero length", offset=offset)
             if self.has_json:
                 ctx.add(
-                    R.GLB_DUPLICATE_CHUNK,
+                    catalog.GLB_DUPLICATE_CHUNK,
                     f"Chunk of type {name} has already been used",
                     offset=offset,
                 )
         elif kind == BIN_CHUNK:
             if length == 0:
-                ctx.add(R.GLB_EMPTY_BIN_CHUNK, "Empty BIN chunk should be omitted", offset=offset)
+                ctx.add(catalog.GLB_EMPTY_BIN_CHUNK, "Empty BIN chunk should be omitted", offset=offset)
             if self.has_bin:
                 ctx.add(
-                    R.GLB_DUPLICATE_CHUNK,
+                    catalog.GLB_DUPLICATE_CHUNK,
                     f"Chunk of type {name} has already been used",
                     offset=offset,
                 )
         else:
-            ctx.add(R.GLB_UNKNOWN_CHUNK_TYPE, f"Unknown GLB chunk type: {name}", offset=offset)
+            ctx.add(catalog.GLB_UNKNOWN_CHUNK_TYPE, f"Unknown GLB chunk type: {name}", offset=offset)
 
 
 def read_glb(data: bytes, ctx: Context) -> Glb:
     """Walk the GLB container, reporting structural problems."""
     if len(data) < 12:
-        ctx.add(R.GLB_UNEXPECTED_END_OF_HEADER, "Unexpected end of header", offset=len(data))
+        ctx.add(catalog.GLB_UNEXPECTED_END_OF_HEADER, "Unexpected end of header", offset=len(data))
         return Glb(None, None, complete=False)
     magic, version, total = struct.unpack_from("<III", data, 0)
     if magic != MAGIC:
-        ctx.add(R.GLB_INVALID_MAGIC, f"Invalid GLB magic value ({magic})", offset=0)
+        ctx.add(catalog.GLB_INVALID_MAGIC, f"Invalid GLB magic value ({magic})", offset=0)
         return Glb(None, None, complete=False)
     if version != 2:
-        ctx.add(R.GLB_INVALID_VERSION, f"Invalid GLB version value {version}", offset=4)
+        ctx.add(catalog.GLB_INVALID_VERSION, f"Invalid GLB version value {version}", offset=4)
         return Glb(None, None, complete=False)
     if total <= 12:
-        ctx.add(R.GLB_LENGTH_TOO_SMALL, f"Declared GLB length ({total}) is too small", offset=8)
+        ctx.add(catalog.GLB_LENGTH_TOO_SMALL, f"Declared GLB length ({total}) is too small", offset=8)
     reader = _Reader(data, ctx, total=total)
     while (status := reader.chunk()) is True:
         if reader.chunks >= limits.LIMITS.glb_chunks:
@@ -154,7 +154,7 @@ def read_glb(data: bytes, ctx: Context) -> Glb:
         return Glb(reader.json, reader.bin, complete=False)
     if total != reader.pos:
         ctx.add(
-            R.GLB_LENGTH_MISMATCH,
+            catalog.GLB_LENGTH_MISMATCH,
             f"Declared length ({total}) does not match GLB length ({reader.pos})",
             offset=reader.pos,
         )
@@ -165,14 +165,14 @@ def _broken_text(partial: bytes, ctx: Context) -> bool:
     """Report a truncated JSON chunk whose bytes so far are already not UTF-8 (or start with a BOM)."""
     if partial.startswith(_BOM):
         ctx.add(
-            R.INVALID_JSON,
+            catalog.INVALID_JSON,
             "Invalid JSON data. Parser output: BOM found at the beginning of UTF-8 stream",
         )
         return True
     try:
         codecs.getincrementaldecoder("utf-8")().decode(partial, final=False)
     except UnicodeDecodeError as exc:
-        ctx.add(R.INVALID_JSON, f"Invalid JSON data. Parser output: {exc}")
+        ctx.add(catalog.INVALID_JSON, f"Invalid JSON data. Parser output: {exc}")
         return True
     return False
 
@@ -185,7 +185,7 @@ def parse_json(raw: bytes, ctx: Context) -> dict | None:
     """Decode the JSON text; only a JSON object is a glTF document."""
     if raw.startswith(_BOM):
         ctx.add(
-            R.INVALID_JSON,
+            catalog.INVALID_JSON,
             "Invalid JSON data. Parser output: BOM found at the beginning of UTF-8 stream",
         )
         return None
@@ -196,11 +196,11 @@ def parse_json(raw: bytes, ctx: Context) -> dict | None:
     try:
         document = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        ctx.add(R.INVALID_JSON, f"Invalid JSON data. Parser output: {exc}")
+        ctx.add(catalog.INVALID_JSON, f"Invalid JSON data. Parser output: {exc}")
         return None
     if not isinstance(document, dict):
         ctx.add(
-            R.TYPE_MISMATCH, f"Type mismatch. Property value {str(document)[:40]} is not a 'object'"
+            catalog.TYPE_MISMATCH, f"Type mismatch. Property value {str(document)[:40]} is not a 'object'"
         )
         return None
     return document

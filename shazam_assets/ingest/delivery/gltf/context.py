@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from shazam_assets.ingest.delivery import limits
-from shazam_assets.ingest.delivery.gltf import catalog as R
+from shazam_assets.ingest.delivery.gltf import catalog
 from shazam_assets.ingest.delivery.report import Issue, Rule
 
 # Accessor formats: (type, componentType, normalized).
@@ -119,8 +119,8 @@ class Context:
             return
         self.counts[rule.code] = self.counts.get(rule.code, 0) + 1
         details: dict[str, Any] = {}
-        if rule.code.startswith(R.PREFIX) and rule is not R.URI_OUTSIDE_DELIVERY:
-            details["khronos_code"] = rule.code[len(R.PREFIX) :]
+        if rule.code.startswith(catalog.PREFIX) and rule is not catalog.URI_OUTSIDE_DELIVERY:
+            details["khronos_code"] = rule.code[len(catalog.PREFIX) :]
         pointer: str | None
         if offset is not None:
             pointer = None

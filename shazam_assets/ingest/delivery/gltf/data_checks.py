@@ -13,8 +13,7 @@ import math
 
 import numpy as np
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
-from shazam_assets.ingest.delivery.gltf import objects as O
+from shazam_assets.ingest.delivery.gltf import catalog, objects
 from shazam_assets.ingest.delivery.gltf.accessors import (
     Layout,
     SparseLayout,
@@ -30,13 +29,13 @@ UNIT_VEC3 = 0.00674
 UNIT_VEC4 = 0.00769
 
 
-def _view_data(view: O.BufferView | None) -> memoryview | None:
+def _view_data(view: objects.BufferView | None) -> memoryview | None:
     if view is None or view.buffer is None or view.buffer.data is None:
         return None
     return memoryview(view.buffer.data).cast("B")
 
 
-def _layout(accessor: O.Accessor) -> Layout | bool | None:
+def _layout(accessor: objects.Accessor) -> Layout | bool | None:
     """The accessor's base data layout; None without a buffer view, False when unreadable."""
     view = accessor.buffer_view
     if view is None:
@@ -55,7 +54,7 @@ def _layout(accessor: O.Accessor) -> Layout | bool | None:
     return Layout(data, start, accessor.byte_stride)
 
 
-def _sparse_layout(accessor: O.Accessor) -> SparseLayout | None:
+def _sparse_layout(accessor: objects.Accessor) -> SparseLayout | None:
     sparse = accessor.sparse
     assert sparse is not None
     indices, values = sparse.indices, sparse.values
@@ -75,7 +74,7 @@ def _sparse_layout(accessor: O.Accessor) -> SparseLayout | None:
         or sparse.count > accessor.count
     ):
         return None
-    index_size = O.COMPONENT_SIZES[indices.component_type]
+    index_size = objects.COMPONENT_SIZES[indices.component_type]
     value_size, components = accessor.component_size, accessor.components
     if not check_offset_and_length(
         indices.byte_offset, index_size, index_size * sparse.count, index_view, -1, None
@@ -102,7 +101,7 @@ def _sparse_layout(accessor: O.Accessor) -> SparseLayout | None:
     return SparseLayout(sparse.count, index_array, value_array.reshape(sparse.count, components))
 
 
-def accessor_elements(accessor: O.Accessor) -> np.ndarray | None:
+def accessor_elements(accessor: objects.Accessor) -> np.ndarray | None:
     """(count, components) data of a linked accessor, or None when it cannot be read."""
     if (
         accessor.component_type == -1
@@ -128,7 +127,7 @@ def accessor_elements(accessor: O.Accessor) -> np.ndarray | None:
     )  # fmt: skip
 
 
-def _normalized(accessor: O.Accessor, values: np.ndarray) -> np.ndarray:
+def _normalized(accessor: objects.Accessor, values: np.ndarray) -> np.ndarray:
     """Values as the shader sees them (normalized integers divided), float64."""
     if accessor.component_type == FLOAT or not accessor.normalized:
         return values.astype(np.float64)
@@ -139,7 +138,7 @@ def _first(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask.reshape(-1))[0])
 
 
-def check_sparse_indices(accessor: O.Accessor, ctx: Context) -> None:
+def check_sparse_indices(accessor: objects.Accessor, ctx: Context) -> None:
     sparse = accessor.sparse
     if sparse is None:
         return
@@ -156,7 +155,7 @@ def check_sparse_indices(accessor: O.Accessor, ctx: Context) -> None:
     if bad.size:
         i = int(bad[0]) + 1
         ctx.add(
-            R.ACCESSOR_SPARSE_INDICES_NON_INCREASING,
+            catalog.ACCESSOR_SPARSE_INDICES_NON_INCREASING,
             f"Accessor sparse indices element at index {i} is less than or equal to previous: "
             f"{indices[i]} <= {indices[i - 1]}",
             name="sparse",
@@ -165,18 +164,18 @@ def check_sparse_indices(accessor: O.Accessor, ctx: Context) -> None:
     if oob.size:
         i = int(oob[0])
         ctx.add(
-            R.ACCESSOR_SPARSE_INDEX_OOB,
+            catalog.ACCESSOR_SPARSE_INDEX_OOB,
             f"Accessor sparse indices element at index {i} is greater than or equal to the number of "
             f"accessor elements: {indices[i]} >= {accessor.count}",
             name="sparse",
         )
 
 
-def _check_bounds(accessor: O.Accessor, values: np.ndarray, pointer: str, ctx: Context) -> None:
+def _check_bounds(accessor: objects.Accessor, values: np.ndarray, pointer: str, ctx: Context) -> None:
     """accessor.min/max must equal the data's per-component extremes."""
     for label, declared, rule, out_rule in (
-        ("min", accessor.min, R.ACCESSOR_MIN_MISMATCH, R.ACCESSOR_ELEMENT_OUT_OF_MIN_BOUND),
-        ("max", accessor.max, R.ACCESSOR_MAX_MISMATCH, R.ACCESSOR_ELEMENT_OUT_OF_MAX_BOUND),
+        ("min", accessor.min, catalog.ACCESSOR_MIN_MISMATCH, catalog.ACCESSOR_ELEMENT_OUT_OF_MIN_BOUND),
+        ("max", accessor.max, catalog.ACCESSOR_MAX_MISMATCH, catalog.ACCESSOR_ELEMENT_OUT_OF_MAX_BOUND),
     ):
         if declared is None:
             continue
@@ -203,12 +202,15 @@ def _check_bounds(accessor: O.Accessor, values: np.ndarray, pointer: str, ctx: C
 
 
 def _extreme(column: np.ndarray, label: str) -> float | int:
-    """min or max the reference's way: a leading NaN sticks, later NaNs are skipped."""
+    """min or max the reference's way: a leading NaN sticks, later NaNs are skipped.
+
+    NaNs are masked out rather than left to np.nanmin/np.nanmax: their SIMD fmin/fmax return
+    a wrong extreme when a NaN is signalling (quiet bit clear), which a file can hold."""
     if column.dtype.kind == "f":
         if math.isnan(column[0]):
             return math.nan
-        value = np.nanmin(column) if label == "min" else np.nanmax(column)
-        return float(value)
+        numbers = column[~np.isnan(column)]
+        return float(numbers.min() if label == "min" else numbers.max())
     return int(column.min() if label == "min" else column.max())
 
 
@@ -217,14 +219,14 @@ def _check_float(values: np.ndarray, pointer: str, ctx: Context) -> None:
     if bad.any():
         index = _first(bad)
         ctx.add(
-            R.ACCESSOR_INVALID_FLOAT,
+            catalog.ACCESSOR_INVALID_FLOAT,
             f"Accessor element at index {index} is {values.reshape(-1)[index]} "
             f"({int(bad.sum())} invalid value(s) in total)",
             name=pointer,
         )
 
 
-def _check_unit(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> None:
+def _check_unit(accessor: objects.Accessor, values: np.ndarray, ctx: Context) -> None:
     checks = accessor.checks
     if not (checks.normals or checks.tangents):
         return
@@ -235,7 +237,7 @@ def _check_unit(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> None:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             ctx.add(
-                R.ACCESSOR_VECTOR3_NON_UNIT,
+                catalog.ACCESSOR_VECTOR3_NON_UNIT,
                 f"Vector3 at element {i} is not of unit length: {length[i]}",
                 name=pointer,
             )
@@ -246,19 +248,19 @@ def _check_unit(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> None:
             i = int(np.flatnonzero(wrong)[0])
             for pointer in checks.tangents:
                 ctx.add(
-                    R.ACCESSOR_INVALID_SIGN,
+                    catalog.ACCESSOR_INVALID_SIGN,
                     f"Tangent {i} has invalid w component: {sign[i]}",
                     name=pointer,
                 )
 
 
-def _check_clamped(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> None:
+def _check_clamped(accessor: objects.Accessor, values: np.ndarray, ctx: Context) -> None:
     bad = (values > 1) | (values < 0)
     if bad.any():
         index = _first(bad)
         for pointer in accessor.checks.clamped:
             ctx.add(
-                R.ACCESSOR_NON_CLAMPED,
+                catalog.ACCESSOR_NON_CLAMPED,
                 f"Accessor element at index {index} is not clamped to 0..1 range",
                 name=pointer,
             )
@@ -276,7 +278,7 @@ def _index_findings(flat: np.ndarray, max_vertex: int, restart: int, is_triangle
     return oob, int(restarts[0]) if restarts.size else -1, degenerate
 
 
-def _check_indices(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> None:
+def _check_indices(accessor: objects.Accessor, values: np.ndarray, ctx: Context) -> None:
     """Each primitive's use of the index data; primitives that share an accessor and a vertex
     range share one computation (thousands of primitives may name the same indices)."""
     flat = values.reshape(-1).astype(np.int64)
@@ -289,20 +291,20 @@ def _check_indices(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> No
         if oob.size:
             i = int(oob[0])
             ctx.add(
-                R.ACCESSOR_INDEX_OOB,
+                catalog.ACCESSOR_INDEX_OOB,
                 f"Indices accessor element at index {i} has value {flat[i]} that is greater than the maximum "
                 f"vertex index available ({check.max_vertex}); {oob.size} such value(s)",
                 name=check.pointer,
             )
         if restart >= 0:
             ctx.add(
-                R.ACCESSOR_INDEX_PRIMITIVE_RESTART,
+                catalog.ACCESSOR_INDEX_PRIMITIVE_RESTART,
                 f"Indices accessor contains primitive restart value ({check.restart}) at index {restart}",
                 name=check.pointer,
             )
         if degenerate:
             ctx.add(
-                R.ACCESSOR_INDEX_TRIANGLE_DEGENERATE,
+                catalog.ACCESSOR_INDEX_TRIANGLE_DEGENERATE,
                 f"Indices accessor contains {degenerate} degenerate triangles (out of {check.triangles})",
                 name=check.pointer,
             )
@@ -327,19 +329,19 @@ def _check_animation_input(findings: tuple[int | None, int | None], pointer: str
     negative, increasing = findings
     if negative is not None:
         ctx.add(
-            R.ACCESSOR_ANIMATION_INPUT_NEGATIVE,
+            catalog.ACCESSOR_ANIMATION_INPUT_NEGATIVE,
             f"Animation input accessor element at index {negative} is negative",
             name=pointer,
         )
     if increasing is not None:
         ctx.add(
-            R.ACCESSOR_ANIMATION_INPUT_NON_INCREASING,
+            catalog.ACCESSOR_ANIMATION_INPUT_NON_INCREASING,
             f"Animation input accessor element at index {increasing} is less than or equal to previous",
             name=pointer,
         )
 
 
-def _check_quaternions(accessor: O.Accessor, values: np.ndarray, ctx: Context) -> None:
+def _check_quaternions(accessor: objects.Accessor, values: np.ndarray, ctx: Context) -> None:
     quats = _normalized(accessor, values)
     first_bad: dict[bool, tuple[int, float] | None] = {}
     for pointer, cubic in accessor.checks.quaternions:
@@ -353,7 +355,7 @@ def _check_quaternions(accessor: O.Accessor, values: np.ndarray, ctx: Context) -
         if found is not None:
             i, length = found
             ctx.add(
-                R.ACCESSOR_ANIMATION_SAMPLER_OUTPUT_NON_NORMALIZED_QUATERNION,
+                catalog.ACCESSOR_ANIMATION_SAMPLER_OUTPUT_NON_NORMALIZED_QUATERNION,
                 f"Animation sampler output quaternion {i} is not of unit length: {length}",
                 name=pointer,
             )
@@ -365,13 +367,13 @@ def _check_ibm(values: np.ndarray, pointers: list[str], ctx: Context) -> None:
         i = int(np.flatnonzero(bad)[0])
         for pointer in pointers:
             ctx.add(
-                R.ACCESSOR_INVALID_IBM,
+                catalog.ACCESSOR_INVALID_IBM,
                 f"Matrix element at index {i} is not an affine transform",
                 name=pointer,
             )
 
 
-def check_accessor(accessor: O.Accessor, index: int, ctx: Context) -> None:
+def check_accessor(accessor: objects.Accessor, index: int, ctx: Context) -> None:
     """Every data check of one accessor."""
     values = accessor_elements(accessor)
     if values is None:

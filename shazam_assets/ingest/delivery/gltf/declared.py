@@ -105,10 +105,14 @@ def _image_views(doc: dict) -> list[Issue]:
     """Images stored in buffer views are copied out of their buffer: their views' declared
     lengths (each view once) must fit the same data cap."""
     views = _list(doc.get("bufferViews"))
-    named = {image.get("bufferView") for image in _list(doc.get("images")) if isinstance(image, dict)}
+    named: set[int] = set()
+    for image in _list(doc.get("images")):
+        view = image.get("bufferView") if isinstance(image, dict) else None
+        if isinstance(view, int):  # an object or a list here is a TYPE_MISMATCH, reported later
+            named.add(view)
     total = sum(
         views[i]["byteLength"] for i in named
-        if isinstance(i, int) and 0 <= i < len(views) and isinstance(views[i], dict)
+        if 0 <= i < len(views) and isinstance(views[i], dict)
         and isinstance(views[i].get("byteLength"), int)
     )
     cap = limits.LIMITS.accessor_bytes

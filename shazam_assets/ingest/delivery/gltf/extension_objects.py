@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
-from shazam_assets.ingest.delivery.gltf import fields as F
+from shazam_assets.ingest.delivery.gltf import catalog, fields
 from shazam_assets.ingest.delivery.gltf.context import Context
 from shazam_assets.ingest.delivery.gltf.extensions import get_extensions
 from shazam_assets.ingest.delivery.gltf.textures import TextureInfo, texture_info_parser
@@ -91,20 +90,20 @@ MATERIAL_FIELDS: dict[str, list[Field]] = {
 
 def _tail(obj: dict, ctx: Context, name: str) -> None:
     get_extensions(obj, name, ctx, parse)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
 
 
 def _material(name: str, obj: dict, ctx: Context) -> ExtensionObject:
     spec = MATERIAL_FIELDS[name]
-    F.check_members(obj, [field_name for _, field_name, _ in spec], ctx)
+    fields.check_members(obj, [field_name for _, field_name, _ in spec], ctx)
     out = ExtensionObject(name)
     for kind, key, options in spec:
         if kind == "float":
-            out.values[key] = F.get_float(obj, key, ctx, **options)
+            out.values[key] = fields.get_float(obj, key, ctx, **options)
         elif kind == "floats":
-            out.values[key] = F.get_float_list(obj, key, ctx, **options)
+            out.values[key] = fields.get_float_list(obj, key, ctx, **options)
         else:
-            info = F.get_object(
+            info = fields.get_object(
                 obj,
                 key,
                 ctx,
@@ -123,17 +122,17 @@ def _iridescence(obj: dict, out: ExtensionObject, ctx: Context) -> None:
     low, high = out.values["iridescenceThicknessMinimum"], out.values["iridescenceThicknessMaximum"]
     if out.values["iridescenceThicknessTexture"] is not None:
         if low == high:
-            ctx.add(R.KHR_MATERIALS_IRIDESCENCE_THICKNESS_TEXTURE_UNUSED, "Thickness texture has no effect",
+            ctx.add(catalog.KHR_MATERIALS_IRIDESCENCE_THICKNESS_TEXTURE_UNUSED, "Thickness texture has no effect",
                     name="iridescenceThicknessTexture")  # fmt: skip
     elif not math.isnan(low) and "iridescenceThicknessMinimum" in obj:
-        ctx.add(R.KHR_MATERIALS_IRIDESCENCE_THICKNESS_RANGE_WITHOUT_TEXTURE, "Thickness minimum has no effect",
+        ctx.add(catalog.KHR_MATERIALS_IRIDESCENCE_THICKNESS_RANGE_WITHOUT_TEXTURE, "Thickness minimum has no effect",
                 name="iridescenceThicknessMinimum")  # fmt: skip
 
 
 def _map_list(
     obj: dict, key: str, ctx: Context, parse_item: Callable[[dict, Context], Any]
 ) -> list[Any]:
-    items = F.get_map_list(obj, key, ctx)
+    items = fields.get_map_list(obj, key, ctx)
     if items is None:
         return []
     out = []
@@ -145,39 +144,39 @@ def _map_list(
 
 
 def _light(obj: dict, ctx: Context) -> str | None:
-    F.check_members(obj, ("color", "intensity", "spot", "type", "range", "name"), ctx)
-    F.get_float_list(obj, "color", ctx, lengths=(3,), minimum=0, maximum=1)
-    F.get_float(obj, "intensity", ctx, default=1, minimum=0)
-    kind = F.get_string(obj, "type", ctx, required=True, allowed=("directional", "point", "spot"))
+    fields.check_members(obj, ("color", "intensity", "spot", "type", "range", "name"), ctx)
+    fields.get_float_list(obj, "color", ctx, lengths=(3,), minimum=0, maximum=1)
+    fields.get_float(obj, "intensity", ctx, default=1, minimum=0)
+    kind = fields.get_string(obj, "type", ctx, required=True, allowed=("directional", "point", "spot"))
     if kind == "spot":
-        F.get_object(obj, "spot", ctx, _spot, required=True)
+        fields.get_object(obj, "spot", ctx, _spot, required=True)
     elif "spot" in obj:
         ctx.add(
-            R.EXTRA_PROPERTY,
+            catalog.EXTRA_PROPERTY,
             "This property should not be defined as it will not be used",
             name="spot",
         )
-    distance = F.get_float(obj, "range", ctx, excl_min=0)
+    distance = fields.get_float(obj, "range", ctx, excl_min=0)
     if kind == "directional" and not math.isnan(distance):
         ctx.add(
-            R.EXTRA_PROPERTY,
+            catalog.EXTRA_PROPERTY,
             "This property should not be defined as it will not be used",
             name="range",
         )
-    F.get_string(obj, "name", ctx)
+    fields.get_string(obj, "name", ctx)
     _tail(obj, ctx, "khr_lights_punctual_light")
     return kind
 
 
 def _spot(obj: dict, ctx: Context) -> None:
-    F.check_members(obj, ("innerConeAngle", "outerConeAngle"), ctx)
-    inner = F.get_float(obj, "innerConeAngle", ctx, default=0, minimum=0, excl_max=math.pi / 2)
-    outer = F.get_float(
+    fields.check_members(obj, ("innerConeAngle", "outerConeAngle"), ctx)
+    inner = fields.get_float(obj, "innerConeAngle", ctx, default=0, minimum=0, excl_max=math.pi / 2)
+    outer = fields.get_float(
         obj, "outerConeAngle", ctx, default=math.pi / 4, excl_min=0, maximum=math.pi / 2
     )
     if outer <= inner:
         ctx.add(
-            R.KHR_LIGHTS_PUNCTUAL_LIGHT_SPOT_ANGLES,
+            catalog.KHR_LIGHTS_PUNCTUAL_LIGHT_SPOT_ANGLES,
             f"outerConeAngle ({outer}) is less than or equal to innerConeAngle ({inner})",
             name="outerConeAngle",
         )
@@ -185,58 +184,58 @@ def _spot(obj: dict, ctx: Context) -> None:
 
 
 def _lights(name: str, obj: dict, ctx: Context) -> ExtensionObject:
-    F.check_members(obj, ("lights",), ctx)
+    fields.check_members(obj, ("lights",), ctx)
     items = _map_list(obj, "lights", ctx, _light)
     _tail(obj, ctx, name)
     return ExtensionObject(name, items=items, used=[False] * len(items))
 
 
 def _node_light(name: str, obj: dict, ctx: Context) -> ExtensionObject:
-    F.check_members(obj, ("light",), ctx)
-    light = F.get_index(obj, "light", ctx)
+    fields.check_members(obj, ("light",), ctx)
+    light = fields.get_index(obj, "light", ctx)
     _tail(obj, ctx, name)
     return ExtensionObject(name, values={"light": light})
 
 
 def _variant(obj: dict, ctx: Context) -> None:
-    F.check_members(obj, ("name",), ctx)
-    F.get_string(obj, "name", ctx, required=True)
+    fields.check_members(obj, ("name",), ctx)
+    fields.get_string(obj, "name", ctx, required=True)
     _tail(obj, ctx, "khr_materials_variants_variant")
 
 
 def _variants(name: str, obj: dict, ctx: Context) -> ExtensionObject:
-    F.check_members(obj, ("variants",), ctx)
+    fields.check_members(obj, ("variants",), ctx)
     items = _map_list(obj, "variants", ctx, _variant)
     _tail(obj, ctx, name)
     return ExtensionObject(name, items=items, used=[False] * len(items))
 
 
 def _mapping(obj: dict, ctx: Context) -> tuple[list[int] | None, int]:
-    F.check_members(obj, ("variants", "material", "name"), ctx)
-    variants = F.get_indices_list(obj, "variants", ctx, required=True)
-    material = F.get_index(obj, "material", ctx)
-    F.get_string(obj, "name", ctx)
+    fields.check_members(obj, ("variants", "material", "name"), ctx)
+    variants = fields.get_indices_list(obj, "variants", ctx, required=True)
+    material = fields.get_index(obj, "material", ctx)
+    fields.get_string(obj, "name", ctx)
     _tail(obj, ctx, "khr_materials_variants_mapping")
     return variants, material
 
 
 def _mappings(name: str, obj: dict, ctx: Context) -> ExtensionObject:
-    F.check_members(obj, ("mappings",), ctx)
+    fields.check_members(obj, ("mappings",), ctx)
     items = _map_list(obj, "mappings", ctx, _mapping)
     _tail(obj, ctx, name)
     return ExtensionObject(name, items=items)
 
 
 def _webp(name: str, obj: dict, ctx: Context) -> ExtensionObject:
-    F.check_members(obj, ("source",), ctx)
-    source = F.get_index(obj, "source", ctx, required=False)
+    fields.check_members(obj, ("source",), ctx)
+    source = fields.get_index(obj, "source", ctx, required=False)
     _tail(obj, ctx, name)
     return ExtensionObject(name, values={"source": source})
 
 
 def _pointer(name: str, obj: dict, ctx: Context) -> ExtensionObject:
-    F.check_members(obj, ("pointer",), ctx)
-    F.get_string(obj, "pointer", ctx, required=True, pattern=_POINTER)
+    fields.check_members(obj, ("pointer",), ctx)
+    fields.get_string(obj, "pointer", ctx, required=True, pattern=_POINTER)
     _tail(obj, ctx, name)
     return ExtensionObject(name)
 

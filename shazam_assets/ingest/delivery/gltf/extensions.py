@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
+from shazam_assets.ingest.delivery.gltf import catalog
 from shazam_assets.ingest.delivery.gltf.context import BYTE, SHORT, UBYTE, USHORT, Context
 from shazam_assets.ingest.delivery.gltf.fields import get_map
 
@@ -91,23 +91,23 @@ def init_extensions(used: list[str], required: list[str], ctx: Context) -> None:
         pointer = f"/extensionsUsed/{i}"
         if not _NAME_FORMAT.match(name):
             ctx.add(
-                R.INVALID_EXTENSION_NAME_FORMAT, "Extension name has invalid format", name=pointer
+                catalog.INVALID_EXTENSION_NAME_FORMAT, "Extension name has invalid format", name=pointer
             )
         spec = SUPPORTED.get(name)
         if spec is None:
-            ctx.add(R.UNSUPPORTED_EXTENSION, f"Cannot validate extension {name!r}", name=pointer)
+            ctx.add(catalog.UNSUPPORTED_EXTENSION, f"Cannot validate extension {name!r}", name=pointer)
             continue
         if spec.init is not None:
             spec.init(ctx)
         if spec.required and name not in required:
             ctx.add(
-                R.NON_REQUIRED_EXTENSION, f"Extension {name!r} cannot be optional", name=pointer
+                catalog.NON_REQUIRED_EXTENSION, f"Extension {name!r} cannot be optional", name=pointer
             )
         ctx.extensions_loaded.append(name)
     for i, name in enumerate(required):
         if name not in used:
             ctx.add(
-                R.UNUSED_EXTENSION_REQUIRED,
+                catalog.UNUSED_EXTENSION_REQUIRED,
                 f"Unused extension {name!r} cannot be required",
                 name=f"/extensionsRequired/{i}",
             )
@@ -130,7 +130,7 @@ def get_extensions(
             if name not in ctx.extensions_loaded:
                 if name not in ctx.extensions_used:
                     ctx.add(
-                        R.UNDECLARED_EXTENSION,
+                        catalog.UNDECLARED_EXTENSION,
                         "Extension is not declared in extensionsUsed",
                         name=name,
                     )
@@ -139,14 +139,14 @@ def get_extensions(
             spec = SUPPORTED[name]
             if kind not in spec.kinds:
                 ctx.add(
-                    R.UNEXPECTED_EXTENSION_OBJECT,
+                    catalog.UNEXPECTED_EXTENSION_OBJECT,
                     "Unexpected location for this extension",
                     name=name,
                 )
                 continue
             if len(maps) > 1 and spec.standalone:
                 ctx.add(
-                    R.MULTIPLE_EXTENSIONS,
+                    catalog.MULTIPLE_EXTENSIONS,
                     "Extension may be incompatible with the others",
                     name=name,
                 )

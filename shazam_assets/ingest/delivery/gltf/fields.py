@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
+from shazam_assets.ingest.delivery.gltf import catalog
 from shazam_assets.ingest.delivery.gltf.context import Context
 
 INF = math.inf
@@ -62,20 +62,20 @@ def to_float32(value: float) -> float:
 def _raw(obj: dict, name: str, ctx: Context, type_name: str) -> Any:
     value = obj.get(name, _MISSING)
     if value is None:
-        ctx.add(R.TYPE_MISMATCH, f"Property '{name}' is null, not a '{type_name}'", name=name)
+        ctx.add(catalog.TYPE_MISMATCH, f"Property '{name}' is null, not a '{type_name}'", name=name)
     return None if value is _MISSING else value
 
 
 def _type_mismatch(ctx: Context, name: str, value: Any, type_name: str) -> None:
     ctx.add(
-        R.TYPE_MISMATCH,
+        catalog.TYPE_MISMATCH,
         f"Type mismatch. Property value {value!r} is not a '{type_name}'",
         name=name,
     )
 
 
 def _undefined(ctx: Context, name: str) -> None:
-    ctx.add(R.UNDEFINED_PROPERTY, f"Property '{name}' must be defined", name=None)
+    ctx.add(catalog.UNDEFINED_PROPERTY, f"Property '{name}' must be defined", name=None)
 
 
 def check_enum(
@@ -84,7 +84,7 @@ def check_enum(
     allowed = list(allowed)
     if value in allowed:
         return True
-    rule = R.ARRAY_LENGTH_NOT_IN_LIST if length else R.VALUE_NOT_IN_LIST
+    rule = catalog.ARRAY_LENGTH_NOT_IN_LIST if length else catalog.VALUE_NOT_IN_LIST
     ctx.add(rule, f"Invalid value {value!r}. Valid values are {allowed}", name=name)
     return False
 
@@ -94,7 +94,7 @@ def get_index(obj: dict, name: str, ctx: Context, *, required: bool = True) -> i
     if is_int(value):
         if value >= 0:
             return value
-        ctx.add(R.INVALID_INDEX, "Index must be a non-negative integer", name=name)
+        ctx.add(catalog.INVALID_INDEX, "Index must be a non-negative integer", name=name)
     elif value is None:
         if required:
             _undefined(ctx, name)
@@ -129,7 +129,7 @@ def get_uint(
         if allowed is not None:
             return value if check_enum(name, value, allowed, ctx) else -1
         if value < minimum or (maximum != -1 and value > maximum):
-            ctx.add(R.VALUE_NOT_IN_RANGE, f"Value {value} is out of range", name=name)
+            ctx.add(catalog.VALUE_NOT_IN_RANGE, f"Value {value} is out of range", name=name)
             return -1
         return value
     if value is None:
@@ -160,7 +160,7 @@ def get_float(
         if value != standalone and (
             value < minimum or value <= excl_min or value > maximum or value >= excl_max
         ):
-            ctx.add(R.VALUE_NOT_IN_RANGE, f"Value {value} is out of range", name=name)
+            ctx.add(catalog.VALUE_NOT_IN_RANGE, f"Value {value} is out of range", name=name)
             return NAN
         return float(value)
     if value is None:
@@ -188,7 +188,7 @@ def get_string(
             check_enum(name, value, allowed, ctx)
         elif pattern is not None and not pattern.search(value):
             ctx.add(
-                R.PATTERN_MISMATCH,
+                catalog.PATTERN_MISMATCH,
                 f"Value {value!r} does not match regexp pattern {pattern.pattern!r}",
                 name=name,
             )
@@ -247,7 +247,7 @@ def get_indices_list(
     value = _raw(obj, name, ctx, "array")
     if isinstance(value, list):
         if not value:
-            ctx.add(R.EMPTY_ENTITY, "Entity cannot be empty", name=name)
+            ctx.add(catalog.EMPTY_ENTITY, "Entity cannot be empty", name=name)
             return None
         out: list[int] = []
         seen: set[int] = set()
@@ -256,11 +256,11 @@ def get_indices_list(
                 item = as_int(item)
                 if is_int(item) and item >= 0:
                     if item in seen:
-                        ctx.add(R.DUPLICATE_ELEMENTS, "Duplicate element", index=i)
+                        ctx.add(catalog.DUPLICATE_ELEMENTS, "Duplicate element", index=i)
                     seen.add(item)
                     out.append(item)
                 else:
-                    ctx.add(R.INVALID_INDEX, "Index must be a non-negative integer", index=i)
+                    ctx.add(catalog.INVALID_INDEX, "Index must be a non-negative integer", index=i)
                     out.append(-1)
         return out
     if value is None:
@@ -280,7 +280,7 @@ def _index_map(value: dict, ctx: Context, check_key: Callable[[str], None]) -> d
             out[key] = item
         else:
             out[key] = -1
-            ctx.add(R.INVALID_INDEX, "Index must be a non-negative integer", name=key)
+            ctx.add(catalog.INVALID_INDEX, "Index must be a non-negative integer", name=key)
     return out
 
 
@@ -291,7 +291,7 @@ def get_indices_map(
     value = _raw(obj, name, ctx, "object")
     if isinstance(value, dict):
         if not value:
-            ctx.add(R.EMPTY_ENTITY, "Entity cannot be empty", name=name)
+            ctx.add(catalog.EMPTY_ENTITY, "Entity cannot be empty", name=name)
             return None
         with ctx.at(name):
             return _index_map(value, ctx, check_key)
@@ -309,17 +309,17 @@ def get_indices_maps_list(
     value = _raw(obj, name, ctx, "array")
     if isinstance(value, list):
         if not value:
-            ctx.add(R.EMPTY_ENTITY, "Entity cannot be empty", name=name)
+            ctx.add(catalog.EMPTY_ENTITY, "Entity cannot be empty", name=name)
             return None
         out: list[dict[str, int]] = []
         broken = False
         with ctx.at(name):
             for i, item in enumerate(value):
                 if not isinstance(item, dict):
-                    ctx.add(R.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'")
+                    ctx.add(catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'")
                     broken = True
                 elif not item:
-                    ctx.add(R.EMPTY_ENTITY, "Entity cannot be empty", index=i)
+                    ctx.add(catalog.EMPTY_ENTITY, "Entity cannot be empty", index=i)
                     broken = True
                 else:
                     with ctx.at(i):
@@ -344,7 +344,7 @@ def get_float_list(
     value = _raw(obj, name, ctx, "array")
     if isinstance(value, list):
         if not value:
-            ctx.add(R.EMPTY_ENTITY, "Entity cannot be empty", name=name)
+            ctx.add(catalog.EMPTY_ENTITY, "Entity cannot be empty", name=name)
             return None
         if lengths is not None and not check_enum(name, len(value), lengths, ctx, length=True):
             return None
@@ -354,12 +354,12 @@ def get_float_list(
             if is_number(item):
                 if math.isinf(item) or item < minimum or item > maximum:
                     with ctx.at(name):
-                        ctx.add(R.VALUE_NOT_IN_RANGE, f"Value {item} is out of range", index=i)
+                        ctx.add(catalog.VALUE_NOT_IN_RANGE, f"Value {item} is out of range", index=i)
                     broken = True
                 out.append(to_float32(float(item)) if single else float(item))
             else:
                 ctx.add(
-                    R.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'number'", name=name
+                    catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'number'", name=name
                 )
                 broken = True
         return None if broken else out
@@ -377,7 +377,7 @@ def get_gl_int_list(
     if isinstance(value, list):
         if len(value) != length:
             ctx.add(
-                R.ARRAY_LENGTH_NOT_IN_LIST,
+                catalog.ARRAY_LENGTH_NOT_IN_LIST,
                 f"Invalid array length {len(value)}. Valid: [{length}]",
                 name=name,
             )
@@ -390,7 +390,7 @@ def get_gl_int_list(
             if is_int(item):
                 if item < low or item > high:
                     ctx.add(
-                        R.INVALID_GL_VALUE,
+                        catalog.INVALID_GL_VALUE,
                         f"Invalid value {item} for GL type '{GL_TYPE_NAMES[component_type]}'",
                         name=name,
                     )
@@ -398,7 +398,7 @@ def get_gl_int_list(
                 out.append(item)
             else:
                 ctx.add(
-                    R.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'integer'", name=name
+                    catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'integer'", name=name
                 )
                 broken = True
         return None if broken else out
@@ -411,7 +411,7 @@ def get_string_list(obj: dict, name: str, ctx: Context) -> list[str] | None:
     value = _raw(obj, name, ctx, "array")
     if isinstance(value, list):
         if not value:
-            ctx.add(R.EMPTY_ENTITY, "Entity cannot be empty", name=name)
+            ctx.add(catalog.EMPTY_ENTITY, "Entity cannot be empty", name=name)
             return None
         broken = False
         seen: set[str] = set()
@@ -419,11 +419,11 @@ def get_string_list(obj: dict, name: str, ctx: Context) -> list[str] | None:
             for i, item in enumerate(value):
                 if isinstance(item, str):
                     if item in seen:
-                        ctx.add(R.DUPLICATE_ELEMENTS, "Duplicate element", index=i)
+                        ctx.add(catalog.DUPLICATE_ELEMENTS, "Duplicate element", index=i)
                     seen.add(item)
                 else:
                     ctx.add(
-                        R.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'string'", index=i
+                        catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'string'", index=i
                     )
                     broken = True
         return None if broken else list(value)
@@ -437,13 +437,13 @@ def get_map_list(obj: dict, name: str, ctx: Context) -> list[dict] | None:
     value = _raw(obj, name, ctx, "array")
     if isinstance(value, list):
         if not value:
-            ctx.add(R.EMPTY_ENTITY, "Entity cannot be empty", name=name)
+            ctx.add(catalog.EMPTY_ENTITY, "Entity cannot be empty", name=name)
             return None
         broken = False
         for item in value:
             if not isinstance(item, dict):
                 ctx.add(
-                    R.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'", name=name
+                    catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'", name=name
                 )
                 broken = True
         return None if broken else value
@@ -457,7 +457,7 @@ def get_map_list(obj: dict, name: str, ctx: Context) -> list[dict] | None:
 def get_extras(obj: dict, ctx: Context) -> Any:
     extras = obj.get("extras")
     if extras is not None and not isinstance(extras, dict):
-        ctx.add(R.NON_OBJECT_EXTRAS, "Prefer JSON Objects for extras", name="extras")
+        ctx.add(catalog.NON_OBJECT_EXTRAS, "Prefer JSON Objects for extras", name="extras")
     return extras
 
 
@@ -465,4 +465,4 @@ def check_members(obj: dict, members: Iterable[str], ctx: Context) -> None:
     known = set(members) | {"extensions", "extras"}
     for key in obj:
         if key not in known:
-            ctx.add(R.UNEXPECTED_PROPERTY, "Unexpected property", name=key)
+            ctx.add(catalog.UNEXPECTED_PROPERTY, "Unexpected property", name=key)

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
-from shazam_assets.ingest.delivery.gltf import objects as O
+from shazam_assets.ingest.delivery.gltf import catalog, objects
 from shazam_assets.ingest.delivery.gltf.accessors import normalized_values
 from shazam_assets.ingest.delivery.gltf.context import FLOAT, Context
 from shazam_assets.ingest.delivery.gltf.data_checks import accessor_elements
@@ -20,7 +19,7 @@ from shazam_assets.ingest.delivery.gltf.document import Model
 from shazam_assets.ingest.delivery.report import Rule
 
 
-def _weights(accessor: O.Accessor, values: np.ndarray) -> np.ndarray:
+def _weights(accessor: objects.Accessor, values: np.ndarray) -> np.ndarray:
     """Weights as floats; integer weights always count as normalized."""
     return normalized_values(accessor.component_type, values)
 
@@ -40,7 +39,7 @@ def _limiting_skins(model: Model) -> dict[int, tuple[int, int]]:
     return best
 
 
-def _influence_arrays(primitive: O.Primitive) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _influence_arrays(primitive: objects.Primitive) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Joints, weights and a validity mask, (vertices, 4*sets) in the reference's order.
 
     The reference walks all JOINTS_n/WEIGHTS_n streams component by component, four per
@@ -106,7 +105,7 @@ def _check_joints(inf: _Influences, max_joint: int, ctx: Context) -> tuple[np.nd
     message = (
         "Joints accessor element at vertex {vertex} has value {value} beyond the skin's joints"
     )
-    inf.report(ctx, R.ACCESSOR_JOINTS_INDEX_OOB, oob, "JOINTS", message)
+    inf.report(ctx, catalog.ACCESSOR_JOINTS_INDEX_OOB, oob, "JOINTS", message)
     active = inf.valid & ~oob & (w != 0)
     keyed = np.where(active, j, -1 - np.arange(j.shape[1]))  # inactive slots never collide
     ordered = np.sort(keyed, axis=1)
@@ -114,13 +113,13 @@ def _check_joints(inf: _Influences, max_joint: int, ctx: Context) -> tuple[np.nd
     if repeated.any():
         vertex = int(np.flatnonzero(repeated.any(axis=1))[0])
         ctx.add(
-            R.ACCESSOR_JOINTS_INDEX_DUPLICATE,
+            catalog.ACCESSOR_JOINTS_INDEX_DUPLICATE,
             f"Vertex {vertex} uses a joint twice",
             name=f"{inf.pointer}/JOINTS_0",
         )
     zero_used = inf.valid & ~oob & (w == 0) & (j != 0)
     message = "Vertex {vertex} uses joint {value} with zero weight"
-    inf.report(ctx, R.ACCESSOR_JOINTS_USED_ZERO_WEIGHT, zero_used, "JOINTS", message)
+    inf.report(ctx, catalog.ACCESSOR_JOINTS_USED_ZERO_WEIGHT, zero_used, "JOINTS", message)
     return oob, active
 
 
@@ -130,7 +129,7 @@ def _check_weights(inf: _Influences, active: np.ndarray, ctx: Context) -> None:
     negative = active & (w < 0)
     inf.report(
         ctx,
-        R.ACCESSOR_WEIGHTS_NEGATIVE,
+        catalog.ACCESSOR_WEIGHTS_NEGATIVE,
         negative,
         "WEIGHTS",
         "Vertex {vertex} has a negative weight",
@@ -145,7 +144,7 @@ def _check_weights(inf: _Influences, active: np.ndarray, ctx: Context) -> None:
         vertex = int(np.flatnonzero(bad)[0])
         for s in range(inf.sets):
             message = f"Weights of vertex {vertex} have non-normalized sum: {total[vertex]}"
-            ctx.add(R.ACCESSOR_WEIGHTS_NON_NORMALIZED, message, name=f"{inf.pointer}/WEIGHTS_{s}")
+            ctx.add(catalog.ACCESSOR_WEIGHTS_NON_NORMALIZED, message, name=f"{inf.pointer}/WEIGHTS_{s}")
 
 
 def _first_occurrences(j: np.ndarray, active: np.ndarray) -> np.ndarray:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
-from shazam_assets.ingest.delivery.gltf import objects as O
+from shazam_assets.ingest.delivery.gltf import catalog, objects
 from shazam_assets.ingest.delivery.gltf.context import FLOAT, Context
 from shazam_assets.ingest.delivery.gltf.document import Model, item
 from shazam_assets.ingest.delivery.gltf.extension_objects import ExtensionObject
@@ -34,34 +33,34 @@ TRS = ("translation", "rotation", "scale")
 
 def _unresolved(ctx: Context, name: str | int, index: int) -> None:
     key = {"index": name} if isinstance(name, int) else {"name": name}
-    ctx.add(R.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", **key)  # type: ignore[arg-type]
+    ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", **key)  # type: ignore[arg-type]
 
 
-def use_accessor(accessor: O.Accessor, usage: str, name: str, ctx: Context) -> None:
+def use_accessor(accessor: objects.Accessor, usage: str, name: str, ctx: Context) -> None:
     accessor.used = True
     if accessor.usage is None:
         accessor.usage = usage
     elif accessor.usage != usage:
         ctx.add(
-            R.ACCESSOR_USAGE_OVERRIDE,
+            catalog.ACCESSOR_USAGE_OVERRIDE,
             f"Accessor used as {accessor.usage} and as {usage}",
             name=name,
         )
 
 
-def use_view(view: O.BufferView, usage: str, name: str, ctx: Context) -> None:
+def use_view(view: objects.BufferView, usage: str, name: str, ctx: Context) -> None:
     view.used = True
     if view.usage is None:
         view.usage = usage
         if usage in (INDEX, VERTEX):
             ctx.add(
-                R.BUFFER_VIEW_TARGET_MISSING,
+                catalog.BUFFER_VIEW_TARGET_MISSING,
                 "bufferView.target should be set for vertex or index data",
                 name=name,
             )
     elif view.usage != usage:
         ctx.add(
-            R.BUFFER_VIEW_TARGET_OVERRIDE,
+            catalog.BUFFER_VIEW_TARGET_OVERRIDE,
             f"Buffer view used as {view.usage} and as {usage}",
             name=name,
         )
@@ -71,7 +70,7 @@ def check_offset_and_length(
     byte_offset: int,
     size: int,
     length: int,
-    view: O.BufferView,
+    view: objects.BufferView,
     view_index: int,
     ctx: Context | None,
 ) -> bool:
@@ -82,7 +81,7 @@ def check_offset_and_length(
         if ctx is None:
             return False
         ctx.add(
-            R.ACCESSOR_OFFSET_ALIGNMENT,
+            catalog.ACCESSOR_OFFSET_ALIGNMENT,
             f"Offset {byte_offset} is not a multiple of {size}",
             name="byteOffset",
         )
@@ -93,7 +92,7 @@ def check_offset_and_length(
         if ctx is None:
             return False
         ctx.add(
-            R.ACCESSOR_TOTAL_OFFSET_ALIGNMENT,
+            catalog.ACCESSOR_TOTAL_OFFSET_ALIGNMENT,
             f"Total byteOffset {total} isn't a multiple of {size}",
         )
     if byte_offset > view.byte_length or byte_offset + length > view.byte_length:
@@ -103,14 +102,14 @@ def check_offset_and_length(
             f"Accessor (offset {byte_offset}, length {length}) does not fit bufferView {view_index}"
         )
         ctx.add(
-            R.ACCESSOR_TOO_LONG,
+            catalog.ACCESSOR_TOO_LONG,
             message,
             name="byteOffset" if byte_offset > view.byte_length else None,
         )
     return True
 
 
-def link_buffer_view(view: O.BufferView, model: Model, ctx: Context) -> None:
+def link_buffer_view(view: objects.BufferView, model: Model, ctx: Context) -> None:
     view.buffer = item(model.buffers, view.buffer_index)
     view.usage = {34962: VERTEX, 34963: INDEX}.get(view.target)
     if view.buffer_index == -1:
@@ -123,12 +122,12 @@ def link_buffer_view(view: O.BufferView, model: Model, ctx: Context) -> None:
     if length != -1:
         message = f"BufferView does not fit buffer ({view.buffer_index}) byteLength ({length})"
         if view.byte_offset >= length:
-            ctx.add(R.BUFFER_VIEW_TOO_LONG, message, name="byteOffset")
+            ctx.add(catalog.BUFFER_VIEW_TOO_LONG, message, name="byteOffset")
         elif view.byte_offset + view.byte_length > length:
-            ctx.add(R.BUFFER_VIEW_TOO_LONG, message, name="byteLength")
+            ctx.add(catalog.BUFFER_VIEW_TOO_LONG, message, name="byteLength")
 
 
-def link_accessor(accessor: O.Accessor, model: Model, ctx: Context) -> None:
+def link_accessor(accessor: objects.Accessor, model: Model, ctx: Context) -> None:
     view = accessor.buffer_view = item(model.buffer_views, accessor.buffer_view_index)
     if accessor.component_type == -1 or accessor.count == -1 or accessor.type is None:
         return
@@ -139,7 +138,7 @@ def link_accessor(accessor: O.Accessor, model: Model, ctx: Context) -> None:
             view.used = True
             if view.byte_stride != -1 and view.byte_stride < accessor.element_length:
                 ctx.add(
-                    R.ACCESSOR_SMALL_BYTESTRIDE, f"byteStride {view.byte_stride} < element length"
+                    catalog.ACCESSOR_SMALL_BYTESTRIDE, f"byteStride {view.byte_stride} < element length"
                 )
             check_offset_and_length(
                 accessor.byte_offset, accessor.component_size, accessor.byte_length, view,
@@ -150,7 +149,7 @@ def link_accessor(accessor: O.Accessor, model: Model, ctx: Context) -> None:
             _link_sparse(accessor, accessor.sparse, model, ctx)
 
 
-def _sparse_view(index: int, model: Model, ctx: Context) -> O.BufferView | None:
+def _sparse_view(index: int, model: Model, ctx: Context) -> objects.BufferView | None:
     """Resolve a sparse indices/values buffer view (no strides allowed there)."""
     view = item(model.buffer_views, index)
     if view is None:
@@ -159,21 +158,21 @@ def _sparse_view(index: int, model: Model, ctx: Context) -> O.BufferView | None:
     use_view(view, OTHER, "bufferView", ctx)
     if view.byte_stride != -1:
         message = "Sparse data cannot have byteStride"
-        ctx.add(R.BUFFER_VIEW_INVALID_BYTE_STRIDE, message, name="bufferView")
+        ctx.add(catalog.BUFFER_VIEW_INVALID_BYTE_STRIDE, message, name="bufferView")
     return view
 
 
-def _link_sparse(accessor: O.Accessor, sparse: O.Sparse, model: Model, ctx: Context) -> None:
+def _link_sparse(accessor: objects.Accessor, sparse: objects.Sparse, model: Model, ctx: Context) -> None:
     if sparse.count > accessor.count:
         message = "Sparse accessor overrides more elements than it has"
-        ctx.add(R.ACCESSOR_SPARSE_COUNT_OUT_OF_RANGE, message, name="count")
+        ctx.add(catalog.ACCESSOR_SPARSE_COUNT_OUT_OF_RANGE, message, name="count")
     values, indices = sparse.values, sparse.indices
     values.buffer_view = item(model.buffer_views, values.buffer_view_index)
     if indices.buffer_view_index != -1:
         with ctx.at("indices"):
             view = indices.buffer_view = _sparse_view(indices.buffer_view_index, model, ctx)
             if view is not None and indices.component_type != -1:
-                size = O.COMPONENT_SIZES[indices.component_type]
+                size = objects.COMPONENT_SIZES[indices.component_type]
                 length = size * sparse.count
                 check_offset_and_length(
                     indices.byte_offset, size, length, view, indices.buffer_view_index, ctx
@@ -189,7 +188,7 @@ def _link_sparse(accessor: O.Accessor, sparse: O.Sparse, model: Model, ctx: Cont
                 )
 
 
-def link_image(image: O.Image, model: Model, ctx: Context) -> None:
+def link_image(image: objects.Image, model: Model, ctx: Context) -> None:
     if image.buffer_view_index == -1:
         return
     view = image.buffer_view = item(model.buffer_views, image.buffer_view_index)
@@ -199,13 +198,13 @@ def link_image(image: O.Image, model: Model, ctx: Context) -> None:
     use_view(view, IMAGE, "bufferView", ctx)
     if view.byte_stride != -1:
         ctx.add(
-            R.IMAGE_BUFFER_VIEW_WITH_BYTESTRIDE,
+            catalog.IMAGE_BUFFER_VIEW_WITH_BYTESTRIDE,
             "Image buffer views cannot have byteStride",
             name="bufferView",
         )
 
 
-def link_texture(texture: O.Texture, model: Model, ctx: Context) -> None:
+def link_texture(texture: objects.Texture, model: Model, ctx: Context) -> None:
     texture.source = item(model.images, texture.source_index)
     sampler = item(model.samplers, texture.sampler_index)
     for name, index, target in (
@@ -230,7 +229,7 @@ def link_texture(texture: O.Texture, model: Model, ctx: Context) -> None:
                     image.used = True
 
 
-def _link_info(material: O.Material, info: TextureInfo, model: Model, ctx: Context) -> None:
+def _link_info(material: objects.Material, info: TextureInfo, model: Model, ctx: Context) -> None:
     info.texture = item(model.textures, info.index)
     if info.index != -1:
         if info.texture is None:
@@ -247,7 +246,7 @@ def _link_info(material: O.Material, info: TextureInfo, model: Model, ctx: Conte
         )
 
 
-def link_material(material: O.Material, model: Model, ctx: Context) -> None:
+def link_material(material: objects.Material, model: Model, ctx: Context) -> None:
     for path, info in material.texture_infos:
         with ctx.at(*path.split("/")):
             _link_info(material, info, model, ctx)
@@ -257,13 +256,13 @@ def link_material(material: O.Material, model: Model, ctx: Context) -> None:
                 _material_extension(material, extension, ctx)
 
 
-def _same_uv(material: O.Material, info: TextureInfo | None, rule: Rule, ctx: Context) -> None:
+def _same_uv(material: objects.Material, info: TextureInfo | None, rule: Rule, ctx: Context) -> None:
     normal = material.normal_texture
     if info is not None and normal is not None and normal.tex_coord != info.tex_coord:
         ctx.add(rule, "Normal and extension textures should use the same texture coords")
 
 
-def _material_extension(material: O.Material, extension: ExtensionObject, ctx: Context) -> None:
+def _material_extension(material: objects.Material, extension: ExtensionObject, ctx: Context) -> None:
     """The cross-property rules of material extensions (all advisory)."""
     name, values = extension.name, extension.values
     if name == "KHR_materials_anisotropy" and values["anisotropyTexture"] is not None:
@@ -272,15 +271,15 @@ def _material_extension(material: O.Material, extension: ExtensionObject, ctx: C
             _same_uv(
                 material,
                 values["anisotropyTexture"],
-                R.KHR_MATERIALS_ANISOTROPY_ANISOTROPY_TEXTURE_TEXCOORD,
+                catalog.KHR_MATERIALS_ANISOTROPY_ANISOTROPY_TEXTURE_TEXCOORD,
                 ctx,
             )
     elif name == "KHR_materials_clearcoat" and values["clearcoatNormalTexture"] is not None:
         with ctx.at("clearcoatNormalTexture"):
-            rule = R.KHR_MATERIALS_CLEARCOAT_CLEARCOAT_NORMAL_TEXTURE_TEXCOORD
+            rule = catalog.KHR_MATERIALS_CLEARCOAT_CLEARCOAT_NORMAL_TEXTURE_TEXCOORD
             _same_uv(material, values["clearcoatNormalTexture"], rule, ctx)
     elif name == "KHR_materials_dispersion" and "KHR_materials_volume" not in material.extensions:
-        ctx.add(R.KHR_MATERIALS_DISPERSION_NO_VOLUME, "Dispersion needs KHR_materials_volume")
+        ctx.add(catalog.KHR_MATERIALS_DISPERSION_NO_VOLUME, "Dispersion needs KHR_materials_volume")
     elif name == "KHR_materials_emissive_strength":
         strength, factor = values["emissiveStrength"], material.emissive_factor
         if (
@@ -289,16 +288,16 @@ def _material_extension(material: O.Material, extension: ExtensionObject, ctx: C
             and list(factor) == [0, 0, 0]
         ):
             ctx.add(
-                R.KHR_MATERIALS_EMISSIVE_STRENGTH_ZERO_FACTOR, "Emissive strength has no effect"
+                catalog.KHR_MATERIALS_EMISSIVE_STRENGTH_ZERO_FACTOR, "Emissive strength has no effect"
             )
     elif name == "KHR_materials_volume":
         others = material.extensions.values()
         if "KHR_materials_transmission" not in material.extensions and not any(
             isinstance(v, dict) for v in others
         ):
-            ctx.add(R.KHR_MATERIALS_VOLUME_NO_TRANSMISSION, "Volume needs a transmission extension")
+            ctx.add(catalog.KHR_MATERIALS_VOLUME_NO_TRANSMISSION, "Volume needs a transmission extension")
         if material.double_sided and values["thicknessFactor"] > 0:
             ctx.add(
-                R.KHR_MATERIALS_VOLUME_DOUBLE_SIDED,
+                catalog.KHR_MATERIALS_VOLUME_DOUBLE_SIDED,
                 "Volume should not be used with double-sided materials",
             )

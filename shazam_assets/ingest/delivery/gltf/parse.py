@@ -11,9 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
-from shazam_assets.ingest.delivery.gltf import extension_objects
-from shazam_assets.ingest.delivery.gltf import fields as F
+from shazam_assets.ingest.delivery.gltf import catalog, extension_objects, fields
 from shazam_assets.ingest.delivery.gltf.context import FLOAT, UINT, Context
 from shazam_assets.ingest.delivery.gltf.extensions import MATERIAL, get_extensions
 from shazam_assets.ingest.delivery.gltf.images import detect_mime_type
@@ -57,26 +55,26 @@ def _ext(obj: dict, kind: str, ctx: Context) -> dict[str, Any]:
 
 def _finish(obj: dict, ctx: Context, kind: str) -> dict:
     """Common tail of every object: name, extensions, extras."""
-    F.get_string(obj, "name", ctx)
+    fields.get_string(obj, "name", ctx)
     extensions = _ext(obj, kind, ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
     return extensions
 
 
 def parse_asset(obj: dict, ctx: Context) -> Asset:
-    F.check_members(obj, ("copyright", "generator", "version", "minVersion"), ctx)
-    F.get_string(obj, "copyright", ctx)
-    F.get_string(obj, "generator", ctx)
-    version = F.get_string(obj, "version", ctx, required=True, pattern=VERSION_PATTERN)
-    min_version = F.get_string(obj, "minVersion", ctx, pattern=VERSION_PATTERN)
+    fields.check_members(obj, ("copyright", "generator", "version", "minVersion"), ctx)
+    fields.get_string(obj, "copyright", ctx)
+    fields.get_string(obj, "generator", ctx)
+    version = fields.get_string(obj, "version", ctx, required=True, pattern=VERSION_PATTERN)
+    min_version = fields.get_string(obj, "minVersion", ctx, pattern=VERSION_PATTERN)
     _ext(obj, "asset", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
     asset = Asset(version, min_version)
     if version is not None and min_version is not None:
         low = Asset(min_version, None)
         if (low.major, low.minor) > (asset.major, asset.minor):
             ctx.add(
-                R.ASSET_MIN_VERSION_GREATER_THAN_VERSION,
+                catalog.ASSET_MIN_VERSION_GREATER_THAN_VERSION,
                 f"Asset minVersion {min_version!r} is greater than version {version!r}",
                 name="minVersion",
             )
@@ -84,25 +82,25 @@ def parse_asset(obj: dict, ctx: Context) -> Asset:
 
 
 def parse_buffer(obj: dict, ctx: Context) -> Buffer:
-    F.check_members(obj, ("uri", "byteLength", "name"), ctx)
-    byte_length = F.get_uint(obj, "byteLength", ctx, required=True, minimum=1)
+    fields.check_members(obj, ("uri", "byteLength", "name"), ctx)
+    byte_length = fields.get_uint(obj, "byteLength", ctx, required=True, minimum=1)
     uri: str | None = None
     data: bytes | None = None
-    text = F.get_string(obj, "uri", ctx) if "uri" in obj else None
+    text = fields.get_string(obj, "uri", ctx) if "uri" in obj else None
     if text is not None:
         if ctx.is_glb:
-            ctx.add(R.URI_GLB, "URI is used in GLB container", name="uri")
+            ctx.add(catalog.URI_GLB, "URI is used in GLB container", name="uri")
         decoded = _data_uri(text, ctx)
         if decoded is None and text[:5].lower() != "data:":
             uri = check_uri(text, ctx)
         elif decoded is not None:
             if ctx.is_glb:
-                ctx.add(R.DATA_URI_GLB, "Data URI is used in GLB container", name="uri")
+                ctx.add(catalog.DATA_URI_GLB, "Data URI is used in GLB container", name="uri")
             if decoded.mime_type in ("application/gltf-buffer", "application/octet-stream"):
                 data = decoded.data
             else:
                 ctx.add(
-                    R.BUFFER_DATA_URI_MIME_TYPE_INVALID,
+                    catalog.BUFFER_DATA_URI_MIME_TYPE_INVALID,
                     f"Data URI media type must be 'application/octet-stream' or "
                     f"'application/gltf-buffer'. Found {decoded.mime_type!r} instead",
                     name="uri",
@@ -115,68 +113,68 @@ def _data_uri(text: str, ctx: Context) -> Any:
     try:
         return parse_data_uri(text)
     except DataUriError as exc:
-        ctx.add(R.INVALID_URI, f"Invalid URI {text[:60]!r}: {exc}", name="uri")
+        ctx.add(catalog.INVALID_URI, f"Invalid URI {text[:60]!r}: {exc}", name="uri")
         return None
 
 
 def parse_buffer_view(obj: dict, ctx: Context) -> BufferView:
-    F.check_members(
+    fields.check_members(
         obj, ("buffer", "byteOffset", "byteLength", "byteStride", "target", "name"), ctx
     )
-    byte_length = F.get_uint(obj, "byteLength", ctx, required=True, minimum=1)
-    stride = F.get_uint(obj, "byteStride", ctx, minimum=4, maximum=252)
-    target = F.get_uint(obj, "target", ctx, allowed=(34962, 34963))
+    byte_length = fields.get_uint(obj, "byteLength", ctx, required=True, minimum=1)
+    stride = fields.get_uint(obj, "byteStride", ctx, minimum=4, maximum=252)
+    target = fields.get_uint(obj, "target", ctx, allowed=(34962, 34963))
     if stride != -1:
         if byte_length != -1 and stride > byte_length:
             ctx.add(
-                R.BUFFER_VIEW_TOO_BIG_BYTE_STRIDE,
+                catalog.BUFFER_VIEW_TOO_BIG_BYTE_STRIDE,
                 f"byteStride ({stride}) is greater than byteLength ({byte_length})",
                 name="byteStride",
             )
         if stride % 4:
             ctx.add(
-                R.VALUE_MULTIPLE_OF, f"Value {stride} is not a multiple of 4", name="byteStride"
+                catalog.VALUE_MULTIPLE_OF, f"Value {stride} is not a multiple of 4", name="byteStride"
             )
         if target == 34963:
             ctx.add(
-                R.BUFFER_VIEW_INVALID_BYTE_STRIDE,
+                catalog.BUFFER_VIEW_INVALID_BYTE_STRIDE,
                 "Index buffer views cannot have byteStride",
                 name="byteStride",
             )
-    buffer_index = F.get_index(obj, "buffer", ctx)
-    byte_offset = F.get_uint(obj, "byteOffset", ctx, default=0)
+    buffer_index = fields.get_index(obj, "buffer", ctx)
+    byte_offset = fields.get_uint(obj, "byteOffset", ctx, default=0)
     extensions = _finish(obj, ctx, "buffer_view")
     return BufferView(buffer_index, byte_offset, byte_length, stride, target, extensions)
 
 
 def _parse_sparse_indices(obj: dict, ctx: Context) -> SparseIndices:
-    F.check_members(obj, ("bufferView", "byteOffset", "componentType"), ctx)
-    view = F.get_index(obj, "bufferView", ctx)
-    offset = F.get_uint(obj, "byteOffset", ctx, default=0)
-    component = F.get_uint(obj, "componentType", ctx, required=True, allowed=(5121, 5123, 5125))
+    fields.check_members(obj, ("bufferView", "byteOffset", "componentType"), ctx)
+    view = fields.get_index(obj, "bufferView", ctx)
+    offset = fields.get_uint(obj, "byteOffset", ctx, default=0)
+    component = fields.get_uint(obj, "componentType", ctx, required=True, allowed=(5121, 5123, 5125))
     _ext(obj, "accessor_sparse_indices", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
     return SparseIndices(view, offset, component)
 
 
 def _parse_sparse_values(obj: dict, ctx: Context) -> SparseValues:
-    F.check_members(obj, ("bufferView", "byteOffset"), ctx)
-    view = F.get_index(obj, "bufferView", ctx)
-    offset = F.get_uint(obj, "byteOffset", ctx, default=0)
+    fields.check_members(obj, ("bufferView", "byteOffset"), ctx)
+    view = fields.get_index(obj, "bufferView", ctx)
+    offset = fields.get_uint(obj, "byteOffset", ctx, default=0)
     _ext(obj, "accessor_sparse_values", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
     return SparseValues(view, offset)
 
 
 def _parse_sparse(obj: dict, ctx: Context) -> Sparse | None:
-    F.check_members(obj, ("count", "indices", "values"), ctx)
-    count = F.get_uint(obj, "count", ctx, required=True, minimum=1)
-    indices = F.get_object(obj, "indices", ctx, _parse_sparse_indices, required=True)
-    values = F.get_object(obj, "values", ctx, _parse_sparse_values, required=True)
+    fields.check_members(obj, ("count", "indices", "values"), ctx)
+    count = fields.get_uint(obj, "count", ctx, required=True, minimum=1)
+    indices = fields.get_object(obj, "indices", ctx, _parse_sparse_indices, required=True)
+    values = fields.get_object(obj, "values", ctx, _parse_sparse_values, required=True)
     if count == -1 or indices is None or values is None:
         return None
     _ext(obj, "accessor_sparse", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
     return Sparse(count, indices, values)
 
 
@@ -186,34 +184,34 @@ def _parse_bounds(obj: dict, ctx: Context, component: int, type_: str | None) ->
     if type_ is None or component == -1 or length is None:
         return None, None
     if component == FLOAT:
-        floats = F.get_float_list(obj, "min", ctx, lengths=(length,), single=True)
-        return floats, F.get_float_list(obj, "max", ctx, lengths=(length,), single=True)
-    ints = F.get_gl_int_list(obj, "min", ctx, component, length)
-    return ints, F.get_gl_int_list(obj, "max", ctx, component, length)
+        floats = fields.get_float_list(obj, "min", ctx, lengths=(length,), single=True)
+        return floats, fields.get_float_list(obj, "max", ctx, lengths=(length,), single=True)
+    ints = fields.get_gl_int_list(obj, "min", ctx, component, length)
+    return ints, fields.get_gl_int_list(obj, "max", ctx, component, length)
 
 
 def parse_accessor(obj: dict, ctx: Context) -> Accessor:
     members = ("bufferView", "byteOffset", "componentType", "count", "type", "normalized")
-    F.check_members(obj, (*members, "max", "min", "sparse", "name"), ctx)
-    view = F.get_index(obj, "bufferView", ctx, required=False)
+    fields.check_members(obj, (*members, "max", "min", "sparse", "name"), ctx)
+    view = fields.get_index(obj, "bufferView", ctx, required=False)
     offset = 0
     if view != -1:
-        offset = F.get_uint(obj, "byteOffset", ctx, default=0)
+        offset = fields.get_uint(obj, "byteOffset", ctx, default=0)
     elif "byteOffset" in obj:
         message = "Dependency failed. 'bufferView' must be defined"
-        ctx.add(R.UNSATISFIED_DEPENDENCY, message, name="byteOffset")
-    component = F.get_uint(obj, "componentType", ctx, required=True, allowed=COMPONENT_TYPES)
-    count = F.get_uint(obj, "count", ctx, required=True, minimum=1)
-    type_ = F.get_string(obj, "type", ctx, required=True, allowed=TYPE_SIZES)
-    normalized = F.get_bool(obj, "normalized", ctx)
+        ctx.add(catalog.UNSATISFIED_DEPENDENCY, message, name="byteOffset")
+    component = fields.get_uint(obj, "componentType", ctx, required=True, allowed=COMPONENT_TYPES)
+    count = fields.get_uint(obj, "count", ctx, required=True, minimum=1)
+    type_ = fields.get_string(obj, "type", ctx, required=True, allowed=TYPE_SIZES)
+    normalized = fields.get_bool(obj, "normalized", ctx)
     low, high = _parse_bounds(obj, ctx, component, type_)
-    sparse = F.get_object(obj, "sparse", ctx, _parse_sparse)
+    sparse = fields.get_object(obj, "sparse", ctx, _parse_sparse)
     if normalized and component in (FLOAT, UINT):
         message = "Only (u)byte and (u)short accessors can be normalized"
-        ctx.add(R.ACCESSOR_NORMALIZED_INVALID, message, name="normalized")
+        ctx.add(catalog.ACCESSOR_NORMALIZED_INVALID, message, name="normalized")
     if type_ in ("MAT2", "MAT3", "MAT4") and offset != -1 and offset & 3:
         message = "Matrix accessors must be aligned to 4-byte boundaries"
-        ctx.add(R.ACCESSOR_MATRIX_ALIGNMENT, message, name="byteOffset")
+        ctx.add(catalog.ACCESSOR_MATRIX_ALIGNMENT, message, name="byteOffset")
     extensions = _finish(obj, ctx, "accessor")
     return Accessor(
         view, offset, component, count, type_, normalized, low, high, sparse, extensions
@@ -221,14 +219,14 @@ def parse_accessor(obj: dict, ctx: Context) -> Accessor:
 
 
 def parse_animation(obj: dict, ctx: Context) -> Animation:
-    F.check_members(obj, ("channels", "samplers", "name"), ctx)
+    fields.check_members(obj, ("channels", "samplers", "name"), ctx)
     channels = None
-    channel_maps = F.get_map_list(obj, "channels", ctx)
+    channel_maps = fields.get_map_list(obj, "channels", ctx)
     if channel_maps is not None:
         with ctx.at("channels"):
             channels = [_parse_channel(item, i, ctx) for i, item in enumerate(channel_maps)]
     samplers = None
-    sampler_maps = F.get_map_list(obj, "samplers", ctx)
+    sampler_maps = fields.get_map_list(obj, "samplers", ctx)
     if sampler_maps is not None:
         with ctx.at("samplers"):
             samplers = [
@@ -240,113 +238,113 @@ def parse_animation(obj: dict, ctx: Context) -> Animation:
 
 def _parse_channel(obj: dict, index: int, ctx: Context) -> AnimationChannel:
     with ctx.at(index):
-        F.check_members(obj, ("sampler", "target"), ctx)
-        sampler = F.get_index(obj, "sampler", ctx)
-        parsed = F.get_object(obj, "target", ctx, _parse_target, required=True)
+        fields.check_members(obj, ("sampler", "target"), ctx)
+        sampler = fields.get_index(obj, "sampler", ctx)
+        parsed = fields.get_object(obj, "target", ctx, _parse_target, required=True)
         _ext(obj, "animation_channel", ctx)
-        F.get_extras(obj, ctx)
+        fields.get_extras(obj, ctx)
     if parsed is None:
         return AnimationChannel(sampler, None)
     return AnimationChannel(sampler, parsed[:2], parsed[2])
 
 
 def _parse_target(obj: dict, ctx: Context) -> tuple[int, str | None, dict]:
-    F.check_members(obj, ("node", "path"), ctx)
+    fields.check_members(obj, ("node", "path"), ctx)
     extensions = _ext(obj, "animation_channel_target", ctx)
-    node = F.get_index(obj, "node", ctx, required=False)
-    path = F.get_string(obj, "path", ctx, required=True, allowed=ctx.animation_paths)
-    F.get_extras(obj, ctx)
+    node = fields.get_index(obj, "node", ctx, required=False)
+    path = fields.get_string(obj, "path", ctx, required=True, allowed=ctx.animation_paths)
+    fields.get_extras(obj, ctx)
     return (node, path, extensions)
 
 
 def _parse_animation_sampler(obj: dict, index: int, ctx: Context) -> AnimationSampler:
     with ctx.at(index):
-        F.check_members(obj, ("input", "interpolation", "output"), ctx)
-        input_ = F.get_index(obj, "input", ctx)
-        interpolation = F.get_string(
+        fields.check_members(obj, ("input", "interpolation", "output"), ctx)
+        input_ = fields.get_index(obj, "input", ctx)
+        interpolation = fields.get_string(
             obj, "interpolation", ctx, default="LINEAR", allowed=("LINEAR", "STEP", "CUBICSPLINE")
         )
-        output = F.get_index(obj, "output", ctx)
+        output = fields.get_index(obj, "output", ctx)
         _ext(obj, "animation_sampler", ctx)
-        F.get_extras(obj, ctx)
+        fields.get_extras(obj, ctx)
     return AnimationSampler(input_, interpolation, output)
 
 
 def parse_camera(obj: dict, ctx: Context) -> Camera:
-    F.check_members(obj, ("orthographic", "perspective", "type", "name"), ctx)
+    fields.check_members(obj, ("orthographic", "perspective", "type", "name"), ctx)
     if "orthographic" in obj and "perspective" in obj:
         ctx.add(
-            R.ONE_OF_MISMATCH,
+            catalog.ONE_OF_MISMATCH,
             "Exactly one of ('orthographic', 'perspective') properties must be defined",
         )
-    kind = F.get_string(obj, "type", ctx, required=True, allowed=("orthographic", "perspective"))
+    kind = fields.get_string(obj, "type", ctx, required=True, allowed=("orthographic", "perspective"))
     if kind == "orthographic":
-        F.get_object(obj, "orthographic", ctx, _parse_orthographic, required=True)
+        fields.get_object(obj, "orthographic", ctx, _parse_orthographic, required=True)
     elif kind == "perspective":
-        F.get_object(obj, "perspective", ctx, _parse_perspective, required=True)
+        fields.get_object(obj, "perspective", ctx, _parse_perspective, required=True)
     return Camera(_finish(obj, ctx, "camera"))
 
 
 def _parse_orthographic(obj: dict, ctx: Context) -> None:
-    F.check_members(obj, ("xmag", "ymag", "zfar", "znear"), ctx)
-    xmag = F.get_float(obj, "xmag", ctx, required=True)
-    ymag = F.get_float(obj, "ymag", ctx, required=True)
-    zfar = F.get_float(obj, "zfar", ctx, required=True, excl_min=0)
-    znear = F.get_float(obj, "znear", ctx, required=True, minimum=0)
+    fields.check_members(obj, ("xmag", "ymag", "zfar", "znear"), ctx)
+    xmag = fields.get_float(obj, "xmag", ctx, required=True)
+    ymag = fields.get_float(obj, "ymag", ctx, required=True)
+    zfar = fields.get_float(obj, "zfar", ctx, required=True, excl_min=0)
+    znear = fields.get_float(obj, "znear", ctx, required=True, minimum=0)
     if zfar <= znear:
-        ctx.add(R.CAMERA_ZFAR_LEQUAL_ZNEAR, "zfar must be greater than znear")
+        ctx.add(catalog.CAMERA_ZFAR_LEQUAL_ZNEAR, "zfar must be greater than znear")
     for name, value in (("xmag", xmag), ("ymag", ymag)):
         if value == 0:
-            ctx.add(R.CAMERA_XMAG_YMAG_ZERO, "xmag and ymag must not be zero", name=name)
+            ctx.add(catalog.CAMERA_XMAG_YMAG_ZERO, "xmag and ymag must not be zero", name=name)
         elif value < 0:
-            ctx.add(R.CAMERA_XMAG_YMAG_NEGATIVE, "xmag and ymag should not be negative", name=name)
+            ctx.add(catalog.CAMERA_XMAG_YMAG_NEGATIVE, "xmag and ymag should not be negative", name=name)
     _ext(obj, "camera_orthographic", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
 
 
 def _parse_perspective(obj: dict, ctx: Context) -> None:
-    F.check_members(obj, ("aspectRatio", "yfov", "zfar", "znear"), ctx)
-    yfov = F.get_float(obj, "yfov", ctx, required=True, excl_min=0)
+    fields.check_members(obj, ("aspectRatio", "yfov", "zfar", "znear"), ctx)
+    yfov = fields.get_float(obj, "yfov", ctx, required=True, excl_min=0)
     if yfov >= math.pi:
-        ctx.add(R.CAMERA_YFOV_GEQUAL_PI, "yfov should be less than Pi")
-    zfar = F.get_float(obj, "zfar", ctx, excl_min=0)
-    znear = F.get_float(obj, "znear", ctx, required=True, excl_min=0)
+        ctx.add(catalog.CAMERA_YFOV_GEQUAL_PI, "yfov should be less than Pi")
+    zfar = fields.get_float(obj, "zfar", ctx, excl_min=0)
+    znear = fields.get_float(obj, "znear", ctx, required=True, excl_min=0)
     if zfar <= znear:
-        ctx.add(R.CAMERA_ZFAR_LEQUAL_ZNEAR, "zfar must be greater than znear")
-    F.get_float(obj, "aspectRatio", ctx, excl_min=0)
+        ctx.add(catalog.CAMERA_ZFAR_LEQUAL_ZNEAR, "zfar must be greater than znear")
+    fields.get_float(obj, "aspectRatio", ctx, excl_min=0)
     _ext(obj, "camera_perspective", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
 
 
 def parse_image(obj: dict, ctx: Context) -> Image:
-    F.check_members(obj, ("bufferView", "mimeType", "uri", "name"), ctx)
-    view = F.get_index(obj, "bufferView", ctx, required=False)
-    mime = F.get_string(obj, "mimeType", ctx, allowed=ctx.image_mime_types)
-    text = F.get_string(obj, "uri", ctx)
+    fields.check_members(obj, ("bufferView", "mimeType", "uri", "name"), ctx)
+    view = fields.get_index(obj, "bufferView", ctx, required=False)
+    mime = fields.get_string(obj, "mimeType", ctx, allowed=ctx.image_mime_types)
+    text = fields.get_string(obj, "uri", ctx)
     if view != -1 and mime is None:
         ctx.add(
-            R.UNSATISFIED_DEPENDENCY,
+            catalog.UNSATISFIED_DEPENDENCY,
             "Dependency failed. 'mimeType' must be defined",
             name="bufferView",
         )
     if (view != -1) == (text is not None):
         ctx.add(
-            R.ONE_OF_MISMATCH, "Exactly one of ('bufferView', 'uri') properties must be defined"
+            catalog.ONE_OF_MISMATCH, "Exactly one of ('bufferView', 'uri') properties must be defined"
         )
     uri: str | None = None
     data: bytes | None = None
     if text is not None:
         if ctx.is_glb:
-            ctx.add(R.URI_GLB, "URI is used in GLB container", name="uri")
+            ctx.add(catalog.URI_GLB, "URI is used in GLB container", name="uri")
         decoded = _data_uri(text, ctx)
         if decoded is None and text[:5].lower() != "data:":
             uri = check_uri(text, ctx)
         elif decoded is not None:
             if ctx.is_glb:
-                ctx.add(R.DATA_URI_GLB, "Data URI is used in GLB container", name="uri")
+                ctx.add(catalog.DATA_URI_GLB, "Data URI is used in GLB container", name="uri")
             if detect_mime_type(decoded.data) != decoded.mime_type:
                 ctx.add(
-                    R.INVALID_URI,
+                    catalog.INVALID_URI,
                     f"Invalid URI {text[:60]!r}: the declared mediatype does not match the embedded content",
                     name="uri",
                 )
@@ -364,11 +362,11 @@ def parse_material(obj: dict, ctx: Context) -> Material:
         "occlusionTexture",
         "emissiveTexture",
     )
-    F.check_members(
+    fields.check_members(
         obj, (*members, "emissiveFactor", "alphaMode", "alphaCutoff", "doubleSided"), ctx
     )
     infos: list[tuple[str, TextureInfo]] = []
-    pbr = F.get_object(obj, "pbrMetallicRoughness", ctx, _parse_pbr)
+    pbr = fields.get_object(obj, "pbrMetallicRoughness", ctx, _parse_pbr)
     if pbr:
         infos += [(f"pbrMetallicRoughness/{key}", info) for key, info in pbr]
     normal = None
@@ -377,35 +375,35 @@ def parse_material(obj: dict, ctx: Context) -> Material:
         ("occlusionTexture", "occlusion_texture_info"),
         ("emissiveTexture", "texture_info"),
     ):
-        info = F.get_object(obj, key, ctx, texture_info_parser(kind))
+        info = fields.get_object(obj, key, ctx, texture_info_parser(kind))
         if info is not None:
             infos.append((key, info))
             normal = info if key == "normalTexture" else normal
-    emissive = F.get_float_list(
+    emissive = fields.get_float_list(
         obj, "emissiveFactor", ctx, lengths=(3,), minimum=0, maximum=1, default=[0, 0, 0]
     )
-    mode = F.get_string(
+    mode = fields.get_string(
         obj, "alphaMode", ctx, default="OPAQUE", allowed=("OPAQUE", "MASK", "BLEND")
     )
-    F.get_float(obj, "alphaCutoff", ctx, minimum=0, default=0.5)
+    fields.get_float(obj, "alphaCutoff", ctx, minimum=0, default=0.5)
     if mode != "MASK" and "alphaCutoff" in obj:
         ctx.add(
-            R.MATERIAL_ALPHA_CUTOFF_INVALID_MODE,
+            catalog.MATERIAL_ALPHA_CUTOFF_INVALID_MODE,
             "Alpha cutoff is supported only for 'MASK' alpha mode",
             name="alphaCutoff",
         )
-    double_sided = F.get_bool(obj, "doubleSided", ctx)
+    double_sided = fields.get_bool(obj, "doubleSided", ctx)
     extensions = _ext(obj, MATERIAL, ctx)
     for name, value in extensions.items():
         if isinstance(value, extension_objects.ExtensionObject):
             infos += [(f"extensions/{name}/{key}", info) for key, info in value.texture_infos]
-    F.get_string(obj, "name", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_string(obj, "name", ctx)
+    fields.get_extras(obj, ctx)
     return Material(infos, normal, extensions, emissive, double_sided)
 
 
 def _parse_pbr(obj: dict, ctx: Context) -> list[tuple[str, TextureInfo]]:
-    F.check_members(
+    fields.check_members(
         obj,
         (
             "baseColorFactor",
@@ -416,97 +414,97 @@ def _parse_pbr(obj: dict, ctx: Context) -> list[tuple[str, TextureInfo]]:
         ),
         ctx,
     )
-    F.get_float_list(obj, "baseColorFactor", ctx, lengths=(4,), minimum=0, maximum=1)
-    base = F.get_object(obj, "baseColorTexture", ctx, parse_texture_info)
-    F.get_float(obj, "metallicFactor", ctx, minimum=0, maximum=1, default=1)
-    F.get_float(obj, "roughnessFactor", ctx, minimum=0, maximum=1, default=1)
-    mr = F.get_object(obj, "metallicRoughnessTexture", ctx, parse_texture_info)
+    fields.get_float_list(obj, "baseColorFactor", ctx, lengths=(4,), minimum=0, maximum=1)
+    base = fields.get_object(obj, "baseColorTexture", ctx, parse_texture_info)
+    fields.get_float(obj, "metallicFactor", ctx, minimum=0, maximum=1, default=1)
+    fields.get_float(obj, "roughnessFactor", ctx, minimum=0, maximum=1, default=1)
+    mr = fields.get_object(obj, "metallicRoughnessTexture", ctx, parse_texture_info)
     _ext(obj, "pbr_metallic_roughness", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
     pairs = (("baseColorTexture", base), ("metallicRoughnessTexture", mr))
     return [(key, info) for key, info in pairs if info is not None]
 
 
 def parse_sampler(obj: dict, ctx: Context) -> Sampler:
-    F.check_members(obj, ("magFilter", "minFilter", "wrapS", "wrapT", "name"), ctx)
-    F.get_uint(obj, "magFilter", ctx, allowed=(9728, 9729))
-    F.get_uint(obj, "minFilter", ctx, allowed=(9728, 9729, 9984, 9985, 9986, 9987))
-    F.get_uint(obj, "wrapS", ctx, default=10497, allowed=(33071, 33648, 10497))
-    F.get_uint(obj, "wrapT", ctx, default=10497, allowed=(33071, 33648, 10497))
+    fields.check_members(obj, ("magFilter", "minFilter", "wrapS", "wrapT", "name"), ctx)
+    fields.get_uint(obj, "magFilter", ctx, allowed=(9728, 9729))
+    fields.get_uint(obj, "minFilter", ctx, allowed=(9728, 9729, 9984, 9985, 9986, 9987))
+    fields.get_uint(obj, "wrapS", ctx, default=10497, allowed=(33071, 33648, 10497))
+    fields.get_uint(obj, "wrapT", ctx, default=10497, allowed=(33071, 33648, 10497))
     return Sampler(_finish(obj, ctx, "sampler"))
 
 
 def parse_scene(obj: dict, ctx: Context) -> Scene:
-    F.check_members(obj, ("nodes", "name"), ctx)
-    nodes = F.get_indices_list(obj, "nodes", ctx)
+    fields.check_members(obj, ("nodes", "name"), ctx)
+    nodes = fields.get_indices_list(obj, "nodes", ctx)
     return Scene(nodes, _finish(obj, ctx, "scene"))
 
 
 def parse_skin(obj: dict, ctx: Context) -> Skin:
-    F.check_members(obj, ("inverseBindMatrices", "skeleton", "joints", "name"), ctx)
-    ibm = F.get_index(obj, "inverseBindMatrices", ctx, required=False)
-    skeleton = F.get_index(obj, "skeleton", ctx, required=False)
-    joints = F.get_indices_list(obj, "joints", ctx, required=True)
+    fields.check_members(obj, ("inverseBindMatrices", "skeleton", "joints", "name"), ctx)
+    ibm = fields.get_index(obj, "inverseBindMatrices", ctx, required=False)
+    skeleton = fields.get_index(obj, "skeleton", ctx, required=False)
+    joints = fields.get_indices_list(obj, "joints", ctx, required=True)
     return Skin(ibm, skeleton, joints, _finish(obj, ctx, "skin"))
 
 
 def parse_texture(obj: dict, ctx: Context) -> Texture:
-    F.check_members(obj, ("sampler", "source", "name"), ctx)
-    sampler = F.get_index(obj, "sampler", ctx, required=False)
-    source = F.get_index(obj, "source", ctx, required=False)
+    fields.check_members(obj, ("sampler", "source", "name"), ctx)
+    sampler = fields.get_index(obj, "sampler", ctx, required=False)
+    source = fields.get_index(obj, "source", ctx, required=False)
     return Texture(sampler, source, _finish(obj, ctx, "texture"))
 
 
 def _parse_transform(obj: dict, ctx: Context) -> list[list[float] | None]:
     """matrix, translation, rotation, scale (single precision, None when absent or invalid)."""
-    matrix = _f32(F.get_float_list(obj, "matrix", ctx, lengths=(16,))) if "matrix" in obj else None
+    matrix = _f32(fields.get_float_list(obj, "matrix", ctx, lengths=(16,))) if "matrix" in obj else None
     translation = None
     if "translation" in obj:
-        translation = _f32(F.get_float_list(obj, "translation", ctx, lengths=(3,)))
+        translation = _f32(fields.get_float_list(obj, "translation", ctx, lengths=(3,)))
     rotation = None
     if "rotation" in obj:
-        rotation = _f32(F.get_float_list(obj, "rotation", ctx, lengths=(4,), minimum=-1, maximum=1))
+        rotation = _f32(fields.get_float_list(obj, "rotation", ctx, lengths=(4,), minimum=-1, maximum=1))
         if rotation is not None and abs(1 - math.sqrt(sum(v * v for v in rotation))) > 0.00769:
-            ctx.add(R.ROTATION_NON_UNIT, "Rotation quaternion must be normalized", name="rotation")
-    scale = _f32(F.get_float_list(obj, "scale", ctx, lengths=(3,))) if "scale" in obj else None
+            ctx.add(catalog.ROTATION_NON_UNIT, "Rotation quaternion must be normalized", name="rotation")
+    scale = _f32(fields.get_float_list(obj, "scale", ctx, lengths=(3,))) if "scale" in obj else None
     return [matrix, translation, rotation, scale]
 
 
 def _check_matrix(matrix: list[float], has_trs: bool, ctx: Context) -> None:
     if has_trs:
         message = "A node can have either a matrix or TRS properties"
-        ctx.add(R.NODE_MATRIX_TRS, message, name="matrix")
+        ctx.add(catalog.NODE_MATRIX_TRS, message, name="matrix")
     if is_identity(matrix):
-        ctx.add(R.NODE_MATRIX_DEFAULT, "Do not specify default transform matrix", name="matrix")
+        ctx.add(catalog.NODE_MATRIX_DEFAULT, "Do not specify default transform matrix", name="matrix")
     elif not is_trs_decomposable(matrix):
-        ctx.add(R.NODE_MATRIX_NON_TRS, "Matrix must be decomposable to TRS", name="matrix")
+        ctx.add(catalog.NODE_MATRIX_NON_TRS, "Matrix must be decomposable to TRS", name="matrix")
 
 
 def parse_node(obj: dict, ctx: Context) -> Node:
     members = ("camera", "children", "skin", "matrix", "mesh", "rotation", "scale", "translation")
-    F.check_members(obj, (*members, "weights", "name"), ctx)
+    fields.check_members(obj, (*members, "weights", "name"), ctx)
     matrix, translation, rotation, scale = _parse_transform(obj, ctx)
-    camera = F.get_index(obj, "camera", ctx, required=False)
-    children = F.get_indices_list(obj, "children", ctx)
-    mesh = F.get_index(obj, "mesh", ctx, required=False)
-    skin = F.get_index(obj, "skin", ctx, required=False)
-    weights = F.get_float_list(obj, "weights", ctx)
+    camera = fields.get_index(obj, "camera", ctx, required=False)
+    children = fields.get_indices_list(obj, "children", ctx)
+    mesh = fields.get_index(obj, "mesh", ctx, required=False)
+    skin = fields.get_index(obj, "skin", ctx, required=False)
+    weights = fields.get_float_list(obj, "weights", ctx)
     if mesh == -1:
         for name, present in (("skin", skin != -1), ("weights", weights is not None)):
             if present:
                 message = "Dependency failed. 'mesh' must be defined"
-                ctx.add(R.UNSATISFIED_DEPENDENCY, message, name=name)
+                ctx.add(catalog.UNSATISFIED_DEPENDENCY, message, name=name)
     if matrix is not None:
         _check_matrix(matrix, any(v is not None for v in (translation, rotation, scale)), ctx)
-    F.get_string(obj, "name", ctx)
+    fields.get_string(obj, "name", ctx)
     extensions = _ext(obj, "node", ctx)
-    extras = F.get_extras(obj, ctx)
+    extras = fields.get_extras(obj, ctx)
     trs = (matrix, translation, rotation, scale)
     return Node(camera, children, skin, mesh, *trs, weights, extensions, extras)
 
 
 def _f32(values: list[float] | None) -> list[float] | None:
-    return None if values is None else [F.to_float32(v) for v in values]
+    return None if values is None else [fields.to_float32(v) for v in values]
 
 
 _ARRAY_SEMANTICS = ("COLOR", "JOINTS", "TEXCOORD", "WEIGHTS")
@@ -538,7 +536,7 @@ class _Semantics:
         parts = semantic.split("_")
         index = semantic_index(parts[1]) if len(parts) == 2 and parts[0] in _ARRAY_SEMANTICS else -1
         if index == -1:
-            ctx.add(R.MESH_PRIMITIVE_INVALID_ATTRIBUTE, "Invalid attribute name", name=semantic)
+            ctx.add(catalog.MESH_PRIMITIVE_INVALID_ATTRIBUTE, "Invalid attribute name", name=semantic)
             return
         self.counts[parts[0]] += 1
         self.highest[parts[0]] = max(self.highest[parts[0]], index)
@@ -546,23 +544,23 @@ class _Semantics:
     def settle(self, ctx: Context) -> None:
         """Report missing and discontinuous semantics; broken sets count as absent."""
         if not self.position:
-            ctx.add(R.MESH_PRIMITIVE_NO_POSITION, "No POSITION attribute found")
+            ctx.add(catalog.MESH_PRIMITIVE_NO_POSITION, "No POSITION attribute found")
         if not self.normal and self.tangent:
             ctx.add(
-                R.MESH_PRIMITIVE_TANGENT_WITHOUT_NORMAL,
+                catalog.MESH_PRIMITIVE_TANGENT_WITHOUT_NORMAL,
                 "TANGENT attribute without NORMAL found",
                 name="TANGENT",
             )
         for name in ("COLOR", "JOINTS", "WEIGHTS", "TEXCOORD"):
             if self.highest[name] + 1 != self.counts[name]:
                 ctx.add(
-                    R.MESH_PRIMITIVE_INDEXED_SEMANTIC_CONTINUITY,
+                    catalog.MESH_PRIMITIVE_INDEXED_SEMANTIC_CONTINUITY,
                     f"Indices for indexed attribute semantic '{name}' must start with 0 and be continuous",
                 )
                 self.counts[name] = 0
         if self.counts["JOINTS"] != self.counts["WEIGHTS"]:
             ctx.add(
-                R.MESH_PRIMITIVE_JOINTS_WEIGHTS_MISMATCH,
+                catalog.MESH_PRIMITIVE_JOINTS_WEIGHTS_MISMATCH,
                 f"Number of JOINTS ({self.counts['JOINTS']}) does not match WEIGHTS ({self.counts['WEIGHTS']})",
             )
             self.counts["JOINTS"] = self.counts["WEIGHTS"] = 0
@@ -575,24 +573,24 @@ def _check_morph_semantic(semantic: str, ctx: Context) -> None:
     if not (
         parts[0] in ("COLOR", "TEXCOORD") and len(parts) == 2 and semantic_index(parts[1]) != -1
     ):
-        ctx.add(R.MESH_PRIMITIVE_INVALID_ATTRIBUTE, "Invalid attribute name", name=semantic)
+        ctx.add(catalog.MESH_PRIMITIVE_INVALID_ATTRIBUTE, "Invalid attribute name", name=semantic)
 
 
 def parse_primitive(obj: dict, ctx: Context) -> Primitive:
-    F.check_members(obj, ("attributes", "indices", "material", "mode", "targets"), ctx)
+    fields.check_members(obj, ("attributes", "indices", "material", "mode", "targets"), ctx)
     semantics = _Semantics()
-    mode = F.get_uint(obj, "mode", ctx, default=4, maximum=6)
-    attributes = F.get_indices_map(obj, "attributes", ctx, lambda key: semantics.check(key, ctx))
+    mode = fields.get_uint(obj, "mode", ctx, default=4, maximum=6)
+    attributes = fields.get_indices_map(obj, "attributes", ctx, lambda key: semantics.check(key, ctx))
     if attributes is not None:
         with ctx.at("attributes"):
             semantics.settle(ctx)
-    targets = F.get_indices_maps_list(
+    targets = fields.get_indices_maps_list(
         obj, "targets", ctx, lambda key: _check_morph_semantic(key, ctx)
     )
-    indices = F.get_index(obj, "indices", ctx, required=False)
-    material = F.get_index(obj, "material", ctx, required=False)
+    indices = fields.get_index(obj, "indices", ctx, required=False)
+    material = fields.get_index(obj, "material", ctx, required=False)
     extensions = _ext(obj, "mesh_primitive", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
     texcoords = semantics.counts["TEXCOORD"]
     return Primitive(
         attributes, indices, material, mode, targets, semantics.position, semantics.normal, semantics.tangent,
@@ -601,9 +599,9 @@ def parse_primitive(obj: dict, ctx: Context) -> Primitive:
 
 
 def parse_mesh(obj: dict, ctx: Context) -> Mesh:
-    F.check_members(obj, ("primitives", "weights", "name"), ctx)
-    weights = F.get_float_list(obj, "weights", ctx)
-    maps = F.get_map_list(obj, "primitives", ctx)
+    fields.check_members(obj, ("primitives", "weights", "name"), ctx)
+    weights = fields.get_float_list(obj, "weights", ctx)
+    maps = fields.get_map_list(obj, "primitives", ctx)
     primitives: list[Primitive | None] | None = None
     if maps is not None:
         primitives = []
@@ -617,14 +615,14 @@ def parse_mesh(obj: dict, ctx: Context) -> Mesh:
                         first = targets
                     elif targets != first:
                         ctx.add(
-                            R.MESH_PRIMITIVES_UNEQUAL_TARGETS_COUNT,
+                            catalog.MESH_PRIMITIVES_UNEQUAL_TARGETS_COUNT,
                             "All primitives must have the same number of morph targets",
                             name="targets" if targets > 0 else None,
                         )
                 primitives.append(primitive)
         if weights is not None and first != len(weights):
             ctx.add(
-                R.MESH_INVALID_WEIGHTS_COUNT,
+                catalog.MESH_INVALID_WEIGHTS_COUNT,
                 f"The length of weights array ({len(weights)}) does not match the number of morph targets ({first})",
                 name="weights",
             )

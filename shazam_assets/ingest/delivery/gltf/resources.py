@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
-from shazam_assets.ingest.delivery.gltf import images as I
-from shazam_assets.ingest.delivery.gltf import objects as O
+from shazam_assets.ingest.delivery.gltf import catalog, images, objects
 from shazam_assets.ingest.delivery.gltf.context import Context
 from shazam_assets.ingest.delivery.gltf.document import Model
 from shazam_assets.ingest.delivery.gltf.extension_objects import ExtensionObject
@@ -29,7 +27,7 @@ def fetch(uri: str, resolve: Resolver, ctx: Context) -> bytes | None:
     path = delivery_path(uri)
     if path is None:
         ctx.add(
-            R.URI_OUTSIDE_DELIVERY,
+            catalog.URI_OUTSIDE_DELIVERY,
             f"URI {uri!r} points outside the delivery; it was not read",
             name="uri",
         )
@@ -39,19 +37,19 @@ def fetch(uri: str, resolve: Resolver, ctx: Context) -> bytes | None:
     try:
         data = resolve(path)
     except (OSError, ValueError) as exc:
-        ctx.add(R.IO_ERROR, f"Cannot read {path!r}: {exc}", name="uri")
+        ctx.add(catalog.IO_ERROR, f"Cannot read {path!r}: {exc}", name="uri")
         return None
     if data is None:
-        ctx.add(R.IO_ERROR, f"File not found: {path!r}", name="uri")
+        ctx.add(catalog.IO_ERROR, f"File not found: {path!r}", name="uri")
     return data
 
 
-def _is_glb_buffer(buffer: O.Buffer, index: int, ctx: Context) -> bool:
+def _is_glb_buffer(buffer: objects.Buffer, index: int, ctx: Context) -> bool:
     return ctx.is_glb and index == 0 and not buffer.has_uri
 
 
 def _buffer_data(
-    buffer: O.Buffer, index: int, glb_bin: bytes | None, resolve: Resolver, ctx: Context
+    buffer: objects.Buffer, index: int, glb_bin: bytes | None, resolve: Resolver, ctx: Context
 ) -> bytes | None:
     if buffer.byte_length == -1:
         return None
@@ -61,7 +59,7 @@ def _buffer_data(
         return bytes(buffer.data)
     if _is_glb_buffer(buffer, index, ctx):
         if glb_bin is None:
-            ctx.add(R.BUFFER_MISSING_GLB_DATA, "Buffer refers to an unresolved GLB binary chunk")
+            ctx.add(catalog.BUFFER_MISSING_GLB_DATA, "Buffer refers to an unresolved GLB binary chunk")
         return glb_bin
     return None
 
@@ -83,12 +81,12 @@ def load_buffers(
     return raw
 
 
-def _attach(buffer: O.Buffer, index: int, data: bytes | None, ctx: Context) -> None:
+def _attach(buffer: objects.Buffer, index: int, data: bytes | None, ctx: Context) -> None:
     if data is None:
         return
     if len(data) < buffer.byte_length:
         ctx.add(
-            R.BUFFER_BYTE_LENGTH_MISMATCH,
+            catalog.BUFFER_BYTE_LENGTH_MISMATCH,
             f"Actual data byte length ({len(data)}) is less than the declared buffer byte length ({buffer.byte_length})",
         )
         return
@@ -96,7 +94,7 @@ def _attach(buffer: O.Buffer, index: int, data: bytes | None, ctx: Context) -> N
         padded = buffer.byte_length + (-buffer.byte_length & 3)
         if len(data) > padded:
             ctx.add(
-                R.BUFFER_GLB_CHUNK_TOO_BIG,
+                catalog.BUFFER_GLB_CHUNK_TOO_BIG,
                 f"GLB-stored BIN chunk contains {len(data) - padded} extra padding byte(s)",
             )
     if buffer.data is None:
@@ -104,7 +102,7 @@ def _attach(buffer: O.Buffer, index: int, data: bytes | None, ctx: Context) -> N
 
 
 def _image_data(
-    image: O.Image, resolve: Resolver, ctx: Context, sliced: dict[tuple[int, int, int], bytes]
+    image: objects.Image, resolve: Resolver, ctx: Context, sliced: dict[tuple[int, int, int], bytes]
 ) -> tuple[bytes | None, str]:
     """(bytes, where) of an image; `where` names the property an issue points at."""
     if image.extensions:
@@ -128,12 +126,12 @@ def _image_data(
     return None, "bufferView"
 
 
-def _read_info(data: bytes, seen: dict[int, I.ImageInfo | Exception]) -> I.ImageInfo:
+def _read_info(data: bytes, seen: dict[int, images.ImageInfo | Exception]) -> images.ImageInfo:
     """The header of `data`, read once per bytes object (many images may share one)."""
     if id(data) not in seen:
         try:
-            seen[id(data)] = I.read_image_info(data)
-        except (I.ImageUnrecognized, I.ImageTruncated, I.ImageInvalid) as exc:
+            seen[id(data)] = images.read_image_info(data)
+        except (images.ImageUnrecognized, images.ImageTruncated, images.ImageInvalid) as exc:
             seen[id(data)] = exc
     found = seen[id(data)]
     if isinstance(found, Exception):
@@ -141,21 +139,21 @@ def _read_info(data: bytes, seen: dict[int, I.ImageInfo | Exception]) -> I.Image
     return found
 
 
-def _image_info(data: bytes, ctx: Context, seen: dict[int, I.ImageInfo | Exception]) -> I.ImageInfo | None:
+def _image_info(data: bytes, ctx: Context, seen: dict[int, images.ImageInfo | Exception]) -> images.ImageInfo | None:
     try:
         info = _read_info(data, seen)
-    except I.ImageUnrecognized:
-        ctx.add(R.IMAGE_UNRECOGNIZED_FORMAT, "Image format not recognized")
+    except images.ImageUnrecognized:
+        ctx.add(catalog.IMAGE_UNRECOGNIZED_FORMAT, "Image format not recognized")
         return None
-    except I.ImageTruncated:
-        ctx.add(R.IMAGE_UNEXPECTED_EOS, "Unexpected end of image stream")
+    except images.ImageTruncated:
+        ctx.add(catalog.IMAGE_UNEXPECTED_EOS, "Unexpected end of image stream")
         return None
-    except I.ImageInvalid as exc:
-        ctx.add(R.IMAGE_DATA_INVALID, f"Image data is invalid. {exc}")
+    except images.ImageInvalid as exc:
+        ctx.add(catalog.IMAGE_DATA_INVALID, f"Image data is invalid. {exc}")
         return None
     if info.mime_type not in ctx.image_mime_types:
         ctx.add(
-            R.IMAGE_NON_ENABLED_MIME_TYPE, f"{info.mime_type!r} MIME type requires an extension"
+            catalog.IMAGE_NON_ENABLED_MIME_TYPE, f"{info.mime_type!r} MIME type requires an extension"
         )
     return info
 
@@ -165,7 +163,7 @@ def load_images(model: Model, resolve: Resolver, ctx: Context) -> list[bytes | N
     ctx.path.clear()
     out: list[bytes | None] = []
     sliced: dict[tuple[int, int, int], bytes] = {}
-    seen: dict[int, I.ImageInfo | Exception] = {}
+    seen: dict[int, images.ImageInfo | Exception] = {}
     with ctx.at("images"):
         for i, image in enumerate(model.images):
             data = None
@@ -179,25 +177,25 @@ def load_images(model: Model, resolve: Resolver, ctx: Context) -> list[bytes | N
 
 
 def _check_image(
-    image: O.Image, data: bytes, where: str, ctx: Context, seen: dict[int, I.ImageInfo | Exception]
+    image: objects.Image, data: bytes, where: str, ctx: Context, seen: dict[int, images.ImageInfo | Exception]
 ) -> None:
     info = _image_info(data, ctx, seen)
     if info is None:
         return
     if image.mime_type is not None and image.mime_type != info.mime_type:
         ctx.add(
-            R.IMAGE_MIME_TYPE_INVALID,
+            catalog.IMAGE_MIME_TYPE_INVALID,
             f"Recognized image format {info.mime_type!r} does not match declared image format {image.mime_type!r}",
             name=where,
         )
     if not (_is_pot(info.width) and _is_pot(info.height)):
         ctx.add(
-            R.IMAGE_NPOT_DIMENSIONS,
+            catalog.IMAGE_NPOT_DIMENSIONS,
             f"Image has non-power-of-two dimensions: {info.width}x{info.height}",
         )
     if info.unsupported_features:
         ctx.add(
-            R.IMAGE_FEATURES_UNSUPPORTED,
+            catalog.IMAGE_FEATURES_UNSUPPORTED,
             "Image contains unsupported features (colour space, pixels, animation)",
         )
     image.info = info
@@ -207,11 +205,13 @@ def _is_pot(value: int) -> bool:
     return value != 0 and value & (value - 1) == 0
 
 
-def _mime(image: O.Image | None) -> str | None:
-    """The declared MIME type of an image, else the one its header showed."""
+def _mime(image: objects.Image | None) -> str | None:
+    """The declared MIME type of an image (even an empty one), else the one its header showed."""
     if image is None:
         return None
-    return image.mime_type or (image.info.mime_type if image.info is not None else None)
+    if image.mime_type is not None:
+        return image.mime_type
+    return image.info.mime_type if image.info is not None else None
 
 
 def check_textures(model: Model, ctx: Context) -> None:
@@ -223,7 +223,7 @@ def check_textures(model: Model, ctx: Context) -> None:
             if mime is not None and mime not in ("image/jpeg", "image/png"):
                 with ctx.at(i):
                     message = f"Invalid MIME type {mime!r} for the texture source"
-                    ctx.add(R.TEXTURE_INVALID_IMAGE_MIME_TYPE, message, name="source")
+                    ctx.add(catalog.TEXTURE_INVALID_IMAGE_MIME_TYPE, message, name="source")
         for i, texture in enumerate(model.textures):
             webp = texture.extensions.get("EXT_texture_webp") if texture is not None else None
             if isinstance(webp, ExtensionObject):
@@ -231,4 +231,4 @@ def check_textures(model: Model, ctx: Context) -> None:
                 if mime is not None and mime != "image/webp":
                     with ctx.at(i, "extensions", "EXT_texture_webp"):
                         message = f"Invalid MIME type {mime!r} for a WebP texture source"
-                        ctx.add(R.TEXTURE_INVALID_IMAGE_MIME_TYPE, message, name="source")
+                        ctx.add(catalog.TEXTURE_INVALID_IMAGE_MIME_TYPE, message, name="source")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import bisect
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
-from shazam_assets.ingest.delivery.gltf import objects as O
+from shazam_assets.ingest.delivery.gltf import catalog, objects
 from shazam_assets.ingest.delivery.gltf.context import FLOAT, Context
 from shazam_assets.ingest.delivery.gltf.document import Model, item
 from shazam_assets.ingest.delivery.gltf.extension_objects import ExtensionObject
@@ -29,7 +28,7 @@ _IBM_FORMAT = ("MAT4", FLOAT, False)
 
 def _resolve_nodes(
     indices: list[int], name: str, model: Model, ctx: Context
-) -> list[tuple[int, int, O.Node]]:
+) -> list[tuple[int, int, objects.Node]]:
     """(position, index, node) of each resolvable index; unresolved ones are reported."""
     found = []
     with ctx.at(name):
@@ -38,23 +37,23 @@ def _resolve_nodes(
                 continue
             node = item(model.nodes, index)
             if node is None:
-                ctx.add(R.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", index=position)
+                ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", index=position)
                 continue
             node.used = True
             found.append((position, index, node))
     return found
 
 
-def _reference(ctx: Context, name: str, index: int, target: O.Usable | None) -> None:
+def _reference(ctx: Context, name: str, index: int, target: objects.Usable | None) -> None:
     if index == -1:
         return
     if target is None:
-        ctx.add(R.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", name=name)
+        ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", name=name)
     else:
         target.used = True
 
 
-def _check_node_mesh(node: O.Node, mesh: O.Mesh, ctx: Context) -> None:
+def _check_node_mesh(node: objects.Node, mesh: objects.Mesh, ctx: Context) -> None:
     """Morph weights and skinning must agree between a node and its mesh."""
     if mesh.primitives is None:
         return
@@ -64,7 +63,7 @@ def _check_node_mesh(node: O.Node, mesh: O.Mesh, ctx: Context) -> None:
         message = (
             f"The length of weights array ({len(node.weights)}) does not match the morph targets"
         )
-        ctx.add(R.NODE_WEIGHTS_INVALID, message, name="weights")
+        ctx.add(catalog.NODE_WEIGHTS_INVALID, message, name="weights")
     if node.weights is None and mesh.weights is not None:
         mesh.weights_used = True
     key = id(mesh)
@@ -74,13 +73,13 @@ def _check_node_mesh(node: O.Node, mesh: O.Mesh, ctx: Context) -> None:
     none_skinned, any_skinned = ctx.mesh_skinning[key]
     if node.skin is not None and none_skinned:
         ctx.add(
-            R.NODE_SKIN_WITH_NON_SKINNED_MESH, "Node has skin defined, but mesh has no joints data"
+            catalog.NODE_SKIN_WITH_NON_SKINNED_MESH, "Node has skin defined, but mesh has no joints data"
         )
     elif node.skin is None and any_skinned:
-        ctx.add(R.NODE_SKINNED_MESH_WITHOUT_SKIN, "Node uses skinned mesh, but has no skin defined")
+        ctx.add(catalog.NODE_SKINNED_MESH_WITHOUT_SKIN, "Node uses skinned mesh, but has no skin defined")
 
 
-def link_node(node: O.Node, model: Model, ctx: Context) -> None:
+def link_node(node: objects.Node, model: Model, ctx: Context) -> None:
     node.camera = item(model.cameras, node.camera_index)
     node.skin = item(model.skins, node.skin_index)
     node.mesh = item(model.meshes, node.mesh_index)
@@ -96,7 +95,7 @@ def link_node(node: O.Node, model: Model, ctx: Context) -> None:
             if child.parent is not None:
                 with ctx.at("children"):
                     message = f"Value overrides parent of node {index}"
-                    ctx.add(R.NODE_PARENT_OVERRIDE, message, index=position)
+                    ctx.add(catalog.NODE_PARENT_OVERRIDE, message, index=position)
             child.parent = node
     light = node.extensions.get("KHR_lights_punctual")
     if isinstance(light, ExtensionObject):
@@ -108,7 +107,7 @@ def _link_light(index: int, model: Model, ctx: Context) -> None:
     root = model.extensions.get("KHR_lights_punctual")
     if not isinstance(root, ExtensionObject):
         ctx.add(
-            R.UNSATISFIED_DEPENDENCY,
+            catalog.UNSATISFIED_DEPENDENCY,
             "Dependency failed. '/extensions/KHR_lights_punctual' must be defined",
         )
         return
@@ -117,10 +116,10 @@ def _link_light(index: int, model: Model, ctx: Context) -> None:
     if index < len(root.items):
         root.used[index] = True
     else:
-        ctx.add(R.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", name="light")
+        ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", name="light")
 
 
-def link_skin(skin: O.Skin, model: Model, ctx: Context) -> None:
+def link_skin(skin: objects.Skin, model: Model, ctx: Context) -> None:
     ibm = item(model.accessors, skin.ibm_index)
     skeleton = item(model.nodes, skin.skeleton_index)
     if skin.joints_indices is not None:
@@ -131,11 +130,11 @@ def link_skin(skin: O.Skin, model: Model, ctx: Context) -> None:
             joint.is_joint = True
         skin.common_roots = common_roots([joint for _, _, joint in resolved], ctx.node_roots)
         if not skin.common_roots:
-            ctx.add(R.SKIN_NO_COMMON_ROOT, "Joints do not have a common root", name="joints")
+            ctx.add(catalog.SKIN_NO_COMMON_ROOT, "Joints do not have a common root", name="joints")
     if skin.ibm_index != -1:
         if ibm is None:
             ctx.add(
-                R.UNRESOLVED_REFERENCE,
+                catalog.UNRESOLVED_REFERENCE,
                 f"Unresolved reference: {skin.ibm_index}",
                 name="inverseBindMatrices",
             )
@@ -144,19 +143,19 @@ def link_skin(skin: O.Skin, model: Model, ctx: Context) -> None:
     if skin.skeleton_index != -1:
         if skeleton is None:
             ctx.add(
-                R.UNRESOLVED_REFERENCE,
+                catalog.UNRESOLVED_REFERENCE,
                 f"Unresolved reference: {skin.skeleton_index}",
                 name="skeleton",
             )
         elif not any(skeleton is r for r in skin.common_roots):
-            ctx.add(R.SKIN_SKELETON_INVALID, "Skeleton node is not a common root", name="skeleton")
+            ctx.add(catalog.SKIN_SKELETON_INVALID, "Skeleton node is not a common root", name="skeleton")
 
 
-def _ancestors(node: O.Node) -> list[O.Node]:
+def _ancestors(node: objects.Node) -> list[objects.Node]:
     """The node, its parent, and so on up to the root (or once around a loop)."""
-    walk: list[O.Node] = []
+    walk: list[objects.Node] = []
     seen: set[int] = set()
-    walker: O.Node | None = node
+    walker: objects.Node | None = node
     while walker is not None and id(walker) not in seen:
         seen.add(id(walker))
         walk.append(walker)
@@ -164,10 +163,10 @@ def _ancestors(node: O.Node) -> list[O.Node]:
     return walk
 
 
-def _root(node: O.Node, memo: dict[int, int]) -> int:
+def _root(node: objects.Node, memo: dict[int, int]) -> int:
     """id of the node's topmost ancestor (or of one node of the loop its walk ends on); all
     nodes walked are remembered, so every node is walked once per model."""
-    path: list[O.Node] = []
+    path: list[objects.Node] = []
     seen: set[int] = set()
     walker = node
     while True:
@@ -187,7 +186,7 @@ def _root(node: O.Node, memo: dict[int, int]) -> int:
     return root
 
 
-def _last_segment(joints: list[O.Node], roots: dict[int, int]) -> int:
+def _last_segment(joints: list[objects.Node], roots: dict[int, int]) -> int:
     """Where the reference's last intersection starts. It starts over from the joint after
     one whose ancestors share nothing with the intersection so far, which happens exactly
     when that joint's root differs from the first joint's (a root, or a whole loop, is an
@@ -203,7 +202,7 @@ def _last_segment(joints: list[O.Node], roots: dict[int, int]) -> int:
     return seed
 
 
-def common_roots(joints: list[O.Node], memo: dict[int, int] | None = None) -> list[O.Node]:
+def common_roots(joints: list[objects.Node], memo: dict[int, int] | None = None) -> list[objects.Node]:
     """The nodes that are ancestors (or self) of every joint, lowest first.
 
     The reference intersects every joint's ancestor list, starting over from the next joint
@@ -213,7 +212,7 @@ def common_roots(joints: list[O.Node], memo: dict[int, int] | None = None) -> li
     walking up from the joint to the first node of the list, with every node off the list
     remembered (walked once). Linear.
     """
-    roots: list[O.Node] = []
+    roots: list[objects.Node] = []
     k = _last_segment(joints, {} if memo is None else memo)
     while k < len(joints):
         walk = _ancestors(joints[k])
@@ -221,7 +220,7 @@ def common_roots(joints: list[O.Node], memo: dict[int, int] | None = None) -> li
         top = walk[-1].parent  # where a loop closes, if the walk ended on one
         loop_start = position[id(top)] if top is not None else len(walk)
         start, k = 0, k + 1
-        meets: dict[int, O.Node | None] = {}
+        meets: dict[int, objects.Node | None] = {}
         while k < len(joints) and start < len(walk):
             meet = _meet(joints[k], position, meets)
             p = -1 if meet is None else position[id(meet)]
@@ -233,11 +232,11 @@ def common_roots(joints: list[O.Node], memo: dict[int, int] | None = None) -> li
     return roots
 
 
-def _meet(joint: O.Node, position: dict[int, int], meets: dict[int, O.Node | None]) -> O.Node | None:
+def _meet(joint: objects.Node, position: dict[int, int], meets: dict[int, objects.Node | None]) -> objects.Node | None:
     """The first node on the joint's way up that is in `position` (None if none is)."""
     path: list[int] = []
     seen: set[int] = set()
-    walker: O.Node | None = joint
+    walker: objects.Node | None = joint
     while walker is not None and id(walker) not in position:
         key = id(walker)
         if key in meets:
@@ -254,25 +253,25 @@ def _meet(joint: O.Node, position: dict[int, int], meets: dict[int, O.Node | Non
     return walker
 
 
-def _link_ibm(skin: O.Skin, ibm: O.Accessor, ctx: Context) -> None:
+def _link_ibm(skin: objects.Skin, ibm: objects.Accessor, ctx: Context) -> None:
     use_accessor(ibm, IBM, "inverseBindMatrices", ctx)
     if ibm.buffer_view is not None:
         use_view(ibm.buffer_view, IBM, "inverseBindMatrices", ctx)
     with ctx.at("inverseBindMatrices"):
         if ibm.buffer_view is not None and ibm.buffer_view.byte_stride != -1:
-            ctx.add(R.SKIN_IBM_ACCESSOR_WITH_BYTESTRIDE, "IBM buffer views cannot have byteStride")
+            ctx.add(catalog.SKIN_IBM_ACCESSOR_WITH_BYTESTRIDE, "IBM buffer views cannot have byteStride")
         if ibm.format != _IBM_FORMAT:
-            ctx.add(R.SKIN_IBM_INVALID_FORMAT, f"Invalid IBM accessor format {ibm.format}")
+            ctx.add(catalog.SKIN_IBM_INVALID_FORMAT, f"Invalid IBM accessor format {ibm.format}")
         else:
             ibm.checks.ibms.append(ctx.pointer())
         if skin.joints is not None and ibm.count < len(skin.joints):
             ctx.add(
-                R.INVALID_IBM_ACCESSOR_COUNT,
+                catalog.INVALID_IBM_ACCESSOR_COUNT,
                 f"IBM accessor must have at least {len(skin.joints)} elements",
             )
 
 
-def _link_sampler(sampler: O.AnimationSampler, model: Model, ctx: Context) -> None:
+def _link_sampler(sampler: objects.AnimationSampler, model: Model, ctx: Context) -> None:
     sampler.input = item(model.accessors, sampler.input_index)
     sampler.output = item(model.accessors, sampler.output_index)
     for name, index, accessor in (
@@ -282,7 +281,7 @@ def _link_sampler(sampler: O.AnimationSampler, model: Model, ctx: Context) -> No
         if index == -1:
             continue
         if accessor is None:
-            ctx.add(R.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", name=name)
+            ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", name=name)
             continue
         use_accessor(
             accessor, "AnimationInput" if name == "input" else "AnimationOutput", name, ctx
@@ -291,7 +290,7 @@ def _link_sampler(sampler: O.AnimationSampler, model: Model, ctx: Context) -> No
             use_view(accessor.buffer_view, OTHER, name, ctx)
             if accessor.buffer_view.byte_stride != -1:
                 ctx.add(
-                    R.ANIMATION_SAMPLER_ACCESSOR_WITH_BYTESTRIDE,
+                    catalog.ANIMATION_SAMPLER_ACCESSOR_WITH_BYTESTRIDE,
                     "Animation data cannot have byteStride",
                     name=name,
                 )
@@ -302,34 +301,34 @@ def _link_sampler(sampler: O.AnimationSampler, model: Model, ctx: Context) -> No
             accessor.cubic = sampler.interpolation == "CUBICSPLINE"
 
 
-def _check_input(sampler: O.AnimationSampler, accessor: O.Accessor, ctx: Context) -> None:
+def _check_input(sampler: objects.AnimationSampler, accessor: objects.Accessor, ctx: Context) -> None:
     if accessor.format != ANIMATION_INPUT_FORMAT:
         ctx.add(
-            R.ANIMATION_SAMPLER_INPUT_ACCESSOR_INVALID_FORMAT,
+            catalog.ANIMATION_SAMPLER_INPUT_ACCESSOR_INVALID_FORMAT,
             f"Invalid input accessor format {accessor.format}",
         )
     else:
         accessor.checks.animation_inputs.append(ctx.pointer())
     if accessor.max is None or accessor.min is None:
         ctx.add(
-            R.ANIMATION_SAMPLER_INPUT_ACCESSOR_WITHOUT_BOUNDS,
+            catalog.ANIMATION_SAMPLER_INPUT_ACCESSOR_WITHOUT_BOUNDS,
             "accessor.min and max must be defined",
         )
     if sampler.interpolation == "CUBICSPLINE" and accessor.count < 2:
         ctx.add(
-            R.ANIMATION_SAMPLER_INPUT_ACCESSOR_TOO_FEW_ELEMENTS,
+            catalog.ANIMATION_SAMPLER_INPUT_ACCESSOR_TOO_FEW_ELEMENTS,
             "CUBICSPLINE needs at least 2 keyframes",
         )
 
 
-def _morph_targets(node: O.Node | None) -> list | None:
+def _morph_targets(node: objects.Node | None) -> list | None:
     mesh = node.mesh if node is not None else None
     if mesh is None or not mesh.primitives or mesh.primitives[0] is None:
         return None
     return mesh.primitives[0].linked_targets
 
 
-def _check_target(channel: O.AnimationChannel, model: Model, ctx: Context) -> O.Node | None:
+def _check_target(channel: objects.AnimationChannel, model: Model, ctx: Context) -> objects.Node | None:
     assert channel.target is not None
     node_index, path = channel.target
     node = item(model.nodes, node_index)
@@ -337,30 +336,30 @@ def _check_target(channel: O.AnimationChannel, model: Model, ctx: Context) -> O.
         return node
     with ctx.at("target"):
         if node is None:
-            ctx.add(R.UNRESOLVED_REFERENCE, f"Unresolved reference: {node_index}", name="node")
+            ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {node_index}", name="node")
             return None
         node.used = True
         if path in TRS:
             if node.matrix is not None:
                 ctx.add(
-                    R.ANIMATION_CHANNEL_TARGET_NODE_MATRIX,
+                    catalog.ANIMATION_CHANNEL_TARGET_NODE_MATRIX,
                     "Cannot animate TRS of a node with a matrix",
                 )
             if node.skin is not None:
                 ctx.add(
-                    R.ANIMATION_CHANNEL_TARGET_NODE_SKIN,
+                    catalog.ANIMATION_CHANNEL_TARGET_NODE_SKIN,
                     "Animated TRS will not affect a skinned mesh",
                     name="path",
                 )
         elif path == "weights" and _morph_targets(node) is None:
             ctx.add(
-                R.ANIMATION_CHANNEL_TARGET_NODE_WEIGHTS_NO_MORPHS, "The mesh has no morph targets"
+                catalog.ANIMATION_CHANNEL_TARGET_NODE_WEIGHTS_NO_MORPHS, "The mesh has no morph targets"
             )
     return node
 
 
 def _check_output(
-    channel: O.AnimationChannel, sampler: O.AnimationSampler, node: O.Node | None, ctx: Context
+    channel: objects.AnimationChannel, sampler: objects.AnimationSampler, node: objects.Node | None, ctx: Context
 ) -> None:
     assert channel.target is not None and sampler.output is not None
     path, output = channel.target[1], sampler.output
@@ -370,7 +369,7 @@ def _check_output(
     valid = ANIMATION_OUTPUT_FORMATS.get(path or "")
     if valid is not None and output.format not in valid:
         ctx.add(
-            R.ANIMATION_SAMPLER_OUTPUT_ACCESSOR_INVALID_FORMAT,
+            catalog.ANIMATION_SAMPLER_OUTPUT_ACCESSOR_INVALID_FORMAT,
             f"Invalid output format {output.format}",
             name="sampler",
         )
@@ -385,13 +384,13 @@ def _check_output(
         expected = 0
     if expected != 0 and expected != output.count:
         ctx.add(
-            R.ANIMATION_SAMPLER_OUTPUT_ACCESSOR_INVALID_COUNT,
+            catalog.ANIMATION_SAMPLER_OUTPUT_ACCESSOR_INVALID_COUNT,
             f"Animation sampler output accessor of count {expected} expected. Found {output.count}",
             name="sampler",
         )
 
 
-def link_animation(animation: O.Animation, model: Model, ctx: Context) -> None:
+def link_animation(animation: objects.Animation, model: Model, ctx: Context) -> None:
     samplers, channels = animation.samplers, animation.channels
     for i, channel in enumerate(channels or []):
         if isinstance(channel.target_extensions.get("KHR_animation_pointer"), ExtensionObject):
@@ -412,7 +411,7 @@ def link_animation(animation: O.Animation, model: Model, ctx: Context) -> None:
                     linked = item(samplers, channel.sampler_index)
                     if linked is None:
                         ctx.add(
-                            R.UNRESOLVED_REFERENCE,
+                            catalog.UNRESOLVED_REFERENCE,
                             f"Unresolved reference: {channel.sampler_index}",
                             name="sampler",
                         )
@@ -425,10 +424,10 @@ def link_animation(animation: O.Animation, model: Model, ctx: Context) -> None:
     with ctx.at("samplers"):
         for i, sampler in enumerate(samplers):
             if not sampler.used:
-                ctx.add(R.UNUSED_OBJECT, "This object may be unused", index=i)
+                ctx.add(catalog.UNUSED_OBJECT, "This object may be unused", index=i)
 
 
-def _same_targets(channels: list[O.AnimationChannel]) -> dict[tuple, list[int]]:
+def _same_targets(channels: list[objects.AnimationChannel]) -> dict[tuple, list[int]]:
     """Channel indices per target (in order), for targets animated more than once: one pass."""
     groups: dict[tuple, list[int]] = {}
     for i, channel in enumerate(channels):
@@ -445,42 +444,42 @@ def _report_duplicates(i: int, group: list[int] | tuple, ctx: Context) -> None:
         return
     later = group[bisect.bisect_right(group, i):]
     for n, j in enumerate(later):
-        if ctx.full(R.ANIMATION_DUPLICATE_TARGETS):
-            ctx.drop(R.ANIMATION_DUPLICATE_TARGETS, len(later) - n)
+        if ctx.full(catalog.ANIMATION_DUPLICATE_TARGETS):
+            ctx.drop(catalog.ANIMATION_DUPLICATE_TARGETS, len(later) - n)
             return
-        ctx.add(R.ANIMATION_DUPLICATE_TARGETS, f"Animation channel has the same target as channel {j}",
+        ctx.add(catalog.ANIMATION_DUPLICATE_TARGETS, f"Animation channel has the same target as channel {j}",
                 name="target")
 
 
-def _check_pointer(channel: O.AnimationChannel, model: Model, ctx: Context) -> None:
+def _check_pointer(channel: objects.AnimationChannel, model: Model, ctx: Context) -> None:
     assert channel.target is not None
     node_index, path = channel.target
     ctx.add(
-        R.INCOMPLETE_EXTENSION_SUPPORT, "Validation support for KHR_animation_pointer is incomplete"
+        catalog.INCOMPLETE_EXTENSION_SUPPORT, "Validation support for KHR_animation_pointer is incomplete"
     )
     if item(model.nodes, node_index) is not None:
         ctx.add(
-            R.KHR_ANIMATION_POINTER_ANIMATION_CHANNEL_TARGET_NODE,
+            catalog.KHR_ANIMATION_POINTER_ANIMATION_CHANNEL_TARGET_NODE,
             "The target node must be undefined",
         )
     if path != "pointer":
         ctx.add(
-            R.KHR_ANIMATION_POINTER_ANIMATION_CHANNEL_TARGET_PATH,
+            catalog.KHR_ANIMATION_POINTER_ANIMATION_CHANNEL_TARGET_PATH,
             f"The target path must be 'pointer', not {path!r}",
         )
 
 
-def link_scene(scene: O.Scene, model: Model, ctx: Context) -> None:
+def link_scene(scene: objects.Scene, model: Model, ctx: Context) -> None:
     if scene.nodes_indices is None:
         return
     for position, index, node in _resolve_nodes(scene.nodes_indices, "nodes", model, ctx):
         if node.parent is not None:
             with ctx.at("nodes"):
-                ctx.add(R.SCENE_NON_ROOT_NODE, f"Node {index} is not a root node", index=position)
+                ctx.add(catalog.SCENE_NON_ROOT_NODE, f"Node {index} is not a root node", index=position)
         _add_scene(node, scene)
 
 
-def _add_scene(root: O.Node, scene: O.Scene) -> None:
+def _add_scene(root: objects.Node, scene: objects.Scene) -> None:
     """Mark `root` and its descendants as part of `scene` (loops are cut)."""
     seen: set[int] = set()
     stack = [root]
@@ -505,20 +504,20 @@ def check_nodes(model: Model, ctx: Context) -> None:
                 not node.is_joint and node.children is None and node.mesh is None and node.camera is None
                 and not node.extensions and node.extras is None
             ):  # fmt: skip
-                ctx.add(R.NODE_EMPTY, "Empty node encountered", index=i)
+                ctx.add(catalog.NODE_EMPTY, "Empty node encountered", index=i)
             if id(node) in looped:
-                ctx.add(R.NODE_LOOP, "Node is a part of a node loop", index=i)
+                ctx.add(catalog.NODE_LOOP, "Node is a part of a node loop", index=i)
             if node.skin is not None:
                 _check_skinned(node, i, ctx)
 
 
-def node_cycles(nodes: list[O.Node | None]) -> dict[int, int]:
+def node_cycles(nodes: list[objects.Node | None]) -> dict[int, int]:
     """id(node) -> cycle number, for every node on a parent loop. Linear: each node is
     walked once (every node has at most one parent, so the walks form chains and cycles)."""
     state: dict[int, int] = {}  # id -> walk number while walking, then -1 when done
     cycles: dict[int, int] = {}
     for walk, start in enumerate(nodes):
-        path: list[O.Node] = []
+        path: list[objects.Node] = []
         walker = start
         while walker is not None and id(walker) not in state:
             state[id(walker)] = walk
@@ -533,18 +532,18 @@ def node_cycles(nodes: list[O.Node | None]) -> dict[int, int]:
     return cycles
 
 
-def _check_skinned(node: O.Node, index: int, ctx: Context) -> None:
+def _check_skinned(node: objects.Node, index: int, ctx: Context) -> None:
     if node.parent is not None:
-        ctx.add(R.NODE_SKINNED_MESH_NON_ROOT, "Node with a skinned mesh is not root", index=index)
+        ctx.add(catalog.NODE_SKINNED_MESH_NON_ROOT, "Node with a skinned mesh is not root", index=index)
     if node.has_transform:
         ctx.add(
-            R.NODE_SKINNED_MESH_LOCAL_TRANSFORMS,
+            catalog.NODE_SKINNED_MESH_LOCAL_TRANSFORMS,
             "Local transforms will not affect a skinned mesh",
             index=index,
         )
     top = next((root for root in node.skin.common_roots if root.parent is None), None)
     if top is not None and not {id(s) for s in node.scenes} <= {id(t) for t in top.scenes}:
-        ctx.add(R.NODE_SKIN_NO_SCENE, "The scene does not contain the joint nodes", index=index)
+        ctx.add(catalog.NODE_SKIN_NO_SCENE, "The scene does not contain the joint nodes", index=index)
 
 
 def check_unused(model: Model, ctx: Context) -> None:
@@ -558,7 +557,7 @@ def check_unused(model: Model, ctx: Context) -> None:
         with ctx.at(name):
             for i, obj in enumerate(items):
                 if obj is not None and not obj.used:
-                    ctx.add(R.UNUSED_OBJECT, "This object may be unused", index=i)
+                    ctx.add(catalog.UNUSED_OBJECT, "This object may be unused", index=i)
     with ctx.at("meshes"):
         for i, mesh in enumerate(model.meshes):
             if (
@@ -569,7 +568,7 @@ def check_unused(model: Model, ctx: Context) -> None:
             ):
                 with ctx.at(i):
                     ctx.add(
-                        R.UNUSED_MESH_WEIGHTS,
+                        catalog.UNUSED_MESH_WEIGHTS,
                         "The static morph target weights are always overridden",
                         name="weights",
                     )

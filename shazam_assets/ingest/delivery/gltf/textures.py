@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shazam_assets.ingest.delivery.gltf import fields as F
+from shazam_assets.ingest.delivery.gltf import fields
 from shazam_assets.ingest.delivery.gltf.context import Context
 from shazam_assets.ingest.delivery.gltf.extensions import get_extensions
 
@@ -32,27 +32,27 @@ class TextureInfo:
 
 
 def _parse_transform(name: str, kind: str, obj: dict, ctx: Context) -> TextureTransform:
-    F.check_members(obj, ("offset", "rotation", "scale", "texCoord"), ctx)
-    F.get_float_list(obj, "offset", ctx, lengths=(2,))
-    F.get_float(obj, "rotation", ctx, default=0)
-    F.get_float_list(obj, "scale", ctx, lengths=(2,))
-    tex_coord = F.get_uint(obj, "texCoord", ctx, default=-1)
+    fields.check_members(obj, ("offset", "rotation", "scale", "texCoord"), ctx)
+    fields.get_float_list(obj, "offset", ctx, lengths=(2,))
+    fields.get_float(obj, "rotation", ctx, default=0)
+    fields.get_float_list(obj, "scale", ctx, lengths=(2,))
+    tex_coord = fields.get_uint(obj, "texCoord", ctx, default=-1)
     get_extensions(obj, "khr_texture_transform", ctx)
-    F.get_extras(obj, ctx)
+    fields.get_extras(obj, ctx)
     return TextureTransform(tex_coord)
 
 
 def parse_texture_info(obj: dict, ctx: Context, *, kind: str = "texture_info") -> TextureInfo:
     extra = _EXTRA_MEMBER.get(kind)
-    F.check_members(obj, ("index", "texCoord", *((extra,) if extra else ())), ctx)
+    fields.check_members(obj, ("index", "texCoord", *((extra,) if extra else ())), ctx)
     extensions = get_extensions(obj, kind, ctx, _parse_transform)
-    index = F.get_index(obj, "index", ctx)
-    tex_coord = F.get_uint(obj, "texCoord", ctx, default=0)
+    index = fields.get_index(obj, "index", ctx)
+    tex_coord = fields.get_uint(obj, "texCoord", ctx, default=0)
     if kind == "occlusion_texture_info":
-        F.get_float(obj, "strength", ctx, minimum=0, maximum=1, default=1)
+        fields.get_float(obj, "strength", ctx, minimum=0, maximum=1, default=1)
     elif kind == "normal_texture_info":
-        F.get_float(obj, "scale", ctx, default=1)
-    F.get_extras(obj, ctx)
+        fields.get_float(obj, "scale", ctx, default=1)
+    fields.get_extras(obj, ctx)
     return TextureInfo(index, tex_coord, extensions, is_normal=kind == "normal_texture_info")
 
 

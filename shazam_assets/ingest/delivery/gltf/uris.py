@@ -15,7 +15,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-from shazam_assets.ingest.delivery.gltf import catalog as R
+from shazam_assets.ingest.delivery.gltf import catalog
 from shazam_assets.ingest.delivery.gltf.context import Context
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -101,10 +101,10 @@ def check_uri(text: str, ctx: Context) -> str | None:
     """Report an unparsable or non-relative reference (as Khronos does); None if unparsable."""
     problem = _uri_problem(text)
     if problem is not None:
-        ctx.add(R.INVALID_URI, f"Invalid URI {text!r}: {problem}", name="uri")
+        ctx.add(catalog.INVALID_URI, f"Invalid URI {text!r}: {problem}", name="uri")
         return None
     if _SCHEME_CANDIDATE.match(text) or text.startswith(("/", "\\")) or "?" in text or "#" in text:
-        ctx.add(R.NON_RELATIVE_URI, f"Non-relative URI found: {text!r}", name="uri")
+        ctx.add(catalog.NON_RELATIVE_URI, f"Non-relative URI found: {text!r}", name="uri")
     return text
 
 
