@@ -9,6 +9,9 @@ parent. An overrun becomes a rejected report with a stable code.
 
 The child comes from a fork server that imported the validator once (a fresh, single-threaded
 process, safe beside Dagster's threads); each validation then costs a fork, not an import.
+The CLI forks itself instead, before it imports the validator: the child imports it, validates
+and ends without tearing its modules down, so the short-lived parent never loads numpy,
+pydantic or PIL at all (see docs/benchmarks.md, "shazam validate as a whole process").
 """
 
 from __future__ import annotations
@@ -23,19 +26,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from shazam_assets.ingest.delivery import validate
 from shazam_assets.ingest.delivery.profiles import MB, get_profile
 from shazam_assets.ingest.delivery.report import Report, RuleBook, build_report
-from shazam_assets.ingest.delivery.validate import (
-    DeliveryValidation,
-    validate_delivery,
-    validate_path,
-)
+from shazam_assets.platform.settings import DEFAULTS, Settings
 
-TIMEOUT_ENV = "SHAZAM_VALIDATION_TIMEOUT_S"
-MEMORY_ENV = "SHAZAM_VALIDATION_MEMORY_MB"
+if TYPE_CHECKING:
+    from shazam_assets.ingest.delivery.validate import DeliveryValidation
+
+# The validator (numpy, pydantic, PIL and 6k lines of rules) is imported where a validation
+# runs: in the fork server once, or in the CLI's forked child.
+VALIDATOR = "shazam_assets.ingest.delivery.validate"
 
 rules = RuleBook("guard")
 TIMEOUT = rules.error(
@@ -62,8 +64,8 @@ CRASHED = rules.error(
 class Guard:
     """The budget of one validation: wall-clock seconds and address space in bytes."""
 
-    seconds: float = 300.0
-    memory_bytes: int = 3 * 1024 * MB
+    seconds: float = DEFAULTS.validation_timeout_s
+    memory_bytes: int = DEFAULTS.validation_memory_mb * MB
     # How the child starts. "forkserver" (the default) is safe in any process, threads and all
     # (Dagster's), and costs one interpreter start per process. "fork" costs nothing but is only
     # for a small single-threaded caller (the `shazam` CLI): the child inherits the caller's
@@ -73,23 +75,24 @@ class Guard:
     @classmethod
     def from_env(cls, *, start: Literal["fork", "forkserver"] = "forkserver") -> Guard:
         """The default guard, with SHAZAM_VALIDATION_TIMEOUT_S / _MEMORY_MB when set."""
-        default = cls()
-        seconds = float(os.environ.get(TIMEOUT_ENV) or default.seconds)
-        memory_mb = os.environ.get(MEMORY_ENV)
-        memory = int(memory_mb) * MB if memory_mb else default.memory_bytes
-        return cls(seconds=seconds, memory_bytes=memory, start=start)
+        settings = Settings.from_env()
+        return cls(seconds=settings.validation_timeout_s, memory_bytes=settings.validation_memory_mb * MB,
+                   start=start)
 
 
 def _context(guard: Guard) -> multiprocessing.context.BaseContext:
     if guard.start == "fork":
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload([__name__, VALIDATOR])
     return context
 
 
 def _child(conn: Connection, job: Callable[[], Any], memory_bytes: int) -> None:
     """Run `job` under the memory cap and send back ('ok', result) or why it failed."""
+    # One validation is single-threaded: where this child imports numpy itself (the CLI's
+    # fork), OpenBLAS's idle thread pool would only compete with it for the CPU.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         outcome: tuple[str, Any] = ("ok", job())
@@ -149,6 +152,8 @@ def run_guarded(job: Callable[[], Any], guard: Guard) -> Any:
 
 
 def _overrun_report(path: Path, profile: str | None, overrun: Overrun, guard: Guard) -> Report:
+    from shazam_assets.ingest.delivery import validate
+
     rule = rules[overrun.code]
     issue = rule(overrun.message, path=path.name, seconds=guard.seconds,
                  memory_mb=guard.memory_bytes // MB)
@@ -167,6 +172,8 @@ class _Delivery:
     rules_version: str  # the caller's RULES_VERSION: the verdict is recorded under its rules
 
     def __call__(self) -> DeliveryValidation:
+        from shazam_assets.ingest.delivery.validate import DeliveryValidation, validate_delivery
+
         result = validate_delivery(self.path, profile=self.profile, expected_asin=self.expected_asin,
                                    rules_version=self.rules_version)
         return DeliveryValidation(report=result.report, manifest=result.manifest, entries=())
@@ -179,6 +186,8 @@ class _AnyPath:
     expected_asin: str | None
 
     def __call__(self) -> Report:
+        from shazam_assets.ingest.delivery.validate import validate_path
+
         return validate_path(self.path, profile=self.profile, expected_asin=self.expected_asin)
 
 
@@ -186,9 +195,11 @@ def guarded_delivery(
     path: Path, *, profile: str | None = None, expected_asin: str | None = None, guard: Guard | None = None
 ) -> DeliveryValidation:
     """`validate_delivery` within a deadline and a memory cap (`entries` is empty)."""
+    from shazam_assets.ingest.delivery.validate import RULES_VERSION, DeliveryValidation
+
     guard = guard or Guard.from_env()
     get_profile(profile)  # an unknown profile is the caller's error, raised here
-    result = run_guarded(_Delivery(path, profile, expected_asin, validate.RULES_VERSION), guard)
+    result = run_guarded(_Delivery(path, profile, expected_asin, RULES_VERSION), guard)
     if isinstance(result, Overrun):
         return DeliveryValidation(report=_overrun_report(path, profile, result, guard), manifest=None, entries=())
     return result
