@@ -21,10 +21,11 @@ from typing import Any
 import click
 
 from dagster_project.cli import artist, operator, reviewer
-from dagster_project.cli.shared import EXIT_CANNOT_RUN, EXIT_REJECTED, PROJECT_ROOT, CannotRun
+from dagster_project.cli.shared import (
+    PROJECT_ROOT as PROJECT_ROOT,  # the checkout, for tests and tools
+)
+from dagster_project.cli.shared import CannotRun
 from shazam_assets.platform.freetext import readable
-
-__all__ = ["EXIT_CANNOT_RUN", "EXIT_REJECTED", "PROJECT_ROOT", "CannotRun", "main"]
 
 
 def _one_line(code: str, message: str) -> str:

@@ -16,17 +16,18 @@ pydantic or PIL at all (see docs/benchmarks.md, "shazam validate as a whole proc
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
 import resource
+import select
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from shazam_assets.ingest.delivery.profiles import MB, get_profile
 from shazam_assets.ingest.delivery.report import Report, RuleBook, build_report
@@ -80,19 +81,123 @@ class Guard:
                    start=start)
 
 
-def _context(guard: Guard) -> multiprocessing.context.BaseContext:
-    if guard.start == "fork":
-        return multiprocessing.get_context("fork")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__, VALIDATOR])
-    return context
+class _Sender(Protocol):
+    def send(self, obj: Any) -> None: ...
+    def close(self) -> None: ...
 
 
-def _child(conn: Connection, job: Callable[[], Any], memory_bytes: int) -> None:
+class _Child(Protocol):
+    """The guarded child as `run_guarded` sees it, however it was started."""
+
+    exitcode: int | None
+
+    def poll(self, seconds: float) -> bool: ...
+    def recv(self) -> Any: ...
+    def stop(self) -> None: ...
+
+
+class _ServedChild:
+    """A child from the fork server (multiprocessing), safe in a threaded caller."""
+
+    def __init__(self, job: Callable[[], Any], memory_bytes: int) -> None:
+        import multiprocessing
+
+        context: Any = multiprocessing.get_context("forkserver")  # the stubs give BaseContext no Process
+        context.set_forkserver_preload([__name__, VALIDATOR])
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(send, job, memory_bytes), daemon=True)
+        self._process.start()
+        send.close()
+
+    @property
+    def exitcode(self) -> int | None:
+        self._process.join(5)
+        return self._process.exitcode
+
+    def poll(self, seconds: float) -> bool:
+        return bool(self._receive.poll(seconds))
+
+    def recv(self) -> Any:
+        return self._receive.recv()
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(5)
+        self._receive.close()
+
+
+class _PipeSender:
+    def __init__(self, fd: int) -> None:
+        self._file = open(fd, "wb")  # noqa: SIM115 - closed by close()
+
+    def send(self, obj: Any) -> None:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)  # a MemoryError here writes nothing
+        self._file.write(data)
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _ForkedChild:
+    """A bare `os.fork` of the caller, for a small single-threaded one (the CLI): no
+    multiprocessing to import, and the child ends with `os._exit`, tearing nothing down."""
+
+    def __init__(self, job: Callable[[], Any], memory_bytes: int) -> None:
+        receive, send = os.pipe()
+        sys.stdout.flush()  # nothing buffered twice
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child
+            try:
+                os.close(receive)
+                _child(_PipeSender(send), job, memory_bytes)
+            finally:
+                os._exit(0)
+        os.close(send)
+        self._pid, self._receive, self._status = pid, receive, None
+
+    @property
+    def exitcode(self) -> int | None:
+        deadline = time.monotonic() + 5
+        while self._reap() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self._status
+
+    def _reap(self) -> int | None:
+        if self._status is None:
+            pid, status = os.waitpid(self._pid, os.WNOHANG)
+            if pid:
+                self._status = os.waitstatus_to_exitcode(status)
+        return self._status
+
+    def poll(self, seconds: float) -> bool:
+        return bool(select.select([self._receive], [], [], seconds)[0])
+
+    def recv(self) -> Any:
+        chunks = []
+        while chunk := os.read(self._receive, 1 << 20):
+            chunks.append(chunk)
+        try:
+            return pickle.loads(b"".join(chunks))
+        except (pickle.UnpicklingError, EOFError, ValueError) as exc:  # nothing, or cut short
+            raise EOFError("the validating process did not send a whole result") from exc
+
+    def stop(self) -> None:
+        if self._reap() is None:
+            os.kill(self._pid, signal.SIGKILL)
+        _ = self.exitcode
+        os.close(self._receive)
+
+
+def _child(conn: _Sender, job: Callable[[], Any], memory_bytes: int) -> None:
     """Run `job` under the memory cap and send back ('ok', result) or why it failed."""
-    # One validation is single-threaded: where this child imports numpy itself (the CLI's
-    # fork), OpenBLAS's idle thread pool would only compete with it for the CPU.
+    # Where this child imports the validator itself (the CLI's fork): one validation is
+    # single-threaded, so OpenBLAS's idle thread pool would only compete with it for the CPU,
+    # and no pydantic plugin runs here, so scanning every installed package for one is waste.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         outcome: tuple[str, Any] = ("ok", job())
@@ -119,27 +224,20 @@ class Overrun:
 
 def run_guarded(job: Callable[[], Any], guard: Guard) -> Any:
     """`job()` in a child process within `guard`; an `Overrun` when it did not finish."""
-    context: Any = _context(guard)  # multiprocessing's stubs give BaseContext no Process
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(send, job, guard.memory_bytes), daemon=True)
     started = time.monotonic()
-    process.start()
-    send.close()
+    starter = _ForkedChild if guard.start == "fork" else _ServedChild
+    child: _Child = starter(job, guard.memory_bytes)
     try:
-        if not receive.poll(guard.seconds):
+        if not child.poll(guard.seconds):
             return Overrun(TIMEOUT.code, f"validation was stopped after {guard.seconds:g} s")
-        kind, value = receive.recv()
+        kind, value = child.recv()
     except (EOFError, OSError):  # the child died without a word: killed or crashed hard
-        process.join(5)
-        code = process.exitcode
+        code = child.exitcode
         if code == -signal.SIGKILL:
             return Overrun(MEMORY_LIMIT.code, "the validating process was killed (out of memory)")
         return Overrun(CRASHED.code, f"the validating process ended with exit code {code}")
     finally:
-        if process.is_alive():
-            process.kill()
-        process.join(5)
-        receive.close()
+        child.stop()
     elapsed = time.monotonic() - started
     if kind == "memory":
         return Overrun(MEMORY_LIMIT.code, f"validation needed more than {guard.memory_bytes / MB:,.0f} MB "
