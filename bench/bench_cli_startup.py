@@ -52,16 +52,18 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _python_env(cache: Path) -> dict[str, str]:
+def _python_env(cache: Path, checkout: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(cache)
-    env["PYTHONPATH"] = str(ROOT)  # this checkout's code, whichever checkout the venv installed
+    env["PYTHONPATH"] = str(checkout)  # that checkout's code, whichever checkout the venv installed
     return env
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout (e.g. today's main), timed the same way in the same loop")
     args = parser.parse_args()
     if not (ROOT / "bench" / "khronos" / "node_modules").exists():
         sys.exit("run `make setup` first (installs the Khronos validator from npm)")
@@ -75,6 +77,7 @@ def main() -> None:
         ours_env, node_env = _python_env(work / "pycache"), dict(os.environ)
         ours: list[tuple[float, float]] = []
         node: list[tuple[float, float]] = []
+        baseline: list[tuple[float, float]] = []
         for i in range(args.repeat + 2):
             wall, cpu, done = _timed(ours_cmd, ours_env)
             if done.returncode != 0:
@@ -87,12 +90,21 @@ def main() -> None:
                 sys.exit(f"Khronos found {errors} errors in {model}")
             if i >= 2:
                 node.append((wall, cpu))
+            if args.baseline is not None:
+                wall, cpu, done = _timed(ours_cmd, _python_env(work / "pycache-baseline", args.baseline.resolve()))
+                if done.returncode != 0:
+                    sys.exit(f"the baseline's shazam validate exited {done.returncode}:\n{done.stderr}")
+                if i >= 2:
+                    baseline.append((wall, cpu))
     print(f"Mixer delivery ZIP ({zip_mb:.1f} MB), {args.repeat} interleaved runs each, load average "
           f"{os.getloadavg()[0]:.1f} at the end\n")
     print("| whole process | wall, median s | wall, min s | CPU user+sys, median s |")
     print("|---|---|---|---|")
-    for label, runs in (("`shazam validate mixer.zip` (accepted)", ours),
-                        ("`node validate.mjs Mixer.glb` (Khronos, 0 errors)", node)):
+    rows = [("`shazam validate mixer.zip` (accepted)", ours),
+            ("`node validate.mjs Mixer.glb` (Khronos, 0 errors)", node)]
+    if baseline:
+        rows.append((f"`shazam validate mixer.zip`, baseline {args.baseline}", baseline))
+    for label, runs in rows:
         walls = [w for w, _ in runs]
         print(f"| {label} | {statistics.median(walls):.3f} | {min(walls):.3f} | "
               f"{statistics.median(c for _, c in runs):.3f} |")
