@@ -164,7 +164,7 @@ def upload(zip_path: Path, asin: str, name: str | None) -> None:
     started = time.perf_counter()
     with open(zip_path, "rb") as raw, click.progressbar(length=size, label=f"uploading {zip_path.name}",
                                                          file=sys.stderr) as bar:
-        info = store.put_stream(key, _Progress(raw, bar.update))
+        info = store.put_stream(key, _Progress(raw, bar.update))  # type: ignore[arg-type]  # it only read()s
     click.echo(f"uploaded {store.uri(key)} ({size:,} bytes, ETag {info.etag}) "
                f"in {time.perf_counter() - started:.1f}s")
 

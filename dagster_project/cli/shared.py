@@ -61,8 +61,9 @@ def apply_default_env(base: settings.Settings = settings.DEFAULTS) -> settings.S
     from shazam_assets.platform.storage import open_store
 
     current = settings.apply_embedded(PROJECT_ROOT, os.environ, base)
-    if current.store_url == settings.embedded(PROJECT_ROOT).store_url:
-        open_store(current.store_url, create=True)
+    embedded_store = settings.embedded(PROJECT_ROOT).store_url
+    if embedded_store is not None and current.store_url == embedded_store:
+        open_store(embedded_store, create=True)
     return current
 
 

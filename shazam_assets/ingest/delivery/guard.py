@@ -89,7 +89,8 @@ class _Sender(Protocol):
 class _Child(Protocol):
     """The guarded child as `run_guarded` sees it, however it was started."""
 
-    exitcode: int | None
+    @property
+    def exitcode(self) -> int | None: ...
 
     def poll(self, seconds: float) -> bool: ...
     def recv(self) -> Any: ...
@@ -156,7 +157,8 @@ class _ForkedChild:
             finally:
                 os._exit(0)
         os.close(send)
-        self._pid, self._receive, self._status = pid, receive, None
+        self._pid, self._receive = pid, receive
+        self._status: int | None = None
 
     @property
     def exitcode(self) -> int | None:
