@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Collection, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -81,11 +81,15 @@ class Settings:
         return timedelta(hours=self.review_sla_hours)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """The defaults, overridden by every variable that is set and not empty."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, only: Collection[str] | None = None) -> Settings:
+        """The defaults, overridden by every variable that is set and not empty (with `only`,
+        by those of the named settings alone: a caller is not refused for a variable it never
+        reads)."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for name, variable in (EXPORTED | READ_ONLY).items():
+            if only is not None and name not in only:
+                continue
             if raw := env.get(variable, ""):
                 values[name] = _PARSE.get(name, str)(raw)
         return cls(**values)  # type: ignore[arg-type]

@@ -58,3 +58,10 @@ def test_every_reader_takes_its_default_from_the_one_object(monkeypatch: pytest.
     assert Guard.from_env() == Guard(seconds=300.0, memory_bytes=3072 * MB)
     monkeypatch.setenv("SHAZAM_VALIDATION_MEMORY_MB", "64")
     assert Guard.from_env().memory_bytes == 64 * MB
+
+
+def test_a_reader_is_not_refused_for_a_variable_it_never_reads() -> None:
+    environ = {"SHAZAM_RENDER_FRAMES": "many", "SHAZAM_VALIDATION_TIMEOUT_S": "9"}
+    with pytest.raises(ValueError):
+        Settings.from_env(environ)
+    assert Settings.from_env(environ, only=("validation_timeout_s",)).validation_timeout_s == 9.0

@@ -76,7 +76,7 @@ class Guard:
     @classmethod
     def from_env(cls, *, start: Literal["fork", "forkserver"] = "forkserver") -> Guard:
         """The default guard, with SHAZAM_VALIDATION_TIMEOUT_S / _MEMORY_MB when set."""
-        settings = Settings.from_env()
+        settings = Settings.from_env(only=("validation_timeout_s", "validation_memory_mb"))
         return cls(seconds=settings.validation_timeout_s, memory_bytes=settings.validation_memory_mb * MB,
                    start=start)
 
