@@ -24,6 +24,7 @@ SCRIPTS = {
     "search": ["bench_search.py"],
     "backfill": ["bench_backfill.py"],
     "image_bombs": ["bench_image_bombs.py"],
+    "cli_startup": ["bench_cli_startup.py"],
 }
 
 

@@ -31,6 +31,7 @@ from dagster_project import dagster_executable
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery.pack import PackRequest, pack_delivery
 from shazam_assets.operations.status import asin_status
+from shazam_assets.platform.settings import Settings
 from shazam_assets.platform.storage import ObjectStore, open_store
 from shazam_assets.qa.decisions import Verdict, published_key
 from shazam_assets.render import turntable
@@ -47,8 +48,9 @@ class DemoDelivery:
     expect_ok: bool
 
 
-# Turntable settings for the demo when SHAZAM_RENDER_* are unset: it renders on the CPU.
-DEMO_RENDER = {"SHAZAM_RENDER_FRAMES": "24", "SHAZAM_RENDER_SIZE": "512"}
+# The settings the demo starts from (`shazam demo` applies them to unset variables): the
+# embedded store, and turntables small enough to render on the CPU.
+DEMO_SETTINGS = Settings(render_frames=24, render_size=512)
 
 # The headline figures the demo prints from the pipeline_metrics materialization
 METRICS_SHOWN = ("deliveries_received", "validation_rejection_rate", "qa_rejection_rate", "qa_backlog",
@@ -218,9 +220,13 @@ def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
 
 
 def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
-    store = open_store(os.environ["SHAZAM_STORE_URL"])
-    echo(f"store: {os.environ['SHAZAM_STORE_URL']}\ndagster home: {os.environ['DAGSTER_HOME']}")
-    log = Path(os.environ["DAGSTER_HOME"]) / "logs" / "daemon.log"
+    """The whole demo on the store and instance the environment names (`Settings.from_env`;
+    the daemon it starts inherits that environment)."""
+    settings = Settings.from_env()
+    store_url, dagster_home = settings.store_url or "", settings.dagster_home or ""
+    store = open_store(store_url)
+    echo(f"store: {store_url}\ndagster home: {dagster_home}")
+    log = Path(dagster_home) / "logs" / "daemon.log"
     with running_daemon(project_root, log) as alive, tempfile.TemporaryDirectory(prefix="shazam-demo-") as tmp:
         work = Path(tmp)
         echo("making demo products and deliveries…")

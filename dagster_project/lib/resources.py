@@ -1,7 +1,8 @@
 """Typed configuration shared by every stage: where the object store is, where S3 events arrive.
 
 Values come from the environment through `EnvVar` when a run or sensor starts, never at
-import time. `shazam_assets.platform.settings` documents the variables and their embedded defaults.
+import time. Every default is `shazam_assets.platform.settings.Settings`'s, which documents the
+variables.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from functools import cached_property
 import dagster as dg
 from pydantic import PrivateAttr
 
+from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectStore, open_store
 
 
@@ -56,16 +58,16 @@ class NotifierResource(dg.ConfigurableResource):
 class QASettingsResource(dg.ConfigurableResource):
     """Review policy: how many older approved versions to keep for rollback, and the review SLA."""
 
-    keep_approved: int = 1
-    sla_hours: float = 24.0
+    keep_approved: int = DEFAULTS.keep_approved
+    sla_hours: float = DEFAULTS.review_sla_hours
 
 
 class TurntableSettingsResource(dg.ConfigurableResource):
     """How turntables are rendered: frames around the product (8-72), frame size in px,
     background, frame format and video format. Changing any of them re-renders."""
 
-    frames: int = 36
-    size: int = 1024
+    frames: int = DEFAULTS.render_frames
+    size: int = DEFAULTS.render_size
     background: str = "white"
     frame_format: str = "webp"
     video: str = "mp4"

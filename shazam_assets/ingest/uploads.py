@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shazam_assets.platform import freetext
 from shazam_assets.platform.asin import is_valid_asin
 from shazam_assets.platform.scanning import object_id, scan_prefix
 from shazam_assets.platform.storage import ObjectInfo, ObjectStore
@@ -61,6 +62,30 @@ def parse_upload_key(key: str) -> tuple[str, str] | None:
     if not is_valid_asin(asin) or len(name) <= 4 or not name.lower().endswith(".zip"):
         return None
     return asin, name
+
+
+class UploadNameInvalid(ValueError):
+    """An upload name the upload sensor would never pick up."""
+
+    code = "UPLOAD_NAME_INVALID"
+
+
+def upload_key(asin: str, name: str) -> str:
+    """`uploads/<ASIN>/<name>` when the upload sensor will pick that key up (one name ending in
+    .zip, valid UTF-8, no control characters), else `UploadNameInvalid`: an upload nobody
+    processes is worse than a refusal."""
+    try:
+        name = freetext.normalize(name, freetext.TextField("upload name", 200))
+    except freetext.TextError as exc:
+        raise UploadNameInvalid(str(exc)) from None
+    key = f"{UPLOAD_PREFIX}{asin}/{name}"
+    reserved = name.startswith(".shazam-")  # the store's own temporary files
+    if parse_upload_key(key) is None or reserved or name in (".", ".."):
+        raise UploadNameInvalid(
+            f"{name!r} would never be processed; an upload name is one file name "
+            "(no '/') ending in .zip, such as delivery-2.zip"
+        )
+    return key
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.uploads import Upload
 from shazam_assets.platform import web
+from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore, read_json
 from shazam_assets.qa import backlog, decisions
 
@@ -271,7 +272,7 @@ def compute_metrics(
     *,
     facts: OrchestratorFacts = OrchestratorFacts(),
     now: datetime | None = None,
-    sla: timedelta = backlog.DEFAULT_SLA,
+    sla: timedelta = DEFAULTS.review_sla,
 ) -> PipelineMetrics:
     """Read the store once and derive every table (cost: a few small reads per upload/version)."""
     now = now or datetime.now(UTC)

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shazam_assets.ingest import versions
+from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa.decisions import is_deleted, read_decision
-
-DEFAULT_SLA = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ def stored_asins(store: ObjectStore) -> list[str]:
     return sorted({info.key.split("/")[1] for info in store.list("index/") if "/claims/" in info.key})
 
 
-def pending_reviews(store: ObjectStore, *, now: datetime, sla: timedelta = DEFAULT_SLA) -> list[PendingReview]:
+def pending_reviews(store: ObjectStore, *, now: datetime, sla: timedelta = DEFAULTS.review_sla) -> list[PendingReview]:
     """The newest stored version of each ASIN that has no decision yet (older undecided
     versions are superseded and cannot be decided), oldest first; `overdue` past the SLA."""
     pending = []

@@ -33,9 +33,8 @@ from typing import Any
 from shazam_assets.ingest import versions
 from shazam_assets.platform import freetext
 from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectInfo, ObjectStore, read_json
-
-DEFAULT_KEEP_APPROVED = 1  # previous approved versions kept for rollback
 
 
 class Verdict(enum.StrEnum):
@@ -293,7 +292,7 @@ def approved_versions(store: ObjectStore, asin: str) -> list[int]:
 
 
 def promote(
-    store: ObjectStore, asin: str, version: int, *, keep_approved: int = DEFAULT_KEEP_APPROVED,
+    store: ObjectStore, asin: str, version: int, *, keep_approved: int = DEFAULTS.keep_approved,
     log: Callable[[str], None] = lambda _: None,
 ) -> Promotion:
     """Publish an approved version (pointer last), then apply retention to older versions."""
@@ -333,7 +332,7 @@ def rollback(store: ObjectStore, asin: str) -> Promotion:
 
 
 def apply_retention(
-    store: ObjectStore, asin: str, *, keep_approved: int = DEFAULT_KEEP_APPROVED,
+    store: ObjectStore, asin: str, *, keep_approved: int = DEFAULTS.keep_approved,
     log: Callable[[str], None] = lambda _: None,
 ) -> tuple[Deletion, ...]:
     """Delete versions older than the published one that nobody can still need.

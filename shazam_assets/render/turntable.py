@@ -43,6 +43,7 @@ from PIL import Image
 
 from shazam_assets.ingest import versions
 from shazam_assets.platform import renderer as studio
+from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore, sha256_file
 
 ByteArray = npt.NDArray[np.uint8]
@@ -81,8 +82,8 @@ def default_deadline_s(spec: TurntableSpec) -> float:
 class TurntableSpec:
     """What to render. Everything here (and the renderer version) is part of the fingerprint."""
 
-    frames: int = 36
-    size: int = 1024
+    frames: int = DEFAULTS.render_frames
+    size: int = DEFAULTS.render_size
     background: Background = "white"
     frame_format: FrameFormat = "webp"
     video: VideoFormat = "mp4"

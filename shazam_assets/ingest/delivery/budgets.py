@@ -384,7 +384,7 @@ def check_budgets(
         issues += check_scale(bounds, dimensions_m, profile)
     stats = ModelStats(
         triangles=triangles,
-        bounds_m=None if bounds is None else (tuple(bounds[0].round(5)), tuple(bounds[1].round(5))),
+        bounds_m=None if bounds is None else (tuple(bounds[0].round(5).tolist()), tuple(bounds[1].round(5).tolist())),
         textures=len(asset.document.get("images", [])),
     )
     return stats, issues

@@ -9,33 +9,36 @@ parent. An overrun becomes a rejected report with a stable code.
 
 The child comes from a fork server that imported the validator once (a fresh, single-threaded
 process, safe beside Dagster's threads); each validation then costs a fork, not an import.
+The CLI forks itself instead, before it imports the validator: the child imports it, validates
+and ends without tearing its modules down, so the short-lived parent never loads numpy,
+pydantic or PIL at all (see docs/benchmarks.md, "shazam validate as a whole process").
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
 import resource
+import select
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from shazam_assets.ingest.delivery import validate
 from shazam_assets.ingest.delivery.profiles import MB, get_profile
 from shazam_assets.ingest.delivery.report import Report, RuleBook, build_report
-from shazam_assets.ingest.delivery.validate import (
-    DeliveryValidation,
-    validate_delivery,
-    validate_path,
-)
+from shazam_assets.platform.settings import DEFAULTS, Settings
 
-TIMEOUT_ENV = "SHAZAM_VALIDATION_TIMEOUT_S"
-MEMORY_ENV = "SHAZAM_VALIDATION_MEMORY_MB"
+if TYPE_CHECKING:
+    from shazam_assets.ingest.delivery.validate import DeliveryValidation
+
+# The validator (numpy, pydantic, PIL and 6k lines of rules) is imported where a validation
+# runs: in the fork server once, or in the CLI's forked child.
+VALIDATOR = "shazam_assets.ingest.delivery.validate"
 
 rules = RuleBook("guard")
 TIMEOUT = rules.error(
@@ -62,8 +65,8 @@ CRASHED = rules.error(
 class Guard:
     """The budget of one validation: wall-clock seconds and address space in bytes."""
 
-    seconds: float = 300.0
-    memory_bytes: int = 3 * 1024 * MB
+    seconds: float = DEFAULTS.validation_timeout_s
+    memory_bytes: int = DEFAULTS.validation_memory_mb * MB
     # How the child starts. "forkserver" (the default) is safe in any process, threads and all
     # (Dagster's), and costs one interpreter start per process. "fork" costs nothing but is only
     # for a small single-threaded caller (the `shazam` CLI): the child inherits the caller's
@@ -73,23 +76,130 @@ class Guard:
     @classmethod
     def from_env(cls, *, start: Literal["fork", "forkserver"] = "forkserver") -> Guard:
         """The default guard, with SHAZAM_VALIDATION_TIMEOUT_S / _MEMORY_MB when set."""
-        default = cls()
-        seconds = float(os.environ.get(TIMEOUT_ENV) or default.seconds)
-        memory_mb = os.environ.get(MEMORY_ENV)
-        memory = int(memory_mb) * MB if memory_mb else default.memory_bytes
-        return cls(seconds=seconds, memory_bytes=memory, start=start)
+        settings = Settings.from_env(only=("validation_timeout_s", "validation_memory_mb"))
+        return cls(seconds=settings.validation_timeout_s, memory_bytes=settings.validation_memory_mb * MB,
+                   start=start)
 
 
-def _context(guard: Guard) -> multiprocessing.context.BaseContext:
-    if guard.start == "fork":
-        return multiprocessing.get_context("fork")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
+class _Sender(Protocol):
+    def send(self, obj: Any) -> None: ...
+    def close(self) -> None: ...
 
 
-def _child(conn: Connection, job: Callable[[], Any], memory_bytes: int) -> None:
+class _Child(Protocol):
+    """The guarded child as `run_guarded` sees it, however it was started."""
+
+    @property
+    def exitcode(self) -> int | None: ...
+
+    def poll(self, seconds: float) -> bool: ...
+    def recv(self) -> Any: ...
+    def stop(self) -> None: ...
+
+
+class _ServedChild:
+    """A child from the fork server (multiprocessing), safe in a threaded caller."""
+
+    def __init__(self, job: Callable[[], Any], memory_bytes: int) -> None:
+        import multiprocessing
+
+        context: Any = multiprocessing.get_context("forkserver")  # the stubs give BaseContext no Process
+        context.set_forkserver_preload([__name__, VALIDATOR])
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(send, job, memory_bytes), daemon=True)
+        self._process.start()
+        send.close()
+
+    @property
+    def exitcode(self) -> int | None:
+        self._process.join(5)
+        return self._process.exitcode
+
+    def poll(self, seconds: float) -> bool:
+        return bool(self._receive.poll(seconds))
+
+    def recv(self) -> Any:
+        return self._receive.recv()
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(5)
+        self._receive.close()
+
+
+class _PipeSender:
+    def __init__(self, fd: int) -> None:
+        self._file = open(fd, "wb")  # noqa: SIM115 - closed by close()
+
+    def send(self, obj: Any) -> None:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)  # a MemoryError here writes nothing
+        self._file.write(data)
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _ForkedChild:
+    """A bare `os.fork` of the caller, for a small single-threaded one (the CLI): no
+    multiprocessing to import, and the child ends with `os._exit`, tearing nothing down."""
+
+    def __init__(self, job: Callable[[], Any], memory_bytes: int) -> None:
+        receive, send = os.pipe()
+        sys.stdout.flush()  # nothing buffered twice
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child
+            try:
+                os.close(receive)
+                _child(_PipeSender(send), job, memory_bytes)
+            finally:
+                os._exit(0)
+        os.close(send)
+        self._pid, self._receive = pid, receive
+        self._status: int | None = None
+
+    @property
+    def exitcode(self) -> int | None:
+        deadline = time.monotonic() + 5
+        while self._reap() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self._status
+
+    def _reap(self) -> int | None:
+        if self._status is None:
+            pid, status = os.waitpid(self._pid, os.WNOHANG)
+            if pid:
+                self._status = os.waitstatus_to_exitcode(status)
+        return self._status
+
+    def poll(self, seconds: float) -> bool:
+        return bool(select.select([self._receive], [], [], seconds)[0])
+
+    def recv(self) -> Any:
+        chunks = []
+        while chunk := os.read(self._receive, 1 << 20):
+            chunks.append(chunk)
+        try:
+            return pickle.loads(b"".join(chunks))
+        except (pickle.UnpicklingError, EOFError, ValueError) as exc:  # nothing, or cut short
+            raise EOFError("the validating process did not send a whole result") from exc
+
+    def stop(self) -> None:
+        if self._reap() is None:
+            os.kill(self._pid, signal.SIGKILL)
+        _ = self.exitcode
+        os.close(self._receive)
+
+
+def _child(conn: _Sender, job: Callable[[], Any], memory_bytes: int) -> None:
     """Run `job` under the memory cap and send back ('ok', result) or why it failed."""
+    # Where this child imports the validator itself (the CLI's fork): one validation is
+    # single-threaded, so OpenBLAS's idle thread pool would only compete with it for the CPU,
+    # and no pydantic plugin runs here, so scanning every installed package for one is waste.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         outcome: tuple[str, Any] = ("ok", job())
@@ -116,27 +226,20 @@ class Overrun:
 
 def run_guarded(job: Callable[[], Any], guard: Guard) -> Any:
     """`job()` in a child process within `guard`; an `Overrun` when it did not finish."""
-    context: Any = _context(guard)  # multiprocessing's stubs give BaseContext no Process
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(send, job, guard.memory_bytes), daemon=True)
     started = time.monotonic()
-    process.start()
-    send.close()
+    starter = _ForkedChild if guard.start == "fork" else _ServedChild
+    child: _Child = starter(job, guard.memory_bytes)
     try:
-        if not receive.poll(guard.seconds):
+        if not child.poll(guard.seconds):
             return Overrun(TIMEOUT.code, f"validation was stopped after {guard.seconds:g} s")
-        kind, value = receive.recv()
+        kind, value = child.recv()
     except (EOFError, OSError):  # the child died without a word: killed or crashed hard
-        process.join(5)
-        code = process.exitcode
+        code = child.exitcode
         if code == -signal.SIGKILL:
             return Overrun(MEMORY_LIMIT.code, "the validating process was killed (out of memory)")
         return Overrun(CRASHED.code, f"the validating process ended with exit code {code}")
     finally:
-        if process.is_alive():
-            process.kill()
-        process.join(5)
-        receive.close()
+        child.stop()
     elapsed = time.monotonic() - started
     if kind == "memory":
         return Overrun(MEMORY_LIMIT.code, f"validation needed more than {guard.memory_bytes / MB:,.0f} MB "
@@ -149,6 +252,8 @@ def run_guarded(job: Callable[[], Any], guard: Guard) -> Any:
 
 
 def _overrun_report(path: Path, profile: str | None, overrun: Overrun, guard: Guard) -> Report:
+    from shazam_assets.ingest.delivery import validate
+
     rule = rules[overrun.code]
     issue = rule(overrun.message, path=path.name, seconds=guard.seconds,
                  memory_mb=guard.memory_bytes // MB)
@@ -167,6 +272,8 @@ class _Delivery:
     rules_version: str  # the caller's RULES_VERSION: the verdict is recorded under its rules
 
     def __call__(self) -> DeliveryValidation:
+        from shazam_assets.ingest.delivery.validate import DeliveryValidation, validate_delivery
+
         result = validate_delivery(self.path, profile=self.profile, expected_asin=self.expected_asin,
                                    rules_version=self.rules_version)
         return DeliveryValidation(report=result.report, manifest=result.manifest, entries=())
@@ -179,6 +286,8 @@ class _AnyPath:
     expected_asin: str | None
 
     def __call__(self) -> Report:
+        from shazam_assets.ingest.delivery.validate import validate_path
+
         return validate_path(self.path, profile=self.profile, expected_asin=self.expected_asin)
 
 
@@ -186,9 +295,11 @@ def guarded_delivery(
     path: Path, *, profile: str | None = None, expected_asin: str | None = None, guard: Guard | None = None
 ) -> DeliveryValidation:
     """`validate_delivery` within a deadline and a memory cap (`entries` is empty)."""
+    from shazam_assets.ingest.delivery.validate import RULES_VERSION, DeliveryValidation
+
     guard = guard or Guard.from_env()
     get_profile(profile)  # an unknown profile is the caller's error, raised here
-    result = run_guarded(_Delivery(path, profile, expected_asin, validate.RULES_VERSION), guard)
+    result = run_guarded(_Delivery(path, profile, expected_asin, RULES_VERSION), guard)
     if isinstance(result, Overrun):
         return DeliveryValidation(report=_overrun_report(path, profile, result, guard), manifest=None, entries=())
     return result

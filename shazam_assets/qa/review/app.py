@@ -31,8 +31,8 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from shazam_assets.platform import freetext, imaging, viewer, web
+from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
-from shazam_assets.qa.backlog import DEFAULT_SLA
 from shazam_assets.qa.decisions import DecisionError, Verdict, record_decision
 from shazam_assets.qa.review import guard, resolve, views
 from shazam_assets.qa.review.resolve import ReviewVersion, ServedFile
@@ -279,7 +279,7 @@ def create_app(
 
 
 def serve(
-    store: ObjectStore, *, host: str = "127.0.0.1", port: int = 8421, sla: timedelta = DEFAULT_SLA,
+    store: ObjectStore, *, host: str = "127.0.0.1", port: int = 8421, sla: timedelta = DEFAULTS.review_sla,
     allowed_hosts: Sequence[str] = (),
 ) -> None:
     """Run the review app until interrupted (uvicorn, one process); `allowed_hosts` are the
