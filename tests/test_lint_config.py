@@ -116,3 +116,25 @@ def _ruff_refuses(path: str, source: str) -> list[str]:
 )
 def test_ruff_refuses_what_the_layering_forbids(path: str, source: str, refused: bool) -> None:
     assert bool(_ruff_refuses(path, source)) == refused, (path, source)
+
+
+def test_pre_commit_runs_make_lints_tools_from_the_venv() -> None:
+    """Offline and at the locked versions: local hooks running .venv's tools, the same three
+    checks `make lint` runs."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert {repo["repo"] for repo in config["repos"]} == {"local"}
+    assert {hook["language"] for hook in hooks} == {"system"}
+    entries = [hook["entry"] for hook in hooks]
+    assert all(entry.startswith(".venv/bin/") for entry in entries)
+    assert [entry.split()[0:2] for entry in entries] == [
+        [".venv/bin/ruff", "format"],
+        [".venv/bin/ruff", "check"],
+        [".venv/bin/mypy"],
+    ]
+    makefile = (ROOT / "Makefile").read_text()
+    lint = makefile[makefile.index("\nlint: ") :].split("\n\n")[0]
+    for command in ("$(BIN)/ruff format --check", "$(BIN)/ruff check", "$(BIN)/mypy"):
+        assert f"\t{command}\n" in lint + "\n"
