@@ -4,6 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Lock files (make lock writes them; pip installs them with --require-hashes): requirements.lock
+# holds the runtime dependencies the image installs, requirements-dev.lock those plus the dev
+# extra, for CI and developers. Both are resolved for the image's platform, CPython 3.11 on
+# Debian bookworm x86_64 (glibc 2.36).
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV ?= $(BIN)/uv
+LOCK_FLAGS := --python-version 3.11 --python-platform x86_64-manylinux_2_36 --generate-hashes \
+	--custom-compile-command 'make lock' --quiet $(if $(UPGRADE),--upgrade)
 NODE_STAMP := bench/khronos/node_modules/.installed
 VIEWER_STAMP := shazam_assets/platform/viewer/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
@@ -19,17 +28,19 @@ FUZZ_SECONDS ?= 300
 FUZZ_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-slow ui review serve bench fuzz lint codes-doc clean
+.PHONY: help setup demo test test-slow ui review serve bench fuzz lint format lock codes-doc clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions (hash-checked), then the project itself without resolving anything.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "python3 (3.11+) is required"; exit 2; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 $(NODE_STAMP): bench/khronos/package.json bench/khronos/package-lock.json
@@ -61,7 +72,7 @@ setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) $(VULKAN_ICD) $(PG_CTL
 demo: setup ## Run the pipeline end to end on the embedded default (local store, SQLite Dagster)
 	$(BIN)/shazam demo
 
-test: setup ## Set up and run the default test suite (what CI runs)
+test: setup lint ## Set up, lint, and run the default test suite (what CI runs)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-slow: setup ## Run the slow tests too (large archives, 100k-object buckets)
@@ -82,9 +93,18 @@ bench: setup ## Run the benchmarks and print their figures (see docs/benchmarks.
 fuzz: $(STAMP) ## Fuzz the delivery and glTF validators, FUZZ_SECONDS (300) each; fails naming the crash's input
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz.run $(FUZZ_ARGS)
 
-lint: setup ## Lint and type-check
-	$(BIN)/ruff check shazam_assets dagster_project tests bench
+lint: $(STAMP) ## Check formatting, lint (with the layering's banned imports) and type-check
+	$(BIN)/ruff format --check
+	$(BIN)/ruff check
 	$(BIN)/mypy
+
+format: $(STAMP) ## Format the code and apply ruff's safe fixes
+	$(BIN)/ruff format
+	$(BIN)/ruff check --fix
+
+lock: $(STAMP) ## Re-resolve requirements*.lock from pyproject.toml, keeping current pins (UPGRADE=1: newest releases)
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -o $(LOCK)
+	$(UV) pip compile pyproject.toml --extra dev -c $(LOCK) $(LOCK_FLAGS) -o $(DEV_LOCK)
 
 codes-doc: setup ## Regenerate docs/error-codes.md from the code
 	$(BIN)/shazam codes --markdown > docs/error-codes.md

@@ -1,5 +1,6 @@
-"""terraform/: formatted, every root and module validates, checkov finds nothing unexplained,
-and the names the cluster is built with match the ones the Dagster code and Helm values use.
+"""terraform/: formatted, every root and module validates, checkov finds nothing unexplained in
+either environment, the environments differ only in their tfvars and backend settings, and the
+names the cluster is built with match the ones the Dagster code and Helm values use.
 
 Terraform runs on a copy of terraform/ in a temporary directory, with the AWS provider from the
 local filesystem mirror (no registry access) and its data directory there too, so nothing
@@ -46,12 +47,15 @@ CHECKOV_FLAGS = (
     "--skip-download",
 )
 
-ROOTS = ("bootstrap", "envs/dev", "envs/prod")
+# "." is terraform/ itself: the one root every environment applies, with env/<env>.tfvars and
+# env/<env>.backend.hcl.
+ROOTS = ("bootstrap", ".")
 MODULES = tuple(
     f"modules/{name}" for name in ("network", "eks", "storage", "database", "iam", "ecr")
 )
 CONFIGS = ROOTS + MODULES
-ENVS = ("envs/dev", "envs/prod")
+ENVS = ("dev", "prod")
+ENV_DIR = TERRAFORM / "env"
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,8 @@ def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def _init_and_validate(terraform: str, tree: Path, config: str, env: dict[str, str]) -> Outcome:
     """`terraform init -backend=false` then `terraform validate -json` in one configuration,
     with its own data directory."""
-    env = {**env, "TF_DATA_DIR": str(tree.parent / "data" / config.replace("/", "_"))}
+    data = "root" if config == "." else config.replace("/", "_")
+    env = {**env, "TF_DATA_DIR": str(tree.parent / "data" / data)}
     init = _run(
         [terraform, "init", "-backend=false", "-input=false", "-no-color"],
         cwd=tree / config,
@@ -143,9 +148,16 @@ def test_terraform_is_formatted(terraform_bin: str) -> None:
 
 def test_every_configuration_is_validated() -> None:
     """A new module or environment directory must be added to CONFIGS, or it goes unchecked."""
-    found = {str(p.parent.relative_to(TERRAFORM)) for p in TERRAFORM.rglob("*.tf")}
+    found = {p.parent.relative_to(TERRAFORM).as_posix() for p in TERRAFORM.rglob("*.tf")}
     found = {d for d in found if ".terraform" not in d}
     assert found == set(CONFIGS)
+
+
+def test_every_environment_has_tfvars_and_a_backend() -> None:
+    """An environment is a tfvars file and a backend file, nothing else (no per-env copies of
+    the root)."""
+    files = {p.name for p in ENV_DIR.iterdir()}
+    assert files == {f"{env}.{kind}" for env in ENVS for kind in ("tfvars", "backend.hcl")}
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -161,16 +173,51 @@ def _tf_text(config: str) -> str:
     return "\n".join(p.read_text() for p in sorted((TERRAFORM / config).glob("*.tf")))
 
 
+def _assignments(path: Path) -> dict[str, str]:
+    """`name = value` lines of a tfvars or backend file (one-line values, comments dropped)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        name, eq, value = line.split("#")[0].partition("=")
+        if eq:
+            found[name.strip()] = value.strip()
+    return found
+
+
 def test_envs_use_remote_state_with_locking() -> None:
+    """One partial `backend "s3"` block in the root; each environment's state its own key (the
+    keys of the former envs/<env> roots, so existing state carries over), encrypted and locked."""
+    assert re.search(r'^\s*backend\s+"s3"\s*\{\s*\}', _tf_text("."), re.M)
+    keys = set()
     for env in ENVS:
-        text = _tf_text(env)
-        block = re.search(r'backend\s+"s3"\s*\{(.*?)\n\s*\}', text, re.S)
-        assert block is not None, f'{env} has no backend "s3" block'
-        body = block.group(1)
-        assert re.search(rf'^\s*key\s*=\s*"{env}/terraform\.tfstate"', body, re.M), body
+        backend = _assignments(ENV_DIR / f"{env}.backend.hcl")
+        assert backend["key"] == f'"envs/{env}/terraform.tfstate"', backend
         for setting in ("bucket", "dynamodb_table", "region"):
-            assert re.search(rf"^\s*{setting}\s*=", body, re.M), f"{env}: no {setting}"
-        assert re.search(r"^\s*encrypt\s*=\s*true", body, re.M), body
+            assert backend.get(setting, "").startswith('"'), f"{env}: no {setting}"
+        assert backend["encrypt"] == "true"
+        keys.add(backend["key"])
+    assert len(keys) == len(ENVS)
+
+
+def test_every_environment_sets_every_required_variable() -> None:
+    """A tfvars file sets exactly the root's variables: all those without a default (what makes
+    an environment what it is: nothing falls back to one environment's value), and no name the
+    root does not declare."""
+    declared = re.findall(r'^variable "(\w+)" \{(.*?)^\}', _tf_text("."), re.M | re.S)
+    required = {name for name, body in declared if not re.search(r"^\s*default\s*=", body, re.M)}
+    for env in ENVS:
+        tfvars = _assignments(ENV_DIR / f"{env}.tfvars")
+        assert required <= set(tfvars), f"{env}.tfvars misses {sorted(required - set(tfvars))}"
+        assert set(tfvars) <= {name for name, _ in declared}
+        assert tfvars["environment"] == f'"{env}"'
+
+
+def test_prod_is_redundant_and_protected_dev_is_not() -> None:
+    dev, prod = (_assignments(ENV_DIR / f"{env}.tfvars") for env in ENVS)
+    for name in ("database_multi_az", "database_deletion_protection"):
+        assert (dev[name], prod[name]) == ("false", "true"), name
+    for name in ("single_nat_gateway", "cpu_spot", "gpu_spot", "bucket_force_destroy"):
+        assert (dev[name], prod[name]) == ("true", "false"), name
+    assert dev["vpc_cidr"] != prod["vpc_cidr"]
 
 
 def test_node_groups_match_dagster_placement() -> None:
@@ -203,19 +250,16 @@ def test_irsa_role_trusts_the_helm_service_account() -> None:
     namespace = re.search(r"--namespace (\S+)", HELM_VALUES.read_text())
     assert namespace is not None
     assert values["serviceAccount"]["name"] == values["global"]["serviceAccountName"]
-    for env in ENVS:
-        text = _tf_text(env)
-        service_account = values["serviceAccount"]["name"]
-        assert re.search(rf'namespace\s*=\s*"{namespace.group(1)}"', text), env
-        assert re.search(rf'service_account\s*=\s*"{service_account}"', text), env
+    text = _tf_text(".")  # every environment's
+    service_account = values["serviceAccount"]["name"]
+    assert re.search(rf'namespace\s*=\s*"{namespace.group(1)}"', text)
+    assert re.search(rf'service_account\s*=\s*"{service_account}"', text)
 
 
 def test_prod_gpu_group_matches_the_gpu_pool() -> None:
     """values.yaml: keep concurrency.pools.defaultLimit equal to the GPU group's maximum size."""
     limit = _helm_values()["concurrency"]["pools"]["defaultLimit"]
-    match = re.search(r"gpu_max_size\s*=\s*(\d+)", _tf_text("envs/prod"))
-    assert match is not None
-    assert int(match.group(1)) == limit
+    assert int(_assignments(ENV_DIR / "prod.tfvars")["gpu_max_size"]) == limit
 
 
 def test_iam_policy_names_every_resource() -> None:
@@ -247,12 +291,11 @@ def test_cloudwatch_exporter_role_only_reads_metrics() -> None:
     values = yaml.safe_load(
         (REPO / "deploy/monitoring/values-cloudwatch-exporter.yaml").read_text()
     )
-    for env in ENVS:
-        env_text = _tf_text(env)
-        sa = values["serviceAccount"]["name"]
-        assert re.search(rf'cloudwatch_exporter_service_account\s*=\s*"{sa}"', env_text), env
-        assert re.search(r'cloudwatch_exporter_namespace\s*=\s*"monitoring"', env_text), env
-        assert 'output "cloudwatch_exporter_role_arn"' in env_text, env
+    root = _tf_text(".")  # every environment's
+    sa = values["serviceAccount"]["name"]
+    assert re.search(rf'cloudwatch_exporter_service_account\s*=\s*"{sa}"', root)
+    assert re.search(r'cloudwatch_exporter_namespace\s*=\s*"monitoring"', root)
+    assert 'output "cloudwatch_exporter_role_arn"' in root
 
 
 # --- checkov -----------------------------------------------------------------------------
@@ -340,8 +383,15 @@ def test_every_checkov_skip_has_a_reason() -> None:
             assert lines[i - 1].strip().startswith("#"), f"no reason above {line.strip()}"
 
 
-def test_checkov_finds_no_unexplained_failures(checkov: list[str]) -> None:
-    report = _checkov_report(checkov, "-d", "terraform", "--config-file", str(CHECKOV_CONFIG))
+def _var_file(env: str, tree: Path = TERRAFORM) -> tuple[str, str]:
+    return ("--var-file", str(tree / "env" / f"{env}.tfvars"))
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_checkov_finds_no_unexplained_failures(checkov: list[str], env: str) -> None:
+    report = _checkov_report(
+        checkov, "-d", "terraform", "--config-file", str(CHECKOV_CONFIG), *_var_file(env)
+    )
     failed = [
         f"{c['check_id']} {c['resource']} ({c.get('caller_file_path') or c['file_path']}): "
         f"{c['check_name']}"
@@ -352,10 +402,39 @@ def test_checkov_finds_no_unexplained_failures(checkov: list[str]) -> None:
     assert report["summary"]["parsing_errors"] == 0
 
 
-def test_dev_only_skips_pass_in_prod(checkov: list[str]) -> None:
-    """Checks skipped because dev relaxes them (deletion protection, Multi-AZ) hold in prod."""
+def _render_root(env: str, tree: Path) -> Path:
+    """The root as a configuration of its own for `env`, in `tree`: every variable that
+    env/<env>.tfvars sets written in as its value (what Terraform does with -var-file), the
+    account's bucket name left a variable. checkov 3.3.30 does not evaluate the database's
+    Multi-AZ and deletion-protection checks through this root's tfvars (it returns UNKNOWN and
+    drops them), so the dev-only test reads the values written in."""
+    values = _assignments(ENV_DIR / f"{env}.tfvars")
+    values.pop("bucket_name")
+    root = tree / f"root-{env}"
+    root.mkdir(parents=True)
+    for source in TERRAFORM.glob("*.tf"):
+        text = source.read_text().replace('"./modules/', f'"{TERRAFORM / "modules"}/')
+        text = re.sub(r"\bvar\.(\w+)\b", lambda m: values.get(m[1], m[0]), text)
+        (root / source.name).write_text(text)
+    return root
+
+
+def _dev_only_failures(checkov: list[str], env: str, tree: Path) -> tuple[list[str], int]:
+    """The dev-only checks on the root rendered for `env`, without terraform/.checkov.yaml
+    (whose skip list names them): (failed, passed)."""
     _, dev_only = _skips()
-    report = _checkov_report(checkov, "-d", "terraform/envs/prod", "--check", ",".join(dev_only))
+    root = _render_root(env, tree)
+    report = _checkov_report(checkov, "-d", str(root), "--check", ",".join(dev_only))
     failed = [c["check_id"] for c in report.get("results", {}).get("failed_checks", [])]
+    return failed, report["summary"]["passed"]
+
+
+def test_dev_only_skips_pass_in_prod(checkov: list[str], tmp_path: Path) -> None:
+    """Checks skipped because dev relaxes them (deletion protection, Multi-AZ) hold in prod,
+    and really are what dev relaxes: the same checks fail with dev's values."""
+    _, dev_only = _skips()
+    failed, passed = _dev_only_failures(checkov, "prod", tmp_path)
     assert not failed
-    assert report["summary"]["passed"] >= len(dev_only)
+    assert passed >= len(dev_only)
+    failed, _ = _dev_only_failures(checkov, "dev", tmp_path)
+    assert sorted(failed) == sorted(dev_only)

@@ -1,5 +1,6 @@
-# Remote state for ../envs/*: a versioned, encrypted, private, TLS-only S3 bucket and a
-# DynamoDB lock table. Run once per account: `terraform init && terraform apply`.
+# Remote state for the root in ../ (one state per environment, ../env/<env>.backend.hcl): a
+# versioned, encrypted, private, TLS-only S3 bucket and a DynamoDB lock table. Run once per
+# account: `terraform init && terraform apply`.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}

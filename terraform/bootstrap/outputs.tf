@@ -1,10 +1,10 @@
 output "state_bucket" {
-  description = "bucket of the envs' backend \"s3\" block."
+  description = "bucket in ../env/<env>.backend.hcl."
   value       = aws_s3_bucket.state.bucket
 }
 
 output "lock_table" {
-  description = "dynamodb_table of the envs' backend \"s3\" block."
+  description = "dynamodb_table in ../env/<env>.backend.hcl."
   value       = aws_dynamodb_table.locks.name
 }
 
@@ -14,6 +14,6 @@ output "kms_key_arn" {
 }
 
 output "backend_config" {
-  description = "Arguments for `terraform init -backend-config=...` in envs/dev and envs/prod."
+  description = "Arguments for `terraform init -backend-config=...` in terraform/ (after -backend-config=env/<env>.backend.hcl, they override its placeholders)."
   value       = "-backend-config=\"bucket=${aws_s3_bucket.state.bucket}\" -backend-config=\"dynamodb_table=${aws_dynamodb_table.locks.name}\" -backend-config=\"region=${var.region}\""
 }

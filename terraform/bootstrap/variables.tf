@@ -1,5 +1,5 @@
 variable "region" {
-  description = "Region of the state bucket and lock table (the envs' backend \"s3\" region)."
+  description = "Region of the state bucket and lock table (region in env/<env>.backend.hcl)."
   type        = string
   default     = "eu-west-1"
 }

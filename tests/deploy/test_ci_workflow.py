@@ -68,9 +68,22 @@ def test_job_graph(jobs) -> None:
 
 def test_lint_runs_ruff_and_mypy(jobs) -> None:
     script = _script(jobs["lint"])
+    assert re.search(r"^ruff format --check$", script, re.M)
     assert re.search(r"^ruff check\b", script, re.M)
     assert re.search(r"^mypy\b", script, re.M)
     assert "deploy/scripts/check_rendered_chart.py" in script  # the real chart, rendered
+
+
+def test_lint_installs_the_locked_versions(jobs) -> None:
+    """CI checks what the image runs: the lock, hash-checked, then the project without resolving."""
+    script = _script(jobs["lint"])
+    assert re.search(
+        r"^python -m pip install --require-hashes -r requirements-dev.lock$", script, re.M
+    )
+    assert re.search(r"^python -m pip install --no-deps -e \.$", script, re.M)
+    assert not re.search(r"pip install (?!--require-hashes|--no-deps)", script)
+    (setup_python,) = _steps_using(jobs["lint"], "actions/setup-python")
+    assert setup_python["with"]["cache-dependency-path"] == "requirements-dev.lock"
 
 
 def test_test_job_runs_make_test_with_the_system_packages(jobs) -> None:

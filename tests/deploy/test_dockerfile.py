@@ -139,9 +139,29 @@ def test_image_has_the_packages_rendering_needs(instructions) -> None:
     assert makefile <= image
     assert {"libvulkan1", "mesa-vulkan-drivers", "libegl1", "libgl1", "libusb-1.0-0"} <= image
     assert "rm -rf /var/lib/apt/lists/*" in runs
-    assert "dagster-postgres" in runs  # run pods open the PostgreSQL-backed instance
+    # run pods open the PostgreSQL-backed instance: dagster-postgres comes from the lock
+    assert re.search(r"^dagster-postgres==", (ROOT / "requirements.lock").read_text(), re.M)
     env = " ".join(ins.args for ins in instructions if ins.keyword == "ENV")
     assert "NVIDIA_DRIVER_CAPABILITIES=graphics,compute,utility" in env  # Vulkan on NVIDIA
+
+
+def test_installs_the_runtime_lock_then_the_project_without_resolving(instructions) -> None:
+    """The image runs the versions CI tested: requirements.lock, hash-checked, before the code
+    (a cached layer while only the code changes); the project itself adds no dependency."""
+    final = max(ins.stage for ins in instructions)
+    steps = [(ins.keyword, ins.args) for ins in instructions if ins.stage == final]
+    lock_copy = steps.index(("COPY", "requirements.lock ./"))
+    lock_install = steps.index(("RUN", "pip install --require-hashes -r requirements.lock"))
+    code_copy = steps.index(("COPY", "shazam_assets ./shazam_assets"))
+    (project,) = [
+        i for i, (k, a) in enumerate(steps) if k == "RUN" and "pip install --no-deps ." in a
+    ]
+    assert lock_copy < lock_install < code_copy < project
+    pip_installs = [a for k, a in steps if k == "RUN" and "pip install" in a]
+    assert len(pip_installs) == 2, f"every install goes through the lock: {pip_installs}"
+    assert "pip check" in steps[project][1]
+    ignored = (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().split()
+    assert "requirements.lock" not in ignored and "*.lock" not in ignored
 
 
 def test_runs_as_a_numeric_non_root_user(instructions) -> None:

@@ -1,22 +1,25 @@
-# SHAZAM prod: a NAT gateway per zone, on-demand nodes, a Multi-AZ database with deletion
-# protection, a bucket that `terraform destroy` refuses to empty. Same modules as ../dev.
+# SHAZAM, one environment: the modules composed once. What makes an environment dev or prod is
+# in env/<env>.tfvars (sizes, zones of redundancy, protections); its state is separate through
+# env/<env>.backend.hcl. dev: one NAT gateway, Spot nodes, a small single-zone database without
+# deletion protection, a bucket `terraform destroy` may empty. prod: a NAT gateway per zone,
+# on-demand nodes, a Multi-AZ database with deletion protection, a bucket destroy refuses to empty.
 
 locals {
-  environment = "prod"
+  environment = var.environment # (as a local, checkov evaluates the name; tests/test_terraform.py)
   name        = "shazam-${local.environment}"
 }
 
 module "network" {
-  source             = "../../modules/network"
+  source             = "./modules/network"
   name               = local.name
   cluster_name       = local.name
   availability_zones = var.availability_zones
-  cidr_block         = "10.30.0.0/16"
-  single_nat_gateway = false
+  cidr_block         = var.vpc_cidr
+  single_nat_gateway = var.single_nat_gateway
 }
 
 module "eks" {
-  source                 = "../../modules/eks"
+  source                 = "./modules/eks"
   cluster_name           = local.name
   kubernetes_version     = var.kubernetes_version
   vpc_id                 = module.network.vpc_id
@@ -25,39 +28,39 @@ module "eks" {
   public_access_cidrs    = var.api_allowed_cidrs
   admin_principal_arns   = var.admin_principal_arns
 
-  cpu_instance_types = ["m6i.xlarge", "m6a.xlarge"]
-  cpu_min_size       = 2
-  cpu_desired_size   = 2
-  cpu_max_size       = 6
-  cpu_spot           = false
-  gpu_instance_types = ["g5.xlarge", "g4dn.xlarge"]
-  gpu_max_size       = 2 # = concurrency.pools.defaultLimit in deploy/helm/values.yaml
-  gpu_spot           = false
+  cpu_instance_types = var.cpu_instance_types
+  cpu_min_size       = var.cpu_min_size
+  cpu_desired_size   = var.cpu_desired_size
+  cpu_max_size       = var.cpu_max_size
+  cpu_spot           = var.cpu_spot
+  gpu_instance_types = var.gpu_instance_types
+  gpu_max_size       = var.gpu_max_size
+  gpu_spot           = var.gpu_spot
 }
 
 module "storage" {
-  source                             = "../../modules/storage"
+  source                             = "./modules/storage"
   bucket_name                        = var.bucket_name
   store_prefix                       = var.store_prefix
   upload_expiration_days             = var.upload_expiration_days
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
-  force_destroy                      = false
+  force_destroy                      = var.bucket_force_destroy
 }
 
 module "database" {
-  source                     = "../../modules/database"
+  source                     = "./modules/database"
   name                       = "${local.name}-dagster"
   vpc_id                     = module.network.vpc_id
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = [module.eks.node_security_group_id]
-  instance_class             = "db.m7g.large"
-  multi_az                   = true
-  deletion_protection        = true
-  backup_retention_days      = 14
+  instance_class             = var.database_instance_class
+  multi_az                   = var.database_multi_az
+  deletion_protection        = var.database_deletion_protection
+  backup_retention_days      = var.database_backup_retention_days
 }
 
 module "iam" {
-  source            = "../../modules/iam"
+  source            = "./modules/iam"
   role_name         = "${local.name}-dagster"
   oidc_provider_arn = module.eks.oidc_provider_arn
   oidc_issuer       = module.eks.oidc_issuer
@@ -76,6 +79,6 @@ module "iam" {
 }
 
 module "ecr" {
-  source = "../../modules/ecr"
-  name   = "shazam"
+  source = "./modules/ecr"
+  name   = var.ecr_repository_name
 }

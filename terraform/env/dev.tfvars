@@ -1,0 +1,37 @@
+# dev: cheap and disposable. `terraform plan -var-file=env/dev.tfvars` (after
+# `terraform init -reconfigure -backend-config=env/dev.backend.hcl`); docs/deploy.md.
+environment = "dev"
+
+# --- this account: replace the placeholders ---
+# allowed_account_ids  = ["123456789012"]
+bucket_name          = "shazam-dev-123456789012"
+api_allowed_cidrs    = ["203.0.113.0/24"] # office / VPN egress; [] keeps the API private
+admin_principal_arns = ["arn:aws:iam::123456789012:role/shazam-ci-deploy"]
+# notify_sns_topic_arn = "arn:aws:sns:eu-west-1:123456789012:shazam-review-decisions"
+
+# --- network: one NAT gateway for both zones ---
+vpc_cidr           = "10.20.0.0/16"
+single_nat_gateway = true
+
+# --- nodes: Spot ---
+cpu_instance_types = ["m6i.xlarge", "m6a.xlarge", "m5.xlarge"]
+cpu_min_size       = 1
+cpu_desired_size   = 1
+cpu_max_size       = 3
+cpu_spot           = true
+gpu_instance_types = ["g5.xlarge", "g4dn.xlarge"]
+gpu_max_size       = 1
+gpu_spot           = true
+
+# --- store: short retention, destroy may empty the bucket ---
+upload_expiration_days             = 30
+noncurrent_version_expiration_days = 7
+bucket_force_destroy               = true
+
+# --- database: small, single zone, no deletion protection ---
+database_instance_class        = "db.t4g.small"
+database_multi_az              = false
+database_deletion_protection   = false
+database_backup_retention_days = 3
+
+ecr_repository_name = "shazam-dev"
