@@ -244,7 +244,7 @@ def _upload_key(asin: str, name: str) -> str:
     try:
         name = freetext.normalize(name, freetext.TextField("upload name", 200))
     except freetext.TextError as exc:
-        raise CannotRun(f"UPLOAD_NAME_INVALID: {exc}") from None
+        raise CannotRun(f"UPLOAD_NAME_INVALID: {exc.message}") from None
     key = f"{UPLOAD_PREFIX}{asin}/{name}"
     reserved = name.startswith(".shazam-")  # the store's own temporary files
     if parse_upload_key(key) is None or reserved or name in (".", ".."):
@@ -323,7 +323,7 @@ def _decide(asin: str, version: int, verdict: str, reviewer: str, note: str, com
         decision = record_decision(_store(), asin=_asin(asin), version=version, verdict=verdict,
                                    reviewer=reviewer, notes=note, comments=_comments(comments), source="cli")
     except DecisionError as exc:
-        raise CannotRun(f"{exc.code}: {exc}") from None
+        raise CannotRun(str(exc)) from None
     click.echo(f"{asin} v{version} {decision.verdict.past} by {decision.reviewer} at {decision.decided_at}; "
                "the QA sensor records it as the qa_approved check"
                + (" and publishes it" if verdict == "approve" else " and notifies the artist"))
@@ -361,7 +361,7 @@ def rollback(asin: str) -> None:
     try:
         done = roll_back(_store(), _asin(asin))
     except DecisionError as exc:
-        raise CannotRun(f"{exc.code}: {exc}") from None
+        raise CannotRun(str(exc)) from None
     click.echo(f"{asin}: published version is now v{done.version} (was v{done.previous})")
 
 
@@ -641,7 +641,7 @@ def unpublish(asin: str, reason: str, embedder: str) -> None:
             store, asin, on_removed=lambda a: update_asins(store, [a], index), log=click.echo
         )
     except DecisionError as exc:
-        raise CannotRun(f"{exc.code}: {exc}") from None
+        raise CannotRun(str(exc)) from None
     except (publish.PublishError, SearchError) as exc:
         raise CannotRun(str(exc)) from None
     click.echo(f"unpublished {asin} v{version}: page {'removed' if gone.was_live else 'was not live'}, "

@@ -20,7 +20,7 @@ from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery import validate
 from shazam_assets.operations import backfill
-from shazam_assets.platform.storage import StoreError
+from shazam_assets.platform.storage import StoreFailed
 from shazam_assets.qa import decisions
 from shazam_assets.render import turntable
 from tests.builders import ASIN, pack, product, store_delivery
@@ -89,7 +89,7 @@ class FlakyStore(ObjectStoreResource):
     def open(self):
         _calls["open"] += 1
         if _calls["open"] == 1:
-            raise StoreError("SlowDown: please reduce your request rate")
+            raise StoreFailed("S3 s3://bucket/key: SlowDown: please reduce your request rate")
         return super().open()
 
 
@@ -337,9 +337,12 @@ def test_daily_housekeeping_reclaims_what_killed_writes_and_runs_left(published)
 def test_a_crashed_render_process_is_retried_a_refused_model_is_not(code, retried) -> None:
     """The renderer runs in its own process: when that process dies (a GPU driver fault, the
     node's OOM killer) the step is worth another try; a model it refuses or that runs past its
-    deadline is not."""
+    deadline is not. (The watchdog raises a crash as RenderCrashed: transient is a type.)"""
     from dagster_project.lib.retries import RETRY, transient_only
-    from shazam_assets.render import RenderError
+    from shazam_assets.render import RenderCrashed, RenderError
+
+    error = RenderCrashed("render stopped") if code == "RENDER_CRASHED" else RenderError(code, "render stopped")
+    assert error.code == code
 
     calls = []
 
@@ -348,9 +351,36 @@ def test_a_crashed_render_process_is_retried_a_refused_model_is_not(code, retrie
     def render_once() -> None:
         calls.append(1)
         if len(calls) == 1:
-            raise RenderError(code, "render stopped")
+            raise error
 
     assert RETRY.max_retries >= 1
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize([render_once], instance=instance, raise_on_error=False)
     assert _retries(instance, result) == retried and result.success == bool(retried)
+
+
+def test_transient_is_a_type_not_a_code_or_a_class_name() -> None:
+    """The retry rule reads the exception's type: every TransientError (and the network's own
+    errors) is retried; any other refusal, whatever its code says, and any other exception,
+    a bare RuntimeError included, fails for good."""
+    import botocore.exceptions
+
+    from dagster_project.lib.retries import is_transient
+    from shazam_assets.platform.errors import ShazamError, TransientError
+    from shazam_assets.platform.notify import NotifyError
+    from shazam_assets.platform.storage import ObjectNotFound, StoreUrlError
+    from shazam_assets.qa.decisions import DecisionContended, DecisionError
+    from shazam_assets.render import RenderCrashed, RenderError
+    from shazam_assets.search.errors import IndexConflict
+
+    transient = [StoreFailed("S3 down"), RenderCrashed("died"), DecisionContended("busy"),
+                 IndexConflict("moved"), NotifyError("webhook timed out"), ConnectionError(), TimeoutError(),
+                 botocore.exceptions.EndpointConnectionError(endpoint_url="http://s3")]
+    permanent = [ObjectNotFound("assets/x"), StoreUrlError("STORE_URL_INVALID", "bad"),
+                 RenderError("RENDER_CRASHED", "a code alone makes nothing transient"),
+                 DecisionError("QA_ALREADY_DECIDED", "decided"), ingest.UploadNotFound("gone"),
+                 RuntimeError("a defect"), ValueError("bad input"), KeyError("k")]
+    assert [is_transient(e) for e in transient] == [True] * len(transient)
+    assert [is_transient(e) for e in permanent] == [False] * len(permanent)
+    assert all(isinstance(e, TransientError) for e in transient[:5])
+    assert all(isinstance(e, ShazamError) and e.hint for e in transient[:5])
