@@ -11,7 +11,6 @@ import tokenize
 from pathlib import Path
 
 import shazam_assets
-
 from shazam_assets.ingest.delivery.codes import all_rules, rules_markdown
 from shazam_assets.platform import errors
 from shazam_assets.platform.errors import ShazamError, TransientError
