@@ -13,7 +13,7 @@ from dagster_project.cli import main
 from dagster_project.definitions import defs
 from dagster_project.defs.ingest.assets import delivery
 from dagster_project.defs.metrics.assets import orchestrator_facts
-from dagster_project.defs.operations.failures import failed_runs
+from dagster_project.defs.operations.failures import failed_runs, is_rejection
 from dagster_project.defs.operations.sensors import FAILURE_OUTBOX, run_failure_notifier
 from dagster_project.lib.resources import NotifierResource, ObjectStoreResource
 from shazam_assets.ingest import pipeline as ingest
@@ -192,6 +192,8 @@ def test_a_rejected_delivery_is_neither_a_failure_nor_an_alert(published, delive
     assert not rejected.success  # the blocking check delivery_valid stopped it
     failed = _failed_ingest(instance)  # and a real failure beside it
     assert [f.run_id for f in failed_runs(instance, defs)] == [failed.run_id]
+    # told apart by the run's failed blocking check evaluation, not by an error's class name
+    assert is_rejection(instance, rejected.run_id) and not is_rejection(instance, failed.run_id)
     for run in (rejected, failed):
         _notify(instance, url, run.run_id)
     assert [i.key for i in store.list(FAILURE_OUTBOX)] == [f"{FAILURE_OUTBOX}{failed.run_id}.json"]
