@@ -330,8 +330,10 @@ def markdown() -> str:
         "# Other refusal codes",
         "",
         "Raised by the stages after validation, the object store and the command line (which",
-        "prints `CODE: message` and exits 2). A pipeline step that fails with a *transient* code",
-        "is retried (the cause is outside the input); any other code fails it for good.",
+        "prints `CODE: message` and exits 2), each as a `ShazamError` of severity `error` whose",
+        "`hint` is the last column. A pipeline step that fails with a *transient* code (raised as",
+        "a `TransientError`) is retried, the cause being outside the input; any other code fails",
+        "it for good.",
     ]
     for stage in STAGES:
         lines += ["", f"## {stage.name}", "", "| code | meaning | what to do |", "|---|---|---|"]
