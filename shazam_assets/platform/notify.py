@@ -32,7 +32,7 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class NotifyError(TransientError):
+class NotifyError(TransientError, RuntimeError):
     """The channel refused the message; the decision stands and the send can be retried."""
 
     code = "NOTIFY_FAILED"

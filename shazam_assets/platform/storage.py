@@ -35,7 +35,7 @@ from shazam_assets.platform.errors import ShazamError, TransientError
 class StoreError(ShazamError):
     """A store operation that did not happen; `code` is stable (STORE_*). Caught as one, it
     covers both a store that failed (`StoreFailed`, transient) and a missing key
-    (`ObjectNotFound`, permanent)."""
+    (`ObjectNotFound`, permanent); raise one of those, never this class itself."""
 
     def __init__(self, message: str) -> None:
         super().__init__(self.code, message)
