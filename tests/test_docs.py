@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import io
+import pkgutil
 import re
 import tokenize
 from pathlib import Path
 
+import shazam_assets
 from shazam_assets.ingest.delivery.codes import all_rules, rules_markdown
 from shazam_assets.platform import errors
+from shazam_assets.platform.errors import ShazamError, TransientError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,3 +64,61 @@ def test_every_code_is_exercised_by_a_test_with_a_real_input() -> None:
     text = "\n".join(p.read_text() for p in modules if p.name != "test_docs.py")
     missing = [r.code for r in all_rules() if r.severity == "error" and not re.search(rf"\b{r.code}\b", text)]
     assert not missing, f"codes without a test: {missing}"
+
+
+def _error_classes() -> list[type[ShazamError]]:
+    """Every ShazamError subclass of the domain (every module imported, so none is missed)."""
+    for module in pkgutil.walk_packages(shazam_assets.__path__, "shazam_assets."):
+        importlib.import_module(module.name)
+    found, todo = [], [ShazamError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += cls.__subclasses__()
+    return found
+
+
+def test_every_error_class_is_a_registered_code_with_a_hint() -> None:
+    """An error class that fixes its code (StoreFailed, RenderCrashed, UploadNotFound...) carries a
+    listed code, so its `hint` is the catalogue's; transient is a type, and the catalogue's
+    transient codes are exactly those of the TransientError classes."""
+    classes = _error_classes()
+    fixed = {cls: cls.__dict__["code"] for cls in classes if "code" in cls.__dict__}
+    assert {"STORE_FAILED", "RENDER_CRASHED", "UPLOAD_NOT_FOUND", "NOTIFY_FAILED"} <= set(fixed.values())
+    for cls, code in fixed.items():
+        entry = errors.find(code)
+        assert entry is not None and entry.hint.strip(), f"{cls.__qualname__}.code {code} is not listed"
+    transient_classes = {code for cls, code in fixed.items() if issubclass(cls, TransientError)}
+    assert transient_classes == errors.TRANSIENT_CODES
+    assert not any(issubclass(cls, TransientError) for cls, code in fixed.items() if code not in errors.TRANSIENT_CODES)
+    assert ShazamError("RENDER_CRASHED", "died").hint == errors.find("RENDER_CRASHED").hint  # type: ignore[union-attr]
+
+
+def _raised_codes(path: Path, names: set[str]) -> set[tuple[str, str]]:
+    """(error class, code) of every `SomeError("CODE", ...)` call in a source file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        first = node.args[0]
+        if name in names and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            found.add((name, first.value))
+    return found
+
+
+def test_every_code_an_error_is_raised_with_is_registered_and_transient_only_by_type() -> None:
+    """Every `XError("CODE", ...)` anywhere (the delivery package included) names a listed
+    code with a hint, and a transient code is never raised by a permanent type (raise the
+    TransientError subclass, e.g. RenderCrashed, instead of RenderError("RENDER_CRASHED"))."""
+    by_name = {cls.__name__: cls for cls in _error_classes()}
+    sources = [p for pkg in ("shazam_assets", "dagster_project") for p in (ROOT / pkg).rglob("*.py")
+               if "node_modules" not in p.parts]
+    raised = {pair for p in sources for pair in _raised_codes(p, set(by_name))}
+    assert {code for _, code in raised} >= {"PUBLISH_NOT_APPROVED", "SEARCH_BAD_ASIN", "PACK_OUTPUT_EXISTS"}
+    unlisted = sorted(f"{name}({code!r})" for name, code in raised if errors.find(code) is None)
+    assert unlisted == [], "add them to shazam_assets/platform/errors.py"
+    mistyped = sorted(f"{name}({code!r})" for name, code in raised
+                      if errors.is_transient(code) and not issubclass(by_name[name], TransientError))
+    assert mistyped == [], "a transient code is raised by its TransientError class"

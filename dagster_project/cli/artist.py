@@ -156,7 +156,7 @@ def upload(zip_path: Path, asin: str, name: str | None) -> None:
     try:
         key = upload_key(checked_asin(asin), name or zip_path.name)
     except UploadNameInvalid as exc:
-        raise CannotRun(f"{exc.code}: {exc}") from None
+        raise CannotRun(str(exc)) from None
     store = open_configured_store()
     if store.exists(key):
         raise CannotRun(f"UPLOAD_EXISTS: {store.uri(key)} already exists; pass --name to upload under another name")

@@ -163,7 +163,7 @@ def unpublish(asin: str, reason: str, embedder: str) -> None:
     try:
         done = unpublish_asin(store, asin, reason=reason, embedder=embedder, log=click.echo)
     except DecisionError as exc:
-        raise CannotRun(f"{exc.code}: {exc}") from None
+        raise CannotRun(str(exc)) from None
     except (PublishError, SearchError) as exc:
         raise CannotRun(str(exc)) from None
     gone = done.page

@@ -47,7 +47,7 @@ def _decide(asin: str, version: int, verdict: str, reviewer: str, note: str, com
                                    verdict=verdict, reviewer=reviewer, notes=note, comments=_comments(comments),
                                    source="cli")
     except DecisionError as exc:
-        raise CannotRun(f"{exc.code}: {exc}") from None
+        raise CannotRun(str(exc)) from None
     click.echo(f"{asin} v{version} {decision.verdict.past} by {decision.reviewer} at {decision.decided_at}; "
                "the QA sensor records it as the qa_approved check"
                + (" and publishes it" if verdict == "approve" else " and notifies the artist"))
@@ -85,7 +85,7 @@ def rollback(asin: str) -> None:
     try:
         done = roll_back(open_configured_store(), checked_asin(asin))
     except DecisionError as exc:
-        raise CannotRun(f"{exc.code}: {exc}") from None
+        raise CannotRun(str(exc)) from None
     click.echo(f"{asin}: published version is now v{done.version} (was v{done.previous})")
 
 

@@ -2,7 +2,8 @@
 
 `RETRY` is the policy of the assets that touch S3 or the GPU. Dagster retries any exception
 under a retry policy, so `transient_only` wraps an asset body and turns every other error
-(a rejection, a missing upload, a bad option) into `dg.Failure(allow_retries=False)`.
+(a rejection, a missing upload, a bad option) into `dg.Failure(allow_retries=False)`. What is
+transient is decided by type alone (`is_transient`), never by a message or a class name.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import Any, TypeVar
 
 import dagster as dg
 
-from shazam_assets.platform import errors
-from shazam_assets.platform.storage import ObjectNotFound, StoreError
+from shazam_assets.platform.errors import ShazamError, TransientError
 
 RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
@@ -24,16 +24,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Worth retrying: an error whose code is transient (`errors.TRANSIENT_CODES`: a store
-    failure, a render process that died, a lost race), network errors, and a plain
-    RuntimeError (GPU/driver); never another coded refusal."""
-    code = getattr(exc, "code", None)
-    if isinstance(code, str):
-        return errors.is_transient(code)
-    if isinstance(exc, ObjectNotFound):
-        return False
-    if isinstance(exc, StoreError | ConnectionError | TimeoutError) or type(exc) is RuntimeError:
+    """Worth retrying: a `TransientError` (a store that failed, a render process that died, a
+    notification channel that did not answer, a lost race) and the network's own errors
+    (ConnectionError, TimeoutError, botocore's) that reach us unwrapped; never any other
+    refusal or error."""
+    if isinstance(exc, TransientError | ConnectionError | TimeoutError):
         return True
+    if isinstance(exc, ShazamError):
+        return False
     try:
         import botocore.exceptions
     except ImportError:
@@ -82,7 +80,7 @@ FAILED_ASINS = "failed_asins"  # Failure metadata of a batch step: the ASINs who
 
 
 def _describe(exc: Exception) -> str:
-    return f"{getattr(exc, 'code', type(exc).__name__)}: {exc}"
+    return str(exc) if isinstance(exc, ShazamError) else f"{type(exc).__name__}: {exc}"
 
 
 def per_asin(asins: Iterable[str], work: Callable[[str], T], *, log: Callable[[str], None]) -> list[T]:
@@ -102,7 +100,7 @@ def per_asin(asins: Iterable[str], work: Callable[[str], T], *, log: Callable[[s
     transient = next((exc for _, exc in failed if is_transient(exc)), None)
     if transient is not None:
         raise transient
-    codes = sorted({getattr(exc, "code", type(exc).__name__) for _, exc in failed})
+    codes = sorted({exc.code if isinstance(exc, ShazamError) else type(exc).__name__ for _, exc in failed})
     raise dg.Failure(
         "; ".join(f"{asin}: {_describe(exc)}" for asin, exc in failed),
         metadata={"code": ", ".join(codes), FAILED_ASINS: ", ".join(a for a, _ in failed)},

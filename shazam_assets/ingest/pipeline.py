@@ -15,11 +15,17 @@ from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery.guard import Guard, guarded_delivery
 from shazam_assets.ingest.delivery.report import Report
 from shazam_assets.ingest.uploads import UPLOAD_PREFIX, Upload, parse_upload_key
+from shazam_assets.platform.errors import ShazamError
 from shazam_assets.platform.storage import ObjectStore
 
 
-class UploadNotFound(LookupError):
+class UploadNotFound(ShazamError, LookupError):
     """The upload a run was asked to process does not exist (any more) or changed."""
+
+    code = "UPLOAD_NOT_FOUND"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.code, message)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from shazam_assets.platform import freetext
 from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform.errors import ShazamError
 from shazam_assets.platform.scanning import object_id, scan_prefix
 from shazam_assets.platform.storage import ObjectInfo, ObjectStore
 
@@ -64,10 +65,13 @@ def parse_upload_key(key: str) -> tuple[str, str] | None:
     return asin, name
 
 
-class UploadNameInvalid(ValueError):
+class UploadNameInvalid(ShazamError, ValueError):
     """An upload name the upload sensor would never pick up."""
 
     code = "UPLOAD_NAME_INVALID"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.code, message)
 
 
 def upload_key(asin: str, name: str) -> str:
@@ -77,7 +81,7 @@ def upload_key(asin: str, name: str) -> str:
     try:
         name = freetext.normalize(name, freetext.TextField("upload name", 200))
     except freetext.TextError as exc:
-        raise UploadNameInvalid(str(exc)) from None
+        raise UploadNameInvalid(exc.message) from None
     key = f"{UPLOAD_PREFIX}{asin}/{name}"
     reserved = name.startswith(".shazam-")  # the store's own temporary files
     if parse_upload_key(key) is None or reserved or name in (".", ".."):

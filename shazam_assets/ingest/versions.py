@@ -38,6 +38,7 @@ from typing import Any, BinaryIO
 from shazam_assets.ingest.delivery import zipsafety
 from shazam_assets.ingest.delivery.report import Report
 from shazam_assets.ingest.uploads import Upload
+from shazam_assets.platform.errors import ShazamError
 from shazam_assets.platform.storage import TEMP_GRACE, ObjectStore, Reclaimed, StoreError, read_json
 
 VERSION_SCHEMA = "shazam.version/1"
@@ -46,8 +47,9 @@ VERSION_MANIFEST = zipsafety.VERSION_MANIFEST  # reserved: no archive member may
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 
 
-class VersionStoreError(RuntimeError):
-    """Storing a version cannot proceed; the message says why and nothing was committed."""
+class VersionStoreError(ShazamError, RuntimeError):
+    """Storing a version cannot proceed; `code` is stable (VERSION_*), the message says why and
+    nothing was committed."""
 
 
 def assets_prefix(asin: str) -> str:
@@ -226,13 +228,15 @@ def store_version(store: ObjectStore, *, upload: Upload, zip_path: Path) -> Stor
     validation = read_validation(store, upload)
     if validation is None or not validation["ok"]:
         state = "has not been validated" if validation is None else "was rejected"
-        raise VersionStoreError(f"upload {upload.key} ({upload.etag}) {state}; refusing to store it")
+        raise VersionStoreError(
+            "VERSION_NOT_VALIDATED", f"upload {upload.key} ({upload.etag}) {state}; refusing to store it"
+        )
     done = find_upload_version(store, upload)
     if done is not None:
         return done
     entries, issues = zipsafety.inspect_zip(zip_path)
     if any(i.severity == "error" for i in issues):
-        raise VersionStoreError(f"{upload.key} no longer passes ZIP safety checks; not storing it")
+        raise VersionStoreError("VERSION_ZIP_UNSAFE", f"{upload.key} no longer passes ZIP safety checks; not storing it")
     names = [e.name for e in entries]
     _refuse_control_names(upload, names)
     staging = f"{STAGING_PREFIX}{upload.asin}/{upload.upload_id}/{uuid.uuid4().hex}/"
@@ -256,6 +260,7 @@ def _refuse_control_names(upload: Upload, names: list[str]) -> None:
         problem = zipsafety.reserved_name_problem(name)
         if problem is not None:
             raise VersionStoreError(
+                "VERSION_RESERVED_NAME",
                 f"{upload.key}: member {name!r} would overwrite the store's own files ({problem}); "
                 "not storing it"
             )
@@ -319,7 +324,7 @@ def _commit(
     for item in files:
         store.copy(staging + item.path, target + item.path)
         if _sha256_of(store, target + item.path) != item.sha256:
-            raise VersionStoreError(f"checksum mismatch copying {item.path} into {target}")
+            raise VersionStoreError("VERSION_CHECKSUM_MISMATCH", f"checksum mismatch copying {item.path} into {target}")
     manifest = {
         "schema": VERSION_SCHEMA,
         "asin": upload.asin,
@@ -343,6 +348,7 @@ def _committed_by_other_run(store: ObjectStore, upload: Upload, number: int) -> 
     if not _is_manifest_of(store, upload, number):
         key = version_prefix(upload.asin, number) + VERSION_MANIFEST
         raise VersionStoreError(
+            "VERSION_FOREIGN_MANIFEST",
             f"{upload.asin} v{number}: {key} was not written by this upload ({upload.key}); "
             "refusing to trust it or to store over it"
         )
@@ -406,7 +412,7 @@ def download_files(
     for path in paths:
         target = root.joinpath(*path.split("/")).resolve()
         if not target.is_relative_to(root):
-            raise VersionStoreError(f"{asin} v{version}: {path!r} is not a path inside the version")
+            raise VersionStoreError("VERSION_PATH_OUTSIDE", f"{asin} v{version}: {path!r} is not a path inside the version")
         target.parent.mkdir(parents=True, exist_ok=True)
         with store.open_read(prefix + path) as src, open(target, "wb") as out:
             shutil.copyfileobj(src, out, 1 << 20)

@@ -1,17 +1,80 @@
-"""Every refusal code outside validation reports, with what it means and how to get past it.
+"""One error hierarchy: every refusal anywhere is a `ShazamError` with a stable code, a severity
+and a repair hint, and every code it can carry is listed here.
 
 Validation findings are `Rule`s, declared where they are checked (`shazam_assets.ingest.delivery.codes`
-gathers them). Everything else that refuses — a QA decision, a render, a publish, a search, the
-object store, a CLI argument, a typed name, an HTTP request — raises its stage's error with a
-stable code (`DecisionError`, `RenderError`, `PublishError`, `SearchError`, `StoreError`,
-`TextError`, `ImageRefused`, ...) or, in the CLI, prints `CODE: message` and exits 2. Those codes
-are listed here, once, so `shazam codes` and docs/error-codes.md show them too; a test scans
-the sources and fails on a code that is raised but not listed.
+gathers them) and reported, not raised. Everything else that refuses (a QA decision, a render, a
+publish, a search, the object store, a typed name, an HTTP request) raises a subclass of
+`ShazamError` (`DecisionError`, `RenderError`, `PublishError`, `SearchError`, `StoreError`,
+`TextError`, `ImageRefused`, ...); the CLI prints `CODE: message` and exits 2. Whether another try
+may succeed is a type: a `TransientError` (a store that failed, a render process that died, a lost
+race) is retried by the pipeline, any other refusal fails for good. The codes are listed below,
+once, so `shazam codes` and docs/error-codes.md show them with their hints; tests walk every
+subclass and scan the sources, and fail on a code that is raised but not listed.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from typing import Any
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding or a refusal is; shared by delivery validation, QA and the errors. Only
+    ERROR rejects a delivery or blocks an approval."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Severity | None:
+        # QA results (scores.json) spell WARNING "warn", as they always have
+        return cls.WARNING if value == "warn" else None
+
+
+class ShazamError(Exception):
+    """A refusal: `code` is stable and listed in this module (so `hint` finds what to do about
+    it), `message` says what happened in this case; `str()` is `CODE: message`.
+
+    Subclasses whose every instance has one code set `code` on the class and take only the
+    message."""
+
+    code: str = "SHAZAM_INTERNAL_ERROR"
+    severity: Severity = Severity.ERROR
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    @property
+    def hint(self) -> str:
+        """What to do about it, from the catalogue ("" for a code that is not listed, which a
+        test forbids)."""
+        found = find(self.code)
+        return found.hint if found is not None else ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable with its code, whatever the subclass's constructor takes (renders cross
+        from the render process to its parent)."""
+        return (_rebuild, (type(self), self.code, self.message), self.__dict__)
+
+
+def _rebuild(cls: type[ShazamError], code: str, message: str) -> ShazamError:
+    error = cls.__new__(cls)
+    ShazamError.__init__(error, code, message)
+    return error
+
+
+class TransientError(ShazamError):
+    """A refusal another try may get past: the cause is outside the input (a store or network
+    that failed, a render process that died, a write that lost a race). The pipeline retries
+    these and fails every other error for good. Mixed in after the stage's own error, e.g.
+    `class RenderCrashed(RenderError, TransientError)`."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +109,11 @@ STAGES: tuple[Stage, ...] = (
          "Check the ASIN and version with `shazam status`; restore the object if it was deleted by hand."),
         ("STORE_FAILED", "The object store refused or failed an operation",
          "Check the store's credentials, endpoint and network; the message names the key and the cause."),
+    ),
+    _stage(
+        "notify",
+        ("NOTIFY_FAILED", "The notification channel (Slack webhook, SNS topic) refused or did not answer",
+         "Check SHAZAM_NOTIFY_URL and the network; the decision stands and the send is retried."),
     ),
     _stage(
         "cli",
@@ -86,6 +154,32 @@ STAGES: tuple[Stage, ...] = (
          "Send a smaller body; the limit is in the API docs of the endpoint."),
     ),
     _stage(
+        "ingest",
+        ("UPLOAD_NOT_FOUND", "The upload a run was asked to process does not exist (any more) or changed",
+         "Nothing to do for a changed upload (its new content gets its own run); otherwise upload the delivery again."),
+        ("VERSION_NOT_VALIDATED", "The upload has not been validated, or was rejected, so it is not stored",
+         "Let the ingest run validate it first; a rejected delivery needs a fixed upload."),
+        ("VERSION_ZIP_UNSAFE", "The upload no longer passes the ZIP safety checks it passed in validation",
+         "Upload the delivery again; the stored upload changed or is damaged."),
+        ("VERSION_RESERVED_NAME", "An archive member would overwrite one of the store's own files (version.json, temporary files)",
+         "Rename or remove that file in the delivery and upload it again."),
+        ("VERSION_CHECKSUM_MISMATCH", "A file copied into the version differs from the staged file; nothing was committed",
+         "Run the ingest again; if it repeats, check the store's health."),
+        ("VERSION_FOREIGN_MANIFEST", "The version's folder holds a manifest this upload did not write",
+         "Inspect the version folder by hand; SHAZAM never stores over a manifest it cannot trust."),
+        ("VERSION_PATH_OUTSIDE", "A file the version lists would land outside the download folder",
+         "Report it: stored paths are checked by validation, so the version manifest was changed by hand."),
+    ),
+    _stage(
+        "tools",
+        ("PACK_MISSING_INPUT", "An input file of `shazam pack` does not exist",
+         "Check the paths of --model, --photo and --scan (and the scan's .mtl and textures)."),
+        ("PACK_OUTPUT_EXISTS", "The --out file of `shazam pack` already exists",
+         "Choose another --out, or pass --force to overwrite it."),
+        ("PROFILE_UNKNOWN", "No commerce budget profile of that name",
+         "Use one of the names `shazam profiles` lists."),
+    ),
+    _stage(
         "qa",
         ("QA_ALREADY_DECIDED", "The version was already decided otherwise",
          "Decisions are final; upload a new version, or roll back with `shazam qa rollback`."),
@@ -97,6 +191,10 @@ STAGES: tuple[Stage, ...] = (
          "Publish another version first."),
         ("QA_FORM_TOO_LARGE", "The review page's decision form is too large",
          "Shorten the note."),
+        ("QA_FORM_NOT_URLENCODED", "A decision was posted in another format than the review page's form",
+         "Send the form as application/x-www-form-urlencoded, as the review page does."),
+        ("QA_FORM_NOT_UTF8", "The posted decision form is not UTF-8",
+         "Send the form in UTF-8, as the review page does."),
         ("QA_NOTE_REQUIRED", "A rejection needs a note for the artist",
          "Say what to fix with --note (or in the review form)."),
         ("QA_NOTHING_PUBLISHED", "The ASIN has no published version to take down",
@@ -203,21 +301,26 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-# Refusals that another try may get past (the cause is outside the input): a store that
-# failed (not a missing object), a render process that died (a GPU driver fault, the node's
-# OOM killer), a write that lost a race. Every other code is permanent: retrying the same
-# input gives the same answer.
+# Refusals that another try may get past (the cause is outside the input), for the docs: each is
+# raised only as a TransientError subclass (a test keeps the two in step). Every other code is
+# permanent: retrying the same input gives the same answer.
 TRANSIENT_CODES = frozenset(
-    {"STORE_FAILED", "RENDER_CRASHED", "QA_DECISION_CONTENDED", "SEARCH_INDEX_CONFLICT"}
+    {"STORE_FAILED", "NOTIFY_FAILED", "RENDER_CRASHED", "QA_DECISION_CONTENDED", "SEARCH_INDEX_CONFLICT"}
 )
 
 
 def is_transient(code: str) -> bool:
+    """Whether `code` is raised as a TransientError (the docs mark it so)."""
     return code in TRANSIENT_CODES
 
 
 def all_codes() -> list[ErrorCode]:
     return [code for stage in STAGES for code in stage.codes]
+
+
+def find(code: str) -> ErrorCode | None:
+    """The catalogue's entry for `code`, or None when it is not listed."""
+    return _BY_CODE.get(code)
 
 
 def markdown() -> str:
@@ -227,8 +330,10 @@ def markdown() -> str:
         "# Other refusal codes",
         "",
         "Raised by the stages after validation, the object store and the command line (which",
-        "prints `CODE: message` and exits 2). A pipeline step that fails with a *transient* code",
-        "is retried (the cause is outside the input); any other code fails it for good.",
+        "prints `CODE: message` and exits 2), each as a `ShazamError` of severity `error` whose",
+        "`hint` is the last column. A pipeline step that fails with a *transient* code (raised as",
+        "a `TransientError`) is retried, the cause being outside the input; any other code fails",
+        "it for good.",
     ]
     for stage in STAGES:
         lines += ["", f"## {stage.name}", "", "| code | meaning | what to do |", "|---|---|---|"]
@@ -237,3 +342,6 @@ def markdown() -> str:
             for c in stage.codes
         ]
     return "\n".join(lines) + "\n"
+
+
+_BY_CODE = {c.code: c for c in all_codes()}

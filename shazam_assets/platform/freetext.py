@@ -22,6 +22,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from shazam_assets.platform.errors import ShazamError
+
 # Every code `TextError` is raised with, and what it means.
 CODES = {
     "TEXT_NOT_UTF8": "the text is not valid UTF-8 (typed in a terminal or sent by a client with another encoding)",
@@ -33,12 +35,8 @@ _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u20
 _SEPARATORS = frozenset("\u2028\u2029\x85")
 
 
-class TextError(ValueError):
+class TextError(ShazamError, ValueError):
     """Text that is not stored; `code` is one of CODES and the message names the field."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)

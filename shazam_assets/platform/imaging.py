@@ -25,6 +25,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from shazam_assets.platform.errors import ShazamError
+
 IMAGE_UNREADABLE = "IMAGE_UNREADABLE"
 IMAGE_TOO_MANY_PIXELS = "IMAGE_TOO_MANY_PIXELS"
 IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
@@ -55,14 +57,9 @@ class ImageLimits:
 DEFAULT_LIMITS = ImageLimits()
 
 
-class ImageRefused(ValueError):
+class ImageRefused(ShazamError, ValueError):
     """The image is not decoded: `code` is one of IMAGE_UNREADABLE, IMAGE_TOO_MANY_PIXELS,
     IMAGE_TOO_LARGE; `message` says why without naming any path or store."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 def _size_of(source: Source) -> int:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from shazam_assets.platform.errors import TransientError
 from shazam_assets.platform.storage import ObjectStore
 
 
@@ -31,8 +32,13 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class NotifyError(RuntimeError):
+class NotifyError(TransientError, RuntimeError):
     """The channel refused the message; the decision stands and the send can be retried."""
+
+    code = "NOTIFY_FAILED"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.code, message)
 
 
 @dataclass(frozen=True)

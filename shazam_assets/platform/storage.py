@@ -29,10 +29,20 @@ from typing import Any, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shazam_assets.platform.errors import ShazamError, TransientError
 
-class StoreError(Exception):
-    """A store operation failed for a reason the caller should report (not a missing key).
-    `code` is stable (STORE_*); the CLI prints it with the message and exits 2."""
+
+class StoreError(ShazamError):
+    """A store operation that did not happen; `code` is stable (STORE_*). Caught as one, it
+    covers both a store that failed (`StoreFailed`, transient) and a missing key
+    (`ObjectNotFound`, permanent); raise one of those, never this class itself."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.code, message)
+
+
+class StoreFailed(StoreError, TransientError):
+    """The store refused or failed an operation (not a missing key); another try may succeed."""
 
     code = "STORE_FAILED"
 
@@ -42,14 +52,14 @@ class ObjectNotFound(StoreError, KeyError):
 
     code = "STORE_NOT_FOUND"
 
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key} is not in the store")
+        self.key = key
 
-class StoreUrlError(ValueError):
+
+class StoreUrlError(ShazamError, ValueError):
     """A store URL that names no usable store: malformed, or a local root that does not exist.
     A configuration error, not a StoreError: retrying cannot help."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 # A write in progress refreshes its temporary file's mtime with every chunk; one untouched for
@@ -313,7 +323,7 @@ class LocalStore(ObjectStore):
         try:
             os.replace(tmp, path)
         except IsADirectoryError as exc:
-            raise StoreError(f"cannot write {key!r}: keys below it exist") from exc
+            raise StoreFailed(f"cannot write {key!r}: keys below it exist") from exc
         finally:
             tmp.unlink(missing_ok=True)
         return info
@@ -341,7 +351,7 @@ class LocalStore(ObjectStore):
                 if attempt == 2:
                     raise
             except (FileExistsError, NotADirectoryError) as exc:
-                raise StoreError(f"cannot write {key!r}: a key above it is an object") from exc
+                raise StoreFailed(f"cannot write {key!r}: a key above it is an object") from exc
         with out:
             try:
                 shutil.copyfileobj(stream, out, _CHUNK)
@@ -477,9 +487,9 @@ class S3Store(ObjectStore):
         except ClientError as exc:
             if _error_code(exc) in _MISSING_CODES:
                 raise ObjectNotFound(key) from exc
-            raise StoreError(f"S3 {self.uri(key)}: {exc}") from exc
+            raise StoreFailed(f"S3 {self.uri(key)}: {exc}") from exc
         except BotoCoreError as exc:
-            raise StoreError(f"S3 {self.uri(key)}: {exc}") from exc
+            raise StoreFailed(f"S3 {self.uri(key)}: {exc}") from exc
 
     def list(self, prefix: str = "", *, start_after: str | None = None) -> Iterator[ObjectInfo]:
         args = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}
@@ -515,7 +525,7 @@ class S3Store(ObjectStore):
     def _head_written(self, key: str) -> ObjectInfo:
         info = self.head(key)
         if info is None:
-            raise StoreError(f"{self.uri(key)} vanished right after it was written")
+            raise StoreFailed(f"{self.uri(key)} vanished right after it was written")
         return info
 
     def get_bytes(self, key: str) -> bytes:
@@ -587,9 +597,9 @@ class S3Store(ObjectStore):
                 if code in ("PreconditionFailed", "412"):
                     return False
                 if code not in ("ConditionalRequestConflict", "409"):
-                    raise StoreError(f"S3 {self.uri(key)}: {exc}") from exc
+                    raise StoreFailed(f"S3 {self.uri(key)}: {exc}") from exc
             except BotoCoreError as exc:
-                raise StoreError(f"S3 {self.uri(key)}: {exc}") from exc
+                raise StoreFailed(f"S3 {self.uri(key)}: {exc}") from exc
             time.sleep(0.05 * 2**attempt)
         return False  # still contended after retries: another writer holds this key
 

@@ -3,13 +3,9 @@ meaning and hint, in `shazam_assets.platform.errors`)."""
 
 from __future__ import annotations
 
+from shazam_assets.platform.errors import ShazamError
 
-class PublishError(RuntimeError):
+
+class PublishError(ShazamError, RuntimeError):
     """A product page that cannot be published; `code` is stable, and the live page (if any)
     was left as it was."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-

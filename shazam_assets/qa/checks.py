@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from shazam_assets.ingest import versions
+from shazam_assets.platform.errors import Severity, TransientError
 from shazam_assets.platform.imaging import ImageRefused
 from shazam_assets.platform.renderer.errors import RenderError
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa.decisions import scores_key
 
-WARN, ERROR = "warn", "error"
+WARN, ERROR = Severity.WARNING, Severity.ERROR
+# scores.json spells WARNING "warn", as it always has (Severity("warn") reads it back)
+_STORED_SEVERITY = {WARN: "warn", ERROR: "error"}
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,13 @@ class PlacementTolerances:
 class CheckOutcome:
     name: str
     passed: bool
-    severity: str  # WARN or ERROR: what a failure means
+    severity: Severity  # WARN or ERROR: what a failure means
     message: str
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As scores.json stores it."""
+        return {**asdict(self), "severity": _STORED_SEVERITY[self.severity]}
 
 
 def _dims(manifest: dict[str, Any]) -> tuple[float, float, float]:
@@ -117,9 +124,9 @@ def check_visual(
         model, photos = _fetch(store, asin, version, manifest, Path(tmp))
         try:
             visual, renderings = score_model_against_photos(model, photos)
+        except TransientError:
+            raise  # the render process died: a retry may succeed
         except (ImageRefused, RenderError) as exc:
-            if exc.code == "RENDER_CRASHED":
-                raise  # the render process died: a retry may succeed
             return _unscorable(exc.code, str(exc)), {}, None
         by_view = {r.view.name: r for r in renderings}
         pairs = [
@@ -161,7 +168,7 @@ def run_automatic_qa(store: ObjectStore, asin: str, version: int, *, tolerances:
         "version": version,
         "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "scoring_version": _scoring_version(),
-        "checks": [asdict(o) for o in outcomes],
+        "checks": [o.to_dict() for o in outcomes],
         "visual": summary,
         "contact_sheet": sheet_key,
         "blocking_errors": [o.name for o in outcomes if not o.passed and o.severity == ERROR],

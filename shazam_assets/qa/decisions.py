@@ -33,6 +33,7 @@ from typing import Any
 from shazam_assets.ingest import versions
 from shazam_assets.platform import freetext
 from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform.errors import ShazamError, TransientError
 from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectInfo, ObjectStore, read_json
 
@@ -46,12 +47,17 @@ class Verdict(enum.StrEnum):
         return f"{self.value}d" if self.value.endswith("e") else f"{self.value}ed"
 
 
-class DecisionError(ValueError):
+class DecisionError(ShazamError, ValueError):
     """A decision that cannot be recorded; `code` is stable, nothing was written."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+
+class DecisionContended(DecisionError, TransientError):
+    """Another decision for the version is being written right now; the same call again settles it."""
+
+    code = "QA_DECISION_CONTENDED"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.code, message)
 
 
 @dataclass(frozen=True)
@@ -196,7 +202,7 @@ def _clean(value: str, field: freetext.TextField) -> str:
     try:
         return freetext.normalize(value, field)
     except freetext.TextError as exc:
-        raise DecisionError(exc.code, str(exc)) from None
+        raise DecisionError(exc.code, exc.message) from None
 
 
 def record_decision(
@@ -234,7 +240,7 @@ def record_decision(
         return decision
     existing = read_decision(store, asin, version)
     if existing is None:  # the writer that won was deleted meanwhile: only a retry can tell
-        raise DecisionError("QA_DECISION_CONTENDED", f"{asin} v{version} is being decided right now; try again")
+        raise DecisionContended(f"{asin} v{version} is being decided right now; try again")
     return _settled(existing, decision)
 
 

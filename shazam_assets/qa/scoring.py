@@ -35,6 +35,7 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 from skimage.measure import label
 
 from shazam_assets.platform import imaging
+from shazam_assets.platform.errors import Severity
 from shazam_assets.platform.renderer import (
     Camera,
     ModelInfo,
@@ -97,11 +98,11 @@ class QAThresholds:
     warn: float = 0.56
     error: float = 0.45
 
-    def severity(self, score: float) -> str | None:
-        """ "error", "warn" or None (acceptable) for a delivery's score."""
+    def severity(self, score: float) -> Severity | None:
+        """ERROR, WARNING or None (acceptable) for a delivery's score."""
         if score < self.error:
-            return "error"
-        return "warn" if score < self.warn else None
+            return Severity.ERROR
+        return Severity.WARNING if score < self.warn else None
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from shazam_assets.search.catalogue import (
     store_catalogue,
 )
 from shazam_assets.search.embed import Embedder, decode_image
-from shazam_assets.search.errors import SearchError
+from shazam_assets.search.errors import IndexConflict
 from shazam_assets.search.index import SavedIndex, SearchIndex
 
 
@@ -141,8 +141,8 @@ def update_asins(
         done = [index_asin(store, index, asin, embedder) for asin in wanted]
         try:
             return index.save(store, on_top_of_loaded=True), done
-        except SearchError as exc:
-            if exc.code != "SEARCH_INDEX_CONFLICT" or time.monotonic() > deadline:
+        except IndexConflict as exc:
+            if time.monotonic() > deadline:
                 raise
             log(f"{exc.message}; retrying")
             time.sleep(0.5)

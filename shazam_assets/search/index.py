@@ -35,7 +35,7 @@ import numpy.typing as npt
 from shazam_assets.platform.storage import ObjectStore, read_json, sha256_file
 from shazam_assets.search.catalogue import Catalogue
 from shazam_assets.search.embed import ByteImage, Embedder
-from shazam_assets.search.errors import SearchError
+from shazam_assets.search.errors import IndexConflict, SearchError
 from shazam_assets.search.text import TextIndex
 
 INDEX_PREFIX = "search/index/"
@@ -399,9 +399,8 @@ def _claim_after(store: ObjectStore, base: int) -> int:
         if (datetime.now(UTC) - since).total_seconds() < CLAIM_STALE_S:
             break
         number += 1
-    raise SearchError(
-        "SEARCH_INDEX_CONFLICT",
-        f"index v{base} was updated by another writer (now v{pointer['version']}); reload and retry",
+    raise IndexConflict(
+        f"index v{base} was updated by another writer (now v{pointer['version']}); reload and retry"
     )
 
 

@@ -13,14 +13,14 @@ from dagster_project.cli import main
 from dagster_project.definitions import defs
 from dagster_project.defs.ingest.assets import delivery
 from dagster_project.defs.metrics.assets import orchestrator_facts
-from dagster_project.defs.operations.failures import failed_runs
+from dagster_project.defs.operations.failures import failed_runs, is_rejection
 from dagster_project.defs.operations.sensors import FAILURE_OUTBOX, run_failure_notifier
 from dagster_project.lib.resources import NotifierResource, ObjectStoreResource
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery import validate
 from shazam_assets.operations import backfill
-from shazam_assets.platform.storage import StoreError
+from shazam_assets.platform.storage import StoreFailed
 from shazam_assets.qa import decisions
 from shazam_assets.render import turntable
 from tests.builders import ASIN, pack, product, store_delivery
@@ -89,7 +89,7 @@ class FlakyStore(ObjectStoreResource):
     def open(self):
         _calls["open"] += 1
         if _calls["open"] == 1:
-            raise StoreError("SlowDown: please reduce your request rate")
+            raise StoreFailed("S3 s3://bucket/key: SlowDown: please reduce your request rate")
         return super().open()
 
 
@@ -192,6 +192,8 @@ def test_a_rejected_delivery_is_neither_a_failure_nor_an_alert(published, delive
     assert not rejected.success  # the blocking check delivery_valid stopped it
     failed = _failed_ingest(instance)  # and a real failure beside it
     assert [f.run_id for f in failed_runs(instance, defs)] == [failed.run_id]
+    # told apart by the run's failed blocking check evaluation, not by an error's class name
+    assert is_rejection(instance, rejected.run_id) and not is_rejection(instance, failed.run_id)
     for run in (rejected, failed):
         _notify(instance, url, run.run_id)
     assert [i.key for i in store.list(FAILURE_OUTBOX)] == [f"{FAILURE_OUTBOX}{failed.run_id}.json"]
@@ -337,9 +339,12 @@ def test_daily_housekeeping_reclaims_what_killed_writes_and_runs_left(published)
 def test_a_crashed_render_process_is_retried_a_refused_model_is_not(code, retried) -> None:
     """The renderer runs in its own process: when that process dies (a GPU driver fault, the
     node's OOM killer) the step is worth another try; a model it refuses or that runs past its
-    deadline is not."""
+    deadline is not. (The watchdog raises a crash as RenderCrashed: transient is a type.)"""
     from dagster_project.lib.retries import RETRY, transient_only
-    from shazam_assets.platform.renderer import RenderError
+    from shazam_assets.platform.renderer import RenderCrashed, RenderError
+
+    error = RenderCrashed("render stopped") if code == "RENDER_CRASHED" else RenderError(code, "render stopped")
+    assert error.code == code
 
     calls = []
 
@@ -348,9 +353,36 @@ def test_a_crashed_render_process_is_retried_a_refused_model_is_not(code, retrie
     def render_once() -> None:
         calls.append(1)
         if len(calls) == 1:
-            raise RenderError(code, "render stopped")
+            raise error
 
     assert RETRY.max_retries >= 1
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize([render_once], instance=instance, raise_on_error=False)
     assert _retries(instance, result) == retried and result.success == bool(retried)
+
+
+def test_transient_is_a_type_not_a_code_or_a_class_name() -> None:
+    """The retry rule reads the exception's type: every TransientError (and the network's own
+    errors) is retried; any other refusal, whatever its code says, and any other exception,
+    a bare RuntimeError included, fails for good."""
+    import botocore.exceptions
+
+    from dagster_project.lib.retries import is_transient
+    from shazam_assets.platform.errors import ShazamError, TransientError
+    from shazam_assets.platform.notify import NotifyError
+    from shazam_assets.platform.storage import ObjectNotFound, StoreUrlError
+    from shazam_assets.qa.decisions import DecisionContended, DecisionError
+    from shazam_assets.render import RenderCrashed, RenderError
+    from shazam_assets.search.errors import IndexConflict
+
+    transient = [StoreFailed("S3 down"), RenderCrashed("died"), DecisionContended("busy"),
+                 IndexConflict("moved"), NotifyError("webhook timed out"), ConnectionError(), TimeoutError(),
+                 botocore.exceptions.EndpointConnectionError(endpoint_url="http://s3")]
+    permanent = [ObjectNotFound("assets/x"), StoreUrlError("STORE_URL_INVALID", "bad"),
+                 RenderError("RENDER_CRASHED", "a code alone makes nothing transient"),
+                 DecisionError("QA_ALREADY_DECIDED", "decided"), ingest.UploadNotFound("gone"),
+                 RuntimeError("a defect"), ValueError("bad input"), KeyError("k")]
+    assert [is_transient(e) for e in transient] == [True] * len(transient)
+    assert [is_transient(e) for e in permanent] == [False] * len(permanent)
+    assert all(isinstance(e, TransientError) for e in transient[:5])
+    assert all(isinstance(e, ShazamError) and e.hint for e in transient[:5])

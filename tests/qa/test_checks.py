@@ -34,6 +34,7 @@ def test_a_good_version_passes_and_gets_a_contact_sheet(local_store, tmp_path) -
         "qa_placement": True,
     }
     assert result["blocking_errors"] == [] and read_scores(local_store, ASIN, version) == result
+    assert {c["severity"] for c in result["checks"]} == {"warn"}  # scores.json's own spelling, as before
     assert len(result["visual"]["photos"]) == len(product(tmp_path).photos)
     sheet = Image.open(io.BytesIO(local_store.get_bytes(result["contact_sheet"])))
     assert sheet.format == "PNG" and sheet.width > sheet.height / 4
@@ -132,3 +133,15 @@ def test_a_version_qa_cannot_look_at_gets_a_blocking_verdict_not_a_crash(
     with pytest.raises(DecisionError) as refused:
         record_decision(local_store, asin=ASIN, version=version, verdict="approve", reviewer="Rita")
     assert refused.value.code == "QA_BLOCKED_BY_CHECKS"
+
+
+def test_check_severities_are_the_shared_enum_and_stored_as_before() -> None:
+    """QA outcomes carry the Severity that delivery validation uses; scores.json keeps writing
+    "warn" and "error", and both spellings read back as the enum."""
+    from shazam_assets.platform.errors import Severity
+
+    assert (checks.WARN, checks.ERROR) == (Severity.WARNING, Severity.ERROR)
+    outcome = checks.CheckOutcome("qa_placement", False, checks.WARN, "off centre")
+    assert outcome.to_dict()["severity"] == "warn"
+    assert checks.CheckOutcome("qa_placement", False, checks.ERROR, "floats").to_dict()["severity"] == "error"
+    assert Severity("warn") is Severity("warning") is Severity.WARNING and Severity("error") is Severity.ERROR

@@ -10,6 +10,7 @@ import pytest
 import trimesh
 from PIL import Image
 
+from shazam_assets.platform.errors import Severity
 from shazam_assets.qa.raster import DEFAULT_BACKGROUND, View
 from shazam_assets.qa.scoring import (
     CAPTION,
@@ -157,7 +158,7 @@ def test_a_wrong_colour_variant_scores_lower(
     assert all(p.delta_e > 2 * q.delta_e for p, q in zip(wrong.photos, right.photos, strict=True))
     assert all(p.delta_e > 25 for p in wrong.photos)
     assert right.score - wrong.score > 0.25
-    assert QAThresholds().severity(wrong.score) == "error"
+    assert QAThresholds().severity(wrong.score) is Severity.ERROR
 
 
 @pytest.mark.skipif(not KHRONOS.is_dir(), reason=f"Khronos sample models not found at {KHRONOS}")
@@ -202,5 +203,5 @@ def test_thresholds_order_the_verdicts() -> None:
     thresholds = QAThresholds()
     assert 0.0 < thresholds.error < thresholds.warn < 1.0
     assert thresholds.severity(thresholds.warn + 0.01) is None
-    assert thresholds.severity((thresholds.warn + thresholds.error) / 2) == "warn"
-    assert thresholds.severity(thresholds.error - 0.01) == "error"
+    assert thresholds.severity((thresholds.warn + thresholds.error) / 2) is Severity.WARNING
+    assert thresholds.severity(thresholds.error - 0.01) is Severity.ERROR

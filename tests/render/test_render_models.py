@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from shazam_assets.platform.errors import TransientError
 from shazam_assets.platform.renderer import RenderError, run_with_deadline
 from tests import gltf_models as g
 from tests.test_cli import shazam
@@ -123,9 +124,10 @@ def test_the_watchdog_stops_a_hung_job_and_reports_a_dead_one() -> None:
     with pytest.raises(RenderError) as hung:
         run_with_deadline(time.sleep, 120, deadline_s=2, what="a job that hangs")
     assert hung.value.code == "RENDER_TIMEOUT" and time.monotonic() - started < 30
+    assert not isinstance(hung.value, TransientError)  # the same model would hang again
     with pytest.raises(RenderError) as dead:
         run_with_deadline(os.abort, deadline_s=60, what="a job that crashes")
-    assert dead.value.code == "RENDER_CRASHED"
+    assert dead.value.code == "RENDER_CRASHED" and isinstance(dead.value, TransientError)  # worth a retry
     with pytest.raises(RenderError) as failed:
         run_with_deadline(int, "x", deadline_s=60, what="a job that raises")
     assert failed.value.code == "RENDER_FAILED" and "ValueError" in failed.value.message

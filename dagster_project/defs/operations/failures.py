@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
-from dagster._utils.error import SerializableErrorInfo
 
 from shazam_assets.operations.backfill import STAGE_TAG
 
@@ -42,19 +41,35 @@ def partition_of(tags: dict[str, str]) -> str:
     return ""
 
 
-# A blocking asset check (delivery_valid) that fails stops its run with this error: the delivery
-# was rejected, which is the artist's to fix (they are told), not an operator's.
-REJECTION_ERROR = "DagsterAssetCheckFailedError"
+def _step_keys(instance: dg.DagsterInstance, run_id: str, kind: dg.DagsterEventType) -> list[str | None]:
+    return [r.dagster_event.step_key for r in instance.all_logs(run_id, of_type=kind) if r.dagster_event]
 
 
-def is_rejection(error: SerializableErrorInfo | None) -> bool:
-    """Whether a step failed only because a blocking check rejected its asset."""
-    return error is not None and error.cls_name == REJECTION_ERROR
+def _blocked_steps(instance: dg.DagsterInstance, run_id: str) -> set[str | None]:
+    """The steps of a run in which a blocking asset check failed with ERROR (and so stopped
+    the step), read from the run's check evaluations."""
+    blocked = set()
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        event = record.dagster_event
+        if event is None:
+            continue
+        evaluation = event.asset_check_evaluation_data
+        if evaluation.blocking and not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            blocked.add(event.step_key)
+    return blocked
 
 
-def _error(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str, bool]:
-    """(step key, first line of the error, is a rejection) of a run's first failed step, else
-    of the run failure."""
+def is_rejection(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether a run failed only because a blocking check (delivery_valid) rejected its asset:
+    every failed step is one in which a blocking check failed. The delivery was rejected, which
+    is the artist's to fix (they are told), not an operator's."""
+    failed = _step_keys(instance, run_id, dg.DagsterEventType.STEP_FAILURE)
+    return bool(failed) and set(failed) <= _blocked_steps(instance, run_id)
+
+
+def _error(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str]:
+    """(step key, first line of the error) of a run's first failed step, else of the run
+    failure."""
     for kind in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE):
         for record in instance.all_logs(run_id, of_type=kind):
             event = record.dagster_event
@@ -63,8 +78,8 @@ def _error(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str, bool]:
             data = event.event_specific_data
             error = getattr(data, "error", None)
             message = error.message.strip() if error is not None else (event.message or "")
-            return event.step_key or "-", message.splitlines()[0] if message else "-", is_rejection(error)
-    return "-", "-", False
+            return event.step_key or "-", message.splitlines()[0] if message else "-"
+    return "-", "-"
 
 
 def _assets(run: dg.DagsterRun, defs: dg.Definitions) -> tuple[str, ...]:
@@ -94,9 +109,9 @@ def failed_runs(
         seen.add(key)
         if run.status != dg.DagsterRunStatus.FAILURE:
             continue
-        step, error, rejected = _error(instance, run.run_id)
-        if rejected:
+        if is_rejection(instance, run.run_id):
             continue
+        step, error = _error(instance, run.run_id)
         ended = record.end_time or record.create_timestamp.timestamp()
         found.append(FailedRun(
             run_id=run.run_id, job=run.job_name, partition=key[1], step=step, error=error,

@@ -11,6 +11,7 @@ from dagster_project.lib.retries import RETRY, transient_only
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.operations.backfill import STAGE_TAG
+from shazam_assets.platform.errors import Severity
 from shazam_assets.qa import checks, decisions, outcome
 
 AUTOMATIC_CHECKS = {
@@ -82,7 +83,7 @@ def qa_review(
         metadata=metadata,
         check_results=[
             dg.AssetCheckResult(
-                check_name=c["name"], passed=c["passed"], severity=SEVERITY[c["severity"]],
+                check_name=c["name"], passed=c["passed"], severity=SEVERITY[Severity(c["severity"])],
                 description=c["message"], metadata={"version": version, **c["metadata"]},
             )
             for c in result["checks"]

@@ -101,7 +101,7 @@ def _text(name: str, max_chars: int, *, multiline: bool = False) -> AfterValidat
         try:
             return freetext.normalize(value, field)
         except freetext.TextError as exc:
-            raise ValueError(f"{exc.code}: {exc}") from None
+            raise ValueError(str(exc)) from None
 
     return AfterValidator(check)
 

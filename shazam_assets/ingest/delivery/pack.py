@@ -18,6 +18,7 @@ from pathlib import Path
 
 from shazam_assets.ingest.delivery.contract import MANIFEST_NAME, MANIFEST_SCHEMA, PRODUCTION_STAGES
 from shazam_assets.ingest.delivery.scan import mtl_texture_names
+from shazam_assets.platform.errors import ShazamError
 
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # stable bytes: the same inputs pack to the same ZIP
 # Already-compressed media is stored, not deflated again (as `zip -n .png:.jpg` does): it
@@ -25,8 +26,8 @@ _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # stable bytes: the same inputs pack to the
 _STORED_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".ktx2", ".zip")
 
 
-class PackError(ValueError):
-    """The inputs cannot make a delivery (missing file, existing output...)."""
+class PackError(ShazamError, ValueError):
+    """The inputs cannot make a delivery: PACK_MISSING_INPUT, PACK_OUTPUT_EXISTS."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _members(request: PackRequest) -> list[tuple[Path, str]]:
         out += [(request.scan.parent / r, posixpath.normpath(f"scan/{r}")) for r in obj_resources(request.scan)]
     missing = [str(p) for p, _ in out if not p.is_file()]
     if missing:
-        raise PackError("missing input file(s): " + ", ".join(missing))
+        raise PackError("PACK_MISSING_INPUT", "missing input file(s): " + ", ".join(missing))
     return list(dict((name, (p, name)) for p, name in out).values())
 
 
@@ -103,7 +104,7 @@ def build_manifest(request: PackRequest) -> dict:
 def pack_delivery(request: PackRequest, *, out: Path, overwrite: bool = False) -> Path:
     """Write the delivery ZIP to `out` (atomically) and return it."""
     if out.exists() and not overwrite:
-        raise PackError(f"{out} already exists; choose another --out or pass --force")
+        raise PackError("PACK_OUTPUT_EXISTS", f"{out} already exists; choose another --out or pass --force")
     members = _members(request)
     manifest = json.dumps(build_manifest(request), indent=2).encode()
     partial = out.with_name(f".{out.name}.partial")

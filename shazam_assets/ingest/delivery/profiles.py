@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shazam_assets.ingest.delivery.zipsafety import ZipLimits
+from shazam_assets.platform.errors import ShazamError
 
 MB = 1024 * 1024
 
@@ -90,8 +91,13 @@ PROFILES: dict[str, Profile] = {
 DEFAULT_PROFILE = "amazon"
 
 
-class UnknownProfile(ValueError):
-    pass
+class UnknownProfile(ShazamError, ValueError):
+    """No profile of that name; the message lists the choices."""
+
+    code = "PROFILE_UNKNOWN"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.code, message)
 
 
 def get_profile(name: str | None) -> Profile:

@@ -8,19 +8,13 @@ rule so the documentation and the tests can enumerate them.
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class Severity(enum.StrEnum):
-    """How bad a finding is. Only ERROR rejects a delivery."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
+# Severity is shared with QA and the errors (and still importable from here)
+from shazam_assets.platform.errors import Severity
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ RENDER_TIMEOUT, so no model can hang a worker.
 """
 
 from shazam_assets.platform.renderer.environment import studio_ibl_path
-from shazam_assets.platform.renderer.errors import RenderError
+from shazam_assets.platform.renderer.errors import RenderCrashed, RenderError
 from shazam_assets.platform.renderer.model import (
     Camera,
     ModelInfo,
@@ -69,6 +69,7 @@ __all__ = [
     "RENDERER_VERSION",
     "Camera",
     "ModelInfo",
+    "RenderCrashed",
     "RenderError",
     "StudioRenderer",
     "gltf_cameras",

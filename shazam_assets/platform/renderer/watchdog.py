@@ -9,7 +9,8 @@ did not come back. The parent waits for each answer up to the job's deadline; th
 always gets a verdict with a stable code and is never left hanging:
 
 - RENDER_TIMEOUT: the job did not answer in time; the render process was killed.
-- RENDER_CRASHED: the render process died without answering (a driver segfault, an OOM kill).
+- RENDER_CRASHED (`RenderCrashed`, transient): the render process died without answering (a
+  driver segfault, an OOM kill).
 - RENDER_FAILED: the job raised something other than a RenderError (its type and message).
 A RenderError raised by the job (TurntableError included) comes back as itself.
 The render process also watches its parent: if the parent dies (a worker killed by
@@ -28,7 +29,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-from shazam_assets.platform.renderer.errors import RenderError
+from shazam_assets.platform.renderer.errors import RenderCrashed, RenderError
 
 T = TypeVar("T")
 _KILL_WAIT_S = 10.0  # how long a killed render process gets to be reaped
@@ -82,10 +83,9 @@ def run_with_deadline(job: Callable[..., T], *args: Any, deadline_s: float, what
             worker.process.join(_KILL_WAIT_S)
             _current = None
             worker.stop()
-            raise RenderError(
-                "RENDER_CRASHED",
+            raise RenderCrashed(
                 f"{what}: the render process died after {time.monotonic() - started:.1f} s "
-                f"(exit code {worker.process.exitcode})",
+                f"(exit code {worker.process.exitcode})"
             ) from None
         except RenderError:
             _current = None

@@ -169,7 +169,7 @@ async def decision_post(request: Request) -> Response:
     try:
         form = await guard.read_form(request)
     except guard.FormError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+        raise HTTPException(exc.status, exc.message) from None
     return await run_in_threadpool(_decide, request, form)
 
 

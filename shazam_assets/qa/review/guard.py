@@ -12,15 +12,17 @@ import urllib.parse
 
 from starlette.requests import Request
 
+from shazam_assets.platform.errors import ShazamError
+
 MAX_FORM_BYTES = 64 * 1024
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
 
-class FormError(ValueError):
+class FormError(ShazamError, ValueError):
     """A POST body this app does not accept; `status` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str, *, status: int) -> None:
+        super().__init__(code, message)
         self.status = status
 
 
@@ -42,16 +44,16 @@ def cross_site_reason(request: Request) -> str | None:
 async def read_form(request: Request) -> dict[str, str]:
     """The fields of a small url-encoded form (the last value wins for repeated names)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != _FORM_TYPE:
-        raise FormError(415, f"send the form as {_FORM_TYPE}")
+        raise FormError("QA_FORM_NOT_URLENCODED", f"send the form as {_FORM_TYPE}", status=415)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise FormError(413, f"the form is larger than {MAX_FORM_BYTES // 1024} KiB")
+            raise FormError("QA_FORM_TOO_LARGE", f"the form is larger than {MAX_FORM_BYTES // 1024} KiB", status=413)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise FormError(400, "the form is not UTF-8") from None
+        raise FormError("QA_FORM_NOT_UTF8", "the form is not UTF-8", status=400) from None
     # Percent-escapes that are not UTF-8 ("Jos%E9" from a Latin-1 client) stay as surrogates,
     # so the field's check refuses them by name (TEXT_NOT_UTF8) instead of storing "Jos\ufffd".
     return dict(urllib.parse.parse_qsl(text, keep_blank_values=True, errors="surrogateescape"))
