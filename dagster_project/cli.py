@@ -125,22 +125,12 @@ class _Cli(click.Group):
             raise _failure(exc) from None
 
 
-# Dagster's notices about APIs the project uses on purpose (partitioned asset checks, backfill
-# policies) are for its developers (docs/operations.md), not for whoever runs a command. Matched
-# by message, so commands that never load Dagster do not import it for the filter.
-_DAGSTER_NOTICES = (
-    r".* is currently in (beta|preview)",
-    r"Asset job \w+ materializes assets with varying BackfillPolicies",
-)
-
-
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """SHAZAM: validated, versioned 3D product models, orchestrated by Dagster."""
-    import warnings
+    from dagster_project.lib import preview  # imports no Dagster: `validate` stays lean
 
-    for notice in _DAGSTER_NOTICES:
-        warnings.filterwarnings("ignore", message=notice)
+    preview.silence_known_notices()  # for commands that import a stage without the definitions
 
 
 @main.command()
@@ -684,7 +674,7 @@ def report(out: Path, sla_hours: float) -> None:
     """Write an HTML report of the pipeline metrics (plots embedded; opens offline)."""
     from datetime import timedelta
 
-    from dagster_project.defs.metrics.assets import orchestrator_facts
+    from dagster_project.defs.operations.metrics import orchestrator_facts
     from shazam_assets.operations.metrics import compute_metrics
     from shazam_assets.operations.metrics_report import render_html
 
@@ -740,7 +730,7 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
             click.echo(f"  would recompute {asin}")
         return
     from dagster_project.definitions import defs
-    from dagster_project.defs.operations.backfills import launch_backfill
+    from dagster_project.lib.backfills import launch_backfill
 
     launched = launch_backfill(_dagster_instance(), defs.resolve_asset_graph(), chosen, targets,
                                reason="all" if everything else "stale")
@@ -754,7 +744,7 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
 def failures(as_json: bool, rerun: bool) -> None:
     """Failed runs, one row per job and ASIN whose newest run failed: step, error, time."""
     from dagster_project.definitions import defs
-    from dagster_project.defs.operations.failures import (
+    from dagster_project.lib.failures import (
         code_location_workspace,
         failed_runs,
         rerun_failures,
