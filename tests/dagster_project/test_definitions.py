@@ -107,3 +107,27 @@ def test_definitions_load_without_environment(monkeypatch) -> None:
         monkeypatch.delitem(sys.modules, module)
     loaded = importlib.import_module("dagster_project.definitions")
     assert loaded.defs.resolve_job_def("ingest_job")
+
+
+def test_the_installed_package_finds_its_defs_folder(tmp_path) -> None:
+    """In the image the package lives in site-packages, with no pyproject.toml near it: the dg
+    project config that `load_from_defs_folder` reads ships inside the package."""
+    import shutil
+    import subprocess
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "dg.toml" in package_data["dagster_project"]
+    site = tmp_path / "site-packages"
+    shutil.copytree(root / "dagster_project", site / "dagster_project",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (site / "shazam_assets").symlink_to(root / "shazam_assets")
+    load = ("import dagster_project.definitions as d; "
+            "print(d.__file__, len(d.defs.resolve_asset_graph().get_all_asset_keys()))")
+    done = subprocess.run([sys.executable, "-c", load], cwd=tmp_path, env={"PYTHONPATH": str(site)},
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(site / "dagster_project" / "definitions.py"), "8"]
