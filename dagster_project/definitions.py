@@ -27,7 +27,8 @@ defs = dg.Definitions.merge(
             "qa_settings": QASettingsResource(),
             "search": SearchSettingsResource(),
             "turntable_settings": TurntableSettingsResource(
-                frames=dg.EnvVar.int("SHAZAM_RENDER_FRAMES"), size=dg.EnvVar.int("SHAZAM_RENDER_SIZE")
+                frames=dg.EnvVar.int("SHAZAM_RENDER_FRAMES"),
+                size=dg.EnvVar.int("SHAZAM_RENDER_SIZE"),
             ),
             "pushgateway": PushgatewayResource(),
         },

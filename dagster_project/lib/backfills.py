@@ -51,8 +51,14 @@ def batches_ranges(graph: Any, assets: Sequence[dg.AssetKey]) -> bool:
 
 
 def launch_assets_backfill(
-    instance: dg.DagsterInstance, graph: Any, assets: Sequence[dg.AssetKey],
-    asins: Sequence[str], *, tags: dict[str, str], title: str, bridge: bool = False,
+    instance: dg.DagsterInstance,
+    graph: Any,
+    assets: Sequence[dg.AssetKey],
+    asins: Sequence[str],
+    *,
+    tags: dict[str, str],
+    title: str,
+    bridge: bool = False,
 ) -> str:
     """Register a backfill of `assets` of the code location's asset `graph` over the `asins`
     partitions (added if new); its id. `bridge`: when the assets batch ranges, also cover short
@@ -68,12 +74,23 @@ def launch_assets_backfill(
     if bridge and batches_ranges(graph, assets):
         order = instance.get_dynamic_partitions(ASIN_PARTITIONS)
         partitions = bridge_gaps(order, partitions, max_gap=MAX_BRIDGED_GAP)
-    return add_asset_backfill(instance, graph, assets=assets, partitions=partitions, tags=tags,
-                              title=title, description=f"{title}: {len(asins)} ASINs")
+    return add_asset_backfill(
+        instance,
+        graph,
+        assets=assets,
+        partitions=partitions,
+        tags=tags,
+        title=title,
+        description=f"{title}: {len(asins)} ASINs",
+    )
 
 
 def launch_backfill(
-    instance: dg.DagsterInstance, graph: Any, stage: Stage, asins: Sequence[str], *,
+    instance: dg.DagsterInstance,
+    graph: Any,
+    stage: Stage,
+    asins: Sequence[str],
+    *,
     reason: str = "stale",
 ) -> LaunchedBackfill:
     """Backfill `stage`'s assets over `asins`; its runs carry the stage tag the assets read.
@@ -83,8 +100,12 @@ def launch_backfill(
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
     backfill_id = launch_assets_backfill(
-        instance, graph, STAGE_ASSETS[stage], asins,
-        tags={STAGE_TAG: stage, REASON_TAG: reason}, title=f"{stage} backfill ({reason})",
+        instance,
+        graph,
+        STAGE_ASSETS[stage],
+        asins,
+        tags={STAGE_TAG: stage, REASON_TAG: reason},
+        title=f"{stage} backfill ({reason})",
         bridge=reason == "stale",
     )
     return LaunchedBackfill(backfill_id=backfill_id, stage=stage, asins=tuple(asins))

@@ -16,4 +16,6 @@ class UploadConfig(dg.Config):
 
 # Every op of the ingest job (ingest's two assets and QA's automatic review) takes the
 # UploadConfig of the upload the run processes; an asset's op is named after its key.
-UPLOAD_OPS = tuple(key.to_python_identifier() for key in (keys.DELIVERY, keys.ASSET_VERSION, keys.QA_REVIEW))
+UPLOAD_OPS = tuple(
+    key.to_python_identifier() for key in (keys.DELIVERY, keys.ASSET_VERSION, keys.QA_REVIEW)
+)

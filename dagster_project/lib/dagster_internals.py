@@ -27,24 +27,32 @@ from dagster._core.utils import make_new_backfill_id
 
 
 def add_asset_backfill(
-    instance: dg.DagsterInstance, graph: Any, *, assets: Sequence[dg.AssetKey], partitions: Sequence[str],
-    tags: dict[str, str], title: str, description: str,
+    instance: dg.DagsterInstance,
+    graph: Any,
+    *,
+    assets: Sequence[dg.AssetKey],
+    partitions: Sequence[str],
+    tags: dict[str, str],
+    title: str,
+    description: str,
 ) -> str:
     """Register a backfill of `assets` of the asset `graph` over `partitions`; its id."""
     backfill_id = make_new_backfill_id()
-    instance.add_backfill(PartitionBackfill.from_asset_partitions(
-        backfill_id=backfill_id,
-        asset_graph=graph,
-        partition_names=list(partitions),
-        asset_selection=list(assets),
-        backfill_timestamp=time.time(),
-        tags=tags,
-        dynamic_partitions_store=instance,
-        all_partitions=False,
-        title=title,
-        description=description,
-        run_config=None,
-    ))
+    instance.add_backfill(
+        PartitionBackfill.from_asset_partitions(
+            backfill_id=backfill_id,
+            asset_graph=graph,
+            partition_names=list(partitions),
+            asset_selection=list(assets),
+            backfill_timestamp=time.time(),
+            tags=tags,
+            dynamic_partitions_store=instance,
+            all_partitions=False,
+            title=title,
+            description=description,
+            run_config=None,
+        )
+    )
     return backfill_id
 
 
@@ -80,8 +88,12 @@ def submit_reexecution_from_failure(
     if location is None or job is None:
         return None
     run = instance.create_reexecuted_run(
-        request_context=workspace, parent_run=parent, code_location=location, remote_job=job,
-        strategy=ReexecutionStrategy.FROM_FAILURE, use_parent_run_tags=True,
+        request_context=workspace,
+        parent_run=parent,
+        code_location=location,
+        remote_job=job,
+        strategy=ReexecutionStrategy.FROM_FAILURE,
+        use_parent_run_tags=True,
     )
     instance.submit_run(run.run_id, workspace)
     return run.run_id

@@ -18,6 +18,7 @@ from shazam_assets.operations.backfill import STAGE_TAG
 
 __all__ = ["FailedRun", "code_location_workspace", "failed_runs", "rerun_failures"]
 
+
 @dataclass(frozen=True)
 class FailedRun:
     run_id: str
@@ -44,7 +45,11 @@ def _error(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str, bool]:
             data = event.event_specific_data
             error = getattr(data, "error", None)
             message = error.message.strip() if error is not None else (event.message or "")
-            return event.step_key or "-", message.splitlines()[0] if message else "-", is_rejection(error)
+            return (
+                event.step_key or "-",
+                message.splitlines()[0] if message else "-",
+                is_rejection(error),
+            )
     return "-", "-", False
 
 
@@ -79,11 +84,18 @@ def failed_runs(
         if rejected:
             continue
         ended = record.end_time or record.create_timestamp.timestamp()
-        found.append(FailedRun(
-            run_id=run.run_id, job=run.job_name, partition=key[1], step=step, error=error,
-            failed_at=datetime.fromtimestamp(ended, UTC).isoformat(timespec="seconds"),
-            assets=_assets(run, defs), stage=run.tags.get(STAGE_TAG, ""),
-        ))
+        found.append(
+            FailedRun(
+                run_id=run.run_id,
+                job=run.job_name,
+                partition=key[1],
+                step=step,
+                error=error,
+                failed_at=datetime.fromtimestamp(ended, UTC).isoformat(timespec="seconds"),
+                assets=_assets(run, defs),
+                stage=run.tags.get(STAGE_TAG, ""),
+            )
+        )
     return found
 
 
@@ -97,6 +109,10 @@ def rerun_failures(
     done: list[tuple[FailedRun, str | None]] = []
     for failure in failures:
         parent = instance.get_run_by_id(failure.run_id)
-        run_id = None if parent is None else submit_reexecution_from_failure(instance, parent, workspace=workspace)
+        run_id = (
+            None
+            if parent is None
+            else submit_reexecution_from_failure(instance, parent, workspace=workspace)
+        )
         done.append((failure, run_id))
     return done

@@ -33,7 +33,9 @@ def qa_decision_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreRe
                 partition_key=asin,
                 asset_selection=[],
                 asset_check_keys=[keys.QA_APPROVED],
-                run_config=dg.RunConfig(ops={assets.qa_approved.node_def.name: assets.DecisionConfig(version=version)}),
+                run_config=dg.RunConfig(
+                    ops={assets.qa_approved.node_def.name: assets.DecisionConfig(version=version)}
+                ),
                 tags={"shazam/decision": f"{asin}/v{version}"},
             )
         )

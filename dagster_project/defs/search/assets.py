@@ -16,7 +16,9 @@ from shazam_assets.search import build
     code_version=code_versions.SEARCH_ENTRY,
     check_specs=[
         dg.AssetCheckSpec(
-            keys.SEARCH_PROBE.name, asset=keys.SEARCH_INDEX, partitions_def=asin_partitions,
+            keys.SEARCH_PROBE.name,
+            asset=keys.SEARCH_INDEX,
+            partitions_def=asin_partitions,
             description="Altered copies of the product's reference photos find it in the top 5.",
         )
     ],
@@ -44,8 +46,11 @@ def search_index(
                 check_name=keys.SEARCH_PROBE.name,
                 passed=probe.found_in_top_k == probe.queries,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"queries": probe.queries, "found_in_top_5": probe.found_in_top_k,
-                          "search_success_rate": probe.success_rate},
+                metadata={
+                    "queries": probe.queries,
+                    "found_in_top_5": probe.found_in_top_k,
+                    "search_success_rate": probe.success_rate,
+                },
             )
         ],
     )
@@ -61,8 +66,12 @@ def rebuild_search_index(
     context.log_event(
         dg.AssetObservation(
             asset_key=keys.SEARCH_INDEX,
-            metadata={"index_version": saved.version, "index_asins": saved.asins,
-                      "vectors": saved.vectors, "deleted_versions": len(saved.deleted_versions)},
+            metadata={
+                "index_version": saved.version,
+                "index_asins": saved.asins,
+                "vectors": saved.vectors,
+                "deleted_versions": len(saved.deleted_versions),
+            },
         )
     )
 
@@ -73,7 +82,9 @@ def search_rebuild_job() -> None:
 
 
 search_rebuild_schedule = dg.ScheduleDefinition(
-    job=search_rebuild_job, cron_schedule="30 3 * * *", execution_timezone="UTC",
+    job=search_rebuild_job,
+    cron_schedule="30 3 * * *",
+    execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Nightly: rebuild the search index from scratch.",
 )
