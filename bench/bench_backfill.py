@@ -35,7 +35,7 @@ from dagster._core.execution.backfill import BulkActionStatus  # noqa: E402
 
 from dagster_project import dagster_executable  # noqa: E402
 from dagster_project.definitions import defs  # noqa: E402
-from dagster_project.defs.operations.backfills import launch_backfill  # noqa: E402
+from dagster_project.lib.backfills import launch_backfill  # noqa: E402
 from shazam_assets.operations import backfill  # noqa: E402
 from shazam_assets.platform.settings import ensure_dagster_home  # noqa: E402
 from shazam_assets.platform.storage import LocalStore  # noqa: E402
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--no-bridge", action="store_true",
                         help="register the backfill as `--all` does: no gap bridging (for comparison)")
     args = parser.parse_args()
-    from dagster_project.defs.operations.assets import REVALIDATION_BATCH
+    from dagster_project.lib.cadence import REVALIDATION_BATCH
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -1,9 +1,11 @@
-"""The SHAZAM code location: every stage's definitions merged, with shared resources."""
+"""The SHAZAM code location: every stage under `defs/`, with the resources and executor they share."""
+
+from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.defs import ingest, metrics, operations, publish, qa, render
-from dagster_project.lib import k8s
+from dagster_project.lib import k8s, preview
+from dagster_project.lib.pushgateway import PushgatewayResource
 from dagster_project.lib.resources import (
     NotifierResource,
     ObjectStoreResource,
@@ -13,13 +15,10 @@ from dagster_project.lib.resources import (
     UploadQueueResource,
 )
 
+preview.silence_known_notices()
+
 defs = dg.Definitions.merge(
-    ingest.defs,
-    qa.defs,
-    render.defs,
-    publish.defs,
-    metrics.defs,
-    operations.defs,
+    dg.components.load_from_defs_folder(path_within_project=Path(__file__).parent),
     dg.Definitions(
         resources={
             "store": ObjectStoreResource(url=dg.EnvVar("SHAZAM_STORE_URL")),
@@ -28,8 +27,10 @@ defs = dg.Definitions.merge(
             "qa_settings": QASettingsResource(),
             "search": SearchSettingsResource(),
             "turntable_settings": TurntableSettingsResource(
-                frames=dg.EnvVar.int("SHAZAM_RENDER_FRAMES"), size=dg.EnvVar.int("SHAZAM_RENDER_SIZE")
+                frames=dg.EnvVar.int("SHAZAM_RENDER_FRAMES"),
+                size=dg.EnvVar.int("SHAZAM_RENDER_SIZE"),
             ),
+            "pushgateway": PushgatewayResource(),
         },
         executor=k8s.executor(),
     ),

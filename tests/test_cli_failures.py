@@ -9,6 +9,7 @@ import os
 import resource
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -226,4 +227,15 @@ def test_operator_commands_print_no_dagster_preview_warnings(stored) -> None:
     """`shazam failures` loads the code location: Dagster's Beta/Preview notices about APIs the
     project chose on purpose are for its developers, not for the person at the terminal."""
     result = run("failures", store=stored, code=0)
+    assert "Warning" not in result.stderr, result.stderr
+
+
+def test_loading_the_code_location_prints_no_dagster_preview_warnings() -> None:
+    """`dagster`, `dagster-daemon` and `shazam ui` load the code location in processes of their
+    own: the notices about the preview APIs it uses on purpose are silenced where the
+    definitions are built, not per command."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONWARNINGS")}
+    load = "import dagster_project.definitions as d; d.defs.resolve_all_job_defs()"  # as a code server does
+    result = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import os
-import warnings
 from typing import Any
 
 import click
@@ -71,20 +70,14 @@ class _Cli(click.Group):
             raise _failure(exc) from None
 
 
-# Dagster's notices about APIs the project uses on purpose (partitioned asset checks, backfill
-# policies) are for its developers (docs/operations.md), not for whoever runs a command. Matched
-# by message, so commands that never load Dagster do not import it for the filter.
-_DAGSTER_NOTICES = (
-    r".* is currently in (beta|preview)",
-    r"Asset job \w+ materializes assets with varying BackfillPolicies",
-)
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """SHAZAM: validated, versioned 3D product models, orchestrated by Dagster."""
-    for notice in _DAGSTER_NOTICES:
-        warnings.filterwarnings("ignore", message=notice)
+    from dagster_project.lib import preview  # imports no Dagster: `validate` stays lean
+
+    preview.silence_known_notices()  # for commands that import a stage without the definitions
 
 
 for _command in (*artist.COMMANDS, *reviewer.COMMANDS, *operator.COMMANDS):

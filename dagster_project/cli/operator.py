@@ -209,7 +209,7 @@ def report(out: Path, sla_hours: float) -> None:
     """Write an HTML report of the pipeline metrics (plots embedded; opens offline)."""
     from datetime import timedelta
 
-    from dagster_project.defs.metrics.assets import orchestrator_facts
+    from dagster_project.defs.operations.metrics import orchestrator_facts
     from shazam_assets.operations.metrics import compute_metrics
     from shazam_assets.operations.metrics_report import render_html
 
@@ -257,7 +257,7 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
             click.echo(f"  would recompute {asin}")
         return
     from dagster_project.definitions import defs
-    from dagster_project.defs.operations.backfills import launch_backfill
+    from dagster_project.lib.backfills import launch_backfill
 
     launched = launch_backfill(dagster_instance(), defs.resolve_asset_graph(), chosen, targets,
                                reason="all" if everything else "stale")
@@ -271,7 +271,7 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
 def failures(as_json: bool, rerun: bool) -> None:
     """Failed runs, one row per job and ASIN whose newest run failed: step, error, time."""
     from dagster_project.definitions import defs
-    from dagster_project.defs.operations.failures import (
+    from dagster_project.lib.failures import (
         code_location_workspace,
         failed_runs,
         rerun_failures,

@@ -22,7 +22,6 @@ Stage = Literal["validate", "qa", "render"]
 # The run tag a stage backfill puts on its runs: the assets then recompute the ASIN's
 # *published* version (not its newest upload or version), so nothing new is stored.
 STAGE_TAG = "shazam/backfill_stage"
-STAGES: tuple[Stage, ...] = ("validate", "qa", "render")
 # Why a backfill runs: "stale" (only ASINs whose result is stale: a run may cover others, which
 # it leaves alone), "all" (everything it names), or a schedule's or benchmark's own word.
 REASON_TAG = "shazam/backfill_reason"
@@ -30,17 +29,7 @@ REASON_TAG = "shazam/backfill_reason"
 
 def current_version(stage: Stage) -> str:
     """The version of a stage's logic in this checkout (read at call time, so tests can bump it)."""
-    if stage == "validate":
-        from shazam_assets.ingest.delivery import validate
-
-        return validate.RULES_VERSION
-    if stage == "qa":
-        from shazam_assets.qa import scoring
-
-        return scoring.SCORING_VERSION
-    from shazam_assets.platform import renderer as studio
-
-    return studio.RENDERER_VERSION
+    return STAGE_LOGIC[stage].current()
 
 
 def published_asins(store: ObjectStore) -> list[str]:
@@ -71,19 +60,64 @@ def upload_key_of(store: ObjectStore, asin: str, version: int) -> str | None:
     return None if manifest is None else str(manifest["upload"]["key"])
 
 
-def recorded_version(store: ObjectStore, stage: Stage, asin: str, version: int) -> str | None:
-    """The logic version a stage's stored result for one ASIN version came from (None: no result)."""
-    if stage == "validate":
-        record = validation_record(store, asin, version)
-        stats = {} if record is None else record["report"].get("stats", {})
-        return stats.get("rules_version")
-    if stage == "qa":
-        scores = decisions.read_scores(store, asin, version)
-        return None if scores is None else scores.get("scoring_version")
+def _recorded_rules(store: ObjectStore, asin: str, version: int) -> str | None:
+    record = validation_record(store, asin, version)
+    stats = {} if record is None else record["report"].get("stats", {})
+    return stats.get("rules_version")
+
+
+def _recorded_scoring(store: ObjectStore, asin: str, version: int) -> str | None:
+    scores = decisions.read_scores(store, asin, version)
+    return None if scores is None else scores.get("scoring_version")
+
+
+def _recorded_renderer(store: ObjectStore, asin: str, version: int) -> str | None:
     from shazam_assets.render import turntable
 
     manifest = turntable.read_turntable_manifest(store, asin, version)
     return None if manifest is None else manifest.get("renderer")
+
+
+def _rules_version() -> str:
+    from shazam_assets.ingest.delivery import validate
+
+    return validate.RULES_VERSION
+
+
+def _scoring_version() -> str:
+    from shazam_assets.qa import scoring
+
+    return scoring.SCORING_VERSION
+
+
+def _renderer_version() -> str:
+    from shazam_assets.platform import renderer as render
+
+    return render.RENDERER_VERSION
+
+
+@dataclass(frozen=True)
+class StageLogic:
+    """How to tell whether a stage's result is current: the version of its logic in this
+    checkout, and the version its stored result for one ASIN version records (None: none)."""
+
+    current: Callable[[], str]
+    recorded: Callable[[ObjectStore, str, int], str | None]
+
+
+# One entry per stage whose results record their logic version; adding a stage is one entry
+# (and its name in `Stage`).
+STAGE_LOGIC: dict[Stage, StageLogic] = {
+    "validate": StageLogic(current=_rules_version, recorded=_recorded_rules),
+    "qa": StageLogic(current=_scoring_version, recorded=_recorded_scoring),
+    "render": StageLogic(current=_renderer_version, recorded=_recorded_renderer),
+}
+STAGES: tuple[Stage, ...] = tuple(STAGE_LOGIC)
+
+
+def recorded_version(store: ObjectStore, stage: Stage, asin: str, version: int) -> str | None:
+    """The logic version a stage's stored result for one ASIN version came from (None: no result)."""
+    return STAGE_LOGIC[stage].recorded(store, asin, version)
 
 
 def stale_asins(

@@ -26,6 +26,13 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         ("qa_review", "qa_placement"),
         ("search_index", "search_finds_product"),
     }
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups == {  # one group per stage, as the defs/ folders and shazam_assets' stages
+        "delivery": "ingest", "asset_version": "ingest", "qa_review": "qa", "turntable_360": "render",
+        "product_page": "publish", "search_index": "search", "revalidation": "operations",
+        "pipeline_metrics": "operations",
+    }
+    assert all(graph.get(k).code_version for k in graph.get_all_asset_keys())
     spec = next(iter(defs.resolve_assets_def("delivery").check_specs))
     assert spec.blocking is True
     for key in graph.get_all_asset_keys() - {dg.AssetKey("pipeline_metrics")}:
@@ -49,6 +56,44 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         "store_housekeeping_job_schedule",
     ]
     assert defs.resolve_job_def("stale_backfill_job") is not None
+    assert sorted(j.name for j in defs.jobs) == [
+        "ingest_job", "metrics_job", "publish_job", "qa_decision_job", "search_rebuild_job",
+        "stale_backfill_job", "store_housekeeping_job", "turntable_job",
+    ]
+
+
+def test_code_versions_are_the_stages_logic_versions() -> None:
+    """Staleness is Dagster's: an asset's code version is the logic version its stage records
+    beside each result, the one `shazam backfill --stale` compares."""
+    from shazam_assets.operations import backfill
+
+    graph = defs.resolve_asset_graph()
+    for stage, assets in {"validate": ("delivery", "revalidation"), "qa": ("qa_review",),
+                          "render": ("turntable_360",)}.items():
+        for name in assets:
+            assert graph.get(dg.AssetKey(name)).code_version == backfill.current_version(stage)  # type: ignore[arg-type]
+
+
+def test_stages_import_nothing_from_each_other() -> None:
+    """A stage folder refers to other stages' assets by key (dagster_project.lib.keys)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "dagster_project"
+    stages = sorted(p.name for p in (root / "defs").iterdir() if p.is_dir() and not p.name.startswith("_"))
+    assert stages == ["ingest", "operations", "publish", "qa", "render", "search"]
+    for stage in stages:
+        for path in (root / "defs" / stage).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    named = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                    foreign = [m for m in named if m.startswith("dagster_project.defs.")
+                               and m.split(".")[2] != stage]
+                    assert not foreign, f"{path}: imports {foreign}"
+                    assert node.module != "dagster_project.definitions", path
+    for path in root.rglob("*.py"):  # only the CLI, which passes the asset graph to the tools
+        in_cli = path.stem == "cli" or "cli" in path.relative_to(root).parts
+        assert in_cli or "dagster_project.definitions import" not in path.read_text(), path
 
 
 def test_definitions_load_without_environment(monkeypatch) -> None:
@@ -62,3 +107,27 @@ def test_definitions_load_without_environment(monkeypatch) -> None:
         monkeypatch.delitem(sys.modules, module)
     loaded = importlib.import_module("dagster_project.definitions")
     assert loaded.defs.resolve_job_def("ingest_job")
+
+
+def test_the_installed_package_finds_its_defs_folder(tmp_path) -> None:
+    """In the image the package lives in site-packages, with no pyproject.toml near it: the dg
+    project config that `load_from_defs_folder` reads ships inside the package."""
+    import shutil
+    import subprocess
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "dg.toml" in package_data["dagster_project"]
+    site = tmp_path / "site-packages"
+    shutil.copytree(root / "dagster_project", site / "dagster_project",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (site / "shazam_assets").symlink_to(root / "shazam_assets")
+    load = ("import dagster_project.definitions as d; "
+            "print(d.__file__, len(d.defs.resolve_asset_graph().get_all_asset_keys()))")
+    done = subprocess.run([sys.executable, "-c", load], cwd=tmp_path, env={"PYTHONPATH": str(site)},
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(site / "dagster_project" / "definitions.py"), "8"]

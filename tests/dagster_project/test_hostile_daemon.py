@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.cli import PROJECT_ROOT
-from dagster_project.defs.operations.sensors import FAILURE_OUTBOX
+from dagster_project.defs.operations.run_failures import FAILURE_OUTBOX
 from shazam_assets.ingest import versions
 from shazam_assets.platform.settings import ensure_dagster_home
 from shazam_assets.platform.storage import LocalStore

@@ -12,10 +12,11 @@ from click.testing import CliRunner
 from dagster_project.cli import main
 from dagster_project.definitions import defs
 from dagster_project.defs.ingest.assets import delivery
-from dagster_project.defs.metrics.assets import orchestrator_facts
-from dagster_project.defs.operations.failures import failed_runs, is_rejection
-from dagster_project.defs.operations.sensors import FAILURE_OUTBOX, run_failure_notifier
+from dagster_project.defs.operations.metrics import orchestrator_facts
+from dagster_project.defs.operations.run_failures import FAILURE_OUTBOX, run_failure_notifier
+from dagster_project.lib.failures import failed_runs
 from dagster_project.lib.resources import NotifierResource, ObjectStoreResource
+from dagster_project.lib.runs import is_rejection
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery import validate
@@ -64,18 +65,19 @@ def test_backfill_command_targets_only_stale_asins(published, monkeypatch) -> No
 
 
 def test_revalidation_run_rejudges_the_published_upload_without_a_new_version(published, monkeypatch) -> None:
+    """What a validate backfill runs for one ASIN: the upload its published version came from is
+    judged again (not the newer upload beside it), and nothing new is stored."""
     instance, store, _ = published
     monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
-    job = defs.resolve_job_def("ingest_job").get_subset(
-        asset_selection={dg.AssetKey("delivery"), dg.AssetKey("asset_version")},
-        asset_check_selection={dg.AssetCheckKey(dg.AssetKey("delivery"), "delivery_valid")},
-    )
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey("revalidation")})
     result = job.execute_in_process(partition_key=ASIN, instance=instance,
-                                    tags={backfill.STAGE_TAG: "validate"})
+                                    tags={backfill.STAGE_TAG: "validate", backfill.REASON_TAG: "stale"})
     assert result.success
-    judged = result.asset_materializations_for_node("delivery")[0].metadata["upload_key"].value
-    assert judged == f"uploads/{ASIN}/first.zip"  # the published version's upload, not newer.zip
-    assert result.asset_materializations_for_node("asset_version")[0].metadata["new_version"].value is False
+    (materialization,) = result.asset_materializations_for_node("revalidation")
+    assert materialization.metadata["accepted"].value == 1
+    assert materialization.metadata["rules_version"].value == "rules-next"
+    newer = ingest.resolve_upload(store, ASIN, key=f"uploads/{ASIN}/newer.zip")
+    assert not store.exists(versions.validation_key(ASIN, newer.upload_id))  # newer.zip not judged
     assert versions.list_versions(store, ASIN) == [1]
     assert backfill.stale_asins(store, "validate") == []
 
@@ -126,7 +128,7 @@ def queued(env, monkeypatch):
     from dagster._core.test_utils import in_process_test_workspace
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
-    from dagster_project.defs.operations import failures
+    from dagster_project.lib import failures
 
     coordinator = {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}
     origin = LoadableTargetOrigin(module_name="dagster_project.definitions", attribute="defs")
@@ -271,7 +273,7 @@ def _render_batch(instance, order) -> dg.ExecuteInProcessResult:
 
 
 def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monkeypatch) -> None:
-    from dagster_project.defs.operations.backfills import launch_backfill
+    from dagster_project.lib.backfills import launch_backfill
 
     instance, store, order = catalogue
     assert backfill.stale_asins(store, "render") == [RENDER_STALE, RENDER_LAST]
@@ -370,9 +372,9 @@ def test_transient_is_a_type_not_a_code_or_a_class_name() -> None:
     from dagster_project.lib.retries import is_transient
     from shazam_assets.platform.errors import ShazamError, TransientError
     from shazam_assets.platform.notify import NotifyError
+    from shazam_assets.platform.renderer import RenderCrashed, RenderError
     from shazam_assets.platform.storage import ObjectNotFound, StoreUrlError
     from shazam_assets.qa.decisions import DecisionContended, DecisionError
-    from shazam_assets.render import RenderCrashed, RenderError
     from shazam_assets.search.errors import IndexConflict
 
     transient = [StoreFailed("S3 down"), RenderCrashed("died"), DecisionContended("busy"),

@@ -23,7 +23,7 @@ from dagster._core.execution.backfill import BulkActionStatus
 
 from dagster_project import dagster_executable
 from dagster_project.cli import PROJECT_ROOT
-from dagster_project.defs.operations.sensors import FAILURE_OUTBOX
+from dagster_project.defs.operations.run_failures import FAILURE_OUTBOX
 from shazam_assets.ingest import versions
 from shazam_assets.operations import backfill
 from shazam_assets.platform.settings import ensure_dagster_home

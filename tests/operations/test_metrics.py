@@ -14,8 +14,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from dagster_project.defs.metrics.assets import PushgatewayResource, pipeline_metrics
+from dagster_project.defs.operations.metrics import pipeline_metrics
 from dagster_project.defs.render.assets import turntable_360
+from dagster_project.lib.pushgateway import PushgatewayResource
 from dagster_project.lib.resources import (
     ObjectStoreResource,
     QASettingsResource,

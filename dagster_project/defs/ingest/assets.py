@@ -1,34 +1,18 @@
-"""The `delivery` and `asset_version` assets of each ASIN partition."""
-
+"""The `delivery` and `asset_version` assets of each ASIN partition, and the ingest job."""
 
 import dagster as dg
 
+from dagster_project.lib import code_versions, keys
+from dagster_project.lib.configs import UploadConfig
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource
 from dagster_project.lib.retries import RETRY, transient_only
 from shazam_assets.ingest import pipeline as ingest
-from shazam_assets.operations import backfill
-from shazam_assets.qa import decisions
-
-DELIVERY_VALID = "delivery_valid"
-
-
-class UploadConfig(dg.Config):
-    """Which upload a run processes. The upload sensors fill both fields; materializing from the
-    UI or `dagster asset materialize` without config processes the ASIN's newest upload."""
-
-    upload_key: str = ""
-    etag: str = ""
-    profile: str = ""
 
 
 def _upload(context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource):
-    s, key = store.open(), config.upload_key
-    if not key and context.run.tags.get(backfill.STAGE_TAG) == "validate":  # re-validation
-        published = decisions.published_version(s, context.partition_key)
-        key = (published and backfill.upload_key_of(s, context.partition_key, published)) or ""
     try:
-        return ingest.resolve_upload(s, context.partition_key, key=key, etag=config.etag)
+        return ingest.resolve_upload(store.open(), context.partition_key, key=config.upload_key, etag=config.etag)
     except ingest.UploadNotFound as exc:
         raise dg.Failure(str(exc), allow_retries=False) from None
 
@@ -38,10 +22,11 @@ def _upload(context: dg.AssetExecutionContext, config: UploadConfig, store: Obje
     partitions_def=asin_partitions,
     group_name="ingest",
     kinds={"zip"},
+    code_version=code_versions.VALIDATION,
     check_specs=[
         dg.AssetCheckSpec(
-            DELIVERY_VALID,
-            asset="delivery",
+            keys.DELIVERY_VALID.name,
+            asset=keys.DELIVERY,
             blocking=True,
             partitions_def=asin_partitions,
             description="The delivery passes ZIP safety, the delivery contract, glTF validity and "
@@ -75,7 +60,7 @@ def delivery(
         },
         check_results=[
             dg.AssetCheckResult(
-                check_name=DELIVERY_VALID,
+                check_name=keys.DELIVERY_VALID.name,
                 passed=report.ok,
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata={
@@ -89,7 +74,13 @@ def delivery(
 
 
 @dg.asset(
-    retry_policy=RETRY,partitions_def=asin_partitions, group_name="ingest", deps=[delivery], kinds={"s3"})
+    retry_policy=RETRY,
+    partitions_def=asin_partitions,
+    group_name="ingest",
+    deps=[delivery],
+    kinds={"s3"},
+    code_version=code_versions.STORED_VERSION,
+)
 @transient_only
 def asset_version(
     context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource
@@ -112,15 +103,12 @@ def asset_version(
     )
 
 
-# Every op of the ingest job takes the UploadConfig of the upload the run processes.
-UPLOAD_OPS = ("delivery", "asset_version", "qa_review")
-
-# The reviewer's decision check runs only in check-only runs requested by the QA sensor.
-QA_APPROVED = dg.AssetCheckKey(dg.AssetKey("asset_version"), "qa_approved")
-
+# Every op takes the UploadConfig of the upload the run processes (lib.configs.UPLOAD_OPS). The
+# reviewer's decision check runs only in check-only runs requested by the QA sensor.
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.groups("ingest", "qa") - dg.AssetSelection.checks(QA_APPROVED),
+    selection=dg.AssetSelection.assets(keys.DELIVERY, keys.ASSET_VERSION, keys.QA_REVIEW)
+    - dg.AssetSelection.checks(keys.QA_APPROVED),
     partitions_def=asin_partitions,
     description="Validate one upload, store it as a new version of its ASIN, and run automatic QA on it.",
 )

@@ -6,19 +6,18 @@ large buckets; it is active when SHAZAM_UPLOAD_QUEUE_URL is set, and then the li
 stands down. Either way the run key is derived from key + ETag, so an upload runs once.
 """
 
-
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from dagster_project.defs.ingest.assets import UPLOAD_OPS, UploadConfig, ingest_job
+from dagster_project.defs.ingest import assets  # the job this stage's sensor requests
+from dagster_project.lib.cadence import SENSOR_INTERVAL_S
+from dagster_project.lib.configs import UPLOAD_OPS, UploadConfig
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
 from shazam_assets.ingest.upload_events import poll_upload_events
 from shazam_assets.ingest.uploads import Upload, scan_uploads
-
-SENSOR_INTERVAL_S = 15
 
 
 def run_request(upload: Upload) -> dg.RunRequest:
@@ -41,7 +40,7 @@ def _result(uploads: Sequence[Upload], cursor: str) -> dg.SensorResult:
 
 
 @dg.sensor(
-    job=ingest_job,
+    job=assets.ingest_job,
     minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Lists uploads/ and requests an ingest run for every new or changed ZIP.",
@@ -63,7 +62,7 @@ def upload_sensor(
 
 
 @dg.sensor(
-    job=ingest_job,
+    job=assets.ingest_job,
     minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Reads S3 event notifications from SQS (large buckets); dead letters go to the DLQ.",

@@ -1,18 +1,17 @@
-"""`product_page` and `search_index` of each ASIN, and the scheduled full search rebuild."""
+"""`product_page` of each ASIN, and the publish job: turntable, page and search entry of the
+published version, run whenever it changes."""
 
 from typing import Any
 
 import dagster as dg
 
-from dagster_project.defs.render.assets import RENDER_BATCH, turntable_360
+from dagster_project.lib import code_versions, keys
+from dagster_project.lib.cadence import RENDER_BATCH
 from dagster_project.lib.k8s import GPU_RUN_TAGS
 from dagster_project.lib.partitions import asin_partitions
-from dagster_project.lib.resources import ObjectStoreResource, SearchSettingsResource
+from dagster_project.lib.resources import ObjectStoreResource
 from dagster_project.lib.retries import RETRY, per_asin, transient_only
 from shazam_assets import publish
-from shazam_assets.search import build
-
-SEARCH_PROBE = "search_finds_product"
 
 
 def _page(done: publish.PublishResult) -> dict[str, Any]:
@@ -40,8 +39,9 @@ def _pages(synced: list[publish.PageSync]) -> dict[str, Any]:
     retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="publish",
-    deps=[turntable_360],
+    deps=[keys.TURNTABLE_360],
     kinds={"html"},
+    code_version=code_versions.PRODUCT_PAGE,
     output_required=False,
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=RENDER_BATCH),  # with its turntables
 )
@@ -66,80 +66,12 @@ def product_page(context: dg.AssetExecutionContext, store: ObjectStoreResource):
         yield dg.MaterializeResult(metadata=_page(done), data_version=dg.DataVersion(done.release))
 
 
-@dg.asset(
-    partitions_def=asin_partitions,
-    group_name="publish",
-    deps=[turntable_360],
-    kinds={"hnswlib"},
-    check_specs=[
-        dg.AssetCheckSpec(
-            SEARCH_PROBE, asset="search_index", partitions_def=asin_partitions,
-            description="Altered copies of the product's reference photos find it in the top 5.",
-        )
-    ],
-)
-def search_index(
-    context: dg.AssetExecutionContext, store: ObjectStoreResource, search: SearchSettingsResource
-) -> dg.MaterializeResult:
-    """The ASIN's entry in the search index (exact ASIN, words, and photos: its 360° frames and
-    reference photos), upserted into a new index version; removed when nothing is published.
-    `search_success_rate` is the share of probe photo queries that found it in the top 5."""
-    s, asin, embedder = store.open(), context.partition_key, search.embedder()
-    saved, (done,) = build.update_asins(s, [asin], embedder, log=context.log.info)
-    index = build.SearchIndex.load(s, embedder)
-    probe = build.probe_asin(s, index, asin)
-    return dg.MaterializeResult(
-        metadata={
-            "published_version": done.version or 0,
-            "indexed_pictures": done.frames + done.photos,
-            "index_version": saved.version,
-            "index_asins": saved.asins,
-            "search_success_rate": probe.success_rate,
-        },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=SEARCH_PROBE,
-                passed=probe.found_in_top_k == probe.queries,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"queries": probe.queries, "found_in_top_5": probe.found_in_top_k,
-                          "search_success_rate": probe.success_rate},
-            )
-        ],
-    )
-
-
 publish_job = dg.define_asset_job(
     "publish_job",
-    selection=[turntable_360, product_page, search_index],
+    selection=[keys.TURNTABLE_360, keys.PRODUCT_PAGE, keys.SEARCH_INDEX],
     partitions_def=asin_partitions,
     tags=GPU_RUN_TAGS,
     description="Turntable, product page and search entry of one ASIN's published version.",
 )
 
 
-@dg.op(description="Rebuild the whole search index from every published ASIN and save it.")
-def rebuild_search_index(
-    context: dg.OpExecutionContext, store: ObjectStoreResource, search: SearchSettingsResource
-) -> None:
-    s = store.open()
-    index = build.rebuild(s, search.embedder(), log=context.log.info)
-    saved = index.save(s)
-    context.log_event(
-        dg.AssetObservation(
-            asset_key=search_index.key,
-            metadata={"index_version": saved.version, "index_asins": saved.asins,
-                      "vectors": saved.vectors, "deleted_versions": len(saved.deleted_versions)},
-        )
-    )
-
-
-@dg.job(description="Full rebuild of the search index (catalogue changes, embedder upgrades).")
-def search_rebuild_job() -> None:
-    rebuild_search_index()
-
-
-search_rebuild_schedule = dg.ScheduleDefinition(
-    job=search_rebuild_job, cron_schedule="30 3 * * *", execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Nightly: rebuild the search index from scratch.",
-)

@@ -5,17 +5,18 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from dagster_project.defs.ingest.sensors import SENSOR_INTERVAL_S
-from dagster_project.defs.publish.assets import product_page, publish_job, search_index
+from dagster_project.defs.publish import assets  # the job this stage's sensor requests
+from dagster_project.lib import keys
+from dagster_project.lib.cadence import SENSOR_INTERVAL_S
 from dagster_project.lib.resources import ObjectStoreResource
 from shazam_assets.platform.scanning import scan_prefix
 from shazam_assets.qa.decisions import PUBLISHED_PREFIX, parse_published_key, published_version
 
-TAKE_DOWN = [product_page.key, search_index.key]
+TAKE_DOWN = [keys.PRODUCT_PAGE, keys.SEARCH_INDEX]
 
 
 @dg.sensor(
-    job=publish_job,
+    job=assets.publish_job,
     minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Renders, publishes and indexes an ASIN whenever its published version changes "

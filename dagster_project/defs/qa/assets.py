@@ -4,7 +4,8 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_project.defs.ingest.assets import UploadConfig, asset_version
+from dagster_project.lib import code_versions, keys
+from dagster_project.lib.configs import UploadConfig
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import NotifierResource, ObjectStoreResource, QASettingsResource
 from dagster_project.lib.retries import RETRY, transient_only
@@ -47,10 +48,11 @@ def _version(context: dg.AssetExecutionContext, config: UploadConfig, store) -> 
     retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="qa",
-    deps=[asset_version],
+    deps=[keys.ASSET_VERSION],
     kinds={"python"},
+    code_version=code_versions.QA_SCORING,
     check_specs=[
-        dg.AssetCheckSpec(name, asset="qa_review", description=text, partitions_def=asin_partitions)
+        dg.AssetCheckSpec(name, asset=keys.QA_REVIEW, description=text, partitions_def=asin_partitions)
         for name, text in AUTOMATIC_CHECKS.items()
     ],
 )
@@ -98,8 +100,8 @@ class DecisionConfig(dg.Config):
 
 
 @dg.asset_check(
-    asset=asset_version,
-    name="qa_approved",
+    asset=keys.QA_APPROVED.asset_key,
+    name=keys.QA_APPROVED.name,
     partitions_def=asin_partitions,
     description="The QA reviewer's decision on the newest decided version: approve publishes it "
     "(older versions are then cleaned up by retention), reject notifies the artist.",
@@ -148,7 +150,8 @@ def qa_approved(
 # job of nothing but a partitioned check loses its partitions definition (dagster 1.13).
 qa_decision_job = dg.define_asset_job(
     "qa_decision_job",
-    selection=dg.AssetSelection.assets(asset_version).without_checks() | dg.AssetSelection.checks(qa_approved),
+    selection=dg.AssetSelection.assets(keys.ASSET_VERSION).without_checks()
+    | dg.AssetSelection.checks(keys.QA_APPROVED),
     partitions_def=asin_partitions,
     description="Record a reviewer's decision as the qa_approved check (check-only runs).",
 )

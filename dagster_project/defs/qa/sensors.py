@@ -4,15 +4,16 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from dagster_project.defs.ingest.sensors import SENSOR_INTERVAL_S
-from dagster_project.defs.qa.assets import DecisionConfig, qa_approved, qa_decision_job
+from dagster_project.defs.qa import assets  # the job this stage's sensor requests
+from dagster_project.lib import keys
+from dagster_project.lib.cadence import SENSOR_INTERVAL_S
 from dagster_project.lib.resources import ObjectStoreResource
 from shazam_assets.platform.scanning import scan_prefix
 from shazam_assets.qa.decisions import DECISION_LOG_PREFIX, parse_decision_log_key
 
 
 @dg.sensor(
-    job=qa_decision_job,
+    job=assets.qa_decision_job,
     minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Picks up QA decisions (CLI or review page) and runs the qa_approved check.",
@@ -31,8 +32,10 @@ def qa_decision_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreRe
                 run_key=f"decision:{asin}:v{version}",
                 partition_key=asin,
                 asset_selection=[],
-                asset_check_keys=[qa_approved.check_key],
-                run_config=dg.RunConfig(ops={qa_approved.node_def.name: DecisionConfig(version=version)}),
+                asset_check_keys=[keys.QA_APPROVED],
+                run_config=dg.RunConfig(
+                    ops={assets.qa_approved.node_def.name: assets.DecisionConfig(version=version)}
+                ),
                 tags={"shazam/decision": f"{asin}/v{version}"},
             )
         )

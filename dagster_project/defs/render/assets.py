@@ -5,12 +5,13 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_project.defs.ingest.assets import asset_version
-from dagster_project.defs.operations.backfills import stale_only
+from dagster_project.lib import code_versions, keys
+from dagster_project.lib.cadence import RENDER_BATCH
 from dagster_project.lib.k8s import GPU_RUN_TAGS, GPU_STEP_TAGS
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource, TurntableSettingsResource
 from dagster_project.lib.retries import RETRY, per_asin, transient_only
+from dagster_project.lib.runs import stale_only
 from shazam_assets.operations import backfill
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa import decisions
@@ -22,10 +23,6 @@ class TurntableConfig(dg.Config):
 
     version: int = 0
 
-
-# ASINs per run when a backfill re-renders many: the run's start (on Kubernetes a pod, a GPU
-# node, the Filament engine) is paid once per batch; 20 renders take about a minute on a GPU.
-RENDER_BATCH = 20
 
 
 @dataclass(frozen=True)
@@ -81,8 +78,9 @@ def _batch(rendered: list[Rendered], left: list[str]) -> dict[str, Any]:
     retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="render",
-    deps=[asset_version],
+    deps=[keys.ASSET_VERSION],
     kinds={"open3d"},
+    code_version=code_versions.RENDERER,
     op_tags=GPU_STEP_TAGS,
     output_required=False,
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=RENDER_BATCH),

@@ -12,7 +12,7 @@ from typing import cast
 
 import dagster as dg
 
-from dagster_project.defs.operations.backfills import launch_backfill
+from dagster_project.lib.backfills import launch_backfill
 from dagster_project.lib.resources import ObjectStoreResource
 from shazam_assets.operations.backfill import STAGES, Stage, stale_asins
 

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 
 import dagster as dg
 
-from dagster_project.defs.operations.failures import is_rejection, partition_of
 from dagster_project.lib.resources import NotifierResource, ObjectStoreResource
+from dagster_project.lib.runs import is_rejection, partition_of
 from shazam_assets.platform.notify import Outbox
 from shazam_assets.platform.storage import ObjectStore
 

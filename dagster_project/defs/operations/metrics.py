@@ -1,30 +1,21 @@
 """`pipeline_metrics`: deliveries, rejections, backlog, latency, renders and search, in numbers."""
 
 import math
-import os
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from dagster_project.defs.operations.failures import partition_of
+from dagster_project.lib import code_versions, keys
+from dagster_project.lib.pushgateway import PushgatewayResource
 from dagster_project.lib.resources import ObjectStoreResource, QASettingsResource
 from dagster_project.lib.retries import FAILED_ASINS
+from dagster_project.lib.runs import partition_of
 from shazam_assets.operations import metrics
 from shazam_assets.operations import metrics_report as report
 
 REPORT_KEY = "metrics/report.html"  # the HTML report of the latest figures (`shazam report`'s)
-TURNTABLE_STEP = "turntable_360"
+TURNTABLE_STEP = keys.TURNTABLE_360.to_python_identifier()
 FACTS_LIMIT = 10_000  # newest orchestrator events read per metric (a few weeks of a busy shop)
-
-
-class PushgatewayResource(dg.ConfigurableResource):
-    """Where to push the metrics (`host:port` or URL of a Prometheus Pushgateway). Empty: the
-    `SHAZAM_PUSHGATEWAY_URL` variable when the run starts, and no push when that is unset too."""
-
-    url: str = ""
-
-    def target(self) -> str:
-        return (self.url or os.environ.get("SHAZAM_PUSHGATEWAY_URL", "")).strip()
 
 
 def _failed_asins(record: dg.EventLogRecord, run: dg.DagsterRun | None) -> list[str]:
@@ -55,7 +46,7 @@ def _render_failures(instance: dg.DagsterInstance) -> tuple[metrics.RenderFailur
 def _search_success_rate(instance: dg.DagsterInstance) -> dict[str, float]:
     """The latest probe result of each ASIN's `search_index` materialization."""
     latest: dict[str, float] = {}
-    records = instance.fetch_materializations(dg.AssetKey("search_index"), limit=FACTS_LIMIT)
+    records = instance.fetch_materializations(keys.SEARCH_INDEX, limit=FACTS_LIMIT)
     for record in records.records:  # newest first
         event = record.asset_materialization
         value = event.metadata.get("search_success_rate") if event else None
@@ -65,10 +56,11 @@ def _search_success_rate(instance: dg.DagsterInstance) -> dict[str, float]:
 
 
 def _sensor_ticks(instance: dg.DagsterInstance) -> dict[str, float]:
-    from dagster._core.definitions.run_request import InstigatorType
-
+    """When each sensor last ticked (epoch seconds)."""
     ticks: dict[str, float] = {}
-    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
+    for state in instance.all_instigator_state():
+        if state.instigator_type.value != "SENSOR":  # schedules have ticks too
+            continue
         last = instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1)
         if last:
             ticks[state.instigator_name] = max(ticks.get(state.instigator_name, 0.0), last[0].timestamp)
@@ -90,7 +82,7 @@ def _headline(summary: dict[str, float]) -> dict[str, float]:
     return {name: round(value, 4) for name, value in summary.items() if not math.isnan(value)}
 
 
-@dg.asset(group_name="operations", kinds={"prometheus", "parquet"})
+@dg.asset(group_name="operations", kinds={"prometheus", "parquet"}, code_version=code_versions.METRICS)
 def pipeline_metrics(
     context: dg.AssetExecutionContext,
     store: ObjectStoreResource,

@@ -3,21 +3,20 @@ batches (one run per `REVALIDATION_BATCH` ASINs), for `shazam backfill --stage v
 
 import dagster as dg
 
-from dagster_project.defs.operations.backfills import stale_only
+from dagster_project.lib import code_versions
+from dagster_project.lib.cadence import REVALIDATION_BATCH
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource
 from dagster_project.lib.retries import RETRY, transient_only
+from dagster_project.lib.runs import stale_only
 from shazam_assets.operations import backfill
-
-# ASINs per backfill run: the per-run cost (process start, code load, run bookkeeping, ~2-4 s)
-# is shared by the batch, and one batch still finishes in a minute or so (validation ~30 ms).
-REVALIDATION_BATCH = 200
 
 
 @dg.asset(
     partitions_def=asin_partitions,
-    group_name="ops",
+    group_name="operations",
     kinds={"python"},
+    code_version=code_versions.VALIDATION,
     retry_policy=RETRY,
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=REVALIDATION_BATCH),
 )

@@ -1,0 +1,1 @@
+"""Search: each published ASIN's entry in the search index, and the nightly full rebuild."""

@@ -1,0 +1,99 @@
+"""The only module of the project that uses Dagster's private API (`dagster._core`), and why.
+
+Two operator tools act on the real instance the daemon serves, with no webserver running:
+- registering an asset backfill (`shazam backfill`, the staleness schedules' run), which the
+  daemon's backfill loop then launches in batches by each asset's `BackfillPolicy`;
+- submitting a re-execution "from failure" to the run queue (`shazam failures --rerun`), run by
+  the daemon from the workspace's code server, as the UI's button does.
+Dagster 1.13's public equivalents are the webserver's GraphQL mutations
+(`launchPartitionBackfill`, `launchPipelineReexecution`), which need a running webserver (the
+demo, `shazam ui`), and `dg.execute_job` with `dg.ReexecutionOptions`, which executes in this
+process instead of queueing. So these few calls stay private, here and nowhere else; the lock
+file pins the Dagster version they were tested with (tests/dagster_project/test_operations.py
+and test_operations_daemon.py exercise each against a real instance and daemon).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import dagster as dg
+from dagster._core.execution.backfill import PartitionBackfill
+from dagster._core.execution.plan.resume_retry import ReexecutionStrategy
+from dagster._core.utils import make_new_backfill_id
+
+
+def add_asset_backfill(
+    instance: dg.DagsterInstance,
+    graph: Any,
+    *,
+    assets: Sequence[dg.AssetKey],
+    partitions: Sequence[str],
+    tags: dict[str, str],
+    title: str,
+    description: str,
+) -> str:
+    """Register a backfill of `assets` of the asset `graph` over `partitions`; its id."""
+    backfill_id = make_new_backfill_id()
+    instance.add_backfill(
+        PartitionBackfill.from_asset_partitions(
+            backfill_id=backfill_id,
+            asset_graph=graph,
+            partition_names=list(partitions),
+            asset_selection=list(assets),
+            backfill_timestamp=time.time(),
+            tags=tags,
+            dynamic_partitions_store=instance,
+            all_partitions=False,
+            title=title,
+            description=description,
+            run_config=None,
+        )
+    )
+    return backfill_id
+
+
+@contextmanager
+def code_location_workspace(instance: dg.DagsterInstance, workspace_yaml: str) -> Iterator[Any]:
+    """A workspace request context over the code locations of workspace.yaml (the same names
+    the daemon and the UI use, so the runs created here are launched by them)."""
+    from dagster._core.workspace.context import WorkspaceProcessContext  # the loading is heavy
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+    with WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[workspace_yaml])) as process:
+        yield process.create_request_context()
+
+
+def _remote_job(workspace: Any, run: dg.DagsterRun) -> tuple[Any, Any]:
+    """(code location, remote job) of a run: its recorded origin, else the only location."""
+    origin = run.remote_job_origin
+    names = [origin.location_name] if origin is not None else list(workspace.code_location_names)
+    for name in names:
+        location = workspace.get_code_location(name)
+        for repository in location.get_repositories().values():
+            if repository.has_job(run.job_name):
+                return location, repository.get_full_job(run.job_name)
+    return None, None
+
+
+def submit_reexecution_from_failure(
+    instance: dg.DagsterInstance, parent: dg.DagsterRun, *, workspace: Any
+) -> str | None:
+    """Queue a re-execution of `parent` from its failed step (same job, partition, config and
+    tags); the new run's id, or None when its job is no longer in the workspace."""
+    location, job = _remote_job(workspace, parent)
+    if location is None or job is None:
+        return None
+    run = instance.create_reexecuted_run(
+        request_context=workspace,
+        parent_run=parent,
+        code_location=location,
+        remote_job=job,
+        strategy=ReexecutionStrategy.FROM_FAILURE,
+        use_parent_run_tags=True,
+    )
+    instance.submit_run(run.run_id, workspace)
+    return run.run_id
