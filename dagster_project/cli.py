@@ -238,16 +238,15 @@ def _upload_key(asin: str, name: str) -> str:
     """`uploads/<ASIN>/<name>` when the upload sensor will pick that key up (one name ending in
     .zip, valid UTF-8, no control characters), else UPLOAD_NAME_INVALID: an upload nobody
     processes is worse than a refusal."""
-    from shazam_assets.ingest.uploads import UPLOAD_PREFIX, parse_upload_key
-    from shazam_assets.platform import freetext
+    from shazam_assets.platform import freetext, layout
 
     try:
         name = freetext.normalize(name, freetext.TextField("upload name", 200))
     except freetext.TextError as exc:
         raise CannotRun(f"UPLOAD_NAME_INVALID: {exc}") from None
-    key = f"{UPLOAD_PREFIX}{asin}/{name}"
-    reserved = name.startswith(".shazam-")  # the store's own temporary files
-    if parse_upload_key(key) is None or reserved or name in (".", ".."):
+    key = layout.upload_key(asin, name)
+    reserved = name.startswith(layout.RESERVED_PREFIX)  # the store's own temporary files
+    if layout.parse_upload_key(key) is None or reserved or name in (".", ".."):
         raise CannotRun(
             f"UPLOAD_NAME_INVALID: {name!r} would never be processed; an upload name is one file name "
             "(no '/') ending in .zip, such as delivery-2.zip"
@@ -475,9 +474,9 @@ def render(model: Path, out: Path, frames: int, size: str, camera_index: int | N
         raise CannotRun(str(exc)) from None
     except (OSError, ValueError) as exc:
         raise CannotRun(f"{model}: {exc}") from None
-    t = result.manifest["timings_s"]
+    t = result.manifest
     click.echo(f"wrote {len(result.files)} files to {out} ({frames} frames at {spec.size}px): "
-               f"{t['per_frame']} s per frame, {t['total']} s in all")
+               f"{t.per_frame_s} s per frame, {t.total_s} s in all")
 
 
 def _px(text: str) -> int:

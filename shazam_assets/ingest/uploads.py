@@ -1,4 +1,4 @@
-"""Find vendor uploads (`uploads/<ASIN>/<name>.zip`) by listing the store, one sensor tick at a time.
+"""Find vendor uploads (`layout.UPLOAD`: `uploads/<ASIN>/<name>.zip`) by listing the store, one sensor tick at a time.
 
 An upload is identified by its key *and* its ETag, so a re-upload under the same key is a new
 upload with a new run key. `scan_uploads` is what the polling upload sensor calls each tick;
@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform import layout
 from shazam_assets.platform.scanning import object_id, scan_prefix
 from shazam_assets.platform.storage import ObjectInfo, ObjectStore
 
-UPLOAD_PREFIX = "uploads/"
+UPLOAD_PREFIX = layout.uploads_prefix()
+parse_upload_key = layout.parse_upload_key  # `uploads/<ASIN>/<name>.zip` -> (asin, name) or None
 
 
 @dataclass(frozen=True)
@@ -46,21 +47,6 @@ class Upload:
         if parsed is None:
             return None
         return cls(info.key, parsed[0], info.etag, info.size, info.last_modified)
-
-
-def parse_upload_key(key: str) -> tuple[str, str] | None:
-    """`uploads/<ASIN>/<name>.zip` -> (asin, name); None for any other key.
-
-    The name must end in `.zip` (any case) and have a stem; deeper paths, other extensions
-    and invalid ASINs are not uploads.
-    """
-    parts = key.split("/")
-    if len(parts) != 3 or f"{parts[0]}/" != UPLOAD_PREFIX:
-        return None
-    asin, name = parts[1], parts[2]
-    if not is_valid_asin(asin) or len(name) <= 4 or not name.lower().endswith(".zip"):
-        return None
-    return asin, name
 
 
 @dataclass(frozen=True)
