@@ -22,7 +22,7 @@ from shazam_assets.publish.serving import served_as
 
 HERE = Path(__file__).resolve().parent
 OWN_STATIC = HERE / "static"
-NODE_MODULES = HERE.parent / "review" / "static" / "node_modules"
+NODE_MODULES = HERE.parent / "qa" / "review" / "static" / "node_modules"
 MODEL_VIEWER_DIR = NODE_MODULES / "@google" / "model-viewer"
 DRACO_DIR = NODE_MODULES / "three/examples/jsm/libs/draco/gltf"
 BASIS_DIR = NODE_MODULES / "three/examples/jsm/libs/basis"
