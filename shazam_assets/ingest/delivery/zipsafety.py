@@ -135,8 +135,8 @@ EMPTY = rules.error(
 RESERVED_NAME = rules.error(
     "ZIP_RESERVED_NAME",
     "An entry uses a name SHAZAM's version store keeps for its own files",
-    hint="Rename or remove the file: 'version.json' at the top of the ZIP and any file or folder "
-    "name starting with '.shazam-' are reserved (see docs/delivery-spec.md).",
+    hint=f"Rename or remove the file: '{layout.VERSION_MANIFEST}' at the top of the ZIP and any file or "
+    f"folder name starting with '{layout.RESERVED_PREFIX}' are reserved (see docs/delivery-spec.md).",
 )
 NAME_TOO_LONG = rules.error(
     "ZIP_NAME_TOO_LONG",
