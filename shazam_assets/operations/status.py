@@ -31,7 +31,7 @@ def _version_entry(
     }
     decision = decisions.read_decision(store, asin, number)
     if decision is not None:
-        entry["decision"] = {k: v for k, v in decision.to_dict().items() if k not in ("asin", "version")}
+        entry["decision"] = {k: v for k, v in decision.to_json().items() if k not in ("asin", "version")}
     tombstone = platform_versions.tombstone(store, asin, number)
     if tombstone is not None:
         entry.update(state="deleted", deleted_at=tombstone["deleted_at"],

@@ -7,8 +7,10 @@ layout the code uses, not a description of it::
 
     python -m shazam_assets.platform.layout --markdown
 
-Placeholders: `{asin}` an ASIN, `{version}` and `{number}` decimal numbers (written `v<N>`),
-`{path}` a path that may hold `/`, every other placeholder one path segment.
+Placeholders: `{version}` and `{number}` are decimal numbers (written `v<N>`), `{path}` a path
+that may hold `/`, every other placeholder (`{asin}`, `{upload_id}`...) one path segment; the
+typed parsers (`parse_upload_key`, `parse_published_pointer_key`...) also check the ASIN where
+a wrong one must not pass.
 """
 
 from __future__ import annotations
@@ -43,10 +45,6 @@ class KeyKind:
     holds: str
     # Deleted with its version by retention (`version_data_prefixes`).
     version_data: bool = False
-
-    @cached_property
-    def fields(self) -> tuple[str, ...]:
-        return tuple(f for _, f, _, _ in string.Formatter().parse(self.pattern) if f)
 
     @cached_property
     def _regex(self) -> re.Pattern[str]:
@@ -99,7 +97,7 @@ def _kind(name: str, pattern: str, stage: str, holds: str, *, version_data: bool
 # --- ingest --------------------------------------------------------------------------------
 
 UPLOAD = _kind("upload", "uploads/{asin}/{name}", "artist (`shazam upload`, S3)",
-               "a delivery ZIP as uploaded; never deleted by SHAZAM")
+               "a delivery ZIP (`<NAME>` ends in .zip) as uploaded; never deleted by SHAZAM")
 VALIDATION = _kind("validation", "validations/{asin}/{upload_id}.json", "ingest",
                    "the validation verdict of one upload (report and delivery manifest)")
 REJECTION = _kind("rejection", "rejections/{asin}/{upload_id}.json", "ingest",
@@ -249,9 +247,8 @@ def rejections_prefix(asin: str) -> str:
 
 def staging_prefix(asin: str | None = None, upload_id: str | None = None, run: str | None = None) -> str:
     """`staging/` (every run's staging), or one run's own staging folder."""
-    if asin is None:
-        return STAGING.prefix()
-    return STAGING.prefix(asin=asin, upload_id=upload_id, run=run)
+    given = {"asin": asin, "upload_id": upload_id, "run": run}
+    return STAGING.prefix(**{k: v for k, v in given.items() if v is not None})
 
 
 def versions_prefix(asin: str) -> str:
@@ -292,7 +289,7 @@ def claims_prefix(asin: str) -> str:
     return CLAIM.prefix(asin=asin)
 
 
-def index_prefix() -> str:
+def version_index_prefix() -> str:
     """`index/`: claims, upload index and tombstones of every ASIN (small files)."""
     return CLAIM.prefix()
 

@@ -79,4 +79,4 @@ def is_deleted(store: ObjectStore, asin: str, version: int) -> bool:
 
 def stored_asins(store: ObjectStore) -> list[str]:
     """ASINs with at least one reserved version number (cheap: the index holds small files)."""
-    return sorted({c.asin for i in store.list(layout.index_prefix()) if (c := layout.parse_claim_key(i.key))})
+    return sorted({c.asin for i in store.list(layout.version_index_prefix()) if (c := layout.parse_claim_key(i.key))})

@@ -63,14 +63,15 @@ class Decision:
     comments: tuple[dict[str, str], ...] = ()  # optional per-issue comments: {"issue", "comment"}
     source: str = "cli"  # "cli" or "review-page"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        """The decision as its one stored object holds it."""
         data = asdict(self)
         data["verdict"] = str(self.verdict)
         data["comments"] = list(self.comments)
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Decision:
+    def from_json(cls, data: dict[str, Any]) -> Decision:
         """The stored record; free text stored before `freetext` existed is made showable."""
         comments = tuple(
             {k: freetext.readable(v) for k, v in c.items()} for c in data.get("comments", ())
@@ -106,7 +107,7 @@ def _now() -> str:
 
 def read_decision(store: ObjectStore, asin: str, version: int) -> Decision | None:
     data = read_json(store, decision_key(asin, version))
-    return None if data is None else Decision.from_dict(data)
+    return None if data is None else Decision.from_json(data)
 
 
 def _check_decidable(store: ObjectStore, decision: Decision) -> Decision | None:
@@ -188,7 +189,7 @@ def record_decision(
     )
     if (existing := _check_decidable(store, decision)) is not None:
         return existing
-    payload = json.dumps(decision.to_dict(), indent=2, ensure_ascii=False).encode()
+    payload = json.dumps(decision.to_json(), indent=2, ensure_ascii=False).encode()
     if store.put_if_absent(decision_key(asin, version), payload):
         return decision
     existing = read_decision(store, asin, version)

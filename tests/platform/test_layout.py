@@ -119,6 +119,7 @@ def test_prefixes_are_folders_of_their_keys() -> None:
     assert not layout.version_manifest_key(ASIN, 10).startswith(layout.version_prefix(ASIN, 1))
     assert layout.claims_prefix(ASIN) == f"index/{ASIN}/claims/"
     assert layout.staging_prefix() == "staging/"
+    assert layout.staging_prefix(ASIN) == f"staging/{ASIN}/"
     assert layout.page_prefix(ASIN) == f"published/{ASIN}/"
     assert layout.search_index_version_prefix(2) == "search/index/v2/"
     assert layout.run_failures_prefix() == "outbox/_runs/"

@@ -65,7 +65,7 @@ def recent_decisions(store: ObjectStore, *, limit: int = RECENT_LIMIT) -> list[D
     found = []
     for info in newest[:limit]:
         try:
-            found.append(Decision.from_dict(json.loads(store.get_bytes(info.key))))
+            found.append(Decision.from_json(json.loads(store.get_bytes(info.key))))
         except (ObjectNotFound, ValueError, TypeError, KeyError):
             continue  # removed meanwhile, or not a decision record: not this page's concern
     return found
