@@ -76,7 +76,7 @@ def main() -> None:
         runs = []
         for _ in range(args.repeat):
             with tempfile.TemporaryDirectory() as tmp:
-                t = render_turntable(args.model, Path(tmp), spec).manifest["timings_s"]
+                t = render_turntable(args.model, Path(tmp), spec).manifest.timings_s
                 runs.append({**t, "serial": _serial_encode(Path(tmp), spec)})
             print(f"  {size}px: {t['total']} s", file=sys.stderr)
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}

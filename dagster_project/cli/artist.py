@@ -133,9 +133,9 @@ def render(model: Path, out: Path, frames: int, size: str, camera_index: int | N
         raise CannotRun(str(exc)) from None
     except (OSError, ValueError) as exc:
         raise CannotRun(f"{model}: {exc}") from None
-    t = result.manifest["timings_s"]
+    t = result.manifest
     click.echo(f"wrote {len(result.files)} files to {out} ({frames} frames at {spec.size}px): "
-               f"{t['per_frame']} s per frame, {t['total']} s in all")
+               f"{t.per_frame_s} s per frame, {t.total_s} s in all")
 
 
 def _px(text: str) -> int:
@@ -151,10 +151,10 @@ def _px(text: str) -> int:
 @click.option("--name", default=None, help="Object name under uploads/<ASIN>/ (default: the file name).")
 def upload(zip_path: Path, asin: str, name: str | None) -> None:
     """Upload a delivery ZIP to uploads/<ASIN>/ in the store; the upload sensor takes it from there."""
-    from shazam_assets.ingest.uploads import UploadNameInvalid, upload_key
+    from shazam_assets.ingest.uploads import UploadNameInvalid, checked_upload_key
 
     try:
-        key = upload_key(checked_asin(asin), name or zip_path.name)
+        key = checked_upload_key(checked_asin(asin), name or zip_path.name)
     except UploadNameInvalid as exc:
         raise CannotRun(str(exc)) from None
     store = open_configured_store()

@@ -14,8 +14,10 @@ from pathlib import Path
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery.guard import Guard, guarded_delivery
 from shazam_assets.ingest.delivery.report import Report
-from shazam_assets.ingest.uploads import UPLOAD_PREFIX, Upload, parse_upload_key
+from shazam_assets.ingest.uploads import Upload
+from shazam_assets.platform import layout
 from shazam_assets.platform.errors import ShazamError
+from shazam_assets.platform.layout import parse_upload_key
 from shazam_assets.platform.storage import ObjectStore
 
 
@@ -38,7 +40,7 @@ class Verdict:
 def list_uploads(store: ObjectStore, asin: str) -> list[Upload]:
     """Every well-formed upload of one ASIN, oldest first."""
     found = []
-    for info in store.list(f"{UPLOAD_PREFIX}{asin}/"):
+    for info in store.list(layout.uploads_prefix(asin)):
         parsed = parse_upload_key(info.key)
         if parsed and parsed[0] == asin:
             found.append(Upload(key=info.key, asin=asin, etag=info.etag, size=info.size,
@@ -51,11 +53,11 @@ def resolve_upload(store: ObjectStore, asin: str, *, key: str = "", etag: str = 
     if not key:
         uploads = list_uploads(store, asin)
         if not uploads:
-            raise UploadNotFound(f"no upload under {UPLOAD_PREFIX}{asin}/ to process")
+            raise UploadNotFound(f"no upload under {layout.uploads_prefix(asin)} to process")
         return uploads[-1]
     parsed = parse_upload_key(key)
     if parsed is None or parsed[0] != asin:
-        raise UploadNotFound(f"{key!r} is not an upload key of ASIN {asin} ({UPLOAD_PREFIX}{asin}/<name>.zip)")
+        raise UploadNotFound(f"{key!r} is not an upload key of ASIN {asin} ({layout.uploads_prefix(asin)}<name>.zip)")
     info = store.head(key)
     if info is None:
         raise UploadNotFound(f"upload {key} does not exist")

@@ -1,4 +1,4 @@
-"""Find vendor uploads (`uploads/<ASIN>/<name>.zip`) by listing the store, one sensor tick at a time.
+"""Find vendor uploads (`layout.UPLOAD`: `uploads/<ASIN>/<name>.zip`) by listing the store, one sensor tick at a time.
 
 An upload is identified by its key *and* its ETag, so a re-upload under the same key is a new
 upload with a new run key. `scan_uploads` is what the polling upload sensor calls each tick;
@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shazam_assets.platform import freetext
-from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform import freetext, layout
 from shazam_assets.platform.errors import ShazamError
 from shazam_assets.platform.scanning import object_id, scan_prefix
 from shazam_assets.platform.storage import ObjectInfo, ObjectStore
 
-UPLOAD_PREFIX = "uploads/"
+UPLOAD_PREFIX = layout.uploads_prefix()
+parse_upload_key = layout.parse_upload_key  # `uploads/<ASIN>/<name>.zip` -> (asin, name) or None
 
 
 @dataclass(frozen=True)
@@ -50,21 +50,6 @@ class Upload:
         return cls(info.key, parsed[0], info.etag, info.size, info.last_modified)
 
 
-def parse_upload_key(key: str) -> tuple[str, str] | None:
-    """`uploads/<ASIN>/<name>.zip` -> (asin, name); None for any other key.
-
-    The name must end in `.zip` (any case) and have a stem; deeper paths, other extensions
-    and invalid ASINs are not uploads.
-    """
-    parts = key.split("/")
-    if len(parts) != 3 or f"{parts[0]}/" != UPLOAD_PREFIX:
-        return None
-    asin, name = parts[1], parts[2]
-    if not is_valid_asin(asin) or len(name) <= 4 or not name.lower().endswith(".zip"):
-        return None
-    return asin, name
-
-
 class UploadNameInvalid(ShazamError, ValueError):
     """An upload name the upload sensor would never pick up."""
 
@@ -74,7 +59,7 @@ class UploadNameInvalid(ShazamError, ValueError):
         super().__init__(self.code, message)
 
 
-def upload_key(asin: str, name: str) -> str:
+def checked_upload_key(asin: str, name: str) -> str:
     """`uploads/<ASIN>/<name>` when the upload sensor will pick that key up (one name ending in
     .zip, valid UTF-8, no control characters), else `UploadNameInvalid`: an upload nobody
     processes is worse than a refusal."""
@@ -82,8 +67,8 @@ def upload_key(asin: str, name: str) -> str:
         name = freetext.normalize(name, freetext.TextField("upload name", 200))
     except freetext.TextError as exc:
         raise UploadNameInvalid(exc.message) from None
-    key = f"{UPLOAD_PREFIX}{asin}/{name}"
-    reserved = name.startswith(".shazam-")  # the store's own temporary files
+    key = layout.upload_key(asin, name)
+    reserved = name.startswith(layout.RESERVED_PREFIX)  # the store's own temporary files
     if parse_upload_key(key) is None or reserved or name in (".", ".."):
         raise UploadNameInvalid(
             f"{name!r} would never be processed; an upload name is one file name "

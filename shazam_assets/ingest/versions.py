@@ -1,23 +1,18 @@
-"""The version store: every accepted delivery becomes an immutable, numbered version of its ASIN.
+"""The version store's write side: every accepted delivery becomes an immutable, numbered
+version of its ASIN. Reading versions is `shazam_assets.platform.versions`'s; the keys are
+`shazam_assets.platform.layout`'s (`python -m shazam_assets.platform.layout --markdown`).
 
-Layout under the store root::
+The validation verdict of each upload is kept (and a rejected one again under rejections/);
+an accepted upload's files are unpacked into its run's own staging folder, copied into the
+version folder and verified, and only then is the version manifest written: version N exists
+iff its manifest exists. Numbers are reserved with the store's atomic create-if-absent, so two
+uploads arriving together get two numbers and a number is never handed out twice, even after
+its version is deleted; the upload index says which version an upload became, which makes
+re-runs no-ops.
 
-    uploads/<ASIN>/<name>.zip               what artists upload (never deleted here)
-    validations/<ASIN>/<upload_id>.json     the validation verdict of each upload
-    rejections/<ASIN>/<upload_id>.json      the report of each rejected upload
-    staging/<ASIN>/<upload_id>/<run>/<file> unpacked files before they become a version (per run)
-    assets/<ASIN>/v<N>/<file>               the files of version N (immutable)
-    assets/<ASIN>/v<N>/version.json         written last: version N exists iff this exists; it
-                                            lists every file and the closed list of model files
-    index/<ASIN>/claims/v<N>.json           reservation of number N (never deleted, never reused)
-    index/<ASIN>/uploads/<upload_id>.json   which version an upload became (makes re-runs no-ops)
-
-Numbers are reserved with the store's atomic create-if-absent, so two uploads arriving together
-get two numbers and a number is never handed out twice, even after its version is deleted.
-
-The store owns its control files: `version.json` and `.shazam-*` names are reserved
-(`zipsafety.reserved_name_problem`), validation rejects archives that use them, and storing
-refuses them again, so no delivery can write or forge a version's manifest.
+The store owns its control files: the version manifest's name and `.shazam-*` names are
+reserved (`zipsafety.reserved_name_problem`), validation rejects archives that use them, and
+storing refuses them again, so no delivery can write or forge a version's manifest.
 """
 
 from __future__ import annotations
@@ -25,11 +20,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import posixpath
-import re
-import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,52 +30,21 @@ from typing import Any, BinaryIO
 from shazam_assets.ingest.delivery import zipsafety
 from shazam_assets.ingest.delivery.report import Report
 from shazam_assets.ingest.uploads import Upload
-from shazam_assets.platform.errors import ShazamError
+from shazam_assets.platform import layout, records
+from shazam_assets.platform import versions as platform_versions
+from shazam_assets.platform.records import StoredFile, UploadRecord, VersionManifest
 from shazam_assets.platform.storage import TEMP_GRACE, ObjectStore, Reclaimed, StoreError, read_json
 
-VERSION_SCHEMA = "shazam.version/1"
-STAGING_PREFIX = "staging/"
-VERSION_MANIFEST = zipsafety.VERSION_MANIFEST  # reserved: no archive member may be named so
-_VERSION_DIR = re.compile(r"^v(\d+)$")
-
-
-class VersionStoreError(ShazamError, RuntimeError):
-    """Storing a version cannot proceed; `code` is stable (VERSION_*), the message says why and
-    nothing was committed."""
-
-
-def assets_prefix(asin: str) -> str:
-    return f"assets/{asin}/"
-
-
-def version_prefix(asin: str, version: int) -> str:
-    return f"assets/{asin}/v{version}/"
-
-
-def renders_prefix(asin: str, version: int) -> str:
-    """Where the turntable stage writes a version's renders (deleted with the version)."""
-    return f"renders/{asin}/v{version}/"
-
-
-def turntable_manifest_key(asin: str, version: int) -> str:
-    """The committed turntable's manifest (written last; see `shazam_assets.render.turntable`)."""
-    return renders_prefix(asin, version) + "manifest.json"
-
-
-def _claim_key(asin: str, version: int) -> str:
-    return f"index/{asin}/claims/v{version}.json"
-
-
-def _upload_index_key(asin: str, upload_id: str) -> str:
-    return f"index/{asin}/uploads/{upload_id}.json"
-
-
-def validation_key(asin: str, upload_id: str) -> str:
-    return f"validations/{asin}/{upload_id}.json"
-
-
-def rejection_key(asin: str, upload_id: str) -> str:
-    return f"rejections/{asin}/{upload_id}.json"
+VERSION_SCHEMA = records.VERSION_SCHEMA
+VERSION_MANIFEST = layout.VERSION_MANIFEST  # reserved: no archive member may be named so
+# The read side, named here too for callers that store and read (the Dagster ingest stage).
+version_prefix = layout.version_prefix
+validation_key = layout.validation_key
+rejection_key = layout.rejection_key
+list_versions = platform_versions.list_versions
+read_version_manifest = platform_versions.read_version_manifest
+download_files = platform_versions.download_files
+VersionStoreError = platform_versions.VersionStoreError
 
 
 def _now() -> str:
@@ -93,13 +54,6 @@ def _now() -> str:
 def _json(data: Any) -> bytes:
     return json.dumps(data, indent=2, sort_keys=True, default=str).encode()
 
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    path: str  # relative to the version folder, as in the delivery ZIP
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -116,13 +70,12 @@ class StoredVersion:
 
 
 def _upload_record(upload: Upload) -> dict[str, Any]:
-    return {
-        "key": upload.key,
-        "etag": upload.etag,
-        "upload_id": upload.upload_id,
-        "size": upload.size,
-        "last_modified": upload.last_modified.isoformat(),
-    }
+    return _upload_ref(upload).to_json()
+
+
+def _upload_ref(upload: Upload) -> UploadRecord:
+    return UploadRecord(key=upload.key, etag=upload.etag, upload_id=upload.upload_id,
+                        size=upload.size, last_modified=upload.last_modified.isoformat())
 
 
 # --- validation verdicts -------------------------------------------------------------------
@@ -191,24 +144,22 @@ def _stage(
 
 def _claim_number(store: ObjectStore, *, upload: Upload) -> int:
     """Reserve the next unused version number for this upload (or the one it already has)."""
-    existing = read_json(store, _upload_index_key(upload.asin, upload.upload_id))
+    index_key = layout.upload_index_key(upload.asin, upload.upload_id)
+    existing = read_json(store, index_key)
     if existing is not None:
         return int(existing["version"])
-    claimed = [_number(k) for k in _keys(store, f"index/{upload.asin}/claims/")]
+    claimed = [c.version for k in _keys(store, layout.claims_prefix(upload.asin))
+               if (c := layout.parse_claim_key(k)) is not None]
     number = max(claimed, default=0) + 1
     claim = _json({"upload": _upload_record(upload), "claimed_at": _now()})
-    while not store.put_if_absent(_claim_key(upload.asin, number), claim):
+    while not store.put_if_absent(layout.claim_key(upload.asin, number), claim):
         number += 1
     index = _json({"version": number, "upload": _upload_record(upload)})
-    if store.put_if_absent(_upload_index_key(upload.asin, upload.upload_id), index):
+    if store.put_if_absent(index_key, index):
         return number
-    winner = read_json(store, _upload_index_key(upload.asin, upload.upload_id))
+    winner = read_json(store, index_key)
     assert winner is not None
     return int(winner["version"])  # a concurrent run of the same upload won; share its number
-
-
-def _number(key: str) -> int:
-    return int(posixpath.basename(key).removeprefix("v").removesuffix(".json"))
 
 
 def _keys(store: ObjectStore, prefix: str) -> Iterator[str]:
@@ -239,7 +190,7 @@ def store_version(store: ObjectStore, *, upload: Upload, zip_path: Path) -> Stor
         raise VersionStoreError("VERSION_ZIP_UNSAFE", f"{upload.key} no longer passes ZIP safety checks; not storing it")
     names = [e.name for e in entries]
     _refuse_control_names(upload, names)
-    staging = f"{STAGING_PREFIX}{upload.asin}/{upload.upload_id}/{uuid.uuid4().hex}/"
+    staging = layout.staging_prefix(upload.asin, upload.upload_id, uuid.uuid4().hex)
     try:
         files = _stage(store, zip_path=zip_path, names=names, prefix=staging)
         number = _claim_number(store, upload=upload)
@@ -276,7 +227,7 @@ def reclaim_staging(store: ObjectStore, *, older_than: timedelta = STAGING_GRACE
     uploaded ZIP they were unpacked from is kept, and a re-run stages it again."""
     cutoff = datetime.now(UTC) - older_than
     files = size = 0
-    for info in list(store.list(STAGING_PREFIX)):
+    for info in list(store.list(layout.staging_prefix())):
         if info.last_modified < cutoff:
             store.delete(info.key)
             files, size = files + 1, size + info.size
@@ -318,26 +269,28 @@ def _commit(
 ) -> StoredVersion:
     """Copy the staged files into version `number` and create its manifest, or find that a
     concurrent run of the same upload did (created=False)."""
-    target = version_prefix(upload.asin, number)
-    if store.exists(target + VERSION_MANIFEST):  # a concurrent run of this upload finished first
+    target = layout.version_prefix(upload.asin, number)
+    manifest_key = layout.version_manifest_key(upload.asin, number)
+    if store.exists(manifest_key):  # a concurrent run of this upload finished first
         return _committed_by_other_run(store, upload, number)
     for item in files:
-        store.copy(staging + item.path, target + item.path)
-        if _sha256_of(store, target + item.path) != item.sha256:
+        key = layout.version_file_key(upload.asin, number, item.path)
+        store.copy(staging + item.path, key)
+        if _sha256_of(store, key) != item.sha256:
             raise VersionStoreError("VERSION_CHECKSUM_MISMATCH", f"checksum mismatch copying {item.path} into {target}")
-    manifest = {
-        "schema": VERSION_SCHEMA,
-        "asin": upload.asin,
-        "version": number,
-        "created_at": _now(),
-        "upload": _upload_record(upload),
-        "files": [vars(f) for f in files],
-        "total_bytes": sum(f.size for f in files),
-        "validation": validation["report"],
-        "delivery_manifest": validation["manifest"],
-        "model_files": _recorded_model_files(validation, files),
-    }
-    if not store.put_if_absent(target + VERSION_MANIFEST, _json(manifest)):
+    recorded = _recorded_model_files(validation, files)
+    manifest = VersionManifest(
+        asin=upload.asin,
+        version=number,
+        created_at=_now(),
+        upload=_upload_ref(upload),
+        files=tuple(files),
+        total_bytes=sum(f.size for f in files),
+        validation=validation["report"],
+        delivery=validation["manifest"],
+        recorded_model_files=None if recorded is None else tuple(recorded),
+    )
+    if not store.put_if_absent(manifest_key, _json(manifest.to_json())):
         return _committed_by_other_run(store, upload, number)
     return _stored_from_manifest(store, upload.asin, number, created=True)
 
@@ -346,7 +299,7 @@ def _committed_by_other_run(store: ObjectStore, upload: Upload, number: int) -> 
     """The version another run of this same upload committed; anything else at that key (a
     manifest of another upload, or not a version manifest at all) is refused, never trusted."""
     if not _is_manifest_of(store, upload, number):
-        key = version_prefix(upload.asin, number) + VERSION_MANIFEST
+        key = layout.version_manifest_key(upload.asin, number)
         raise VersionStoreError(
             "VERSION_FOREIGN_MANIFEST",
             f"{upload.asin} v{number}: {key} was not written by this upload ({upload.key}); "
@@ -358,7 +311,7 @@ def _committed_by_other_run(store: ObjectStore, upload: Upload, number: int) -> 
 def _is_manifest_of(store: ObjectStore, upload: Upload, number: int) -> bool:
     """Whether version `number`'s manifest exists and is the one storing `upload` wrote."""
     try:
-        found = read_json(store, version_prefix(upload.asin, number) + VERSION_MANIFEST)
+        found = read_json(store, layout.version_manifest_key(upload.asin, number))
     except ValueError:
         return False
     if not isinstance(found, dict) or not isinstance(found.get("upload"), dict):
@@ -380,54 +333,12 @@ def _recorded_model_files(validation: dict[str, Any], files: list[StoredFile]) -
     return None
 
 
-def model_files(manifest: dict[str, Any]) -> tuple[str, ...] | None:
-    """The closed list of a version's model files: the model first, then exactly the resources
-    (buffers, images) validation read for it. Renders, the review page and publishing use these
-    and nothing else the delivery carried, listed or not.
-
-    None when the manifest names no stored model, or when it is a .gltf stored before the list
-    was recorded (its resources are unknown: re-validate and store it again)."""
-    stored = {f.get("path") for f in manifest.get("files") or () if isinstance(f, dict)}
-    model = ((manifest.get("delivery_manifest") or {}).get("files") or {}).get("model")
-    if not isinstance(model, str) or model not in stored:
-        return None
-    recorded = manifest.get("model_files")
-    if recorded is None:
-        recorded = ((manifest.get("validation") or {}).get("stats") or {}).get("model_files")
-    if recorded is None:
-        return (model,) if model.lower().endswith(".glb") else None
-    if not isinstance(recorded, list) or recorded[:1] != [model]:
-        return None
-    return tuple(p for p in recorded if p in stored) if all(p in stored for p in recorded) else None
-
-
-def download_files(
-    store: ObjectStore, *, asin: str, version: int, paths: Iterable[str], dest: Path
-) -> None:
-    """Copy files of a version to `dest`, each at its path inside the version (so a .gltf finds
-    its resources where its URIs say). Paths are the version's own (judged safe by zipsafety);
-    one that would leave `dest` anyway is refused."""
-    root = dest.resolve()
-    prefix = version_prefix(asin, version)
-    for path in paths:
-        target = root.joinpath(*path.split("/")).resolve()
-        if not target.is_relative_to(root):
-            raise VersionStoreError("VERSION_PATH_OUTSIDE", f"{asin} v{version}: {path!r} is not a path inside the version")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with store.open_read(prefix + path) as src, open(target, "wb") as out:
-            shutil.copyfileobj(src, out, 1 << 20)
-
-
 def find_upload_version(store: ObjectStore, upload: Upload) -> StoredVersion | None:
     """The committed version an upload became, if any."""
-    index = read_json(store, _upload_index_key(upload.asin, upload.upload_id))
+    index = read_json(store, layout.upload_index_key(upload.asin, upload.upload_id))
     if index is None or not _is_manifest_of(store, upload, int(index["version"])):
         return None
     return _stored_from_manifest(store, upload.asin, int(index["version"]), created=False)
-
-
-def read_version_manifest(store: ObjectStore, asin: str, version: int) -> dict[str, Any] | None:
-    return read_json(store, version_prefix(asin, version) + VERSION_MANIFEST)
 
 
 def _stored_from_manifest(store: ObjectStore, asin: str, version: int, *, created: bool) -> StoredVersion:
@@ -436,17 +347,7 @@ def _stored_from_manifest(store: ObjectStore, asin: str, version: int, *, create
     return StoredVersion(
         asin=asin,
         version=version,
-        uri=store.uri(version_prefix(asin, version)),
-        files=tuple(StoredFile(**f) for f in manifest["files"]),
+        uri=store.uri(layout.version_prefix(asin, version)),
+        files=manifest.files,
         created=created,
     )
-
-
-def list_versions(store: ObjectStore, asin: str) -> list[int]:
-    """Committed version numbers of an ASIN, ascending."""
-    found = set()
-    for key in _keys(store, assets_prefix(asin)):
-        parts = key.split("/")
-        if len(parts) == 4 and parts[3] == VERSION_MANIFEST and (m := _VERSION_DIR.match(parts[2])):
-            found.add(int(m.group(1)))
-    return sorted(found)

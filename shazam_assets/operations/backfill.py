@@ -1,7 +1,7 @@
 """Which published ASINs need a stage recomputed because that stage's logic changed.
 
 Each stage records the version of its logic beside its result: the validation rules in the
-upload's verdict (`stats.rules_version`), the QA scoring in `scores.json` (`scoring_version`),
+upload's verdict (`stats.rules_version`), the QA scoring in its result (`scoring_version`),
 the renderer in the turntable manifest (`renderer`). A published ASIN is stale for a stage
 when its published version's stored result came from another version (or has none); the
 backfill recomputes exactly those. Nothing here imports Dagster.
@@ -14,9 +14,10 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shazam_assets.ingest import versions
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
-from shazam_assets.qa import decisions
+from shazam_assets.qa.result import read_scores
 
 Stage = Literal["validate", "qa", "render"]
 # The run tag a stage backfill puts on its runs: the assets then recompute the ASIN's
@@ -34,30 +35,25 @@ def current_version(stage: Stage) -> str:
 
 def published_asins(store: ObjectStore) -> list[str]:
     """Every ASIN whose published pointer names a version, sorted."""
-    asins = []
-    for info in store.list(decisions.PUBLISHED_PREFIX):
-        asin = decisions.parse_published_key(info.key)
-        if asin is not None and decisions.published_version(store, asin) is not None:
-            asins.append(asin)
-    return sorted(asins)
+    found = platform_versions.published_asins(store)
+    return sorted(a for a in found if platform_versions.published_version(store, a) is not None)
 
 
 def validation_record(store: ObjectStore, asin: str, version: int) -> dict[str, Any] | None:
     """The newest verdict of the upload a version was stored from (re-validation rewrites it)."""
-    manifest = versions.read_version_manifest(store, asin, version)
+    manifest = platform_versions.read_version_manifest(store, asin, version)
     if manifest is None:
         return None
-    upload_id = manifest["upload"]["upload_id"]
     try:
-        return json.loads(store.get_bytes(versions.validation_key(asin, upload_id)))
+        return json.loads(store.get_bytes(layout.validation_key(asin, manifest.upload.upload_id)))
     except ObjectNotFound:
-        return {"report": manifest["validation"]}
+        return {"report": manifest.validation}
 
 
 def upload_key_of(store: ObjectStore, asin: str, version: int) -> str | None:
     """The upload key a stored version came from (what a re-validation must judge again)."""
-    manifest = versions.read_version_manifest(store, asin, version)
-    return None if manifest is None else str(manifest["upload"]["key"])
+    manifest = platform_versions.read_version_manifest(store, asin, version)
+    return None if manifest is None else manifest.upload.key
 
 
 def _recorded_rules(store: ObjectStore, asin: str, version: int) -> str | None:
@@ -67,15 +63,13 @@ def _recorded_rules(store: ObjectStore, asin: str, version: int) -> str | None:
 
 
 def _recorded_scoring(store: ObjectStore, asin: str, version: int) -> str | None:
-    scores = decisions.read_scores(store, asin, version)
-    return None if scores is None else scores.get("scoring_version")
+    scores = read_scores(store, asin, version)
+    return None if scores is None else scores.scoring_version
 
 
 def _recorded_renderer(store: ObjectStore, asin: str, version: int) -> str | None:
-    from shazam_assets.render import turntable
-
-    manifest = turntable.read_turntable_manifest(store, asin, version)
-    return None if manifest is None else manifest.get("renderer")
+    manifest = platform_versions.read_turntable_manifest(store, asin, version)
+    return None if manifest is None else manifest.renderer
 
 
 def _rules_version() -> str:
@@ -131,7 +125,7 @@ def stale_asins(
     current = current_version(stage)
     stale = []
     for asin in published_asins(store) if asins is None else asins:
-        version = decisions.published_version(store, asin)
+        version = platform_versions.published_version(store, asin)
         if version is None:
             if on_skip:
                 on_skip(asin, "not published")
@@ -154,7 +148,7 @@ def split_targets(
     if stale_only:
         todo = stale_asins(store, stage, asins=list(asins))
     else:
-        todo = [a for a in asins if decisions.published_version(store, a) is not None]
+        todo = [a for a in asins if platform_versions.published_version(store, a) is not None]
     chosen = set(todo)
     return todo, [a for a in asins if a not in chosen]
 
@@ -199,7 +193,7 @@ def revalidate(store: ObjectStore, asins: Iterable[str]) -> Revalidation:
 
     found: dict[str, list[str]] = {"accepted": [], "rejected": [], "skipped": []}
     for asin in asins:
-        version = decisions.published_version(store, asin)
+        version = platform_versions.published_version(store, asin)
         key = upload_key_of(store, asin, version) if version is not None else None
         try:
             upload = ingest.resolve_upload(store, asin, key=key) if key else None

@@ -29,14 +29,15 @@ from starlette.routing import Route
 
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.uploads import Upload
-from shazam_assets.platform import web
+from shazam_assets.platform import layout, web
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore, read_json
 from shazam_assets.qa import backlog, decisions
 
 STAGES = ("upload_to_stored", "stored_to_decided", "decided_to_published", "upload_to_published")
 QUANTILES = (0.5, 0.9, 0.99)
-LATEST_PROM_KEY = "metrics/latest.prom"
+LATEST_PROM_KEY = layout.metrics_latest_key()
 PROM_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UNKNOWN_ARTIST = "unknown"
 
@@ -124,7 +125,7 @@ def _artist_of(validation: dict[str, Any]) -> str | None:
 def _deliveries(store: ObjectStore) -> pd.DataFrame:
     """Every upload with its verdict; an upload with no verdict yet is `pending`."""
     rows = []
-    for info in store.list("uploads/"):
+    for info in store.list(layout.uploads_prefix()):
         upload = Upload.from_info(info)
         if upload is None:
             continue
@@ -150,7 +151,7 @@ def _rejections(deliveries: pd.DataFrame) -> pd.DataFrame:
 
 def _published_at(store: ObjectStore, asin: str) -> dict[int, str]:
     """When each version of an ASIN was first published, from the pointer's history."""
-    pointer = read_json(store, decisions.published_key(asin)) or {}
+    pointer = read_json(store, layout.published_pointer_key(asin)) or {}
     first: dict[int, str] = {}
     for entry in pointer.get("history", []):
         if entry.get("version") is not None:
@@ -160,18 +161,21 @@ def _published_at(store: ObjectStore, asin: str) -> dict[int, str]:
 
 def _version_rows(store: ObjectStore, asin: str, artist: str) -> Iterator[dict[str, Any]]:
     published = _published_at(store, asin)
-    for info in store.list(f"index/{asin}/claims/"):
-        number = int(info.key.rsplit("/v", 1)[1].removesuffix(".json"))
-        manifest = versions.read_version_manifest(store, asin, number)
-        tombstone = read_json(store, decisions.tombstone_key(asin, number))
+    for info in store.list(layout.claims_prefix(asin)):
+        claim = layout.parse_claim_key(info.key)
+        if claim is None:
+            continue
+        number = claim.version
+        manifest = platform_versions.read_version_manifest(store, asin, number)
+        tombstone = platform_versions.tombstone(store, asin, number)
         if manifest is None and tombstone is None:
             continue  # still storing, or abandoned: never became a version
-        upload = (manifest or tombstone or {}).get("upload") or {}
+        upload = manifest.upload.to_json() if manifest is not None else (tombstone or {}).get("upload") or {}
         decision = decisions.read_decision(store, asin, number)
         yield {
             "asin": asin, "artist": artist, "version": number,
             "uploaded_at": _ts(upload.get("last_modified")),
-            "stored_at": _ts((manifest or {}).get("created_at")),
+            "stored_at": _ts(None if manifest is None else manifest.created_at),
             "decided_at": _ts(decision.decided_at if decision else None),
             "verdict": str(decision.verdict) if decision else None,
             "published_at": _ts(published.get(number)),
@@ -194,11 +198,11 @@ def _renders(store: ObjectStore, version_table: pd.DataFrame) -> pd.DataFrame:
     """Committed turntables with their render time (`timings_s.total`, seconds on the GPU node)."""
     rows = []
     for asin, number, artist in version_table[["asin", "version", "artist"]].itertuples(index=False):
-        manifest = read_json(store, versions.turntable_manifest_key(asin, int(number)))
+        manifest = platform_versions.read_turntable_manifest(store, asin, int(number))
         if manifest is not None:
             rows.append({"asin": asin, "artist": artist, "version": int(number),
-                         "rendered_at": _ts(manifest.get("rendered_at")),
-                         "gpu_seconds": float((manifest.get("timings_s") or {}).get("total", 0.0))})
+                         "rendered_at": _ts(manifest.rendered_at),
+                         "gpu_seconds": manifest.total_s})
     frame = pd.DataFrame(rows, columns=["asin", "artist", "version", "rendered_at", "gpu_seconds"])
     frame["rendered_at"] = pd.to_datetime(frame.rendered_at, utc=True)
     frame["gpu_seconds"] = frame.gpu_seconds.astype(float)
@@ -377,19 +381,19 @@ def push(metrics: PipelineMetrics, gateway: str, *, job: str = "shazam_pipeline"
 # --- storage and serving ---------------------------------------------------------------------
 
 
-def write_parquet(metrics: PipelineMetrics, store: ObjectStore, key_prefix: str = "metrics/") -> list[str]:
-    """Write each table as `<key_prefix><name>.parquet`; the keys written."""
+def write_parquet(metrics: PipelineMetrics, store: ObjectStore) -> list[str]:
+    """Write each table as `layout.metrics_table_key(name)`; the keys written."""
     keys = []
     for name, table in metrics.tables().items():
         buffer = io.BytesIO()
         table.to_parquet(buffer, index=False)
-        keys.append(key_prefix + f"{name}.parquet")
+        keys.append(layout.metrics_table_key(name))
         store.put_bytes(keys[-1], buffer.getvalue(), content_type="application/vnd.apache.parquet")
     return keys
 
 
-def read_parquet(store: ObjectStore, name: str, key_prefix: str = "metrics/") -> pd.DataFrame:
-    return pd.read_parquet(io.BytesIO(store.get_bytes(f"{key_prefix}{name}.parquet")))
+def read_parquet(store: ObjectStore, name: str) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(store.get_bytes(layout.metrics_table_key(name))))
 
 
 def write_latest(metrics: PipelineMetrics, store: ObjectStore) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from shazam_assets.ingest import pipeline as ingest
-from shazam_assets.ingest import versions
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.storage import ObjectStore, read_json
 from shazam_assets.qa import decisions
 
@@ -20,8 +21,8 @@ from shazam_assets.qa import decisions
 def _version_entry(
     store: ObjectStore, asin: str, number: int, claim: dict[str, Any], published: int | None
 ) -> dict[str, Any]:
-    manifest = versions.read_version_manifest(store, asin, number)
-    upload = (manifest or claim)["upload"]
+    manifest = platform_versions.read_version_manifest(store, asin, number)
+    upload = claim["upload"] if manifest is None else manifest.upload.to_json()
     entry: dict[str, Any] = {
         "version": number,
         "upload_key": upload["key"],
@@ -30,26 +31,26 @@ def _version_entry(
     }
     decision = decisions.read_decision(store, asin, number)
     if decision is not None:
-        entry["decision"] = {k: v for k, v in decision.to_dict().items() if k not in ("asin", "version")}
-    tombstone = read_json(store, decisions.tombstone_key(asin, number))
+        entry["decision"] = {k: v for k, v in decision.to_json().items() if k not in ("asin", "version")}
+    tombstone = platform_versions.tombstone(store, asin, number)
     if tombstone is not None:
         entry.update(state="deleted", deleted_at=tombstone["deleted_at"],
                      bytes_reclaimed=tombstone["bytes_reclaimed"], reason=tombstone["reason"])
         return entry
     if manifest is not None:
-        report = manifest["validation"]
+        report = manifest.validation
         entry.update(
             state=_qa_state(number, decision, published),
-            created_at=manifest["created_at"],
-            uri=store.uri(versions.version_prefix(asin, number)),
-            files=len(manifest["files"]),
-            total_bytes=manifest["total_bytes"],
+            created_at=manifest.created_at,
+            uri=store.uri(layout.version_prefix(asin, number)),
+            files=len(manifest.files),
+            total_bytes=manifest.total_bytes,
             validation={"ok": report["ok"], "warnings": [w["code"] for w in report["warnings"]],
                         "stats": report.get("stats", {})},
             turntable=_turntable(store, asin, number),
         )
         return entry
-    index = read_json(store, f"index/{asin}/uploads/{upload['upload_id']}.json")
+    index = read_json(store, layout.upload_index_key(asin, upload["upload_id"]))
     entry["state"] = "storing" if index and int(index["version"]) == number else "abandoned"
     entry["claimed_at"] = claim.get("claimed_at")
     return entry
@@ -57,19 +58,18 @@ def _version_entry(
 
 def _turntable(store: ObjectStore, asin: str, number: int) -> dict[str, Any] | None:
     """The committed 360° turntable of a version (see `shazam_assets.render.turntable`), or None."""
-    prefix = versions.renders_prefix(asin, number)
-    manifest = read_json(store, versions.turntable_manifest_key(asin, number))
+    manifest = platform_versions.read_turntable_manifest(store, asin, number)
     if manifest is None:
         return None
-    folder = prefix + manifest["set"] + "/"
+    folder = layout.render_set_prefix(asin, number, str(manifest.set))
     return {
-        "frames": len(manifest["frames"]),
-        "size": manifest["spec"]["size"],
-        "renderer": manifest["renderer"],
-        "rendered_at": manifest["rendered_at"],
-        "poster": store.uri(folder + manifest["poster"]),
-        "video": store.uri(folder + manifest["video"]["path"]),
-        "manifest": store.uri(versions.turntable_manifest_key(asin, number)),
+        "frames": len(manifest.frames),
+        "size": manifest.size,
+        "renderer": manifest.renderer,
+        "rendered_at": manifest.rendered_at,
+        "poster": store.uri(folder + manifest.poster),
+        "video": store.uri(folder + manifest.video.path),
+        "manifest": store.uri(layout.turntable_manifest_key(asin, number)),
     }
 
 
@@ -84,8 +84,9 @@ def _qa_state(number: int, decision: decisions.Decision | None, published: int |
 def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
     """The whole story of one ASIN, as `shazam status ASIN --json` prints it."""
     claims = {
-        int(info.key.rsplit("/v", 1)[1].removesuffix(".json")): info.key
-        for info in store.list(f"index/{asin}/claims/")
+        claim.version: info.key
+        for info in store.list(layout.claims_prefix(asin))
+        if (claim := layout.parse_claim_key(info.key)) is not None
     }
     published = decisions.published_version(store, asin)
     version_list = [
@@ -93,7 +94,7 @@ def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
         for number, key in sorted(claims.items())
     ]
     rejections = []
-    for info in store.list(f"rejections/{asin}/"):
+    for info in store.list(layout.rejections_prefix(asin)):
         record = read_json(store, info.key) or {}
         rejections.append({
             "upload_key": record["upload"]["key"],
@@ -119,7 +120,7 @@ def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
             outcome = "pending"
         uploads.append({"key": upload.key, "etag": upload.etag, "size": upload.size,
                         "last_modified": upload.last_modified.isoformat(), "outcome": outcome})
-    page = f"published/{asin}/index.html"  # see shazam_assets.publish.layout
+    page = layout.page_key(asin)
     return {
         "asin": asin,
         "published_version": published,

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from shazam_assets.platform import layout
 from shazam_assets.platform.errors import TransientError
 from shazam_assets.platform.storage import ObjectStore
 
@@ -65,7 +66,7 @@ class Notification:
         return (
             f"Hello {self.artist}, your delivery {self.upload_key} for {self.title} ({self.asin}) "
             f"became v{self.version} and was rejected by {self.reviewer}.\n\nReviewer's notes:\n"
-            f"{self.notes}{per_issue}\n\nPlease fix it and upload a new ZIP to uploads/{self.asin}/; "
+            f"{self.notes}{per_issue}\n\nPlease fix it and upload a new ZIP to {layout.uploads_prefix(self.asin)}; "
             "it will start a new version and a new review."
         )
 
@@ -80,7 +81,7 @@ class Outbox:
     store: ObjectStore
 
     def deliver(self, notification: Notification) -> str:
-        key = f"outbox/{notification.asin}/v{notification.version}.json"
+        key = layout.outbox_key(notification.asin, notification.version)
         body = {**asdict(notification), "subject": notification.subject, "text": notification.text()}
         self.store.put_bytes(key, json.dumps(body, indent=2).encode())
         return self.store.uri(key)
@@ -137,7 +138,7 @@ def open_channel(url: str, *, store: ObjectStore) -> Channel:
 
 def notify_once(store: ObjectStore, channel: Channel, notification: Notification) -> str | None:
     """Send unless this version's decision was already notified; returns the receipt or None."""
-    marker = f"notifications/{notification.asin}/v{notification.version}.json"
+    marker = layout.notified_key(notification.asin, notification.version)
     if store.exists(marker):
         return None
     receipt = channel.deliver(notification)

@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shazam_assets.platform import layout
 from shazam_assets.platform.errors import ShazamError, TransientError
 
 
@@ -192,7 +193,7 @@ class ObjectStore(abc.ABC):
 
 # --------------------------------------------------------------------------- local directory
 
-_TMP_MARK = ".shazam-tmp-"  # temporary files carry this name prefix; never listed, never a key
+_TMP_MARK = layout.TEMP_MARK  # temporary files carry this name prefix; never listed, never a key
 _CHUNK = 1024 * 1024
 
 

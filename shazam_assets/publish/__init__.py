@@ -6,7 +6,8 @@
     publish_catalogue(store)         rebuild published/index.html and published/catalog.json
     create_pages_app(store)          serve the published/ tree read-only (for `shazam serve`)
 
-The store layout is described in `layout`; refusals raise `PublishError` with a stable code
+The keys are `shazam_assets.platform.layout`'s, the type each object is served with is
+`serving`'s; refusals raise `PublishError` with a stable code
 (listed in `shazam_assets.platform.errors`). Nothing here imports Dagster.
 """
 

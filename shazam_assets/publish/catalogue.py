@@ -14,17 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shazam_assets.platform import layout
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
-from shazam_assets.publish.layout import (
-    CATALOGUE_KEY,
-    CATALOGUE_PAGE_KEY,
-    CATALOGUE_SCHEMA,
-    PAGE,
-    PAGES_PREFIX,
-    parse_page_manifest_key,
-    served_as,
-)
 from shazam_assets.publish.markup import SEARCH_API, format_dimensions, render_catalogue_page
+from shazam_assets.publish.serving import CATALOGUE_SCHEMA, served_as
 from shazam_assets.publish.site import site_assets, upload_site_assets
 
 _ATTEMPTS = 3
@@ -43,7 +36,7 @@ def _entry(asin: str, manifest: dict[str, Any]) -> dict[str, Any]:
         "title": manifest["title"],
         "version": manifest["version"],
         "dimensions": format_dimensions(manifest.get("dimensions")),
-        "url": f"{asin}/{PAGE}",
+        "url": layout.page_relative(layout.page_key(asin)),
         "poster": f"{asin}/{manifest['urls']['poster']}",
     }
 
@@ -52,8 +45,8 @@ def catalogue_entries(store: ObjectStore) -> list[dict[str, Any]]:
     """Every live product page, sorted by title then ASIN. (Lists the whole published/ tree:
     one request per ~20 products on S3.)"""
     entries = []
-    for info in store.list(PAGES_PREFIX):
-        asin = parse_page_manifest_key(info.key)
+    for info in store.list(layout.pages_prefix()):
+        asin = layout.parse_page_manifest_key(info.key)
         if asin is None:
             continue
         try:
@@ -75,7 +68,7 @@ def _write_catalogue(store: ObjectStore, entries: list[dict[str, Any]], *, searc
     site = site_assets()
     data = json.dumps({"schema": CATALOGUE_SCHEMA, "products": entries}, indent=2, sort_keys=True)
     page = render_catalogue_page(entries, site=site.urls(depth=0), search_api=search_api)
-    wanted = [(CATALOGUE_KEY, data.encode()), (CATALOGUE_PAGE_KEY, page)]
+    wanted = [(layout.catalogue_key(), data.encode()), (layout.catalogue_page_key(), page)]
     stale = [(key, body) for key, body in wanted if _current(store, key) != body]
     if stale:
         upload_site_assets(store, site)
@@ -98,5 +91,5 @@ def publish_catalogue(
         entries = again  # a page went live or away while we wrote: write what is true now
     asins = tuple(e["asin"] for e in entries)
     if changed:
-        log(f"catalogue: {len(asins)} product(s) listed in {store.uri(CATALOGUE_PAGE_KEY)}")
+        log(f"catalogue: {len(asins)} product(s) listed in {store.uri(layout.catalogue_page_key())}")
     return CatalogueResult(asins=asins, changed=changed)

@@ -17,22 +17,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from shazam_assets.platform.layout import PAGE_NAME, page_key, page_manifest_key, page_prefix
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
+from shazam_assets.platform.versions import published_version
 from shazam_assets.publish.catalogue import CatalogueResult, publish_catalogue
 from shazam_assets.publish.errors import PublishError
-from shazam_assets.publish.layout import (
-    PAGE,
-    PAGE_SCHEMA,
-    is_release_name,
-    page_key,
-    page_manifest_key,
-    page_prefix,
-    served_as,
-)
 from shazam_assets.publish.markup import render_product_page
 from shazam_assets.publish.release import Release, check_asin, plan_release
+from shazam_assets.publish.serving import PAGE_SCHEMA, is_release_name, served_as
 from shazam_assets.publish.site import SiteAssets, site_assets, upload_site_assets
-from shazam_assets.qa.decisions import published_version
 
 Log = Callable[[str], None]
 
@@ -105,7 +98,7 @@ def _page_manifest(release: Release, page: bytes, site: SiteAssets) -> dict[str,
         "turntable": release.turntable,
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "urls": {
-            "page": PAGE,
+            "page": PAGE_NAME,
             "model": release.model,
             "model_format": release.model_format,
             "poster": release.poster,
@@ -113,7 +106,7 @@ def _page_manifest(release: Release, page: bytes, site: SiteAssets) -> dict[str,
             "sprite": release.sprite,
             "video": release.video,
         },
-        "page": {"path": PAGE, "sha256": _sha256(page), "size": len(page)},
+        "page": {"path": PAGE_NAME, "sha256": _sha256(page), "size": len(page)},
         "files": [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in release.files],
         "static": [
             {"path": static + f.name, "sha256": f.sha256, "size": f.size} for f in site.files

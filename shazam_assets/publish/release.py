@@ -15,16 +15,21 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from shazam_assets.ingest import versions
+from shazam_assets.platform import layout
 from shazam_assets.platform.asin import asin_problem
+from shazam_assets.platform.records import TurntableManifest, VersionManifest
 from shazam_assets.platform.storage import ObjectStore
+from shazam_assets.platform.versions import (
+    published_version,
+    read_turntable_manifest,
+    read_version_manifest,
+)
 from shazam_assets.publish.errors import PublishError
-from shazam_assets.qa.decisions import published_version
 
 MODEL_FOLDER = "model"
 # Part of every release name: bump it when what a release's objects carry changes, so the next
 # publish writes a new release instead of keeping one made the old way. 2: only the recorded
-# model files, each object with its allow-listed Content-Type (publish.layout.served_as).
+# model files, each object with its allow-listed Content-Type (publish.serving.served_as).
 RELEASE_FORMAT = 2
 
 
@@ -61,11 +66,11 @@ def check_asin(asin: str) -> None:
         raise PublishError("PUBLISH_BAD_ASIN", problem)
 
 
-def _approved_version(store: ObjectStore, asin: str) -> tuple[int, dict[str, Any]]:
+def _approved_version(store: ObjectStore, asin: str) -> tuple[int, VersionManifest]:
     version = published_version(store, asin)
     if version is None:
         raise PublishError("PUBLISH_NOT_APPROVED", f"{asin} has no approved version to publish")
-    manifest = versions.read_version_manifest(store, asin, version)
+    manifest = read_version_manifest(store, asin, version)
     if manifest is None:
         raise PublishError(
             "PUBLISH_VERSION_MISSING", f"{asin} v{version} is approved but not stored"
@@ -73,11 +78,7 @@ def _approved_version(store: ObjectStore, asin: str) -> tuple[int, dict[str, Any
     return version, manifest
 
 
-def _turntable(store: ObjectStore, asin: str, version: int) -> dict[str, Any]:
-    # Imported here: the turntable module loads the renderer (~0.8 s), which the pages
-    # server, importing this package, never needs.
-    from shazam_assets.render.turntable import read_turntable_manifest
-
+def _turntable(store: ObjectStore, asin: str, version: int) -> TurntableManifest:
     manifest = read_turntable_manifest(store, asin, version)
     if manifest is None:
         raise PublishError(
@@ -87,49 +88,48 @@ def _turntable(store: ObjectStore, asin: str, version: int) -> dict[str, Any]:
 
 
 def _model_files(
-    asin: str, version: int, manifest: dict[str, Any]
+    asin: str, version: int, manifest: VersionManifest
 ) -> tuple[str, list[ReleaseFile]]:
     """The model's path in the release, and its files: the closed list the version records
     (the model and exactly the resources validation read for it), never the rest of its
     folder. Their layout relative to each other is kept, so a .gltf's URIs still resolve."""
-    paths = versions.model_files(manifest)
+    paths = manifest.model_files()
     if paths is None:
         raise PublishError(
             "PUBLISH_NO_MODEL",
             f"{asin} v{version}: the delivery names no stored model, or the version records no "
             "model files (stored before they were recorded: re-validate and store it again)",
         )
-    listed = {f["path"]: f for f in manifest.get("files", ())}
+    listed = {f.path: f for f in manifest.files}
     base = posixpath.commonpath([posixpath.dirname(p) for p in paths])
-    prefix = versions.version_prefix(asin, version)
     files = [
         ReleaseFile(
-            source=prefix + p,
+            source=layout.version_file_key(asin, version, p),
             path=f"{MODEL_FOLDER}/{posixpath.relpath(p, base or '.')}",
-            sha256=listed[p]["sha256"],
-            size=listed[p]["size"],
+            sha256=listed[p].sha256,
+            size=listed[p].size,
         )
         for p in sorted(paths)
     ]
     return f"{MODEL_FOLDER}/{posixpath.relpath(paths[0], base or '.')}", files
 
 
-def _render_files(asin: str, version: int, turntable: dict[str, Any]) -> list[ReleaseFile]:
-    listed = {f["path"]: f for f in turntable["files"]}
+def _render_files(asin: str, version: int, turntable: TurntableManifest) -> list[ReleaseFile]:
+    listed = {f.path: f for f in turntable.files}
     wanted = [
-        turntable["poster"],
-        *(f["path"] for f in turntable["frames"]),
-        turntable["sprite"]["path"],
-        turntable["video"]["path"],
+        turntable.poster,
+        *(f.path for f in turntable.frames),
+        turntable.sprite.path,
+        turntable.video.path,
     ]
     missing = [p for p in wanted if p not in listed]
     if missing:
         raise PublishError(
             "PUBLISH_SOURCE_MISSING", f"{asin} v{version}: the turntable lists no {missing[0]}"
         )
-    prefix = f"{versions.renders_prefix(asin, version)}{turntable['set']}/"
+    prefix = layout.render_set_prefix(asin, version, str(turntable.set))
     return [
-        ReleaseFile(source=prefix + p, path=p, sha256=listed[p]["sha256"], size=listed[p]["size"])
+        ReleaseFile(source=prefix + p, path=p, sha256=listed[p].sha256, size=listed[p].size)
         for p in wanted
     ]
 
@@ -140,7 +140,7 @@ def _fingerprint(files: list[ReleaseFile]) -> str:
 
 
 def plan_release(store: ObjectStore, asin: str) -> Release:
-    """The release of the ASIN's approved version, from version.json and the turntable manifest
+    """The release of the ASIN's approved version, from its version and turntable manifests
     (nothing is copied here). Raises PublishError with a stable code."""
     check_asin(asin)
     version, manifest = _approved_version(store, asin)
@@ -149,25 +149,25 @@ def plan_release(store: ObjectStore, asin: str) -> Release:
     inner = model_files + _render_files(asin, version, turntable)
     name = f"r{_fingerprint(inner)}"
     files = tuple(ReleaseFile(f.source, f"{name}/{f.path}", f.sha256, f.size) for f in inner)
-    product = (manifest.get("delivery_manifest") or {}).get("product") or {}
-    sprite = turntable["sprite"]
+    product = manifest.product
+    sprite = turntable.sprite
     return Release(
         asin=asin,
         version=version,
         name=name,
         title=str(product.get("title") or asin),
         dimensions=product.get("dimensions"),
-        turntable=str(turntable["set"]),
+        turntable=str(turntable.set),
         model=f"{name}/{model}",
         model_format="model/gltf-binary" if model.lower().endswith(".glb") else "model/gltf+json",
-        poster=f"{name}/{turntable['poster']}",
-        frames=tuple(f"{name}/{f['path']}" for f in turntable["frames"]),
+        poster=f"{name}/{turntable.poster}",
+        frames=tuple(f"{name}/{f.path}" for f in turntable.frames),
         sprite={
-            "url": f"{name}/{sprite['path']}",
-            "columns": sprite["columns"],
-            "cell": sprite["cell"],
-            "frames": sprite["frames"],
+            "url": f"{name}/{sprite.path}",
+            "columns": sprite.columns,
+            "cell": sprite.cell,
+            "frames": sprite.frames,
         },
-        video=f"{name}/{turntable['video']['path']}",
+        video=f"{name}/{turntable.video.path}",
         files=files,
     )

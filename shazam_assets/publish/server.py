@@ -15,21 +15,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from shazam_assets.platform import web
+from shazam_assets.platform import layout, web
 from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform.layout import PAGE_NAME, STATIC_DIR, page_key
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.publish.layout import (
-    CATALOGUE_KEY,
-    PAGE,
-    PAGES_PREFIX,
-    STATIC_DIR,
-    is_release_name,
-    page_key,
-    served_as,
-)
+from shazam_assets.publish.serving import is_release_name, served_as
 
 _CHUNK = 1 << 20
-_TOP_FILES = frozenset({PAGE, CATALOGUE_KEY.removeprefix(PAGES_PREFIX)})
+_TOP_FILES = frozenset({layout.page_relative(layout.catalogue_page_key()), layout.page_relative(layout.catalogue_key())})
 _IMMUTABLE = "public, max-age=31536000, immutable"  # release and _static names never change content
 _REVALIDATE = "no-cache"  # pages, manifests and the catalogue change in place
 
@@ -38,14 +31,14 @@ def store_key(path: str) -> str | None:
     """The store key a URL path (without its leading '/') names, or None when it names nothing
     this app serves. A folder path ('' or ending in '/') means its index.html."""
     if path == "" or path.endswith("/"):
-        path += PAGE
+        path += PAGE_NAME
     parts = path.split("/")
     if any(p in ("", ".", "..") or p.startswith(".") or "\\" in p or "\0" in p for p in parts):
         return None
     if len(parts) == 1:
-        return PAGES_PREFIX + path if path in _TOP_FILES else None
+        return layout.page_store_key(path) if path in _TOP_FILES else None
     if parts[0] == STATIC_DIR or is_valid_asin(parts[0]):
-        return PAGES_PREFIX + path
+        return layout.page_store_key(path)
     return None
 
 

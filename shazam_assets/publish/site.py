@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shazam_assets.platform import viewer
+from shazam_assets.platform import layout, viewer
+from shazam_assets.platform.layout import STATIC_DIR
 from shazam_assets.platform.storage import ObjectStore, sha256_file
 from shazam_assets.publish.errors import PublishError
-from shazam_assets.publish.layout import STATIC_DIR, STATIC_PREFIX, served_as
+from shazam_assets.publish.serving import served_as
 
 HERE = Path(__file__).resolve().parent
 OWN_STATIC = HERE / "static"
@@ -82,7 +83,7 @@ def upload_site_assets(
     changes its content, so a present file with the right size is the right file."""
     uploaded = 0
     for item in assets.files:
-        key = STATIC_PREFIX + item.name
+        key = layout.static_key(item.name)
         info = store.head(key)
         if info is not None and info.size == item.size:
             continue

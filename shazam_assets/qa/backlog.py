@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shazam_assets.ingest import versions
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa.decisions import is_deleted, read_decision
@@ -28,9 +28,7 @@ class PendingReview:
         }
 
 
-def stored_asins(store: ObjectStore) -> list[str]:
-    """ASINs with at least one reserved version number (cheap: the index holds small files)."""
-    return sorted({info.key.split("/")[1] for info in store.list("index/") if "/claims/" in info.key})
+stored_asins = platform_versions.stored_asins
 
 
 def pending_reviews(store: ObjectStore, *, now: datetime, sla: timedelta = DEFAULTS.review_sla) -> list[PendingReview]:
@@ -38,12 +36,14 @@ def pending_reviews(store: ObjectStore, *, now: datetime, sla: timedelta = DEFAU
     versions are superseded and cannot be decided), oldest first; `overdue` past the SLA."""
     pending = []
     for asin in stored_asins(store):
-        live = [v for v in versions.list_versions(store, asin) if not is_deleted(store, asin, v)]
+        live = [v for v in platform_versions.list_versions(store, asin) if not is_deleted(store, asin, v)]
         if not live or read_decision(store, asin, live[-1]) is not None:
             continue
-        manifest = versions.read_version_manifest(store, asin, live[-1]) or {}
-        created = datetime.fromisoformat(manifest["created_at"])
-        title = ((manifest.get("delivery_manifest") or {}).get("product") or {}).get("title", "")
+        manifest = platform_versions.read_version_manifest(store, asin, live[-1])
+        if manifest is None:
+            continue  # deleted between the listing and now
+        created = datetime.fromisoformat(manifest.created_at)
+        title = manifest.title
         age = now - created
         pending.append(PendingReview(asin=asin, version=live[-1], created_at=created, age=age,
                                      overdue=age > sla, title=title))

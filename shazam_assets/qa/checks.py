@@ -2,28 +2,27 @@
 
 Each check gives an outcome with a severity: WARN informs the reviewer, ERROR blocks approval
 (`decisions.record_decision` refuses to approve while `scores.json` lists blocking errors).
-Results are written to ``qa/<ASIN>/v<N>/scores.json`` with a contact sheet beside them.
+Results are written as a `QAResult` (`layout.scores_key`) with a contact sheet beside them.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from shazam_assets.ingest import versions
-from shazam_assets.platform.errors import Severity, TransientError
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
+from shazam_assets.platform.errors import TransientError
 from shazam_assets.platform.imaging import ImageRefused
+from shazam_assets.platform.records import VersionManifest
 from shazam_assets.platform.renderer.errors import RenderError
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.qa.decisions import scores_key
+from shazam_assets.qa.result import ERROR, WARN, CheckOutcome, QAResult, VisualResult
 
-WARN, ERROR = Severity.WARNING, Severity.ERROR
-# scores.json spells WARNING "warn", as it always has (Severity("warn") reads it back)
-_STORED_SEVERITY = {WARN: "warn", ERROR: "error"}
+__all__ = ["ERROR", "WARN", "CheckOutcome", "PlacementTolerances", "QAResult", "run_automatic_qa"]
 
 
 @dataclass(frozen=True)
@@ -35,25 +34,6 @@ class PlacementTolerances:
     ground_warn: float = 0.01  # |min Y| as a fraction of the height: resting on the ground plane
     ground_error: float = 0.10
     centre_warn: float = 0.05  # |centre X/Z| as a fraction of the width/depth
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    name: str
-    passed: bool
-    severity: Severity  # WARN or ERROR: what a failure means
-    message: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """As scores.json stores it."""
-        return {**asdict(self), "severity": _STORED_SEVERITY[self.severity]}
-
-
-def _dims(manifest: dict[str, Any]) -> tuple[float, float, float]:
-    d = manifest["delivery_manifest"]["product"]["dimensions"]
-    k = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254}[d.get("unit", "m")]
-    return (d["width"] * k, d["height"] * k, d["depth"] * k)
 
 
 def check_size(bounds: list[list[float]], dims: tuple[float, float, float], tol: PlacementTolerances) -> CheckOutcome:
@@ -89,13 +69,14 @@ def check_placement(bounds: list[list[float]], dims: tuple[float, float, float],
     return CheckOutcome("qa_placement", True, WARN, "+Y up, resting on the ground plane, centred", meta)
 
 
-def _fetch(store: ObjectStore, asin: str, version: int, manifest: dict[str, Any], dest: Path) -> tuple[Path, list[Path]]:
+def _fetch(store: ObjectStore, asin: str, version: int, manifest: VersionManifest, dest: Path) -> tuple[Path, list[Path]]:
     """Download the model files (the model and the resources validation read for it, nothing
     else of its folder) and the photos of a version."""
-    files = manifest["delivery_manifest"]["files"]
-    model_files = versions.model_files(manifest) or (files["model"],)
-    versions.download_files(store, asin=asin, version=version, paths=[*model_files, *files["photos"]], dest=dest)
-    return dest / model_files[0], [dest / p for p in files["photos"]]
+    files = manifest.delivery_files
+    model_files = manifest.model_files() or (files["model"],)
+    photos = list(files["photos"])
+    platform_versions.download_files(store, asin=asin, version=version, paths=[*model_files, *photos], dest=dest)
+    return dest / model_files[0], [dest / p for p in photos]
 
 
 def _unscorable(code: str, message: str) -> CheckOutcome:
@@ -108,8 +89,8 @@ def _unscorable(code: str, message: str) -> CheckOutcome:
 
 
 def check_visual(
-    store: ObjectStore, asin: str, version: int, manifest: dict[str, Any]
-) -> tuple[CheckOutcome, dict[str, Any], str | None]:
+    store: ObjectStore, asin: str, version: int, manifest: VersionManifest
+) -> tuple[CheckOutcome, VisualResult | None, str | None]:
     """Render the model, score it against every reference photo, save the contact sheet."""
     from shazam_assets.qa.scoring import (
         PANEL,
@@ -127,7 +108,7 @@ def check_visual(
         except TransientError:
             raise  # the render process died: a retry may succeed
         except (ImageRefused, RenderError) as exc:
-            return _unscorable(exc.code, str(exc)), {}, None
+            return _unscorable(exc.code, str(exc)), None, None
         by_view = {r.view.name: r for r in renderings}
         pairs = [
             (by_view[p.best_view].rgb, read_photo(photo, longest=PANEL),
@@ -135,9 +116,9 @@ def check_visual(
             for p, photo in zip(visual.photos, photos, strict=True)
         ]
         sheet = contact_sheet(pairs, Path(tmp) / "contact-sheet.png")
-        sheet_key = f"qa/{asin}/v{version}/contact-sheet.png"
+        sheet_key = layout.contact_sheet_key(asin, version)
         store.put_file(sheet_key, sheet, content_type="image/png")
-    summary = asdict(visual)
+    summary = VisualResult.from_json(asdict(visual))
     message = f"visual match {visual.score:.2f} over {len(visual.photos)} photo(s)"
     if visual.score < thresholds.error:
         outcome = CheckOutcome("qa_visual_match", False, ERROR, message + f" (< {thresholds.error}: likely the wrong product or texture)", {})
@@ -154,25 +135,25 @@ def _scoring_version() -> str:
     return scoring.SCORING_VERSION
 
 
-def run_automatic_qa(store: ObjectStore, asin: str, version: int, *, tolerances: PlacementTolerances = PlacementTolerances()) -> dict[str, Any]:
-    """Run every automatic check on a stored version and record scores.json; returns it."""
-    manifest = versions.read_version_manifest(store, asin, version)
+def run_automatic_qa(store: ObjectStore, asin: str, version: int, *, tolerances: PlacementTolerances = PlacementTolerances()) -> QAResult:
+    """Run every automatic check on a stored version and record its QAResult; returns it."""
+    manifest = platform_versions.read_version_manifest(store, asin, version)
     if manifest is None:
         raise LookupError(f"{asin} v{version} is not a stored version")
-    bounds = manifest["validation"]["stats"]["bounds_m"]
-    dims = _dims(manifest)
+    bounds = manifest.bounds_m
+    dims = manifest.dimensions_m
     visual, summary, sheet_key = check_visual(store, asin, version, manifest)
-    outcomes = [visual, check_size(bounds, dims, tolerances), check_placement(bounds, dims, tolerances)]
-    result = {
-        "asin": asin,
-        "version": version,
-        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scoring_version": _scoring_version(),
-        "checks": [o.to_dict() for o in outcomes],
-        "visual": summary,
-        "contact_sheet": sheet_key,
-        "blocking_errors": [o.name for o in outcomes if not o.passed and o.severity == ERROR],
-    }
-    payload = json.dumps(result, indent=2, default=str)
-    store.put_bytes(scores_key(asin, version), payload.encode())
-    return json.loads(payload)  # exactly what readers of scores.json get
+    outcomes = (visual, check_size(bounds, dims, tolerances), check_placement(bounds, dims, tolerances))
+    result = QAResult(
+        asin=asin,
+        version=version,
+        checked_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        scoring_version=_scoring_version(),
+        checks=outcomes,
+        visual=summary,
+        contact_sheet=sheet_key,
+        blocking_errors=tuple(o.name for o in outcomes if not o.passed and o.severity == ERROR),
+    )
+    payload = json.dumps(result.to_json(), indent=2, default=str)
+    store.put_bytes(layout.scores_key(asin, version), payload.encode())
+    return QAResult.from_json(json.loads(payload))  # exactly what readers of the store get

@@ -1,17 +1,14 @@
 """Human QA decisions, promotion to published, rollback and retention.
 
-Layout under the store root::
-
-    decisions/<ASIN>/v<N>.json     the reviewer's decision: written once, in one conditional
-                                   write, never overwritten; the QA sensor lists this prefix
-    qa/<ASIN>/v<N>/scores.json     automatic QA results (written by `qa.checks`)
-    pointers/published/<ASIN>.json the pointer to the published version (written last)
-    index/<ASIN>/deleted/v<N>.json tombstone of a version removed by retention
+The keys are `shazam_assets.platform.layout`'s: the reviewer's decision (written once, in one
+conditional write, never overwritten; the QA sensor lists them), the automatic QA result
+(`qa.checks`), the pointer to the published version (written last) and the tombstone of a
+version removed by retention.
 
 A decision is one object, so it is all or nothing: a failure while writing it (a full disk, a
 lost connection) leaves no decision, and the retry records it; a failure after the write
 reached the store leaves the whole decision, and the retry (same verdict, reviewer and notes)
-returns it. Releases before this one wrote `qa/<ASIN>/v<N>/decision.json` first and the log
+returns it. Releases before this one wrote a `decision.json` beside the QA scores first and the log
 entry second; a `decision.json` without its log entry was never acted on, is not read, and the
 version can be decided again.
 
@@ -30,12 +27,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shazam_assets.ingest import versions
-from shazam_assets.platform import freetext
-from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform import freetext, layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.errors import ShazamError, TransientError
 from shazam_assets.platform.settings import DEFAULTS
-from shazam_assets.platform.storage import ObjectInfo, ObjectStore, read_json
+from shazam_assets.platform.storage import ObjectStore, read_json
+from shazam_assets.qa.result import read_scores
 
 
 class Verdict(enum.StrEnum):
@@ -71,14 +68,15 @@ class Decision:
     comments: tuple[dict[str, str], ...] = ()  # optional per-issue comments: {"issue", "comment"}
     source: str = "cli"  # "cli" or "review-page"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        """The decision as its one stored object holds it."""
         data = asdict(self)
         data["verdict"] = str(self.verdict)
         data["comments"] = list(self.comments)
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Decision:
+    def from_json(cls, data: dict[str, Any]) -> Decision:
         """The stored record; free text stored before `freetext` existed is made showable."""
         comments = tuple(
             {k: freetext.readable(v) for k, v in c.items()} for c in data.get("comments", ())
@@ -94,49 +92,18 @@ class Decision:
         return all(getattr(self, name) == getattr(other, name) for name in same)
 
 
-DECISION_LOG_PREFIX = "decisions/"
+# The decision log's keys, and the pointer's, are the layout's; named here for the QA stage.
+decision_key = layout.decision_key
+scores_key = layout.scores_key
+published_key = layout.published_pointer_key
+tombstone_key = layout.tombstone_key
+published_version = platform_versions.published_version
+is_deleted = platform_versions.is_deleted
 
 
-def decision_key(asin: str, version: int) -> str:
-    """The one object that is the decision; the QA sensor lists DECISION_LOG_PREFIX for them."""
-    return f"{DECISION_LOG_PREFIX}{asin}/v{version}.json"
-
-
-def parse_decision_log_key(key: str) -> tuple[str, int] | None:
-    """`decisions/<ASIN>/v<N>.json` -> (asin, N); None for any other key."""
-    parts = key.split("/")
-    if len(parts) != 3 or f"{parts[0]}/" != DECISION_LOG_PREFIX or not parts[2].endswith(".json"):
-        return None
-    number = parts[2].removesuffix(".json").removeprefix("v")
-    return (parts[1], int(number)) if number.isdigit() and parts[2].startswith("v") else None
-
-
-def scores_key(asin: str, version: int) -> str:
-    return f"qa/{asin}/v{version}/scores.json"
-
-
-# Pointers live apart from the product pages (`published/<ASIN>/`), so the publish sensor
-# lists only pointers.
-PUBLISHED_PREFIX = "pointers/published/"
-
-
-def published_key(asin: str) -> str:
-    return f"{PUBLISHED_PREFIX}{asin}.json"
-
-
-def parse_published_key(key: str) -> str | None:
-    """`pointers/published/<ASIN>.json` (the publish pointer) -> the ASIN; None for any
-    other key."""
-    name = key.removeprefix(PUBLISHED_PREFIX)
-    if name == key or "/" in name or not name.endswith(".json"):
-        return None
-    asin = name.removesuffix(".json")
-    return asin if is_valid_asin(asin) else None
-
-
-def tombstone_key(asin: str, version: int) -> str:
-    return f"index/{asin}/deleted/v{version}.json"
-
+def decision_log_prefix() -> str:
+    """The prefix the QA sensor lists for new decisions."""
+    return layout.decisions_prefix()
 
 
 def _now() -> str:
@@ -145,22 +112,14 @@ def _now() -> str:
 
 def read_decision(store: ObjectStore, asin: str, version: int) -> Decision | None:
     data = read_json(store, decision_key(asin, version))
-    return None if data is None else Decision.from_dict(data)
-
-
-def read_scores(store: ObjectStore, asin: str, version: int) -> dict[str, Any] | None:
-    return read_json(store, scores_key(asin, version))
-
-
-def is_deleted(store: ObjectStore, asin: str, version: int) -> bool:
-    return store.exists(tombstone_key(asin, version))
+    return None if data is None else Decision.from_json(data)
 
 
 def _check_decidable(store: ObjectStore, decision: Decision) -> Decision | None:
     """Raise DecisionError when `decision` cannot be recorded; the stored decision when it
     already was (a retry); None when it is to be written."""
     asin, version, verdict = decision.asin, decision.version, decision.verdict
-    stored = versions.list_versions(store, asin)
+    stored = platform_versions.list_versions(store, asin)
     if version not in stored:
         gone = is_deleted(store, asin, version)
         raise DecisionError(
@@ -177,11 +136,11 @@ def _check_decidable(store: ObjectStore, decision: Decision) -> Decision | None:
             "QA_SUPERSEDED", f"{asin} v{version} is superseded by v{max(newer)}; review the newest version"
         )
     scores = read_scores(store, asin, version)
-    if verdict is Verdict.APPROVE and scores is not None and scores.get("blocking_errors"):
+    if verdict is Verdict.APPROVE and scores is not None and scores.blocking_errors:
         raise DecisionError(
             "QA_BLOCKED_BY_CHECKS",
             f"{asin} v{version} cannot be approved: automatic QA found "
-            + ", ".join(scores["blocking_errors"]),
+            + ", ".join(scores.blocking_errors),
         )
     return None
 
@@ -235,7 +194,7 @@ def record_decision(
     )
     if (existing := _check_decidable(store, decision)) is not None:
         return existing
-    payload = json.dumps(decision.to_dict(), indent=2, ensure_ascii=False).encode()
+    payload = json.dumps(decision.to_json(), indent=2, ensure_ascii=False).encode()
     if store.put_if_absent(decision_key(asin, version), payload):
         return decision
     existing = read_decision(store, asin, version)
@@ -260,11 +219,6 @@ class Promotion:
     version: int
     previous: int | None
     deletions: tuple[Deletion, ...] = field(default_factory=tuple)
-
-
-def published_version(store: ObjectStore, asin: str) -> int | None:
-    pointer = read_json(store, published_key(asin))
-    return None if pointer is None or pointer.get("version") is None else int(pointer["version"])
 
 
 def _write_pointer(store: ObjectStore, asin: str, version: int | None, *, reason: str) -> int | None:
@@ -292,7 +246,7 @@ def unpublish(store: ObjectStore, asin: str, *, reason: str) -> int:
 def approved_versions(store: ObjectStore, asin: str) -> list[int]:
     """Stored (not deleted) versions a reviewer approved, ascending."""
     return [
-        v for v in versions.list_versions(store, asin)
+        v for v in platform_versions.list_versions(store, asin)
         if not is_deleted(store, asin, v) and (d := read_decision(store, asin, v)) and d.verdict is Verdict.APPROVE
     ]
 
@@ -314,11 +268,10 @@ def promote(
 
 
 def _verify_files(store: ObjectStore, asin: str, version: int) -> None:
-    manifest = versions.read_version_manifest(store, asin, version)
+    manifest = platform_versions.read_version_manifest(store, asin, version)
     if manifest is None:
-        raise DecisionError("QA_UNKNOWN_VERSION", f"{asin} v{version} has no version.json")
-    prefix = versions.version_prefix(asin, version)
-    missing = [f["path"] for f in manifest["files"] if not store.exists(prefix + f["path"])]
+        raise DecisionError("QA_UNKNOWN_VERSION", f"{asin} v{version} has no {layout.VERSION_MANIFEST}")
+    missing = [f.path for f in manifest.files if not store.exists(layout.version_file_key(asin, version, f.path))]
     if missing:
         raise DecisionError("QA_VERSION_INCOMPLETE", f"{asin} v{version} is missing {', '.join(missing[:5])}")
 
@@ -349,7 +302,7 @@ def apply_retention(
     current = published_version(store, asin)
     if current is None:
         return ()
-    older = [v for v in versions.list_versions(store, asin) if v < current and not is_deleted(store, asin, v)]
+    older = [v for v in platform_versions.list_versions(store, asin) if v < current and not is_deleted(store, asin, v)]
     keep = set(sorted(v for v in older if _verdict(store, asin, v) is Verdict.APPROVE)[-keep_approved:] if keep_approved else [])
     deletions = []
     for version in older:
@@ -366,29 +319,21 @@ def _verdict(store: ObjectStore, asin: str, version: int) -> Verdict | None:
 
 
 def delete_version(store: ObjectStore, asin: str, version: int, *, reason: str) -> Deletion:
-    """Remove a version's files and renders: tombstone first, files next, version.json last."""
+    """Remove everything the layout says belongs to a version (its files, its renders):
+    tombstone first, then the derived data's manifests, the files, and the version manifest
+    last, so an interrupted deletion is finished by the next one."""
     if published_version(store, asin) == version:
         raise DecisionError("QA_DELETE_PUBLISHED", f"{asin} v{version} is published; it is never deleted")
-    manifest = versions.read_version_manifest(store, asin, version) or {"files": []}
-    renders = _render_files(store, asin, version)
-    files = len(manifest["files"]) + len(renders)
-    reclaimed = sum(f["size"] for f in manifest["files"]) + sum(r.size for r in renders)
+    manifest = platform_versions.read_version_manifest(store, asin, version)
+    first, last = layout.version_commit_markers(asin, version)
+    found = [info for prefix in layout.version_data_prefixes(asin, version) for info in store.list(prefix)]
+    found.sort(key=lambda info: 0 if info.key == first else 2 if info.key == last else 1)
+    counted = [info for info in found if info.key != last]
+    files, reclaimed = len(counted), sum(info.size for info in counted)
     tombstone = {"asin": asin, "version": version, "deleted_at": _now(), "reason": reason,
-                 "files": files, "bytes_reclaimed": reclaimed, "upload": manifest.get("upload")}
+                 "files": files, "bytes_reclaimed": reclaimed,
+                 "upload": None if manifest is None else manifest.upload.to_json()}
     store.put_bytes(tombstone_key(asin, version), json.dumps(tombstone, indent=2).encode())
-    for info in renders:
+    for info in found:
         store.delete(info.key)
-    prefix = versions.version_prefix(asin, version)
-    for item in manifest["files"]:
-        store.delete(prefix + item["path"])
-    store.delete(prefix + versions.VERSION_MANIFEST)
     return Deletion(version=version, files=files, bytes_reclaimed=reclaimed)
-
-
-def _render_files(store: ObjectStore, asin: str, version: int) -> list[ObjectInfo]:
-    """A version's turntable renders in deletion order: manifest.json first, so no reader
-    finds a manifest whose files are going."""
-    prefix = versions.renders_prefix(asin, version)
-    found = list(store.list(prefix))
-    return sorted(found, key=lambda o: o.key != prefix + "manifest.json")
-

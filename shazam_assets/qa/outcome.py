@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shazam_assets.ingest import versions
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.notify import Channel, Notification, notify_once
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.qa.decisions import Decision, Promotion, Verdict, promote, read_decision
@@ -19,14 +19,14 @@ class Outcome:
 
 
 def notification_for(store: ObjectStore, decision: Decision) -> Notification:
-    manifest = versions.read_version_manifest(store, decision.asin, decision.version) or {}
-    delivery = manifest.get("delivery_manifest") or {}
+    manifest = platform_versions.read_version_manifest(store, decision.asin, decision.version)
+    delivery = {} if manifest is None else manifest.delivery or {}
     return Notification(
         asin=decision.asin, version=decision.version, verdict=str(decision.verdict),
         reviewer=decision.reviewer, notes=decision.notes,
         artist=(delivery.get("artist") or {}).get("name", "artist"),
         title=(delivery.get("product") or {}).get("title", decision.asin),
-        upload_key=(manifest.get("upload") or {}).get("key", ""),
+        upload_key="" if manifest is None else manifest.upload.key,
         comments=decision.comments,
     )
 

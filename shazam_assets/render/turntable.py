@@ -13,8 +13,8 @@ the node has one, Mesa's software Vulkan otherwise) and writes, under `out_dir`:
 Rendering stays on one thread (the renderer is not thread-safe); encoding runs on a small
 pool and the video on its own thread, so they overlap the next frame's rendering.
 
-`publish_turntable` does that for a stored version and commits it under
-`renders/<ASIN>/v<N>/`: every file goes to a set folder named for the render's fingerprint
+`publish_turntable` does that for a stored version and commits it in the version's renders
+folder (`layout.renders_prefix`): every file goes to a set folder named for the render's fingerprint
 (spec + renderer version + model hash), `manifest.json` is written last. Asking again with
 the same fingerprint is a no-op; a new renderer version renders a new set, and the previous
 set stays until the version itself is deleted, so a page reading the old manifest keeps
@@ -35,24 +35,31 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from shazam_assets.ingest import versions
+from shazam_assets.platform import layout
 from shazam_assets.platform import renderer as studio
+from shazam_assets.platform import versions as platform_versions
+from shazam_assets.platform.records import (
+    RenderedFile,
+    SpriteSheet,
+    TurntableFrame,
+    TurntableManifest,
+    Video,
+)
 from shazam_assets.platform.settings import DEFAULTS
-from shazam_assets.platform.storage import ObjectNotFound, ObjectStore, sha256_file
+from shazam_assets.platform.storage import ObjectStore, sha256_file
 
 ByteArray = npt.NDArray[np.uint8]
 Background = Literal["white", "transparent"]
 FrameFormat = Literal["webp", "png"]
 VideoFormat = Literal["mp4", "webm"]
 
-MANIFEST = "manifest.json"
-MANIFEST_SCHEMA = "shazam.turntable/1"
+MANIFEST = layout.TURNTABLE_MANIFEST_NAME  # on disk as in the store
 FRAMES_RANGE = (8, 72)
 SIZE_RANGE = (64, 4096)
 SPRITE_CELL = 256  # px per frame in the sprite sheet
@@ -119,11 +126,11 @@ class Turntable:
     """A rendered turntable on local disk."""
 
     folder: Path
-    manifest: dict[str, Any]
+    manifest: TurntableManifest
 
     @property
     def files(self) -> list[str]:
-        return [f["path"] for f in self.manifest["files"]]
+        return self.manifest.file_paths
 
 
 # --------------------------------------------------------------------------- rendering
@@ -156,31 +163,39 @@ def render_turntable(
         what=f"the turntable of {Path(model).name}",
     )  # fmt: skip
     info, cameras = rendered.info, rendered.cameras
-    manifest = {
-        "schema": MANIFEST_SCHEMA,
-        "renderer": studio.RENDERER_VERSION,
-        "fingerprint": spec.fingerprint(model_sha),
-        "spec": asdict(spec),
-        "model": {"sha256": model_sha, "triangles": info.triangles,
-                  "bounds": [list(info.bounds_min), list(info.bounds_max)]},
-        "frames": [
-            {"path": path, "azimuth_deg": round(360.0 * i / spec.frames, 4), "camera": cam.to_json()}
+    manifest = TurntableManifest(
+        renderer=studio.RENDERER_VERSION,
+        fingerprint=spec.fingerprint(model_sha),
+        spec=asdict(spec),
+        model={"sha256": model_sha, "triangles": info.triangles,
+               "bounds": [list(info.bounds_min), list(info.bounds_max)]},
+        frames=tuple(
+            TurntableFrame(path=path, azimuth_deg=round(360.0 * i / spec.frames, 4), camera=cam.to_json())
             for i, (path, cam) in enumerate(zip(rendered.frames, cameras, strict=True))
-        ],
-        "poster": "poster." + spec.frame_format,
-        "sprite": {"path": "sprite." + spec.frame_format, "cell": _sprite_cell(spec),
-                   "columns": _sprite_columns(spec.frames), "frames": spec.frames},
-        "video": {"path": "spin." + spec.video, "fps": VIDEO_FPS},
-        "timings_s": {"load": round(rendered.load_s, 3), **rendered.timings,
-                      "total": round(time.perf_counter() - started, 3)},
-        "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    manifest["files"] = [
-        {"path": p.relative_to(out_dir).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)}
-        for p in sorted(out_dir.rglob("*")) if p.is_file()
-    ]
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        ),
+        poster="poster." + spec.frame_format,
+        sprite=SpriteSheet(path="sprite." + spec.frame_format, cell=_sprite_cell(spec),
+                           columns=_sprite_columns(spec.frames), frames=spec.frames),
+        video=Video(path="spin." + spec.video, fps=VIDEO_FPS),
+        timings_s={"load": round(rendered.load_s, 3), **rendered.timings,
+                   "total": round(time.perf_counter() - started, 3)},
+        rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        files=tuple(
+            RenderedFile(path=p.relative_to(out_dir).as_posix(), size=p.stat().st_size, sha256=sha256_file(p))
+            for p in sorted(out_dir.rglob("*")) if p.is_file()
+        ),
+    )
+    write_manifest(out_dir / MANIFEST, manifest)
     return Turntable(out_dir, manifest)
+
+
+def manifest_bytes(manifest: TurntableManifest) -> bytes:
+    """The one way a turntable manifest is written, on disk and in the store."""
+    return json.dumps(manifest.to_json(), indent=2).encode()
+
+
+def write_manifest(path: Path, manifest: TurntableManifest) -> None:
+    path.write_bytes(manifest_bytes(manifest))
 
 
 def _render_frames(model: Path, out_dir: Path, spec: TurntableSpec) -> _Rendered:
@@ -308,18 +323,9 @@ def _on_white(rgba: ByteArray) -> ByteArray:
 # --------------------------------------------------------------------------- store layout
 
 
-renders_prefix = versions.renders_prefix
-
-
-manifest_key = versions.turntable_manifest_key
-
-
-def read_turntable_manifest(store: ObjectStore, asin: str, version: int) -> dict[str, Any] | None:
-    """The committed turntable of a version (file paths relative to its set folder), or None."""
-    try:
-        return json.loads(store.get_bytes(manifest_key(asin, version)))
-    except ObjectNotFound:
-        return None
+renders_prefix = layout.renders_prefix
+manifest_key = layout.turntable_manifest_key
+read_turntable_manifest = platform_versions.read_turntable_manifest
 
 
 @dataclass(frozen=True)
@@ -328,14 +334,14 @@ class Published:
 
     asin: str
     version: int
-    manifest: dict[str, Any]
+    manifest: TurntableManifest
     rendered: bool  # False: the same fingerprint was already committed (no-op)
     uploaded_bytes: int = 0
     log: tuple[str, ...] = field(default=())
 
     @property
     def set_prefix(self) -> str:
-        return renders_prefix(self.asin, self.version) + str(self.manifest["set"]) + "/"
+        return layout.render_set_prefix(self.asin, self.version, str(self.manifest.set))
 
 
 def publish_turntable(
@@ -346,16 +352,16 @@ def publish_turntable(
     model_path, files, model_sha = _stored_model(store, asin, version)
     fingerprint = spec.fingerprint(model_sha)
     current = read_turntable_manifest(store, asin, version)
-    if current is not None and current.get("fingerprint") == fingerprint:
+    if current is not None and current.fingerprint == fingerprint:
         log(f"{asin} v{version}: turntable {fingerprint} already rendered; nothing to do")
         return Published(asin, version, current, rendered=False)
     with tempfile.TemporaryDirectory(prefix="shazam-turntable-") as tmp:
         work = Path(tmp)
-        versions.download_files(store, asin=asin, version=version, paths=files, dest=work / "model")
+        platform_versions.download_files(store, asin=asin, version=version, paths=files, dest=work / "model")
         model = work / "model" / Path(*model_path.split("/"))
         turntable = render_turntable(model, work / "out", spec)
         log(f"{asin} v{version}: rendered {spec.frames} frames at {spec.size}px in "
-            f"{turntable.manifest['timings_s']['total']} s")
+            f"{turntable.manifest.total_s} s")
         return _commit(store, asin, version, turntable, log=log)
 
 
@@ -363,44 +369,44 @@ def _commit(
     store: ObjectStore, asin: str, version: int, turntable: Turntable, *, log: Callable[[str], None]
 ) -> Published:
     """Upload every file into the set folder, verify, then write manifest.json last."""
-    manifest = dict(turntable.manifest, set=turntable.manifest["fingerprint"], asin=asin, version=version)
-    set_prefix = renders_prefix(asin, version) + manifest["set"] + "/"
+    manifest = turntable.manifest.committed(asin=asin, version=version)
+    set_prefix = layout.render_set_prefix(asin, version, manifest.fingerprint)
     uploaded = 0
-    for entry in manifest["files"]:
-        suffix = Path(entry["path"]).suffix
-        info = store.put_file(set_prefix + entry["path"], turntable.folder / entry["path"],
+    for entry in manifest.files:
+        suffix = Path(entry.path).suffix
+        info = store.put_file(set_prefix + entry.path, turntable.folder / entry.path,
                               content_type=_CONTENT_TYPES.get(suffix))
-        if info.size != entry["size"]:
-            raise TurntableError("RENDER_UPLOAD_INCOMPLETE", f"{set_prefix + entry['path']}: "
-                                 f"{info.size} bytes stored, {entry['size']} written")
+        if info.size != entry.size:
+            raise TurntableError("RENDER_UPLOAD_INCOMPLETE", f"{set_prefix + entry.path}: "
+                                 f"{info.size} bytes stored, {entry.size} written")
         uploaded += info.size
-    store.put_bytes(manifest_key(asin, version), json.dumps(manifest, indent=2).encode(),
-                    content_type="application/json")
-    log(f"{asin} v{version}: committed {len(manifest['files'])} files ({uploaded:,} bytes) "
+    store.put_bytes(manifest_key(asin, version), manifest_bytes(manifest), content_type="application/json")
+    log(f"{asin} v{version}: committed {len(manifest.files)} files ({uploaded:,} bytes) "
         f"under {set_prefix}")
     return Published(asin, version, manifest, rendered=True, uploaded_bytes=uploaded)
 
 
 def _stored_model(store: ObjectStore, asin: str, version: int) -> tuple[str, tuple[str, ...], str]:
     """A version's model path, its closed list of model files and the model's sha256, from its
-    version.json: a render reads nothing else the delivery carried."""
-    manifest = versions.read_version_manifest(store, asin, version)
+    version manifest: a render reads nothing else the delivery carried."""
+    manifest = platform_versions.read_version_manifest(store, asin, version)
     if manifest is None:
         raise TurntableError("RENDER_UNKNOWN_VERSION", f"{asin} v{version} is not a stored version")
-    files = versions.model_files(manifest)
+    files = manifest.model_files()
     if files is None:
         raise TurntableError(
             "RENDER_NO_MODEL_FILES",
             f"{asin} v{version} records no model files (stored before they were recorded); "
             "re-validate and store the delivery again",
         )
-    entry = next(f for f in manifest["files"] if f["path"] == files[0])
-    return files[0], files, str(entry["sha256"])
+    entry = manifest.file(files[0])
+    assert entry is not None  # model_files() lists stored files only
+    return files[0], files, entry.sha256
 
 
-def set_files(manifest: dict[str, Any]) -> list[str]:
-    """Store keys (relative to renders/<ASIN>/v<N>/) of every file of a committed turntable."""
-    return [f"{manifest['set']}/{f['path']}" for f in manifest["files"]]
+def set_files(manifest: TurntableManifest) -> list[str]:
+    """Keys (relative to the version's renders folder) of every file of a committed turntable."""
+    return [f"{manifest.set}/{f.path}" for f in manifest.files]
 
 
 def render_still(

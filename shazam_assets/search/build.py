@@ -11,15 +11,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from shazam_assets.ingest import versions
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
+from shazam_assets.platform.records import VersionManifest
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.qa.decisions import PUBLISHED_PREFIX, parse_published_key, published_version
-from shazam_assets.render import turntable
+from shazam_assets.platform.versions import published_version
 from shazam_assets.search.catalogue import (
     Catalogue,
     catalogue_from_frame,
@@ -41,14 +41,12 @@ class Indexed:
     photos: int
 
 
-def asin_fields(asin: str, version: int, manifest: dict[str, Any]) -> dict[str, str]:
+def asin_fields(asin: str, version: int, manifest: VersionManifest) -> dict[str, str]:
     """The words and facts a search result shows, from a version manifest."""
-    delivery = manifest.get("delivery_manifest") or {}
-    product = delivery.get("product") or {}
-    dims = product.get("dimensions") or {}
+    dims = manifest.product.get("dimensions") or {}
     fields = {
-        "title": str(product.get("title", "")),
-        "artist": str((delivery.get("artist") or {}).get("name", "")),
+        "title": manifest.title,
+        "artist": manifest.artist,
         "version": str(version),
     }
     if dims:
@@ -58,23 +56,22 @@ def asin_fields(asin: str, version: int, manifest: dict[str, Any]) -> dict[str, 
 
 
 def picture_keys(
-    store: ObjectStore, asin: str, version: int, manifest: dict[str, Any]
+    store: ObjectStore, asin: str, version: int, manifest: VersionManifest
 ) -> tuple[list[str], list[str]]:
     """Store keys of the version's turntable frames and of its reference photos."""
     frames: list[str] = []
-    spin = turntable.read_turntable_manifest(store, asin, version)
+    spin = platform_versions.read_turntable_manifest(store, asin, version)
     if spin is not None:
-        base = turntable.renders_prefix(asin, version) + str(spin["set"]) + "/"
-        frames = [base + frame["path"] for frame in spin["frames"]]
-    files = (manifest.get("delivery_manifest") or {}).get("files") or {}
-    photos = [versions.version_prefix(asin, version) + path for path in files.get("photos") or []]
+        base = layout.render_set_prefix(asin, version, str(spin.set))
+        frames = [base + frame.path for frame in spin.frames]
+    photos = [layout.version_file_key(asin, version, path) for path in manifest.photo_paths]
     return frames, photos
 
 
 def index_asin(store: ObjectStore, index: SearchIndex, asin: str, embedder: Embedder) -> Indexed:
     """Bring one ASIN's entry up to date with its published version (or remove it)."""
     version = published_version(store, asin)
-    manifest = None if version is None else versions.read_version_manifest(store, asin, version)
+    manifest = None if version is None else platform_versions.read_version_manifest(store, asin, version)
     if version is None or manifest is None:
         index.remove(asin)
         return Indexed(asin=asin, version=None, frames=0, photos=0)
@@ -88,10 +85,7 @@ def index_asin(store: ObjectStore, index: SearchIndex, asin: str, embedder: Embe
 
 def published_asins(store: ObjectStore) -> Iterator[str]:
     """Every ASIN with a publish pointer, in key order."""
-    for info in store.list(PUBLISHED_PREFIX):
-        asin = parse_published_key(info.key)
-        if asin is not None:
-            yield asin
+    yield from platform_versions.published_asins(store)
 
 
 def resolve_catalogue(
@@ -166,7 +160,7 @@ class Probe:
 def probe_asin(store: ObjectStore, index: SearchIndex, asin: str, *, k: int = 5) -> Probe:
     """Search with altered copies of the ASIN's reference photos; count the top-k hits."""
     version = published_version(store, asin)
-    manifest = None if version is None else versions.read_version_manifest(store, asin, version)
+    manifest = None if version is None else platform_versions.read_version_manifest(store, asin, version)
     if version is None or manifest is None:
         return Probe(asin=asin, queries=0, found_in_top_k=0, k=k)
     _, photos = picture_keys(store, asin, version, manifest)

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from shazam_assets.platform import layout
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.search.errors import SearchError
 
 CATALOGUE_COLUMNS = ("title", "brand", "category")
-CATALOGUE_KEYS = ("search/catalogue.parquet", "search/catalogue.csv")
+CATALOGUE_KEYS = layout.search_catalogue_keys()
 
 Catalogue = dict[str, dict[str, str]]  # asin -> {"title": …, "brand": …, "category": …}
 

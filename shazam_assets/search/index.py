@@ -20,7 +20,6 @@ can still load it), older ones are deleted once the new pointer is written.
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -32,16 +31,16 @@ import hnswlib
 import numpy as np
 import numpy.typing as npt
 
+from shazam_assets.platform import layout
 from shazam_assets.platform.storage import ObjectStore, read_json, sha256_file
 from shazam_assets.search.catalogue import Catalogue
 from shazam_assets.search.embed import ByteImage, Embedder
 from shazam_assets.search.errors import IndexConflict, SearchError
 from shazam_assets.search.text import TextIndex
 
-INDEX_PREFIX = "search/index/"
-POINTER_KEY = INDEX_PREFIX + "current.json"
+INDEX_PREFIX = layout.search_index_prefix()
+POINTER_KEY = layout.search_pointer_key()
 META_SCHEMA = "shazam.search-index/1"
-_VERSION_DIR = re.compile(r"^search/index/v(\d+)/")
 TEXT_FIELDS = ("asin", "title", "artist", "brand", "category")
 
 
@@ -277,19 +276,19 @@ class SearchIndex:
         if another writer got there first, SEARCH_INDEX_CONFLICT is raised and nothing is
         written: reload, redo the change, save again (`build.update_asins` does)."""
         number = _claim_after(store, self.version or 0) if on_top_of_loaded else _claim_version(store)
-        prefix = f"{INDEX_PREFIX}v{number}/"
+        prefix = layout.search_index_version_prefix(number)
         meta = self._meta()
         with tempfile.TemporaryDirectory(prefix="shazam-search-") as tmp:
-            path = Path(tmp) / "vectors.hnsw"
+            path = Path(tmp) / layout.SEARCH_VECTORS_NAME
             self._graph.save_index(str(path))
             meta["vectors"] = {
-                "key": prefix + "vectors.hnsw",
+                "key": layout.search_index_file_key(number, layout.SEARCH_VECTORS_NAME),
                 "size": path.stat().st_size,
                 "sha256": sha256_file(path),
             }
-            store.put_file(prefix + "vectors.hnsw", path, content_type="application/octet-stream")
+            store.put_file(layout.search_index_file_key(number, layout.SEARCH_VECTORS_NAME), path, content_type="application/octet-stream")
         encoded = json.dumps(meta, separators=(",", ":")).encode()
-        store.put_bytes(prefix + "meta.json", encoded, content_type="application/json")
+        store.put_bytes(layout.search_index_file_key(number, layout.SEARCH_META_NAME), encoded, content_type="application/json")
         pointer = {
             "version": number,
             "prefix": prefix,
@@ -321,10 +320,10 @@ class SearchIndex:
         if pointer is None:
             return cls(embedder)
         _check_embedder(pointer["embedder"], embedder, where=store.uri(POINTER_KEY))
-        meta = read_json(store, pointer["prefix"] + "meta.json")
+        meta = read_json(store, pointer["prefix"] + layout.SEARCH_META_NAME)
         if meta is None:
             raise SearchError(
-                "SEARCH_INDEX_INCOMPLETE", f"{store.uri(pointer['prefix'])} has no meta.json"
+                "SEARCH_INDEX_INCOMPLETE", f"{store.uri(pointer['prefix'])} has no {layout.SEARCH_META_NAME}"
             )
         index = cls(embedder, params=HnswParams(**meta["hnsw"]))
         index._restore(store, meta)
@@ -365,9 +364,9 @@ def saved_versions(store: ObjectStore) -> list[int]:
     """Index versions present in the store, ascending."""
     return sorted(
         {
-            int(m.group(1))
+            number
             for info in store.list(INDEX_PREFIX)
-            if (m := _VERSION_DIR.match(info.key))
+            if (number := layout.parse_search_index_key(info.key)) is not None
         }
     )
 
@@ -377,7 +376,7 @@ def _claim_version(store: ObjectStore) -> int:
     pointer = read_json(store, POINTER_KEY) or {"version": 0}
     number = max([int(pointer["version"]), *saved_versions(store)], default=0) + 1
     claim = json.dumps({"claimed_at": datetime.now(UTC).isoformat(timespec="seconds")}).encode()
-    while not store.put_if_absent(f"{INDEX_PREFIX}v{number}/claim.json", claim):
+    while not store.put_if_absent(layout.search_index_file_key(number, layout.SEARCH_CLAIM_NAME), claim):
         number += 1
     return number
 
@@ -392,9 +391,10 @@ def _claim_after(store: ObjectStore, base: int) -> int:
     number = base + 1
     claim = json.dumps({"claimed_at": datetime.now(UTC).isoformat(timespec="seconds")}).encode()
     while int(pointer["version"]) == base:
-        if store.put_if_absent(f"{INDEX_PREFIX}v{number}/claim.json", claim):
+        claim_key = layout.search_index_file_key(number, layout.SEARCH_CLAIM_NAME)
+        if store.put_if_absent(claim_key, claim):
             return number
-        held = read_json(store, f"{INDEX_PREFIX}v{number}/claim.json") or {}
+        held = read_json(store, claim_key) or {}
         since = datetime.fromisoformat(held.get("claimed_at", datetime.now(UTC).isoformat()))
         if (datetime.now(UTC) - since).total_seconds() < CLAIM_STALE_S:
             break
@@ -408,6 +408,6 @@ def _delete_versions_before(store: ObjectStore, keep_from: int) -> tuple[int, ..
     """Delete index versions numbered below `keep_from` (the pointer no longer names them)."""
     old = [v for v in saved_versions(store) if v < keep_from]
     for version in old:
-        for info in list(store.list(f"{INDEX_PREFIX}v{version}/")):
+        for info in list(store.list(layout.search_index_version_prefix(version))):
             store.delete(info.key)
     return tuple(old)

@@ -21,6 +21,7 @@ from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery import validate
 from shazam_assets.operations import backfill
+from shazam_assets.platform import layout
 from shazam_assets.platform.storage import StoreFailed
 from shazam_assets.qa import decisions
 from shazam_assets.render import turntable
@@ -282,7 +283,7 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
     current = turntable.read_turntable_manifest(store, RENDER_CURRENT, 1)
 
     model = versions.version_prefix(RENDER_STALE, 1) + versions.read_version_manifest(
-        store, RENDER_STALE, 1)["delivery_manifest"]["files"]["model"]
+        store, RENDER_STALE, 1).model_path
     saved = store.get_bytes(model)
     store.delete(model)  # one broken ASIN does not stop the batch, and fails it for good
     failed = _render_batch(instance, order)
@@ -322,8 +323,8 @@ def test_daily_housekeeping_reclaims_what_killed_writes_and_runs_left(published)
     killed_write = root / "uploads" / ASIN / ".shazam-tmp-deadbeef"
     killed_write.write_bytes(b"x" * 100)
     os.utime(killed_write, (old, old))
-    killed_run = f"{versions.STAGING_PREFIX}{ASIN}/upload1/run1/model/model.glb"
-    running = f"{versions.STAGING_PREFIX}{ASIN}/upload2/run2/model/model.glb"
+    killed_run = layout.staging_prefix(ASIN, "upload1", "run1") + "model/model.glb"
+    running = layout.staging_prefix(ASIN, "upload2", "run2") + "model/model.glb"
     store.put_bytes(killed_run, b"y" * 300)
     store.put_bytes(running, b"z" * 10)
     os.utime(root / killed_run, (old, old))

@@ -88,12 +88,12 @@ def _backfill_runs(instance: dg.DagsterInstance, backfill_id: str) -> list[dg.Da
 def test_daemon_runs_stage_backfills_and_failures_rerun(deployment, tmp_path) -> None:
     store, instance, run = deployment
     manifest = versions.read_version_manifest(store, ASIN, 1)
-    model_key = versions.version_prefix(ASIN, 1) + manifest["delivery_manifest"]["files"]["model"]
+    model_key = versions.version_prefix(ASIN, 1) + manifest.model_path
     aside = tmp_path / "model-backup.glb"
     aside.write_bytes(store.get_bytes(model_key))
     store.delete(model_key)  # e.g. a lifecycle rule went wrong; the bucket's versioning has it
     (tmp_path / "render.txt").write_text(f"{ASIN}\n")
-    current_verdict = versions.validation_key(ASIN, manifest["upload"]["upload_id"])
+    current_verdict = versions.validation_key(ASIN, manifest.upload.upload_id)
     verdict_before = store.get_bytes(current_verdict)
 
     with running_daemon(PROJECT_ROOT, tmp_path / "daemon.log") as alive:

@@ -48,8 +48,8 @@ def test_approval_renders_publishes_and_indexes_once(env, delivery) -> None:
     spin = _metadata(instance, TURNTABLE)
     assert spin["version"].value == 1 and spin["frames"].value == 8 and spin["rendered"].value
     manifest = turntable.read_turntable_manifest(store, ASIN, 1)
-    assert manifest is not None and manifest["spec"]["size"] == 64
-    assert spin["fingerprint"].value == manifest["fingerprint"]
+    assert manifest is not None and manifest.size == 64
+    assert spin["fingerprint"].value == manifest.fingerprint
 
     page = _metadata(instance, PAGE)
     assert page["version"].value == 1 and page["changed"].value

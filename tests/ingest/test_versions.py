@@ -46,14 +46,14 @@ def test_accepted_upload_becomes_v1_with_checksummed_manifest(store, good_zip) -
     stored = _ingest(store, upload)
     assert (stored.version, stored.created) == (1, True)
     manifest = versions.read_version_manifest(store, ASIN, 1)
-    assert manifest["upload"]["key"] == upload.key and manifest["upload"]["etag"] == upload.etag
-    assert manifest["validation"]["ok"] is True
+    assert manifest.upload.key == upload.key and manifest.upload.etag == upload.etag
+    assert manifest.validation["ok"] is True
     with zipfile.ZipFile(good_zip) as archive:
         expected = {n: hashlib.sha256(archive.read(n)).hexdigest() for n in archive.namelist()}
-    assert {f["path"]: f["sha256"] for f in manifest["files"]} == expected
-    for f in manifest["files"]:
-        data = store.get_bytes(f"assets/{ASIN}/v1/{f['path']}")
-        assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["size"]
+    assert {f.path: f.sha256 for f in manifest.files} == expected
+    for f in manifest.files:
+        data = store.get_bytes(f"assets/{ASIN}/v1/{f.path}")
+        assert hashlib.sha256(data).hexdigest() == f.sha256 and len(data) == f.size
     assert list(store.list("staging/")) == []
     assert store.exists(upload.key)  # the upload is never deleted
 

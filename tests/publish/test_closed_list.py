@@ -17,9 +17,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from shazam_assets.ingest import versions
+from shazam_assets.platform.layout import page_prefix, pages_prefix
 from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 from shazam_assets.publish import create_pages_app, publish_product, read_page_manifest
-from shazam_assets.publish.layout import PAGES_PREFIX, page_prefix
 from shazam_assets.qa.review.app import create_app as create_review_app
 from shazam_assets.render.turntable import publish_turntable
 from tests.builders import PWN_HTML, PWN_JS, hostile_gltf_delivery, store_delivery
@@ -82,8 +82,8 @@ class ReadRecordingStore(RecordingStore):
 
 def test_the_version_records_the_model_files_validation_read(hostile_store) -> None:
     manifest = versions.read_version_manifest(hostile_store, HOSTILE, 1)
-    assert versions.model_files(manifest) == MODEL_FILES
-    stored = {f["path"] for f in manifest["files"]}
+    assert manifest.model_files() == MODEL_FILES
+    stored = {f.path for f in manifest.files}
     assert {"model/pwn.html", "model/pwn.js"} <= stored  # kept, as delivered, but never used
 
 
@@ -101,7 +101,7 @@ def test_publishing_copies_only_the_model_files_and_serves_nothing_else(hostile_
     release = page["release"]
     models = sorted(f["path"] for f in page["files"] if f["path"].startswith(f"{release}/model/"))
     assert models == sorted(f"{release}/{p}" for p in MODEL_FILES)
-    assert [i.key for i in hostile_store.list(PAGES_PREFIX) if "pwn" in i.key] == []
+    assert [i.key for i in hostile_store.list(pages_prefix()) if "pwn" in i.key] == []
     client = TestClient(create_pages_app(hostile_store), base_url="http://localhost")
     assert client.get(f"/{HOSTILE}/{page['urls']['model']}").status_code == 200
     for name in ("pwn.html", "pwn.js"):
@@ -142,7 +142,7 @@ def test_published_objects_on_s3_carry_allow_listed_types(hostile_store, s3_stor
     publish_product(s3_store, HOSTILE)
     client = s3_store.client
     seen: dict[str, str] = {}
-    for info in s3_store.list(PAGES_PREFIX):
+    for info in s3_store.list(pages_prefix()):
         head = client.head_object(Bucket=s3_store.bucket, Key=s3_store.prefix + info.key)
         seen[info.key] = head["ContentType"]
         suffix = posixpath.splitext(info.key)[1].lower()
@@ -155,7 +155,7 @@ def test_published_objects_on_s3_carry_allow_listed_types(hostile_store, s3_stor
     assert seen[f"{page_prefix(HOSTILE)}{release}/model/lamp.bin"] == "application/octet-stream"
     assert not [k for k in seen if "pwn" in k]
     html = [k for k, t in seen.items() if t.startswith("text/html")]
-    assert sorted(html) == sorted([f"{PAGES_PREFIX}index.html", f"{page_prefix(HOSTILE)}index.html"])
+    assert sorted(html) == sorted([f"{pages_prefix()}index.html", f"{page_prefix(HOSTILE)}index.html"])
 
 
 @pytest.mark.integration

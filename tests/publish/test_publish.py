@@ -13,6 +13,7 @@ import pytest
 
 from shazam_assets.ingest import versions
 from shazam_assets.platform import viewer as viewer_module
+from shazam_assets.platform.layout import catalogue_key, page_key, page_manifest_key, page_prefix
 from shazam_assets.platform.storage import LocalStore
 from shazam_assets.publish import (
     PublishError,
@@ -22,7 +23,6 @@ from shazam_assets.publish import (
     sync_product_page,
     unpublish_product,
 )
-from shazam_assets.publish.layout import CATALOGUE_KEY, page_key, page_manifest_key, page_prefix
 from shazam_assets.qa.decisions import published_key, unpublish
 from shazam_assets.render.turntable import TurntableSpec, manifest_key, publish_turntable
 from tests.publish.conftest import MUG, SPEAKER, RecordingStore
@@ -131,7 +131,7 @@ def test_index_html_is_written_after_every_file_it_references(pages_store) -> No
     assert {page_prefix(SPEAKER) + f["path"] for f in manifest["files"]} <= before
     assert page_manifest_key(SPEAKER) in before
     assert all(not k.startswith(page_prefix(SPEAKER)) for k in writes[page_at + 1 :])
-    assert writes.index(CATALOGUE_KEY) > page_at  # the catalogue links the page once it is live
+    assert writes.index(catalogue_key()) > page_at  # the catalogue links the page once it is live
 
 
 def test_publishing_the_same_release_again_writes_nothing(pages_store) -> None:
@@ -198,7 +198,7 @@ def test_refusals_have_stable_codes_and_leave_no_page(pages_store, asin, damage,
     assert not pages_store.exists(page_key(SPEAKER)) and not pages_store.exists(
         page_manifest_key(SPEAKER)
     )
-    assert not pages_store.exists(CATALOGUE_KEY)
+    assert not pages_store.exists(catalogue_key())
 
 
 def test_a_missing_model_viewer_is_refused(pages_store, monkeypatch, tmp_path) -> None:
@@ -235,7 +235,7 @@ def test_unpublish_removes_the_page_first_then_everything_and_the_catalogue_entr
     assert deletes[:2] == [page_key(SPEAKER), page_manifest_key(SPEAKER)]
     assert result.was_live and result.files_deleted == 12 and result.bytes_reclaimed > 0
     assert removed == [SPEAKER] and _page_keys(pages_store, SPEAKER) == set()
-    catalogue = json.loads(pages_store.get_bytes(CATALOGUE_KEY))
+    catalogue = json.loads(pages_store.get_bytes(catalogue_key()))
     assert [p["asin"] for p in catalogue["products"]] == [MUG] and result.catalogue.asins == (MUG,)
     assert SPEAKER not in pages_store.get_bytes("published/index.html").decode()
     assert pages_store.exists(published_key(SPEAKER))  # QA's approval pointer is not ours
@@ -269,7 +269,7 @@ def test_sync_takes_the_page_down_once_nothing_is_published(pages_store) -> None
 def test_the_catalogue_lists_every_page_with_title_poster_and_link(pages_store) -> None:
     publish_product(pages_store, MUG)
     publish_product(pages_store, SPEAKER)
-    products = json.loads(pages_store.get_bytes(CATALOGUE_KEY))["products"]
+    products = json.loads(pages_store.get_bytes(catalogue_key()))["products"]
     assert [p["asin"] for p in products] == [SPEAKER, MUG]  # by title: Bluetooth…, Ceramic…
     for item in products:
         assert item["title"] == read_page_manifest(pages_store, item["asin"])["title"]

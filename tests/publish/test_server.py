@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from shazam_assets.platform.layout import page_prefix
 from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 from shazam_assets.publish import create_pages_app, publish_product, read_page_manifest
-from shazam_assets.publish.layout import page_prefix
 from shazam_assets.publish.server import store_key
 from tests.publish.conftest import MUG, SPEAKER
 

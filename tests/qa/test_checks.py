@@ -28,15 +28,16 @@ def _store(store, zip_path, name="d.zip") -> int:
 def test_a_good_version_passes_and_gets_a_contact_sheet(local_store, tmp_path) -> None:
     version = _store(local_store, pack(tmp_path, product(tmp_path)))
     result = checks.run_automatic_qa(local_store, ASIN, version)
-    assert {c["name"]: c["passed"] for c in result["checks"]} == {
+    assert {c.name: c.passed for c in result.checks} == {
         "qa_visual_match": True,
         "qa_real_world_size": True,
         "qa_placement": True,
     }
-    assert result["blocking_errors"] == [] and read_scores(local_store, ASIN, version) == result
-    assert {c["severity"] for c in result["checks"]} == {"warn"}  # scores.json's own spelling, as before
-    assert len(result["visual"]["photos"]) == len(product(tmp_path).photos)
-    sheet = Image.open(io.BytesIO(local_store.get_bytes(result["contact_sheet"])))
+    assert result.blocking_errors == () and read_scores(local_store, ASIN, version) == result
+    assert result.visual is not None and len(result.visual.photos) == len(product(tmp_path).photos)
+    assert {c.to_json()["severity"] for c in result.checks} == {"warn"}  # scores.json's own spelling, as before
+    assert result.contact_sheet is not None
+    sheet = Image.open(io.BytesIO(local_store.get_bytes(result.contact_sheet)))
     assert sheet.format == "PNG" and sheet.width > sheet.height / 4
 
 
@@ -60,9 +61,9 @@ def test_an_error_blocks_approval_but_not_rejection(local_store, tmp_path) -> No
     )
     version = _store(local_store, delivery)
     result = checks.run_automatic_qa(local_store, ASIN, version)
-    assert "qa_placement" in result["blocking_errors"]
-    placement = next(c for c in result["checks"] if c["name"] == "qa_placement")
-    assert placement["severity"] == checks.ERROR and "floats" in placement["message"]
+    assert "qa_placement" in result.blocking_errors
+    placement = next(c for c in result.checks if c.name == "qa_placement")
+    assert placement.severity == checks.ERROR and "floats" in placement.message
     with pytest.raises(DecisionError) as blocked:
         record_decision(local_store, asin=ASIN, version=version, verdict="approve", reviewer="Rita")
     assert blocked.value.code == "QA_BLOCKED_BY_CHECKS"
@@ -125,10 +126,10 @@ def test_a_version_qa_cannot_look_at_gets_a_blocking_verdict_not_a_crash(
     else:
         _replace_stored(local_store, version, listed["model"], b"not a model")
     result = checks.run_automatic_qa(local_store, ASIN, version)
-    visual = next(c for c in result["checks"] if c["name"] == "qa_visual_match")
-    assert not visual["passed"] and visual["severity"] == checks.ERROR
-    assert visual["metadata"]["code"] == code and code in visual["message"]
-    assert "qa_visual_match" in result["blocking_errors"] and result["contact_sheet"] is None
+    visual = next(c for c in result.checks if c.name == "qa_visual_match")
+    assert not visual.passed and visual.severity == checks.ERROR
+    assert visual.metadata["code"] == code and code in visual.message
+    assert "qa_visual_match" in result.blocking_errors and result.contact_sheet is None
     assert read_scores(local_store, ASIN, version) == result
     with pytest.raises(DecisionError) as refused:
         record_decision(local_store, asin=ASIN, version=version, verdict="approve", reviewer="Rita")

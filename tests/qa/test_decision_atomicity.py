@@ -11,15 +11,11 @@ import pytest
 
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.operations.status import asin_status
+from shazam_assets.platform import layout
 from shazam_assets.platform.storage import LocalStore, ObjectInfo, ObjectStore
 from shazam_assets.qa import decisions
 from shazam_assets.qa.backlog import pending_reviews
-from shazam_assets.qa.decisions import (
-    DECISION_LOG_PREFIX,
-    DecisionError,
-    parse_decision_log_key,
-    record_decision,
-)
+from shazam_assets.qa.decisions import DecisionError, record_decision
 from tests.builders import ASIN, pack, product
 from tests.stores import Forwarding
 
@@ -74,7 +70,7 @@ def _stored_version(store: ObjectStore, zip_path: Path) -> int:
 
 def _logged(store: ObjectStore) -> list[tuple[str, int]]:
     """What the QA decision sensor would pick up."""
-    return [p for i in store.list(DECISION_LOG_PREFIX) if (p := parse_decision_log_key(i.key))]
+    return [p for i in store.list(layout.decisions_prefix()) if (p := layout.parse_decision_key(i.key))]
 
 
 def _now():

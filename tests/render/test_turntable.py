@@ -13,6 +13,8 @@ import pytest
 from PIL import Image
 
 from shazam_assets.ingest import versions
+from shazam_assets.platform import layout
+from shazam_assets.platform.records import TurntableManifest
 from shazam_assets.platform.storage import LocalStore, ObjectInfo
 from shazam_assets.qa import decisions
 from shazam_assets.render import turntable
@@ -34,25 +36,26 @@ def rendered(model, tmp_path_factory) -> turntable.Turntable:
 
 def test_a_turntable_has_every_file_the_page_needs(rendered) -> None:
     out, m = rendered.folder, rendered.manifest
-    assert [f["path"] for f in m["frames"]] == [f"frames/{i:03d}.webp" for i in range(8)]
-    assert [f["azimuth_deg"] for f in m["frames"]] == [i * 45.0 for i in range(8)]
-    for name in [*(f["path"] for f in m["frames"]), m["poster"], m["sprite"]["path"]]:
+    assert [f.path for f in m.frames] == [f"frames/{i:03d}.webp" for i in range(8)]
+    assert [f.azimuth_deg for f in m.frames] == [i * 45.0 for i in range(8)]
+    for name in [*(f.path for f in m.frames), m.poster, m.sprite.path]:
         with Image.open(out / name) as image:
             assert image.format == "WEBP"
-    with Image.open(out / m["poster"]) as poster:
+    with Image.open(out / m.poster) as poster:
         assert poster.size == (96, 96)
-    with Image.open(out / m["sprite"]["path"]) as sprite:  # 8 frames: 3 columns, 3 rows of 96 px
+    with Image.open(out / m.sprite.path) as sprite:  # 8 frames: 3 columns, 3 rows of 96 px
         assert sprite.size == (3 * 96, 3 * 96)
-    with av.open(str(out / m["video"]["path"])) as video:
+    with av.open(str(out / m.video.path)) as video:
         stream = video.streams.video[0]
         assert stream.codec_context.name == "h264" and (stream.width, stream.height) == (96, 96)
         assert sum(1 for _ in video.decode(stream)) == 8
-    listed = {f["path"]: f for f in m["files"]}
+    listed = {f.path: f for f in m.files}
     assert set(listed) == {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {"manifest.json"}
     for path, entry in listed.items():
-        assert hashlib.sha256((out / path).read_bytes()).hexdigest() == entry["sha256"]
-    assert json.loads((out / "manifest.json").read_text()) == m
-    assert m["renderer"] and m["timings_s"]["per_frame"] > 0 and m["model"]["triangles"] > 100
+        assert hashlib.sha256((out / path).read_bytes()).hexdigest() == entry.sha256
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk == m.to_json() and TurntableManifest.from_json(on_disk) == m
+    assert m.renderer and m.per_frame_s > 0 and m.model["triangles"] > 100
 
 
 def test_frames_turn_around_the_product(rendered) -> None:
@@ -69,7 +72,7 @@ def test_frames_turn_around_the_product(rendered) -> None:
 def test_transparent_background_keeps_alpha_in_png_frames(model, tmp_path) -> None:
     spec = TurntableSpec(frames=8, size=64, background="transparent", frame_format="png", video="webm")
     m = turntable.render_turntable(model, tmp_path, spec).manifest
-    rgba = np.asarray(Image.open(tmp_path / m["frames"][0]["path"]))
+    rgba = np.asarray(Image.open(tmp_path / m.frames[0].path))
     assert rgba.shape == (64, 64, 4)
     assert rgba[0, 0, 3] == 0 and rgba[..., 3].max() == 255
     with av.open(str(tmp_path / "spin.webm")) as video:
@@ -120,9 +123,9 @@ def test_publishing_commits_the_manifest_last_and_is_a_no_op_the_second_time(sto
     first = turntable.publish_turntable(store, ASIN, version, SMALL)
     assert first.rendered and first.uploaded_bytes > 0
     stored = turntable.read_turntable_manifest(store, ASIN, version)
-    assert stored is not None and stored["fingerprint"] == first.manifest["fingerprint"]
-    for entry in stored["files"]:
-        assert store.head(first.set_prefix + entry["path"]).size == entry["size"]
+    assert stored is not None and stored.fingerprint == first.manifest.fingerprint
+    for entry in stored.files:
+        assert store.head(first.set_prefix + entry.path).size == entry.size
 
     again = turntable.publish_turntable(store, ASIN, version, SMALL)
     assert not again.rendered and again.manifest == stored
@@ -131,7 +134,7 @@ def test_publishing_commits_the_manifest_last_and_is_a_no_op_the_second_time(sto
     newer = turntable.publish_turntable(store, ASIN, version, SMALL)
     assert newer.rendered and newer.set_prefix != first.set_prefix
     # the previous set stays readable for pages still holding the old manifest
-    assert store.exists(first.set_prefix + stored["poster"])
+    assert store.exists(first.set_prefix + stored.poster)
 
 
 def test_unknown_version_is_refused(local_store) -> None:
@@ -144,12 +147,13 @@ def test_deleting_a_version_deletes_its_renders_and_counts_them(local_store, tmp
     version = _approved_version(local_store, tmp_path)
     done = turntable.publish_turntable(local_store, ASIN, version, SMALL)
     render_files = list(local_store.list(turntable.renders_prefix(ASIN, version)))
-    assert len(render_files) == len(done.manifest["files"]) + 1  # and manifest.json
+    assert len(render_files) == len(done.manifest.files) + 1  # and manifest.json
     stored = versions.read_version_manifest(local_store, ASIN, version)
     deletion = decisions.delete_version(local_store, ASIN, version, reason="test")
     assert list(local_store.list(turntable.renders_prefix(ASIN, version))) == []
-    assert deletion.files == len(stored["files"]) + len(render_files)
-    assert deletion.bytes_reclaimed == sum(f["size"] for f in stored["files"]) + sum(o.size for o in render_files)
+    assert deletion.files == len(stored.files) + len(render_files)
+    assert deletion.bytes_reclaimed == sum(f.size for f in stored.files) + sum(o.size for o in render_files)
+    assert list(local_store.list(layout.version_prefix(ASIN, version))) == []
     tombstone = json.loads(local_store.get_bytes(decisions.tombstone_key(ASIN, version)))
     assert tombstone["bytes_reclaimed"] == deletion.bytes_reclaimed
 
@@ -214,11 +218,12 @@ def test_a_short_upload_is_refused_and_never_committed(tmp_path, monkeypatch) ->
 
 
 def test_published_pointer_keys_are_told_from_page_files() -> None:
-    assert decisions.parse_published_key(decisions.published_key(ASIN)) == ASIN
-    assert decisions.parse_published_key(f"{decisions.PUBLISHED_PREFIX}{ASIN}/manifest.json") is None
-    assert decisions.parse_published_key(f"published/{ASIN}.json") is None
-    assert decisions.parse_published_key("uploads/x.json") is None
-    assert decisions.parse_published_key(decisions.PUBLISHED_PREFIX + "catalog.json") is None
+    pointers = layout.published_pointers_prefix()
+    assert layout.parse_published_pointer_key(decisions.published_key(ASIN)) == ASIN
+    assert layout.parse_published_pointer_key(f"{pointers}{ASIN}/manifest.json") is None
+    assert layout.parse_published_pointer_key(layout.page_prefix(ASIN).rstrip("/") + ".json") is None
+    assert layout.parse_published_pointer_key(layout.upload_key(ASIN, "x.json")) is None
+    assert layout.parse_published_pointer_key(pointers + "catalog.json") is None
 
 
 def test_a_still_from_a_stored_camera(tmp_path) -> None:

@@ -12,8 +12,9 @@ from dagster_project.lib.retries import FAILED_ASINS
 from dagster_project.lib.runs import partition_of
 from shazam_assets.operations import metrics
 from shazam_assets.operations import metrics_report as report
+from shazam_assets.platform import layout
 
-REPORT_KEY = "metrics/report.html"  # the HTML report of the latest figures (`shazam report`'s)
+REPORT_KEY = layout.metrics_report_key()  # the HTML report of the latest figures (`shazam report`'s)
 TURNTABLE_STEP = keys.TURNTABLE_360.to_python_identifier()
 FACTS_LIMIT = 10_000  # newest orchestrator events read per metric (a few weeks of a busy shop)
 

@@ -11,10 +11,11 @@ import dagster as dg
 
 from dagster_project.lib.resources import NotifierResource, ObjectStoreResource
 from dagster_project.lib.runs import is_rejection, partition_of
+from shazam_assets.platform import layout
 from shazam_assets.platform.notify import Outbox
 from shazam_assets.platform.storage import ObjectStore
 
-FAILURE_OUTBOX = "outbox/_runs/"  # not an ASIN folder: ASINs are 10 letters and digits
+FAILURE_OUTBOX = layout.run_failures_prefix()  # not an ASIN folder: ASINs are 10 letters and digits
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class RunFailureAlert:
 def deliver_alert(channel, store: ObjectStore, alert: RunFailureAlert) -> str:
     """Send an alert; the local outbox keeps alerts apart from artist notifications."""
     if isinstance(channel, Outbox):
-        key = f"{FAILURE_OUTBOX}{alert.run_id}.json"
+        key = layout.run_failure_key(alert.run_id)
         body = {**asdict(alert), "subject": alert.subject, "text": alert.text()}
         store.put_bytes(key, json.dumps(body, indent=2).encode())
         return store.uri(key)

@@ -9,8 +9,9 @@ from dagster_project.defs.publish import assets  # the job this stage's sensor r
 from dagster_project.lib import keys
 from dagster_project.lib.cadence import SENSOR_INTERVAL_S
 from dagster_project.lib.resources import ObjectStoreResource
+from shazam_assets.platform import layout
 from shazam_assets.platform.scanning import scan_prefix
-from shazam_assets.qa.decisions import PUBLISHED_PREFIX, parse_published_key, published_version
+from shazam_assets.platform.versions import published_version
 
 TAKE_DOWN = [keys.PRODUCT_PAGE, keys.SEARCH_INDEX]
 
@@ -24,10 +25,10 @@ TAKE_DOWN = [keys.PRODUCT_PAGE, keys.SEARCH_INDEX]
 )
 def published_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreResource):
     s = store.open()
-    scan = scan_prefix(s, PUBLISHED_PREFIX, context.cursor, now=datetime.now(UTC))
+    scan = scan_prefix(s, layout.published_pointers_prefix(), context.cursor, now=datetime.now(UTC))
     requests = []
     for info in scan.objects:
-        asin = parse_published_key(info.key)
+        asin = layout.parse_published_pointer_key(info.key)
         if asin is None:
             continue
         # Unpublished: nothing to render, so only the page and the search entry run (they take

@@ -12,7 +12,6 @@ from dagster_project.lib.retries import RETRY, transient_only
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.operations.backfill import STAGE_TAG
-from shazam_assets.platform.errors import Severity
 from shazam_assets.qa import checks, decisions, outcome
 
 AUTOMATIC_CHECKS = {
@@ -68,16 +67,16 @@ def qa_review(
     result = checks.run_automatic_qa(s, context.partition_key, version)
     metadata: dict[str, Any] = {
         "version": version,
-        "blocking_errors": ", ".join(result["blocking_errors"]) or "none",
+        "blocking_errors": ", ".join(result.blocking_errors) or "none",
     }
-    visual = result["visual"]
-    if visual:  # empty when the version could not be scored (its check says why)
+    visual = result.visual
+    if visual is not None and result.contact_sheet:  # None when the version could not be scored
         rows = "\n".join(
-            f"| {p['photo']} | {p['best_view']} | {p['silhouette_iou']:.2f} | {p['delta_e']:.1f} | {p['score']:.2f} |"
-            for p in visual["photos"]
+            f"| {p.photo} | {p.best_view} | {p.silhouette_iou:.2f} | {p.delta_e:.1f} | {p.score:.2f} |"
+            for p in visual.photos
         )
-        metadata["visual_score"] = float(visual["score"])
-        metadata["contact_sheet"] = dg.MetadataValue.path(s.uri(result["contact_sheet"]))
+        metadata["visual_score"] = float(visual.score or 0.0)
+        metadata["contact_sheet"] = dg.MetadataValue.path(s.uri(result.contact_sheet))
         metadata["photos"] = dg.MetadataValue.md(
             "| photo | best view | IoU | ΔE | score |\n|---|---|---|---|---|\n" + rows
         )
@@ -85,10 +84,10 @@ def qa_review(
         metadata=metadata,
         check_results=[
             dg.AssetCheckResult(
-                check_name=c["name"], passed=c["passed"], severity=SEVERITY[Severity(c["severity"])],
-                description=c["message"], metadata={"version": version, **c["metadata"]},
+                check_name=c.name, passed=c.passed, severity=SEVERITY[c.severity],
+                description=c.message, metadata={"version": version, **c.metadata},
             )
-            for c in result["checks"]
+            for c in result.checks
         ],
     )
 

@@ -8,8 +8,8 @@ from dagster_project.defs.qa import assets  # the job this stage's sensor reques
 from dagster_project.lib import keys
 from dagster_project.lib.cadence import SENSOR_INTERVAL_S
 from dagster_project.lib.resources import ObjectStoreResource
+from shazam_assets.platform import layout
 from shazam_assets.platform.scanning import scan_prefix
-from shazam_assets.qa.decisions import DECISION_LOG_PREFIX, parse_decision_log_key
 
 
 @dg.sensor(
@@ -19,12 +19,12 @@ from shazam_assets.qa.decisions import DECISION_LOG_PREFIX, parse_decision_log_k
     description="Picks up QA decisions (CLI or review page) and runs the qa_approved check.",
 )
 def qa_decision_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreResource):
-    scan = scan_prefix(store.open(), DECISION_LOG_PREFIX, context.cursor, now=datetime.now(UTC))
+    scan = scan_prefix(store.open(), layout.decisions_prefix(), context.cursor, now=datetime.now(UTC))
     requests = []
     for info in scan.objects:
-        parsed = parse_decision_log_key(info.key)
+        parsed = layout.parse_decision_key(info.key)
         if parsed is None:
-            context.log.warning(f"ignored {info.key!r}: not decisions/<ASIN>/v<N>.json")
+            context.log.warning(f"ignored {info.key!r}: not {layout.DECISION.shown}")
             continue
         asin, version = parsed
         requests.append(

@@ -48,14 +48,14 @@ def _one(r: Rendered, s: ObjectStore) -> dict[str, Any]:
     return {
         "version": r.version,
         "rendered": r.done.rendered,
-        "fingerprint": m["fingerprint"],
-        "renderer": m["renderer"],
-        "frames": len(m["frames"]),
-        "size_px": m["spec"]["size"],
-        "seconds_per_frame": m["timings_s"]["per_frame"],
-        "seconds_total": m["timings_s"]["total"],
-        "poster": dg.MetadataValue.url(s.uri(prefix + m["poster"])),
-        "video": dg.MetadataValue.url(s.uri(prefix + m["video"]["path"])),
+        "fingerprint": m.fingerprint,
+        "renderer": m.renderer,
+        "frames": len(m.frames),
+        "size_px": m.size,
+        "seconds_per_frame": m.per_frame_s,
+        "seconds_total": m.total_s,
+        "poster": dg.MetadataValue.url(s.uri(prefix + m.poster)),
+        "video": dg.MetadataValue.url(s.uri(prefix + m.video.path)),
         "manifest": dg.MetadataValue.url(s.uri(turntable.manifest_key(r.asin, r.version))),
     }
 
@@ -63,7 +63,7 @@ def _one(r: Rendered, s: ObjectStore) -> dict[str, Any]:
 def _batch(rendered: list[Rendered], left: list[str]) -> dict[str, Any]:
     rows = "\n".join(
         f"| {r.asin} | v{r.version} | {'rendered' if r.done.rendered else 'already current'} | "
-        f"{r.done.manifest['renderer']} | {r.done.manifest['timings_s']['total']:.1f} |"
+        f"{r.done.manifest.renderer} | {r.done.manifest.total_s:.1f} |"
         for r in rendered
     )
     return {
@@ -114,7 +114,7 @@ def turntable_360(
     detailed = single and len(rendered) == 1
     yield dg.MaterializeResult(
         metadata=_one(rendered[0], s) if detailed else _batch(rendered, left),
-        data_version=dg.DataVersion(rendered[0].done.manifest["fingerprint"]) if detailed else None,
+        data_version=dg.DataVersion(rendered[0].done.manifest.fingerprint) if detailed else None,
     )
 
 

@@ -41,6 +41,7 @@ from typing import BinaryIO, cast
 from isal import isal_zlib
 
 from shazam_assets.ingest.delivery.report import Issue, RuleBook
+from shazam_assets.platform import layout
 
 GiB = 1024**3
 MiB = 1024**2
@@ -134,8 +135,8 @@ EMPTY = rules.error(
 RESERVED_NAME = rules.error(
     "ZIP_RESERVED_NAME",
     "An entry uses a name SHAZAM's version store keeps for its own files",
-    hint="Rename or remove the file: 'version.json' at the top of the ZIP and any file or folder "
-    "name starting with '.shazam-' are reserved (see docs/delivery-spec.md).",
+    hint=f"Rename or remove the file: '{layout.VERSION_MANIFEST}' at the top of the ZIP and any file or "
+    f"folder name starting with '{layout.RESERVED_PREFIX}' are reserved (see docs/delivery-spec.md).",
 )
 NAME_TOO_LONG = rules.error(
     "ZIP_NAME_TOO_LONG",
@@ -160,8 +161,8 @@ JUNK_ENTRY = rules.warning(
 # An accepted archive is unpacked member by member into assets/<ASIN>/v<N>/ (see
 # shazam_assets.ingest.versions). The store's own files there must never be reachable from an
 # archive, whatever the backend or a case-insensitive disk does with the name.
-VERSION_MANIFEST = "version.json"  # the version's manifest, at the top of its folder
-RESERVED_PREFIX = ".shazam-"  # the store's temporary and control files (`.shazam-tmp-*`)
+VERSION_MANIFEST = layout.VERSION_MANIFEST  # the version's manifest, at the top of its folder
+RESERVED_PREFIX = layout.RESERVED_PREFIX  # the store's temporary and control files
 MAX_NAME_PART_BYTES = 255  # one file or folder name: the limit of ext4, APFS, NTFS and XFS
 MAX_NAME_BYTES = 512  # a whole path: leaves room under S3's 1,024-byte keys for store prefixes
 

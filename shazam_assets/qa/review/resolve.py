@@ -1,4 +1,4 @@
-"""Which stored object a review-page URL means, decided by version.json alone.
+"""Which stored object a review-page URL means, decided by the version manifest alone.
 
 A URL names an ASIN, a version number and a role (the model and its glTF resources, the
 n-th reference photo, the contact sheet). The key is looked up in the version's manifest;
@@ -9,13 +9,16 @@ joined onto a store prefix, so no request can reach another object of the store.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shazam_assets.ingest import versions
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.asin import is_valid_asin
+from shazam_assets.platform.records import VersionManifest
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.qa.decisions import read_scores
+from shazam_assets.qa.result import read_scores
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 CONTENT_TYPES = {
@@ -45,26 +48,26 @@ class ReviewVersion:
 
     asin: str
     version: int
-    manifest: dict[str, Any]
-    listed: frozenset[str]  # every path version.json lists, relative to the version folder
+    manifest: VersionManifest
+    listed: frozenset[str]  # every path the manifest lists, relative to the version folder
 
     @property
-    def delivery(self) -> dict[str, Any]:
-        return self.manifest.get("delivery_manifest") or {}
+    def delivery(self) -> Mapping[str, Any]:
+        return self.manifest.delivery or {}
 
     @property
     def model_path(self) -> str | None:
-        path = (self.delivery.get("files") or {}).get("model")
+        path = self.manifest.model_path
         return path if path in self.listed else None
 
     @property
     def photo_paths(self) -> tuple[str, ...]:
         """The reference photos, in manifest order; indexes in URLs count from 0 in this list."""
-        photos = (self.delivery.get("files") or {}).get("photos") or ()
-        return tuple(p for p in photos if isinstance(p, str) and p in self.listed)
+        return tuple(p for p in self.manifest.photo_paths if p in self.listed)
 
     def size_of(self, path: str) -> int | None:
-        return next((f.get("size") for f in self.manifest["files"] if f.get("path") == path), None)
+        found = self.manifest.file(path)
+        return None if found is None else found.size
 
 
 def content_type(path: str) -> str:
@@ -75,24 +78,21 @@ def load_version(store: ObjectStore, asin: str, version: int) -> ReviewVersion |
     """The version, or None when the ASIN is malformed or the version does not exist."""
     if not is_valid_asin(asin) or version < 1:
         return None
-    manifest = versions.read_version_manifest(store, asin, version)
+    manifest = platform_versions.read_version_manifest(store, asin, version)
     if manifest is None:
         return None
-    listed = frozenset(
-        f["path"] for f in manifest.get("files", ()) if isinstance(f.get("path"), str)
-    )
-    return ReviewVersion(asin=asin, version=version, manifest=manifest, listed=listed)
+    return ReviewVersion(asin=asin, version=version, manifest=manifest, listed=manifest.listed)
 
 
 def _stored(item: ReviewVersion, path: str) -> ServedFile:
-    key = versions.version_prefix(item.asin, item.version) + path
+    key = layout.version_file_key(item.asin, item.version, path)
     return ServedFile(key=key, size=item.size_of(path), content_type=content_type(path))
 
 
 def model_files(item: ReviewVersion) -> frozenset[str]:
     """The model and, for a .gltf, exactly the resources validation read for it (the version's
     closed list of model files): the only paths the model route serves."""
-    return frozenset(versions.model_files(item.manifest) or ())
+    return frozenset(item.manifest.model_files() or ())
 
 
 def model_file(item: ReviewVersion, path: str) -> ServedFile | None:
@@ -107,10 +107,10 @@ def photo_file(item: ReviewVersion, index: int) -> ServedFile | None:
 
 def contact_sheet_file(store: ObjectStore, item: ReviewVersion) -> ServedFile | None:
     """The contact sheet automatic QA rendered for this version, if any. The key comes from
-    scores.json, so it is accepted only inside this version's own qa/ folder."""
-    scores = read_scores(store, item.asin, item.version) or {}
-    key = scores.get("contact_sheet")
-    own_folder = f"qa/{item.asin}/v{item.version}/"
+    the QA result, so it is accepted only inside this version's own QA folder."""
+    scores = read_scores(store, item.asin, item.version)
+    key = None if scores is None else scores.contact_sheet
+    own_folder = layout.qa_prefix(item.asin, item.version)
     if not isinstance(key, str) or not key.startswith(own_folder):
         return None
     name = key[len(own_folder) :]

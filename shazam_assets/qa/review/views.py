@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shazam_assets.ingest import versions
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.qa.backlog import PendingReview, pending_reviews
-from shazam_assets.qa.decisions import Decision, is_deleted, read_decision, read_scores
+from shazam_assets.qa.decisions import Decision, is_deleted, read_decision
+from shazam_assets.qa.result import read_scores
 from shazam_assets.qa.review import resolve
 from shazam_assets.qa.review.resolve import ReviewVersion
 
-DECISION_LOG_PREFIX = "decisions/"
 RECENT_LIMIT = 8
 
 
@@ -59,11 +61,11 @@ def recent_decisions(store: ObjectStore, *, limit: int = RECENT_LIMIT) -> list[D
     """The newest decisions of the decision log (CLI and review page alike), newest first.
 
     The log is listed whole to find the newest; it holds one small object per decision."""
-    newest = sorted(store.list(DECISION_LOG_PREFIX), key=lambda i: i.last_modified, reverse=True)
+    newest = sorted(store.list(layout.decisions_prefix()), key=lambda i: i.last_modified, reverse=True)
     found = []
     for info in newest[:limit]:
         try:
-            found.append(Decision.from_dict(json.loads(store.get_bytes(info.key))))
+            found.append(Decision.from_json(json.loads(store.get_bytes(info.key))))
         except (ObjectNotFound, ValueError, TypeError, KeyError):
             continue  # removed meanwhile, or not a decision record: not this page's concern
     return found
@@ -80,11 +82,11 @@ def pending_context(store: ObjectStore, *, now: datetime, sla: timedelta) -> dic
 
 
 def newest_live_version(store: ObjectStore, asin: str) -> int | None:
-    live = [v for v in versions.list_versions(store, asin) if not is_deleted(store, asin, v)]
+    live = [v for v in platform_versions.list_versions(store, asin) if not is_deleted(store, asin, v)]
     return max(live, default=None)
 
 
-def _dimensions(product: dict[str, Any]) -> str:
+def _dimensions(product: Mapping[str, Any]) -> str:
     dims = product.get("dimensions") or {}
     values = [dims.get(k) for k in ("width", "height", "depth")]
     if not all(isinstance(v, int | float) for v in values):
@@ -119,7 +121,7 @@ def _contact_sheet_url(store: ObjectStore, item: ReviewVersion) -> str | None:
 
 
 def _created(item: ReviewVersion, now: datetime) -> tuple[str, str]:
-    raw = item.manifest.get("created_at", "")
+    raw = item.manifest.created_at
     try:
         created = datetime.fromisoformat(raw)
     except (TypeError, ValueError):
@@ -147,7 +149,7 @@ def version_context(store: ObjectStore, item: ReviewVersion, *, now: datetime) -
         "newest": newest,
         "superseded": newest is not None and newest > item.version,
         "scores": scores,
-        "blocking_errors": list((scores or {}).get("blocking_errors") or []),
+        "blocking_errors": [] if scores is None else list(scores.blocking_errors),
         "contact_sheet_url": _contact_sheet_url(store, item) if scores else None,
     }
 

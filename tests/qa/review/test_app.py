@@ -71,15 +71,15 @@ def test_version_page_shows_product_model_photos_and_qa_scores(client, review_st
     assert page.status_code == 200
     html = page.text
     manifest = versions.read_version_manifest(review_store, SPEAKER, 1)
-    title = manifest["delivery_manifest"]["product"]["title"]
+    title = manifest.title
     assert f"<h1>{title}</h1>" in html and "Test Artist" in html
-    model = manifest["delivery_manifest"]["files"]["model"]
+    model = manifest.model_path
     assert f'<model-viewer id="viewer" src="/asins/{SPEAKER}/v1/files/{model}"' in html
     assert (
         '<script type="module" src="/static/model-viewer.min.js">' in html
         or not review_app.viewer_installed()
     )
-    for i in range(len(manifest["delivery_manifest"]["files"]["photos"])):
+    for i in range(len(manifest.photo_paths)):
         assert f'src="/asins/{SPEAKER}/v1/photos/{i}"' in html
     assert 'id="visual-scores"' in html and "0.87" in html and "texture_resolution" in html
     assert f'src="/asins/{SPEAKER}/v1/contact-sheet"' in html
@@ -94,7 +94,7 @@ def test_version_without_qa_results_says_so(client) -> None:
 
 
 def test_model_photos_and_contact_sheet_are_served_from_the_version(client, review_store) -> None:
-    files = versions.read_version_manifest(review_store, SPEAKER, 1)["delivery_manifest"]["files"]
+    files = versions.read_version_manifest(review_store, SPEAKER, 1).delivery_files
     model = client.get(f"/asins/{SPEAKER}/v1/files/{files['model']}")
     assert model.status_code == 200 and model.headers["content-type"] == "model/gltf-binary"
     assert model.content == _version_file(review_store, SPEAKER, files["model"])

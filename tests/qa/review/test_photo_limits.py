@@ -30,7 +30,7 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_a_photo_declaring_too_many_pixels_is_not_served(review_store: LocalStore) -> None:
-    photos = versions.read_version_manifest(review_store, SPEAKER, 1)["delivery_manifest"]["files"]["photos"]
+    photos = versions.read_version_manifest(review_store, SPEAKER, 1).photo_paths
     review_store.put_bytes(versions.version_prefix(SPEAKER, 1) + photos[0], png_bomb(13000, 13000))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,14 +1,9 @@
-"""Where the product pages live in the store, and what type each file is served with.
+"""What type each published object is served with, decided by its key.
 
-    published/<ASIN>/index.html           the product page (written last)
-    published/<ASIN>/manifest.json        what the page shows: URLs, sha256 and size of each file
-    published/<ASIN>/r<fingerprint>/...   one release: the GLB, poster, frames, sprite, video
-    published/_static/...                 the pages' script, style and model-viewer (shared)
-    published/index.html                  the catalogue page
-    published/catalog.json                the catalogue's data
-
-Every URL in a page is relative to the page, so the tree works wherever it is hosted: on S3,
-behind `shazam serve`, or opened from disk.
+The keys of the product pages, their releases, the shared static files and the catalogue are
+`shazam_assets.platform.layout`'s (under `layout.pages_prefix()`). Every URL in a page is
+relative to the page, so the tree works wherever it is hosted: on S3, behind `shazam serve`,
+or opened from disk.
 """
 
 from __future__ import annotations
@@ -17,15 +12,9 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from shazam_assets.platform import layout
 from shazam_assets.platform.asin import is_valid_asin
 
-PAGES_PREFIX = "published/"
-STATIC_DIR = "_static"
-STATIC_PREFIX = f"{PAGES_PREFIX}{STATIC_DIR}/"
-PAGE = "index.html"
-PAGE_MANIFEST = "manifest.json"
-CATALOGUE_KEY = f"{PAGES_PREFIX}catalog.json"
-CATALOGUE_PAGE_KEY = f"{PAGES_PREFIX}{PAGE}"
 PAGE_SCHEMA = "shazam.product-page/1"
 CATALOGUE_SCHEMA = "shazam.catalogue/1"
 _RELEASE = re.compile(r"^r[0-9a-f]{16}$")
@@ -71,41 +60,22 @@ class ServedAs:
 
 
 def served_as(key: str) -> ServedAs:
-    """How the object at store key `key` (under published/) is served."""
+    """How the object at store key `key` (under `layout.pages_prefix()`) is served."""
     suffix = posixpath.splitext(key)[1].lower()
-    parts = key.removeprefix(PAGES_PREFIX).split("/")
+    relative = layout.page_relative(key)
+    parts = (key if relative is None else relative).split("/")
     own_page = len(parts) == 1 or (len(parts) == 2 and is_valid_asin(parts[0]))
-    if own_page and parts[-1] == PAGE:
+    if own_page and parts[-1] == layout.PAGE_NAME:
         return ServedAs(HTML)
-    if own_page and key in (CATALOGUE_KEY, f"{PAGES_PREFIX}{parts[0]}/{PAGE_MANIFEST}"):
+    if own_page and key in (layout.catalogue_key(), layout.page_manifest_key(parts[0])):
         return ServedAs(JSON)
-    if key.startswith(STATIC_PREFIX) and suffix in STATIC_TYPES:
+    if key.startswith(layout.static_prefix()) and suffix in STATIC_TYPES:
         return ServedAs(STATIC_TYPES[suffix])
     if suffix in MEDIA_TYPES:
         return ServedAs(MEDIA_TYPES[suffix])
     return ServedAs(DOWNLOAD, ATTACHMENT)
 
 
-def page_prefix(asin: str) -> str:
-    return f"{PAGES_PREFIX}{asin}/"
-
-
-def page_key(asin: str) -> str:
-    return page_prefix(asin) + PAGE
-
-
-def page_manifest_key(asin: str) -> str:
-    return page_prefix(asin) + PAGE_MANIFEST
-
-
 def is_release_name(name: str) -> bool:
     """`r` + 16 hex digits: a release folder under a product's page folder."""
     return bool(_RELEASE.match(name))
-
-
-def parse_page_manifest_key(key: str) -> str | None:
-    """`published/<ASIN>/manifest.json` -> the ASIN; None for any other key."""
-    parts = key.split("/")
-    if len(parts) != 3 or f"{parts[0]}/" != PAGES_PREFIX or parts[2] != PAGE_MANIFEST:
-        return None
-    return parts[1] if is_valid_asin(parts[1]) else None
