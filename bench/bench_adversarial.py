@@ -43,8 +43,9 @@ def measure(path: Path, timeout: float) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-c", _CHILD, str(path)], stdout=out, stderr=err,
-                                 env=env, cwd=ROOT)
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(path)], stdout=out, stderr=err, env=env, cwd=ROOT
+        )
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -79,7 +80,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None, help="families to run (default: all)")
     parser.add_argument("--timeout", type=float, default=120.0)
-    parser.add_argument("--make", nargs=3, metavar=("FAMILY", "INDEX", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--make", nargs=3, metavar=("FAMILY", "INDEX", "DIR"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.make:
         _make(args.make[0], int(args.make[1]), Path(args.make[2]))
@@ -91,13 +94,20 @@ def main() -> int:
     for family in args.only or list(FAMILIES):
         for index, params in enumerate(FAMILIES[family][1]):
             with tempfile.TemporaryDirectory(prefix="shazam-adv-") as tmp:
-                made = subprocess.run([sys.executable, __file__, "--make", family, str(index), tmp],
-                                      capture_output=True, text=True, check=True)
+                made = subprocess.run(
+                    [sys.executable, __file__, "--make", family, str(index), tmp],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 sample = json.loads(made.stdout.splitlines()[-1])
                 row = measure(Path(sample["path"]), args.timeout)
             shown = ", ".join(f"{k}={v:,}" for k, v in params.items())
-            print(f"| {family} | {shown} | {sample['input_mb']:.2f} | {row['seconds']:.2f} | "
-                  f"{row['rss_mb']:.0f} | {row['verdict']} |", flush=True)
+            print(
+                f"| {family} | {shown} | {sample['input_mb']:.2f} | {row['seconds']:.2f} | "
+                f"{row['rss_mb']:.0f} | {row['verdict']} |",
+                flush=True,
+            )
             seconds, rss = worst.get(family, (0.0, 0.0))
             worst[family] = (max(seconds, row["seconds"]), max(rss, row["rss_mb"]))
             failed |= not (row["seconds"] < TARGET_SECONDS and row["rss_mb"] < TARGET_MB)

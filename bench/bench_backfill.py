@@ -42,8 +42,12 @@ from shazam_assets.platform.storage import LocalStore  # noqa: E402
 from shazam_demo.run import build_delivery, running_daemon  # noqa: E402
 from tests.builders import publish_legacy  # noqa: E402
 
-FINISHED = {BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED,
-            BulkActionStatus.FAILED, BulkActionStatus.CANCELED}
+FINISHED = {
+    BulkActionStatus.COMPLETED_SUCCESS,
+    BulkActionStatus.COMPLETED_FAILED,
+    BulkActionStatus.FAILED,
+    BulkActionStatus.CANCELED,
+}
 
 
 def _wait(instance: dg.DagsterInstance, ids: list[str], alive, timeout_s: float = 3600) -> None:
@@ -65,11 +69,17 @@ def _runs(instance: dg.DagsterInstance, ids: list[str]) -> list[dg.DagsterRun]:
 def _quiet(home: Path) -> None:
     """The upload and publish sensors would process the old store as new: stop them."""
     for sensor in ("upload_sensor", "published_sensor"):
-        subprocess.run([dagster_executable("dagster"), "sensor", "stop", sensor, "-w", "workspace.yaml"], cwd=ROOT,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [dagster_executable("dagster"), "sensor", "stop", sensor, "-w", "workspace.yaml"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
 
 
-def _setup(work: Path, n: int, single: int, unpublished: float) -> tuple[LocalStore, list[str], list[str]]:
+def _setup(
+    work: Path, n: int, single: int, unpublished: float
+) -> tuple[LocalStore, list[str], list[str]]:
     """(store, batched ASINs, single-run ASINs), all published; partitions added in catalogue
     order with never-published ASINs interleaved at the given share."""
     store = LocalStore(work / "store")
@@ -92,18 +102,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--asins", type=int, default=1000)
     parser.add_argument("--single", type=int, default=20)
-    parser.add_argument("--unpublished", type=float, default=0.0,
-                        help="share of never-published ASIN partitions interleaved (0-1)")
-    parser.add_argument("--no-bridge", action="store_true",
-                        help="register the backfill as `--all` does: no gap bridging (for comparison)")
+    parser.add_argument(
+        "--unpublished",
+        type=float,
+        default=0.0,
+        help="share of never-published ASIN partitions interleaved (0-1)",
+    )
+    parser.add_argument(
+        "--no-bridge",
+        action="store_true",
+        help="register the backfill as `--all` does: no gap bridging (for comparison)",
+    )
     args = parser.parse_args()
     from dagster_project.lib.cadence import REVALIDATION_BATCH
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "store").mkdir()  # a missing local store root is refused
-        os.environ.update(SHAZAM_STORE_URL=(work / "store").as_uri(), DAGSTER_HOME=str(work / "home"),
-                          SHAZAM_UPLOAD_QUEUE_URL="", SHAZAM_NOTIFY_URL="")
+        os.environ.update(
+            SHAZAM_STORE_URL=(work / "store").as_uri(),
+            DAGSTER_HOME=str(work / "home"),
+            SHAZAM_UPLOAD_QUEUE_URL="",
+            SHAZAM_NOTIFY_URL="",
+        )
         ensure_dagster_home(work / "home")
         store, batched, singles = _setup(work, args.asins, args.single, args.unpublished)
         started = time.perf_counter()
@@ -114,19 +135,35 @@ def main() -> None:
         rows = []
         with running_daemon(ROOT, work / "daemon.log") as alive:
             time.sleep(20)  # let the daemon load the code location before timing
-            for mode, asins, per_run in (("batched backfill", batched, False), ("one run per ASIN", singles, True)):
+            for mode, asins, per_run in (
+                ("batched backfill", batched, False),
+                ("one run per ASIN", singles, True),
+            ):
                 started = time.perf_counter()
                 groups = [[a] for a in asins] if per_run else [asins]
                 reason = "all" if args.no_bridge else "stale"  # every ASIN here is stale either way
                 graph = defs.resolve_asset_graph()
-                ids = [launch_backfill(instance, graph, "validate", g, reason=reason).backfill_id for g in groups]
+                ids = [
+                    launch_backfill(instance, graph, "validate", g, reason=reason).backfill_id
+                    for g in groups
+                ]
                 _wait(instance, ids, alive)
                 wall = time.perf_counter() - started
-                rows.append((mode, len(asins), len(_runs(instance, ids)), wall, wall / len(asins) - work_per_asin))
+                rows.append(
+                    (
+                        mode,
+                        len(asins),
+                        len(_runs(instance, ids)),
+                        wall,
+                        wall / len(asins) - work_per_asin,
+                    )
+                )
         assert backfill.stale_asins(store, "validate") == []
-    print(f"re-validation work alone: {work_per_asin * 1000:.1f} ms/ASIN; batch size {REVALIDATION_BATCH}; "
-          f"never-published partitions interleaved: {args.unpublished:.0%}; "
-          f"gaps {'not bridged' if args.no_bridge else 'bridged'}")
+    print(
+        f"re-validation work alone: {work_per_asin * 1000:.1f} ms/ASIN; batch size {REVALIDATION_BATCH}; "
+        f"never-published partitions interleaved: {args.unpublished:.0%}; "
+        f"gaps {'not bridged' if args.no_bridge else 'bridged'}"
+    )
     print("| mode | ASINs | runs | wall s | overhead s/ASIN |\n|---|---:|---:|---:|---:|")
     for mode, count, runs, wall, overhead in rows:
         print(f"| {mode} | {count} | {runs} | {wall:.1f} | {overhead:.3f} |")

@@ -38,7 +38,9 @@ SHAZAM = ROOT / ".venv" / "bin" / "shazam"
 MIXER = DATA / "Mixer"
 
 
-def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess]:
+def _timed(
+    command: list[str], env: dict[str, str]
+) -> tuple[float, float, subprocess.CompletedProcess]:
     """Wall seconds, CPU seconds (user + system, the process and every child it waited for),
     and the finished process."""
     cpu_before = _children_cpu()
@@ -62,8 +64,12 @@ def _python_env(cache: Path, checkout: Path = ROOT) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
-    parser.add_argument("--baseline", type=Path, default=None,
-                        help="another checkout (e.g. today's main), timed the same way in the same loop")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="another checkout (e.g. today's main), timed the same way in the same loop",
+    )
     args = parser.parse_args()
     if not (ROOT / "bench" / "khronos" / "node_modules").exists():
         sys.exit("run `make setup` first (installs the Khronos validator from npm)")
@@ -91,23 +97,33 @@ def main() -> None:
             if i >= 2:
                 node.append((wall, cpu))
             if args.baseline is not None:
-                wall, cpu, done = _timed(ours_cmd, _python_env(work / "pycache-baseline", args.baseline.resolve()))
+                wall, cpu, done = _timed(
+                    ours_cmd, _python_env(work / "pycache-baseline", args.baseline.resolve())
+                )
                 if done.returncode != 0:
-                    sys.exit(f"the baseline's shazam validate exited {done.returncode}:\n{done.stderr}")
+                    sys.exit(
+                        f"the baseline's shazam validate exited {done.returncode}:\n{done.stderr}"
+                    )
                 if i >= 2:
                     baseline.append((wall, cpu))
-    print(f"Mixer delivery ZIP ({zip_mb:.1f} MB), {args.repeat} interleaved runs each, load average "
-          f"{os.getloadavg()[0]:.1f} at the end\n")
+    print(
+        f"Mixer delivery ZIP ({zip_mb:.1f} MB), {args.repeat} interleaved runs each, load average "
+        f"{os.getloadavg()[0]:.1f} at the end\n"
+    )
     print("| whole process | wall, median s | wall, min s | CPU user+sys, median s |")
     print("|---|---|---|---|")
-    rows = [("`shazam validate mixer.zip` (accepted)", ours),
-            ("`node validate.mjs Mixer.glb` (Khronos, 0 errors)", node)]
+    rows = [
+        ("`shazam validate mixer.zip` (accepted)", ours),
+        ("`node validate.mjs Mixer.glb` (Khronos, 0 errors)", node),
+    ]
     if baseline:
         rows.append((f"`shazam validate mixer.zip`, baseline {args.baseline}", baseline))
     for label, runs in rows:
         walls = [w for w, _ in runs]
-        print(f"| {label} | {statistics.median(walls):.3f} | {min(walls):.3f} | "
-              f"{statistics.median(c for _, c in runs):.3f} |")
+        print(
+            f"| {label} | {statistics.median(walls):.3f} | {min(walls):.3f} | "
+            f"{statistics.median(c for _, c in runs):.3f} |"
+        )
     ratio = statistics.median(w for w, _ in ours) / statistics.median(w for w, _ in node)
     cpu_ratio = statistics.median(c for _, c in ours) / statistics.median(c for _, c in node)
     print(f"\nratio ours/Khronos, wall medians: **{ratio:.2f}** (CPU medians: {cpu_ratio:.2f})")

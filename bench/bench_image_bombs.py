@@ -35,9 +35,7 @@ STAGES = {
         "outcome = ','.join(i.code for i in issues) or 'accepted'\n"
     ),
     "QA (read_photo)": (
-        "from shazam_assets.qa.scoring import read_photo\n"
-        "read_photo(path)\n"
-        "outcome = 'decoded'\n"
+        "from shazam_assets.qa.scoring import read_photo\nread_photo(path)\noutcome = 'decoded'\n"
     ),
     "search (decode_image)": (
         "from shazam_assets.search.embed import decode_image\n"
@@ -80,8 +78,14 @@ def _inputs(folder: Path) -> dict[str, Path]:
 def _run(code: Path, body: str, photo: Path) -> tuple[str, str, str]:
     indented = "\n".join("    " + line for line in body.splitlines())
     env = dict(os.environ, PYTHONPATH=str(code))
-    done = subprocess.run([sys.executable, "-c", _HARNESS.format(body=indented), str(photo)],
-                          capture_output=True, text=True, env=env, cwd=code, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _HARNESS.format(body=indented), str(photo)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=code,
+        check=False,
+    )
     if done.returncode != 0:
         return f"crashed (exit {done.returncode})", "-", "-"
     outcome, seconds, peak = done.stdout.split()

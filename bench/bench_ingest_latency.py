@@ -68,7 +68,10 @@ def main() -> None:
         instance = DagsterInstance.get()
         with open(work / "daemon.log", "wb") as log:
             daemon = subprocess.Popen(
-                [dagster_executable("dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+                [dagster_executable("dagster-daemon"), "run", "-w", "workspace.yaml"],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         rows = []
         try:

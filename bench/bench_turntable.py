@@ -44,7 +44,9 @@ def _serial_encode(folder: Path, spec: TurntableSpec) -> float:
     import numpy as np
     from PIL import Image
 
-    frames = [np.asarray(Image.open(p).convert("RGBA")) for p in sorted((folder / "frames").iterdir())]
+    frames = [
+        np.asarray(Image.open(p).convert("RGBA")) for p in sorted((folder / "frames").iterdir())
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         video = _VideoWriter(Path(tmp) / f"spin.{spec.video}", codec=spec.video, size=spec.size)
@@ -66,10 +68,15 @@ def main() -> None:
     if not args.model.is_file():
         sys.exit(f"{args.model} not found (../shared/data/khronos-3dc, or pass --model)")
     triangles = studio.load_model_info(args.model).triangles
-    print(f"{args.model.name}: {triangles:,} triangles; {args.frames} frames; renderer "
-          f"{studio.RENDERER_VERSION}; {platform.processor() or platform.machine()}", file=sys.stderr)
-    print("| size | frames | load s | render s/frame | render fps | encode after render s | total s "
-          "| total fps | serial encode s | (total - load) / (render + serial encode) |")
+    print(
+        f"{args.model.name}: {triangles:,} triangles; {args.frames} frames; renderer "
+        f"{studio.RENDERER_VERSION}; {platform.processor() or platform.machine()}",
+        file=sys.stderr,
+    )
+    print(
+        "| size | frames | load s | render s/frame | render fps | encode after render s | total s "
+        "| total fps | serial encode s | (total - load) / (render + serial encode) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes:
         spec = TurntableSpec(frames=args.frames, size=size)
@@ -80,10 +87,12 @@ def main() -> None:
                 runs.append({**t, "serial": _serial_encode(Path(tmp), spec)})
             print(f"  {size}px: {t['total']} s", file=sys.stderr)
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        print(f"| {size} | {args.frames} | {med['load']:.2f} | {med['per_frame']:.3f} "
-              f"| {1 / med['per_frame']:.1f} | {med['encode_after_render']:.2f} | {med['total']:.1f} "
-              f"| {args.frames / med['total']:.1f} | {med['serial']:.1f} "
-              f"| {(med['total'] - med['load']) / (med['render'] + med['serial']):.2f} |")
+        print(
+            f"| {size} | {args.frames} | {med['load']:.2f} | {med['per_frame']:.3f} "
+            f"| {1 / med['per_frame']:.1f} | {med['encode_after_render']:.2f} | {med['total']:.1f} "
+            f"| {args.frames / med['total']:.1f} | {med['serial']:.1f} "
+            f"| {(med['total'] - med['load']) / (med['render'] + med['serial']):.2f} |"
+        )
 
 
 if __name__ == "__main__":

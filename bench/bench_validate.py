@@ -99,14 +99,22 @@ print(json.dumps({"ms": statistics.median(times), "ok": report.ok}))
 def _checkout_ms(checkout: Path, zip_path: Path, repeat: int) -> tuple[float, bool]:
     """Median ms of `validate_delivery` as the code in `checkout` runs it (warm, subprocess)."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
-    out = subprocess.run([sys.executable, "-c", _TIMED, str(zip_path), str(repeat)], cwd=checkout,
-                         env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _TIMED, str(zip_path), str(repeat)],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     line = json.loads(out.splitlines()[-1])
     return line["ms"], line["ok"]
 
 
 def _compare(baseline: Path, repeat: int) -> None:
-    print("| delivery model | baseline (median ms) | ours (median ms) | ratio ours/baseline | verdicts (baseline / ours) |")
+    print(
+        "| delivery model | baseline (median ms) | ours (median ms) | ratio ours/baseline | verdicts (baseline / ours) |"
+    )
     print("|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="shazam-bench-") as tmp:
         work = Path(tmp)
@@ -118,7 +126,10 @@ def _compare(baseline: Path, repeat: int) -> None:
                 news.append(_checkout_ms(ROOT, zip_path, repeat))
             old, old_ok = min(olds)
             new, new_ok = min(news)
-            print(f"| {label} | {old:.1f} | {new:.1f} | {new / old:.2f} | {old_ok} / {new_ok} |", flush=True)
+            print(
+                f"| {label} | {old:.1f} | {new:.1f} | {new / old:.2f} | {old_ok} / {new_ok} |",
+                flush=True,
+            )
 
 
 def _khronos(model: Path, repeat: int) -> tuple[float, int]:
@@ -135,7 +146,9 @@ def _khronos(model: Path, repeat: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--baseline", type=Path, default=None, help="another checkout to compare with")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="another checkout to compare with"
+    )
     args = parser.parse_args()
     if args.baseline is not None:
         _compare(args.baseline.resolve(), args.repeat)

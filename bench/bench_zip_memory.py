@@ -90,8 +90,15 @@ def build_delivery(path: Path, *, obj_bytes: int, texture_mb: int) -> tuple[int,
 
     noise = np.random.default_rng(1)
     product = make_product("speaker", out_dir=path.parent / "product", with_scan=False)
-    request = PackRequest(asin=ASIN, artist="bench", model=product.model, photos=product.photos,
-                          title=product.title, dimensions=product.dimensions_m, scan=Path(OBJ_NAME))
+    request = PackRequest(
+        asin=ASIN,
+        artist="bench",
+        model=product.model,
+        photos=product.photos,
+        title=product.title,
+        dimensions=product.dimensions_m,
+        scan=Path(OBJ_NAME),
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr("manifest.json", json.dumps(build_manifest(request)))
         archive.write(product.model, f"model/{product.model.name}")

@@ -53,18 +53,35 @@ class DemoDelivery:
 DEMO_SETTINGS = Settings(render_frames=24, render_size=512)
 
 # The headline figures the demo prints from the pipeline_metrics materialization
-METRICS_SHOWN = ("deliveries_received", "validation_rejection_rate", "qa_rejection_rate", "qa_backlog",
-                 "render_gpu_seconds", "render_failures", "bytes_reclaimed", "search_success_rate")
+METRICS_SHOWN = (
+    "deliveries_received",
+    "validation_rejection_rate",
+    "qa_rejection_rate",
+    "qa_backlog",
+    "render_gpu_seconds",
+    "render_failures",
+    "bytes_reclaimed",
+    "search_success_rate",
+)
 
 # (asin, product slug, centimetres mistake first?)
-DEMO_PLAN = (("B0DEMOSPK1", "speaker", False), ("B0DEMOMUG1", "mug", False), ("B0DEMOLMP1", "lamp", True))
+DEMO_PLAN = (
+    ("B0DEMOSPK1", "speaker", False),
+    ("B0DEMOMUG1", "mug", False),
+    ("B0DEMOLMP1", "lamp", True),
+)
 
 
 def build_delivery(*, asin: str, slug: str, work: Path, scale: float = 1.0, seed: int = 0) -> Path:
     product = make_product(slug, out_dir=work / f"{slug}-{seed}-{scale:g}", seed=seed, scale=scale)
     request = PackRequest(
-        asin=asin, artist="Demo Artist", model=product.model, photos=product.photos,
-        scan=product.scan_obj, title=product.title, dimensions=product.dimensions_m,
+        asin=asin,
+        artist="Demo Artist",
+        model=product.model,
+        photos=product.photos,
+        scan=product.scan_obj,
+        title=product.title,
+        dimensions=product.dimensions_m,
     )
     name = f"{slug}-{'cm-export' if scale != 1 else 'final'}-{time.strftime('%Y%m%dT%H%M%S')}.zip"
     return pack_delivery(request, out=work / name)
@@ -77,12 +94,21 @@ def _upload(store: ObjectStore, asin: str, path: Path) -> tuple[str, dict[str, s
     return key, {"shazam/upload_key": key, "shazam/etag": info.etag}
 
 
-def _decide(store: ObjectStore, asin: str, verdict: str, notes: str = "") -> tuple[str, dict[str, str]]:
+def _decide(
+    store: ObjectStore, asin: str, verdict: str, notes: str = ""
+) -> tuple[str, dict[str, str]]:
     from shazam_assets.qa.decisions import record_decision
 
     version = max(versions.list_versions(store, asin))
-    record_decision(store, asin=asin, version=version, verdict=verdict, reviewer="Demo Reviewer",
-                    notes=notes, source="demo")
+    record_decision(
+        store,
+        asin=asin,
+        version=version,
+        verdict=verdict,
+        reviewer="Demo Reviewer",
+        notes=notes,
+        source="demo",
+    )
     label = f"decision {asin} v{version}: {verdict}"
     return label, {"shazam/decision": f"{asin}/v{version}"}
 
@@ -117,9 +143,21 @@ def _launch_metrics(root: Path) -> tuple[str, dict[str, str]]:
     launch`: the run queue hands it to the daemon like any other run)."""
     tags = {"shazam/demo": f"metrics-{time.time_ns()}"}
     subprocess.run(
-        [dagster_executable("dagster"), "job", "launch", "-w", "workspace.yaml", "-j", "metrics_job",
-         "--tags", json.dumps(tags)],
-        cwd=root, check=True, capture_output=True, env=os.environ.copy(),
+        [
+            dagster_executable("dagster"),
+            "job",
+            "launch",
+            "-w",
+            "workspace.yaml",
+            "-j",
+            "metrics_job",
+            "--tags",
+            json.dumps(tags),
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
     )
     return "pipeline metrics", tags
 
@@ -136,7 +174,9 @@ def _metrics_report(echo: Echo) -> bool:
     echo("\npipeline metrics (asset pipeline_metrics; Prometheus text, Parquet and the report):")
     for name in (n for n in METRICS_SHOWN if n in figures):  # undefined rates are left out
         value = float(figures[name])  # type: ignore[arg-type]
-        echo(f"  {name.replace('_', ' '):<28} {f'{value:,.0f}' if value.is_integer() else f'{value:.3g}'}")
+        echo(
+            f"  {name.replace('_', ' '):<28} {f'{value:,.0f}' if value.is_integer() else f'{value:.3g}'}"
+        )
     echo(f"  report with plots: {figures['report']}\n  Prometheus text:   {figures['prometheus']}")
     return True
 
@@ -154,13 +194,18 @@ def running_daemon(root: Path, log: Path) -> Iterator[Callable[[], None]]:
     with open(log, "ab") as sink:
         daemon = subprocess.Popen(
             [dagster_executable("dagster-daemon"), "run", "-w", "workspace.yaml"],
-            cwd=root, stdout=sink, stderr=subprocess.STDOUT, env=os.environ.copy(),
+            cwd=root,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
         )
 
     def alive() -> None:
         if daemon.poll() is not None:
             tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-            raise DaemonDied(f"dagster-daemon exited with code {daemon.returncode}; {log}:\n" + "\n".join(tail))
+            raise DaemonDied(
+                f"dagster-daemon exited with code {daemon.returncode}; {log}:\n" + "\n".join(tail)
+            )
 
     try:
         yield alive
@@ -173,7 +218,11 @@ def running_daemon(root: Path, log: Path) -> Iterator[Callable[[], None]]:
 
 
 def wait_for_runs(
-    keys: list[tuple[str, dict[str, str]]], *, timeout_s: float, echo: Echo, alive: Callable[[], None] = lambda: None
+    keys: list[tuple[str, dict[str, str]]],
+    *,
+    timeout_s: float,
+    echo: Echo,
+    alive: Callable[[], None] = lambda: None,
 ) -> dict[str, str]:
     """Wait until every (label, run tags) has a finished run; returns label -> run status."""
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
@@ -193,7 +242,9 @@ def wait_for_runs(
             return seen
         alive()
         time.sleep(1.0)
-    raise TimeoutError(f"runs did not finish within {timeout_s:.0f}s; see $DAGSTER_HOME/logs/daemon.log")
+    raise TimeoutError(
+        f"runs did not finish within {timeout_s:.0f}s; see $DAGSTER_HOME/logs/daemon.log"
+    )
 
 
 def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
@@ -206,13 +257,19 @@ def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
             said = ""
             if decision:
                 said = f" ({Verdict(decision['verdict']).past} by {decision['reviewer']}" + (
-                    f": {decision['notes']!r})" if decision["notes"] else ")")
-            size = (f"{v['bytes_reclaimed']:,} bytes reclaimed" if v["state"] == "deleted"
-                    else f"{v.get('files', 0)} files, {v.get('total_bytes', 0):,} bytes")
+                    f": {decision['notes']!r})" if decision["notes"] else ")"
+                )
+            size = (
+                f"{v['bytes_reclaimed']:,} bytes reclaimed"
+                if v["state"] == "deleted"
+                else f"{v.get('files', 0)} files, {v.get('total_bytes', 0):,} bytes"
+            )
             echo(f"    v{v['version']} {v['state']}{said}: {v['upload_key']} ({size})")
             if spin := v.get("turntable"):
-                echo(f"      turntable: {spin['frames']} frames at {spin['size']}px ({spin['renderer']}); "
-                     f"poster {spin['poster']}")
+                echo(
+                    f"      turntable: {spin['frames']} frames at {spin['size']}px ({spin['renderer']}); "
+                    f"poster {spin['poster']}"
+                )
         for r in status["rejections"]:
             echo(f"    rejected: {r['upload_key']}: {', '.join(r['codes'])}")
             for e in r["errors"][:3]:
@@ -227,33 +284,65 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
     store = open_store(store_url)
     echo(f"store: {store_url}\ndagster home: {dagster_home}")
     log = Path(dagster_home) / "logs" / "daemon.log"
-    with running_daemon(project_root, log) as alive, tempfile.TemporaryDirectory(prefix="shazam-demo-") as tmp:
+    with (
+        running_daemon(project_root, log) as alive,
+        tempfile.TemporaryDirectory(prefix="shazam-demo-") as tmp,
+    ):
         work = Path(tmp)
         echo("making demo products and deliveries…")
         first = [
-            (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, scale=100.0 if cm else 1.0)))
+            (
+                asin,
+                _upload(
+                    store,
+                    asin,
+                    build_delivery(asin=asin, slug=slug, work=work, scale=100.0 if cm else 1.0),
+                ),
+            )
             for asin, slug, cm in DEMO_PLAN
         ]
-        echo("uploaded; waiting for the upload sensor and the ingest runs (validate, store, automatic QA):")
+        echo(
+            "uploaded; waiting for the upload sensor and the ingest runs (validate, store, automatic QA):"
+        )
         wait = lambda keys: wait_for_runs(keys, timeout_s=timeout_s, echo=echo, alive=alive)  # noqa: E731
         wait([k for _, k in first])
         fixes = [
             (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, seed=1)))
-            for asin, slug, cm in DEMO_PLAN if cm
+            for asin, slug, cm in DEMO_PLAN
+            if cm
         ]
-        echo("the centimetre export was rejected; the artist re-exports in metres and uploads again:")
+        echo(
+            "the centimetre export was rejected; the artist re-exports in metres and uploads again:"
+        )
         wait([k for _, k in fixes])
         echo("QA review: approve the speaker and the lamp, reject the mug with a note:")
-        wait([
-            _decide(store, "B0DEMOSPK1", "approve"),
-            _decide(store, "B0DEMOLMP1", "approve"),
-            _decide(store, "B0DEMOMUG1", "reject", "The mug's stripes should be red, as in the photo."),
-        ])
+        wait(
+            [
+                _decide(store, "B0DEMOSPK1", "approve"),
+                _decide(store, "B0DEMOLMP1", "approve"),
+                _decide(
+                    store,
+                    "B0DEMOMUG1",
+                    "reject",
+                    "The mug's stripes should be red, as in the photo.",
+                ),
+            ]
+        )
         echo("the artist fixes the mug and uploads a new delivery; it is reviewed and approved:")
-        wait([_upload(store, "B0DEMOMUG1", build_delivery(asin="B0DEMOMUG1", slug="mug", work=work, seed=2))])
+        wait(
+            [
+                _upload(
+                    store,
+                    "B0DEMOMUG1",
+                    build_delivery(asin="B0DEMOMUG1", slug="mug", work=work, seed=2),
+                )
+            ]
+        )
         wait([_decide(store, "B0DEMOMUG1", "approve")])
-        echo("every published version gets its turntable (on a GPU node in production, here on "
-             "the CPU), its product page and its search entry (publish sensor):")
+        echo(
+            "every published version gets its turntable (on a GPU node in production, here on "
+            "the CPU), its product page and its search entry (publish sensor):"
+        )
         wait([_publish_run(store, asin) for asin, _, _ in DEMO_PLAN])
         searched = _image_search(store, work, echo)
         echo("an operator refreshes the pipeline metrics (every 15 minutes on its schedule):")
@@ -267,14 +356,24 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
         for asin in asins
     )
     for note in store.list("outbox/"):
-        echo(f"\nnotification in the outbox ({store.uri(note.key)}):\n"
-             + json.loads(store.get_bytes(note.key))["text"])
+        echo(
+            f"\nnotification in the outbox ({store.uri(note.key)}):\n"
+            + json.loads(store.get_bytes(note.key))["text"]
+        )
     ok = _metrics_report(echo) and ok
-    echo("\ndemo " + ("finished: every product is published with its turntable, page and search entry, "
-                       "and the metrics report is written" if ok else
-                       "FAILED: a product is not published, rendered, on its page or found by search, "
-                       "or the metrics were not computed"))
-    echo(f"catalogue: {store.uri('published/index.html')}; browse it with search: make serve "
-         "(http://127.0.0.1:8422/)")
+    echo(
+        "\ndemo "
+        + (
+            "finished: every product is published with its turntable, page and search entry, "
+            "and the metrics report is written"
+            if ok
+            else "FAILED: a product is not published, rendered, on its page or found by search, "
+            "or the metrics were not computed"
+        )
+    )
+    echo(
+        f"catalogue: {store.uri('published/index.html')}; browse it with search: make serve "
+        "(http://127.0.0.1:8422/)"
+    )
     echo("open the Dagster UI on the same store with: make ui; the review page with: shazam review")
     return ok

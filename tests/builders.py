@@ -43,7 +43,9 @@ def publish_legacy(store: Any, asin: str, zip_path: Path, *, version: int = 1) -
     upload = ingest.resolve_upload(store, asin, key=key)
     manifest = {"upload": {"key": key, "upload_id": upload.upload_id}, "validation": {}}
     store.put_bytes(f"assets/{asin}/v{version}/version.json", json.dumps(manifest).encode())
-    store.put_bytes(decisions.published_key(asin), json.dumps({"asin": asin, "version": version}).encode())
+    store.put_bytes(
+        decisions.published_key(asin), json.dumps({"asin": asin, "version": version}).encode()
+    )
 
 
 def product(tmp_root: Path, slug: str = "speaker", *, scale: float = 1.0) -> DemoProduct:
@@ -55,11 +57,22 @@ def product(tmp_root: Path, slug: str = "speaker", *, scale: float = 1.0) -> Dem
 
 
 def pack(
-    tmp_path: Path, prod: DemoProduct, *, asin: str = ASIN, name: str = "delivery.zip", **overrides: Any
+    tmp_path: Path,
+    prod: DemoProduct,
+    *,
+    asin: str = ASIN,
+    name: str = "delivery.zip",
+    **overrides: Any,
 ) -> Path:
     fields: dict[str, Any] = dict(
-        asin=asin, artist="Test Artist", model=prod.model, photos=prod.photos, scan=prod.scan_obj,
-        title=prod.title, dimensions=prod.dimensions_m, signoff_date=date(2026, 11, 1),
+        asin=asin,
+        artist="Test Artist",
+        model=prod.model,
+        photos=prod.photos,
+        scan=prod.scan_obj,
+        title=prod.title,
+        dimensions=prod.dimensions_m,
+        signoff_date=date(2026, 11, 1),
     )
     fields.update(overrides)
     return pack_delivery(PackRequest(**fields), out=tmp_path / name)
@@ -83,8 +96,11 @@ def rewrite_zip(
                 data = edit[info.filename](data)
                 if data is None:
                     continue
-            zout.writestr(info.filename, data,
-                          compress_type=zipfile.ZIP_STORED if info.filename in stored else None)
+            zout.writestr(
+                info.filename,
+                data,
+                compress_type=zipfile.ZIP_STORED if info.filename in stored else None,
+            )
         for name, data in add.items():
             zout.writestr(name, data)
     return dst
@@ -124,7 +140,9 @@ def write_glb(document: dict[str, Any], binary: bytes) -> bytes:
     return struct.pack("<III", 0x46546C67, 2, 12 + len(chunks)) + chunks
 
 
-def edit_glb(change: Callable[[dict[str, Any], bytearray], bytes | None]) -> Callable[[bytes], bytes]:
+def edit_glb(
+    change: Callable[[dict[str, Any], bytearray], bytes | None],
+) -> Callable[[bytes], bytes]:
     """An edit for `rewrite_zip` that changes a GLB's JSON (and optionally replaces its BIN)."""
 
     def apply(raw: bytes) -> bytes:
@@ -142,7 +160,9 @@ PWN_HTML = b"<!doctype html><title>pwn</title><script src='pwn.js'></script><p>o
 PWN_JS = b"window.PWNED = 1; fetch('/pwned-beacon'); document.title = 'PWNED';"
 
 
-def gltf_delivery(tmp_root: Path, *, asin: str = ASIN, slug: str = "lamp", name: str = "gltf.zip") -> Path:
+def gltf_delivery(
+    tmp_root: Path, *, asin: str = ASIN, slug: str = "lamp", name: str = "gltf.zip"
+) -> Path:
     """A demo product delivered as a .gltf whose buffer is a separate `model/<slug>.bin`."""
     prod = product(tmp_root, slug)
     document, binary = read_glb(prod.model.read_bytes())
@@ -161,5 +181,7 @@ def hostile_gltf_delivery(tmp_root: Path, *, asin: str = ASIN) -> Path:
     everything after it must use the closed list of files the manifest and the model name."""
     clean = gltf_delivery(tmp_root, asin=asin, name=f"clean-{asin}.zip")
     return rewrite_zip(
-        clean, tmp_root / f"hostile-{asin}.zip", add={"model/pwn.html": PWN_HTML, "model/pwn.js": PWN_JS}
+        clean,
+        tmp_root / f"hostile-{asin}.zip",
+        add={"model/pwn.html": PWN_HTML, "model/pwn.js": PWN_JS},
     )

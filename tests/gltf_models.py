@@ -38,14 +38,19 @@ class Model:
     def add_view(self, data: bytes, *, target: int | None = None) -> int:
         """Append `data` (4-byte aligned) as a new bufferView of buffer 0; its index."""
         self.binary += b"\0" * (-len(self.binary) % 4)
-        view: dict[str, Any] = {"buffer": 0, "byteOffset": len(self.binary), "byteLength": len(data)}
+        view: dict[str, Any] = {
+            "buffer": 0,
+            "byteOffset": len(self.binary),
+            "byteLength": len(data),
+        }
         if target is not None:
             view["target"] = target
         self.binary += data
         return _append(self.doc, "bufferViews", view)
 
-    def add_accessor(self, array: np.ndarray, type_: str, *, target: int | None = None,
-                     bounds: bool = False) -> int:
+    def add_accessor(
+        self, array: np.ndarray, type_: str, *, target: int | None = None, bounds: bool = False
+    ) -> int:
         """A float32 (or uint16 SCALAR) accessor holding `array`; its index."""
         component = USHORT if array.dtype == np.uint16 else FLOAT
         accessor: dict[str, Any] = {
@@ -121,8 +126,10 @@ def box(*, texture: str | None = None, nodes: int = 1) -> Model:
         "NORMAL": model.add_accessor(normals, "VEC3", target=ARRAY_BUFFER),
         "TEXCOORD_0": model.add_accessor(uvs, "VEC2", target=ARRAY_BUFFER),
     }
-    primitive = {"attributes": attributes,
-                 "indices": model.add_accessor(indices, "SCALAR", target=ELEMENT_ARRAY_BUFFER)}
+    primitive = {
+        "attributes": attributes,
+        "indices": model.add_accessor(indices, "SCALAR", target=ELEMENT_ARRAY_BUFFER),
+    }
     pbr: dict[str, Any] = {"metallicFactor": 0.0, "roughnessFactor": 0.6}
     if texture is not None:
         pbr["baseColorTexture"] = {"index": _texture(model, texture)}
@@ -131,7 +138,8 @@ def box(*, texture: str | None = None, nodes: int = 1) -> Model:
     model.doc["meshes"] = [{"primitives": [primitive]}]
     side = max(1, int(np.ceil(np.sqrt(nodes))))
     model.doc["nodes"] = [
-        {"mesh": 0, "translation": [0.25 * (i % side), 0.0, 0.25 * (i // side)]} for i in range(nodes)
+        {"mesh": 0, "translation": [0.25 * (i % side), 0.0, 0.25 * (i // side)]}
+        for i in range(nodes)
     ]
     model.doc["scenes"] = [{"nodes": list(range(nodes))}]
     model.doc["scene"] = 0
@@ -146,7 +154,9 @@ def _texture(model: Model, kind: str) -> int:
     texture: dict[str, Any] = {"source": 0}
     if kind == "webp":
         model.use("EXT_texture_webp")
-        model.doc["images"].append({"bufferView": model.add_view(_webp()), "mimeType": "image/webp"})
+        model.doc["images"].append(
+            {"bufferView": model.add_view(_webp()), "mimeType": "image/webp"}
+        )
         texture["extensions"] = {"EXT_texture_webp": {"source": 1}}
     elif kind == "ktx2":
         model.use("KHR_texture_basisu")
@@ -164,8 +174,12 @@ def draco_box() -> Model:
     for index in (*primitive["attributes"].values(), primitive["indices"]):
         model.doc["accessors"][index].pop("bufferView")
     blob = model.add_view(b"DRACO" + bytes(59))
-    primitive["extensions"] = {"KHR_draco_mesh_compression": {
-        "bufferView": blob, "attributes": {"POSITION": 0, "NORMAL": 1, "TEXCOORD_0": 2}}}
+    primitive["extensions"] = {
+        "KHR_draco_mesh_compression": {
+            "bufferView": blob,
+            "attributes": {"POSITION": 0, "NORMAL": 1, "TEXCOORD_0": 2},
+        }
+    }
     model.use("KHR_draco_mesh_compression", required=True)
     _drop_unused_views(model)
     return model
@@ -183,14 +197,25 @@ def meshopt_layout(doc: dict[str, Any], extension: str = "EXT_meshopt_compressio
     """Rewrite `doc` the way gltfpack lays out meshopt data: the accessors' bufferViews move
     to a fallback buffer that has no data (no uri) and point at their bytes in buffer 0
     through the extension (kept uncompressed here: SHAZAM refuses before decoding)."""
-    doc["buffers"].append({"byteLength": doc["buffers"][0]["byteLength"],
-                           "extensions": {extension: {"fallback": True}}})
+    doc["buffers"].append(
+        {
+            "byteLength": doc["buffers"][0]["byteLength"],
+            "extensions": {extension: {"fallback": True}},
+        }
+    )
     fallback = len(doc["buffers"]) - 1
     for index in sorted({a["bufferView"] for a in doc["accessors"] if "bufferView" in a}):
         view = doc["bufferViews"][index]
-        view["extensions"] = {extension: {
-            "buffer": 0, "byteOffset": view.get("byteOffset", 0), "byteLength": view["byteLength"],
-            "byteStride": 4, "count": view["byteLength"] // 4, "mode": "ATTRIBUTES"}}
+        view["extensions"] = {
+            extension: {
+                "buffer": 0,
+                "byteOffset": view.get("byteOffset", 0),
+                "byteLength": view["byteLength"],
+                "byteStride": 4,
+                "count": view["byteLength"] // 4,
+                "mode": "ATTRIBUTES",
+            }
+        }
         view["buffer"] = fallback
     doc.setdefault("extensionsUsed", []).append(extension)
     doc.setdefault("extensionsRequired", []).append(extension)
@@ -221,8 +246,11 @@ def morph_box(targets: int = 2) -> Model:
     positions = _box()[0]
     primitive = model.doc["meshes"][0]["primitives"][0]
     primitive["targets"] = [
-        {"POSITION": model.add_accessor(positions * (0.1 * (t + 1)), "VEC3",
-                                        target=ARRAY_BUFFER, bounds=True)}
+        {
+            "POSITION": model.add_accessor(
+                positions * (0.1 * (t + 1)), "VEC3", target=ARRAY_BUFFER, bounds=True
+            )
+        }
         for t in range(targets)
     ]
     model.doc["meshes"][0]["weights"] = [0.5] * targets
@@ -247,8 +275,13 @@ def animated_skinned_box() -> Model:
         {"children": [2]},
         {"translation": [0.0, 0.1, 0.0]},
     ]
-    model.doc["skins"] = [{"joints": [1, 2], "skeleton": 1,
-                           "inverseBindMatrices": model.add_accessor(inverse, "MAT4")}]
+    model.doc["skins"] = [
+        {
+            "joints": [1, 2],
+            "skeleton": 1,
+            "inverseBindMatrices": model.add_accessor(inverse, "MAT4"),
+        }
+    ]
     model.doc["scenes"] = [{"nodes": [0, 1]}]
     times = np.array([[0.0], [1.0]], np.float32)
     rotations = np.array([[0, 0, 0, 1], [0, 0.3826834, 0, 0.9238795]], np.float32)
@@ -272,14 +305,17 @@ def write_glb(model: Model, path: Path) -> Path:
     return path
 
 
-def write_gltf(model: Model, path: Path, *, bin_name: str | None = "model.bin",
-               data_uri: bool = False) -> Path:
+def write_gltf(
+    model: Model, path: Path, *, bin_name: str | None = "model.bin", data_uri: bool = False
+) -> Path:
     """A .gltf with its buffer in `bin_name` (written beside it; the URI percent-encoded as
     the glTF spec requires), as a data: URI, or with no uri at all (bin_name None)."""
     model.finish()
     buffer = model.doc["buffers"][0]
     if data_uri:
-        buffer["uri"] = "data:application/octet-stream;base64," + base64.b64encode(model.binary).decode()
+        buffer["uri"] = (
+            "data:application/octet-stream;base64," + base64.b64encode(model.binary).decode()
+        )
     elif bin_name is not None:
         buffer["uri"] = urllib.parse.quote(bin_name)
         (path.parent / bin_name).write_bytes(bytes(model.binary))

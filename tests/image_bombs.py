@@ -42,5 +42,9 @@ def png_bomb(width: int, height: int) -> bytes:
     checksum intact). 13000 x 13000 is 493 KB and 507 MB of pixels."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
     row = b"\x00" * (1 + 3 * width)  # filter byte "None" + black pixels
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", _zero_rows_zlib(row, height)) + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", _zero_rows_zlib(row, height))
+        + _chunk(b"IEND", b"")
+    )

@@ -41,7 +41,9 @@ class PostgresServer:
         """Create an empty database; its name, for a `postgres_db` config or a URL."""
         import psycopg2  # installed with dagster-postgres
 
-        connection = psycopg2.connect(host=self.host, port=self.port, user=self.user, dbname="postgres")
+        connection = psycopg2.connect(
+            host=self.host, port=self.port, user=self.user, dbname="postgres"
+        )
         try:
             connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
             with connection.cursor() as cursor:
@@ -63,8 +65,10 @@ def find_bin_dir() -> Path | None:
 def missing_reason() -> str | None:
     """Why a server cannot be started here, or None if it can."""
     if find_bin_dir() is None:
-        return (f"PostgreSQL server binaries not found ({BIN_GLOB}/initdb); "
-                "install Debian's `postgresql` package (`make setup` does)")
+        return (
+            f"PostgreSQL server binaries not found ({BIN_GLOB}/initdb); "
+            "install Debian's `postgresql` package (`make setup` does)"
+        )
     if shutil.which("openssl") is None:
         return "`openssl` not found (it makes the test server's TLS certificate)"
     if os.geteuid() == 0:
@@ -89,7 +93,9 @@ def _as_server_user(argv: Sequence[str]) -> list[str]:
 def _run(argv: Sequence[str]) -> None:
     done = subprocess.run(_as_server_user(argv), capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        raise RuntimeError(
+            f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+        )
 
 
 def _make_root() -> Path:
@@ -104,8 +110,24 @@ def _make_root() -> Path:
 def _make_certificate(root: Path) -> str:
     """A throwaway self-signed certificate; the server options that turn TLS on with it."""
     cert, key = root / "server.crt", root / "server.key"
-    _run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-          "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)])
+    _run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ]
+    )
     _run(["chmod", "600", str(key)])  # the server refuses a key others can read
     return f"-c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
 
@@ -119,14 +141,39 @@ def postgres_server() -> Iterator[PostgresServer]:
     root = _make_root()
     data, port = root / "data", _free_port()
     try:
-        _run([str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
-              "--encoding=UTF8", "--no-sync"])
-        options = (f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off "
-                   + _make_certificate(root))
+        _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+            ]
+        )
+        options = (
+            f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off "
+            + _make_certificate(root)
+        )
         log = root / "server.log"
         try:
-            _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log),
-                  "-o", options, "-w", "-t", str(START_TIMEOUT_S), "start"])
+            _run(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(log),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    str(START_TIMEOUT_S),
+                    "start",
+                ]
+            )
         except RuntimeError as error:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise RuntimeError(f"{error}\nserver log:\n{tail}") from None

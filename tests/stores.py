@@ -73,7 +73,10 @@ class Recording(Forwarding):
 
     def copy(self, src: str, dst: str, **headers: Any) -> ObjectInfo:
         self.changes.append(("copy", dst))
-        if self.fail_copy_at is not None and sum(op == "copy" for op, _ in self.changes) == self.fail_copy_at:
+        if (
+            self.fail_copy_at is not None
+            and sum(op == "copy" for op, _ in self.changes) == self.fail_copy_at
+        ):
             raise ConnectionError("simulated crash while copying")
         return self.inner.copy(src, dst, **headers)
 

@@ -15,7 +15,9 @@ def test_shazam_assets_imports_no_dagster() -> None:
         "print(len(list(pkgutil.walk_packages(shazam_assets.__path__))), bad)\n"
         "sys.exit(1 if bad else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -28,5 +30,7 @@ def test_shazam_validate_starts_without_importing_dagster() -> None:
         "assert r.exit_code == 0, r.output\n"
         "sys.exit(1 if any(m == 'dagster' for m in sys.modules) else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -15,10 +15,14 @@ from tests.builders import ASIN, SHARED_DATA, edit_manifest, pack, product, rewr
 SHAZAM = str(Path(sys.executable).parent / "shazam")
 
 
-def shazam(*args: str, store: Path | None = None, check_code: int | None = None) -> subprocess.CompletedProcess:
+def shazam(
+    *args: str, store: Path | None = None, check_code: int | None = None
+) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if store is not None:
-        store.mkdir(parents=True, exist_ok=True)  # an operator's store exists (a missing root is refused)
+        store.mkdir(
+            parents=True, exist_ok=True
+        )  # an operator's store exists (a missing root is refused)
         env["SHAZAM_STORE_URL"] = store.as_uri()
         env["DAGSTER_HOME"] = str(store.parent / "dagster_home")
     result = subprocess.run([SHAZAM, *args], capture_output=True, text=True, env=env, check=False)
@@ -39,13 +43,23 @@ def test_validate_exit_codes_and_json_report(tmp_path, good_zip) -> None:
     report = json.loads(ok.stdout)
     assert report["ok"] is True and report["errors"] == [] and isinstance(report["warnings"], list)
 
-    bad = rewrite_zip(good_zip, tmp_path / "bad.zip", edit={"manifest.json": edit_manifest(lambda m: m.update(asin="B0x"))})
+    bad = rewrite_zip(
+        good_zip,
+        tmp_path / "bad.zip",
+        edit={"manifest.json": edit_manifest(lambda m: m.update(asin="B0x"))},
+    )
     rejected = shazam("validate", str(bad), "--json", check_code=1)
     errors = json.loads(rejected.stdout)["errors"]
-    assert {"code", "message", "hint"} <= set(errors[0]) and errors[0]["code"] == "CONTRACT_ASIN_INVALID"
+    assert {"code", "message", "hint"} <= set(errors[0]) and errors[0][
+        "code"
+    ] == "CONTRACT_ASIN_INVALID"
 
     human = shazam("validate", str(bad), check_code=1)
-    assert "REJECTED" in human.stdout and "CONTRACT_ASIN_INVALID" in human.stdout and "fix:" in human.stdout
+    assert (
+        "REJECTED" in human.stdout
+        and "CONTRACT_ASIN_INVALID" in human.stdout
+        and "fix:" in human.stdout
+    )
 
     missing = shazam("validate", str(tmp_path / "nope.zip"), check_code=2)
     assert "no such file" in missing.stderr
@@ -85,8 +99,23 @@ def test_validate_a_bare_glb_and_a_gltf_with_resources() -> None:
 def test_pack_upload_status(tmp_path) -> None:
     prod = product(tmp_path)
     out = tmp_path / "delivery.zip"
-    args = ["pack", "--asin", ASIN, "--model", str(prod.model), "--artist", "Ada", "--title", prod.title,
-            "--dimensions", ",".join(map(str, prod.dimensions_m)), "--out", str(out), "--scan", str(prod.scan_obj)]
+    args = [
+        "pack",
+        "--asin",
+        ASIN,
+        "--model",
+        str(prod.model),
+        "--artist",
+        "Ada",
+        "--title",
+        prod.title,
+        "--dimensions",
+        ",".join(map(str, prod.dimensions_m)),
+        "--out",
+        str(out),
+        "--scan",
+        str(prod.scan_obj),
+    ]
     for photo in prod.photos:
         args += ["--photo", str(photo)]
     packed = shazam(*args, check_code=0)
@@ -99,7 +128,9 @@ def test_pack_upload_status(tmp_path) -> None:
     assert f"uploads/{ASIN}/delivery.zip" in up.stdout
     shazam("upload", str(out), "--asin", ASIN, store=store, check_code=2)  # same key: refused
     status = json.loads(shazam("status", ASIN, "--json", store=store, check_code=0).stdout)
-    assert status["asin"] == ASIN and status["versions"] == [] and status["published_version"] is None
+    assert (
+        status["asin"] == ASIN and status["versions"] == [] and status["published_version"] is None
+    )
     assert status["uploads"][0]["outcome"] == "pending"
     assert shazam("status", "B0BAD", store=store, check_code=2).stderr.strip()
 
@@ -133,18 +164,37 @@ def test_qa_commands(tmp_path, good_zip) -> None:
     overdue = shazam("qa", "pending", "--sla-hours", "0", store=root, check_code=0).stdout
     assert "OVERDUE" in overdue and f"{ASIN} v2" in overdue
 
-    superseded = shazam("qa", "approve", ASIN, "--version", "1", "--reviewer", "Rita", store=root, check_code=2)
+    superseded = shazam(
+        "qa", "approve", ASIN, "--version", "1", "--reviewer", "Rita", store=root, check_code=2
+    )
     assert "QA_SUPERSEDED" in superseded.stderr
     no_note = shazam("qa", "reject", ASIN, "--version", "2", "--reviewer", "Rita", store=root)
     assert no_note.returncode == 2 and "--note" in no_note.stderr  # the note is required
-    ok = shazam("qa", "reject", ASIN, "--version", "2", "--reviewer", "Rita", "--note", "Logo upside down",
-                "--comment", "qa_placement=sits 2 cm high", store=root, check_code=0)
+    ok = shazam(
+        "qa",
+        "reject",
+        ASIN,
+        "--version",
+        "2",
+        "--reviewer",
+        "Rita",
+        "--note",
+        "Logo upside down",
+        "--comment",
+        "qa_placement=sits 2 cm high",
+        store=root,
+        check_code=0,
+    )
     assert "rejected by Rita" in ok.stdout
-    twice = shazam("qa", "approve", ASIN, "--version", "2", "--reviewer", "Sam", store=root, check_code=2)
+    twice = shazam(
+        "qa", "approve", ASIN, "--version", "2", "--reviewer", "Sam", store=root, check_code=2
+    )
     assert "QA_ALREADY_DECIDED" in twice.stderr
     status = json.loads(shazam("status", ASIN, "--json", store=root, check_code=0).stdout)
     assert [v["state"] for v in status["versions"]] == ["pending_qa", "rejected"]
     assert status["versions"][1]["decision"]["notes"] == "Logo upside down"
-    assert status["versions"][1]["decision"]["comments"] == [{"issue": "qa_placement", "comment": "sits 2 cm high"}]
+    assert status["versions"][1]["decision"]["comments"] == [
+        {"issue": "qa_placement", "comment": "sits 2 cm high"}
+    ]
     assert "QA_NOTHING_PUBLISHED" in shazam("qa", "rollback", ASIN, store=root, check_code=2).stderr
     assert json.loads(shazam("qa", "pending", "--json", store=root, check_code=0).stdout) == []

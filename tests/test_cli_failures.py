@@ -24,26 +24,44 @@ from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip, stor
 from tests.test_cli import SHAZAM
 
 
-def run(*args: str | bytes, store: Path | None = None, url: str | None = None, limit_bytes: int | None = None,
-        code: int) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | bytes,
+    store: Path | None = None,
+    url: str | None = None,
+    limit_bytes: int | None = None,
+    code: int,
+) -> subprocess.CompletedProcess[str]:
     """`shazam ARGS` as a terminal runs it; args may be bytes (what a non-UTF-8 terminal sends)."""
     env = dict(os.environ)
     if store is not None or url is not None:
         env["SHAZAM_STORE_URL"] = url or store.as_uri()  # type: ignore[union-attr]
-        env["DAGSTER_HOME"] = str((store or Path(urllib.parse.urlsplit(url).path)).parent / "dagster_home")
+        env["DAGSTER_HOME"] = str(
+            (store or Path(urllib.parse.urlsplit(url).path)).parent / "dagster_home"
+        )
     env.pop("SHAZAM_DEBUG", None)
 
     def file_size_limit() -> None:  # a disk that fills up: writes past it fail with EFBIG
         if limit_bytes is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
-    result = subprocess.run([SHAZAM, *args], capture_output=True, text=True, env=env, check=False,
-                            errors="backslashreplace", preexec_fn=file_size_limit)
+    result = subprocess.run(
+        [SHAZAM, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        errors="backslashreplace",
+        preexec_fn=file_size_limit,
+    )
     assert result.returncode == code, result.stdout + result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     if code == 2:  # one line, after whatever progress the command printed
-        assert [line for line in result.stderr.splitlines() if line.strip()][-1].startswith("Error: "), result.stderr
-        assert result.stderr.count("\n") <= 2 or result.stderr.startswith("Usage:"), result.stderr  # click's usage help
+        assert [line for line in result.stderr.splitlines() if line.strip()][-1].startswith(
+            "Error: "
+        ), result.stderr
+        assert result.stderr.count("\n") <= 2 or result.stderr.startswith("Usage:"), (
+            result.stderr
+        )  # click's usage help
     return result
 
 
@@ -84,9 +102,17 @@ def _get(url: str, data: dict[str, str] | bytes | None = None) -> tuple[int, str
 def review_page(stored: Path):
     """`shazam review` serving the store, over HTTP."""
     port = _free_port()
-    env = dict(os.environ, SHAZAM_STORE_URL=stored.as_uri(), DAGSTER_HOME=str(stored.parent / "dagster_home"))
-    server = subprocess.Popen([SHAZAM, "review", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = dict(
+        os.environ,
+        SHAZAM_STORE_URL=stored.as_uri(),
+        DAGSTER_HOME=str(stored.parent / "dagster_home"),
+    )
+    server = subprocess.Popen(
+        [SHAZAM, "review", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and server.poll() is None:
@@ -107,16 +133,35 @@ def review_page(stored: Path):
 # --- reviewer names and notes ---------------------------------------------------------------
 
 
-def test_a_reviewer_name_from_a_latin1_terminal_is_refused_and_the_pages_stay_up(stored, review_page) -> None:
-    refused = run("qa", "approve", ASIN, "--version", "1", "--reviewer", b"Jos\xe9", store=stored, code=2)
+def test_a_reviewer_name_from_a_latin1_terminal_is_refused_and_the_pages_stay_up(
+    stored, review_page
+) -> None:
+    refused = run(
+        "qa", "approve", ASIN, "--version", "1", "--reviewer", b"Jos\xe9", store=stored, code=2
+    )
     assert "TEXT_NOT_UTF8" in refused.stderr and "0xE9" in refused.stderr
     assert read_decision(LocalStore(stored), ASIN, 1) is None
-    run("qa", "reject", ASIN, "--version", "1", "--reviewer", "Rita", "--note", "logo\x1b[2J missing",
-        store=stored, code=2)
-    long_name = run("qa", "approve", ASIN, "--version", "1", "--reviewer", "R" * 500, store=stored, code=2)
+    run(
+        "qa",
+        "reject",
+        ASIN,
+        "--version",
+        "1",
+        "--reviewer",
+        "Rita",
+        "--note",
+        "logo\x1b[2J missing",
+        store=stored,
+        code=2,
+    )
+    long_name = run(
+        "qa", "approve", ASIN, "--version", "1", "--reviewer", "R" * 500, store=stored, code=2
+    )
     assert "TEXT_TOO_LONG" in long_name.stderr
 
-    done = run("qa", "approve", ASIN, "--version", "1", "--reviewer", "Jose\u0301 ", store=stored, code=0)
+    done = run(
+        "qa", "approve", ASIN, "--version", "1", "--reviewer", "Jose\u0301 ", store=stored, code=0
+    )
     assert "approved by Jos\u00e9 at" in done.stdout  # stored as NFC, trimmed
     assert read_decision(LocalStore(stored), ASIN, 1).reviewer == "Jos\u00e9"
     for path in ("/", f"/asins/{ASIN}/v1"):
@@ -128,36 +173,56 @@ def test_the_review_form_refuses_names_that_are_not_text(stored, review_page) ->
     url = f"{review_page}/asins/{ASIN}/v1/decision"
     status, page = _get(url, b"verdict=approve&reviewer=Jos%E9")  # a Latin-1 client
     assert status == 422 and "TEXT_NOT_UTF8" in page
-    status, page = _get(url, {"verdict": "approve", "reviewer": "Rita\u202eatiR"})  # reads backwards
+    status, page = _get(
+        url, {"verdict": "approve", "reviewer": "Rita\u202eatiR"}
+    )  # reads backwards
     assert status == 422 and "TEXT_CONTROL_CHARACTER" in page
     status, page = _get(url, {"verdict": "reject", "reviewer": "Rita", "notes": "x" * 5000})
     assert status == 422 and "TEXT_TOO_LONG" in page
     assert read_decision(LocalStore(stored), ASIN, 1) is None
-    status, _ = _get(url, {"verdict": "reject", "reviewer": "Rita", "notes": "logo missing\r\nsee photo 2"})
+    status, _ = _get(
+        url, {"verdict": "reject", "reviewer": "Rita", "notes": "logo missing\r\nsee photo 2"}
+    )
     assert status == 200  # followed the 303 to the page that shows the decision
     assert read_decision(LocalStore(stored), ASIN, 1).notes == "logo missing\nsee photo 2"
 
 
 def test_a_name_stored_by_an_older_release_does_not_break_the_pages(stored, review_page) -> None:
     """Stores written before names were checked may hold a lone surrogate; pages still answer."""
-    decision = {"asin": ASIN, "version": 1, "verdict": "reject", "reviewer": "Jos\udce9",
-                "decided_at": "2026-12-01T10:00:00+00:00", "notes": "bad \udce9", "source": "cli"}
+    decision = {
+        "asin": ASIN,
+        "version": 1,
+        "verdict": "reject",
+        "reviewer": "Jos\udce9",
+        "decided_at": "2026-12-01T10:00:00+00:00",
+        "notes": "bad \udce9",
+        "source": "cli",
+    }
     LocalStore(stored).put_bytes(f"decisions/{ASIN}/v1.json", json.dumps(decision).encode())
     for path in ("/", f"/asins/{ASIN}/v1"):
         status, page = _get(review_page + path)
         assert status == 200 and "Jos\ufffd" in page
-    assert "Jos\ufffd" in run("status", ASIN, "--json", store=stored, code=0).stdout.encode().decode("unicode_escape")
+    assert "Jos\ufffd" in run(
+        "status", ASIN, "--json", store=stored, code=0
+    ).stdout.encode().decode("unicode_escape")
 
 
-def test_manifest_free_text_that_would_reach_pages_is_checked_at_validation(tmp_path, good_zip) -> None:
+def test_manifest_free_text_that_would_reach_pages_is_checked_at_validation(
+    tmp_path, good_zip
+) -> None:
     """A title that repaints the terminal or reads backwards is a rejection with its reason."""
+
     def hostile(manifest: dict) -> None:
         manifest["product"]["title"] = "Mug \x1b[2J\u202eevil"
 
-    bad = rewrite_zip(good_zip, tmp_path / "bad.zip", edit={"manifest.json": edit_manifest(hostile)})
+    bad = rewrite_zip(
+        good_zip, tmp_path / "bad.zip", edit={"manifest.json": edit_manifest(hostile)}
+    )
     result = run("validate", str(bad), "--json", code=1)
     (error,) = json.loads(result.stdout)["errors"]
-    assert error["code"] == "CONTRACT_MANIFEST_SCHEMA" and "TEXT_CONTROL_CHARACTER" in error["message"]
+    assert (
+        error["code"] == "CONTRACT_MANIFEST_SCHEMA" and "TEXT_CONTROL_CHARACTER" in error["message"]
+    )
 
 
 # --- store URLs, upload names, full disks, temp files ---------------------------------------
@@ -169,7 +234,10 @@ def test_a_mistyped_store_root_is_refused_not_created(tmp_path, good_zip) -> Non
     result = run("upload", str(good_zip), "--asin", ASIN, store=typo, code=2)
     assert "STORE_ROOT_MISSING" in result.stderr and not typo.exists()
     assert "STORE_ROOT_MISSING" in run("status", ASIN, store=typo, code=2).stderr
-    assert "STORE_URL_INVALID" in run("status", ASIN, url="ftp://x/y", store=tmp_path / "store", code=2).stderr
+    assert (
+        "STORE_URL_INVALID"
+        in run("status", ASIN, url="ftp://x/y", store=tmp_path / "store", code=2).stderr
+    )
 
 
 @pytest.mark.parametrize("name", ["a/b.zip", ".zip", "a.zip/", ".shazam-tmp-x.zip", "x\x07.zip"])
@@ -181,10 +249,22 @@ def test_upload_names_the_sensor_would_never_pick_up_are_refused(stored, good_zi
 
 
 def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(stored, good_zip) -> None:
-    result = run("upload", str(good_zip), "--asin", ASIN, "--name", "again.zip", store=stored,
-                 limit_bytes=good_zip.stat().st_size // 2, code=2)
+    result = run(
+        "upload",
+        str(good_zip),
+        "--asin",
+        ASIN,
+        "--name",
+        "again.zip",
+        store=stored,
+        limit_bytes=good_zip.stat().st_size // 2,
+        code=2,
+    )
     assert "Error: OS_EFBIG: File too large" in result.stderr or "Error: OS_ENOSPC" in result.stderr
-    assert not list(stored.rglob(".shazam-tmp-*")) and not (stored / f"uploads/{ASIN}/again.zip").exists()
+    assert (
+        not list(stored.rglob(".shazam-tmp-*"))
+        and not (stored / f"uploads/{ASIN}/again.zip").exists()
+    )
 
 
 def test_temporary_files_of_killed_writes_are_reclaimed(stored) -> None:
@@ -236,6 +316,8 @@ def test_loading_the_code_location_prints_no_dagster_preview_warnings() -> None:
     definitions are built, not per command."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONWARNINGS")}
     load = "import dagster_project.definitions as d; d.defs.resolve_all_job_defs()"  # as a code server does
-    result = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", load], capture_output=True, text=True, env=env, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr

@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_error_codes_doc_is_generated_from_the_code() -> None:
-    assert (ROOT / "docs" / "error-codes.md").read_text() == rules_markdown(), "run `make codes-doc`"
+    assert (ROOT / "docs" / "error-codes.md").read_text() == rules_markdown(), (
+        "run `make codes-doc`"
+    )
 
 
 def test_codes_are_unique_and_have_hints() -> None:
@@ -31,7 +33,9 @@ def test_codes_are_unique_and_have_hints() -> None:
 
 
 # String literals that look like codes but are not: environment variables and sentinels.
-_NOT_CODES = re.compile(r"^(SHAZAM_(?!INTERNAL_ERROR)\w+|DAGSTER_\w+|NVIDIA_\w+|AWS_\w+|RENDERER_VERSION|WAITING_FOR_SENSOR)$")
+_NOT_CODES = re.compile(
+    r"^(SHAZAM_(?!INTERNAL_ERROR)\w+|DAGSTER_\w+|NVIDIA_\w+|AWS_\w+|RENDERER_VERSION|WAITING_FOR_SENSOR)$"
+)
 _CODE_LITERAL = re.compile(r"""^[rbuf]*(['"]{1,3})([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?::\s|\1)""")
 
 
@@ -50,8 +54,12 @@ def test_every_raised_code_is_documented() -> None:
     (Validation codes can only be reported through their declared `Rule`, so the delivery
     package, which also spells glTF enum names, is not scanned.)"""
     documented = {r.code for r in all_rules()} | {c.code for c in errors.all_codes()}
-    sources = [p for pkg in ("shazam_assets", "dagster_project") for p in (ROOT / pkg).rglob("*.py")
-               if "node_modules" not in p.parts and "delivery" not in p.relative_to(ROOT).parts]
+    sources = [
+        p
+        for pkg in ("shazam_assets", "dagster_project")
+        for p in (ROOT / pkg).rglob("*.py")
+        if "node_modules" not in p.parts and "delivery" not in p.relative_to(ROOT).parts
+    ]
     raised = {code for p in sources for code in _code_literals(p) if not _NOT_CODES.match(code)}
     assert raised - documented == set(), "add them to shazam_assets/platform/errors.py"
 
@@ -62,7 +70,11 @@ def test_every_code_is_exercised_by_a_test_with_a_real_input() -> None:
     glTF codes' table is gltf_cases.py, which test_gltf.py and test_khronos_parity.py run."""
     modules = [*(ROOT / "tests").rglob("test_*.py"), ROOT / "tests/ingest/delivery/gltf_cases.py"]
     text = "\n".join(p.read_text() for p in modules if p.name != "test_docs.py")
-    missing = [r.code for r in all_rules() if r.severity == "error" and not re.search(rf"\b{r.code}\b", text)]
+    missing = [
+        r.code
+        for r in all_rules()
+        if r.severity == "error" and not re.search(rf"\b{r.code}\b", text)
+    ]
     assert not missing, f"codes without a test: {missing}"
 
 
@@ -84,13 +96,21 @@ def test_every_error_class_is_a_registered_code_with_a_hint() -> None:
     transient codes are exactly those of the TransientError classes."""
     classes = _error_classes()
     fixed = {cls: cls.__dict__["code"] for cls in classes if "code" in cls.__dict__}
-    assert {"STORE_FAILED", "RENDER_CRASHED", "UPLOAD_NOT_FOUND", "NOTIFY_FAILED"} <= set(fixed.values())
+    assert {"STORE_FAILED", "RENDER_CRASHED", "UPLOAD_NOT_FOUND", "NOTIFY_FAILED"} <= set(
+        fixed.values()
+    )
     for cls, code in fixed.items():
         entry = errors.find(code)
-        assert entry is not None and entry.hint.strip(), f"{cls.__qualname__}.code {code} is not listed"
+        assert entry is not None and entry.hint.strip(), (
+            f"{cls.__qualname__}.code {code} is not listed"
+        )
     transient_classes = {code for cls, code in fixed.items() if issubclass(cls, TransientError)}
     assert transient_classes == errors.TRANSIENT_CODES
-    assert not any(issubclass(cls, TransientError) for cls, code in fixed.items() if code not in errors.TRANSIENT_CODES)
+    assert not any(
+        issubclass(cls, TransientError)
+        for cls, code in fixed.items()
+        if code not in errors.TRANSIENT_CODES
+    )
     assert ShazamError("RENDER_CRASHED", "died").hint == errors.find("RENDER_CRASHED").hint  # type: ignore[union-attr]
 
 
@@ -101,7 +121,13 @@ def _raised_codes(path: Path, names: set[str]) -> set[tuple[str, str]]:
         if not isinstance(node, ast.Call) or not node.args:
             continue
         func = node.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        name = (
+            func.id
+            if isinstance(func, ast.Name)
+            else func.attr
+            if isinstance(func, ast.Attribute)
+            else ""
+        )
         first = node.args[0]
         if name in names and isinstance(first, ast.Constant) and isinstance(first.value, str):
             found.add((name, first.value))
@@ -113,12 +139,23 @@ def test_every_code_an_error_is_raised_with_is_registered_and_transient_only_by_
     code with a hint, and a transient code is never raised by a permanent type (raise the
     TransientError subclass, e.g. RenderCrashed, instead of RenderError("RENDER_CRASHED"))."""
     by_name = {cls.__name__: cls for cls in _error_classes()}
-    sources = [p for pkg in ("shazam_assets", "dagster_project") for p in (ROOT / pkg).rglob("*.py")
-               if "node_modules" not in p.parts]
+    sources = [
+        p
+        for pkg in ("shazam_assets", "dagster_project")
+        for p in (ROOT / pkg).rglob("*.py")
+        if "node_modules" not in p.parts
+    ]
     raised = {pair for p in sources for pair in _raised_codes(p, set(by_name))}
-    assert {code for _, code in raised} >= {"PUBLISH_NOT_APPROVED", "SEARCH_BAD_ASIN", "PACK_OUTPUT_EXISTS"}
+    assert {code for _, code in raised} >= {
+        "PUBLISH_NOT_APPROVED",
+        "SEARCH_BAD_ASIN",
+        "PACK_OUTPUT_EXISTS",
+    }
     unlisted = sorted(f"{name}({code!r})" for name, code in raised if errors.find(code) is None)
     assert unlisted == [], "add them to shazam_assets/platform/errors.py"
-    mistyped = sorted(f"{name}({code!r})" for name, code in raised
-                      if errors.is_transient(code) and not issubclass(by_name[name], TransientError))
+    mistyped = sorted(
+        f"{name}({code!r})"
+        for name, code in raised
+        if errors.is_transient(code) and not issubclass(by_name[name], TransientError)
+    )
     assert mistyped == [], "a transient code is raised by its TransientError class"

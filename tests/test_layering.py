@@ -58,7 +58,9 @@ def _imports(name: str, path: Path) -> Iterator[str]:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
             for alias in node.names:
-                yield _resolve(f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base)
+                yield _resolve(
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
+                )
 
 
 def _resolve(module: str) -> str:
@@ -109,7 +111,9 @@ def allowed(importer: str, imported: str) -> bool:
     if importer.startswith("dagster:defs:"):
         return imported in (*domain, "dagster", "dagster:lib")
     if importer == "dagster:definitions":
-        return imported in (*domain, "dagster", "dagster:lib") or imported.startswith("dagster:defs:")
+        return imported in (*domain, "dagster", "dagster:lib") or imported.startswith(
+            "dagster:defs:"
+        )
     return importer in ("dagster:cli", "demo")  # the top: the commands and the demo use anything
 
 
@@ -192,7 +196,11 @@ def test_every_module_imports_on_its_own() -> None:
     externals = sorted({dep for deps in GRAPH.values() for dep in deps if dep not in MODULES})
     result = subprocess.run(
         [sys.executable, "-c", _ISOLATED, json.dumps(externals), json.dumps(sorted(MODULES))],
-        capture_output=True, text=True, check=False, cwd=ROOT, timeout=600,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     failures = json.loads(result.stdout.strip().splitlines()[-1])

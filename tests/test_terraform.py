@@ -284,10 +284,15 @@ def test_cloudwatch_exporter_role_only_reads_metrics() -> None:
         "cloudwatch:ListMetrics",
     }
     assert "aws:RequestedRegion" in text
-    assert 'data.aws_iam_policy_document.assume["cloudwatch_exporter"]' in text  # trusts its own account
+    assert (
+        'data.aws_iam_policy_document.assume["cloudwatch_exporter"]' in text
+    )  # trusts its own account
     trusted = (TERRAFORM / "modules" / "iam" / "main.tf").read_text()
-    assert re.search(r'cloudwatch_exporter\s*=\s*"\$\{var\.cloudwatch_exporter_namespace\}:'
-                     r'\$\{var\.cloudwatch_exporter_service_account\}"', trusted)
+    assert re.search(
+        r'cloudwatch_exporter\s*=\s*"\$\{var\.cloudwatch_exporter_namespace\}:'
+        r'\$\{var\.cloudwatch_exporter_service_account\}"',
+        trusted,
+    )
     values = yaml.safe_load(
         (REPO / "deploy/monitoring/values-cloudwatch-exporter.yaml").read_text()
     )

@@ -70,8 +70,6 @@ class _Cli(click.Group):
             raise _failure(exc) from None
 
 
-
-
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """SHAZAM: validated, versioned 3D product models, orchestrated by Dagster."""

@@ -28,14 +28,18 @@ from shazam_assets.platform.settings import DEFAULTS
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.option("--profile", default=None, help="Budget profile (see `shazam profiles`).")
-@click.option("--asin", default=None, help="ASIN the delivery is meant for (checked against the manifest).")
+@click.option(
+    "--asin", default=None, help="ASIN the delivery is meant for (checked against the manifest)."
+)
 def validate(path: Path, as_json: bool, profile: str | None, asin: str | None) -> None:
     """Validate a delivery ZIP, a .glb, or a .gltf with its resources beside it."""
     if not path.is_file():
         raise CannotRun(f"{path}: no such file")
     try:
         # one small single-threaded process: the guarded child is a fork, no interpreter start
-        report = guarded_path(path, profile=profile, expected_asin=asin, guard=Guard.from_env(start="fork"))
+        report = guarded_path(
+            path, profile=profile, expected_asin=asin, guard=Guard.from_env(start="fork")
+        )
     except UnknownProfile as exc:
         raise CannotRun(str(exc)) from None
     except OSError as exc:
@@ -48,9 +52,13 @@ def validate(path: Path, as_json: bool, profile: str | None, asin: str | None) -
 
 
 def print_report(report: Report) -> None:
-    verdict = click.style("ACCEPTED", fg="green") if report.ok else click.style("REJECTED", fg="red")
-    click.echo(f"{verdict} {report.subject} (profile {report.profile}): "
-               f"{len(report.errors)} errors, {len(report.warnings)} warnings")
+    verdict = (
+        click.style("ACCEPTED", fg="green") if report.ok else click.style("REJECTED", fg="red")
+    )
+    click.echo(
+        f"{verdict} {report.subject} (profile {report.profile}): "
+        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+    )
     for issue in report.issues:
         where = f" [{issue.path or issue.pointer}]" if (issue.path or issue.pointer) else ""
         click.echo(f"  {issue.severity.upper():7} {issue.code}{where}: {issue.message}")
@@ -60,18 +68,38 @@ def print_report(report: Report) -> None:
 
 @click.command()
 @click.option("--asin", required=True)
-@click.option("--model", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--photo", "photos", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Reference photo (repeatable).")
-@click.option("--scan", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Scan source .obj.")
+@click.option(
+    "--model", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--photo",
+    "photos",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Reference photo (repeatable).",
+)
+@click.option(
+    "--scan", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Scan source .obj."
+)
 @click.option("--artist", required=True)
 @click.option("--title", default=None, help="Product title (default: the model's file name).")
 @click.option("--dimensions", required=True, help="Real-world W,H,D (X, Y up, Z front).")
 @click.option("--unit", type=click.Choice(["m", "cm", "mm", "in"]), default="m", show_default=True)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
-def pack(asin: str, model: Path, photos: tuple[Path, ...], scan: Path | None, artist: str, title: str | None,
-         dimensions: str, unit: str, out: Path, force: bool) -> None:
+def pack(
+    asin: str,
+    model: Path,
+    photos: tuple[Path, ...],
+    scan: Path | None,
+    artist: str,
+    title: str | None,
+    dimensions: str,
+    unit: str,
+    out: Path,
+    force: bool,
+) -> None:
     """Build a delivery ZIP that follows the contract, then validate it."""
     from shazam_assets.ingest.delivery.pack import PackError, PackRequest, pack_delivery
 
@@ -80,36 +108,87 @@ def pack(asin: str, model: Path, photos: tuple[Path, ...], scan: Path | None, ar
         if len(dims) != 3 or min(dims) <= 0:
             raise ValueError
     except ValueError:
-        raise click.BadParameter("expected three positive numbers W,H,D", param_hint="--dimensions") from None
-    request = PackRequest(asin=asin, artist=artist, model=model, photos=tuple(photos), scan=scan,
-                          title=title or model.stem, dimensions=dims, unit=unit)  # type: ignore[arg-type]
+        raise click.BadParameter(
+            "expected three positive numbers W,H,D", param_hint="--dimensions"
+        ) from None
+    request = PackRequest(
+        asin=asin,
+        artist=artist,
+        model=model,
+        photos=tuple(photos),
+        scan=scan,
+        title=title or model.stem,
+        dimensions=dims,
+        unit=unit,
+    )  # type: ignore[arg-type]
     try:
         written = pack_delivery(request, out=out, overwrite=force)
     except PackError as exc:
         raise CannotRun(str(exc)) from None
     click.echo(f"wrote {written} ({written.stat().st_size:,} bytes)")
-    report = guarded_delivery(written, expected_asin=asin, guard=Guard.from_env(start="fork")).report
+    report = guarded_delivery(
+        written, expected_asin=asin, guard=Guard.from_env(start="fork")
+    ).report
     print_report(report)
     sys.exit(0 if report.ok else EXIT_REJECTED)
 
 
 @click.command()
 @click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="Folder for a turntable; a .png/.webp file with --camera.")
-@click.option("--frames", default=DEFAULTS.render_frames, show_default=True,
-              help="Frames around the vertical axis (8-72).")
-@click.option("--size", default=str(DEFAULTS.render_size), show_default=True,
-              help="Frame size in px; WxH for a --camera still.")
-@click.option("--camera", "camera_index", type=int, default=None,
-              help="Render one still from the glTF file's camera INDEX instead of a turntable.")
-@click.option("--background", type=click.Choice(["white", "transparent"]), default="white", show_default=True)
-@click.option("--format", "frame_format", type=click.Choice(["webp", "png"]), default="webp", show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for a turntable; a .png/.webp file with --camera.",
+)
+@click.option(
+    "--frames",
+    default=DEFAULTS.render_frames,
+    show_default=True,
+    help="Frames around the vertical axis (8-72).",
+)
+@click.option(
+    "--size",
+    default=str(DEFAULTS.render_size),
+    show_default=True,
+    help="Frame size in px; WxH for a --camera still.",
+)
+@click.option(
+    "--camera",
+    "camera_index",
+    type=int,
+    default=None,
+    help="Render one still from the glTF file's camera INDEX instead of a turntable.",
+)
+@click.option(
+    "--background", type=click.Choice(["white", "transparent"]), default="white", show_default=True
+)
+@click.option(
+    "--format",
+    "frame_format",
+    type=click.Choice(["webp", "png"]),
+    default="webp",
+    show_default=True,
+)
 @click.option("--video", type=click.Choice(["mp4", "webm"]), default="mp4", show_default=True)
-@click.option("--deadline", "deadline_s", type=click.FloatRange(min=0.1), default=None,
-              help="Seconds before the render is stopped (RENDER_TIMEOUT); default: scaled to the frames.")
-def render(model: Path, out: Path, frames: int, size: str, camera_index: int | None,
-           background: str, frame_format: str, video: str, deadline_s: float | None) -> None:
+@click.option(
+    "--deadline",
+    "deadline_s",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Seconds before the render is stopped (RENDER_TIMEOUT); default: scaled to the frames.",
+)
+def render(
+    model: Path,
+    out: Path,
+    frames: int,
+    size: str,
+    camera_index: int | None,
+    background: str,
+    frame_format: str,
+    video: str,
+    deadline_s: float | None,
+) -> None:
     """Render a .glb/.gltf: a 360° turntable into --out, or one still from a stored camera."""
     from shazam_assets.platform import renderer as studio
     from shazam_assets.render import turntable
@@ -119,12 +198,20 @@ def render(model: Path, out: Path, frames: int, size: str, camera_index: int | N
         if camera_index is not None:
             width, _, height = size.lower().partition("x")
             still = turntable.render_still(
-                model, out, camera_index=camera_index, width=_px(width), height=_px(height or width),
-                background=bg, deadline_s=deadline_s or turntable.STILL_DEADLINE_S)
+                model,
+                out,
+                camera_index=camera_index,
+                width=_px(width),
+                height=_px(height or width),
+                background=bg,
+                deadline_s=deadline_s or turntable.STILL_DEADLINE_S,
+            )
             click.echo(f"wrote {still}")
             return
         spec = turntable.TurntableSpec(
-            frames=frames, size=_px(size), background=bg,
+            frames=frames,
+            size=_px(size),
+            background=bg,
             frame_format=cast("turntable.FrameFormat", frame_format),
             video=cast("turntable.VideoFormat", video),
         )
@@ -134,8 +221,10 @@ def render(model: Path, out: Path, frames: int, size: str, camera_index: int | N
     except (OSError, ValueError) as exc:
         raise CannotRun(f"{model}: {exc}") from None
     t = result.manifest
-    click.echo(f"wrote {len(result.files)} files to {out} ({frames} frames at {spec.size}px): "
-               f"{t.per_frame_s} s per frame, {t.total_s} s in all")
+    click.echo(
+        f"wrote {len(result.files)} files to {out} ({frames} frames at {spec.size}px): "
+        f"{t.per_frame_s} s per frame, {t.total_s} s in all"
+    )
 
 
 def _px(text: str) -> int:
@@ -146,9 +235,13 @@ def _px(text: str) -> int:
 
 
 @click.command()
-@click.argument("zip_path", metavar="ZIP", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "zip_path", metavar="ZIP", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--asin", required=True)
-@click.option("--name", default=None, help="Object name under uploads/<ASIN>/ (default: the file name).")
+@click.option(
+    "--name", default=None, help="Object name under uploads/<ASIN>/ (default: the file name)."
+)
 def upload(zip_path: Path, asin: str, name: str | None) -> None:
     """Upload a delivery ZIP to uploads/<ASIN>/ in the store; the upload sensor takes it from there."""
     from shazam_assets.ingest.uploads import UploadNameInvalid, checked_upload_key
@@ -159,14 +252,20 @@ def upload(zip_path: Path, asin: str, name: str | None) -> None:
         raise CannotRun(str(exc)) from None
     store = open_configured_store()
     if store.exists(key):
-        raise CannotRun(f"UPLOAD_EXISTS: {store.uri(key)} already exists; pass --name to upload under another name")
+        raise CannotRun(
+            f"UPLOAD_EXISTS: {store.uri(key)} already exists; pass --name to upload under another name"
+        )
     size = zip_path.stat().st_size
     started = time.perf_counter()
-    with open(zip_path, "rb") as raw, click.progressbar(length=size, label=f"uploading {zip_path.name}",
-                                                         file=sys.stderr) as bar:
+    with (
+        open(zip_path, "rb") as raw,
+        click.progressbar(length=size, label=f"uploading {zip_path.name}", file=sys.stderr) as bar,
+    ):
         info = store.put_stream(key, _Progress(raw, bar.update))  # type: ignore[arg-type]  # it only read()s
-    click.echo(f"uploaded {store.uri(key)} ({size:,} bytes, ETag {info.etag}) "
-               f"in {time.perf_counter() - started:.1f}s")
+    click.echo(
+        f"uploaded {store.uri(key)} ({size:,} bytes, ETag {info.etag}) "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
 
 
 class _Progress:
@@ -199,7 +298,9 @@ def _print_status(result: dict) -> None:
         size = f", {v['total_bytes']:,} bytes" if "total_bytes" in v else ""
         click.echo(f"  v{v['version']:<3} {v['state']:<11} {v['upload_key']}{size}")
     for r in result["rejections"]:
-        click.echo(f"  rejected    {r['upload_key']} at {r['rejected_at']}: {', '.join(r['codes'])}")
+        click.echo(
+            f"  rejected    {r['upload_key']} at {r['rejected_at']}: {', '.join(r['codes'])}"
+        )
         for e in r["errors"][:5]:
             click.echo(f"              {e['code']}: {e['message']}")
     pending = [u for u in result["uploads"] if u["outcome"] == "pending"]
@@ -214,8 +315,10 @@ def profiles() -> None:
     """List the commerce budget profiles."""
     for p in PROFILES.values():
         mark = " (default)" if p.name == DEFAULT_PROFILE else ""
-        click.echo(f"{p.name}{mark}: {p.description} <= {p.max_triangles:,} triangles, "
-                   f"textures <= {p.max_texture_px} px, <= {p.max_model_bytes // 2**20} MB")
+        click.echo(
+            f"{p.name}{mark}: {p.description} <= {p.max_triangles:,} triangles, "
+            f"textures <= {p.max_texture_px} px, <= {p.max_model_bytes // 2**20} MB"
+        )
 
 
 COMMANDS = (validate, pack, render, upload, status, profiles)

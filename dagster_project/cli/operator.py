@@ -63,7 +63,9 @@ def ui(dagster_args: tuple[str, ...]) -> None:
 
     apply_default_env()
     os.chdir(PROJECT_ROOT)
-    os.execv(dagster_executable("dagster"), ["dagster", "dev", "-w", "workspace.yaml", *dagster_args])
+    os.execv(
+        dagster_executable("dagster"), ["dagster", "dev", "-w", "workspace.yaml", *dagster_args]
+    )
 
 
 @click.command()
@@ -81,7 +83,9 @@ def demo(timeout: int) -> None:
 
 
 _EMBEDDER_OPTION = click.option(
-    "--embedder", default="descriptor", show_default=True,
+    "--embedder",
+    default="descriptor",
+    show_default=True,
     help="Image embedder: 'descriptor', or 'open_clip:/local/checkpoint' (needs open_clip).",
 )
 
@@ -89,18 +93,32 @@ _EMBEDDER_OPTION = click.option(
 @click.command()
 @click.option("--asin", default=None, help="Exact ASIN.")
 @click.option("--text", default=None, help="Words from the title, artist, brand or category.")
-@click.option("--image", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A photo of the product (JPEG, PNG, WebP).")
-@click.option("--k", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many results.")
-@click.option("--json", "as_json", is_flag=True, help='Print {"results": [{"asin", "score", "title"}, …]}.')
+@click.option(
+    "--image",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A photo of the product (JPEG, PNG, WebP).",
+)
+@click.option(
+    "--k", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many results."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help='Print {"results": [{"asin", "score", "title"}, …]}.'
+)
 @_EMBEDDER_OPTION
-def search(asin: str | None, text: str | None, image: Path | None, k: int, as_json: bool, embedder: str) -> None:
+def search(
+    asin: str | None, text: str | None, image: Path | None, k: int, as_json: bool, embedder: str
+) -> None:
     """Find published 3D assets by ASIN, by words, or by a photo (exactly one of them)."""
     from shazam_assets.search.embed import decode_image, open_embedder
     from shazam_assets.search.errors import SearchError
     from shazam_assets.search.index import SearchIndex
 
-    given = [name for name, value in (("--asin", asin), ("--text", text), ("--image", image)) if value is not None]
+    given = [
+        name
+        for name, value in (("--asin", asin), ("--text", text), ("--image", image))
+        if value is not None
+    ]
     if len(given) != 1:
         got = f" (got {' and '.join(given)})" if given else ""
         raise CannotRun(f"give exactly one of --asin, --text or --image{got}")
@@ -126,8 +144,12 @@ def search(asin: str | None, text: str | None, image: Path | None, k: int, as_js
 
 
 @click.command("search-index")
-@click.option("--catalogue", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="CSV or Parquet with asin,title,brand,category (default: the store's search/catalogue.*).")
+@click.option(
+    "--catalogue",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV or Parquet with asin,title,brand,category (default: the store's search/catalogue.*).",
+)
 @_EMBEDDER_OPTION
 def search_index(catalogue: Path | None, embedder: str) -> None:
     """Rebuild the search index from every published ASIN and save it beside the assets."""
@@ -142,14 +164,21 @@ def search_index(catalogue: Path | None, embedder: str) -> None:
         saved = index.save(store)
     except SearchError as exc:
         raise CannotRun(str(exc)) from None
-    click.echo(f"search index v{saved.version}: {saved.asins} ASINs, {saved.vectors} vectors, "
-               f"{saved.bytes_written:,} bytes under {store.uri(saved.prefix)} "
-               f"in {time.perf_counter() - started:.1f}s")
+    click.echo(
+        f"search index v{saved.version}: {saved.asins} ASINs, {saved.vectors} vectors, "
+        f"{saved.bytes_written:,} bytes under {store.uri(saved.prefix)} "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
 
 
 @click.command()
 @click.argument("asin")
-@click.option("--reason", default="unpublished from the CLI", show_default=True, help="Recorded in the pointer's history.")
+@click.option(
+    "--reason",
+    default="unpublished from the CLI",
+    show_default=True,
+    help="Recorded in the pointer's history.",
+)
 @_EMBEDDER_OPTION
 def unpublish(asin: str, reason: str, embedder: str) -> None:
     """Take an ASIN off the shop: its product page, its catalogue entry and its search entry.
@@ -167,20 +196,31 @@ def unpublish(asin: str, reason: str, embedder: str) -> None:
     except (PublishError, SearchError) as exc:
         raise CannotRun(str(exc)) from None
     gone = done.page
-    click.echo(f"unpublished {asin} v{done.version}: page {'removed' if gone.was_live else 'was not live'}, "
-               f"{gone.files_deleted} files ({gone.bytes_reclaimed:,} bytes) deleted, search entry removed")
+    click.echo(
+        f"unpublished {asin} v{done.version}: page {'removed' if gone.was_live else 'was not live'}, "
+        f"{gone.files_deleted} files ({gone.bytes_reclaimed:,} bytes) deleted, search entry removed"
+    )
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @ALLOWED_HOST_OPTION
 @click.option("--port", default=8422, show_default=True, type=int)
-@click.option("--metrics-host", default="127.0.0.1", show_default=True,
-              help="Where GET /metrics answers (it names artists: keep it internal).")
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Where GET /metrics answers (it names artists: keep it internal).",
+)
 @click.option("--metrics-port", default=9422, show_default=True, type=int)
 @_EMBEDDER_OPTION
 def serve(
-    host: str, allowed_hosts: tuple[str, ...], port: int, metrics_host: str, metrics_port: int, embedder: str
+    host: str,
+    allowed_hosts: tuple[str, ...],
+    port: int,
+    metrics_host: str,
+    metrics_port: int,
+    embedder: str,
 ) -> None:
     """Serve the product pages and the catalogue (/) and the search API (/search, /docs);
     the Prometheus metrics on a separate, internal port."""
@@ -195,16 +235,28 @@ def serve(
     app = create_search_app(store, open_embedder(embedder), allowed_hosts=hosts)
     app.mount("/", create_pages_app(store, allowed_hosts=hosts))
     metrics = create_metrics_app(store, allowed_hosts=web.allowed_hosts_for(metrics_host))
-    click.echo(f"catalogue on http://{host}:{port}/  search API on http://{host}:{port}/docs  "
-               f"metrics on http://{metrics_host}:{metrics_port}/metrics "
-               f"(store {os.environ['SHAZAM_STORE_URL']})")
+    click.echo(
+        f"catalogue on http://{host}:{port}/  search API on http://{host}:{port}/docs  "
+        f"metrics on http://{metrics_host}:{metrics_port}/metrics "
+        f"(store {os.environ['SHAZAM_STORE_URL']})"
+    )
     web.serve([web.Listener(app, host, port), web.Listener(metrics, metrics_host, metrics_port)])
 
 
 @click.command()
-@click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--sla-hours", type=HOURS, default=settings.DEFAULTS.review_sla_hours, show_default=True,
-              help="The review SLA.")
+@click.option(
+    "--out",
+    default="report.html",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--sla-hours",
+    type=HOURS,
+    default=settings.DEFAULTS.review_sla_hours,
+    show_default=True,
+    help="The review SLA.",
+)
 def report(out: Path, sla_hours: float) -> None:
     """Write an HTML report of the pipeline metrics (plots embedded; opens offline)."""
     from datetime import timedelta
@@ -218,8 +270,10 @@ def report(out: Path, sla_hours: float) -> None:
     computed = compute_metrics(store, facts=facts, sla=timedelta(hours=sla_hours))
     out.write_text(render_html(computed), encoding="utf-8")
     summary = computed.summary()
-    click.echo(f"wrote {out}: {summary['deliveries_received']:.0f} deliveries, "
-               f"QA backlog {summary['qa_backlog']:.0f}")
+    click.echo(
+        f"wrote {out}: {summary['deliveries_received']:.0f} deliveries, "
+        f"QA backlog {summary['qa_backlog']:.0f}"
+    )
 
 
 def _read_asins(path: Path) -> list[str]:
@@ -227,16 +281,24 @@ def _read_asins(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise CannotRun(f"ASINS_FILE_INVALID: {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise CannotRun(
+            f"ASINS_FILE_INVALID: {path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return list(dict.fromkeys(line for line in lines if line))
 
 
 @click.command()
 @click.option("--stage", type=click.Choice(["validate", "qa", "render"]), required=True)
-@click.option("--asins", "asins_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Only these ASINs (one a line); still only the stale ones unless --all.")
-@click.option("--all", "everything", is_flag=True, help="Every published ASIN (or --asins), stale or not.")
+@click.option(
+    "--asins",
+    "asins_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Only these ASINs (one a line); still only the stale ones unless --all.",
+)
+@click.option(
+    "--all", "everything", is_flag=True, help="Every published ASIN (or --asins), stale or not."
+)
 @click.option("--dry-run", is_flag=True, help="Print what would be recomputed; launch nothing.")
 def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: bool) -> None:
     """Recompute a stage (validation rules, QA scoring, renderer) for published ASINs whose
@@ -249,9 +311,13 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
     if everything:
         targets = candidates if candidates is not None else published_asins(store)
     else:
-        targets = stale_asins(store, chosen, asins=candidates, on_skip=lambda a, why: skipped.append((a, why)))
-    click.echo(f"{stage}: {len(targets)} to recompute ({'all' if everything else 'stale'}), "
-               f"{len(skipped)} skipped")
+        targets = stale_asins(
+            store, chosen, asins=candidates, on_skip=lambda a, why: skipped.append((a, why))
+        )
+    click.echo(
+        f"{stage}: {len(targets)} to recompute ({'all' if everything else 'stale'}), "
+        f"{len(skipped)} skipped"
+    )
     if dry_run or not targets:
         for asin in targets:
             click.echo(f"  would recompute {asin}")
@@ -259,10 +325,17 @@ def backfill(stage: str, asins_file: Path | None, everything: bool, dry_run: boo
     from dagster_project.definitions import defs
     from dagster_project.lib.backfills import launch_backfill
 
-    launched = launch_backfill(dagster_instance(), defs.resolve_asset_graph(), chosen, targets,
-                               reason="all" if everything else "stale")
-    click.echo(f"backfill {launched.backfill_id}: {len(launched.asins)} ASINs "
-               "(the daemon launches its runs; watch it in the UI under Backfills)")
+    launched = launch_backfill(
+        dagster_instance(),
+        defs.resolve_asset_graph(),
+        chosen,
+        targets,
+        reason="all" if everything else "stale",
+    )
+    click.echo(
+        f"backfill {launched.backfill_id}: {len(launched.asins)} ASINs "
+        "(the daemon launches its runs; watch it in the UI under Backfills)"
+    )
 
 
 @click.command()
@@ -283,7 +356,9 @@ def failures(as_json: bool, rerun: bool) -> None:
         click.echo(json.dumps([f.to_dict() for f in found], indent=2))
     else:
         for f in found:
-            click.echo(f"{f.failed_at}  {f.job:<18} {f.partition or '-':<12} {f.step:<16} {f.error[:120]}")
+            click.echo(
+                f"{f.failed_at}  {f.job:<18} {f.partition or '-':<12} {f.step:<16} {f.error[:120]}"
+            )
         click.echo(f"{len(found)} failed (job, ASIN) pairs")
     if rerun and found:
         with code_location_workspace(instance, str(PROJECT_ROOT / "workspace.yaml")) as workspace:
@@ -298,10 +373,20 @@ def store() -> None:
 
 
 @store.command()
-@click.option("--grace-hours", type=HOURS, default=1.0, show_default=True,
-              help="Only temporary files untouched this long (younger ones may be writes in progress).")
-@click.option("--staging-grace-hours", type=HOURS, default=24.0, show_default=True,
-              help="Only staging files this old (younger ones may belong to a run in progress).")
+@click.option(
+    "--grace-hours",
+    type=HOURS,
+    default=1.0,
+    show_default=True,
+    help="Only temporary files untouched this long (younger ones may be writes in progress).",
+)
+@click.option(
+    "--staging-grace-hours",
+    type=HOURS,
+    default=24.0,
+    show_default=True,
+    help="Only staging files this old (younger ones may belong to a run in progress).",
+)
 def gc(grace_hours: float, staging_grace_hours: float) -> None:
     """Delete what killed writes and runs left behind: temporary files (never listed as
     objects) and staging files of runs that never committed (their uploads are kept).
@@ -311,12 +396,32 @@ def gc(grace_hours: float, staging_grace_hours: float) -> None:
     from shazam_assets.ingest.versions import reclaim_leftovers
 
     target = open_configured_store()
-    done = reclaim_leftovers(target, temp_older_than=timedelta(hours=grace_hours),
-                             staging_older_than=timedelta(hours=staging_grace_hours))
-    click.echo(f"{target.url}: reclaimed {done.temp.files} temporary files ({done.temp.bytes:,} bytes) "
-               f"older than {grace_hours:g} h")
-    click.echo(f"{target.url}: reclaimed {done.staging.files} staging files ({done.staging.bytes:,} bytes) "
-               f"older than {staging_grace_hours:g} h")
+    done = reclaim_leftovers(
+        target,
+        temp_older_than=timedelta(hours=grace_hours),
+        staging_older_than=timedelta(hours=staging_grace_hours),
+    )
+    click.echo(
+        f"{target.url}: reclaimed {done.temp.files} temporary files ({done.temp.bytes:,} bytes) "
+        f"older than {grace_hours:g} h"
+    )
+    click.echo(
+        f"{target.url}: reclaimed {done.staging.files} staging files ({done.staging.bytes:,} bytes) "
+        f"older than {staging_grace_hours:g} h"
+    )
 
 
-COMMANDS = (codes, env, ui, demo, search, search_index, unpublish, serve, report, backfill, failures, store)
+COMMANDS = (
+    codes,
+    env,
+    ui,
+    demo,
+    search,
+    search_index,
+    unpublish,
+    serve,
+    report,
+    backfill,
+    failures,
+    store,
+)

@@ -34,23 +34,36 @@ def _comments(values: tuple[str, ...]) -> tuple[dict[str, str], ...]:
 
 
 _comment_option = click.option(
-    "--comment", "comments", multiple=True,
+    "--comment",
+    "comments",
+    multiple=True,
     help="Per-issue comment ISSUE=text, e.g. qa_placement='sits 2 cm high' (repeatable).",
 )
 
 
-def _decide(asin: str, version: int, verdict: str, reviewer: str, note: str, comments: tuple[str, ...]) -> None:
+def _decide(
+    asin: str, version: int, verdict: str, reviewer: str, note: str, comments: tuple[str, ...]
+) -> None:
     from shazam_assets.qa.decisions import DecisionError, record_decision
 
     try:
-        decision = record_decision(open_configured_store(), asin=checked_asin(asin), version=version,
-                                   verdict=verdict, reviewer=reviewer, notes=note, comments=_comments(comments),
-                                   source="cli")
+        decision = record_decision(
+            open_configured_store(),
+            asin=checked_asin(asin),
+            version=version,
+            verdict=verdict,
+            reviewer=reviewer,
+            notes=note,
+            comments=_comments(comments),
+            source="cli",
+        )
     except DecisionError as exc:
         raise CannotRun(str(exc)) from None
-    click.echo(f"{asin} v{version} {decision.verdict.past} by {decision.reviewer} at {decision.decided_at}; "
-               "the QA sensor records it as the qa_approved check"
-               + (" and publishes it" if verdict == "approve" else " and notifies the artist"))
+    click.echo(
+        f"{asin} v{version} {decision.verdict.past} by {decision.reviewer} at {decision.decided_at}; "
+        "the QA sensor records it as the qa_approved check"
+        + (" and publishes it" if verdict == "approve" else " and notifies the artist")
+    )
 
 
 @qa.command()
@@ -91,13 +104,20 @@ def rollback(asin: str) -> None:
 
 @qa.command()
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--sla-hours", type=HOURS, default=DEFAULTS.review_sla_hours, show_default=True,
-              help="Reviews older than this are overdue.")
+@click.option(
+    "--sla-hours",
+    type=HOURS,
+    default=DEFAULTS.review_sla_hours,
+    show_default=True,
+    help="Reviews older than this are overdue.",
+)
 def pending(as_json: bool, sla_hours: float) -> None:
     """The review backlog, oldest first, with age; overdue reviews are marked."""
     from shazam_assets.qa.backlog import pending_reviews
 
-    backlog = pending_reviews(open_configured_store(), now=datetime.now(UTC), sla=timedelta(hours=sla_hours))
+    backlog = pending_reviews(
+        open_configured_store(), now=datetime.now(UTC), sla=timedelta(hours=sla_hours)
+    )
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in backlog], indent=2))
         return

@@ -35,7 +35,9 @@ class _Hours(click.ParamType):
 
     name = "hours"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         try:
             hours = float(value)
         except (TypeError, ValueError):
@@ -48,7 +50,10 @@ class _Hours(click.ParamType):
 HOURS = _Hours()
 
 ALLOWED_HOST_OPTION = click.option(
-    "--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
     help="A Host name the app is reached by (repeatable); others are refused. Loopback names "
     "and --host are always allowed; with --host 0.0.0.0 and no --allowed-host, every name is.",
 )

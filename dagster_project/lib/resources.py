@@ -76,8 +76,11 @@ class TurntableSettingsResource(dg.ConfigurableResource):
         from shazam_assets.render.turntable import TurntableSpec
 
         return TurntableSpec(
-            frames=self.frames, size=self.size, background=self.background,  # type: ignore[arg-type]
-            frame_format=self.frame_format, video=self.video,  # type: ignore[arg-type]
+            frames=self.frames,
+            size=self.size,
+            background=self.background,  # type: ignore[arg-type]
+            frame_format=self.frame_format,
+            video=self.video,  # type: ignore[arg-type]
         )
 
 

@@ -18,7 +18,9 @@ import dagster as dg
 
 from shazam_assets.platform.errors import ShazamError, TransientError
 
-RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+RETRY = dg.RetryPolicy(
+    max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,7 +85,9 @@ def _describe(exc: Exception) -> str:
     return str(exc) if isinstance(exc, ShazamError) else f"{type(exc).__name__}: {exc}"
 
 
-def per_asin(asins: Iterable[str], work: Callable[[str], T], *, log: Callable[[str], None]) -> list[T]:
+def per_asin(
+    asins: Iterable[str], work: Callable[[str], T], *, log: Callable[[str], None]
+) -> list[T]:
     """`work(asin)` for each ASIN of a batch run; one that fails does not stop the others (what
     they did is committed, and the work is idempotent, so a re-run finds it done). Raises once
     the batch is through: the first transient error as it is (the retry policy re-runs the
@@ -100,7 +104,9 @@ def per_asin(asins: Iterable[str], work: Callable[[str], T], *, log: Callable[[s
     transient = next((exc for _, exc in failed if is_transient(exc)), None)
     if transient is not None:
         raise transient
-    codes = sorted({exc.code if isinstance(exc, ShazamError) else type(exc).__name__ for _, exc in failed})
+    codes = sorted(
+        {exc.code if isinstance(exc, ShazamError) else type(exc).__name__ for _, exc in failed}
+    )
     raise dg.Failure(
         "; ".join(f"{asin}: {_describe(exc)}" for asin, exc in failed),
         metadata={"code": ", ".join(codes), FAILED_ASINS: ", ".join(a for a, _ in failed)},

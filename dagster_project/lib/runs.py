@@ -10,6 +10,7 @@ from shazam_assets.operations.backfill import REASON_TAG
 PARTITION_TAG = "dagster/partition"
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
+
 def partition_of(tags: dict[str, str]) -> str:
     """The run's ASIN, "first...last" for a batched run, else ""."""
     if PARTITION_TAG in tags:
@@ -25,8 +26,12 @@ def stale_only(context: dg.AssetExecutionContext) -> bool:
     return context.run.tags.get(REASON_TAG) == "stale"
 
 
-def _step_keys(instance: dg.DagsterInstance, run_id: str, kind: dg.DagsterEventType) -> list[str | None]:
-    return [r.dagster_event.step_key for r in instance.all_logs(run_id, of_type=kind) if r.dagster_event]
+def _step_keys(
+    instance: dg.DagsterInstance, run_id: str, kind: dg.DagsterEventType
+) -> list[str | None]:
+    return [
+        r.dagster_event.step_key for r in instance.all_logs(run_id, of_type=kind) if r.dagster_event
+    ]
 
 
 def _blocked_steps(instance: dg.DagsterInstance, run_id: str) -> set[str | None]:
@@ -38,7 +43,11 @@ def _blocked_steps(instance: dg.DagsterInstance, run_id: str) -> set[str | None]
         if event is None:
             continue
         evaluation = event.asset_check_evaluation_data
-        if evaluation.blocking and not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+        if (
+            evaluation.blocking
+            and not evaluation.passed
+            and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        ):
             blocked.add(event.step_key)
     return blocked
 

@@ -55,7 +55,6 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, indent=2, sort_keys=True, default=str).encode()
 
 
-
 @dataclass(frozen=True)
 class StoredVersion:
     asin: str
@@ -74,8 +73,13 @@ def _upload_record(upload: Upload) -> dict[str, Any]:
 
 
 def _upload_ref(upload: Upload) -> UploadRecord:
-    return UploadRecord(key=upload.key, etag=upload.etag, upload_id=upload.upload_id,
-                        size=upload.size, last_modified=upload.last_modified.isoformat())
+    return UploadRecord(
+        key=upload.key,
+        etag=upload.etag,
+        upload_id=upload.upload_id,
+        size=upload.size,
+        last_modified=upload.last_modified.isoformat(),
+    )
 
 
 # --- validation verdicts -------------------------------------------------------------------
@@ -148,8 +152,11 @@ def _claim_number(store: ObjectStore, *, upload: Upload) -> int:
     existing = read_json(store, index_key)
     if existing is not None:
         return int(existing["version"])
-    claimed = [c.version for k in _keys(store, layout.claims_prefix(upload.asin))
-               if (c := layout.parse_claim_key(k)) is not None]
+    claimed = [
+        c.version
+        for k in _keys(store, layout.claims_prefix(upload.asin))
+        if (c := layout.parse_claim_key(k)) is not None
+    ]
     number = max(claimed, default=0) + 1
     claim = _json({"upload": _upload_record(upload), "claimed_at": _now()})
     while not store.put_if_absent(layout.claim_key(upload.asin, number), claim):
@@ -180,22 +187,26 @@ def store_version(store: ObjectStore, *, upload: Upload, zip_path: Path) -> Stor
     if validation is None or not validation["ok"]:
         state = "has not been validated" if validation is None else "was rejected"
         raise VersionStoreError(
-            "VERSION_NOT_VALIDATED", f"upload {upload.key} ({upload.etag}) {state}; refusing to store it"
+            "VERSION_NOT_VALIDATED",
+            f"upload {upload.key} ({upload.etag}) {state}; refusing to store it",
         )
     done = find_upload_version(store, upload)
     if done is not None:
         return done
     entries, issues = zipsafety.inspect_zip(zip_path)
     if any(i.severity == "error" for i in issues):
-        raise VersionStoreError("VERSION_ZIP_UNSAFE", f"{upload.key} no longer passes ZIP safety checks; not storing it")
+        raise VersionStoreError(
+            "VERSION_ZIP_UNSAFE", f"{upload.key} no longer passes ZIP safety checks; not storing it"
+        )
     names = [e.name for e in entries]
     _refuse_control_names(upload, names)
     staging = layout.staging_prefix(upload.asin, upload.upload_id, uuid.uuid4().hex)
     try:
         files = _stage(store, zip_path=zip_path, names=names, prefix=staging)
         number = _claim_number(store, upload=upload)
-        stored = _commit(store, upload=upload, number=number, staging=staging, files=files,
-                         validation=validation)
+        stored = _commit(
+            store, upload=upload, number=number, staging=staging, files=files, validation=validation
+        )
     except BaseException:
         with contextlib.suppress(StoreError, OSError):
             _clear(store, staging)
@@ -213,7 +224,7 @@ def _refuse_control_names(upload: Upload, names: list[str]) -> None:
             raise VersionStoreError(
                 "VERSION_RESERVED_NAME",
                 f"{upload.key}: member {name!r} would overwrite the store's own files ({problem}); "
-                "not storing it"
+                "not storing it",
             )
 
 
@@ -243,7 +254,9 @@ class Leftovers:
 
 
 def reclaim_leftovers(
-    store: ObjectStore, *, temp_older_than: timedelta = TEMP_GRACE,
+    store: ObjectStore,
+    *,
+    temp_older_than: timedelta = TEMP_GRACE,
     staging_older_than: timedelta = STAGING_GRACE,
 ) -> Leftovers:
     """The store's housekeeping (daily schedule and `shazam store gc`)."""
@@ -277,7 +290,9 @@ def _commit(
         key = layout.version_file_key(upload.asin, number, item.path)
         store.copy(staging + item.path, key)
         if _sha256_of(store, key) != item.sha256:
-            raise VersionStoreError("VERSION_CHECKSUM_MISMATCH", f"checksum mismatch copying {item.path} into {target}")
+            raise VersionStoreError(
+                "VERSION_CHECKSUM_MISMATCH", f"checksum mismatch copying {item.path} into {target}"
+            )
     recorded = _recorded_model_files(validation, files)
     manifest = VersionManifest(
         asin=upload.asin,
@@ -303,7 +318,7 @@ def _committed_by_other_run(store: ObjectStore, upload: Upload, number: int) -> 
         raise VersionStoreError(
             "VERSION_FOREIGN_MANIFEST",
             f"{upload.asin} v{number}: {key} was not written by this upload ({upload.key}); "
-            "refusing to trust it or to store over it"
+            "refusing to trust it or to store over it",
         )
     return _stored_from_manifest(store, upload.asin, number, created=False)
 
@@ -341,7 +356,9 @@ def find_upload_version(store: ObjectStore, upload: Upload) -> StoredVersion | N
     return _stored_from_manifest(store, upload.asin, int(index["version"]), created=False)
 
 
-def _stored_from_manifest(store: ObjectStore, asin: str, version: int, *, created: bool) -> StoredVersion:
+def _stored_from_manifest(
+    store: ObjectStore, asin: str, version: int, *, created: bool
+) -> StoredVersion:
     manifest = read_version_manifest(store, asin, version)
     assert manifest is not None
     return StoredVersion(

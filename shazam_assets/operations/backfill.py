@@ -115,7 +115,10 @@ def recorded_version(store: ObjectStore, stage: Stage, asin: str, version: int) 
 
 
 def stale_asins(
-    store: ObjectStore, stage: Stage, *, asins: list[str] | None = None,
+    store: ObjectStore,
+    stage: Stage,
+    *,
+    asins: list[str] | None = None,
     on_skip: Callable[[str, str], None] | None = None,
 ) -> list[str]:
     """Published ASINs (of `asins`, default all) whose `stage` result is missing or older than

@@ -42,8 +42,18 @@ PROM_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UNKNOWN_ARTIST = "unknown"
 
 _DELIVERY_COLUMNS = ["asin", "artist", "upload_id", "upload_key", "received_at", "outcome", "codes"]
-_VERSION_COLUMNS = ["asin", "artist", "version", "uploaded_at", "stored_at", "decided_at",
-                    "verdict", "published_at", "deleted_at", "bytes_reclaimed"]
+_VERSION_COLUMNS = [
+    "asin",
+    "artist",
+    "version",
+    "uploaded_at",
+    "stored_at",
+    "decided_at",
+    "verdict",
+    "published_at",
+    "deleted_at",
+    "bytes_reclaimed",
+]
 _EVENT_COLUMNS = ["at", "asin", "artist", "kind", "value"]
 
 
@@ -74,7 +84,9 @@ class PipelineMetrics:
     rejections: pd.DataFrame  # one row per (rejected upload, error code)
     versions: pd.DataFrame  # one row per reserved version: when it passed each stage
     backlog: pd.DataFrame  # versions waiting for a reviewer: asin, version, created_at, age_seconds
-    renders: pd.DataFrame  # one row per committed turntable: asin, version, rendered_at, gpu_seconds
+    renders: (
+        pd.DataFrame
+    )  # one row per committed turntable: asin, version, rendered_at, gpu_seconds
     render_failures: pd.DataFrame  # asin, failed_at
     latency: pd.DataFrame  # stage, quantile, seconds
     daily: pd.DataFrame  # day, artist, one column per event kind (counts, bytes, seconds)
@@ -82,8 +94,11 @@ class PipelineMetrics:
     sensors: pd.DataFrame  # sensor, last_tick (unix seconds)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if isinstance(getattr(self, f.name), pd.DataFrame)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), pd.DataFrame)
+        }
 
     def summary(self) -> dict[str, float]:
         """The headline numbers (NaN where there is nothing to divide by yet)."""
@@ -92,20 +107,25 @@ class PipelineMetrics:
         return {
             "deliveries_received": float(len(self.deliveries)),
             "validation_rejections": float((delivered.outcome == "rejected").sum()),
-            "validation_rejection_rate": _rate((delivered.outcome == "rejected").sum(), len(delivered)),
+            "validation_rejection_rate": _rate(
+                (delivered.outcome == "rejected").sum(), len(delivered)
+            ),
             "qa_rejection_rate": _rate((decided.verdict == "reject").sum(), len(decided)),
             "qa_backlog": float(len(self.backlog)),
-            "qa_backlog_oldest_age_seconds": float(self.backlog.age_seconds.max()) if len(self.backlog) else 0.0,
+            "qa_backlog_oldest_age_seconds": float(self.backlog.age_seconds.max())
+            if len(self.backlog)
+            else 0.0,
             "render_gpu_seconds": float(self.renders.gpu_seconds.sum()),
             "render_failures": float(len(self.render_failures)),
             "bytes_reclaimed": float(self.versions.bytes_reclaimed.sum()),
-            "search_success_rate": float(self.search.success_rate.mean()) if len(self.search) else math.nan,
+            "search_success_rate": float(self.search.success_rate.mean())
+            if len(self.search)
+            else math.nan,
         }
 
 
 def _rate(part: Any, whole: int) -> float:
     return float(part) / whole if whole else math.nan
-
 
 
 def _ts(value: Any) -> pd.Timestamp | None:
@@ -131,10 +151,17 @@ def _deliveries(store: ObjectStore) -> pd.DataFrame:
             continue
         validation = versions.read_validation(store, upload) or {}
         outcome = "pending" if not validation else ("accepted" if validation["ok"] else "rejected")
-        rows.append({"asin": upload.asin, "artist": _artist_of(validation) if validation else None,
-                     "upload_id": upload.upload_id, "upload_key": upload.key,
-                     "received_at": upload.last_modified, "outcome": outcome,
-                     "codes": list(validation.get("codes", [])) if outcome == "rejected" else []})
+        rows.append(
+            {
+                "asin": upload.asin,
+                "artist": _artist_of(validation) if validation else None,
+                "upload_id": upload.upload_id,
+                "upload_key": upload.key,
+                "received_at": upload.last_modified,
+                "outcome": outcome,
+                "codes": list(validation.get("codes", [])) if outcome == "rejected" else [],
+            }
+        )
     frame = pd.DataFrame(rows, columns=_DELIVERY_COLUMNS)
     # A broken delivery may have no readable manifest: credit it to the ASIN's known artist.
     known = frame.dropna(subset=["artist"]).groupby("asin").artist.last()
@@ -146,7 +173,9 @@ def _deliveries(store: ObjectStore) -> pd.DataFrame:
 def _rejections(deliveries: pd.DataFrame) -> pd.DataFrame:
     rejected = deliveries[deliveries.outcome == "rejected"]
     exploded = rejected[["asin", "artist", "upload_id", "received_at", "codes"]].explode("codes")
-    return exploded.dropna(subset=["codes"]).rename(columns={"codes": "code"}).reset_index(drop=True)
+    return (
+        exploded.dropna(subset=["codes"]).rename(columns={"codes": "code"}).reset_index(drop=True)
+    )
 
 
 def _published_at(store: ObjectStore, asin: str) -> dict[int, str]:
@@ -170,10 +199,16 @@ def _version_rows(store: ObjectStore, asin: str, artist: str) -> Iterator[dict[s
         tombstone = platform_versions.tombstone(store, asin, number)
         if manifest is None and tombstone is None:
             continue  # still storing, or abandoned: never became a version
-        upload = manifest.upload.to_json() if manifest is not None else (tombstone or {}).get("upload") or {}
+        upload = (
+            manifest.upload.to_json()
+            if manifest is not None
+            else (tombstone or {}).get("upload") or {}
+        )
         decision = decisions.read_decision(store, asin, number)
         yield {
-            "asin": asin, "artist": artist, "version": number,
+            "asin": asin,
+            "artist": artist,
+            "version": number,
             "uploaded_at": _ts(upload.get("last_modified")),
             "stored_at": _ts(None if manifest is None else manifest.created_at),
             "decided_at": _ts(decision.decided_at if decision else None),
@@ -185,8 +220,11 @@ def _version_rows(store: ObjectStore, asin: str, artist: str) -> Iterator[dict[s
 
 
 def _versions(store: ObjectStore, artists: Mapping[str, str]) -> pd.DataFrame:
-    rows = [row for asin in backlog.stored_asins(store)
-            for row in _version_rows(store, asin, artists.get(asin, UNKNOWN_ARTIST))]
+    rows = [
+        row
+        for asin in backlog.stored_asins(store)
+        for row in _version_rows(store, asin, artists.get(asin, UNKNOWN_ARTIST))
+    ]
     frame = pd.DataFrame(rows, columns=_VERSION_COLUMNS)
     for column in ("uploaded_at", "stored_at", "decided_at", "published_at", "deleted_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -197,12 +235,20 @@ def _versions(store: ObjectStore, artists: Mapping[str, str]) -> pd.DataFrame:
 def _renders(store: ObjectStore, version_table: pd.DataFrame) -> pd.DataFrame:
     """Committed turntables with their render time (`timings_s.total`, seconds on the GPU node)."""
     rows = []
-    for asin, number, artist in version_table[["asin", "version", "artist"]].itertuples(index=False):
+    for asin, number, artist in version_table[["asin", "version", "artist"]].itertuples(
+        index=False
+    ):
         manifest = platform_versions.read_turntable_manifest(store, asin, int(number))
         if manifest is not None:
-            rows.append({"asin": asin, "artist": artist, "version": int(number),
-                         "rendered_at": _ts(manifest.rendered_at),
-                         "gpu_seconds": manifest.total_s})
+            rows.append(
+                {
+                    "asin": asin,
+                    "artist": artist,
+                    "version": int(number),
+                    "rendered_at": _ts(manifest.rendered_at),
+                    "gpu_seconds": manifest.total_s,
+                }
+            )
     frame = pd.DataFrame(rows, columns=["asin", "artist", "version", "rendered_at", "gpu_seconds"])
     frame["rendered_at"] = pd.to_datetime(frame.rendered_at, utc=True)
     frame["gpu_seconds"] = frame.gpu_seconds.astype(float)
@@ -212,8 +258,16 @@ def _renders(store: ObjectStore, version_table: pd.DataFrame) -> pd.DataFrame:
 def _backlog(store: ObjectStore, *, now: datetime, sla: timedelta) -> pd.DataFrame:
     pending = backlog.pending_reviews(store, now=now, sla=sla)
     frame = pd.DataFrame(
-        [{"asin": p.asin, "version": p.version, "created_at": p.created_at,
-          "age_seconds": p.age.total_seconds(), "overdue": p.overdue} for p in pending],
+        [
+            {
+                "asin": p.asin,
+                "version": p.version,
+                "created_at": p.created_at,
+                "age_seconds": p.age.total_seconds(),
+                "overdue": p.overdue,
+            }
+            for p in pending
+        ],
         columns=["asin", "version", "created_at", "age_seconds", "overdue"],
     )
     frame["created_at"] = pd.to_datetime(frame.created_at, utc=True)
@@ -235,7 +289,9 @@ def _latency(version_table: pd.DataFrame) -> pd.DataFrame:
     }
     rows = []
     for stage, (start, end) in spans.items():
-        seconds = ((version_table[end] - version_table[start]).dt.total_seconds()).dropna().clip(lower=0)
+        seconds = (
+            ((version_table[end] - version_table[start]).dt.total_seconds()).dropna().clip(lower=0)
+        )
         for q in QUANTILES:
             value = float(seconds.quantile(q)) if len(seconds) else math.nan
             rows.append({"stage": stage, "quantile": q, "seconds": value, "samples": len(seconds)})
@@ -247,13 +303,24 @@ def _events(m: dict[str, pd.DataFrame]) -> pd.DataFrame:
     v, d = m["versions"], m["deliveries"]
     parts = [
         d.assign(at=d.received_at, kind="deliveries", value=1.0),
-        d[d.outcome == "rejected"].assign(at=lambda x: x.received_at, kind="validation_rejections", value=1.0),
-        v.dropna(subset=["decided_at"]).assign(at=lambda x: x.decided_at, kind="qa_decisions", value=1.0),
+        d[d.outcome == "rejected"].assign(
+            at=lambda x: x.received_at, kind="validation_rejections", value=1.0
+        ),
+        v.dropna(subset=["decided_at"]).assign(
+            at=lambda x: x.decided_at, kind="qa_decisions", value=1.0
+        ),
         v[v.verdict == "reject"].assign(at=lambda x: x.decided_at, kind="qa_rejections", value=1.0),
-        v.dropna(subset=["published_at"]).assign(at=lambda x: x.published_at, kind="published", value=1.0),
-        v.dropna(subset=["deleted_at"]).assign(at=lambda x: x.deleted_at, kind="bytes_reclaimed",
-                                               value=lambda x: x.bytes_reclaimed.astype(float)),
-        m["renders"].assign(at=lambda x: x.rendered_at, kind="render_gpu_seconds", value=lambda x: x.gpu_seconds),
+        v.dropna(subset=["published_at"]).assign(
+            at=lambda x: x.published_at, kind="published", value=1.0
+        ),
+        v.dropna(subset=["deleted_at"]).assign(
+            at=lambda x: x.deleted_at,
+            kind="bytes_reclaimed",
+            value=lambda x: x.bytes_reclaimed.astype(float),
+        ),
+        m["renders"].assign(
+            at=lambda x: x.rendered_at, kind="render_gpu_seconds", value=lambda x: x.gpu_seconds
+        ),
         m["render_failures"].assign(at=lambda x: x.failed_at, kind="render_failures", value=1.0),
     ]
     frames = [p[_EVENT_COLUMNS] for p in parts if len(p)]
@@ -265,8 +332,9 @@ def _daily(events: pd.DataFrame) -> pd.DataFrame:
     if events.empty:
         return pd.DataFrame(columns=["day", "artist"])
     events = events.assign(day=pd.to_datetime(events["at"], utc=True).dt.strftime("%Y-%m-%d"))
-    table = events.pivot_table(index=["day", "artist"], columns="kind", values="value",
-                               aggfunc="sum", fill_value=0.0)
+    table = events.pivot_table(
+        index=["day", "artist"], columns="kind", values="value", aggfunc="sum", fill_value=0.0
+    )
     table.columns.name = None
     return table.reset_index()
 
@@ -284,18 +352,40 @@ def compute_metrics(
     artists = deliveries.groupby("asin").artist.last().to_dict()
     version_table = _versions(store, artists)
     failures = pd.DataFrame(
-        [{"asin": f.asin, "artist": artists.get(f.asin, UNKNOWN_ARTIST), "failed_at": f.failed_at}
-         for f in facts.render_failures], columns=["asin", "artist", "failed_at"])
+        [
+            {
+                "asin": f.asin,
+                "artist": artists.get(f.asin, UNKNOWN_ARTIST),
+                "failed_at": f.failed_at,
+            }
+            for f in facts.render_failures
+        ],
+        columns=["asin", "artist", "failed_at"],
+    )
     failures["failed_at"] = pd.to_datetime(failures.failed_at, utc=True)
-    tables = {"deliveries": deliveries, "versions": version_table,
-              "renders": _renders(store, version_table), "render_failures": failures}
+    tables = {
+        "deliveries": deliveries,
+        "versions": version_table,
+        "renders": _renders(store, version_table),
+        "render_failures": failures,
+    }
     return PipelineMetrics(
-        generated_at=now, sla_seconds=sla.total_seconds(), deliveries=deliveries,
-        rejections=_rejections(deliveries), versions=version_table,
-        backlog=_backlog(store, now=now, sla=sla), renders=tables["renders"],
-        render_failures=failures, latency=_latency(version_table), daily=_daily(_events(tables)),
-        search=pd.DataFrame(sorted(facts.search_success_rate.items()), columns=["asin", "success_rate"]),
-        sensors=pd.DataFrame(sorted(facts.sensor_last_tick.items()), columns=["sensor", "last_tick"]),
+        generated_at=now,
+        sla_seconds=sla.total_seconds(),
+        deliveries=deliveries,
+        rejections=_rejections(deliveries),
+        versions=version_table,
+        backlog=_backlog(store, now=now, sla=sla),
+        renders=tables["renders"],
+        render_failures=failures,
+        latency=_latency(version_table),
+        daily=_daily(_events(tables)),
+        search=pd.DataFrame(
+            sorted(facts.search_success_rate.items()), columns=["asin", "success_rate"]
+        ),
+        sensors=pd.DataFrame(
+            sorted(facts.sensor_last_tick.items()), columns=["sensor", "last_tick"]
+        ),
     )
 
 
@@ -313,31 +403,46 @@ class _Collector:
 
     def collect(self) -> Iterator[Metric]:
         m, s = self.metrics, self.metrics.summary()
-        deliveries = CounterMetricFamily("shazam_deliveries_received", "Delivery ZIPs uploaded.",
-                                         labels=["artist"])
+        deliveries = CounterMetricFamily(
+            "shazam_deliveries_received", "Delivery ZIPs uploaded.", labels=["artist"]
+        )
         for artist, count in m.deliveries.groupby("artist").size().items():
             deliveries.add_metric([str(artist)], float(count))
         yield deliveries
-        codes = CounterMetricFamily("shazam_validation_rejections",
-                                    "Rejected deliveries, per error code.", labels=["code"])
+        codes = CounterMetricFamily(
+            "shazam_validation_rejections", "Rejected deliveries, per error code.", labels=["code"]
+        )
         for code, count in m.rejections.groupby("code").size().items():
             codes.add_metric([str(code)], float(count))
         yield codes
         yield from _gauges(s, m)
         yield _latency_family(m.latency)
-        yield CounterMetricFamily("shazam_render_gpu_seconds", "Seconds spent rendering turntables.",
-                                  value=s["render_gpu_seconds"])
-        yield CounterMetricFamily("shazam_render_failures", "Failed turntable renders.",
-                                  value=s["render_failures"])
-        yield CounterMetricFamily("shazam_bytes_reclaimed", "Bytes deleted by version retention.",
-                                  value=s["bytes_reclaimed"])
-        ticks = GaugeMetricFamily("shazam_sensor_last_tick_timestamp_seconds",
-                                  "When each sensor last ticked (unix seconds).", labels=["sensor"])
+        yield CounterMetricFamily(
+            "shazam_render_gpu_seconds",
+            "Seconds spent rendering turntables.",
+            value=s["render_gpu_seconds"],
+        )
+        yield CounterMetricFamily(
+            "shazam_render_failures", "Failed turntable renders.", value=s["render_failures"]
+        )
+        yield CounterMetricFamily(
+            "shazam_bytes_reclaimed",
+            "Bytes deleted by version retention.",
+            value=s["bytes_reclaimed"],
+        )
+        ticks = GaugeMetricFamily(
+            "shazam_sensor_last_tick_timestamp_seconds",
+            "When each sensor last ticked (unix seconds).",
+            labels=["sensor"],
+        )
         for sensor, at in m.sensors.itertuples(index=False):
             ticks.add_metric([str(sensor)], float(at))
         yield ticks
-        yield GaugeMetricFamily("shazam_metrics_generated_timestamp_seconds",
-                                "When these metrics were computed.", value=m.generated_at.timestamp())
+        yield GaugeMetricFamily(
+            "shazam_metrics_generated_timestamp_seconds",
+            "When these metrics were computed.",
+            value=m.generated_at.timestamp(),
+        )
 
 
 def _gauges(s: Mapping[str, float], m: PipelineMetrics) -> Iterator[Metric]:
@@ -354,9 +459,11 @@ def _gauges(s: Mapping[str, float], m: PipelineMetrics) -> Iterator[Metric]:
 
 
 def _latency_family(latency: pd.DataFrame) -> Metric:
-    family = GaugeMetricFamily("shazam_stage_latency_seconds",
-                               "Quantiles of the time each pipeline stage took.",
-                               labels=["stage", "quantile"])
+    family = GaugeMetricFamily(
+        "shazam_stage_latency_seconds",
+        "Quantiles of the time each pipeline stage took.",
+        labels=["stage", "quantile"],
+    )
     for stage, q, seconds in latency[["stage", "quantile", "seconds"]].itertuples(index=False):
         family.add_metric([str(stage), f"{q:g}"], float(seconds))
     return family
@@ -398,7 +505,9 @@ def read_parquet(store: ObjectStore, name: str) -> pd.DataFrame:
 
 def write_latest(metrics: PipelineMetrics, store: ObjectStore) -> str:
     """Keep the exposition text where `GET /metrics` serves it from."""
-    store.put_bytes(LATEST_PROM_KEY, to_prometheus(metrics).encode(), content_type=PROM_CONTENT_TYPE)
+    store.put_bytes(
+        LATEST_PROM_KEY, to_prometheus(metrics).encode(), content_type=PROM_CONTENT_TYPE
+    )
     return LATEST_PROM_KEY
 
 

@@ -42,7 +42,9 @@ def _daily_by_artist(column: str, ylabel: str) -> Plot:
     def draw(ax: Axes, m: PipelineMetrics) -> bool:
         if column not in m.daily.columns or not m.daily[column].any():
             return False
-        table = m.daily.pivot_table(index="day", columns="artist", values=column, aggfunc="sum", fill_value=0)
+        table = m.daily.pivot_table(
+            index="day", columns="artist", values=column, aggfunc="sum", fill_value=0
+        )
         table.plot.bar(ax=ax, stacked=True, rot=0)
         ax.set_ylabel(ylabel)
         return True
@@ -59,7 +61,9 @@ def _rejection_codes(ax: Axes, m: PipelineMetrics) -> bool:
 
 
 def _latency(ax: Axes, m: PipelineMetrics) -> bool:
-    table = m.latency.dropna(subset=["seconds"]).pivot(index="stage", columns="quantile", values="seconds")
+    table = m.latency.dropna(subset=["seconds"]).pivot(
+        index="stage", columns="quantile", values="seconds"
+    )
     if table.empty:
         return False
     order = [stage for stage in reversed(STAGES) if stage in table.index]  # upload at the top
@@ -104,7 +108,11 @@ def render_html(metrics: PipelineMetrics) -> str:
     sections = []
     for title, draw in SECTIONS:
         png = _png(draw, metrics)
-        body = f'<img alt="{html.escape(title)}" src="data:image/png;base64,{png}">' if png else "<p>No data yet.</p>"
+        body = (
+            f'<img alt="{html.escape(title)}" src="data:image/png;base64,{png}">'
+            if png
+            else "<p>No data yet.</p>"
+        )
         sections.append(f"<section><h2>{html.escape(title)}</h2>{body}</section>")
     generated = metrics.generated_at.isoformat(timespec="seconds")
     return (

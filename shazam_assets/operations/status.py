@@ -31,11 +31,17 @@ def _version_entry(
     }
     decision = decisions.read_decision(store, asin, number)
     if decision is not None:
-        entry["decision"] = {k: v for k, v in decision.to_json().items() if k not in ("asin", "version")}
+        entry["decision"] = {
+            k: v for k, v in decision.to_json().items() if k not in ("asin", "version")
+        }
     tombstone = platform_versions.tombstone(store, asin, number)
     if tombstone is not None:
-        entry.update(state="deleted", deleted_at=tombstone["deleted_at"],
-                     bytes_reclaimed=tombstone["bytes_reclaimed"], reason=tombstone["reason"])
+        entry.update(
+            state="deleted",
+            deleted_at=tombstone["deleted_at"],
+            bytes_reclaimed=tombstone["bytes_reclaimed"],
+            reason=tombstone["reason"],
+        )
         return entry
     if manifest is not None:
         report = manifest.validation
@@ -45,8 +51,11 @@ def _version_entry(
             uri=store.uri(layout.version_prefix(asin, number)),
             files=len(manifest.files),
             total_bytes=manifest.total_bytes,
-            validation={"ok": report["ok"], "warnings": [w["code"] for w in report["warnings"]],
-                        "stats": report.get("stats", {})},
+            validation={
+                "ok": report["ok"],
+                "warnings": [w["code"] for w in report["warnings"]],
+                "stats": report.get("stats", {}),
+            },
             turntable=_turntable(store, asin, number),
         )
         return entry
@@ -96,17 +105,20 @@ def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
     rejections = []
     for info in store.list(layout.rejections_prefix(asin)):
         record = read_json(store, info.key) or {}
-        rejections.append({
-            "upload_key": record["upload"]["key"],
-            "etag": record["upload"]["etag"],
-            "rejected_at": record["validated_at"],
-            "codes": record["codes"],
-            "errors": [
-                {k: e[k] for k in ("code", "message", "hint") if k in e} | ({"path": e["path"]} if "path" in e else {})
-                for e in record["report"]["errors"]
-            ],
-            "report_uri": store.uri(info.key),
-        })
+        rejections.append(
+            {
+                "upload_key": record["upload"]["key"],
+                "etag": record["upload"]["etag"],
+                "rejected_at": record["validated_at"],
+                "codes": record["codes"],
+                "errors": [
+                    {k: e[k] for k in ("code", "message", "hint") if k in e}
+                    | ({"path": e["path"]} if "path" in e else {})
+                    for e in record["report"]["errors"]
+                ],
+                "report_uri": store.uri(info.key),
+            }
+        )
     rejections.sort(key=lambda r: r["rejected_at"])
     by_upload = {v["upload_id"]: v for v in version_list if v["state"] != "abandoned"}
     rejected = {r["upload_key"] + "\0" + r["etag"] for r in rejections}
@@ -118,8 +130,15 @@ def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
             outcome = "rejected"
         else:
             outcome = "pending"
-        uploads.append({"key": upload.key, "etag": upload.etag, "size": upload.size,
-                        "last_modified": upload.last_modified.isoformat(), "outcome": outcome})
+        uploads.append(
+            {
+                "key": upload.key,
+                "etag": upload.etag,
+                "size": upload.size,
+                "last_modified": upload.last_modified.isoformat(),
+                "outcome": outcome,
+            }
+        )
     page = layout.page_key(asin)
     return {
         "asin": asin,

@@ -21,12 +21,19 @@ class Unpublished:
 
 
 def unpublish_asin(
-    store: ObjectStore, asin: str, *, reason: str, embedder: str, log: Callable[[str], None] = lambda _: None
+    store: ObjectStore,
+    asin: str,
+    *,
+    reason: str,
+    embedder: str,
+    log: Callable[[str], None] = lambda _: None,
 ) -> Unpublished:
     """Clear the published pointer (QA_NOTHING_PUBLISHED if there is none), then take the page
     and catalogue entry down and drop the ASIN from the search index (embedder spec as
     `open_embedder` takes it)."""
     version = clear_pointer(store, asin, reason=reason)
     index = open_embedder(embedder)
-    page = unpublish_product(store, asin, on_removed=lambda a: update_asins(store, [a], index), log=log)
+    page = unpublish_product(
+        store, asin, on_removed=lambda a: update_asins(store, [a], index), log=log
+    )
     return Unpublished(version=version, page=page)

@@ -88,7 +88,9 @@ class KeyKind:
 KINDS: dict[str, KeyKind] = {}
 
 
-def _kind(name: str, pattern: str, stage: str, holds: str, *, version_data: bool = False) -> KeyKind:
+def _kind(
+    name: str, pattern: str, stage: str, holds: str, *, version_data: bool = False
+) -> KeyKind:
     kind = KeyKind(name, pattern, stage, holds, version_data)
     KINDS[name] = kind
     return kind
@@ -96,54 +98,125 @@ def _kind(name: str, pattern: str, stage: str, holds: str, *, version_data: bool
 
 # --- ingest --------------------------------------------------------------------------------
 
-UPLOAD = _kind("upload", "uploads/{asin}/{name}", "artist (`shazam upload`, S3)",
-               "a delivery ZIP (`<NAME>` ends in .zip) as uploaded; never deleted by SHAZAM")
-VALIDATION = _kind("validation", "validations/{asin}/{upload_id}.json", "ingest",
-                   "the validation verdict of one upload (report and delivery manifest)")
-REJECTION = _kind("rejection", "rejections/{asin}/{upload_id}.json", "ingest",
-                  "the same verdict again for a rejected upload, listed by `shazam status`")
-STAGING = _kind("staging", "staging/{asin}/{upload_id}/{run}/{path}", "ingest",
-                "files unpacked by one run before they become a version; reclaimed after a day")
-VERSION_FILE = _kind("version_file", "assets/{asin}/v{version}/{path}", "ingest",
-                     "the files of version N, immutable", version_data=True)
+UPLOAD = _kind(
+    "upload",
+    "uploads/{asin}/{name}",
+    "artist (`shazam upload`, S3)",
+    "a delivery ZIP (`<NAME>` ends in .zip) as uploaded; never deleted by SHAZAM",
+)
+VALIDATION = _kind(
+    "validation",
+    "validations/{asin}/{upload_id}.json",
+    "ingest",
+    "the validation verdict of one upload (report and delivery manifest)",
+)
+REJECTION = _kind(
+    "rejection",
+    "rejections/{asin}/{upload_id}.json",
+    "ingest",
+    "the same verdict again for a rejected upload, listed by `shazam status`",
+)
+STAGING = _kind(
+    "staging",
+    "staging/{asin}/{upload_id}/{run}/{path}",
+    "ingest",
+    "files unpacked by one run before they become a version; reclaimed after a day",
+)
+VERSION_FILE = _kind(
+    "version_file",
+    "assets/{asin}/v{version}/{path}",
+    "ingest",
+    "the files of version N, immutable",
+    version_data=True,
+)
 VERSION_MANIFEST_KIND = _kind(
-    "version_manifest", "assets/{asin}/v{version}/" + VERSION_MANIFEST, "ingest",
+    "version_manifest",
+    "assets/{asin}/v{version}/" + VERSION_MANIFEST,
+    "ingest",
     "written last: version N exists iff it exists; every file's sha256 and size, the "
     "validation report, the delivery manifest and the closed list of model files",
     version_data=True,
 )
-CLAIM = _kind("claim", "index/{asin}/claims/v{version}.json", "ingest",
-              "the reservation of number N: never deleted, so a number is never reused")
-UPLOAD_INDEX = _kind("upload_index", "index/{asin}/uploads/{upload_id}.json", "ingest",
-                     "which version an upload became (a re-run of the upload is a no-op)")
+CLAIM = _kind(
+    "claim",
+    "index/{asin}/claims/v{version}.json",
+    "ingest",
+    "the reservation of number N: never deleted, so a number is never reused",
+)
+UPLOAD_INDEX = _kind(
+    "upload_index",
+    "index/{asin}/uploads/{upload_id}.json",
+    "ingest",
+    "which version an upload became (a re-run of the upload is a no-op)",
+)
 
 # --- qa ------------------------------------------------------------------------------------
 
-QA_SCORES = _kind("qa_scores", "qa/{asin}/v{version}/scores.json", "qa",
-                  "the automatic QA result: each check's outcome, the visual scores, blocking errors")
-QA_FILE = _kind("qa_file", "qa/{asin}/v{version}/{name}", "qa",
-                "pictures automatic QA drew for the reviewer (the contact sheet)")
-DECISION = _kind("decision", "decisions/{asin}/v{version}.json", "qa (`shazam qa`, review page)",
-                 "the reviewer's decision, written once; the QA sensor lists these")
-PUBLISHED_POINTER = _kind("published_pointer", "pointers/published/{asin}.json", "qa (promotion)",
-                          "which version the ASIN publishes (or none) with its history; written last")
-TOMBSTONE = _kind("tombstone", "index/{asin}/deleted/v{version}.json", "qa (retention)",
-                  "a version removed by retention: when, why, how many files and bytes")
-NOTIFIED = _kind("notified", "notifications/{asin}/v{version}.json", "qa",
-                 "marks a rejection as notified, so the artist is told once")
-OUTBOX = _kind("outbox", "outbox/{asin}/v{version}.json", "qa (outbox channel)",
-               "a rejection notice, when notifications go to the store")
-RUN_FAILURE_ALERT = _kind("run_failure_alert", "outbox/_runs/{run_id}.json", "operations (sensor)",
-                          "an operator alert about a failed Dagster run (not an ASIN folder)")
+QA_SCORES = _kind(
+    "qa_scores",
+    "qa/{asin}/v{version}/scores.json",
+    "qa",
+    "the automatic QA result: each check's outcome, the visual scores, blocking errors",
+)
+QA_FILE = _kind(
+    "qa_file",
+    "qa/{asin}/v{version}/{name}",
+    "qa",
+    "pictures automatic QA drew for the reviewer (the contact sheet)",
+)
+DECISION = _kind(
+    "decision",
+    "decisions/{asin}/v{version}.json",
+    "qa (`shazam qa`, review page)",
+    "the reviewer's decision, written once; the QA sensor lists these",
+)
+PUBLISHED_POINTER = _kind(
+    "published_pointer",
+    "pointers/published/{asin}.json",
+    "qa (promotion)",
+    "which version the ASIN publishes (or none) with its history; written last",
+)
+TOMBSTONE = _kind(
+    "tombstone",
+    "index/{asin}/deleted/v{version}.json",
+    "qa (retention)",
+    "a version removed by retention: when, why, how many files and bytes",
+)
+NOTIFIED = _kind(
+    "notified",
+    "notifications/{asin}/v{version}.json",
+    "qa",
+    "marks a rejection as notified, so the artist is told once",
+)
+OUTBOX = _kind(
+    "outbox",
+    "outbox/{asin}/v{version}.json",
+    "qa (outbox channel)",
+    "a rejection notice, when notifications go to the store",
+)
+RUN_FAILURE_ALERT = _kind(
+    "run_failure_alert",
+    "outbox/_runs/{run_id}.json",
+    "operations (sensor)",
+    "an operator alert about a failed Dagster run (not an ASIN folder)",
+)
 
 # --- render --------------------------------------------------------------------------------
 
 TURNTABLE_MANIFEST_NAME = "manifest.json"
-RENDER_FILE = _kind("render_file", "renders/{asin}/v{version}/{set}/{path}", "render",
-                    "one turntable set: frames, sprite, poster, video", version_data=True)
+RENDER_FILE = _kind(
+    "render_file",
+    "renders/{asin}/v{version}/{set}/{path}",
+    "render",
+    "one turntable set: frames, sprite, poster, video",
+    version_data=True,
+)
 TURNTABLE_MANIFEST = _kind(
-    "turntable_manifest", "renders/{asin}/v{version}/" + TURNTABLE_MANIFEST_NAME, "render",
-    "the committed turntable (its set, files, cameras, timings); written last", version_data=True,
+    "turntable_manifest",
+    "renders/{asin}/v{version}/" + TURNTABLE_MANIFEST_NAME,
+    "render",
+    "the committed turntable (its set, files, cameras, timings); written last",
+    version_data=True,
 )
 
 # --- publish -------------------------------------------------------------------------------
@@ -151,34 +224,66 @@ TURNTABLE_MANIFEST = _kind(
 STATIC_DIR = "_static"
 PAGE_NAME = "index.html"
 PAGE_MANIFEST_NAME = "manifest.json"
-PAGE = _kind("page", "published/{asin}/" + PAGE_NAME, "publish",
-             "the product page, written last")
-PAGE_MANIFEST = _kind("page_manifest", "published/{asin}/" + PAGE_MANIFEST_NAME, "publish",
-                      "what the page shows: URLs, sha256 and size of each file")
-RELEASE_FILE = _kind("release_file", "published/{asin}/{release}/{path}", "publish",
-                     "one release (`r` + fingerprint): the model, poster, frames, sprite, video")
-STATIC_FILE = _kind("static_file", "published/" + STATIC_DIR + "/{path}", "publish",
-                    "the pages' script, style and model-viewer, shared by every page")
+PAGE = _kind("page", "published/{asin}/" + PAGE_NAME, "publish", "the product page, written last")
+PAGE_MANIFEST = _kind(
+    "page_manifest",
+    "published/{asin}/" + PAGE_MANIFEST_NAME,
+    "publish",
+    "what the page shows: URLs, sha256 and size of each file",
+)
+RELEASE_FILE = _kind(
+    "release_file",
+    "published/{asin}/{release}/{path}",
+    "publish",
+    "one release (`r` + fingerprint): the model, poster, frames, sprite, video",
+)
+STATIC_FILE = _kind(
+    "static_file",
+    "published/" + STATIC_DIR + "/{path}",
+    "publish",
+    "the pages' script, style and model-viewer, shared by every page",
+)
 CATALOGUE_PAGE = _kind("catalogue_page", "published/" + PAGE_NAME, "publish", "the catalogue page")
 CATALOGUE = _kind("catalogue", "published/catalog.json", "publish", "the catalogue's data")
 
 # --- search --------------------------------------------------------------------------------
 
-SEARCH_POINTER = _kind("search_pointer", "search/index/current.json", "search",
-                       "the index version searches load; written last")
-SEARCH_INDEX_FILE = _kind("search_index_file", "search/index/v{number}/{path}", "search",
-                          "one saved index version: claim.json, meta.json, vectors.hnsw")
-SEARCH_CATALOGUE = _kind("search_catalogue", "search/catalogue.{format}", "operator",
-                         "optional shop catalogue (parquet or csv) merged into search results")
+SEARCH_POINTER = _kind(
+    "search_pointer",
+    "search/index/current.json",
+    "search",
+    "the index version searches load; written last",
+)
+SEARCH_INDEX_FILE = _kind(
+    "search_index_file",
+    "search/index/v{number}/{path}",
+    "search",
+    "one saved index version: claim.json, meta.json, vectors.hnsw",
+)
+SEARCH_CATALOGUE = _kind(
+    "search_catalogue",
+    "search/catalogue.{format}",
+    "operator",
+    "optional shop catalogue (parquet or csv) merged into search results",
+)
 
 # --- operations ----------------------------------------------------------------------------
 
-METRICS_TABLE = _kind("metrics_table", "metrics/{name}.parquet", "operations",
-                      "the pipeline metrics tables of the latest snapshot")
-METRICS_LATEST = _kind("metrics_latest", "metrics/latest.prom", "operations",
-                       "the latest metrics as Prometheus text, served at GET /metrics")
-METRICS_REPORT = _kind("metrics_report", "metrics/report.html", "operations",
-                       "the HTML report of the latest figures")
+METRICS_TABLE = _kind(
+    "metrics_table",
+    "metrics/{name}.parquet",
+    "operations",
+    "the pipeline metrics tables of the latest snapshot",
+)
+METRICS_LATEST = _kind(
+    "metrics_latest",
+    "metrics/latest.prom",
+    "operations",
+    "the latest metrics as Prometheus text, served at GET /metrics",
+)
+METRICS_REPORT = _kind(
+    "metrics_report", "metrics/report.html", "operations", "the HTML report of the latest figures"
+)
 
 SEARCH_CLAIM_NAME = "claim.json"
 SEARCH_META_NAME = "meta.json"
@@ -245,7 +350,9 @@ def rejections_prefix(asin: str) -> str:
     return REJECTION.prefix(asin=asin)
 
 
-def staging_prefix(asin: str | None = None, upload_id: str | None = None, run: str | None = None) -> str:
+def staging_prefix(
+    asin: str | None = None, upload_id: str | None = None, run: str | None = None
+) -> str:
     """`staging/` (every run's staging), or one run's own staging folder."""
     given = {"asin": asin, "upload_id": upload_id, "run": run}
     return STAGING.prefix(**{k: v for k, v in given.items() if v is not None})
@@ -271,7 +378,9 @@ def version_manifest_key(asin: str, version: int) -> str:
 def parse_version_key(key: str) -> VersionKey | None:
     """`assets/<ASIN>/v<N>/<path>` -> VersionKey (the manifest included); None otherwise."""
     found = VERSION_FILE.match(key)
-    return None if found is None else VersionKey(found["asin"], int(found["version"]), found["path"])
+    return (
+        None if found is None else VersionKey(found["asin"], int(found["version"]), found["path"])
+    )
 
 
 def parse_version_manifest_key(key: str) -> AsinVersion | None:
@@ -512,7 +621,11 @@ def metrics_report_key() -> str:
 
 
 def _pattern_text(pattern: str) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: f"<{m.group(1).upper()}>", pattern).replace("v<VERSION>", "v<N>").replace("v<NUMBER>", "v<N>")
+    return (
+        re.sub(r"\{(\w+)\}", lambda m: f"<{m.group(1).upper()}>", pattern)
+        .replace("v<VERSION>", "v<N>")
+        .replace("v<NUMBER>", "v<N>")
+    )
 
 
 def layout_rows() -> Iterator[tuple[str, str, str]]:
@@ -531,7 +644,9 @@ def layout_table_markdown() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The object store's layout.")
-    parser.add_argument("--markdown", action="store_true", help="print the layout as a markdown table")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the layout as a markdown table"
+    )
     parser.parse_args(argv)
     print(layout_table_markdown(), end="")
 

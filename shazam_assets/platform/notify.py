@@ -82,7 +82,11 @@ class Outbox:
 
     def deliver(self, notification: Notification) -> str:
         key = layout.outbox_key(notification.asin, notification.version)
-        body = {**asdict(notification), "subject": notification.subject, "text": notification.text()}
+        body = {
+            **asdict(notification),
+            "subject": notification.subject,
+            "text": notification.text(),
+        }
         self.store.put_bytes(key, json.dumps(body, indent=2).encode())
         return self.store.uri(key)
 
@@ -117,8 +121,12 @@ class SnsTopic:
         client = self.client or boto3.client("sns", region_name=self.topic_arn.split(":")[3])
         try:
             response = client.publish(
-                TopicArn=self.topic_arn, Subject=notification.subject, Message=notification.text(),
-                MessageAttributes={"asin": {"DataType": "String", "StringValue": notification.asin}},
+                TopicArn=self.topic_arn,
+                Subject=notification.subject,
+                Message=notification.text(),
+                MessageAttributes={
+                    "asin": {"DataType": "String", "StringValue": notification.asin}
+                },
             )
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise NotifyError(f"SNS publish failed: {exc}") from exc
@@ -133,7 +141,9 @@ def open_channel(url: str, *, store: ObjectStore) -> Channel:
         return SlackWebhook(url)
     if url.startswith("sns:arn:aws:sns:"):
         return SnsTopic(url.removeprefix("sns:"))
-    raise ValueError(f"SHAZAM_NOTIFY_URL {url!r}: use empty/outbox:, an https:// Slack webhook, or sns:<topic ARN>")
+    raise ValueError(
+        f"SHAZAM_NOTIFY_URL {url!r}: use empty/outbox:, an https:// Slack webhook, or sns:<topic ARN>"
+    )
 
 
 def notify_once(store: ObjectStore, channel: Channel, notification: Notification) -> str | None:
@@ -142,7 +152,10 @@ def notify_once(store: ObjectStore, channel: Channel, notification: Notification
     if store.exists(marker):
         return None
     receipt = channel.deliver(notification)
-    record = {"sent_at": datetime.now(UTC).isoformat(timespec="seconds"), "receipt": receipt,
-              "verdict": notification.verdict}
+    record = {
+        "sent_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "receipt": receipt,
+        "verdict": notification.verdict,
+    }
     store.put_bytes(marker, json.dumps(record).encode())
     return receipt

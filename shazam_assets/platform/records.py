@@ -42,7 +42,11 @@ class StoredFile:
     @classmethod
     def from_json(cls, data: Any) -> StoredFile:
         data = _object(data, "a file entry")
-        return cls(path=str(data.get("path", "")), sha256=str(data.get("sha256", "")), size=int(data.get("size", 0)))
+        return cls(
+            path=str(data.get("path", "")),
+            sha256=str(data.get("sha256", "")),
+            size=int(data.get("size", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,15 +60,24 @@ class UploadRecord:
     last_modified: str  # ISO 8601
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "etag": self.etag, "upload_id": self.upload_id, "size": self.size,
-                "last_modified": self.last_modified}
+        return {
+            "key": self.key,
+            "etag": self.etag,
+            "upload_id": self.upload_id,
+            "size": self.size,
+            "last_modified": self.last_modified,
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> UploadRecord:
         data = _mapping(data)
-        return cls(key=str(data.get("key", "")), etag=str(data.get("etag", "")),
-                   upload_id=str(data.get("upload_id", "")), size=int(data.get("size", 0)),
-                   last_modified=str(data.get("last_modified", "")))
+        return cls(
+            key=str(data.get("key", "")),
+            etag=str(data.get("etag", "")),
+            upload_id=str(data.get("upload_id", "")),
+            size=int(data.get("size", 0)),
+            last_modified=str(data.get("last_modified", "")),
+        )
 
 
 def _model_file_list(value: Any) -> tuple[str, ...] | None:
@@ -102,7 +115,9 @@ class VersionManifest:
             "total_bytes": self.total_bytes,
             "validation": self.validation,
             "delivery_manifest": self.delivery,
-            "model_files": None if self.recorded_model_files is None else list(self.recorded_model_files),
+            "model_files": None
+            if self.recorded_model_files is None
+            else list(self.recorded_model_files),
         }
 
     @classmethod
@@ -114,7 +129,9 @@ class VersionManifest:
             version=int(data.get("version", 0)),
             created_at=str(data.get("created_at", "")),
             upload=UploadRecord.from_json(data.get("upload")),
-            files=tuple(StoredFile.from_json(f) for f in data.get("files") or () if isinstance(f, Mapping)),
+            files=tuple(
+                StoredFile.from_json(f) for f in data.get("files") or () if isinstance(f, Mapping)
+            ),
             total_bytes=int(data.get("total_bytes", 0)),
             validation=_mapping(data.get("validation")),
             delivery=delivery if isinstance(delivery, Mapping) else None,
@@ -212,8 +229,11 @@ class TurntableFrame:
     @classmethod
     def from_json(cls, data: Any) -> TurntableFrame:
         data = _mapping(data)
-        return cls(path=str(data.get("path", "")), azimuth_deg=float(data.get("azimuth_deg", 0.0)),
-                   camera=_mapping(data.get("camera")))
+        return cls(
+            path=str(data.get("path", "")),
+            azimuth_deg=float(data.get("azimuth_deg", 0.0)),
+            camera=_mapping(data.get("camera")),
+        )
 
 
 @dataclass(frozen=True)
@@ -224,13 +244,22 @@ class SpriteSheet:
     frames: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "cell": self.cell, "columns": self.columns, "frames": self.frames}
+        return {
+            "path": self.path,
+            "cell": self.cell,
+            "columns": self.columns,
+            "frames": self.frames,
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> SpriteSheet:
         data = _mapping(data)
-        return cls(path=str(data.get("path", "")), cell=int(data.get("cell", 0)),
-                   columns=int(data.get("columns", 0)), frames=int(data.get("frames", 0)))
+        return cls(
+            path=str(data.get("path", "")),
+            cell=int(data.get("cell", 0)),
+            columns=int(data.get("columns", 0)),
+            frames=int(data.get("frames", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -259,8 +288,11 @@ class RenderedFile:
     @classmethod
     def from_json(cls, data: Any) -> RenderedFile:
         data = _mapping(data)
-        return cls(path=str(data.get("path", "")), size=int(data.get("size", 0)),
-                   sha256=str(data.get("sha256", "")))
+        return cls(
+            path=str(data.get("path", "")),
+            size=int(data.get("size", 0)),
+            sha256=str(data.get("sha256", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -286,10 +318,17 @@ class TurntableManifest:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "schema": self.schema, "renderer": self.renderer, "fingerprint": self.fingerprint,
-            "spec": self.spec, "model": self.model, "frames": [f.to_json() for f in self.frames],
-            "poster": self.poster, "sprite": self.sprite.to_json(), "video": self.video.to_json(),
-            "timings_s": self.timings_s, "rendered_at": self.rendered_at,
+            "schema": self.schema,
+            "renderer": self.renderer,
+            "fingerprint": self.fingerprint,
+            "spec": self.spec,
+            "model": self.model,
+            "frames": [f.to_json() for f in self.frames],
+            "poster": self.poster,
+            "sprite": self.sprite.to_json(),
+            "video": self.video.to_json(),
+            "timings_s": self.timings_s,
+            "rendered_at": self.rendered_at,
             "files": [f.to_json() for f in self.files],
         }
         if self.set is not None:

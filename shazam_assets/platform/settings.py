@@ -57,7 +57,12 @@ READ_ONLY = {
     "validation_timeout_s": "SHAZAM_VALIDATION_TIMEOUT_S",
     "validation_memory_mb": "SHAZAM_VALIDATION_MEMORY_MB",
 }
-_PARSE = {"render_frames": int, "render_size": int, "validation_timeout_s": float, "validation_memory_mb": int}
+_PARSE = {
+    "render_frames": int,
+    "render_size": int,
+    "validation_timeout_s": float,
+    "validation_memory_mb": int,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,7 +86,9 @@ class Settings:
         return timedelta(hours=self.review_sla_hours)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, only: Collection[str] | None = None) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, only: Collection[str] | None = None
+    ) -> Settings:
         """The defaults, overridden by every variable that is set and not empty (with `only`,
         by those of the named settings alone: a caller is not refused for a variable it never
         reads)."""
@@ -105,10 +112,14 @@ DEFAULTS = Settings()
 def embedded(root: Path, base: Settings = DEFAULTS) -> Settings:
     """`base` with the store and Dagster instance of the checkout at `root` (`.shazam/`)."""
     home = root.resolve() / ".shazam"
-    return dataclasses.replace(base, store_url=(home / "store").as_uri(), dagster_home=str(home / "dagster_home"))
+    return dataclasses.replace(
+        base, store_url=(home / "store").as_uri(), dagster_home=str(home / "dagster_home")
+    )
 
 
-def apply_embedded(root: Path, environ: MutableMapping[str, str], base: Settings = DEFAULTS) -> Settings:
+def apply_embedded(
+    root: Path, environ: MutableMapping[str, str], base: Settings = DEFAULTS
+) -> Settings:
     """Fill the unset exported variables of `environ` with `embedded(root, base)`, create the
     Dagster home if it has no dagster.yaml, and return the settings now in force."""
     for name, value in embedded(root, base).environment().items():

@@ -618,7 +618,10 @@ class S3Store(ObjectStore):
             extra["MetadataDirective"] = "REPLACE"
         with self._errors(src):
             self.client.copy(
-                source, self.bucket, self._full(dst), ExtraArgs=extra or None,
+                source,
+                self.bucket,
+                self._full(dst),
+                ExtraArgs=extra or None,
                 Config=_transfer_config(),
             )
         return self._head_written(dst)
@@ -662,11 +665,15 @@ def open_store(url: str, *, create: bool = False) -> ObjectStore:
     parts = urllib.parse.urlsplit(url)
     expected = "expected file:///absolute/path or s3://bucket[/prefix]"
     if parts.query or parts.fragment:
-        raise StoreUrlError("STORE_URL_INVALID", f"store URL {url!r} must not have a query or fragment; {expected}")
+        raise StoreUrlError(
+            "STORE_URL_INVALID", f"store URL {url!r} must not have a query or fragment; {expected}"
+        )
     if parts.scheme == "file":
         path = urllib.parse.unquote(parts.path)
         if parts.netloc not in ("", "localhost") or not path.startswith("/"):
-            raise StoreUrlError("STORE_URL_INVALID", f"store URL {url!r} is not an absolute local path; {expected}")
+            raise StoreUrlError(
+                "STORE_URL_INVALID", f"store URL {url!r} is not an absolute local path; {expected}"
+            )
         return LocalStore(_local_root(Path(path), create=create))
     if parts.scheme == "s3":
         if not parts.netloc:
@@ -684,5 +691,7 @@ def _local_root(root: Path, *, create: bool) -> Path:
             f"store root {str(root)!r} does not exist; check the path (SHAZAM_STORE_URL) or create the folder",
         )
     if not root.is_dir():
-        raise StoreUrlError("STORE_ROOT_NOT_A_FOLDER", f"store root {str(root)!r} is a file, not a folder")
+        raise StoreUrlError(
+            "STORE_ROOT_NOT_A_FOLDER", f"store root {str(root)!r} is a file, not a folder"
+        )
     return root

@@ -46,13 +46,21 @@ def download_files(
     for path in paths:
         target = root.joinpath(*path.split("/")).resolve()
         if not target.is_relative_to(root):
-            raise VersionStoreError("VERSION_PATH_OUTSIDE", f"{asin} v{version}: {path!r} is not a path inside the version")
+            raise VersionStoreError(
+                "VERSION_PATH_OUTSIDE",
+                f"{asin} v{version}: {path!r} is not a path inside the version",
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
-        with store.open_read(layout.version_file_key(asin, version, path)) as src, open(target, "wb") as out:
+        with (
+            store.open_read(layout.version_file_key(asin, version, path)) as src,
+            open(target, "wb") as out,
+        ):
             shutil.copyfileobj(src, out, 1 << 20)
 
 
-def read_turntable_manifest(store: ObjectStore, asin: str, version: int) -> TurntableManifest | None:
+def read_turntable_manifest(
+    store: ObjectStore, asin: str, version: int
+) -> TurntableManifest | None:
     """The committed turntable of a version (see `shazam_assets.render.turntable`), or None."""
     data = read_json(store, layout.turntable_manifest_key(asin, version))
     return None if data is None else TurntableManifest.from_json(data)
@@ -66,7 +74,10 @@ def published_version(store: ObjectStore, asin: str) -> int | None:
 
 def published_asins(store: ObjectStore) -> list[str]:
     """Every ASIN with a publish pointer (published or taken down), in key order."""
-    found = (layout.parse_published_pointer_key(i.key) for i in store.list(layout.published_pointers_prefix()))
+    found = (
+        layout.parse_published_pointer_key(i.key)
+        for i in store.list(layout.published_pointers_prefix())
+    )
     return [asin for asin in found if asin is not None]
 
 
@@ -81,4 +92,10 @@ def is_deleted(store: ObjectStore, asin: str, version: int) -> bool:
 
 def stored_asins(store: ObjectStore) -> list[str]:
     """ASINs with at least one reserved version number (cheap: the index holds small files)."""
-    return sorted({c.asin for i in store.list(layout.version_index_prefix()) if (c := layout.parse_claim_key(i.key))})
+    return sorted(
+        {
+            c.asin
+            for i in store.list(layout.version_index_prefix())
+            if (c := layout.parse_claim_key(i.key))
+        }
+    )

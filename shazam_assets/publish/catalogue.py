@@ -91,5 +91,7 @@ def publish_catalogue(
         entries = again  # a page went live or away while we wrote: write what is true now
     asins = tuple(e["asin"] for e in entries)
     if changed:
-        log(f"catalogue: {len(asins)} product(s) listed in {store.uri(layout.catalogue_page_key())}")
+        log(
+            f"catalogue: {len(asins)} product(s) listed in {store.uri(layout.catalogue_page_key())}"
+        )
     return CatalogueResult(asins=asins, changed=changed)

@@ -22,7 +22,12 @@ from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.publish.serving import is_release_name, served_as
 
 _CHUNK = 1 << 20
-_TOP_FILES = frozenset({layout.page_relative(layout.catalogue_page_key()), layout.page_relative(layout.catalogue_key())})
+_TOP_FILES = frozenset(
+    {
+        layout.page_relative(layout.catalogue_page_key()),
+        layout.page_relative(layout.catalogue_key()),
+    }
+)
 _IMMUTABLE = "public, max-age=31536000, immutable"  # release and _static names never change content
 _REVALIDATE = "no-cache"  # pages, manifests and the catalogue change in place
 
@@ -53,9 +58,9 @@ def pages_policy(base_url: str) -> str:
     only SHAZAM's own files live there, so even a file some older release copied from a
     delivery could not run as a script from this origin."""
     static = f"{base_url.rstrip('/')}/{STATIC_DIR}/"
-    return web.CONTENT_SECURITY_POLICY.replace(
-        "script-src 'self'", f"script-src {static}"
-    ).replace("worker-src 'self'", f"worker-src {static}")
+    return web.CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src {static}").replace(
+        "worker-src 'self'", f"worker-src {static}"
+    )
 
 
 def _not_found() -> Response:

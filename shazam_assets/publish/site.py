@@ -59,7 +59,9 @@ def _model_viewer_version() -> str:
 def site_assets() -> SiteAssets:
     """The shared files as they are installed now (raises PUBLISH_VIEWER_MISSING)."""
     folder = f"model-viewer-{_model_viewer_version()}"
-    sources: dict[str, Path] = {f"{folder}/{name}": path for name, path in viewer.viewer_files().items()}
+    sources: dict[str, Path] = {
+        f"{folder}/{name}": path for name, path in viewer.viewer_files().items()
+    }
     roles = {
         "model_viewer": f"{folder}/model-viewer.min.js",
         "draco": f"{folder}/draco/",
@@ -71,7 +73,8 @@ def site_assets() -> SiteAssets:
         roles[role] = f"{stem}.{sha256_file(path)[:10]}{dot}{suffix}"
         sources[roles[role]] = path
     files = tuple(
-        SiteFile(name, path, path.stat().st_size, sha256_file(path)) for name, path in sources.items()
+        SiteFile(name, path, path.stat().st_size, sha256_file(path))
+        for name, path in sources.items()
     )
     return SiteAssets(files=files, roles=roles)
 

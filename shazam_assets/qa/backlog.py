@@ -22,8 +22,11 @@ class PendingReview:
 
     def to_dict(self) -> dict:
         return {
-            "asin": self.asin, "version": self.version, "title": self.title,
-            "created_at": self.created_at.isoformat(), "age_seconds": int(self.age.total_seconds()),
+            "asin": self.asin,
+            "version": self.version,
+            "title": self.title,
+            "created_at": self.created_at.isoformat(),
+            "age_seconds": int(self.age.total_seconds()),
             "overdue": self.overdue,
         }
 
@@ -31,12 +34,18 @@ class PendingReview:
 stored_asins = platform_versions.stored_asins
 
 
-def pending_reviews(store: ObjectStore, *, now: datetime, sla: timedelta = DEFAULTS.review_sla) -> list[PendingReview]:
+def pending_reviews(
+    store: ObjectStore, *, now: datetime, sla: timedelta = DEFAULTS.review_sla
+) -> list[PendingReview]:
     """The newest stored version of each ASIN that has no decision yet (older undecided
     versions are superseded and cannot be decided), oldest first; `overdue` past the SLA."""
     pending = []
     for asin in stored_asins(store):
-        live = [v for v in platform_versions.list_versions(store, asin) if not is_deleted(store, asin, v)]
+        live = [
+            v
+            for v in platform_versions.list_versions(store, asin)
+            if not is_deleted(store, asin, v)
+        ]
         if not live or read_decision(store, asin, live[-1]) is not None:
             continue
         manifest = platform_versions.read_version_manifest(store, asin, live[-1])
@@ -45,6 +54,14 @@ def pending_reviews(store: ObjectStore, *, now: datetime, sla: timedelta = DEFAU
         created = datetime.fromisoformat(manifest.created_at)
         title = manifest.title
         age = now - created
-        pending.append(PendingReview(asin=asin, version=live[-1], created_at=created, age=age,
-                                     overdue=age > sla, title=title))
+        pending.append(
+            PendingReview(
+                asin=asin,
+                version=live[-1],
+                created_at=created,
+                age=age,
+                overdue=age > sla,
+                title=title,
+            )
+        )
     return sorted(pending, key=lambda p: p.created_at)

@@ -36,23 +36,36 @@ class PlacementTolerances:
     centre_warn: float = 0.05  # |centre X/Z| as a fraction of the width/depth
 
 
-def check_size(bounds: list[list[float]], dims: tuple[float, float, float], tol: PlacementTolerances) -> CheckOutcome:
+def check_size(
+    bounds: list[list[float]], dims: tuple[float, float, float], tol: PlacementTolerances
+) -> CheckOutcome:
     size = [hi - lo for lo, hi in zip(*bounds, strict=True)]
     worst = max(abs(s / d - 1) for s, d in zip(size, dims, strict=True))
-    meta = {"model_m": [round(s, 4) for s in size], "manifest_m": list(dims), "worst_relative_error": round(worst, 4)}
+    meta = {
+        "model_m": [round(s, 4) for s in size],
+        "manifest_m": list(dims),
+        "worst_relative_error": round(worst, 4),
+    }
     text = f"model {' x '.join(f'{s:.3f}' for s in size)} m vs product {' x '.join(f'{d:.3f}' for d in dims)} m"
     if worst > tol.size_error:
         return CheckOutcome("qa_real_world_size", False, ERROR, f"{text}: off by {worst:.0%}", meta)
     if worst > tol.size_warn:
         return CheckOutcome("qa_real_world_size", False, WARN, f"{text}: off by {worst:.0%}", meta)
-    return CheckOutcome("qa_real_world_size", True, WARN, f"{text}: within {tol.size_warn:.0%}", meta)
+    return CheckOutcome(
+        "qa_real_world_size", True, WARN, f"{text}: within {tol.size_warn:.0%}", meta
+    )
 
 
-def check_placement(bounds: list[list[float]], dims: tuple[float, float, float], tol: PlacementTolerances) -> CheckOutcome:
+def check_placement(
+    bounds: list[list[float]], dims: tuple[float, float, float], tol: PlacementTolerances
+) -> CheckOutcome:
     (x0, y0, z0), (x1, y1, z1) = bounds
     height = max(y1 - y0, 1e-9)
     problems, severity = [], WARN
-    if abs((y1 - y0) / dims[1] - 1) > tol.size_error and abs(max(x1 - x0, z1 - z0) / dims[1] - 1) <= tol.size_error:
+    if (
+        abs((y1 - y0) / dims[1] - 1) > tol.size_error
+        and abs(max(x1 - x0, z1 - z0) / dims[1] - 1) <= tol.size_error
+    ):
         problems.append("the product's height lies along X or Z: +Y must be up")
         severity = ERROR
     if abs(y0) > tol.ground_error * height:
@@ -61,21 +74,31 @@ def check_placement(bounds: list[list[float]], dims: tuple[float, float, float],
     elif abs(y0) > tol.ground_warn * height:
         problems.append(f"the bottom is at y={y0:+.3f} m, not on the ground plane")
     centre = ((x0 + x1) / 2, (z0 + z1) / 2)
-    if abs(centre[0]) > tol.centre_warn * max(x1 - x0, 1e-9) or abs(centre[1]) > tol.centre_warn * max(z1 - z0, 1e-9):
-        problems.append(f"the footprint is centred at x={centre[0]:+.3f}, z={centre[1]:+.3f} m, not at the origin")
+    if abs(centre[0]) > tol.centre_warn * max(x1 - x0, 1e-9) or abs(
+        centre[1]
+    ) > tol.centre_warn * max(z1 - z0, 1e-9):
+        problems.append(
+            f"the footprint is centred at x={centre[0]:+.3f}, z={centre[1]:+.3f} m, not at the origin"
+        )
     meta = {"min_y_m": round(y0, 4), "centre_xz_m": [round(c, 4) for c in centre]}
     if problems:
         return CheckOutcome("qa_placement", False, severity, "; ".join(problems), meta)
-    return CheckOutcome("qa_placement", True, WARN, "+Y up, resting on the ground plane, centred", meta)
+    return CheckOutcome(
+        "qa_placement", True, WARN, "+Y up, resting on the ground plane, centred", meta
+    )
 
 
-def _fetch(store: ObjectStore, asin: str, version: int, manifest: VersionManifest, dest: Path) -> tuple[Path, list[Path]]:
+def _fetch(
+    store: ObjectStore, asin: str, version: int, manifest: VersionManifest, dest: Path
+) -> tuple[Path, list[Path]]:
     """Download the model files (the model and the resources validation read for it, nothing
     else of its folder) and the photos of a version."""
     files = manifest.delivery_files
     model_files = manifest.model_files() or (files["model"],)
     photos = list(files["photos"])
-    platform_versions.download_files(store, asin=asin, version=version, paths=[*model_files, *photos], dest=dest)
+    platform_versions.download_files(
+        store, asin=asin, version=version, paths=[*model_files, *photos], dest=dest
+    )
     return dest / model_files[0], [dest / p for p in photos]
 
 
@@ -111,8 +134,11 @@ def check_visual(
             return _unscorable(exc.code, str(exc)), None, None
         by_view = {r.view.name: r for r in renderings}
         pairs = [
-            (by_view[p.best_view].rgb, read_photo(photo, longest=PANEL),
-             f"{p.photo}: best view {p.best_view}, IoU {p.silhouette_iou:.2f}, ΔE {p.delta_e:.1f}")
+            (
+                by_view[p.best_view].rgb,
+                read_photo(photo, longest=PANEL),
+                f"{p.photo}: best view {p.best_view}, IoU {p.silhouette_iou:.2f}, ΔE {p.delta_e:.1f}",
+            )
             for p, photo in zip(visual.photos, photos, strict=True)
         ]
         sheet = contact_sheet(pairs, Path(tmp) / "contact-sheet.png")
@@ -121,9 +147,21 @@ def check_visual(
     summary = VisualResult.from_json(asdict(visual))
     message = f"visual match {visual.score:.2f} over {len(visual.photos)} photo(s)"
     if visual.score < thresholds.error:
-        outcome = CheckOutcome("qa_visual_match", False, ERROR, message + f" (< {thresholds.error}: likely the wrong product or texture)", {})
+        outcome = CheckOutcome(
+            "qa_visual_match",
+            False,
+            ERROR,
+            message + f" (< {thresholds.error}: likely the wrong product or texture)",
+            {},
+        )
     elif visual.score < thresholds.warn:
-        outcome = CheckOutcome("qa_visual_match", False, WARN, message + f" (< {thresholds.warn}: compare carefully)", {})
+        outcome = CheckOutcome(
+            "qa_visual_match",
+            False,
+            WARN,
+            message + f" (< {thresholds.warn}: compare carefully)",
+            {},
+        )
     else:
         outcome = CheckOutcome("qa_visual_match", True, WARN, message, {})
     return outcome, summary, sheet_key
@@ -135,7 +173,13 @@ def _scoring_version() -> str:
     return scoring.SCORING_VERSION
 
 
-def run_automatic_qa(store: ObjectStore, asin: str, version: int, *, tolerances: PlacementTolerances = PlacementTolerances()) -> QAResult:
+def run_automatic_qa(
+    store: ObjectStore,
+    asin: str,
+    version: int,
+    *,
+    tolerances: PlacementTolerances = PlacementTolerances(),
+) -> QAResult:
     """Run every automatic check on a stored version and record its QAResult; returns it."""
     manifest = platform_versions.read_version_manifest(store, asin, version)
     if manifest is None:
@@ -143,7 +187,11 @@ def run_automatic_qa(store: ObjectStore, asin: str, version: int, *, tolerances:
     bounds = manifest.bounds_m
     dims = manifest.dimensions_m
     visual, summary, sheet_key = check_visual(store, asin, version, manifest)
-    outcomes = (visual, check_size(bounds, dims, tolerances), check_placement(bounds, dims, tolerances))
+    outcomes = (
+        visual,
+        check_size(bounds, dims, tolerances),
+        check_placement(bounds, dims, tolerances),
+    )
     result = QAResult(
         asin=asin,
         version=version,

@@ -81,10 +81,15 @@ class Decision:
         comments = tuple(
             {k: freetext.readable(v) for k, v in c.items()} for c in data.get("comments", ())
         )
-        return cls(**{
-            **data, "verdict": Verdict(data["verdict"]), "comments": comments,
-            "reviewer": freetext.readable(data["reviewer"]), "notes": freetext.readable(data.get("notes", "")),
-        })
+        return cls(
+            **{
+                **data,
+                "verdict": Verdict(data["verdict"]),
+                "comments": comments,
+                "reviewer": freetext.readable(data["reviewer"]),
+                "notes": freetext.readable(data.get("notes", "")),
+            }
+        )
 
     def repeats(self, other: Decision) -> bool:
         """Whether `other` is this decision asked for again (a retry), whatever its time."""
@@ -133,7 +138,8 @@ def _check_decidable(store: ObjectStore, decision: Decision) -> Decision | None:
     newer = [v for v in stored if v > version and not is_deleted(store, asin, v)]
     if newer:
         raise DecisionError(
-            "QA_SUPERSEDED", f"{asin} v{version} is superseded by v{max(newer)}; review the newest version"
+            "QA_SUPERSEDED",
+            f"{asin} v{version} is superseded by v{max(newer)}; review the newest version",
         )
     scores = read_scores(store, asin, version)
     if verdict is Verdict.APPROVE and scores is not None and scores.blocking_errors:
@@ -183,11 +189,21 @@ def record_decision(
     if not reviewer:
         raise DecisionError("QA_REVIEWER_REQUIRED", "a decision needs the reviewer's name")
     if verdict is Verdict.REJECT and not notes:
-        raise DecisionError("QA_NOTE_REQUIRED", "a rejection needs a note telling the artist what to fix")
+        raise DecisionError(
+            "QA_NOTE_REQUIRED", "a rejection needs a note telling the artist what to fix"
+        )
     decision = Decision(
-        asin=asin, version=version, verdict=verdict, reviewer=reviewer, decided_at=_now(), notes=notes,
+        asin=asin,
+        version=version,
+        verdict=verdict,
+        reviewer=reviewer,
+        decided_at=_now(),
+        notes=notes,
         comments=tuple(
-            {"issue": _clean(c["issue"], freetext.COMMENT_ISSUE), "comment": _clean(c["comment"], freetext.COMMENT)}
+            {
+                "issue": _clean(c["issue"], freetext.COMMENT_ISSUE),
+                "comment": _clean(c["comment"], freetext.COMMENT),
+            }
             for c in comments
         ),
         source=source,
@@ -221,7 +237,9 @@ class Promotion:
     deletions: tuple[Deletion, ...] = field(default_factory=tuple)
 
 
-def _write_pointer(store: ObjectStore, asin: str, version: int | None, *, reason: str) -> int | None:
+def _write_pointer(
+    store: ObjectStore, asin: str, version: int | None, *, reason: str
+) -> int | None:
     """Point the ASIN at `version` (its files are already durable), or at nothing (None:
     unpublished); returns the previous one. The pointer keeps its history either way."""
     pointer = read_json(store, published_key(asin)) or {"history": []}
@@ -246,19 +264,28 @@ def unpublish(store: ObjectStore, asin: str, *, reason: str) -> int:
 def approved_versions(store: ObjectStore, asin: str) -> list[int]:
     """Stored (not deleted) versions a reviewer approved, ascending."""
     return [
-        v for v in platform_versions.list_versions(store, asin)
-        if not is_deleted(store, asin, v) and (d := read_decision(store, asin, v)) and d.verdict is Verdict.APPROVE
+        v
+        for v in platform_versions.list_versions(store, asin)
+        if not is_deleted(store, asin, v)
+        and (d := read_decision(store, asin, v))
+        and d.verdict is Verdict.APPROVE
     ]
 
 
 def promote(
-    store: ObjectStore, asin: str, version: int, *, keep_approved: int = DEFAULTS.keep_approved,
+    store: ObjectStore,
+    asin: str,
+    version: int,
+    *,
+    keep_approved: int = DEFAULTS.keep_approved,
     log: Callable[[str], None] = lambda _: None,
 ) -> Promotion:
     """Publish an approved version (pointer last), then apply retention to older versions."""
     decision = read_decision(store, asin, version)
     if decision is None or decision.verdict is not Verdict.APPROVE:
-        raise DecisionError("QA_NOT_APPROVED", f"{asin} v{version} is not approved; it cannot be published")
+        raise DecisionError(
+            "QA_NOT_APPROVED", f"{asin} v{version} is not approved; it cannot be published"
+        )
     _verify_files(store, asin, version)
     previous = published_version(store, asin)
     if previous != version:
@@ -270,10 +297,18 @@ def promote(
 def _verify_files(store: ObjectStore, asin: str, version: int) -> None:
     manifest = platform_versions.read_version_manifest(store, asin, version)
     if manifest is None:
-        raise DecisionError("QA_UNKNOWN_VERSION", f"{asin} v{version} has no {layout.VERSION_MANIFEST}")
-    missing = [f.path for f in manifest.files if not store.exists(layout.version_file_key(asin, version, f.path))]
+        raise DecisionError(
+            "QA_UNKNOWN_VERSION", f"{asin} v{version} has no {layout.VERSION_MANIFEST}"
+        )
+    missing = [
+        f.path
+        for f in manifest.files
+        if not store.exists(layout.version_file_key(asin, version, f.path))
+    ]
     if missing:
-        raise DecisionError("QA_VERSION_INCOMPLETE", f"{asin} v{version} is missing {', '.join(missing[:5])}")
+        raise DecisionError(
+            "QA_VERSION_INCOMPLETE", f"{asin} v{version} is missing {', '.join(missing[:5])}"
+        )
 
 
 def rollback(store: ObjectStore, asin: str) -> Promotion:
@@ -283,7 +318,9 @@ def rollback(store: ObjectStore, asin: str) -> Promotion:
         raise DecisionError("QA_NOTHING_PUBLISHED", f"{asin} has no published version to roll back")
     older = [v for v in approved_versions(store, asin) if v < current]
     if not older:
-        raise DecisionError("QA_NO_ROLLBACK_TARGET", f"{asin} has no earlier approved version kept for rollback")
+        raise DecisionError(
+            "QA_NO_ROLLBACK_TARGET", f"{asin} has no earlier approved version kept for rollback"
+        )
     target = max(older)
     _verify_files(store, asin, target)
     _write_pointer(store, asin, target, reason=f"rollback from v{current}")
@@ -291,7 +328,10 @@ def rollback(store: ObjectStore, asin: str) -> Promotion:
 
 
 def apply_retention(
-    store: ObjectStore, asin: str, *, keep_approved: int = DEFAULTS.keep_approved,
+    store: ObjectStore,
+    asin: str,
+    *,
+    keep_approved: int = DEFAULTS.keep_approved,
     log: Callable[[str], None] = lambda _: None,
 ) -> tuple[Deletion, ...]:
     """Delete versions older than the published one that nobody can still need.
@@ -302,14 +342,26 @@ def apply_retention(
     current = published_version(store, asin)
     if current is None:
         return ()
-    older = [v for v in platform_versions.list_versions(store, asin) if v < current and not is_deleted(store, asin, v)]
-    keep = set(sorted(v for v in older if _verdict(store, asin, v) is Verdict.APPROVE)[-keep_approved:] if keep_approved else [])
+    older = [
+        v
+        for v in platform_versions.list_versions(store, asin)
+        if v < current and not is_deleted(store, asin, v)
+    ]
+    keep = set(
+        sorted(v for v in older if _verdict(store, asin, v) is Verdict.APPROVE)[-keep_approved:]
+        if keep_approved
+        else []
+    )
     deletions = []
     for version in older:
         if version in keep or _verdict(store, asin, version) is None:
             continue
-        deletions.append(delete_version(store, asin, version, reason=f"retention after publishing v{current}"))
-        log(f"deleted {asin} v{version}: {deletions[-1].files} files, {deletions[-1].bytes_reclaimed:,} bytes reclaimed")
+        deletions.append(
+            delete_version(store, asin, version, reason=f"retention after publishing v{current}")
+        )
+        log(
+            f"deleted {asin} v{version}: {deletions[-1].files} files, {deletions[-1].bytes_reclaimed:,} bytes reclaimed"
+        )
     return tuple(deletions)
 
 
@@ -323,16 +375,28 @@ def delete_version(store: ObjectStore, asin: str, version: int, *, reason: str) 
     tombstone first, then the derived data's manifests, the files, and the version manifest
     last, so an interrupted deletion is finished by the next one."""
     if published_version(store, asin) == version:
-        raise DecisionError("QA_DELETE_PUBLISHED", f"{asin} v{version} is published; it is never deleted")
+        raise DecisionError(
+            "QA_DELETE_PUBLISHED", f"{asin} v{version} is published; it is never deleted"
+        )
     manifest = platform_versions.read_version_manifest(store, asin, version)
     first, last = layout.version_commit_markers(asin, version)
-    found = [info for prefix in layout.version_data_prefixes(asin, version) for info in store.list(prefix)]
+    found = [
+        info
+        for prefix in layout.version_data_prefixes(asin, version)
+        for info in store.list(prefix)
+    ]
     found.sort(key=lambda info: 0 if info.key == first else 2 if info.key == last else 1)
     counted = [info for info in found if info.key != last]
     files, reclaimed = len(counted), sum(info.size for info in counted)
-    tombstone = {"asin": asin, "version": version, "deleted_at": _now(), "reason": reason,
-                 "files": files, "bytes_reclaimed": reclaimed,
-                 "upload": None if manifest is None else manifest.upload.to_json()}
+    tombstone = {
+        "asin": asin,
+        "version": version,
+        "deleted_at": _now(),
+        "reason": reason,
+        "files": files,
+        "bytes_reclaimed": reclaimed,
+        "upload": None if manifest is None else manifest.upload.to_json(),
+    }
     store.put_bytes(tombstone_key(asin, version), json.dumps(tombstone, indent=2).encode())
     for info in found:
         store.delete(info.key)

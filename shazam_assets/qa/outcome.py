@@ -22,8 +22,11 @@ def notification_for(store: ObjectStore, decision: Decision) -> Notification:
     manifest = platform_versions.read_version_manifest(store, decision.asin, decision.version)
     delivery = {} if manifest is None else manifest.delivery or {}
     return Notification(
-        asin=decision.asin, version=decision.version, verdict=str(decision.verdict),
-        reviewer=decision.reviewer, notes=decision.notes,
+        asin=decision.asin,
+        version=decision.version,
+        verdict=str(decision.verdict),
+        reviewer=decision.reviewer,
+        notes=decision.notes,
         artist=(delivery.get("artist") or {}).get("name", "artist"),
         title=(delivery.get("product") or {}).get("title", decision.asin),
         upload_key="" if manifest is None else manifest.upload.key,
@@ -32,7 +35,12 @@ def notification_for(store: ObjectStore, decision: Decision) -> Notification:
 
 
 def apply_decision(
-    store: ObjectStore, asin: str, version: int, *, channel: Channel, keep_approved: int,
+    store: ObjectStore,
+    asin: str,
+    version: int,
+    *,
+    channel: Channel,
+    keep_approved: int,
     log: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
     """Carry out a decision; safe to repeat (promotion and notification are idempotent)."""
@@ -40,7 +48,9 @@ def apply_decision(
     if decision is None:
         raise LookupError(f"{asin} v{version} has no decision to apply")
     if decision.verdict is Verdict.APPROVE:
-        return Outcome(decision, promote(store, asin, version, keep_approved=keep_approved, log=log), None)
+        return Outcome(
+            decision, promote(store, asin, version, keep_approved=keep_approved, log=log), None
+        )
     receipt = notify_once(store, channel, notification_for(store, decision))
     if receipt:
         log(f"notified the artist of the rejection of {asin} v{version}: {receipt}")

@@ -55,15 +55,24 @@ class CheckOutcome:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "severity": _STORED_SEVERITY.get(self.severity, self.severity.value),
-                "message": self.message, "metadata": dict(self.metadata)}
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "severity": _STORED_SEVERITY.get(self.severity, self.severity.value),
+            "message": self.message,
+            "metadata": dict(self.metadata),
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> CheckOutcome:
         data = _mapping(data)
-        return cls(name=_text(data.get("name")), passed=data.get("passed") is True,
-                   severity=_severity(data.get("severity")), message=_text(data.get("message")),
-                   metadata=_mapping(data.get("metadata")))
+        return cls(
+            name=_text(data.get("name")),
+            passed=data.get("passed") is True,
+            severity=_severity(data.get("severity")),
+            message=_text(data.get("message")),
+            metadata=_mapping(data.get("metadata")),
+        )
 
 
 @dataclass(frozen=True)
@@ -78,15 +87,26 @@ class PhotoResult:
     close_up: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"photo": self.photo, "best_view": self.best_view, "silhouette_iou": self.silhouette_iou,
-                "delta_e": self.delta_e, "score": self.score, "close_up": self.close_up}
+        return {
+            "photo": self.photo,
+            "best_view": self.best_view,
+            "silhouette_iou": self.silhouette_iou,
+            "delta_e": self.delta_e,
+            "score": self.score,
+            "close_up": self.close_up,
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> PhotoResult:
         data = _mapping(data)
-        return cls(photo=_text(data.get("photo")), best_view=_text(data.get("best_view")),
-                   silhouette_iou=_float(data.get("silhouette_iou")), delta_e=_float(data.get("delta_e")),
-                   score=_float(data.get("score")), close_up=data.get("close_up") is True)
+        return cls(
+            photo=_text(data.get("photo")),
+            best_view=_text(data.get("best_view")),
+            silhouette_iou=_float(data.get("silhouette_iou")),
+            delta_e=_float(data.get("delta_e")),
+            score=_float(data.get("score")),
+            close_up=data.get("close_up") is True,
+        )
 
 
 @dataclass(frozen=True)
@@ -99,8 +119,12 @@ class VisualResult:
     seconds: float | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"photos": [p.to_json() for p in self.photos], "score": self.score,
-                "views": list(self.views), "seconds": self.seconds}
+        return {
+            "photos": [p.to_json() for p in self.photos],
+            "score": self.score,
+            "views": list(self.views),
+            "seconds": self.seconds,
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> VisualResult | None:
@@ -108,10 +132,12 @@ class VisualResult:
         data = _mapping(data)
         if not data:
             return None
-        return cls(photos=tuple(PhotoResult.from_json(p) for p in _list(data.get("photos"))),
-                   score=_float(data.get("score")),
-                   views=tuple(v for v in _list(data.get("views")) if isinstance(v, str)),
-                   seconds=_float(data.get("seconds")))
+        return cls(
+            photos=tuple(PhotoResult.from_json(p) for p in _list(data.get("photos"))),
+            score=_float(data.get("score")),
+            views=tuple(v for v in _list(data.get("views")) if isinstance(v, str)),
+            seconds=_float(data.get("seconds")),
+        )
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,10 @@ DEADLINE_BASE_S = 300.0  # start the render process, load the model
 DEADLINE_PER_MEGAPIXEL_FRAME_S = 10.0  # per 1024x1024 frame rendered and encoded
 STILL_DEADLINE_S = 300.0
 _CONTENT_TYPES = {
-    ".webp": "image/webp", ".png": "image/png", ".mp4": "video/mp4", ".webm": "video/webm",
+    ".webp": "image/webp",
+    ".png": "image/png",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
     ".json": "application/json",
 }
 
@@ -99,16 +102,23 @@ class TurntableSpec:
     def __post_init__(self) -> None:
         low, high = FRAMES_RANGE
         if not low <= self.frames <= high:
-            raise TurntableError("RENDER_BAD_FRAMES", f"frames must be {low}-{high}, not {self.frames}")
+            raise TurntableError(
+                "RENDER_BAD_FRAMES", f"frames must be {low}-{high}, not {self.frames}"
+            )
         low, high = SIZE_RANGE
         if not low <= self.size <= high or self.size % 2:
             raise TurntableError(
-                "RENDER_BAD_SIZE", f"size must be an even number of pixels {low}-{high}, not {self.size}"
+                "RENDER_BAD_SIZE",
+                f"size must be an even number of pixels {low}-{high}, not {self.size}",
             )
         if self.background not in ("white", "transparent"):
-            raise TurntableError("RENDER_BAD_OPTION", f"background {self.background!r}: white or transparent")
+            raise TurntableError(
+                "RENDER_BAD_OPTION", f"background {self.background!r}: white or transparent"
+            )
         if self.frame_format not in ("webp", "png"):
-            raise TurntableError("RENDER_BAD_OPTION", f"frame format {self.frame_format!r}: webp or png")
+            raise TurntableError(
+                "RENDER_BAD_OPTION", f"frame format {self.frame_format!r}: webp or png"
+            )
         if self.video not in ("mp4", "webm"):
             raise TurntableError("RENDER_BAD_OPTION", f"video {self.video!r}: mp4 or webm")
 
@@ -148,7 +158,11 @@ class _Rendered:
 
 
 def render_turntable(
-    model: Path, out_dir: Path, spec: TurntableSpec = TurntableSpec(), *, deadline_s: float | None = None
+    model: Path,
+    out_dir: Path,
+    spec: TurntableSpec = TurntableSpec(),
+    *,
+    deadline_s: float | None = None,
 ) -> Turntable:
     """Render and encode a whole turntable of `model` into `out_dir` (created).
 
@@ -167,22 +181,37 @@ def render_turntable(
         renderer=studio.RENDERER_VERSION,
         fingerprint=spec.fingerprint(model_sha),
         spec=asdict(spec),
-        model={"sha256": model_sha, "triangles": info.triangles,
-               "bounds": [list(info.bounds_min), list(info.bounds_max)]},
+        model={
+            "sha256": model_sha,
+            "triangles": info.triangles,
+            "bounds": [list(info.bounds_min), list(info.bounds_max)],
+        },
         frames=tuple(
-            TurntableFrame(path=path, azimuth_deg=round(360.0 * i / spec.frames, 4), camera=cam.to_json())
+            TurntableFrame(
+                path=path, azimuth_deg=round(360.0 * i / spec.frames, 4), camera=cam.to_json()
+            )
             for i, (path, cam) in enumerate(zip(rendered.frames, cameras, strict=True))
         ),
         poster="poster." + spec.frame_format,
-        sprite=SpriteSheet(path="sprite." + spec.frame_format, cell=_sprite_cell(spec),
-                           columns=_sprite_columns(spec.frames), frames=spec.frames),
+        sprite=SpriteSheet(
+            path="sprite." + spec.frame_format,
+            cell=_sprite_cell(spec),
+            columns=_sprite_columns(spec.frames),
+            frames=spec.frames,
+        ),
         video=Video(path="spin." + spec.video, fps=VIDEO_FPS),
-        timings_s={"load": round(rendered.load_s, 3), **rendered.timings,
-                   "total": round(time.perf_counter() - started, 3)},
+        timings_s={
+            "load": round(rendered.load_s, 3),
+            **rendered.timings,
+            "total": round(time.perf_counter() - started, 3),
+        },
         rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
         files=tuple(
-            RenderedFile(path=p.relative_to(out_dir).as_posix(), size=p.stat().st_size, sha256=sha256_file(p))
-            for p in sorted(out_dir.rglob("*")) if p.is_file()
+            RenderedFile(
+                path=p.relative_to(out_dir).as_posix(), size=p.stat().st_size, sha256=sha256_file(p)
+            )
+            for p in sorted(out_dir.rglob("*"))
+            if p.is_file()
         ),
     )
     write_manifest(out_dir / MANIFEST, manifest)
@@ -201,22 +230,31 @@ def write_manifest(path: Path, manifest: TurntableManifest) -> None:
 def _render_frames(model: Path, out_dir: Path, spec: TurntableSpec) -> _Rendered:
     """The render process's job: load the model, render and encode every frame."""
     started = time.perf_counter()
-    with studio.StudioRenderer(width=spec.size, height=spec.size, background=spec.background) as renderer:
+    with studio.StudioRenderer(
+        width=spec.size, height=spec.size, background=spec.background
+    ) as renderer:
         info = renderer.load(model)
-        cameras = studio.turntable_cameras(info, frames=spec.frames, elevation_deg=spec.elevation_deg)
+        cameras = studio.turntable_cameras(
+            info, frames=spec.frames, elevation_deg=spec.elevation_deg
+        )
         loaded = time.perf_counter()
         frames, timings = _render_and_encode(renderer, cameras, out_dir, spec)
     return _Rendered(info, cameras, frames, timings, loaded - started)
 
 
 def _render_and_encode(
-    renderer: studio.StudioRenderer, cameras: list[studio.Camera], out_dir: Path, spec: TurntableSpec
+    renderer: studio.StudioRenderer,
+    cameras: list[studio.Camera],
+    out_dir: Path,
+    spec: TurntableSpec,
 ) -> tuple[list[str], dict[str, float]]:
     """Render on this thread; frames are encoded on a pool and the video on its own thread."""
     (out_dir / "frames").mkdir(parents=True, exist_ok=True)
     cell = _sprite_cell(spec)
     columns = _sprite_columns(spec.frames)
-    sprite = Image.new("RGBA", (cell * columns, cell * math.ceil(spec.frames / columns)), (0, 0, 0, 0))
+    sprite = Image.new(
+        "RGBA", (cell * columns, cell * math.ceil(spec.frames / columns)), (0, 0, 0, 0)
+    )
     video = _VideoWriter(out_dir / f"spin.{spec.video}", codec=spec.video, size=spec.size)
     names: list[str] = []
     pending: list[Future[None]] = []
@@ -232,16 +270,25 @@ def _render_and_encode(
             thumb = Image.fromarray(rgba, "RGBA").resize((cell, cell), Image.Resampling.LANCZOS)
             sprite.paste(thumb, ((index % columns) * cell, (index // columns) * cell))
             if index == 0:
-                pending.append(pool.submit(_encode_frame, rgba, out_dir / f"poster.{spec.frame_format}",
-                                           spec.frame_format))
+                pending.append(
+                    pool.submit(
+                        _encode_frame,
+                        rgba,
+                        out_dir / f"poster.{spec.frame_format}",
+                        spec.frame_format,
+                    )
+                )
         waited = time.perf_counter()
         for job in pending:
             job.result()
     _save_image(sprite, out_dir / f"sprite.{spec.frame_format}", spec.frame_format)
     video.close()
     tail = time.perf_counter() - waited
-    return names, {"render": round(render_s, 3), "per_frame": round(render_s / len(cameras), 4),
-                   "encode_after_render": round(tail, 3)}
+    return names, {
+        "render": round(render_s, 3),
+        "per_frame": round(render_s / len(cameras), 4),
+        "encode_after_render": round(tail, 3),
+    }
 
 
 def _encode_frame(rgba: ByteArray, path: Path, fmt: FrameFormat) -> None:
@@ -272,7 +319,9 @@ class _VideoWriter:
     def __init__(self, path: Path, *, codec: VideoFormat, size: int) -> None:
         self._frames: queue.Queue[ByteArray | None] = queue.Queue(maxsize=8)
         self._error: BaseException | None = None
-        self._closed = False  # the end-of-frames marker was taken: an error then must not wait for it
+        self._closed = (
+            False  # the end-of-frames marker was taken: an error then must not wait for it
+        )
         self._thread = threading.Thread(
             target=self._run, args=(path, codec, size), name="shazam-video", daemon=True
         )
@@ -294,7 +343,9 @@ class _VideoWriter:
             # +faststart: the MP4 index goes first, so a page can play it while downloading
             options = {"movflags": "+faststart"} if codec == "mp4" else {}
             with av.open(str(path), mode="w", options=options) as container:
-                stream = container.add_stream("libx264" if codec == "mp4" else "libvpx-vp9", rate=VIDEO_FPS)
+                stream = container.add_stream(
+                    "libx264" if codec == "mp4" else "libvpx-vp9", rate=VIDEO_FPS
+                )
                 stream.width = stream.height = size
                 stream.pix_fmt = "yuv420p"
                 stream.options = {"crf": "23"} if codec == "mp4" else {"crf": "32", "b:v": "0"}
@@ -345,8 +396,12 @@ class Published:
 
 
 def publish_turntable(
-    store: ObjectStore, asin: str, version: int, spec: TurntableSpec = TurntableSpec(),
-    *, log: Callable[[str], None] = lambda _: None,
+    store: ObjectStore,
+    asin: str,
+    version: int,
+    spec: TurntableSpec = TurntableSpec(),
+    *,
+    log: Callable[[str], None] = lambda _: None,
 ) -> Published:
     """Render a stored version's model unless an identical turntable is committed already."""
     model_path, files, model_sha = _stored_model(store, asin, version)
@@ -357,11 +412,15 @@ def publish_turntable(
         return Published(asin, version, current, rendered=False)
     with tempfile.TemporaryDirectory(prefix="shazam-turntable-") as tmp:
         work = Path(tmp)
-        platform_versions.download_files(store, asin=asin, version=version, paths=files, dest=work / "model")
+        platform_versions.download_files(
+            store, asin=asin, version=version, paths=files, dest=work / "model"
+        )
         model = work / "model" / Path(*model_path.split("/"))
         turntable = render_turntable(model, work / "out", spec)
-        log(f"{asin} v{version}: rendered {spec.frames} frames at {spec.size}px in "
-            f"{turntable.manifest.total_s} s")
+        log(
+            f"{asin} v{version}: rendered {spec.frames} frames at {spec.size}px in "
+            f"{turntable.manifest.total_s} s"
+        )
         return _commit(store, asin, version, turntable, log=log)
 
 
@@ -374,15 +433,24 @@ def _commit(
     uploaded = 0
     for entry in manifest.files:
         suffix = Path(entry.path).suffix
-        info = store.put_file(set_prefix + entry.path, turntable.folder / entry.path,
-                              content_type=_CONTENT_TYPES.get(suffix))
+        info = store.put_file(
+            set_prefix + entry.path,
+            turntable.folder / entry.path,
+            content_type=_CONTENT_TYPES.get(suffix),
+        )
         if info.size != entry.size:
-            raise TurntableError("RENDER_UPLOAD_INCOMPLETE", f"{set_prefix + entry.path}: "
-                                 f"{info.size} bytes stored, {entry.size} written")
+            raise TurntableError(
+                "RENDER_UPLOAD_INCOMPLETE",
+                f"{set_prefix + entry.path}: {info.size} bytes stored, {entry.size} written",
+            )
         uploaded += info.size
-    store.put_bytes(manifest_key(asin, version), manifest_bytes(manifest), content_type="application/json")
-    log(f"{asin} v{version}: committed {len(manifest.files)} files ({uploaded:,} bytes) "
-        f"under {set_prefix}")
+    store.put_bytes(
+        manifest_key(asin, version), manifest_bytes(manifest), content_type="application/json"
+    )
+    log(
+        f"{asin} v{version}: committed {len(manifest.files)} files ({uploaded:,} bytes) "
+        f"under {set_prefix}"
+    )
     return Published(asin, version, manifest, rendered=True, uploaded_bytes=uploaded)
 
 
@@ -410,15 +478,23 @@ def set_files(manifest: TurntableManifest) -> list[str]:
 
 
 def render_still(
-    model: Path, out: Path, *, camera_index: int, width: int, height: int,
-    background: Background = "white", deadline_s: float = STILL_DEADLINE_S,
+    model: Path,
+    out: Path,
+    *,
+    camera_index: int,
+    width: int,
+    height: int,
+    background: Background = "white",
+    deadline_s: float = STILL_DEADLINE_S,
 ) -> Path:
     """One picture from a camera stored in the glTF file (an artist's hero shot), with the
     turntable's lighting and materials. Written as PNG (or WebP for a .webp `out`). Rendered
     in its own process under `deadline_s` (RENDER_TIMEOUT past it)."""
     if not (SIZE_RANGE[0] <= width <= SIZE_RANGE[1] and SIZE_RANGE[0] <= height <= SIZE_RANGE[1]):
-        raise TurntableError("RENDER_BAD_SIZE", f"size must be {SIZE_RANGE[0]}-{SIZE_RANGE[1]} px a side, "
-                             f"not {width}x{height}")
+        raise TurntableError(
+            "RENDER_BAD_SIZE",
+            f"size must be {SIZE_RANGE[0]}-{SIZE_RANGE[1]} px a side, not {width}x{height}",
+        )
     return studio.run_with_deadline(
         _render_still, Path(model), Path(out), camera_index, width, height, background,
         deadline_s=deadline_s, what=f"the still of {Path(model).name}",

@@ -152,8 +152,12 @@ def create_search_app(
     `allowed_hosts` are the Host names it answers to (`web.allowed_hosts_for(bind)`)."""
     refusal = web.BodyRefusal(_TOO_LARGE, f"photos up to {MAX_PHOTO_BYTES // 2**20} MB")
     app = FastAPI(
-        title="SHAZAM search", version="1", description=__doc__,
-        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
+        title="SHAZAM search",
+        version="1",
+        description=__doc__,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         middleware=web.guard(allowed_hosts, max_body_bytes=MAX_BODY_BYTES, body_refusal=refusal),
     )
     _add_docs(app)

@@ -71,7 +71,9 @@ def picture_keys(
 def index_asin(store: ObjectStore, index: SearchIndex, asin: str, embedder: Embedder) -> Indexed:
     """Bring one ASIN's entry up to date with its published version (or remove it)."""
     version = published_version(store, asin)
-    manifest = None if version is None else platform_versions.read_version_manifest(store, asin, version)
+    manifest = (
+        None if version is None else platform_versions.read_version_manifest(store, asin, version)
+    )
     if version is None or manifest is None:
         index.remove(asin)
         return Indexed(asin=asin, version=None, frames=0, photos=0)
@@ -160,7 +162,9 @@ class Probe:
 def probe_asin(store: ObjectStore, index: SearchIndex, asin: str, *, k: int = 5) -> Probe:
     """Search with altered copies of the ASIN's reference photos; count the top-k hits."""
     version = published_version(store, asin)
-    manifest = None if version is None else platform_versions.read_version_manifest(store, asin, version)
+    manifest = (
+        None if version is None else platform_versions.read_version_manifest(store, asin, version)
+    )
     if version is None or manifest is None:
         return Probe(asin=asin, queries=0, found_in_top_k=0, k=k)
     _, photos = picture_keys(store, asin, version, manifest)

@@ -275,7 +275,9 @@ class SearchIndex:
         loaded from (optimistic concurrency: per-ASIN updates run in parallel Dagster runs);
         if another writer got there first, SEARCH_INDEX_CONFLICT is raised and nothing is
         written: reload, redo the change, save again (`build.update_asins` does)."""
-        number = _claim_after(store, self.version or 0) if on_top_of_loaded else _claim_version(store)
+        number = (
+            _claim_after(store, self.version or 0) if on_top_of_loaded else _claim_version(store)
+        )
         prefix = layout.search_index_version_prefix(number)
         meta = self._meta()
         with tempfile.TemporaryDirectory(prefix="shazam-search-") as tmp:
@@ -286,9 +288,17 @@ class SearchIndex:
                 "size": path.stat().st_size,
                 "sha256": sha256_file(path),
             }
-            store.put_file(layout.search_index_file_key(number, layout.SEARCH_VECTORS_NAME), path, content_type="application/octet-stream")
+            store.put_file(
+                layout.search_index_file_key(number, layout.SEARCH_VECTORS_NAME),
+                path,
+                content_type="application/octet-stream",
+            )
         encoded = json.dumps(meta, separators=(",", ":")).encode()
-        store.put_bytes(layout.search_index_file_key(number, layout.SEARCH_META_NAME), encoded, content_type="application/json")
+        store.put_bytes(
+            layout.search_index_file_key(number, layout.SEARCH_META_NAME),
+            encoded,
+            content_type="application/json",
+        )
         pointer = {
             "version": number,
             "prefix": prefix,
@@ -323,7 +333,8 @@ class SearchIndex:
         meta = read_json(store, pointer["prefix"] + layout.SEARCH_META_NAME)
         if meta is None:
             raise SearchError(
-                "SEARCH_INDEX_INCOMPLETE", f"{store.uri(pointer['prefix'])} has no {layout.SEARCH_META_NAME}"
+                "SEARCH_INDEX_INCOMPLETE",
+                f"{store.uri(pointer['prefix'])} has no {layout.SEARCH_META_NAME}",
             )
         index = cls(embedder, params=HnswParams(**meta["hnsw"]))
         index._restore(store, meta)
@@ -359,7 +370,6 @@ def _check_embedder(stored: Mapping[str, Any], embedder: Embedder, *, where: str
         )
 
 
-
 def saved_versions(store: ObjectStore) -> list[int]:
     """Index versions present in the store, ascending."""
     return sorted(
@@ -376,7 +386,9 @@ def _claim_version(store: ObjectStore) -> int:
     pointer = read_json(store, POINTER_KEY) or {"version": 0}
     number = max([int(pointer["version"]), *saved_versions(store)], default=0) + 1
     claim = json.dumps({"claimed_at": datetime.now(UTC).isoformat(timespec="seconds")}).encode()
-    while not store.put_if_absent(layout.search_index_file_key(number, layout.SEARCH_CLAIM_NAME), claim):
+    while not store.put_if_absent(
+        layout.search_index_file_key(number, layout.SEARCH_CLAIM_NAME), claim
+    ):
         number += 1
     return number
 

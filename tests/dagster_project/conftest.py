@@ -24,8 +24,13 @@ def env(tmp_path, monkeypatch):
     resources read set the way `shazam` would (small turntables, to stay quick)."""
     (tmp_path / "store").mkdir()  # a missing local store root is refused
     url = (tmp_path / "store").as_uri()
-    settings = {"SHAZAM_STORE_URL": url, "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": "",
-                "SHAZAM_RENDER_FRAMES": "8", "SHAZAM_RENDER_SIZE": "64"}
+    settings = {
+        "SHAZAM_STORE_URL": url,
+        "SHAZAM_UPLOAD_QUEUE_URL": "",
+        "SHAZAM_NOTIFY_URL": "",
+        "SHAZAM_RENDER_FRAMES": "8",
+        "SHAZAM_RENDER_SIZE": "64",
+    }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     with dg.instance_for_test() as instance:

@@ -12,16 +12,23 @@ from dagster_project.lib.resources import ObjectStoreResource
 QA_APPROVED = dg.AssetCheckKey(dg.AssetKey("asset_version"), "qa_approved")
 
 
-def execute(instance: dg.DagsterInstance, job_name: str, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+def execute(
+    instance: dg.DagsterInstance, job_name: str, request: dg.RunRequest
+) -> dg.ExecuteInProcessResult:
     job = defs.resolve_job_def(job_name)
     if request.asset_check_keys is not None:
-        job = job.get_subset(asset_selection=set(request.asset_selection or ()),
-                             asset_check_selection=set(request.asset_check_keys))
+        job = job.get_subset(
+            asset_selection=set(request.asset_selection or ()),
+            asset_check_selection=set(request.asset_check_keys),
+        )
     elif request.asset_selection is not None:
         job = job.get_subset(asset_selection=set(request.asset_selection))
     return job.execute_in_process(
-        run_config=request.run_config, partition_key=request.partition_key, tags=request.tags,
-        instance=instance, raise_on_error=False,
+        run_config=request.run_config,
+        partition_key=request.partition_key,
+        tags=request.tags,
+        instance=instance,
+        raise_on_error=False,
     )
 
 
@@ -34,4 +41,6 @@ def decision_runs(instance: dg.DagsterInstance, store_url: str, cursor: str | No
     for request in result.run_requests:
         if not instance.has_dynamic_partition("asin", request.partition_key):
             instance.add_dynamic_partitions("asin", [request.partition_key])
-    return [(execute(instance, "qa_decision_job", r), r) for r in result.run_requests], result.cursor
+    return [
+        (execute(instance, "qa_decision_job", r), r) for r in result.run_requests
+    ], result.cursor

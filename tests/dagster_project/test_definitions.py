@@ -10,8 +10,14 @@ from dagster_project.definitions import defs
 def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     graph = defs.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {
-        "delivery", "asset_version", "qa_review", "turntable_360", "product_page", "search_index",
-        "pipeline_metrics", "revalidation",
+        "delivery",
+        "asset_version",
+        "qa_review",
+        "turntable_360",
+        "product_page",
+        "search_index",
+        "pipeline_metrics",
+        "revalidation",
     }
     assert graph.get(dg.AssetKey("asset_version")).parent_keys == {dg.AssetKey("delivery")}
     assert graph.get(dg.AssetKey("qa_review")).parent_keys == {dg.AssetKey("asset_version")}
@@ -28,8 +34,13 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     }
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups == {  # one group per stage, as the defs/ folders and shazam_assets' stages
-        "delivery": "ingest", "asset_version": "ingest", "qa_review": "qa", "turntable_360": "render",
-        "product_page": "publish", "search_index": "search", "revalidation": "operations",
+        "delivery": "ingest",
+        "asset_version": "ingest",
+        "qa_review": "qa",
+        "turntable_360": "render",
+        "product_page": "publish",
+        "search_index": "search",
+        "revalidation": "operations",
         "pipeline_metrics": "operations",
     }
     assert all(graph.get(k).code_version for k in graph.get_all_asset_keys())
@@ -40,7 +51,10 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == "asin"
     sensors = {s.name: s for s in defs.sensors}
     assert set(sensors) == {
-        "upload_sensor", "upload_queue_sensor", "qa_decision_sensor", "published_sensor",
+        "upload_sensor",
+        "upload_queue_sensor",
+        "qa_decision_sensor",
+        "published_sensor",
         "run_failure_notifier",
     }
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
@@ -51,14 +65,23 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     assert graph.get(dg.AssetKey("pipeline_metrics")).partitions_def is None
     assert defs.resolve_job_def("metrics_job") is not None
     assert sorted(s.name for s in defs.schedules) == [
-        "metrics_job_schedule", "search_rebuild_job_schedule",
-        "stale_qa_schedule", "stale_render_schedule", "stale_validate_schedule",
+        "metrics_job_schedule",
+        "search_rebuild_job_schedule",
+        "stale_qa_schedule",
+        "stale_render_schedule",
+        "stale_validate_schedule",
         "store_housekeeping_job_schedule",
     ]
     assert defs.resolve_job_def("stale_backfill_job") is not None
     assert sorted(j.name for j in defs.jobs) == [
-        "ingest_job", "metrics_job", "publish_job", "qa_decision_job", "search_rebuild_job",
-        "stale_backfill_job", "store_housekeeping_job", "turntable_job",
+        "ingest_job",
+        "metrics_job",
+        "publish_job",
+        "qa_decision_job",
+        "search_rebuild_job",
+        "stale_backfill_job",
+        "store_housekeeping_job",
+        "turntable_job",
     ]
 
 
@@ -68,8 +91,11 @@ def test_code_versions_are_the_stages_logic_versions() -> None:
     from shazam_assets.operations import backfill
 
     graph = defs.resolve_asset_graph()
-    for stage, assets in {"validate": ("delivery", "revalidation"), "qa": ("qa_review",),
-                          "render": ("turntable_360",)}.items():
+    for stage, assets in {
+        "validate": ("delivery", "revalidation"),
+        "qa": ("qa_review",),
+        "render": ("turntable_360",),
+    }.items():
         for name in assets:
             assert graph.get(dg.AssetKey(name)).code_version == backfill.current_version(stage)  # type: ignore[arg-type]
 
@@ -80,15 +106,20 @@ def test_stages_import_nothing_from_each_other() -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "dagster_project"
-    stages = sorted(p.name for p in (root / "defs").iterdir() if p.is_dir() and not p.name.startswith("_"))
+    stages = sorted(
+        p.name for p in (root / "defs").iterdir() if p.is_dir() and not p.name.startswith("_")
+    )
     assert stages == ["ingest", "operations", "publish", "qa", "render", "search"]
     for stage in stages:
         for path in (root / "defs" / stage).glob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.ImportFrom) and node.module:
                     named = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-                    foreign = [m for m in named if m.startswith("dagster_project.defs.")
-                               and m.split(".")[2] != stage]
+                    foreign = [
+                        m
+                        for m in named
+                        if m.startswith("dagster_project.defs.") and m.split(".")[2] != stage
+                    ]
                     assert not foreign, f"{path}: imports {foreign}"
                     assert node.module != "dagster_project.definitions", path
     for path in root.rglob("*.py"):  # only the CLI, which passes the asset graph to the tools
@@ -119,15 +150,28 @@ def test_the_installed_package_finds_its_defs_folder(tmp_path) -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
     assert "dg.toml" in package_data["dagster_project"]
     site = tmp_path / "site-packages"
-    shutil.copytree(root / "dagster_project", site / "dagster_project",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        root / "dagster_project",
+        site / "dagster_project",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     (site / "shazam_assets").symlink_to(root / "shazam_assets")
-    load = ("import dagster_project.definitions as d; "
-            "print(d.__file__, len(d.defs.resolve_asset_graph().get_all_asset_keys()))")
-    done = subprocess.run([sys.executable, "-c", load], cwd=tmp_path, env={"PYTHONPATH": str(site)},
-                          capture_output=True, text=True, check=False)
+    load = (
+        "import dagster_project.definitions as d; "
+        "print(d.__file__, len(d.defs.resolve_asset_graph().get_all_asset_keys()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", load],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(site / "dagster_project" / "definitions.py"), "8"]

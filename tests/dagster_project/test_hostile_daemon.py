@@ -34,28 +34,51 @@ def _hostile(delivery: Path, folder: Path) -> dict[str, tuple[Path, str]]:
     with zipfile.ZipFile(delivery) as archive:
         manifest = json.loads(archive.read("manifest.json"))
     model, photo = manifest["files"]["model"], manifest["files"]["photos"][0]
-    forged = {"schema": versions.VERSION_SCHEMA, "asin": ASIN, "version": 1, "files": [],
-              "delivery_manifest": {"product": {"title": "FORGED"}}}
+    forged = {
+        "schema": versions.VERSION_SCHEMA,
+        "asin": ASIN,
+        "version": 1,
+        "files": [],
+        "delivery_manifest": {"product": {"title": "FORGED"}},
+    }
     sparse = adversarial.sparse_accessor().files["sparse.glb"]
     nested = folder / "nested.zip"
     nested.write_bytes(adversarial.nested_manifest().files["nested.zip"])
     return {
-        "forged.zip": (rewrite_zip(delivery, folder / "forged.zip",
-                                   add={"version.json": json.dumps(forged).encode()}), "ZIP_RESERVED_NAME"),
-        "sparse.zip": (rewrite_zip(delivery, folder / "sparse.zip", edit={model: lambda _: sparse}),
-                       "VALIDATION_LIMIT_ACCESSOR_DATA"),
+        "forged.zip": (
+            rewrite_zip(
+                delivery, folder / "forged.zip", add={"version.json": json.dumps(forged).encode()}
+            ),
+            "ZIP_RESERVED_NAME",
+        ),
+        "sparse.zip": (
+            rewrite_zip(delivery, folder / "sparse.zip", edit={model: lambda _: sparse}),
+            "VALIDATION_LIMIT_ACCESSOR_DATA",
+        ),
         "nested.zip": (nested, "VALIDATION_LIMIT_JSON_DEPTH"),
-        "bomb.zip": (rewrite_zip(delivery, folder / "bomb.zip", edit={photo: lambda _: png_bomb(30000, 30000)},
-                                 stored=frozenset({photo})),
-                     "PHOTO_TOO_LARGE"),
+        "bomb.zip": (
+            rewrite_zip(
+                delivery,
+                folder / "bomb.zip",
+                edit={photo: lambda _: png_bomb(30000, 30000)},
+                stored=frozenset({photo}),
+            ),
+            "PHOTO_TOO_LARGE",
+        ),
     }
 
 
 @pytest.mark.integration
-def test_hostile_uploads_get_recorded_verdicts_through_the_daemon(tmp_path, delivery, monkeypatch) -> None:
+def test_hostile_uploads_get_recorded_verdicts_through_the_daemon(
+    tmp_path, delivery, monkeypatch
+) -> None:
     (tmp_path / "store").mkdir()
-    env = {"SHAZAM_STORE_URL": (tmp_path / "store").as_uri(), "DAGSTER_HOME": str(tmp_path / "home"),
-           "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": ""}
+    env = {
+        "SHAZAM_STORE_URL": (tmp_path / "store").as_uri(),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "SHAZAM_UPLOAD_QUEUE_URL": "",
+        "SHAZAM_NOTIFY_URL": "",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     ensure_dagster_home(tmp_path / "home")
@@ -63,8 +86,13 @@ def test_hostile_uploads_get_recorded_verdicts_through_the_daemon(tmp_path, deli
     hostile = _hostile(delivery, tmp_path)
 
     def shazam(*args: str) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(BIN / "shazam"), *args], cwd=PROJECT_ROOT, capture_output=True,
-                              text=True, check=False)
+        done = subprocess.run(
+            [str(BIN / "shazam"), *args],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert "Traceback" not in done.stderr, done.stderr
         return done
 
@@ -82,7 +110,9 @@ def test_hostile_uploads_get_recorded_verdicts_through_the_daemon(tmp_path, deli
             time.sleep(2)
 
     found = status()
-    assert {u["key"].rsplit("/", 1)[1]: u["outcome"] for u in found["uploads"]} == dict.fromkeys(hostile, "rejected")
+    assert {u["key"].rsplit("/", 1)[1]: u["outcome"] for u in found["uploads"]} == dict.fromkeys(
+        hostile, "rejected"
+    )
     by_name = {r["upload_key"].rsplit("/", 1)[1]: r for r in found["rejections"]}
     for name, (_, code) in hostile.items():
         assert code in by_name[name]["codes"], (name, by_name[name]["codes"])

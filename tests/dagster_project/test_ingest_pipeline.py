@@ -25,7 +25,11 @@ CHECK = dg.AssetCheckKey(DELIVERY, "delivery_valid")
 def deliveries(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("deliveries")
     good = pack(root, product(root))
-    bad = rewrite_zip(good, root / "bad.zip", edit={"manifest.json": edit_manifest(lambda m: m["stages"].pop("uv"))})
+    bad = rewrite_zip(
+        good,
+        root / "bad.zip",
+        edit={"manifest.json": edit_manifest(lambda m: m["stages"].pop("uv"))},
+    )
     return {"good": good, "bad": bad}
 
 
@@ -36,7 +40,10 @@ def instance():
 
 
 def _resources(store_url: str, queue_url: str = "") -> dict:
-    return {"store": ObjectStoreResource(url=store_url), "upload_queue": UploadQueueResource(queue_url=queue_url)}
+    return {
+        "store": ObjectStoreResource(url=store_url),
+        "upload_queue": UploadQueueResource(queue_url=queue_url),
+    }
 
 
 def _tick(sensor, instance, resources, cursor=None):
@@ -45,14 +52,19 @@ def _tick(sensor, instance, resources, cursor=None):
     return result, context
 
 
-def _run(instance, request: dg.RunRequest, store_url: str, monkeypatch) -> dg.ExecuteInProcessResult:
+def _run(
+    instance, request: dg.RunRequest, store_url: str, monkeypatch
+) -> dg.ExecuteInProcessResult:
     """Execute a sensor's run request like the daemon would: same job, config, tags, partition."""
     monkeypatch.setenv("SHAZAM_STORE_URL", store_url)
     monkeypatch.setenv("SHAZAM_UPLOAD_QUEUE_URL", "")
     job = defs.resolve_job_def("ingest_job")
     return job.execute_in_process(
-        run_config=request.run_config, partition_key=request.partition_key, tags=request.tags,
-        instance=instance, raise_on_error=False,
+        run_config=request.run_config,
+        partition_key=request.partition_key,
+        tags=request.tags,
+        instance=instance,
+        raise_on_error=False,
     )
 
 
@@ -120,7 +132,9 @@ def test_rejected_delivery_fails_the_blocking_check_and_stores_nothing(
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert "CONTRACT_STAGE_NOT_SIGNED_OFF" in evaluation.metadata["codes"].value
     assert instance.get_latest_materialization_event(VERSION) is None  # blocked downstream
-    delivery_meta = instance.get_latest_materialization_event(DELIVERY).asset_materialization.metadata
+    delivery_meta = instance.get_latest_materialization_event(
+        DELIVERY
+    ).asset_materialization.metadata
     assert delivery_meta["verdict"].value == "rejected"
     assert list(store.list("assets/")) == []
     assert store.exists(f"uploads/{ASIN}/bad.zip")
@@ -131,10 +145,19 @@ def test_a_forged_version_manifest_in_the_archive_never_becomes_the_version(
     tmp_path, instance, deliveries, monkeypatch
 ) -> None:
     """An archive entry named version.json must not replace the manifest the store writes."""
-    forged = {"schema": versions.VERSION_SCHEMA, "asin": ASIN, "version": 1, "files": [],
-              "validation": {"ok": True}, "delivery_manifest": {"product": {"title": "FORGED"}}}
-    zip_path = rewrite_zip(deliveries["good"], tmp_path / "forged.zip",
-                           add={"version.json": json.dumps(forged).encode()})
+    forged = {
+        "schema": versions.VERSION_SCHEMA,
+        "asin": ASIN,
+        "version": 1,
+        "files": [],
+        "validation": {"ok": True},
+        "delivery_manifest": {"product": {"title": "FORGED"}},
+    }
+    zip_path = rewrite_zip(
+        deliveries["good"],
+        tmp_path / "forged.zip",
+        add={"version.json": json.dumps(forged).encode()},
+    )
     store, run = _upload_and_run(tmp_path, instance, zip_path, "forged.zip", monkeypatch)
 
     assert not run.success
@@ -147,7 +170,9 @@ def test_a_forged_version_manifest_in_the_archive_never_becomes_the_version(
     assert list(store.list("staging/")) == []
 
 
-def test_materialize_without_config_processes_the_newest_upload(tmp_path, instance, deliveries, monkeypatch) -> None:
+def test_materialize_without_config_processes_the_newest_upload(
+    tmp_path, instance, deliveries, monkeypatch
+) -> None:
     """What `dagster asset materialize --partition ASIN` does."""
     (tmp_path / "store").mkdir()  # a missing local store root is refused
     store_url = (tmp_path / "store").as_uri()
@@ -156,7 +181,9 @@ def test_materialize_without_config_processes_the_newest_upload(tmp_path, instan
     instance.add_dynamic_partitions("asin", [ASIN])
     monkeypatch.setenv("SHAZAM_STORE_URL", store_url)
     monkeypatch.setenv("SHAZAM_UPLOAD_QUEUE_URL", "")
-    result = defs.resolve_job_def("ingest_job").execute_in_process(partition_key=ASIN, instance=instance)
+    result = defs.resolve_job_def("ingest_job").execute_in_process(
+        partition_key=ASIN, instance=instance
+    )
     assert result.success
     assert asin_status(store, ASIN)["versions"][0]["upload_key"] == f"uploads/{ASIN}/first.zip"
 
@@ -168,10 +195,19 @@ def test_queue_sensor_turns_s3_events_into_runs_over_http(
     key = f"uploads/{ASIN}/from events.zip"
     s3_client.upload_file(str(deliveries["good"]), s3_bucket, key)
     etag = s3_client.head_object(Bucket=s3_bucket, Key=key)["ETag"].strip('"')
-    event = {"Records": [{
-        "eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "eventTime": "2026-11-24T10:00:00.000Z",
-        "s3": {"bucket": {"name": s3_bucket}, "object": {"key": key.replace(" ", "+"), "eTag": etag, "size": 1}},
-    }]}
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "eventTime": "2026-11-24T10:00:00.000Z",
+                "s3": {
+                    "bucket": {"name": s3_bucket},
+                    "object": {"key": key.replace(" ", "+"), "eTag": etag, "size": 1},
+                },
+            }
+        ]
+    }
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
     store = S3Store(s3_bucket, client=s3_client)
 
@@ -184,16 +220,25 @@ def test_queue_sensor_turns_s3_events_into_runs_over_http(
         def client(self):
             return sqs_client
 
-    resources = {"store": Store(url=f"s3://{s3_bucket}"), "upload_queue": Queue(queue_url=queue_url)}
+    resources = {
+        "store": Store(url=f"s3://{s3_bucket}"),
+        "upload_queue": Queue(queue_url=queue_url),
+    }
     listing, _ = _tick(upload_sensor, instance, resources)
     assert isinstance(listing, dg.SkipReason)  # SQS mode: the listing sensor stands down
     result, _ = _tick(upload_queue_sensor, instance, resources)
-    assert [(r.partition_key, r.tags["shazam/upload_key"]) for r in result.run_requests] == [(ASIN, key)]
+    assert [(r.partition_key, r.tags["shazam/upload_key"]) for r in result.run_requests] == [
+        (ASIN, key)
+    ]
     assert result.run_requests[0].tags["shazam/etag"] == etag
 
     # The run itself reads the store from SHAZAM_STORE_URL with boto3's standard variables.
-    for name, value in {"AWS_ENDPOINT_URL": sqs_client.meta.endpoint_url, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ENDPOINT_URL": sqs_client.meta.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     _apply_partitions(instance, result)
     run = _run(instance, result.run_requests[0], f"s3://{s3_bucket}", monkeypatch)
@@ -202,17 +247,21 @@ def test_queue_sensor_turns_s3_events_into_runs_over_http(
     assert store.exists(f"assets/{ASIN}/v1/manifest.json")
 
 
-@pytest.mark.parametrize(("variable", "value", "code"), [
-    ("SHAZAM_VALIDATION_TIMEOUT_S", "0.01", "VALIDATION_TIMEOUT"),
-    ("SHAZAM_VALIDATION_MEMORY_MB", "64", "VALIDATION_MEMORY_LIMIT"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "code"),
+    [
+        ("SHAZAM_VALIDATION_TIMEOUT_S", "0.01", "VALIDATION_TIMEOUT"),
+        ("SHAZAM_VALIDATION_MEMORY_MB", "64", "VALIDATION_MEMORY_LIMIT"),
+    ],
+)
 def test_validation_overrun_is_a_recorded_rejection_not_a_pending_upload(
     tmp_path, instance, deliveries, monkeypatch, variable, value, code
 ) -> None:
     """A validation that runs out of time or memory still ends the run with a verdict: the
     blocking check fails with the guard's code and the rejection is recorded for the artist."""
-    store, run = _upload_and_run(tmp_path, instance, deliveries["good"], "slow.zip", monkeypatch,
-                                 **{variable: value})
+    store, run = _upload_and_run(
+        tmp_path, instance, deliveries["good"], "slow.zip", monkeypatch, **{variable: value}
+    )
 
     assert not run.success
     check = instance.event_log_storage.get_asset_check_execution_history(CHECK, limit=1)[0]

@@ -142,7 +142,9 @@ def launched_jobs(kube_api: tuple[_FakeKubernetesApi, Path]) -> dict[str, tuple[
         pytest.MonkeyPatch.context() as mp,
         dg.instance_for_test(overrides={"run_launcher": launcher}) as instance,
     ):
-        for name, value in settings.embedded(ROOT).environment().items():  # resource EnvVars of the plan
+        for name, value in (
+            settings.embedded(ROOT).environment().items()
+        ):  # resource EnvVars of the plan
             mp.setenv(name, value)
         repo = ReconstructableRepository.for_module(
             "dagster_project.definitions",
@@ -267,7 +269,9 @@ def test_step_jobs_get_env_from_the_charts_configmap_and_secret(launched_jobs, s
 def test_render_asset_carries_the_gpu_tags_and_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     from dagster_project.definitions import defs
 
-    for name, value in settings.embedded(ROOT).environment().items():  # resource EnvVars of the plan
+    for name, value in (
+        settings.embedded(ROOT).environment().items()
+    ):  # resource EnvVars of the plan
         monkeypatch.setenv(name, value)
 
     plan = create_execution_plan(defs.resolve_implicit_global_asset_job_def())

@@ -37,7 +37,9 @@ def published(env, delivery, monkeypatch):
     instance, store, url = env
     assert store_delivery(store, delivery, name="first.zip") == 1
     store.put_file(f"uploads/{ASIN}/newer.zip", delivery)
-    store.put_bytes(decisions.published_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode())
+    store.put_bytes(
+        decisions.published_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode()
+    )
     instance.add_dynamic_partitions("asin", [ASIN])
     monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(lambda: instance))
     return instance, store, url
@@ -45,7 +47,9 @@ def published(env, delivery, monkeypatch):
 
 def _partitions(backfill_record) -> set[tuple[str, str]]:
     subset = backfill_record.asset_backfill_data.target_subset
-    return {(k.asset_key.to_user_string(), k.partition_key) for k in subset.iterate_asset_partitions()}
+    return {
+        (k.asset_key.to_user_string(), k.partition_key) for k in subset.iterate_asset_partitions()
+    }
 
 
 def test_backfill_command_targets_only_stale_asins(published, monkeypatch) -> None:
@@ -65,14 +69,21 @@ def test_backfill_command_targets_only_stale_asins(published, monkeypatch) -> No
     assert record.tags[backfill.STAGE_TAG] == "validate"
 
 
-def test_revalidation_run_rejudges_the_published_upload_without_a_new_version(published, monkeypatch) -> None:
+def test_revalidation_run_rejudges_the_published_upload_without_a_new_version(
+    published, monkeypatch
+) -> None:
     """What a validate backfill runs for one ASIN: the upload its published version came from is
     judged again (not the newer upload beside it), and nothing new is stored."""
     instance, store, _ = published
     monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
-    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey("revalidation")})
-    result = job.execute_in_process(partition_key=ASIN, instance=instance,
-                                    tags={backfill.STAGE_TAG: "validate", backfill.REASON_TAG: "stale"})
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection={dg.AssetKey("revalidation")}
+    )
+    result = job.execute_in_process(
+        partition_key=ASIN,
+        instance=instance,
+        tags={backfill.STAGE_TAG: "validate", backfill.REASON_TAG: "stale"},
+    )
     assert result.success
     (materialization,) = result.asset_materializations_for_node("revalidation")
     assert materialization.metadata["accepted"].value == 1
@@ -104,11 +115,17 @@ def test_transient_store_error_is_retried_and_a_permanent_failure_is_not(publish
     instance, _, url = published
     _calls["open"] = 0
     instance.add_dynamic_partitions("asin", [MISSING])
-    ok = dg.materialize([delivery], partition_key=ASIN, instance=instance,
-                        resources={"store": FlakyStore(url=url)})
+    ok = dg.materialize(
+        [delivery], partition_key=ASIN, instance=instance, resources={"store": FlakyStore(url=url)}
+    )
     assert ok.success and _retries(instance, ok) == 1
-    failed = dg.materialize([delivery], partition_key=MISSING, instance=instance,
-                            resources={"store": ObjectStoreResource(url=url)}, raise_on_error=False)
+    failed = dg.materialize(
+        [delivery],
+        partition_key=MISSING,
+        instance=instance,
+        resources={"store": ObjectStoreResource(url=url)},
+        raise_on_error=False,
+    )
     assert not failed.success and _retries(instance, failed) == 0
 
 
@@ -150,7 +167,11 @@ def test_failures_lists_the_failed_partition_and_rerun_reexecutes_it(queued) -> 
     run = _failed_ingest(instance)
     (failure,) = failed_runs(instance, defs)
     assert (failure.run_id, failure.job, failure.partition, failure.step) == (
-        run.run_id, "ingest_job", MISSING, "delivery")
+        run.run_id,
+        "ingest_job",
+        MISSING,
+        "delivery",
+    )
     assert "no upload" in failure.error and failure.failed_at.startswith("20")
     listed = CliRunner().invoke(main, ["failures", "--json"])
     assert json.loads(listed.output)[0]["partition"] == MISSING
@@ -167,8 +188,10 @@ def _notify(instance, url: str, run_id: str) -> None:
     """Evaluate the run-failure sensor for one failed run, as the daemon does."""
     (event,) = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
     context = dg.build_run_status_sensor_context(
-        sensor_name="run_failure_notifier", dagster_event=event.dagster_event,
-        dagster_instance=instance, dagster_run=instance.get_run_by_id(run_id),
+        sensor_name="run_failure_notifier",
+        dagster_event=event.dagster_event,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(run_id),
         resources={"store": ObjectStoreResource(url=url), "notifier": NotifierResource(url="")},
     ).for_run_failure()
     run_failure_notifier(context)
@@ -191,7 +214,8 @@ def test_a_rejected_delivery_is_neither_a_failure_nor_an_alert(published, delive
     store.put_file(f"uploads/{other}/wrong.zip", delivery)
     instance.add_dynamic_partitions("asin", [other])
     rejected = defs.resolve_job_def("ingest_job").execute_in_process(
-        partition_key=other, instance=instance, raise_on_error=False)
+        partition_key=other, instance=instance, raise_on_error=False
+    )
     assert not rejected.success  # the blocking check delivery_valid stopped it
     failed = _failed_ingest(instance)  # and a real failure beside it
     assert [f.run_id for f in failed_runs(instance, defs)] == [failed.run_id]
@@ -202,23 +226,36 @@ def test_a_rejected_delivery_is_neither_a_failure_nor_an_alert(published, delive
     assert [i.key for i in store.list(FAILURE_OUTBOX)] == [f"{FAILURE_OUTBOX}{failed.run_id}.json"]
 
 
-def test_revalidation_processes_a_batch_of_asins_in_one_run(published, delivery, monkeypatch) -> None:
+def test_revalidation_processes_a_batch_of_asins_in_one_run(
+    published, delivery, monkeypatch
+) -> None:
     instance, store, _ = published
     other = "B0TESTCCC3"  # stored from a delivery made for ASIN: the current rules reject it
     store.put_file(f"uploads/{other}/first.zip", delivery)
     upload = ingest.resolve_upload(store, other, key=f"uploads/{other}/first.zip")
     manifest = {"upload": {"key": upload.key, "upload_id": upload.upload_id}, "validation": {}}
     store.put_bytes(f"assets/{other}/v1/version.json", json.dumps(manifest).encode())
-    store.put_bytes(decisions.published_key(other), json.dumps({"asin": other, "version": 1}).encode())
+    store.put_bytes(
+        decisions.published_key(other), json.dumps({"asin": other, "version": 1}).encode()
+    )
     instance.add_dynamic_partitions("asin", [other, MISSING])
     monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
     policy = defs.resolve_assets_def("revalidation").backfill_policy
     assert policy is not None and policy.max_partitions_per_run > 1
-    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey("revalidation")})
-    result = job.execute_in_process(instance=instance, tags={
-        "dagster/asset_partition_range_start": ASIN, "dagster/asset_partition_range_end": MISSING})
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection={dg.AssetKey("revalidation")}
+    )
+    result = job.execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": ASIN,
+            "dagster/asset_partition_range_end": MISSING,
+        },
+    )
     assert result.success
-    (materialization,) = {m.metadata["asins"].value: m for m in result.asset_materializations_for_node("revalidation")}.values()
+    (materialization,) = {
+        m.metadata["asins"].value: m for m in result.asset_materializations_for_node("revalidation")
+    }.values()
     assert materialization.metadata["asins"].value == 3
     assert materialization.metadata["rejected"].value == other
     assert materialization.metadata["skipped"].value == MISSING
@@ -233,9 +270,14 @@ def test_stale_schedule_run_registers_a_backfill_only_when_stale(published, monk
     # from `context.repository_def`, which a bare `execute_in_process` does not set)
     from dagster._core.definitions.reconstruct import ReconstructableRepository
 
-    job = ReconstructableRepository.for_module("dagster_project.definitions", "defs").get_reconstructable_job(
-        "stale_backfill_job")
-    config = schedule.evaluate_tick(dg.build_schedule_context(instance=instance)).run_requests[0].run_config
+    job = ReconstructableRepository.for_module(
+        "dagster_project.definitions", "defs"
+    ).get_reconstructable_job("stale_backfill_job")
+    config = (
+        schedule.evaluate_tick(dg.build_schedule_context(instance=instance))
+        .run_requests[0]
+        .run_config
+    )
     assert dg.execute_job(job, instance, run_config=config).success
     assert instance.get_backfills() == []  # nothing stale yet
     monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
@@ -244,7 +286,12 @@ def test_stale_schedule_run_registers_a_backfill_only_when_stale(published, monk
     assert _partitions(record) == {("revalidation", ASIN)}
 
 
-RENDER_STALE, RENDER_UNPUBLISHED, RENDER_CURRENT, RENDER_LAST = "B0RNDAAAA1", "B0RNDBBBB2", "B0RNDCCCC3", "B0RNDDDDD4"
+RENDER_STALE, RENDER_UNPUBLISHED, RENDER_CURRENT, RENDER_LAST = (
+    "B0RNDAAAA1",
+    "B0RNDBBBB2",
+    "B0RNDCCCC3",
+    "B0RNDDDDD4",
+)
 
 
 @pytest.fixture
@@ -255,9 +302,14 @@ def catalogue(env, tmp_path):
     made = product(tmp_path)
     order = [RENDER_STALE, RENDER_UNPUBLISHED, RENDER_CURRENT, RENDER_LAST]
     for asin in order:
-        assert store_delivery(store, pack(tmp_path, made, asin=asin, name=f"{asin}.zip"), asin=asin) == 1
+        assert (
+            store_delivery(store, pack(tmp_path, made, asin=asin, name=f"{asin}.zip"), asin=asin)
+            == 1
+        )
         if asin != RENDER_UNPUBLISHED:
-            store.put_bytes(decisions.published_key(asin), json.dumps({"asin": asin, "version": 1}).encode())
+            store.put_bytes(
+                decisions.published_key(asin), json.dumps({"asin": asin, "version": 1}).encode()
+            )
     spec = turntable.TurntableSpec(frames=8, size=64)
     turntable.publish_turntable(store, RENDER_CURRENT, 1, spec)
     instance.add_dynamic_partitions("asin", order)
@@ -267,10 +319,18 @@ def catalogue(env, tmp_path):
 def _render_batch(instance, order) -> dg.ExecuteInProcessResult:
     """The run a render backfill's batch is: both render-stage assets over a range of ASINs."""
     job = defs.resolve_implicit_global_asset_job_def().get_subset(
-        asset_selection={dg.AssetKey("turntable_360"), dg.AssetKey("product_page")})
-    return job.execute_in_process(instance=instance, raise_on_error=False, tags={
-        "dagster/asset_partition_range_start": order[0], "dagster/asset_partition_range_end": order[-1],
-        backfill.STAGE_TAG: "render", backfill.REASON_TAG: "stale"})
+        asset_selection={dg.AssetKey("turntable_360"), dg.AssetKey("product_page")}
+    )
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        tags={
+            "dagster/asset_partition_range_start": order[0],
+            "dagster/asset_partition_range_end": order[-1],
+            backfill.STAGE_TAG: "render",
+            backfill.REASON_TAG: "stale",
+        },
+    )
 
 
 def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monkeypatch) -> None:
@@ -278,21 +338,31 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
 
     instance, store, order = catalogue
     assert backfill.stale_asins(store, "render") == [RENDER_STALE, RENDER_LAST]
-    record = instance.get_backfill(launch_backfill(instance, defs.resolve_asset_graph(), "render", [RENDER_STALE, RENDER_LAST]).backfill_id)
+    record = instance.get_backfill(
+        launch_backfill(
+            instance, defs.resolve_asset_graph(), "render", [RENDER_STALE, RENDER_LAST]
+        ).backfill_id
+    )
     assert {p for _, p in _partitions(record)} == set(order)  # the gap between them is bridged
     current = turntable.read_turntable_manifest(store, RENDER_CURRENT, 1)
 
-    model = versions.version_prefix(RENDER_STALE, 1) + versions.read_version_manifest(
-        store, RENDER_STALE, 1).model_path
+    model = (
+        versions.version_prefix(RENDER_STALE, 1)
+        + versions.read_version_manifest(store, RENDER_STALE, 1).model_path
+    )
     saved = store.get_bytes(model)
     store.delete(model)  # one broken ASIN does not stop the batch, and fails it for good
     failed = _render_batch(instance, order)
     assert not failed.success and _retries(instance, failed) == 0
     assert turntable.read_turntable_manifest(store, RENDER_LAST, 1) is not None  # rendered anyway
     (failure,) = failed_runs(instance, defs)
-    assert failure.partition == f"{RENDER_STALE}...{RENDER_LAST}" and failure.step == "turntable_360"
+    assert (
+        failure.partition == f"{RENDER_STALE}...{RENDER_LAST}" and failure.step == "turntable_360"
+    )
     assert f"{RENDER_STALE}: STORE_NOT_FOUND" in failure.error  # the store error's code
-    assert [f.asin for f in orchestrator_facts(instance).render_failures] == [RENDER_STALE]  # not the batch
+    assert [f.asin for f in orchestrator_facts(instance).render_failures] == [
+        RENDER_STALE
+    ]  # not the batch
 
     store.put_bytes(model, saved)
     done = _render_batch(instance, order)
@@ -306,9 +376,18 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
     assert turntable.read_turntable_manifest(store, RENDER_UNPUBLISHED, 1) is None
     assert backfill.stale_asins(store, "render") == []
     pages = {asin: store.exists(f"published/{asin}/index.html") for asin in order}
-    assert pages == {RENDER_STALE: True, RENDER_UNPUBLISHED: False, RENDER_CURRENT: True, RENDER_LAST: True}
+    assert pages == {
+        RENDER_STALE: True,
+        RENDER_UNPUBLISHED: False,
+        RENDER_CURRENT: True,
+        RENDER_LAST: True,
+    }
     catalogue = json.loads(store.get_bytes("published/catalog.json"))
-    assert sorted(p["asin"] for p in catalogue["products"]) == [RENDER_STALE, RENDER_CURRENT, RENDER_LAST]
+    assert sorted(p["asin"] for p in catalogue["products"]) == [
+        RENDER_STALE,
+        RENDER_CURRENT,
+        RENDER_LAST,
+    ]
 
 
 def test_daily_housekeeping_reclaims_what_killed_writes_and_runs_left(published) -> None:
@@ -337,8 +416,10 @@ def test_daily_housekeeping_reclaims_what_killed_writes_and_runs_left(published)
     assert store.exists(versions.version_prefix(ASIN, 1) + versions.VERSION_MANIFEST)
 
 
-@pytest.mark.parametrize(("code", "retried"), [("RENDER_CRASHED", 1), ("RENDER_TIMEOUT", 0),
-                                              ("RENDER_MODEL_UNREADABLE", 0)])
+@pytest.mark.parametrize(
+    ("code", "retried"),
+    [("RENDER_CRASHED", 1), ("RENDER_TIMEOUT", 0), ("RENDER_MODEL_UNREADABLE", 0)],
+)
 def test_a_crashed_render_process_is_retried_a_refused_model_is_not(code, retried) -> None:
     """The renderer runs in its own process: when that process dies (a GPU driver fault, the
     node's OOM killer) the step is worth another try; a model it refuses or that runs past its
@@ -346,7 +427,11 @@ def test_a_crashed_render_process_is_retried_a_refused_model_is_not(code, retrie
     from dagster_project.lib.retries import RETRY, transient_only
     from shazam_assets.platform.renderer import RenderCrashed, RenderError
 
-    error = RenderCrashed("render stopped") if code == "RENDER_CRASHED" else RenderError(code, "render stopped")
+    error = (
+        RenderCrashed("render stopped")
+        if code == "RENDER_CRASHED"
+        else RenderError(code, "render stopped")
+    )
     assert error.code == code
 
     calls = []
@@ -378,13 +463,26 @@ def test_transient_is_a_type_not_a_code_or_a_class_name() -> None:
     from shazam_assets.qa.decisions import DecisionContended, DecisionError
     from shazam_assets.search.errors import IndexConflict
 
-    transient = [StoreFailed("S3 down"), RenderCrashed("died"), DecisionContended("busy"),
-                 IndexConflict("moved"), NotifyError("webhook timed out"), ConnectionError(), TimeoutError(),
-                 botocore.exceptions.EndpointConnectionError(endpoint_url="http://s3")]
-    permanent = [ObjectNotFound("assets/x"), StoreUrlError("STORE_URL_INVALID", "bad"),
-                 RenderError("RENDER_CRASHED", "a code alone makes nothing transient"),
-                 DecisionError("QA_ALREADY_DECIDED", "decided"), ingest.UploadNotFound("gone"),
-                 RuntimeError("a defect"), ValueError("bad input"), KeyError("k")]
+    transient = [
+        StoreFailed("S3 down"),
+        RenderCrashed("died"),
+        DecisionContended("busy"),
+        IndexConflict("moved"),
+        NotifyError("webhook timed out"),
+        ConnectionError(),
+        TimeoutError(),
+        botocore.exceptions.EndpointConnectionError(endpoint_url="http://s3"),
+    ]
+    permanent = [
+        ObjectNotFound("assets/x"),
+        StoreUrlError("STORE_URL_INVALID", "bad"),
+        RenderError("RENDER_CRASHED", "a code alone makes nothing transient"),
+        DecisionError("QA_ALREADY_DECIDED", "decided"),
+        ingest.UploadNotFound("gone"),
+        RuntimeError("a defect"),
+        ValueError("bad input"),
+        KeyError("k"),
+    ]
     assert [is_transient(e) for e in transient] == [True] * len(transient)
     assert [is_transient(e) for e in permanent] == [False] * len(permanent)
     assert all(isinstance(e, TransientError) for e in transient[:5])

@@ -36,11 +36,17 @@ from tests.builders import ASIN, publish_legacy, store_delivery
 BIN = Path(sys.executable).parent
 LEGACY = ["B0OPSLEG01", "B0OPSLEG02", "B0OPSLEG03"]
 UNPUBLISHED = "B0OPSNONE1"  # a partition between two stale ASINs: never published
-DONE = {BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED,
-        BulkActionStatus.FAILED, BulkActionStatus.CANCELED}
+DONE = {
+    BulkActionStatus.COMPLETED_SUCCESS,
+    BulkActionStatus.COMPLETED_FAILED,
+    BulkActionStatus.FAILED,
+    BulkActionStatus.CANCELED,
+}
 
 
-def _until(what: str, check: Callable[[], object], alive: Callable[[], None], timeout_s: float = 240):
+def _until(
+    what: str, check: Callable[[], object], alive: Callable[[], None], timeout_s: float = 240
+):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if found := check():
@@ -54,14 +60,21 @@ def _until(what: str, check: Callable[[], object], alive: Callable[[], None], ti
 def deployment(tmp_path, delivery, monkeypatch):
     """(store, instance, run): env for `shazam` and the daemon, and the older store state."""
     (tmp_path / "store").mkdir()  # a missing local store root is refused
-    env = {"SHAZAM_STORE_URL": (tmp_path / "store").as_uri(), "DAGSTER_HOME": str(tmp_path / "home"),
-           "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": "",
-           "SHAZAM_RENDER_FRAMES": "8", "SHAZAM_RENDER_SIZE": "64"}
+    env = {
+        "SHAZAM_STORE_URL": (tmp_path / "store").as_uri(),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "SHAZAM_UPLOAD_QUEUE_URL": "",
+        "SHAZAM_NOTIFY_URL": "",
+        "SHAZAM_RENDER_FRAMES": "8",
+        "SHAZAM_RENDER_SIZE": "64",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     store = LocalStore(tmp_path / "store")
     assert store_delivery(store, delivery) == 1  # judged under today's rules: current
-    store.put_bytes(decisions.published_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode())
+    store.put_bytes(
+        decisions.published_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode()
+    )
     for asin in LEGACY:
         publish_legacy(store, asin, delivery)
     ensure_dagster_home(tmp_path / "home")
@@ -70,7 +83,9 @@ def deployment(tmp_path, delivery, monkeypatch):
     instance.add_dynamic_partitions("asin", [LEGACY[0], ASIN, UNPUBLISHED, *LEGACY[1:]])
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        done = subprocess.run([*args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [*args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+        )
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
         return done
 
@@ -99,22 +114,37 @@ def test_daemon_runs_stage_backfills_and_failures_rerun(deployment, tmp_path) ->
     with running_daemon(PROJECT_ROOT, tmp_path / "daemon.log") as alive:
         validate = run(str(BIN / "shazam"), "backfill", "--stage", "validate")
         assert "validate: 3 to recompute (stale), 1 skipped" in validate.stdout  # ASIN is current
-        render = run(str(BIN / "shazam"), "backfill", "--stage", "render", "--asins", str(tmp_path / "render.txt"))
+        render = run(
+            str(BIN / "shazam"),
+            "backfill",
+            "--stage",
+            "render",
+            "--asins",
+            str(tmp_path / "render.txt"),
+        )
         by_title = {b.title: b for b in instance.get_backfills()}
         validate_id = by_title["validate backfill (stale)"].backfill_id
         render_id = by_title["render backfill (stale)"].backfill_id
         assert f"backfill {render_id}: 1 ASINs" in render.stdout
         for backfill_id in (validate_id, render_id):
-            _until(f"backfill {backfill_id}", lambda b=backfill_id: instance.get_backfill(b).status in DONE, alive)
+            _until(
+                f"backfill {backfill_id}",
+                lambda b=backfill_id: instance.get_backfill(b).status in DONE,
+                alive,
+            )
 
         # validation: one run over the range bridges the two ASINs between the stale ones and
         # leaves them alone; every stale ASIN is re-judged, nothing new is stored
         assert instance.get_backfill(validate_id).status == BulkActionStatus.COMPLETED_SUCCESS
         (batch,) = _backfill_runs(instance, validate_id)
         assert batch.status == dg.DagsterRunStatus.SUCCESS
-        assert (batch.tags["dagster/asset_partition_range_start"],
-                batch.tags["dagster/asset_partition_range_end"]) == (LEGACY[0], LEGACY[2])
-        (event,) = instance.all_logs(batch.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)[:1]
+        assert (
+            batch.tags["dagster/asset_partition_range_start"],
+            batch.tags["dagster/asset_partition_range_end"],
+        ) == (LEGACY[0], LEGACY[2])
+        (event,) = instance.all_logs(
+            batch.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        )[:1]
         meta = event.dagster_event.event_specific_data.materialization.metadata
         assert meta["asins"].value == 5 and meta["skipped"].value == f"{ASIN}, {UNPUBLISHED}"
         assert store.get_bytes(current_verdict) == verdict_before  # the current ASIN untouched
@@ -131,7 +161,11 @@ def test_daemon_runs_stage_backfills_and_failures_rerun(deployment, tmp_path) ->
         alert = json.loads(store.get_bytes(alert_key))
         assert (alert["asin"], alert["step"]) == (ASIN, "turntable_360")
         (listed,) = json.loads(run(str(BIN / "shazam"), "failures", "--json").stdout)
-        assert (listed["run_id"], listed["partition"], listed["step"]) == (failed.run_id, ASIN, "turntable_360")
+        assert (listed["run_id"], listed["partition"], listed["step"]) == (
+            failed.run_id,
+            ASIN,
+            "turntable_360",
+        )
         assert "STORE_NOT_FOUND" in listed["error"]  # the store error's code
 
         # the operator restores the model and re-runs every failure with one command
@@ -139,7 +173,9 @@ def test_daemon_runs_stage_backfills_and_failures_rerun(deployment, tmp_path) ->
         rerun = run(str(BIN / "shazam"), "failures", "--rerun")
         assert f"re-run {failed.job_name} {ASIN}: run " in rerun.stdout
         child_id = rerun.stdout.split(f"re-run {failed.job_name} {ASIN}: run ")[1].split()[0]
-        child = _until("re-run", lambda: (r := instance.get_run_by_id(child_id)) and r.is_finished and r, alive)
+        child = _until(
+            "re-run", lambda: (r := instance.get_run_by_id(child_id)) and r.is_finished and r, alive
+        )
         assert child.status == dg.DagsterRunStatus.SUCCESS and child.parent_run_id == failed.run_id
     assert turntable.read_turntable_manifest(store, ASIN, 1) is not None
     assert backfill.stale_asins(store, "render", asins=[ASIN]) == []

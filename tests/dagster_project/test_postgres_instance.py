@@ -56,9 +56,15 @@ SENSOR = "upload_sensor"
 SCHEME = "postgresql+psycopg2"
 # Production queues runs (QueuedRunCoordinator, dequeued by the daemon); here the dequeued run
 # executes in this process instead of a Kubernetes Job.
-QUEUED = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}}
-SYNC_LAUNCHER = {"run_launcher": {"module": "dagster._core.launcher.sync_in_memory_run_launcher",
-                                  "class": "SyncInMemoryRunLauncher"}}
+QUEUED = {
+    "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}
+}
+SYNC_LAUNCHER = {
+    "run_launcher": {
+        "module": "dagster._core.launcher.sync_in_memory_run_launcher",
+        "class": "SyncInMemoryRunLauncher",
+    }
+}
 MATERIALIZED = {"delivery", "asset_version", "qa_review"}
 CHECKED = {("delivery", "delivery_valid"), ("qa_review", "qa_visual_match")}
 
@@ -74,17 +80,30 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 def _postgres_db(server: PostgresServer, db_name: str) -> dict[str, Any]:
-    return {"hostname": server.host, "port": server.port, "username": server.user,
-            "password": "trust-auth-ignores-it", "db_name": db_name}
+    return {
+        "hostname": server.host,
+        "port": server.port,
+        "username": server.user,
+        "password": "trust-auth-ignores-it",
+        "db_name": db_name,
+    }
 
 
 def _default_config(server: PostgresServer, db_name: str) -> dict[str, Any]:
     """The storages production configures (one dagster-postgres class per kind) and its queue."""
-    classes = {"run_storage": "PostgresRunStorage", "event_log_storage": "PostgresEventLogStorage",
-               "schedule_storage": "PostgresScheduleStorage"}
-    return {key: {"module": "dagster_postgres", "class": cls,
-                  "config": {"postgres_db": {**_postgres_db(server, db_name), "scheme": SCHEME}}}
-            for key, cls in classes.items()} | QUEUED
+    classes = {
+        "run_storage": "PostgresRunStorage",
+        "event_log_storage": "PostgresEventLogStorage",
+        "schedule_storage": "PostgresScheduleStorage",
+    }
+    return {
+        key: {
+            "module": "dagster_postgres",
+            "class": cls,
+            "config": {"postgres_db": {**_postgres_db(server, db_name), "scheme": SCHEME}},
+        }
+        for key, cls in classes.items()
+    } | QUEUED
 
 
 def _point_at(node: Any, values: dict[str, Any], url: str, monkeypatch) -> Any:
@@ -116,8 +135,15 @@ def instance_config(postgres: PostgresServer, monkeypatch) -> dict[str, Any]:
     storages = {key: deployed[key] for key in STORAGE_KEYS if key in deployed}
     assert storages, f"{DEPLOY_INSTANCE_YAML} configures none of {STORAGE_KEYS}"
     queue = {key: deployed[key] for key in QUEUE_KEYS if key in deployed}
-    return {**_point_at(storages, _postgres_db(postgres, db_name), postgres.url(db_name, scheme=SCHEME), monkeypatch),
-            **queue}
+    return {
+        **_point_at(
+            storages,
+            _postgres_db(postgres, db_name),
+            postgres.url(db_name, scheme=SCHEME),
+            monkeypatch,
+        ),
+        **queue,
+    }
 
 
 @pytest.fixture
@@ -126,8 +152,13 @@ def pg_env(tmp_path, monkeypatch, instance_config):
     daemon's runs launched synchronously in this process."""
     (tmp_path / "store").mkdir()  # a missing local store root is refused
     url = (tmp_path / "store").as_uri()
-    settings = {"SHAZAM_STORE_URL": url, "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": "",
-                "SHAZAM_RENDER_FRAMES": "8", "SHAZAM_RENDER_SIZE": "64"}
+    settings = {
+        "SHAZAM_STORE_URL": url,
+        "SHAZAM_UPLOAD_QUEUE_URL": "",
+        "SHAZAM_NOTIFY_URL": "",
+        "SHAZAM_RENDER_FRAMES": "8",
+        "SHAZAM_RENDER_SIZE": "64",
+    }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     with dg.instance_for_test(overrides={**QUEUED, **instance_config, **SYNC_LAUNCHER}) as instance:
@@ -136,9 +167,14 @@ def pg_env(tmp_path, monkeypatch, instance_config):
 
 def _workspace(instance: dg.DagsterInstance) -> AbstractContextManager[WorkspaceProcessContext]:
     """The code location the daemon would load (workspace.yaml's module), in this process."""
-    origin = LoadableTargetOrigin(module_name="dagster_project.definitions", attribute="defs",
-                                  working_directory=str(REPO_ROOT))
-    target = InProcessWorkspaceLoadTarget(InProcessCodeLocationOrigin(origin, location_name="shazam"))
+    origin = LoadableTargetOrigin(
+        module_name="dagster_project.definitions",
+        attribute="defs",
+        working_directory=str(REPO_ROOT),
+    )
+    target = InProcessWorkspaceLoadTarget(
+        InProcessCodeLocationOrigin(origin, location_name="shazam")
+    )
     return create_test_daemon_workspace_context(target, instance)
 
 
@@ -146,8 +182,11 @@ def _daemon_tick(context: WorkspaceProcessContext) -> None:
     """One iteration of the sensor daemon (every running sensor ticks, its runs are queued),
     then one of the run queue daemon (queued runs are launched)."""
     logger = logging.getLogger("shazam.test.sensor_daemon")
-    list(execute_sensor_iteration(context, logger, threadpool_executor=None,
-                                  submit_threadpool_executor=None))
+    list(
+        execute_sensor_iteration(
+            context, logger, threadpool_executor=None, submit_threadpool_executor=None
+        )
+    )
     list(QueuedRunCoordinatorDaemon(interval_seconds=1).run_iteration(context))
 
 
@@ -180,12 +219,18 @@ def _assert_postgres_backed(instance: dg.DagsterInstance) -> None:
 
 def _assert_run_recorded(instance: dg.DagsterInstance, run_id: str) -> None:
     """The run's event log holds the ingest materializations and passed checks, for the ASIN."""
-    of_type = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION}
+    of_type = {
+        dg.DagsterEventType.ASSET_MATERIALIZATION,
+        dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+    }
     records = instance.get_records_for_run(run_id, of_type=of_type, limit=1000).records
     materialized: dict[str, str | None] = {}
     checks: dict[tuple[str, str], bool] = {}
     for record in records:
-        data = record.event_log_entry.dagster_event and record.event_log_entry.dagster_event.event_specific_data
+        data = (
+            record.event_log_entry.dagster_event
+            and record.event_log_entry.dagster_event.event_specific_data
+        )
         if isinstance(data, StepMaterializationData):
             materialized[data.materialization.asset_key.path[-1]] = data.materialization.partition
         elif isinstance(data, dg.AssetCheckEvaluation):

@@ -18,12 +18,15 @@ from tests.builders import ASIN
 from tests.dagster_project.runs import decision_runs, execute
 from tests.dagster_project.test_qa_pipeline import _ingest
 
-TURNTABLE, PAGE, SEARCH = (dg.AssetKey(k) for k in ("turntable_360", "product_page", "search_index"))
+TURNTABLE, PAGE, SEARCH = (
+    dg.AssetKey(k) for k in ("turntable_360", "product_page", "search_index")
+)
 
 
 def _tick(instance, url, cursor=None):
-    context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                      resources={"store": ObjectStoreResource(url=url)})
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"store": ObjectStoreResource(url=url)}
+    )
     result = published_sensor(context)
     return result.run_requests, result.cursor
 
@@ -60,7 +63,8 @@ def test_approval_renders_publishes_and_indexes_once(env, delivery) -> None:
     found = _metadata(instance, SEARCH)
     assert found["search_success_rate"].value == 1.0 and found["index_asins"].value == 1
     probe = instance.event_log_storage.get_asset_check_execution_history(
-        dg.AssetCheckKey(SEARCH, "search_finds_product"), limit=1)[0]
+        dg.AssetCheckKey(SEARCH, "search_finds_product"), limit=1
+    )[0]
     assert probe.status.value == "SUCCEEDED" and probe.partition == ASIN
     index = SearchIndex.load(store, open_embedder("descriptor"))
     assert index.lookup(ASIN) is not None

@@ -18,8 +18,13 @@ from tests.dagster_project.runs import QA_APPROVED, decision_runs, execute
 
 def _ingest(instance, store, url, delivery: Path, name: str, cursor=None):
     store.put_file(f"uploads/{ASIN}/{name}", delivery)
-    resources = {"store": ObjectStoreResource(url=url), "upload_queue": UploadQueueResource(queue_url="")}
-    result = upload_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+    resources = {
+        "store": ObjectStoreResource(url=url),
+        "upload_queue": UploadQueueResource(queue_url=""),
+    }
+    result = upload_sensor(
+        dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
+    )
     instance.add_dynamic_partitions("asin", [ASIN])
     for request in result.run_requests:
         assert execute(instance, "ingest_job", request).success
@@ -33,12 +38,18 @@ def _latest_check(instance, key):
 def test_reject_then_approve_through_sensors_and_checks(env, delivery) -> None:
     instance, store, url = env
     cursor = _ingest(instance, store, url, delivery, "first.zip")
-    qa_check = _latest_check(instance, dg.AssetCheckKey(dg.AssetKey("qa_review"), "qa_visual_match"))
+    qa_check = _latest_check(
+        instance, dg.AssetCheckKey(dg.AssetKey("qa_review"), "qa_visual_match")
+    )
     assert qa_check.partition == ASIN and qa_check.status.value == "SUCCEEDED"
-    review = instance.get_latest_materialization_event(dg.AssetKey("qa_review")).asset_materialization
+    review = instance.get_latest_materialization_event(
+        dg.AssetKey("qa_review")
+    ).asset_materialization
     assert review.metadata["version"].value == 1 and store.exists(f"qa/{ASIN}/v1/contact-sheet.png")
 
-    record_decision(store, asin=ASIN, version=1, verdict="reject", reviewer="Rita", notes="Logo is missing")
+    record_decision(
+        store, asin=ASIN, version=1, verdict="reject", reviewer="Rita", notes="Logo is missing"
+    )
     runs, qa_cursor = decision_runs(instance, url)
     assert len(runs) == 1
     run, request = runs[0]
@@ -47,7 +58,10 @@ def test_reject_then_approve_through_sensors_and_checks(env, delivery) -> None:
     check = _latest_check(instance, QA_APPROVED)
     assert check.status.value == "FAILED" and check.partition == ASIN
     evaluation = check.event.dagster_event.event_specific_data
-    assert evaluation.metadata["reviewer"].value == "Rita" and evaluation.metadata["notes"].value == "Logo is missing"
+    assert (
+        evaluation.metadata["reviewer"].value == "Rita"
+        and evaluation.metadata["notes"].value == "Logo is missing"
+    )
     outbox = json.loads(store.get_bytes(f"outbox/{ASIN}/v1.json"))
     assert "Logo is missing" in outbox["text"]
 

@@ -217,7 +217,9 @@ def test_webserver_disruption_budget_selects_the_charts_webserver_pods() -> None
 def test_env_configmap_and_secret_carry_every_setting_the_pipeline_reads() -> None:
     configmap = ALL[f"ConfigMap/{k8s.ENV_CONFIG_MAP}"]["data"]
     secret = ALL[f"Secret/{k8s.ENV_SECRET}"]["stringData"]
-    pipeline = set(settings.embedded(ROOT).environment()) - {"DAGSTER_HOME"}  # the chart sets DAGSTER_HOME
+    pipeline = set(settings.embedded(ROOT).environment()) - {
+        "DAGSTER_HOME"
+    }  # the chart sets DAGSTER_HOME
     assert pipeline <= set(configmap) | set(secret)
     assert "SHAZAM_NOTIFY_URL" in secret  # a webhook URL is a credential
     assert all(isinstance(value, str) for value in configmap.values())  # ConfigMaps hold strings

@@ -25,12 +25,20 @@ KUSTOMIZATION = MONITORING / "kustomization.yaml"
 
 # What shazam_assets/operations/metrics.py exports, and the two exporters the rules and dashboards also read.
 SHAZAM_METRICS = {
-    "shazam_deliveries_received_total", "shazam_validation_rejections_total",
-    "shazam_validation_rejection_rate", "shazam_qa_rejection_rate", "shazam_qa_backlog",
-    "shazam_qa_backlog_oldest_age_seconds", "shazam_qa_sla_seconds",
-    "shazam_stage_latency_seconds", "shazam_render_gpu_seconds_total",
-    "shazam_render_failures_total", "shazam_bytes_reclaimed_total", "shazam_search_success_rate",
-    "shazam_sensor_last_tick_timestamp_seconds", "shazam_metrics_generated_timestamp_seconds",
+    "shazam_deliveries_received_total",
+    "shazam_validation_rejections_total",
+    "shazam_validation_rejection_rate",
+    "shazam_qa_rejection_rate",
+    "shazam_qa_backlog",
+    "shazam_qa_backlog_oldest_age_seconds",
+    "shazam_qa_sla_seconds",
+    "shazam_stage_latency_seconds",
+    "shazam_render_gpu_seconds_total",
+    "shazam_render_failures_total",
+    "shazam_bytes_reclaimed_total",
+    "shazam_search_success_rate",
+    "shazam_sensor_last_tick_timestamp_seconds",
+    "shazam_metrics_generated_timestamp_seconds",
 }
 EXPORTER_METRICS = {
     "aws_sqs_approximate_age_of_oldest_message_maximum",
@@ -40,8 +48,21 @@ EXPORTER_METRICS = {
 KNOWN_METRICS = SHAZAM_METRICS | EXPORTER_METRICS
 # An identifier followed by `(` is a function, one followed by `{` or standing alone a metric; the
 # words PromQL itself uses are not metrics.
-_PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or",
-                 "unless", "offset", "bool", "inf", "nan"}
+_PROMQL_WORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "bool",
+    "inf",
+    "nan",
+}
 _IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 
 
@@ -53,7 +74,7 @@ def metric_names(expr: str) -> set[str]:
     bare = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", bare)
     names: set[str] = set()
     for match in _IDENT.finditer(bare):
-        rest = bare[match.end():].lstrip()
+        rest = bare[match.end() :].lstrip()
         word = match.group()
         if rest.startswith("(") or word.lower() in _PROMQL_WORDS or word.startswith("$"):
             continue
@@ -64,10 +85,15 @@ def metric_names(expr: str) -> set[str]:
 
 
 def test_metric_names_finds_metrics_and_skips_the_rest() -> None:
-    expr = ('sum by (artist) (increase(shazam_deliveries_received_total{artist=~"$artist"}[1d]))'
-            " > on (job) group_left shazam_qa_sla_seconds and time() - x_total offset 5m")
-    assert metric_names(expr) == {"shazam_deliveries_received_total", "shazam_qa_sla_seconds",
-                                  "x_total"}
+    expr = (
+        'sum by (artist) (increase(shazam_deliveries_received_total{artist=~"$artist"}[1d]))'
+        " > on (job) group_left shazam_qa_sla_seconds and time() - x_total offset 5m"
+    )
+    assert metric_names(expr) == {
+        "shazam_deliveries_received_total",
+        "shazam_qa_sla_seconds",
+        "x_total",
+    }
 
 
 def _alerts() -> list[dict[str, Any]]:
@@ -84,8 +110,9 @@ def _promtool() -> str:
 
 
 def _run(*args: str, cwd: Path = MONITORING) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([_promtool(), *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [_promtool(), *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_promtool_accepts_the_rule_file() -> None:
@@ -126,8 +153,12 @@ def test_every_alert_is_tested_firing_and_silent() -> None:
             (firing if check["exp_alerts"] else silent).add(check["alertname"])
     names = {alert["alert"] for alert in _alerts()}
     assert names == {
-        "ShazamQABacklogSLABreach", "ShazamRenderFailures", "ShazamValidationRejectionSpike",
-        "ShazamUploadQueueBacklog", "ShazamDeadLetterQueueNotEmpty", "ShazamSensorNotTicking",
+        "ShazamQABacklogSLABreach",
+        "ShazamRenderFailures",
+        "ShazamValidationRejectionSpike",
+        "ShazamUploadQueueBacklog",
+        "ShazamDeadLetterQueueNotEmpty",
+        "ShazamSensorNotTicking",
         "ShazamMetricsStale",
     }
     assert names - firing == set(), "alerts never tested firing"
@@ -159,9 +190,14 @@ def test_dashboards_cover_what_operations_watch() -> None:
             for target in panel["targets"]:
                 read[name] |= metric_names(target["expr"])
     everything = set().union(*read.values())
-    for metric in ("shazam_deliveries_received_total", "shazam_qa_rejection_rate",
-                   "shazam_stage_latency_seconds", "DCGM_FI_DEV_GPU_UTIL",
-                   "shazam_bytes_reclaimed_total", "shazam_search_success_rate"):
+    for metric in (
+        "shazam_deliveries_received_total",
+        "shazam_qa_rejection_rate",
+        "shazam_stage_latency_seconds",
+        "DCGM_FI_DEV_GPU_UTIL",
+        "shazam_bytes_reclaimed_total",
+        "shazam_search_success_rate",
+    ):
         assert metric in everything, metric
     assert all(read.values()), "a dashboard that queries nothing"
 
@@ -256,9 +292,16 @@ def cloudwatch_series(config: dict[str, Any]) -> dict[str, set[str]]:
 def test_cloudwatch_series_follows_the_exporter_readme_example() -> None:
     """The exporter's README: AWS/ELB RequestCount by [AvailabilityZone, LoadBalancerName], Sum
     exports aws_elb_request_count_sum{load_balancer_name=..., availability_zone=...}."""
-    config = {"metrics": [{"aws_namespace": "AWS/ELB", "aws_metric_name": "RequestCount",
-                           "aws_dimensions": ["AvailabilityZone", "LoadBalancerName"],
-                           "aws_statistics": ["Sum"]}]}
+    config = {
+        "metrics": [
+            {
+                "aws_namespace": "AWS/ELB",
+                "aws_metric_name": "RequestCount",
+                "aws_dimensions": ["AvailabilityZone", "LoadBalancerName"],
+                "aws_statistics": ["Sum"],
+            }
+        ]
+    }
     assert cloudwatch_series(config) == {
         "aws_elb_request_count_sum": {"job", "instance", "availability_zone", "load_balancer_name"}
     }
@@ -307,9 +350,11 @@ def _sqs_references() -> dict[str, set[str]]:
 
 def _not_produced(config: dict[str, Any], referenced: dict[str, set[str]]) -> list[str]:
     produced = cloudwatch_series(config)
-    return [f"{metric}{sorted(labels - produced.get(metric, set()))}"
-            for metric, labels in sorted(referenced.items())
-            if metric not in produced or not labels <= produced[metric]]
+    return [
+        f"{metric}{sorted(labels - produced.get(metric, set()))}"
+        for metric, labels in sorted(referenced.items())
+        if metric not in produced or not labels <= produced[metric]
+    ]
 
 
 def test_sqs_alerts_read_series_the_cloudwatch_exporter_config_produces() -> None:
@@ -349,8 +394,10 @@ def test_cloudwatch_values_select_shazam_queues_at_sqs_resolution() -> None:
 
 def test_cloudwatch_values_are_scraped_with_an_irsa_role() -> None:
     values = load(CLOUDWATCH_VALUES)
-    release = re.search(r"helm upgrade --install (\S+) prometheus-community/kube-prometheus-stack",
-                        STACK_VALUES.read_text())
+    release = re.search(
+        r"helm upgrade --install (\S+) prometheus-community/kube-prometheus-stack",
+        STACK_VALUES.read_text(),
+    )
     assert release is not None
     assert values["serviceMonitor"]["enabled"] is True
     assert values["serviceMonitor"]["labels"] == {"release": release.group(1)}

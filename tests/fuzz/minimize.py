@@ -80,8 +80,12 @@ def minimize_delivery(data: bytes, check: Check) -> bytes:
         if check(mutate.write_zip(trial)):
             members = trial
     for at, (info, raw) in enumerate(members):
-        smaller = minimize_model(raw, lambda r, at=at, info=info: check(
-            mutate.write_zip([*members[:at], (info, r), *members[at + 1:]])))
+        smaller = minimize_model(
+            raw,
+            lambda r, at=at, info=info: check(
+                mutate.write_zip([*members[:at], (info, r), *members[at + 1 :]])
+            ),
+        )
         members[at] = (info, smaller)
     return mutate.write_zip(members)
 
@@ -90,9 +94,11 @@ def main(argv: list[str]) -> int:
     kind, source = argv[0], Path(argv[1])
     if kind == "gltf":
         from tests.fuzz.fuzz_gltf import test_one_input as target
+
         shrink = minimize_model
     else:
         from tests.fuzz.fuzz_delivery import test_one_input as target
+
         shrink = minimize_delivery
     data = source.read_bytes()
     wanted = crash_signature(target, data)

@@ -24,36 +24,193 @@ ByteMutator = Callable[[bytes, int], bytes]  # libFuzzer's Mutate(data, max_size
 
 # Values that sit on the boundaries the validators compare against.
 INTERESTING: tuple[Any, ...] = (
-    0, 1, -1, 2, 3, 4, 5, 7, 16, 255, 256, 5120, 5121, 5123, 5125, 5126, 34962, 34963,
-    65535, 65536, 2**24, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**53, 2**53 + 1, 2**63, 2**64,
-    -(2**31), 10**30, 0.5, -0.0, 1e-45, 3.4e38, 1e308, -1e308,
-    "", "a", "SCALAR", "VEC3", "VEC4", "MAT4", "POSITION", "NORMAL", "TEXCOORD_0", "JOINTS_0",
-    "WEIGHTS_0", "rotation", "weights", "translation", "scale", "pointer", "STEP",
-    "CUBICSPLINE", "image/png", "image/jpeg", "image/webp", "image/ktx2", "model.bin",
-    "../outside.bin", "%2e%2e/x.bin", "%C3%A9.bin", "/etc/passwd", "data:application/octet-stream;base64,AAAA",
-    "data:image/png;base64,", "data:,", "\u0000", "\ud800", "é" * 40,
-    None, True, False, [], {}, [0], [0, 0, 0], [0, 0, 0, 1], [1e308, 1e308, 1e308],
+    0,
+    1,
+    -1,
+    2,
+    3,
+    4,
+    5,
+    7,
+    16,
+    255,
+    256,
+    5120,
+    5121,
+    5123,
+    5125,
+    5126,
+    34962,
+    34963,
+    65535,
+    65536,
+    2**24,
+    2**31 - 1,
+    2**31,
+    2**32 - 1,
+    2**32,
+    2**53,
+    2**53 + 1,
+    2**63,
+    2**64,
+    -(2**31),
+    10**30,
+    0.5,
+    -0.0,
+    1e-45,
+    3.4e38,
+    1e308,
+    -1e308,
+    "",
+    "a",
+    "SCALAR",
+    "VEC3",
+    "VEC4",
+    "MAT4",
+    "POSITION",
+    "NORMAL",
+    "TEXCOORD_0",
+    "JOINTS_0",
+    "WEIGHTS_0",
+    "rotation",
+    "weights",
+    "translation",
+    "scale",
+    "pointer",
+    "STEP",
+    "CUBICSPLINE",
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "image/ktx2",
+    "model.bin",
+    "../outside.bin",
+    "%2e%2e/x.bin",
+    "%C3%A9.bin",
+    "/etc/passwd",
+    "data:application/octet-stream;base64,AAAA",
+    "data:image/png;base64,",
+    "data:,",
+    "\u0000",
+    "\ud800",
+    "é" * 40,
+    None,
+    True,
+    False,
+    [],
+    {},
+    [0],
+    [0, 0, 0],
+    [0, 0, 0, 1],
+    [1e308, 1e308, 1e308],
 )
 
 # glTF vocabulary, so new keys are ones the validator looks at.
 KEYS: tuple[str, ...] = (
-    "accessors", "animations", "asset", "buffers", "bufferViews", "cameras", "images",
-    "materials", "meshes", "nodes", "samplers", "scene", "scenes", "skins", "textures",
-    "extensions", "extensionsUsed", "extensionsRequired", "extras", "buffer", "bufferView",
-    "byteOffset", "byteLength", "byteStride", "target", "count", "componentType", "type",
-    "normalized", "min", "max", "sparse", "indices", "values", "uri", "mimeType", "name",
-    "children", "mesh", "skin", "camera", "matrix", "rotation", "scale", "translation",
-    "weights", "primitives", "attributes", "targets", "mode", "material", "joints",
-    "inverseBindMatrices", "skeleton", "channels", "sampler", "node", "path", "input",
-    "output", "interpolation", "source", "index", "texCoord", "pbrMetallicRoughness",
-    "baseColorTexture", "normalTexture", "occlusionTexture", "emissiveTexture", "alphaMode",
-    "alphaCutoff", "doubleSided", "perspective", "orthographic", "yfov", "znear", "zfar",
-    "version", "minVersion", "POSITION", "NORMAL", "TANGENT", "TEXCOORD_0", "TEXCOORD_1",
-    "COLOR_0", "JOINTS_0", "WEIGHTS_0", "KHR_texture_transform", "KHR_materials_variants",
-    "KHR_mesh_quantization", "KHR_draco_mesh_compression", "EXT_meshopt_compression",
-    "KHR_meshopt_compression", "KHR_texture_basisu", "EXT_texture_webp",
-    "KHR_animation_pointer", "KHR_lights_punctual", "KHR_materials_clearcoat",
-    "EXT_mesh_gpu_instancing", "pointer", "lights", "light", "variants", "mappings",
+    "accessors",
+    "animations",
+    "asset",
+    "buffers",
+    "bufferViews",
+    "cameras",
+    "images",
+    "materials",
+    "meshes",
+    "nodes",
+    "samplers",
+    "scene",
+    "scenes",
+    "skins",
+    "textures",
+    "extensions",
+    "extensionsUsed",
+    "extensionsRequired",
+    "extras",
+    "buffer",
+    "bufferView",
+    "byteOffset",
+    "byteLength",
+    "byteStride",
+    "target",
+    "count",
+    "componentType",
+    "type",
+    "normalized",
+    "min",
+    "max",
+    "sparse",
+    "indices",
+    "values",
+    "uri",
+    "mimeType",
+    "name",
+    "children",
+    "mesh",
+    "skin",
+    "camera",
+    "matrix",
+    "rotation",
+    "scale",
+    "translation",
+    "weights",
+    "primitives",
+    "attributes",
+    "targets",
+    "mode",
+    "material",
+    "joints",
+    "inverseBindMatrices",
+    "skeleton",
+    "channels",
+    "sampler",
+    "node",
+    "path",
+    "input",
+    "output",
+    "interpolation",
+    "source",
+    "index",
+    "texCoord",
+    "pbrMetallicRoughness",
+    "baseColorTexture",
+    "normalTexture",
+    "occlusionTexture",
+    "emissiveTexture",
+    "alphaMode",
+    "alphaCutoff",
+    "doubleSided",
+    "perspective",
+    "orthographic",
+    "yfov",
+    "znear",
+    "zfar",
+    "version",
+    "minVersion",
+    "POSITION",
+    "NORMAL",
+    "TANGENT",
+    "TEXCOORD_0",
+    "TEXCOORD_1",
+    "COLOR_0",
+    "JOINTS_0",
+    "WEIGHTS_0",
+    "KHR_texture_transform",
+    "KHR_materials_variants",
+    "KHR_mesh_quantization",
+    "KHR_draco_mesh_compression",
+    "EXT_meshopt_compression",
+    "KHR_meshopt_compression",
+    "KHR_texture_basisu",
+    "EXT_texture_webp",
+    "KHR_animation_pointer",
+    "KHR_lights_punctual",
+    "KHR_materials_clearcoat",
+    "EXT_mesh_gpu_instancing",
+    "pointer",
+    "lights",
+    "light",
+    "variants",
+    "mappings",
 )
 
 
@@ -143,7 +300,12 @@ def _nest(doc: Any, rng: random.Random) -> None:
 
 
 _JSON_OPS = (
-    (_set_value, 30), (_tweak_number, 20), (_delete, 15), (_add_key, 20), (_grow, 8), (_nest, 2),
+    (_set_value, 30),
+    (_tweak_number, 20),
+    (_delete, 15),
+    (_add_key, 20),
+    (_grow, 8),
+    (_nest, 2),
 )
 
 
@@ -162,7 +324,9 @@ def dump_json(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-def mutate_json_text(raw: bytes, rng: random.Random, mutate_bytes: ByteMutator, max_size: int) -> bytes:
+def mutate_json_text(
+    raw: bytes, rng: random.Random, mutate_bytes: ByteMutator, max_size: int
+) -> bytes:
     """Mutate JSON text structurally when it parses, as bytes otherwise (or sometimes anyway)."""
     roll = rng.random()
     if roll < 0.15:
@@ -206,7 +370,9 @@ def join_glb(chunks: list[tuple[int, bytes]]) -> bytes:
     return b"glTF" + struct.pack("<II", 2, 12 + len(body)) + body
 
 
-def mutate_model(data: bytes, max_size: int, rng: random.Random, mutate_bytes: ByteMutator) -> bytes:
+def mutate_model(
+    data: bytes, max_size: int, rng: random.Random, mutate_bytes: ByteMutator
+) -> bytes:
     """A .glb or .gltf: mutate its JSON mostly, sometimes its binary chunk or its chunks."""
     if rng.random() < 0.1:
         return mutate_bytes(data, max_size)
@@ -253,9 +419,22 @@ def resize_png(data: bytes, rng: random.Random) -> bytes:
 # --- ZIP deliveries --------------------------------------------------------------------
 
 _NAMES = (
-    "manifest.json", "version.json", "model/model.glb", "model/model.gltf", "model/model.bin",
-    "photos", "photos/x.jpg", ".shazam-tmp-1", "a" * 300, "../evil.glb", "/abs.glb",
-    "model\\win.glb", "MANIFEST.JSON", "é/ü.png", "model/", "x" * 40 + "/" + "y" * 255,
+    "manifest.json",
+    "version.json",
+    "model/model.glb",
+    "model/model.gltf",
+    "model/model.bin",
+    "photos",
+    "photos/x.jpg",
+    ".shazam-tmp-1",
+    "a" * 300,
+    "../evil.glb",
+    "/abs.glb",
+    "model\\win.glb",
+    "MANIFEST.JSON",
+    "é/ü.png",
+    "model/",
+    "x" * 40 + "/" + "y" * 255,
 )
 
 
@@ -281,7 +460,9 @@ def _rename(info: zipfile.ZipInfo, name: str) -> zipfile.ZipInfo:
     return renamed
 
 
-def mutate_delivery(data: bytes, max_size: int, rng: random.Random, mutate_bytes: ByteMutator) -> bytes:
+def mutate_delivery(
+    data: bytes, max_size: int, rng: random.Random, mutate_bytes: ByteMutator
+) -> bytes:
     """A delivery ZIP: mutate its manifest, its model, another member, or its member list."""
     members = None if rng.random() < 0.08 else read_zip(data)
     if not members:

@@ -53,9 +53,7 @@ class Result:
     note: str = ""
 
 
-def _command(
-    harness: str, *, corpus: Path, seeds: Path, seconds: int, collect: bool
-) -> list[str]:
+def _command(harness: str, *, corpus: Path, seeds: Path, seconds: int, collect: bool) -> list[str]:
     module, max_len = HARNESSES[harness]
     timeout = 0 if collect else TIMEOUT_S  # collecting, the harness's own alarm stops slow inputs
     return [
@@ -116,7 +114,10 @@ def _fuzz_once(
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             _command(harness, corpus=corpus, seeds=seeds, seconds=seconds, collect=collect),
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
         )
         try:  # a stuck fuzzer must not hold `make fuzz` forever
             returncode = proc.wait(timeout=seconds + _GRACE_S)
@@ -152,7 +153,9 @@ def _confirm_oom(result: Result, env: dict[str, str]) -> Result:
     module = HARNESSES[result.harness][0]
     replay = subprocess.run(
         [sys.executable, "-m", module, f"-rss_limit_mb={RSS_LIMIT_MB}", str(result.reproducer)],
-        capture_output=True, env=env, check=False,
+        capture_output=True,
+        env=env,
+        check=False,
     )
     if replay.returncode != 0:
         return result

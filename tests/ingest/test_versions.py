@@ -27,7 +27,11 @@ def good_zip(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def bad_zip(tmp_path_factory, good_zip) -> Path:
     root = tmp_path_factory.mktemp("bad")
-    return rewrite_zip(good_zip, root / "bad.zip", edit={"manifest.json": edit_manifest(lambda m: m.update(asin="B0OTHER001"))})
+    return rewrite_zip(
+        good_zip,
+        root / "bad.zip",
+        edit={"manifest.json": edit_manifest(lambda m: m.update(asin="B0OTHER001"))},
+    )
 
 
 def _upload(store: ObjectStore, zip_path: Path, name: str = "delivery.zip", asin: str = ASIN):
@@ -71,8 +75,12 @@ def test_two_uploads_arriving_together_get_two_versions(store, good_zip) -> None
     for u in uploads:
         ingest.validate_upload(store, u)
     results: dict[str, int] = {}
-    threads = [threading.Thread(target=lambda u=u: results.update({u.key: ingest.store_upload(store, u).version}))
-               for u in uploads]
+    threads = [
+        threading.Thread(
+            target=lambda u=u: results.update({u.key: ingest.store_upload(store, u).version})
+        )
+        for u in uploads
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -85,8 +93,12 @@ def test_the_same_upload_stored_concurrently_makes_one_version(local_store, good
     upload = _upload(local_store, good_zip)
     ingest.validate_upload(local_store, upload)
     got: list[int] = []
-    threads = [threading.Thread(target=lambda: got.append(ingest.store_upload(local_store, upload).version))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(
+            target=lambda: got.append(ingest.store_upload(local_store, upload).version)
+        )
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -106,7 +118,9 @@ def test_rejected_upload_never_reaches_assets(store, bad_zip) -> None:
     assert record["codes"] == ["CONTRACT_ASIN_MISMATCH"] and record["upload"]["key"] == upload.key
     assert store.exists(upload.key)
     status = asin_status(store, ASIN)
-    assert status["versions"] == [] and status["rejections"][0]["codes"] == ["CONTRACT_ASIN_MISMATCH"]
+    assert status["versions"] == [] and status["rejections"][0]["codes"] == [
+        "CONTRACT_ASIN_MISMATCH"
+    ]
     assert status["uploads"][0]["outcome"] == "rejected"
 
 
@@ -126,12 +140,18 @@ def test_files_are_staged_first_and_version_manifest_written_last(local_store, g
     staged = [i for i, (op, key) in enumerate(writes) if key.startswith("staging/")]
     into_version = [i for i, (op, key) in enumerate(writes) if key.startswith(f"assets/{ASIN}/v1/")]
     assert staged and max(staged) < min(into_version)
-    assert all(op == "copy" for op, key in writes if key.startswith("assets/") and not key.endswith("version.json"))
+    assert all(
+        op == "copy"
+        for op, key in writes
+        if key.startswith("assets/") and not key.endswith("version.json")
+    )
     deletes = [key for op, key in recorder.changes if op == "delete"]
     assert deletes and all(key.startswith("staging/") for key in deletes)  # only its own staging
 
 
-def test_a_crash_mid_copy_commits_nothing_and_a_rerun_resumes_the_same_number(local_store, good_zip) -> None:
+def test_a_crash_mid_copy_commits_nothing_and_a_rerun_resumes_the_same_number(
+    local_store, good_zip
+) -> None:
     upload = _upload(local_store, good_zip)
     ingest.validate_upload(local_store, upload)
     with pytest.raises(ConnectionError):
@@ -166,7 +186,9 @@ def _accepted_as_is(store: ObjectStore, zip_path: Path, upload):
 
 
 @pytest.mark.parametrize("member", ["version.json", "photos/.shazam-tmp-0123"])
-def test_an_archive_member_never_lands_on_a_control_key(local_store, good_zip, tmp_path, member) -> None:
+def test_an_archive_member_never_lands_on_a_control_key(
+    local_store, good_zip, tmp_path, member
+) -> None:
     forged = json.dumps({"schema": versions.VERSION_SCHEMA, "files": [], "forged": True}).encode()
     zip_path = rewrite_zip(good_zip, tmp_path / "forged.zip", add={member: forged})
     upload = _upload(local_store, zip_path)
@@ -178,12 +200,16 @@ def test_an_archive_member_never_lands_on_a_control_key(local_store, good_zip, t
 
 
 def test_a_version_manifest_this_run_did_not_write_is_never_trusted(store, good_zip) -> None:
-    store.put_bytes(f"assets/{ASIN}/v1/version.json", json.dumps({"files": [], "forged": True}).encode())
+    store.put_bytes(
+        f"assets/{ASIN}/v1/version.json", json.dumps({"files": [], "forged": True}).encode()
+    )
     upload = _upload(store, good_zip)
     ingest.validate_upload(store, upload)
     with pytest.raises(versions.VersionStoreError, match="v1"):
         ingest.store_upload(store, upload)
-    assert json.loads(store.get_bytes(f"assets/{ASIN}/v1/version.json"))["forged"] is True  # untouched
+    assert (
+        json.loads(store.get_bytes(f"assets/{ASIN}/v1/version.json"))["forged"] is True
+    )  # untouched
     assert list(store.list("staging/")) == []
 
 

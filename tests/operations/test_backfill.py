@@ -32,7 +32,9 @@ def store(tmp_path, zip_path):
     s = open_store(tmp_path.as_uri())
     assert store_delivery(s, zip_path) == 1
     s.put_bytes(decisions.published_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode())
-    s.put_bytes(decisions.published_key(OTHER), json.dumps({"asin": OTHER, "version": None}).encode())
+    s.put_bytes(
+        decisions.published_key(OTHER), json.dumps({"asin": OTHER, "version": None}).encode()
+    )
     _scores(s, ASIN, scoring.SCORING_VERSION)
     _turntable(s, ASIN, studio.RENDERER_VERSION)
     return s

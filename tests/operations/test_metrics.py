@@ -31,11 +31,19 @@ from tests.test_cli import shazam
 
 OTHER = "B0TESTBBB2"
 NAMES = {
-    "shazam_deliveries_received_total", "shazam_validation_rejections_total",
-    "shazam_validation_rejection_rate", "shazam_qa_rejection_rate", "shazam_qa_backlog",
-    "shazam_qa_backlog_oldest_age_seconds", "shazam_qa_sla_seconds", "shazam_stage_latency_seconds",
-    "shazam_render_gpu_seconds_total", "shazam_render_failures_total", "shazam_bytes_reclaimed_total",
-    "shazam_search_success_rate", "shazam_sensor_last_tick_timestamp_seconds",
+    "shazam_deliveries_received_total",
+    "shazam_validation_rejections_total",
+    "shazam_validation_rejection_rate",
+    "shazam_qa_rejection_rate",
+    "shazam_qa_backlog",
+    "shazam_qa_backlog_oldest_age_seconds",
+    "shazam_qa_sla_seconds",
+    "shazam_stage_latency_seconds",
+    "shazam_render_gpu_seconds_total",
+    "shazam_render_failures_total",
+    "shazam_bytes_reclaimed_total",
+    "shazam_search_success_rate",
+    "shazam_sensor_last_tick_timestamp_seconds",
     "shazam_metrics_generated_timestamp_seconds",
 }
 
@@ -45,16 +53,27 @@ def _populate(store: ObjectStore, root: Path) -> dict[str, Any]:
     OTHER (another artist): a broken delivery rejected by validation, then one awaiting QA."""
     good = pack(root, product(root))
     v1 = store_delivery(store, good, name="first.zip")
-    decisions.record_decision(store, asin=ASIN, version=v1, verdict="reject", reviewer="Rita",
-                              notes="handle colour is wrong")
+    decisions.record_decision(
+        store,
+        asin=ASIN,
+        version=v1,
+        verdict="reject",
+        reviewer="Rita",
+        notes="handle colour is wrong",
+    )
     v2 = store_delivery(store, good, name="second.zip")
     decisions.record_decision(store, asin=ASIN, version=v2, verdict="approve", reviewer="Rita")
     promotion = decisions.promote(store, ASIN, v2)
     other = pack(root, product(root), asin=OTHER, artist="Other Artist", name="other.zip")
-    broken = rewrite_zip(other, root / "broken.zip",
-                         edit={"manifest.json": edit_manifest(lambda m: m.update(asin="B0OTHER001"))})
+    broken = rewrite_zip(
+        other,
+        root / "broken.zip",
+        edit={"manifest.json": edit_manifest(lambda m: m.update(asin="B0OTHER001"))},
+    )
     store.put_file(f"uploads/{OTHER}/broken.zip", broken)
-    verdict = ingest.validate_upload(store, ingest.resolve_upload(store, OTHER, key=f"uploads/{OTHER}/broken.zip"))
+    verdict = ingest.validate_upload(
+        store, ingest.resolve_upload(store, OTHER, key=f"uploads/{OTHER}/broken.zip")
+    )
     assert not verdict.report.ok
     store_delivery(store, other, asin=OTHER)
     tombstone = json.loads(store.get_bytes(decisions.tombstone_key(ASIN, v1)))
@@ -77,7 +96,9 @@ def _families(text: str) -> dict[str, list[Any]]:
 
 
 def _value(samples: dict[str, list[Any]], name: str, **labels: str) -> float:
-    (match,) = [s.value for s in samples[name] if all(s.labels.get(k) == v for k, v in labels.items())]
+    (match,) = [
+        s.value for s in samples[name] if all(s.labels.get(k) == v for k, v in labels.items())
+    ]
     return float(match)
 
 
@@ -87,7 +108,9 @@ def test_metrics_count_what_happened_in_the_store(world) -> None:
     s = m.summary()
     assert s["deliveries_received"] == 4
     assert m.deliveries.groupby("artist").size().to_dict() == {"Test Artist": 2, "Other Artist": 2}
-    assert s["validation_rejections"] == 1 and s["validation_rejection_rate"] == pytest.approx(1 / 4)
+    assert s["validation_rejections"] == 1 and s["validation_rejection_rate"] == pytest.approx(
+        1 / 4
+    )
     assert m.rejections.code.tolist() == facts["codes"] and len(facts["codes"]) >= 1
     assert m.rejections.artist.tolist() == ["Other Artist"] * len(facts["codes"])  # from its ASIN
     assert s["qa_rejection_rate"] == pytest.approx(0.5)
@@ -99,7 +122,9 @@ def test_metrics_count_what_happened_in_the_store(world) -> None:
     latency = m.latency.set_index(["stage", "quantile"]).seconds
     assert latency[("upload_to_published", 0.5)] >= latency[("decided_to_published", 0.5)] >= 0
     assert m.latency[m.latency.stage == "upload_to_published"].samples.tolist() == [1, 1, 1]
-    assert m.latency[m.latency.stage == "upload_to_stored"].samples.iloc[0] == 2  # deleted v1: no manifest left
+    assert (
+        m.latency[m.latency.stage == "upload_to_stored"].samples.iloc[0] == 2
+    )  # deleted v1: no manifest left
     daily = m.daily.set_index("artist")
     assert daily.loc["Test Artist", "qa_rejections"] == 1
     assert daily.loc["Test Artist", "bytes_reclaimed"] == facts["tombstone"]["bytes_reclaimed"]
@@ -109,8 +134,10 @@ def test_metrics_count_what_happened_in_the_store(world) -> None:
 
 def test_prometheus_text_parses_with_the_agreed_names(world) -> None:
     store, facts = world
-    extra = metrics.OrchestratorFacts(search_success_rate={ASIN: 0.8, OTHER: 0.6},
-                                      sensor_last_tick={"upload_sensor": 1_700_000_000.0})
+    extra = metrics.OrchestratorFacts(
+        search_success_rate={ASIN: 0.8, OTHER: 0.6},
+        sensor_last_tick={"upload_sensor": 1_700_000_000.0},
+    )
     samples = _families(metrics.to_prometheus(metrics.compute_metrics(store, facts=extra)))
     assert set(samples) == NAMES
     assert _value(samples, "shazam_deliveries_received_total", artist="Other Artist") == 2
@@ -119,8 +146,13 @@ def test_prometheus_text_parses_with_the_agreed_names(world) -> None:
     assert _value(samples, "shazam_qa_sla_seconds") == 24 * 3600
     assert _value(samples, "shazam_bytes_reclaimed_total") == facts["tombstone"]["bytes_reclaimed"]
     assert _value(samples, "shazam_search_success_rate") == pytest.approx(0.7)
-    assert _value(samples, "shazam_sensor_last_tick_timestamp_seconds", sensor="upload_sensor") == 1.7e9
-    stages = {(s.labels["stage"], s.labels["quantile"]) for s in samples["shazam_stage_latency_seconds"]}
+    assert (
+        _value(samples, "shazam_sensor_last_tick_timestamp_seconds", sensor="upload_sensor")
+        == 1.7e9
+    )
+    stages = {
+        (s.labels["stage"], s.labels["quantile"]) for s in samples["shazam_stage_latency_seconds"]
+    }
     assert stages == {(st, q) for st in metrics.STAGES for q in ("0.5", "0.9", "0.99")}
 
 
@@ -155,7 +187,9 @@ def test_metrics_endpoint_computes_then_serves_the_latest_snapshot(world, tmp_pa
     assert _value(_families(fresh.text), "shazam_qa_backlog") == 1
     copy = LocalStore(tmp_path / "snap")
     copy.put_bytes(metrics.LATEST_PROM_KEY, b"shazam_qa_backlog 7.0\n")
-    served = TestClient(metrics.create_metrics_app(copy), base_url="http://localhost").get("/metrics")
+    served = TestClient(metrics.create_metrics_app(copy), base_url="http://localhost").get(
+        "/metrics"
+    )
     assert _value(_families(served.text), "shazam_qa_backlog") == 7
 
 
@@ -171,25 +205,40 @@ class _Gateway(BaseHTTPRequestHandler):
         pass
 
 
-def test_asset_materializes_with_orchestrator_facts_and_pushes(world, tmp_path, monkeypatch) -> None:
+def test_asset_materializes_with_orchestrator_facts_and_pushes(
+    world, tmp_path, monkeypatch
+) -> None:
     store, _ = world
     server = HTTPServer(("127.0.0.1", 0), _Gateway)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("SHAZAM_PUSHGATEWAY_URL", f"127.0.0.1:{server.server_port}")
-    resources = {"store": ObjectStoreResource(url=store.root.as_uri()), "qa_settings": QASettingsResource(),
-                 "pushgateway": PushgatewayResource(),
-                 "turntable_settings": TurntableSettingsResource(frames=8, size=64)}
+    resources = {
+        "store": ObjectStoreResource(url=store.root.as_uri()),
+        "qa_settings": QASettingsResource(),
+        "pushgateway": PushgatewayResource(),
+        "turntable_settings": TurntableSettingsResource(frames=8, size=64),
+    }
     try:
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions("asin", [ASIN])
-            failed = dg.materialize([turntable_360], partition_key=ASIN, instance=instance, resources=resources,
-                                    run_config={"ops": {"turntable_360": {"config": {"version": 99}}}},
-                                    raise_on_error=False)
+            failed = dg.materialize(
+                [turntable_360],
+                partition_key=ASIN,
+                instance=instance,
+                resources=resources,
+                run_config={"ops": {"turntable_360": {"config": {"version": 99}}}},
+                raise_on_error=False,
+            )
             assert not failed.success  # v99 does not exist: a real render failure
-            rendered = dg.materialize([turntable_360], partition_key=ASIN, instance=instance, resources=resources)
+            rendered = dg.materialize(
+                [turntable_360], partition_key=ASIN, instance=instance, resources=resources
+            )
             assert rendered.success  # the published v2, 8 frames of 64 px
-            instance.report_runless_asset_event(dg.AssetMaterialization(
-                "search_index", partition=ASIN, metadata={"search_success_rate": 0.75}))
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    "search_index", partition=ASIN, metadata={"search_success_rate": 0.75}
+                )
+            )
             result = dg.materialize([pipeline_metrics], instance=instance, resources=resources)
             assert result.success
             (event,) = result.get_asset_materialization_events()
@@ -201,11 +250,16 @@ def test_asset_materializes_with_orchestrator_facts_and_pushes(world, tmp_path, 
     samples = _families(store.get_bytes(metrics.LATEST_PROM_KEY).decode())
     assert _value(samples, "shazam_render_failures_total") == 1
     manifest = json.loads(store.get_bytes(f"renders/{ASIN}/v2/manifest.json"))
-    assert _value(samples, "shazam_render_gpu_seconds_total") == pytest.approx(manifest["timings_s"]["total"])
+    assert _value(samples, "shazam_render_gpu_seconds_total") == pytest.approx(
+        manifest["timings_s"]["total"]
+    )
     assert manifest["timings_s"]["total"] > 0
     assert store.exists("metrics/versions.parquet") and store.exists("metrics/daily.parquet")
     report = store.get_bytes("metrics/report.html").decode()  # the HTML report, same figures
-    assert "<th>search success rate</th><td>0.75</td>" in report and "<th>render failures</th><td>1</td>" in report
+    assert (
+        "<th>search success rate</th><td>0.75</td>" in report
+        and "<th>render failures</th><td>1</td>" in report
+    )
     ((path, body),) = _Gateway.received
     assert path == "/metrics/job/shazam_pipeline"
     assert _value(_families(body.decode()), "shazam_search_success_rate") == 0.75
@@ -216,6 +270,9 @@ def test_an_empty_store_gives_zeros_and_undefined_rates(tmp_path) -> None:
     empty = LocalStore(tmp_path / "empty")
     m = metrics.compute_metrics(empty)
     samples = _families(metrics.to_prometheus(m))
-    assert _value(samples, "shazam_qa_backlog") == 0 and _value(samples, "shazam_render_failures_total") == 0
+    assert (
+        _value(samples, "shazam_qa_backlog") == 0
+        and _value(samples, "shazam_render_failures_total") == 0
+    )
     assert math.isnan(_value(samples, "shazam_qa_rejection_rate"))
     assert len(metrics.write_parquet(m, empty)) == len(m.tables())

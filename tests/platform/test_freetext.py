@@ -15,7 +15,10 @@ from shazam_assets.platform.freetext import NOTE, REVIEWER_NAME, TextError, norm
         ("Jose\u0301", "Jos\u00e9"),  # NFD from a Mac keyboard: the same name as NFC
         ("Jos\udcc3\udca9", "Jos\u00e9"),  # UTF-8 bytes escaped by an ASCII locale: recovered
         ("\u674e\u534e \U0001f600", "\u674e\u534e \U0001f600"),
-        ("Zo\u00eb\u200d", "Zo\u00eb\u200d"),  # joiners are text (emoji, Indic scripts), not controls
+        (
+            "Zo\u00eb\u200d",
+            "Zo\u00eb\u200d",
+        ),  # joiners are text (emoji, Indic scripts), not controls
     ],
 )
 def test_names_are_stored_normalized(typed: str, stored: str) -> None:

@@ -24,8 +24,14 @@ BUILT = {
     "upload": (layout.upload_key(ASIN, "delivery.zip"), f"uploads/{ASIN}/delivery.zip"),
     "validation": (layout.validation_key(ASIN, "u1"), f"validations/{ASIN}/u1.json"),
     "rejection": (layout.rejection_key(ASIN, "u1"), f"rejections/{ASIN}/u1.json"),
-    "staging": (layout.staging_prefix(ASIN, "u1", "r1") + "model/a.glb", f"staging/{ASIN}/u1/r1/model/a.glb"),
-    "version_file": (layout.version_file_key(ASIN, 3, "model/a.glb"), f"assets/{ASIN}/v3/model/a.glb"),
+    "staging": (
+        layout.staging_prefix(ASIN, "u1", "r1") + "model/a.glb",
+        f"staging/{ASIN}/u1/r1/model/a.glb",
+    ),
+    "version_file": (
+        layout.version_file_key(ASIN, 3, "model/a.glb"),
+        f"assets/{ASIN}/v3/model/a.glb",
+    ),
     "version_manifest": (layout.version_manifest_key(ASIN, 3), f"assets/{ASIN}/v3/version.json"),
     "claim": (layout.claim_key(ASIN, 3), f"index/{ASIN}/claims/v3.json"),
     "upload_index": (layout.upload_index_key(ASIN, "u1"), f"index/{ASIN}/uploads/u1.json"),
@@ -37,18 +43,28 @@ BUILT = {
     "notified": (layout.notified_key(ASIN, 3), f"notifications/{ASIN}/v3.json"),
     "outbox": (layout.outbox_key(ASIN, 3), f"outbox/{ASIN}/v3.json"),
     "run_failure_alert": (layout.run_failure_key("abc-123"), "outbox/_runs/abc-123.json"),
-    "render_file": (layout.render_set_prefix(ASIN, 3, "f" * 16) + "frames/000.webp",
-                    f"renders/{ASIN}/v3/{'f' * 16}/frames/000.webp"),
-    "turntable_manifest": (layout.turntable_manifest_key(ASIN, 3), f"renders/{ASIN}/v3/manifest.json"),
+    "render_file": (
+        layout.render_set_prefix(ASIN, 3, "f" * 16) + "frames/000.webp",
+        f"renders/{ASIN}/v3/{'f' * 16}/frames/000.webp",
+    ),
+    "turntable_manifest": (
+        layout.turntable_manifest_key(ASIN, 3),
+        f"renders/{ASIN}/v3/manifest.json",
+    ),
     "page": (layout.page_key(ASIN), f"published/{ASIN}/index.html"),
     "page_manifest": (layout.page_manifest_key(ASIN), f"published/{ASIN}/manifest.json"),
-    "release_file": (layout.page_prefix(ASIN) + "r0123456789abcdef/poster.webp",
-                     f"published/{ASIN}/r0123456789abcdef/poster.webp"),
+    "release_file": (
+        layout.page_prefix(ASIN) + "r0123456789abcdef/poster.webp",
+        f"published/{ASIN}/r0123456789abcdef/poster.webp",
+    ),
     "static_file": (layout.static_key("shazam.js"), "published/_static/shazam.js"),
     "catalogue_page": (layout.catalogue_page_key(), "published/index.html"),
     "catalogue": (layout.catalogue_key(), "published/catalog.json"),
     "search_pointer": (layout.search_pointer_key(), "search/index/current.json"),
-    "search_index_file": (layout.search_index_file_key(7, layout.SEARCH_META_NAME), "search/index/v7/meta.json"),
+    "search_index_file": (
+        layout.search_index_file_key(7, layout.SEARCH_META_NAME),
+        "search/index/v7/meta.json",
+    ),
     "search_catalogue": (layout.search_catalogue_keys()[0], "search/catalogue.parquet"),
     "metrics_table": (layout.metrics_table_key("versions"), "metrics/versions.parquet"),
     "metrics_latest": (layout.metrics_latest_key(), "metrics/latest.prom"),
@@ -72,18 +88,25 @@ def test_each_kind_builds_its_key_and_matches_it_back(name: str) -> None:
 
 def test_typed_parsers_round_trip() -> None:
     assert layout.parse_upload_key(layout.upload_key(ASIN, "d.ZIP")) == UploadKey(ASIN, "d.ZIP")
-    assert layout.parse_version_key(layout.version_file_key(ASIN, 12, "photos/a b.jpg")) == VersionKey(
-        ASIN, 12, "photos/a b.jpg"
+    assert layout.parse_version_key(
+        layout.version_file_key(ASIN, 12, "photos/a b.jpg")
+    ) == VersionKey(ASIN, 12, "photos/a b.jpg")
+    assert layout.parse_version_manifest_key(layout.version_manifest_key(ISBN, 2)) == AsinVersion(
+        ISBN, 2
     )
-    assert layout.parse_version_manifest_key(layout.version_manifest_key(ISBN, 2)) == AsinVersion(ISBN, 2)
     assert layout.parse_claim_key(layout.claim_key(ASIN, 4)) == (ASIN, 4)
     assert layout.parse_decision_key(layout.decision_key(ASIN, 5)) == AsinVersion(ASIN, 5)
     asin, version = layout.parse_decision_key(layout.decision_key(ASIN, 6)) or ("", 0)
     assert (asin, version) == (ASIN, 6)  # a tuple, as the QA sensor unpacks it
     assert layout.parse_published_pointer_key(layout.published_pointer_key(ASIN)) == ASIN
     assert layout.parse_page_manifest_key(layout.page_manifest_key(ASIN)) == ASIN
-    assert layout.parse_search_index_key(layout.search_index_file_key(9, layout.SEARCH_CLAIM_NAME)) == 9
-    assert layout.page_store_key(layout.page_relative(layout.page_key(ASIN)) or "") == layout.page_key(ASIN)
+    assert (
+        layout.parse_search_index_key(layout.search_index_file_key(9, layout.SEARCH_CLAIM_NAME))
+        == 9
+    )
+    assert layout.page_store_key(
+        layout.page_relative(layout.page_key(ASIN)) or ""
+    ) == layout.page_key(ASIN)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +137,9 @@ def test_parsers_refuse_other_keys(parse, key: str) -> None:
 
 
 def test_prefixes_are_folders_of_their_keys() -> None:
-    assert layout.uploads_prefix() == "uploads/" and layout.uploads_prefix(ASIN) == f"uploads/{ASIN}/"
+    assert (
+        layout.uploads_prefix() == "uploads/" and layout.uploads_prefix(ASIN) == f"uploads/{ASIN}/"
+    )
     assert layout.version_prefix(ASIN, 1) == f"assets/{ASIN}/v1/"
     assert not layout.version_manifest_key(ASIN, 10).startswith(layout.version_prefix(ASIN, 1))
     assert layout.claims_prefix(ASIN) == f"index/{ASIN}/claims/"
@@ -129,9 +154,16 @@ def test_a_version_owns_its_files_and_its_renders_and_nothing_else() -> None:
     owned = layout.version_data_prefixes(ASIN, 3)
     assert owned == (f"assets/{ASIN}/v3/", f"renders/{ASIN}/v3/")
     first, last = layout.version_commit_markers(ASIN, 3)
-    assert first == layout.turntable_manifest_key(ASIN, 3) and last == layout.version_manifest_key(ASIN, 3)
-    kept = [layout.decision_key(ASIN, 3), layout.scores_key(ASIN, 3), layout.claim_key(ASIN, 3),
-            layout.tombstone_key(ASIN, 3), layout.page_key(ASIN)]
+    assert first == layout.turntable_manifest_key(ASIN, 3) and last == layout.version_manifest_key(
+        ASIN, 3
+    )
+    kept = [
+        layout.decision_key(ASIN, 3),
+        layout.scores_key(ASIN, 3),
+        layout.claim_key(ASIN, 3),
+        layout.tombstone_key(ASIN, 3),
+        layout.page_key(ASIN),
+    ]
     assert not any(k.startswith(owned) for k in kept)
 
 
@@ -147,7 +179,10 @@ def test_the_markdown_table_lists_every_kind() -> None:
 def test_the_table_prints_from_the_command_line() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "shazam_assets.platform.layout", "--markdown"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     assert done.stdout == layout.layout_table_markdown()
 
@@ -184,8 +219,12 @@ def _literal_starts(tree: ast.AST) -> list[tuple[int, str]]:
             start = head.value if isinstance(head, ast.Constant) else ""
             out.append((node.lineno, start + "\0" + literal))
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
-                and id(node) not in in_fstrings):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in skip
+            and id(node) not in in_fstrings
+        ):
             out.append((node.lineno, node.value + "\0" + node.value))
     return out
 
@@ -204,18 +243,27 @@ def _offences(path: Path, root: Path = ROOT) -> list[str]:
 
 # Text for people that names a store file, not a key any code builds or reads (exact strings).
 TOLD_TO_PEOPLE = {
-    "shazam_assets/platform/errors.py": {"The approved version has no version.json (deleted or never stored)"},
+    "shazam_assets/platform/errors.py": {
+        "The approved version has no version.json (deleted or never stored)"
+    },
 }
 
 
 def test_no_store_key_is_spelled_outside_the_layout() -> None:
-    sources = sorted((ROOT / "shazam_assets").rglob("*.py")) + sorted((ROOT / "dagster_project").rglob("*.py"))
+    sources = sorted((ROOT / "shazam_assets").rglob("*.py")) + sorted(
+        (ROOT / "dagster_project").rglob("*.py")
+    )
     sources = [p for p in sources if p != ROOT / "shazam_assets/platform/layout.py"]
     offences = [
-        o for path in sources for o in _offences(path)
-        if o.split(": ", 1)[1].strip("'\"") not in TOLD_TO_PEOPLE.get(str(path.relative_to(ROOT)), ())
+        o
+        for path in sources
+        for o in _offences(path)
+        if o.split(": ", 1)[1].strip("'\"")
+        not in TOLD_TO_PEOPLE.get(str(path.relative_to(ROOT)), ())
     ]
-    assert offences == [], "build these keys with shazam_assets.platform.layout:\n" + "\n".join(offences)
+    assert offences == [], "build these keys with shazam_assets.platform.layout:\n" + "\n".join(
+        offences
+    )
 
 
 def test_the_scan_catches_a_spelled_key(tmp_path: Path) -> None:

@@ -40,8 +40,14 @@ def slack() -> Iterator[tuple[str, list[dict]]]:
 def test_free_text_reaches_slack_escaped(slack) -> None:
     url, received = slack
     notification = Notification(
-        asin="B0TEST0001", version=3, verdict="reject", reviewer=HOSTILE, notes=HOSTILE,
-        artist=HOSTILE, title=HOSTILE, upload_key="uploads/B0TEST0001/<!here>.zip",
+        asin="B0TEST0001",
+        version=3,
+        verdict="reject",
+        reviewer=HOSTILE,
+        notes=HOSTILE,
+        artist=HOSTILE,
+        title=HOSTILE,
+        upload_key="uploads/B0TEST0001/<!here>.zip",
         comments=({"issue": HOSTILE, "comment": HOSTILE},),
     )
     SlackWebhook(url).deliver(notification)
@@ -56,8 +62,12 @@ def test_free_text_reaches_slack_escaped(slack) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "escaped"),
-    [("a & b", "a &amp; b"), ("<!everyone>", "&lt;!everyone&gt;"), ("&lt;", "&amp;lt;"),
-     ("plain *text*", "plain *text*")],
+    [
+        ("a & b", "a &amp; b"),
+        ("<!everyone>", "&lt;!everyone&gt;"),
+        ("&lt;", "&amp;lt;"),
+        ("plain *text*", "plain *text*"),
+    ],
 )
 def test_slack_escape_follows_slacks_three_rules(raw: str, escaped: str) -> None:
     assert slack_escape(raw) == escaped

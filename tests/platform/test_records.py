@@ -19,12 +19,18 @@ def _version_json(manifest: VersionManifest) -> bytes:
     return json.dumps(manifest.to_json(), indent=2, sort_keys=True, default=str).encode()
 
 
-def test_a_stored_version_manifest_reads_and_writes_back_byte_for_byte(local_store: LocalStore, tmp_path: Path) -> None:
+def test_a_stored_version_manifest_reads_and_writes_back_byte_for_byte(
+    local_store: LocalStore, tmp_path: Path
+) -> None:
     version = store_delivery(local_store, pack(tmp_path, product(tmp_path)))
     raw = local_store.get_bytes(layout.version_manifest_key(ASIN, version))
     manifest = read_version_manifest(local_store, ASIN, version)
     assert manifest is not None and _version_json(manifest) == raw
-    assert (manifest.asin, manifest.version, list_versions(local_store, ASIN)) == (ASIN, version, [version])
+    assert (manifest.asin, manifest.version, list_versions(local_store, ASIN)) == (
+        ASIN,
+        version,
+        [version],
+    )
     assert manifest.title.startswith("Bluetooth Speaker") and manifest.artist
     assert len(manifest.bounds_m) == 2 and all(d > 0 for d in manifest.dimensions_m)
     assert manifest.model_files() == (manifest.model_path,)
@@ -33,11 +39,21 @@ def test_a_stored_version_manifest_reads_and_writes_back_byte_for_byte(local_sto
 
 def test_a_manifest_stored_before_model_files_were_recorded_still_reads() -> None:
     old = {
-        "schema": "shazam.version/1", "asin": ASIN, "version": 1, "created_at": "2025-01-01T00:00:00+00:00",
-        "upload": {"key": f"uploads/{ASIN}/d.zip", "etag": "e", "upload_id": "u", "size": 3,
-                   "last_modified": "2025-01-01T00:00:00+00:00"},
-        "files": [{"path": "model/a.gltf", "sha256": "0" * 64, "size": 1},
-                  {"path": "model/a.bin", "sha256": "1" * 64, "size": 2}],
+        "schema": "shazam.version/1",
+        "asin": ASIN,
+        "version": 1,
+        "created_at": "2025-01-01T00:00:00+00:00",
+        "upload": {
+            "key": f"uploads/{ASIN}/d.zip",
+            "etag": "e",
+            "upload_id": "u",
+            "size": 3,
+            "last_modified": "2025-01-01T00:00:00+00:00",
+        },
+        "files": [
+            {"path": "model/a.gltf", "sha256": "0" * 64, "size": 1},
+            {"path": "model/a.bin", "sha256": "1" * 64, "size": 2},
+        ],
         "total_bytes": 3,
         "validation": {"ok": True, "stats": {"model_files": ["model/a.gltf", "model/a.bin"]}},
         "delivery_manifest": {"files": {"model": "model/a.gltf", "photos": []}},
@@ -47,23 +63,46 @@ def test_a_manifest_stored_before_model_files_were_recorded_still_reads() -> Non
     assert manifest.model_files() == ("model/a.gltf", "model/a.bin")  # from the validation's stats
     unknown = copy.deepcopy(old)
     del unknown["validation"]["stats"]
-    assert VersionManifest.from_json(unknown).model_files() is None  # a .gltf with unknown resources
+    assert (
+        VersionManifest.from_json(unknown).model_files() is None
+    )  # a .gltf with unknown resources
 
 
 TURNTABLE = {
     "schema": "shazam.turntable/1",
     "renderer": "studio-1",
     "fingerprint": "0123456789abcdef",
-    "spec": {"frames": 8, "size": 64, "background": "white", "frame_format": "webp", "video": "mp4",
-             "elevation_deg": 15.0},
-    "model": {"sha256": "a" * 64, "triangles": 1200, "bounds": [[-0.1, 0.0, -0.1], [0.1, 0.2, 0.1]]},
-    "frames": [{"path": f"frames/{i:03d}.webp", "azimuth_deg": i * 45.0,
-                "camera": {"eye": [0.0, 0.1, 1.0], "target": [0.0, 0.1, 0.0], "fov_deg": 30.0}}
-               for i in range(8)],
+    "spec": {
+        "frames": 8,
+        "size": 64,
+        "background": "white",
+        "frame_format": "webp",
+        "video": "mp4",
+        "elevation_deg": 15.0,
+    },
+    "model": {
+        "sha256": "a" * 64,
+        "triangles": 1200,
+        "bounds": [[-0.1, 0.0, -0.1], [0.1, 0.2, 0.1]],
+    },
+    "frames": [
+        {
+            "path": f"frames/{i:03d}.webp",
+            "azimuth_deg": i * 45.0,
+            "camera": {"eye": [0.0, 0.1, 1.0], "target": [0.0, 0.1, 0.0], "fov_deg": 30.0},
+        }
+        for i in range(8)
+    ],
     "poster": "poster.webp",
     "sprite": {"path": "sprite.webp", "cell": 64, "columns": 3, "frames": 8},
     "video": {"path": "spin.mp4", "fps": 12},
-    "timings_s": {"load": 0.5, "render": 1.2, "per_frame": 0.15, "encode_after_render": 0.1, "total": 2.0},
+    "timings_s": {
+        "load": 0.5,
+        "render": 1.2,
+        "per_frame": 0.15,
+        "encode_after_render": 0.1,
+        "total": 2.0,
+    },
     "rendered_at": "2026-01-01T00:00:00+00:00",
     "files": [{"path": "poster.webp", "size": 10, "sha256": "b" * 64}],
 }
@@ -89,12 +128,37 @@ QA = {
     "version": 1,
     "checked_at": "2026-01-01T00:00:00+00:00",
     "scoring_version": "scoring-1",
-    "checks": [{"name": "qa_visual_match", "passed": True, "severity": "warn", "message": "ok", "metadata": {}},
-               {"name": "qa_placement", "passed": False, "severity": "error", "message": "floats",
-                "metadata": {"min_y_m": 0.2}}],
-    "visual": {"photos": [{"photo": "front.jpg", "best_view": "front", "silhouette_iou": 0.91, "delta_e": 4.2,
-                           "score": 0.87, "close_up": False}],
-               "score": 0.87, "views": ["front", "back"], "seconds": 3.2},
+    "checks": [
+        {
+            "name": "qa_visual_match",
+            "passed": True,
+            "severity": "warn",
+            "message": "ok",
+            "metadata": {},
+        },
+        {
+            "name": "qa_placement",
+            "passed": False,
+            "severity": "error",
+            "message": "floats",
+            "metadata": {"min_y_m": 0.2},
+        },
+    ],
+    "visual": {
+        "photos": [
+            {
+                "photo": "front.jpg",
+                "best_view": "front",
+                "silhouette_iou": 0.91,
+                "delta_e": 4.2,
+                "score": 0.87,
+                "close_up": False,
+            }
+        ],
+        "score": 0.87,
+        "views": ["front", "back"],
+        "seconds": 3.2,
+    },
     "contact_sheet": f"qa/{ASIN}/v1/contact-sheet.png",
     "blocking_errors": ["qa_placement"],
 }
@@ -112,6 +176,8 @@ def test_a_qa_result_writes_back_what_it_read(local_store: LocalStore) -> None:
 
 
 def test_a_qa_result_of_the_wrong_shape_reads_as_missing_parts() -> None:
-    odd = QAResult.from_json({"contact_sheet": 7, "checks": "no", "visual": {"score": "high", "photos": [1]}})
+    odd = QAResult.from_json(
+        {"contact_sheet": 7, "checks": "no", "visual": {"score": "high", "photos": [1]}}
+    )
     assert odd.contact_sheet is None and odd.checks == () and odd.blocking_errors == ()
     assert odd.visual is not None and odd.visual.score is None and odd.visual.photos[0].photo == ""

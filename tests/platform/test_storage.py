@@ -359,14 +359,25 @@ def test_s3_objects_carry_the_headers_they_were_written_with(
         return s3_client.head_object(Bucket=store.bucket, Key=store.prefix + key)
 
     store.put_bytes("a.html", b"<p>hi</p>", content_type="text/html")
-    store.put_stream("b.bin", io.BytesIO(b"x"), content_type="application/octet-stream",
-                     content_disposition="attachment")
+    store.put_stream(
+        "b.bin",
+        io.BytesIO(b"x"),
+        content_type="application/octet-stream",
+        content_disposition="attachment",
+    )
     assert head("a.html")["ContentType"] == "text/html"
     assert head("b.bin")["ContentDisposition"] == "attachment"
-    store.copy("a.html", "c.html", content_type="application/octet-stream",
-               content_disposition="attachment")
+    store.copy(
+        "a.html",
+        "c.html",
+        content_type="application/octet-stream",
+        content_disposition="attachment",
+    )
     copied = head("c.html")
-    assert (copied["ContentType"], copied["ContentDisposition"]) == ("application/octet-stream", "attachment")
+    assert (copied["ContentType"], copied["ContentDisposition"]) == (
+        "application/octet-stream",
+        "attachment",
+    )
     store.copy("a.html", "d.html")  # no headers named: the source's are kept
     assert head("d.html")["ContentType"] == "text/html"
 
@@ -413,7 +424,9 @@ def test_open_store_refuses_a_local_root_that_does_not_exist(tmp_path: Path) -> 
     assert isinstance(created, LocalStore) and created.root.is_dir()
 
 
-def test_temporary_files_of_killed_writes_are_reclaimed_after_a_grace_period(tmp_path: Path) -> None:
+def test_temporary_files_of_killed_writes_are_reclaimed_after_a_grace_period(
+    tmp_path: Path,
+) -> None:
     store = LocalStore(tmp_path)
     store.put_bytes("a/b/kept.json", b"{}")
     killed = tmp_path / "a" / "c" / ".shazam-tmp-dead"

@@ -20,8 +20,10 @@ async def _echo_length(request: Request) -> JSONResponse:
 
 def _client() -> TestClient:
     refusal = web.BodyRefusal("TEST_TOO_LARGE", "at most 1 KiB")
-    app = Starlette(routes=[Route("/", _echo_length, methods=["POST"])],
-                    middleware=web.guard(max_body_bytes=1024, body_refusal=refusal))
+    app = Starlette(
+        routes=[Route("/", _echo_length, methods=["POST"])],
+        middleware=web.guard(max_body_bytes=1024, body_refusal=refusal),
+    )
     return TestClient(app, base_url="http://localhost")
 
 

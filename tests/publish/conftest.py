@@ -23,8 +23,6 @@ MUG = "B0PAGE0002"
 SMALL = TurntableSpec(frames=8, size=96)
 
 
-
-
 def approve_and_render(
     store: ObjectStore, asin: str, version: int, spec: TurntableSpec = SMALL
 ) -> None:

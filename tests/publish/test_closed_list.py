@@ -92,7 +92,9 @@ def test_renders_fetch_only_the_model_files(hostile_store) -> None:
     hostile_store.delete(f"renders/{HOSTILE}/v1/manifest.json")  # force a new render
     publish_turntable(recorder, HOSTILE, 1, SMALL)
     fetched = {k for k in recorder.reads if k.startswith(f"assets/{HOSTILE}/v1/")}
-    assert {k.rsplit("/v1/", 1)[1] for k in fetched} - {versions.VERSION_MANIFEST} == set(MODEL_FILES)
+    assert {k.rsplit("/v1/", 1)[1] for k in fetched} - {versions.VERSION_MANIFEST} == set(
+        MODEL_FILES
+    )
 
 
 def test_publishing_copies_only_the_model_files_and_serves_nothing_else(hostile_store) -> None:
@@ -108,7 +110,9 @@ def test_publishing_copies_only_the_model_files_and_serves_nothing_else(hostile_
         assert client.get(f"/{HOSTILE}/{release}/model/{name}").status_code == 404
 
 
-def test_an_uploaded_page_left_in_a_release_is_never_served_as_a_page_or_script(hostile_store) -> None:
+def test_an_uploaded_page_left_in_a_release_is_never_served_as_a_page_or_script(
+    hostile_store,
+) -> None:
     """What an older SHAZAM published (every file of the model's folder) stays inert: only
     SHAZAM's own pages are text/html, only its own scripts JavaScript."""
     publish_product(hostile_store, HOSTILE)
@@ -155,7 +159,9 @@ def test_published_objects_on_s3_carry_allow_listed_types(hostile_store, s3_stor
     assert seen[f"{page_prefix(HOSTILE)}{release}/model/lamp.bin"] == "application/octet-stream"
     assert not [k for k in seen if "pwn" in k]
     html = [k for k, t in seen.items() if t.startswith("text/html")]
-    assert sorted(html) == sorted([f"{pages_prefix()}index.html", f"{page_prefix(HOSTILE)}index.html"])
+    assert sorted(html) == sorted(
+        [f"{pages_prefix()}index.html", f"{page_prefix(HOSTILE)}index.html"]
+    )
 
 
 @pytest.mark.integration

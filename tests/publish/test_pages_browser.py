@@ -244,7 +244,11 @@ def test_pages_carry_their_own_policy_where_the_host_sends_none(published, brows
         page = _open(browser, host)
         page.goto(f"{host}/{SPEAKER}/index.html")
         policy = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
-        assert policy and "object-src 'none'" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+        assert (
+            policy
+            and "object-src 'none'" in policy
+            and "'unsafe-inline'" not in policy.split("style-src")[0]
+        )
         page.wait_for_function(
             "() => ['loaded', 'error'].includes(document.getElementById('viewer-status').dataset.state)",
             timeout=MODEL_TIMEOUT_MS,

@@ -35,7 +35,9 @@ def test_a_good_version_passes_and_gets_a_contact_sheet(local_store, tmp_path) -
     }
     assert result.blocking_errors == () and read_scores(local_store, ASIN, version) == result
     assert result.visual is not None and len(result.visual.photos) == len(product(tmp_path).photos)
-    assert {c.to_json()["severity"] for c in result.checks} == {"warn"}  # scores.json's own spelling, as before
+    assert {c.to_json()["severity"] for c in result.checks} == {
+        "warn"
+    }  # scores.json's own spelling, as before
     assert result.contact_sheet is not None
     sheet = Image.open(io.BytesIO(local_store.get_bytes(result.contact_sheet)))
     assert sheet.format == "PNG" and sheet.width > sheet.height / 4
@@ -120,7 +122,9 @@ def test_a_version_qa_cannot_look_at_gets_a_blocking_verdict_not_a_crash(
     from tests.image_bombs import png_bomb
 
     version = _store(local_store, pack(tmp_path, product(tmp_path)))
-    listed = json.loads(local_store.get_bytes(f"assets/{ASIN}/v{version}/version.json"))["delivery_manifest"]["files"]
+    listed = json.loads(local_store.get_bytes(f"assets/{ASIN}/v{version}/version.json"))[
+        "delivery_manifest"
+    ]["files"]
     if target == "photo":
         _replace_stored(local_store, version, listed["photos"][0], png_bomb(13000, 13000))
     else:
@@ -144,5 +148,11 @@ def test_check_severities_are_the_shared_enum_and_stored_as_before() -> None:
     assert (checks.WARN, checks.ERROR) == (Severity.WARNING, Severity.ERROR)
     outcome = checks.CheckOutcome("qa_placement", False, checks.WARN, "off centre")
     assert outcome.to_dict()["severity"] == "warn"
-    assert checks.CheckOutcome("qa_placement", False, checks.ERROR, "floats").to_dict()["severity"] == "error"
-    assert Severity("warn") is Severity("warning") is Severity.WARNING and Severity("error") is Severity.ERROR
+    assert (
+        checks.CheckOutcome("qa_placement", False, checks.ERROR, "floats").to_dict()["severity"]
+        == "error"
+    )
+    assert (
+        Severity("warn") is Severity("warning") is Severity.WARNING
+        and Severity("error") is Severity.ERROR
+    )

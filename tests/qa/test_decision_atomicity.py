@@ -70,7 +70,9 @@ def _stored_version(store: ObjectStore, zip_path: Path) -> int:
 
 def _logged(store: ObjectStore) -> list[tuple[str, int]]:
     """What the QA decision sensor would pick up."""
-    return [p for i in store.list(layout.decisions_prefix()) if (p := layout.parse_decision_key(i.key))]
+    return [
+        p for i in store.list(layout.decisions_prefix()) if (p := layout.parse_decision_key(i.key))
+    ]
 
 
 def _now():
@@ -81,7 +83,9 @@ def _now():
 
 @pytest.mark.parametrize("after", [False, True], ids=["before-write", "after-write"])
 @pytest.mark.parametrize("fail_at", [1, 2])
-def test_a_failed_decision_is_completed_by_its_retry(store: ObjectStore, good_zip, fail_at, after) -> None:
+def test_a_failed_decision_is_completed_by_its_retry(
+    store: ObjectStore, good_zip, fail_at, after
+) -> None:
     version = _stored_version(store, good_zip)
     failing = FailingStore(store, fail_at=fail_at, after=after)
     with contextlib.suppress(OSError):
@@ -104,11 +108,15 @@ def test_a_retry_with_another_verdict_says_who_decided(local_store: LocalStore, 
     version = _stored_version(local_store, good_zip)
     record_decision(local_store, asin=ASIN, version=version, verdict="approve", reviewer="Rita")
     with pytest.raises(DecisionError) as refused:
-        record_decision(local_store, asin=ASIN, version=version, verdict="reject", reviewer="Rita", notes="no")
+        record_decision(
+            local_store, asin=ASIN, version=version, verdict="reject", reviewer="Rita", notes="no"
+        )
     assert refused.value.code == "QA_ALREADY_DECIDED" and "approved by Rita" in str(refused.value)
 
 
-def test_a_half_written_decision_of_an_older_release_can_be_decided_again(local_store: LocalStore, good_zip) -> None:
+def test_a_half_written_decision_of_an_older_release_can_be_decided_again(
+    local_store: LocalStore, good_zip
+) -> None:
     """Stores written before decisions were one write may hold `qa/<ASIN>/v<N>/decision.json`
     without its log entry: nobody acted on it, so the version is still waiting for a review."""
     version = _stored_version(local_store, good_zip)
@@ -118,6 +126,13 @@ def test_a_half_written_decision_of_an_older_release_can_be_decided_again(local_
         % (ASIN.encode(), version),
     )
     assert [p.version for p in pending_reviews(local_store, now=_now())] == [version]
-    record_decision(local_store, asin=ASIN, version=version, verdict="reject", reviewer="Rita", notes="logo missing")
+    record_decision(
+        local_store,
+        asin=ASIN,
+        version=version,
+        verdict="reject",
+        reviewer="Rita",
+        notes="logo missing",
+    )
     assert _logged(local_store) == [(ASIN, version)]
     assert decisions.read_decision(local_store, ASIN, version).reviewer == "Rita"

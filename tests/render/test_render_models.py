@@ -40,7 +40,9 @@ def _drawn(out: Path) -> float:
     [g.draco_box, g.meshopt_box, lambda: g.box(texture="ktx2")],
     ids=["draco", "meshopt", "ktx2"],
 )
-def test_compressed_models_are_refused_with_a_code(tmp_path: Path, build: Callable[[], g.Model]) -> None:
+def test_compressed_models_are_refused_with_a_code(
+    tmp_path: Path, build: Callable[[], g.Model]
+) -> None:
     model = build()
     model.doc["extensionsRequired"] = model.doc["extensionsUsed"]  # as exporters write them
     done = _render(g.write_glb(model, tmp_path / "model.glb"), tmp_path / "out", code=2)
@@ -72,7 +74,9 @@ def _cycle() -> g.Model:
     ],
     ids=["empty", "junk-glb", "json-array", "node-cycle"],
 )
-def test_broken_files_answer_with_a_code(tmp_path: Path, write: Callable[[Path], object], code: str) -> None:
+def test_broken_files_answer_with_a_code(
+    tmp_path: Path, write: Callable[[Path], object], code: str
+) -> None:
     model = tmp_path / "model.glb"
     write(model)
     done = _render(model, tmp_path / "out", "--deadline", "120", code=2)
@@ -80,7 +84,9 @@ def test_broken_files_answer_with_a_code(tmp_path: Path, write: Callable[[Path],
 
 
 def test_a_percent_encoded_unicode_buffer_uri_renders(tmp_path: Path) -> None:
-    model = g.write_gltf(g.box(texture="png"), tmp_path / "model.gltf", bin_name="te\u0301xture b.bin")
+    model = g.write_gltf(
+        g.box(texture="png"), tmp_path / "model.gltf", bin_name="te\u0301xture b.bin"
+    )
     _render(model, tmp_path / "out")
     assert _drawn(tmp_path / "out") > 0.1
 
@@ -113,8 +119,9 @@ def test_thousands_of_nodes_render_in_seconds(tmp_path: Path) -> None:
 
 def test_a_render_past_its_deadline_is_stopped_with_a_code(tmp_path: Path) -> None:
     started = time.monotonic()
-    done = _render(g.write_glb(g.box(), tmp_path / "model.glb"), tmp_path / "out", "--deadline", "0.5",
-                   code=2)
+    done = _render(
+        g.write_glb(g.box(), tmp_path / "model.glb"), tmp_path / "out", "--deadline", "0.5", code=2
+    )
     assert "RENDER_TIMEOUT" in done.stderr
     assert time.monotonic() - started < 60
 
@@ -127,7 +134,9 @@ def test_the_watchdog_stops_a_hung_job_and_reports_a_dead_one() -> None:
     assert not isinstance(hung.value, TransientError)  # the same model would hang again
     with pytest.raises(RenderError) as dead:
         run_with_deadline(os.abort, deadline_s=60, what="a job that crashes")
-    assert dead.value.code == "RENDER_CRASHED" and isinstance(dead.value, TransientError)  # worth a retry
+    assert dead.value.code == "RENDER_CRASHED" and isinstance(
+        dead.value, TransientError
+    )  # worth a retry
     with pytest.raises(RenderError) as failed:
         run_with_deadline(int, "x", deadline_s=60, what="a job that raises")
     assert failed.value.code == "RENDER_FAILED" and "ValueError" in failed.value.message
@@ -152,8 +161,10 @@ def _alive(pid: int) -> bool:
 
 def test_a_render_whose_worker_is_killed_does_not_live_on() -> None:
     """A worker killed mid-render (pod evicted, run terminated) leaves no orphan render."""
-    code = ("import time; from shazam_assets.platform.renderer import run_with_deadline; "
-            "run_with_deadline(time.sleep, 600, deadline_s=600, what='a long render')")
+    code = (
+        "import time; from shazam_assets.platform.renderer import run_with_deadline; "
+        "run_with_deadline(time.sleep, 600, deadline_s=600, what='a long render')"
+    )
     worker = subprocess.Popen([sys.executable, "-c", code])
     try:
         deadline = time.monotonic() + 60
@@ -170,7 +181,9 @@ def test_a_render_whose_worker_is_killed_does_not_live_on() -> None:
 
 
 @pytest.mark.parametrize("where", ["glb", "file"])
-def test_a_texture_over_the_decoding_limits_is_refused_before_it_is_decoded(tmp_path: Path, where: str) -> None:
+def test_a_texture_over_the_decoding_limits_is_refused_before_it_is_decoded(
+    tmp_path: Path, where: str
+) -> None:
     """A kilobyte PNG whose header claims 13000 x 13000 pixels would cost gigabytes inside the
     loader (QA renders stored models with it too): its header is checked first."""
     from tests.image_bombs import png_bomb
@@ -189,7 +202,9 @@ def test_a_texture_over_the_decoding_limits_is_refused_before_it_is_decoded(tmp_
     assert "RENDER_TEXTURE_TOO_LARGE" in done.stderr and "13000 x 13000" in done.stderr
 
 
-def test_an_external_buffer_is_read_once_however_many_images_name_it(tmp_path: Path, monkeypatch) -> None:
+def test_an_external_buffer_is_read_once_however_many_images_name_it(
+    tmp_path: Path, monkeypatch
+) -> None:
     """200 images in views of one .bin: the texture check reads that file once, not per image."""
     from shazam_assets.platform.renderer import source as studio_source
 
@@ -199,6 +214,8 @@ def test_an_external_buffer_is_read_once_however_many_images_name_it(tmp_path: P
     path = g.write_gltf(model, tmp_path / "model.gltf")
     reads: list[str] = []
     real = studio_source.read_uri
-    monkeypatch.setattr(studio_source, "read_uri", lambda folder, uri: reads.append(uri) or real(folder, uri))
+    monkeypatch.setattr(
+        studio_source, "read_uri", lambda folder, uri: reads.append(uri) or real(folder, uri)
+    )
     studio_source.check_textures(studio_source.read_source(path))
     assert reads == ["model.bin"]

@@ -50,7 +50,9 @@ def test_a_turntable_has_every_file_the_page_needs(rendered) -> None:
         assert stream.codec_context.name == "h264" and (stream.width, stream.height) == (96, 96)
         assert sum(1 for _ in video.decode(stream)) == 8
     listed = {f.path: f for f in m.files}
-    assert set(listed) == {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(listed) == {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {
+        "manifest.json"
+    }
     for path, entry in listed.items():
         assert hashlib.sha256((out / path).read_bytes()).hexdigest() == entry.sha256
     on_disk = json.loads((out / "manifest.json").read_text())
@@ -60,8 +62,11 @@ def test_a_turntable_has_every_file_the_page_needs(rendered) -> None:
 
 def test_frames_turn_around_the_product(rendered) -> None:
     """Front (0°) and back (180°) views differ; the product fills a similar share of each."""
+
     def load(i: int) -> np.ndarray:
-        return np.asarray(Image.open(rendered.folder / f"frames/{i:03d}.webp").convert("RGB"), dtype=float)
+        return np.asarray(
+            Image.open(rendered.folder / f"frames/{i:03d}.webp").convert("RGB"), dtype=float
+        )
 
     front, back = load(0), load(4)
     assert np.abs(front - back).mean() > 2.0
@@ -70,7 +75,9 @@ def test_frames_turn_around_the_product(rendered) -> None:
 
 
 def test_transparent_background_keeps_alpha_in_png_frames(model, tmp_path) -> None:
-    spec = TurntableSpec(frames=8, size=64, background="transparent", frame_format="png", video="webm")
+    spec = TurntableSpec(
+        frames=8, size=64, background="transparent", frame_format="png", video="webm"
+    )
     m = turntable.render_turntable(model, tmp_path, spec).manifest
     rgba = np.asarray(Image.open(tmp_path / m.frames[0].path))
     assert rgba.shape == (64, 64, 4)
@@ -118,7 +125,9 @@ def _approved_version(store, tmp_path: Path) -> int:
     return store_delivery(store, pack(tmp_path, product(tmp_path)))
 
 
-def test_publishing_commits_the_manifest_last_and_is_a_no_op_the_second_time(store, tmp_path, monkeypatch) -> None:
+def test_publishing_commits_the_manifest_last_and_is_a_no_op_the_second_time(
+    store, tmp_path, monkeypatch
+) -> None:
     version = _approved_version(store, tmp_path)
     first = turntable.publish_turntable(store, ASIN, version, SMALL)
     assert first.rendered and first.uploaded_bytes > 0
@@ -152,7 +161,9 @@ def test_deleting_a_version_deletes_its_renders_and_counts_them(local_store, tmp
     deletion = decisions.delete_version(local_store, ASIN, version, reason="test")
     assert list(local_store.list(turntable.renders_prefix(ASIN, version))) == []
     assert deletion.files == len(stored.files) + len(render_files)
-    assert deletion.bytes_reclaimed == sum(f.size for f in stored.files) + sum(o.size for o in render_files)
+    assert deletion.bytes_reclaimed == sum(f.size for f in stored.files) + sum(
+        o.size for o in render_files
+    )
     assert list(local_store.list(layout.version_prefix(ASIN, version))) == []
     tombstone = json.loads(local_store.get_bytes(decisions.tombstone_key(ASIN, version)))
     assert tombstone["bytes_reclaimed"] == deletion.bytes_reclaimed
@@ -181,8 +192,10 @@ def _fail_upload(store: _TruncatingStore, nth: int) -> None:
 
 def _assert_incomplete(refused: pytest.ExceptionInfo[TurntableError], version: int) -> None:
     assert refused.value.code == "RENDER_UPLOAD_INCOMPLETE"
-    found = re.fullmatch(rf"renders/{ASIN}/v{version}/[0-9a-f]{{16}}/(\S+): (\d+) bytes stored, (\d+) written",
-                         refused.value.message)
+    found = re.fullmatch(
+        rf"renders/{ASIN}/v{version}/[0-9a-f]{{16}}/(\S+): (\d+) bytes stored, (\d+) written",
+        refused.value.message,
+    )
     assert found is not None, refused.value.message
     assert int(found[2]) == int(found[3]) // 2
 
@@ -221,7 +234,9 @@ def test_published_pointer_keys_are_told_from_page_files() -> None:
     pointers = layout.published_pointers_prefix()
     assert layout.parse_published_pointer_key(decisions.published_key(ASIN)) == ASIN
     assert layout.parse_published_pointer_key(f"{pointers}{ASIN}/manifest.json") is None
-    assert layout.parse_published_pointer_key(layout.page_prefix(ASIN).rstrip("/") + ".json") is None
+    assert (
+        layout.parse_published_pointer_key(layout.page_prefix(ASIN).rstrip("/") + ".json") is None
+    )
     assert layout.parse_published_pointer_key(layout.upload_key(ASIN, "x.json")) is None
     assert layout.parse_published_pointer_key(pointers + "catalog.json") is None
 
@@ -230,7 +245,9 @@ def test_a_still_from_a_stored_camera(tmp_path) -> None:
     mixer = Path(__file__).resolve().parents[3] / "shared/data/khronos-3dc/Mixer/Mixer.glb"
     if not mixer.is_file():
         pytest.skip("../shared/data/khronos-3dc is not here")
-    out = turntable.render_still(mixer, tmp_path / "hero.png", camera_index=0, width=160, height=120)
+    out = turntable.render_still(
+        mixer, tmp_path / "hero.png", camera_index=0, width=160, height=120
+    )
     with Image.open(out) as image:
         assert image.size == (160, 120)
     with pytest.raises(TurntableError) as refused:
@@ -238,16 +255,36 @@ def test_a_still_from_a_stored_camera(tmp_path) -> None:
     assert refused.value.code == "RENDER_NO_SUCH_CAMERA"
 
 
-def test_shazam_render_cli_makes_a_turntable_or_a_still_and_refuses_bad_input(model, tmp_path) -> None:
+def test_shazam_render_cli_makes_a_turntable_or_a_still_and_refuses_bad_input(
+    model, tmp_path
+) -> None:
     from tests.test_cli import shazam
 
-    done = shazam("render", str(model), "--out", str(tmp_path / "spin"), "--frames", "8", "--size", "64",
-                  check_code=0)
+    done = shazam(
+        "render",
+        str(model),
+        "--out",
+        str(tmp_path / "spin"),
+        "--frames",
+        "8",
+        "--size",
+        "64",
+        check_code=0,
+    )
     assert done.stdout.startswith("wrote 11 files") and "FEngine" not in done.stdout
     manifest = json.loads((tmp_path / "spin" / "manifest.json").read_text())
     assert len(manifest["frames"]) == 8 and manifest["spec"]["size"] == 64
-    still = shazam("render", str(model), "--camera", "0", "--size", "96x72", "--out", str(tmp_path / "hero.png"),
-                   check_code=2)  # the demo speaker's glTF stores no camera
+    still = shazam(
+        "render",
+        str(model),
+        "--camera",
+        "0",
+        "--size",
+        "96x72",
+        "--out",
+        str(tmp_path / "hero.png"),
+        check_code=2,
+    )  # the demo speaker's glTF stores no camera
     assert "RENDER_NO_SUCH_CAMERA" in still.stderr and not (tmp_path / "hero.png").exists()
     bad = shazam("render", str(model), "--out", str(tmp_path / "x"), "--frames", "5", check_code=2)
     assert "RENDER_BAD_FRAMES" in bad.stderr

@@ -26,8 +26,6 @@ SMALL = TurntableSpec(frames=8, size=96)
 EMBEDDER = DescriptorEmbedder()
 
 
-
-
 @pytest.fixture(scope="session")
 def search_products(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """slug -> DemoProduct for the speaker, mug and lamp (the lamp is never published)."""

@@ -52,14 +52,24 @@ class Served:
         return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) // 1024  # type: ignore[union-attr]
 
 
-def _request(url: str, *, host: str | None = None, method: str = "GET", body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def _request(
+    url: str,
+    *,
+    host: str | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     if host is not None:
         request.add_header("Host", host)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
     except urllib.error.HTTPError as exc:
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
@@ -67,11 +77,16 @@ def _request(url: str, *, host: str | None = None, method: str = "GET", body: by
 def _serve(store: LocalStore, *extra: str) -> Served:
     """`shazam serve` on free loopback ports (public and metrics), once it answers HTTP."""
     port, metrics_port = _free_port(), _free_port()
-    env = dict(os.environ, SHAZAM_STORE_URL=store.root.as_uri(),
-               DAGSTER_HOME=str(store.root.parent / "home"))
+    env = dict(
+        os.environ,
+        SHAZAM_STORE_URL=store.root.as_uri(),
+        DAGSTER_HOME=str(store.root.parent / "home"),
+    )
     process = subprocess.Popen(
         [SHAZAM, "serve", "--port", str(port), "--metrics-port", str(metrics_port), *extra],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     served = Served(f"http://127.0.0.1:{port}", port, f"http://127.0.0.1:{metrics_port}", process)
     deadline = time.monotonic() + 60
@@ -110,8 +125,18 @@ def server(store: LocalStore) -> Iterator[Served]:
     _stop(served)
 
 
-ROUTES = ["/", "/catalog.json", f"/{SPEAKER}/", f"/{SPEAKER}/manifest.json", "/search?text=mug",
-          f"/search?asin={MUG}", "/healthz", "/docs", "/openapi.json", "/no/such/page"]
+ROUTES = [
+    "/",
+    "/catalog.json",
+    f"/{SPEAKER}/",
+    f"/{SPEAKER}/manifest.json",
+    "/search?text=mug",
+    f"/search?asin={MUG}",
+    "/healthz",
+    "/docs",
+    "/openapi.json",
+    "/no/such/page",
+]
 
 
 @pytest.mark.parametrize("path", ROUTES)
@@ -121,8 +146,13 @@ def test_every_route_refuses_a_foreign_host(server: Served, path: str) -> None:
 
 
 def test_an_image_search_from_a_foreign_host_is_refused(server: Served) -> None:
-    status, _, _ = _request(server.base + "/search/image", host="evil.example", method="POST",
-                            body=b"x", headers={"Content-Type": "image/png"})
+    status, _, _ = _request(
+        server.base + "/search/image",
+        host="evil.example",
+        method="POST",
+        body=b"x",
+        headers={"Content-Type": "image/png"},
+    )
     assert status == 400
 
 
@@ -163,7 +193,11 @@ def test_the_api_docs_are_served_from_this_server(server: Served) -> None:
         status, headers, _ = _request(server.base + url)
         assert status == 200, url
         assert headers["content-type"].split(";")[0] in (
-            "text/javascript", "application/javascript", "text/css", "image/png"), url
+            "text/javascript",
+            "application/javascript",
+            "text/css",
+            "image/png",
+        ), url
     assert _request(server.base + "/redoc")[0] == 404  # ReDoc would come from a CDN
 
 
@@ -173,16 +207,23 @@ def test_the_api_docs_render_in_a_browser_without_leaving_the_server(server: Ser
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
         try:
             page = browser.new_page()
             errors: list[str] = []
             foreign: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: None if r.url.startswith((server.base + "/", "data:"))
-                    else foreign.append(r.url))
+            page.on(
+                "request",
+                lambda r: (
+                    None
+                    if r.url.startswith((server.base + "/", "data:"))
+                    else foreign.append(r.url)
+                ),
+            )
             page.goto(server.base + "/docs")
             page.wait_for_selector('[data-path="/search/image"]', timeout=30_000)
             assert "SHAZAM search" in page.content()
@@ -193,16 +234,26 @@ def test_the_api_docs_render_in_a_browser_without_leaving_the_server(server: Ser
 
 def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
     boundary = "shazam-test-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{name}\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="{name}"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
 def test_a_decompression_bomb_photo_is_refused_before_decoding(server: Served) -> None:
     body, content_type = _multipart("q.png", png_bomb(13000, 13000))  # 493 KB, 507 MB of pixels
     before = server.peak_rss_mb()
-    status, _, answer = _request(server.base + "/search/image", method="POST", body=body,
-                                 headers={"Content-Type": content_type})
+    status, _, answer = _request(
+        server.base + "/search/image",
+        method="POST",
+        body=body,
+        headers={"Content-Type": content_type},
+    )
     assert status == 413
     detail = json.loads(answer)["detail"]
     assert detail["code"] == "SEARCH_PHOTO_TOO_LARGE" and "169,000,000 pixels" in detail["message"]
@@ -255,7 +306,11 @@ def test_the_names_a_server_is_published_under_are_the_only_foreign_ones_it_answ
         ("127.0.0.1", (), ["127.0.0.1", "localhost"]),
         ("0.0.0.0", (), ["*"]),  # behind a proxy that checks names; none given here
         ("0.0.0.0", ("shop.example",), ["127.0.0.1", "localhost", "shop.example"]),
-        ("shop.internal", ("shop.example",), ["127.0.0.1", "localhost", "shop.example", "shop.internal"]),
+        (
+            "shop.internal",
+            ("shop.example",),
+            ["127.0.0.1", "localhost", "shop.example", "shop.internal"],
+        ),
     ],
 )
 def test_allowed_hosts_follow_the_bind_and_the_published_names(bind, names, expected) -> None:

@@ -46,11 +46,17 @@ def _get(url: str) -> tuple[int, str]:
 def test_serve_shows_the_catalogue_pages_and_answers_searches(published_store: LocalStore) -> None:
     _published(published_store)
     port, metrics_port = _free_port(), _free_port()
-    env = dict(os.environ, SHAZAM_STORE_URL=published_store.root.as_uri(),
-               DAGSTER_HOME=str(published_store.root.parent / "home"))
-    server = subprocess.Popen([SHAZAM, "serve", "--port", str(port),
-                               "--metrics-port", str(metrics_port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = dict(
+        os.environ,
+        SHAZAM_STORE_URL=published_store.root.as_uri(),
+        DAGSTER_HOME=str(published_store.root.parent / "home"),
+    )
+    server = subprocess.Popen(
+        [SHAZAM, "serve", "--port", str(port), "--metrics-port", str(metrics_port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -83,7 +89,9 @@ def test_unpublish_takes_page_catalogue_and_search_entry_down(published_store: L
     assert list(published_store.list(f"published/{SPEAKER}/")) == []
     assert SPEAKER not in published_store.get_bytes("published/catalog.json").decode()
     assert published_version(published_store, SPEAKER) is None
-    found = json.loads(shazam("search", "--asin", SPEAKER, "--json", store=store, check_code=0).stdout)
+    found = json.loads(
+        shazam("search", "--asin", SPEAKER, "--json", store=store, check_code=0).stdout
+    )
     assert found == {"results": []}
     mug = json.loads(shazam("search", "--asin", MUG, "--json", store=store, check_code=0).stdout)
     assert [r["asin"] for r in mug["results"]] == [MUG]  # the others stay

@@ -12,7 +12,9 @@ from shazam_assets.ingest import pipeline as ingest
 
 def _upload(context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource):
     try:
-        return ingest.resolve_upload(store.open(), context.partition_key, key=config.upload_key, etag=config.etag)
+        return ingest.resolve_upload(
+            store.open(), context.partition_key, key=config.upload_key, etag=config.etag
+        )
     except ingest.UploadNotFound as exc:
         raise dg.Failure(str(exc), allow_retries=False) from None
 

@@ -46,10 +46,14 @@ def _result(uploads: Sequence[Upload], cursor: str) -> dg.SensorResult:
     description="Lists uploads/ and requests an ingest run for every new or changed ZIP.",
 )
 def upload_sensor(
-    context: dg.SensorEvaluationContext, store: ObjectStoreResource, upload_queue: UploadQueueResource
+    context: dg.SensorEvaluationContext,
+    store: ObjectStoreResource,
+    upload_queue: UploadQueueResource,
 ):
     if upload_queue.enabled:
-        return dg.SkipReason("SQS mode is on (SHAZAM_UPLOAD_QUEUE_URL); upload_queue_sensor reads events")
+        return dg.SkipReason(
+            "SQS mode is on (SHAZAM_UPLOAD_QUEUE_URL); upload_queue_sensor reads events"
+        )
     scan = scan_uploads(store.open(), context.cursor, now=datetime.now(UTC))
     context.log.info(
         f"listed {scan.listed} objects, {len(scan.uploads)} new uploads, "
@@ -68,7 +72,9 @@ def upload_sensor(
     description="Reads S3 event notifications from SQS (large buckets); dead letters go to the DLQ.",
 )
 def upload_queue_sensor(
-    context: dg.SensorEvaluationContext, store: ObjectStoreResource, upload_queue: UploadQueueResource
+    context: dg.SensorEvaluationContext,
+    store: ObjectStoreResource,
+    upload_queue: UploadQueueResource,
 ):
     if not upload_queue.enabled:
         return dg.SkipReason("SHAZAM_UPLOAD_QUEUE_URL is not set; upload_sensor lists the bucket")

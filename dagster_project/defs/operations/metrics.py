@@ -14,7 +14,9 @@ from shazam_assets.operations import metrics
 from shazam_assets.operations import metrics_report as report
 from shazam_assets.platform import layout
 
-REPORT_KEY = layout.metrics_report_key()  # the HTML report of the latest figures (`shazam report`'s)
+REPORT_KEY = (
+    layout.metrics_report_key()
+)  # the HTML report of the latest figures (`shazam report`'s)
 TURNTABLE_STEP = keys.TURNTABLE_360.to_python_identifier()
 FACTS_LIMIT = 10_000  # newest orchestrator events read per metric (a few weeks of a busy shop)
 
@@ -32,7 +34,9 @@ def _failed_asins(record: dg.EventLogRecord, run: dg.DagsterRun | None) -> list[
 def _render_failures(instance: dg.DagsterInstance) -> tuple[metrics.RenderFailure, ...]:
     """One per ASIN whose `turntable_360` step failed (in any job)."""
     records = instance.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.STEP_FAILURE), limit=FACTS_LIMIT, ascending=False
+        dg.EventRecordsFilter(event_type=dg.DagsterEventType.STEP_FAILURE),
+        limit=FACTS_LIMIT,
+        ascending=False,
     )
     failures = []
     for record in records:
@@ -64,7 +68,9 @@ def _sensor_ticks(instance: dg.DagsterInstance) -> dict[str, float]:
             continue
         last = instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1)
         if last:
-            ticks[state.instigator_name] = max(ticks.get(state.instigator_name, 0.0), last[0].timestamp)
+            ticks[state.instigator_name] = max(
+                ticks.get(state.instigator_name, 0.0), last[0].timestamp
+            )
     return ticks
 
 
@@ -83,7 +89,9 @@ def _headline(summary: dict[str, float]) -> dict[str, float]:
     return {name: round(value, 4) for name, value in summary.items() if not math.isnan(value)}
 
 
-@dg.asset(group_name="operations", kinds={"prometheus", "parquet"}, code_version=code_versions.METRICS)
+@dg.asset(
+    group_name="operations", kinds={"prometheus", "parquet"}, code_version=code_versions.METRICS
+)
 def pipeline_metrics(
     context: dg.AssetExecutionContext,
     store: ObjectStoreResource,
@@ -102,7 +110,9 @@ def pipeline_metrics(
     )
     tables = metrics.write_parquet(computed, s)
     latest = metrics.write_latest(computed, s)
-    s.put_bytes(REPORT_KEY, report.render_html(computed).encode(), content_type="text/html; charset=utf-8")
+    s.put_bytes(
+        REPORT_KEY, report.render_html(computed).encode(), content_type="text/html; charset=utf-8"
+    )
     if gateway := pushgateway.target():
         metrics.push(computed, gateway)
         context.log.info(f"pushed the metrics to {gateway}")
@@ -116,11 +126,14 @@ def pipeline_metrics(
     )
 
 
-metrics_job = dg.define_asset_job("metrics_job", selection=[pipeline_metrics],
-                                  description="Recompute the pipeline metrics.")
+metrics_job = dg.define_asset_job(
+    "metrics_job", selection=[pipeline_metrics], description="Recompute the pipeline metrics."
+)
 
 metrics_schedule = dg.ScheduleDefinition(
-    job=metrics_job, cron_schedule="*/15 * * * *", execution_timezone="UTC",
+    job=metrics_job,
+    cron_schedule="*/15 * * * *",
+    execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every 15 minutes: recompute the pipeline metrics and push them.",
 )

@@ -21,7 +21,9 @@ from shazam_assets.operations import backfill
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=REVALIDATION_BATCH),
 )
 @transient_only
-def revalidation(context: dg.AssetExecutionContext, store: ObjectStoreResource) -> dg.MaterializeResult:
+def revalidation(
+    context: dg.AssetExecutionContext, store: ObjectStoreResource
+) -> dg.MaterializeResult:
     """Each ASIN's published delivery judged again under today's validation rules (its verdict
     is rewritten; no version is stored). ASINs the new rules reject are listed for follow-up:
     the published version stays live until a reviewer acts."""

@@ -34,8 +34,10 @@ class RunFailureAlert:
         return f"[SHAZAM] run failed: {self.job} {self.asin or '-'} ({self.step})"[:100]
 
     def text(self) -> str:
-        return (f"Run {self.run_id} of {self.job} failed for ASIN {self.asin or '-'} at step "
-                f"{self.step}:\n{self.error}\n\nList and re-run failures: `shazam failures --rerun`.")
+        return (
+            f"Run {self.run_id} of {self.job} failed for ASIN {self.asin or '-'} at step "
+            f"{self.step}:\n{self.error}\n\nList and re-run failures: `shazam failures --rerun`."
+        )
 
 
 def deliver_alert(channel, store: ObjectStore, alert: RunFailureAlert) -> str:
@@ -56,8 +58,13 @@ def failure_alert(context: dg.RunFailureSensorContext) -> RunFailureAlert:
         error = error_info.message.strip() if error_info else (steps[0].message or "")
     else:
         step, error = "-", context.failure_event.message or ""
-    return RunFailureAlert(run_id=run.run_id, job=run.job_name, asin=partition_of(dict(run.tags)),
-                           step=step, error=error)
+    return RunFailureAlert(
+        run_id=run.run_id,
+        job=run.job_name,
+        asin=partition_of(dict(run.tags)),
+        step=step,
+        error=error,
+    )
 
 
 @dg.run_failure_sensor(
@@ -71,7 +78,9 @@ def run_failure_notifier(
     context: dg.RunFailureSensorContext, store: ObjectStoreResource, notifier: NotifierResource
 ) -> None:
     if is_rejection(context.instance, context.dagster_run.run_id):
-        context.log.info(f"run {context.dagster_run.run_id}: a rejected delivery (the artist is told), no alert")
+        context.log.info(
+            f"run {context.dagster_run.run_id}: a rejected delivery (the artist is told), no alert"
+        )
         return
     s = store.open()
     receipt = deliver_alert(notifier.channel(s), s, failure_alert(context))

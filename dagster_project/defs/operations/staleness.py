@@ -22,7 +22,9 @@ class StaleConfig(dg.Config):
 
 
 @dg.op(description="Register a backfill of the ASINs whose `stage` result is stale.")
-def request_stale_backfill(context: dg.OpExecutionContext, config: StaleConfig, store: ObjectStoreResource) -> None:
+def request_stale_backfill(
+    context: dg.OpExecutionContext, config: StaleConfig, store: ObjectStoreResource
+) -> None:
     if config.stage not in STAGES:
         raise dg.Failure(f"unknown stage {config.stage!r}", allow_retries=False)
     stage = cast(Stage, config.stage)
@@ -30,7 +32,9 @@ def request_stale_backfill(context: dg.OpExecutionContext, config: StaleConfig, 
     stale = stale_asins(store.open(), stage, on_skip=lambda asin, _: skipped.append(asin))
     context.log.info(f"{stage}: {len(stale)} stale, {len(skipped)} current")
     if stale:
-        launched = launch_backfill(context.instance, context.repository_def.asset_graph, stage, stale)
+        launched = launch_backfill(
+            context.instance, context.repository_def.asset_graph, stage, stale
+        )
         context.log.info(f"backfill {launched.backfill_id} of {len(stale)} ASINs")
 
 

@@ -26,7 +26,10 @@ def _page(done: publish.PublishResult) -> dict[str, Any]:
 
 
 def _pages(synced: list[publish.PageSync]) -> dict[str, Any]:
-    by = {outcome: [p.asin for p in synced if p.outcome == outcome] for outcome in ("published", "taken_down")}
+    by = {
+        outcome: [p.asin for p in synced if p.outcome == outcome]
+        for outcome in ("published", "taken_down")
+    }
     return {
         "asins": len(synced),
         "published": len(by["published"]),
@@ -43,7 +46,9 @@ def _pages(synced: list[publish.PageSync]) -> dict[str, Any]:
     kinds={"html"},
     code_version=code_versions.PRODUCT_PAGE,
     output_required=False,
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=RENDER_BATCH),  # with its turntables
+    backfill_policy=dg.BackfillPolicy.multi_run(
+        max_partitions_per_run=RENDER_BATCH
+    ),  # with its turntables
 )
 @transient_only
 def product_page(context: dg.AssetExecutionContext, store: ObjectStoreResource):
@@ -73,5 +78,3 @@ publish_job = dg.define_asset_job(
     tags=GPU_RUN_TAGS,
     description="Turntable, product page and search entry of one ASIN's published version.",
 )
-
-

@@ -35,8 +35,11 @@ def published_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreReso
         # the ASIN down); with the turntable in the run, its skip would skip them too.
         selection = None if published_version(s, asin) is not None else TAKE_DOWN
         requests.append(
-            dg.RunRequest(run_key=f"publish:{asin}:{info.etag}", partition_key=asin,
-                          asset_selection=selection,
-                          tags={"shazam/published": asin, "shazam/pointer_etag": info.etag})
+            dg.RunRequest(
+                run_key=f"publish:{asin}:{info.etag}",
+                partition_key=asin,
+                asset_selection=selection,
+                tags={"shazam/published": asin, "shazam/pointer_etag": info.etag},
+            )
         )
     return dg.SensorResult(run_requests=requests, cursor=scan.cursor)

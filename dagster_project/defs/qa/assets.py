@@ -51,7 +51,9 @@ def _version(context: dg.AssetExecutionContext, config: UploadConfig, store) -> 
     kinds={"python"},
     code_version=code_versions.QA_SCORING,
     check_specs=[
-        dg.AssetCheckSpec(name, asset=keys.QA_REVIEW, description=text, partitions_def=asin_partitions)
+        dg.AssetCheckSpec(
+            name, asset=keys.QA_REVIEW, description=text, partitions_def=asin_partitions
+        )
         for name, text in AUTOMATIC_CHECKS.items()
     ],
 )
@@ -84,8 +86,11 @@ def qa_review(
         metadata=metadata,
         check_results=[
             dg.AssetCheckResult(
-                check_name=c.name, passed=c.passed, severity=SEVERITY[c.severity],
-                description=c.message, metadata={"version": version, **c.metadata},
+                check_name=c.name,
+                passed=c.passed,
+                severity=SEVERITY[c.severity],
+                description=c.message,
+                metadata={"version": version, **c.metadata},
             )
             for c in result.checks
         ],
@@ -114,12 +119,17 @@ def qa_approved(
 ) -> dg.AssetCheckResult:
     s, asin = store.open(), context.partition_key
     version = config.version or max(
-        (v for v in versions.list_versions(s, asin) if decisions.read_decision(s, asin, v)), default=0
+        (v for v in versions.list_versions(s, asin) if decisions.read_decision(s, asin, v)),
+        default=0,
     )
     if not version:
         raise dg.Failure(f"{asin} has no decided version")
     done = outcome.apply_decision(
-        s, asin, version, channel=notifier.channel(s), keep_approved=qa_settings.keep_approved,
+        s,
+        asin,
+        version,
+        channel=notifier.channel(s),
+        keep_approved=qa_settings.keep_approved,
         log=context.log.info,
     )
     decision, promotion = done.decision, done.promotion
@@ -132,7 +142,9 @@ def qa_approved(
         "published_version": decisions.published_version(s, asin) or 0,
     }
     if promotion is not None:
-        metadata["deleted_versions"] = ", ".join(f"v{d.version}" for d in promotion.deletions) or "none"
+        metadata["deleted_versions"] = (
+            ", ".join(f"v{d.version}" for d in promotion.deletions) or "none"
+        )
         metadata["bytes_reclaimed"] = sum(d.bytes_reclaimed for d in promotion.deletions)
     if done.notified:
         metadata["notification"] = done.notified

@@ -19,7 +19,9 @@ from shazam_assets.platform.scanning import scan_prefix
     description="Picks up QA decisions (CLI or review page) and runs the qa_approved check.",
 )
 def qa_decision_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreResource):
-    scan = scan_prefix(store.open(), layout.decisions_prefix(), context.cursor, now=datetime.now(UTC))
+    scan = scan_prefix(
+        store.open(), layout.decisions_prefix(), context.cursor, now=datetime.now(UTC)
+    )
     requests = []
     for info in scan.objects:
         parsed = layout.parse_decision_key(info.key)

@@ -24,7 +24,6 @@ class TurntableConfig(dg.Config):
     version: int = 0
 
 
-
 @dataclass(frozen=True)
 class Rendered:
     asin: str
@@ -32,13 +31,22 @@ class Rendered:
     done: turntable.Published
 
 
-def _render_all(context: dg.AssetExecutionContext, s: ObjectStore, asins: list[str],
-                spec: turntable.TurntableSpec, version: int) -> list[Rendered]:
+def _render_all(
+    context: dg.AssetExecutionContext,
+    s: ObjectStore,
+    asins: list[str],
+    spec: turntable.TurntableSpec,
+    version: int,
+) -> list[Rendered]:
     def render(asin: str) -> Rendered:
         target = version or decisions.published_version(s, asin)
         if target is None:
-            raise turntable.TurntableError("RENDER_UNKNOWN_VERSION", f"{asin} has no published version")
-        return Rendered(asin, target, turntable.publish_turntable(s, asin, target, spec, log=context.log.info))
+            raise turntable.TurntableError(
+                "RENDER_UNKNOWN_VERSION", f"{asin} has no published version"
+            )
+        return Rendered(
+            asin, target, turntable.publish_turntable(s, asin, target, spec, log=context.log.info)
+        )
 
     return per_asin(asins, render, log=context.log.error)
 
@@ -70,7 +78,9 @@ def _batch(rendered: list[Rendered], left: list[str]) -> dict[str, Any]:
         "asins": len(rendered) + len(left),
         "rendered": sum(r.done.rendered for r in rendered),
         "skipped": ", ".join(left) or "none",  # current, or nothing published
-        "turntables": dg.MetadataValue.md("| ASIN | version | render | renderer | seconds |\n|---|---|---|---|---|\n" + rows),
+        "turntables": dg.MetadataValue.md(
+            "| ASIN | version | render | renderer | seconds |\n|---|---|---|---|---|\n" + rows
+        ),
     }
 
 
@@ -104,9 +114,14 @@ def turntable_360(
     keys = context.partition_keys
     single = len(keys) == 1
     if config.version and not single:
-        raise dg.Failure("`version` names one ASIN's version: run it for one partition", allow_retries=False)
-    todo, left = (list(keys), []) if config.version else backfill.split_targets(
-        s, "render", keys, stale_only=stale_only(context))
+        raise dg.Failure(
+            "`version` names one ASIN's version: run it for one partition", allow_retries=False
+        )
+    todo, left = (
+        (list(keys), [])
+        if config.version
+        else backfill.split_targets(s, "render", keys, stale_only=stale_only(context))
+    )
     if single and not todo and decisions.published_version(s, keys[0]) is None:
         context.log.info(f"{keys[0]} has no published version yet: nothing to render")
         return
@@ -119,6 +134,9 @@ def turntable_360(
 
 
 turntable_job = dg.define_asset_job(
-    "turntable_job", selection=[turntable_360], partitions_def=asin_partitions, tags=GPU_RUN_TAGS,
+    "turntable_job",
+    selection=[turntable_360],
+    partitions_def=asin_partitions,
+    tags=GPU_RUN_TAGS,
     description="Render the turntable of one ASIN's published version.",
 )

@@ -148,7 +148,9 @@ def _decide(request: Request, form: dict[str, str]) -> Response:
         )
     except DecisionError as exc:
         status = 422 if exc.code in _INPUT_CODES else 404 if exc.code in _GONE_CODES else 409
-        shown = {name: freetext.readable(value) for name, value in form.items()}  # refused text is shown back
+        shown = {
+            name: freetext.readable(value) for name, value in form.items()
+        }  # refused text is shown back
         return _render_version(request, item, form=shown, error=exc, status_code=status)
     target = f"{views.version_url(item.asin, item.version)}?recorded=1#decision"
     response = RedirectResponse(target, status_code=303)
@@ -193,9 +195,7 @@ def _stream(store: ObjectStore, served: ServedFile | None, *, cache: str) -> Res
 def model_file(request: Request) -> Response:
     item = _version_or_404(request)
     store = _state(request).store
-    return _stream(
-        store, resolve.model_file(item, request.path_params["path"]), cache=_IMMUTABLE
-    )
+    return _stream(store, resolve.model_file(item, request.path_params["path"]), cache=_IMMUTABLE)
 
 
 def photo_file(request: Request) -> Response:
@@ -279,7 +279,11 @@ def create_app(
 
 
 def serve(
-    store: ObjectStore, *, host: str = "127.0.0.1", port: int = 8421, sla: timedelta = DEFAULTS.review_sla,
+    store: ObjectStore,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8421,
+    sla: timedelta = DEFAULTS.review_sla,
     allowed_hosts: Sequence[str] = (),
 ) -> None:
     """Run the review app until interrupted (uvicorn, one process); `allowed_hosts` are the

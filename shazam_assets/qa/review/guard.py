@@ -49,7 +49,11 @@ async def read_form(request: Request) -> dict[str, str]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise FormError("QA_FORM_TOO_LARGE", f"the form is larger than {MAX_FORM_BYTES // 1024} KiB", status=413)
+            raise FormError(
+                "QA_FORM_TOO_LARGE",
+                f"the form is larger than {MAX_FORM_BYTES // 1024} KiB",
+                status=413,
+            )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -57,4 +61,3 @@ async def read_form(request: Request) -> dict[str, str]:
     # Percent-escapes that are not UTF-8 ("Jos%E9" from a Latin-1 client) stay as surrogates,
     # so the field's check refuses them by name (TEXT_NOT_UTF8) instead of storing "Jos\ufffd".
     return dict(urllib.parse.parse_qsl(text, keep_blank_values=True, errors="surrogateescape"))
-

@@ -61,7 +61,9 @@ def recent_decisions(store: ObjectStore, *, limit: int = RECENT_LIMIT) -> list[D
     """The newest decisions of the decision log (CLI and review page alike), newest first.
 
     The log is listed whole to find the newest; it holds one small object per decision."""
-    newest = sorted(store.list(layout.decisions_prefix()), key=lambda i: i.last_modified, reverse=True)
+    newest = sorted(
+        store.list(layout.decisions_prefix()), key=lambda i: i.last_modified, reverse=True
+    )
     found = []
     for info in newest[:limit]:
         try:
@@ -82,7 +84,9 @@ def pending_context(store: ObjectStore, *, now: datetime, sla: timedelta) -> dic
 
 
 def newest_live_version(store: ObjectStore, asin: str) -> int | None:
-    live = [v for v in platform_versions.list_versions(store, asin) if not is_deleted(store, asin, v)]
+    live = [
+        v for v in platform_versions.list_versions(store, asin) if not is_deleted(store, asin, v)
+    ]
     return max(live, default=None)
 
 

@@ -29,8 +29,6 @@ SLA = timedelta(hours=24)
 GLTF_BIN = "lamp data.bin"
 
 
-
-
 def backdate(store: ObjectStore, asin: str, version: int, *, age: timedelta) -> None:
     """Pretend the version was delivered `age` ago (the test's stand-in for waiting)."""
     key = versions.version_prefix(asin, version) + versions.VERSION_MANIFEST

@@ -35,10 +35,17 @@ def test_a_photo_declaring_too_many_pixels_is_not_served(review_store: LocalStor
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = dict(os.environ, SHAZAM_STORE_URL=review_store.root.as_uri(),
-               DAGSTER_HOME=str(review_store.root.parent / "home"))
-    server = subprocess.Popen([SHAZAM, "review", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        SHAZAM_STORE_URL=review_store.root.as_uri(),
+        DAGSTER_HOME=str(review_store.root.parent / "home"),
+    )
+    server = subprocess.Popen(
+        [SHAZAM, "review", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}/asins/{SPEAKER}/v1"
     try:
         deadline = time.monotonic() + 60

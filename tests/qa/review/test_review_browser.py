@@ -113,7 +113,9 @@ def _photos_displayed(page) -> int:
     return photos.count()
 
 
-def test_reviewer_rejects_one_version_and_approves_the_next(server, page, review_store, monkeypatch) -> None:
+def test_reviewer_rejects_one_version_and_approves_the_next(
+    server, page, review_store, monkeypatch
+) -> None:
     page.goto(server + "/")
     rows = page.locator("#pending tbody tr")
     assert rows.count() == 3 and "Overdue" in rows.nth(0).inner_text()
@@ -176,7 +178,11 @@ def _sensor_records_the_decisions(store: LocalStore, monkeypatch) -> None:
     from tests.dagster_project.runs import decision_runs
 
     url = store.root.as_uri()
-    for name, value in {"SHAZAM_STORE_URL": url, "SHAZAM_UPLOAD_QUEUE_URL": "", "SHAZAM_NOTIFY_URL": ""}.items():
+    for name, value in {
+        "SHAZAM_STORE_URL": url,
+        "SHAZAM_UPLOAD_QUEUE_URL": "",
+        "SHAZAM_NOTIFY_URL": "",
+    }.items():
         monkeypatch.setenv(name, value)
     with dg.instance_for_test() as instance:
         runs, _ = decision_runs(instance, url)
