@@ -28,7 +28,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-slow ui review serve bench fuzz lint format lock codes-doc clean
+.PHONY: help setup demo test test-slow ui review serve bench fuzz lint format lock codes-doc docs clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -108,6 +108,11 @@ lock: $(STAMP) ## Re-resolve requirements*.lock from pyproject.toml, keeping cur
 
 codes-doc: setup ## Regenerate docs/error-codes.md from the code
 	$(BIN)/shazam codes --markdown > docs/error-codes.md
+
+docs: codes-doc ## Regenerate every generated part of docs/ (error codes, the store layout table)
+	$(BIN)/python -c 'import pathlib, re; from shazam_assets.platform.layout import layout_table_markdown as table; \
+	  p = pathlib.Path("docs/architecture.md"); \
+	  p.write_text(re.sub(r"(<!-- layout-table:start -->\n).*?(<!-- layout-table:end -->)", lambda m: m[1] + table() + m[2], p.read_text(), flags=re.S))'
 
 clean: ## Remove the embedded store and Dagster home (.shazam/); uploads there are lost
 	rm -rf .shazam

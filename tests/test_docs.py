@@ -24,6 +24,14 @@ def test_error_codes_doc_is_generated_from_the_code() -> None:
     )
 
 
+def test_architecture_store_table_is_generated_from_the_layout() -> None:
+    from shazam_assets.platform.layout import layout_table_markdown
+
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    block = re.search(r"<!-- layout-table:start -->\n(.*?)<!-- layout-table:end -->", text, re.S)
+    assert block is not None and block[1] == layout_table_markdown(), "run `make docs`"
+
+
 def test_codes_are_unique_and_have_hints() -> None:
     rules = all_rules()
     others = errors.all_codes()
