@@ -20,15 +20,15 @@ from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.records import VersionManifest
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.platform.versions import published_version
-from shazam_assets.search.catalogue import (
+from shazam_assets.search.embed import Embedder, decode_image
+from shazam_assets.search.errors import IndexConflict
+from shazam_assets.search.index import SavedIndex, SearchIndex
+from shazam_assets.search.shop_catalogue import (
     Catalogue,
     catalogue_from_frame,
     read_catalogue,
     store_catalogue,
 )
-from shazam_assets.search.embed import Embedder, decode_image
-from shazam_assets.search.errors import IndexConflict
-from shazam_assets.search.index import SavedIndex, SearchIndex
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,9 @@ import numpy.typing as npt
 
 from shazam_assets.platform import layout
 from shazam_assets.platform.storage import ObjectStore, read_json, sha256_file
-from shazam_assets.search.catalogue import Catalogue
 from shazam_assets.search.embed import ByteImage, Embedder
 from shazam_assets.search.errors import IndexConflict, SearchError
+from shazam_assets.search.shop_catalogue import Catalogue
 from shazam_assets.search.text import TextIndex
 
 INDEX_PREFIX = layout.search_index_prefix()

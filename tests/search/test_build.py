@@ -12,9 +12,9 @@ import pytest
 from shazam_assets.platform.storage import LocalStore
 from shazam_assets.qa.decisions import published_key
 from shazam_assets.search.build import index_asin, rebuild
-from shazam_assets.search.catalogue import read_catalogue
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.index import SearchIndex
+from shazam_assets.search.shop_catalogue import read_catalogue
 from tests.search.conftest import EMBEDDER, MUG, SMALL, SPEAKER, UNPUBLISHED, photo
 
 
