@@ -23,6 +23,8 @@ from shazam_assets.qa.decisions import read_decision
 from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip, store_delivery
 from tests.test_cli import SHAZAM
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def run(
     *args: str | bytes,
@@ -321,3 +323,30 @@ def test_loading_the_code_location_prints_no_dagster_preview_warnings() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr
+
+
+def test_dagster_loading_the_workspace_prints_no_warnings(tmp_path) -> None:
+    """`dagster dev`, the daemon and the code server load `workspace.yaml` (the chart's
+    deployment is named the same): the code location's name agrees with the dg project's, so
+    Dagster's component loader has nothing to warn about either."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONWARNINGS")}
+    env.update(DAGSTER_HOME=str(tmp_path), SHAZAM_STORE_URL=(tmp_path / "store").as_uri())
+    (tmp_path / "dagster.yaml").write_text("")  # an instance, as `shazam` commands set one up
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = (result.stdout + result.stderr).splitlines()
+    # Dagster's own CLI notice that this command has a `dg` successor is about the tool, not us
+    warnings = [
+        line
+        for line in lines
+        if "WARNING" in line.upper() and "definitions_validate_command" not in line
+    ]
+    assert not warnings, "\n".join(warnings)
