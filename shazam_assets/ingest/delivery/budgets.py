@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from shazam_assets.ingest.delivery.gltf import DataMissing, GltfAsset
 from shazam_assets.ingest.delivery.limits import LIMITS, SCENE_TOO_LARGE
 from shazam_assets.ingest.delivery.profiles import MB, Profile
-from shazam_assets.ingest.delivery.report import Issue, RuleBook, Severity
+from shazam_assets.ingest.delivery.report import Issue, RuleBook
+from shazam_assets.platform.errors import Severity
 
 rules = RuleBook("budget")
 TRIANGLES_OVER = rules.error(
@@ -78,10 +80,10 @@ class Primitive:
     positions: np.ndarray  # (n, 3) float32, world space
     triangles: np.ndarray  # (m, 3) int64 vertex indices
     attributes: frozenset[str]
-    material: dict | None
+    material: dict[str, Any] | None
 
 
-def _node_matrix(node: dict) -> np.ndarray:
+def _node_matrix(node: dict[str, Any]) -> np.ndarray:
     if "matrix" in node:
         return np.asarray(node["matrix"], dtype=np.float64).reshape(4, 4).T
     t = np.asarray(node.get("translation", (0, 0, 0)), dtype=np.float64)
@@ -100,7 +102,7 @@ def _node_matrix(node: dict) -> np.ndarray:
     return m
 
 
-def _scene_nodes(doc: dict, *, transforms: bool = True) -> Iterator[tuple[dict, np.ndarray | None]]:
+def _scene_nodes(doc: dict[str, Any], *, transforms: bool = True) -> Iterator[tuple[dict[str, Any], np.ndarray | None]]:
     """Every node drawn by the default scene (or the first), with its world matrix (None
     when `transforms` is False: counting needs no matrices)."""
     scenes = doc.get("scenes") or []
@@ -300,7 +302,7 @@ class SceneCounts:
     vertices: int
 
 
-def _primitive_counts(doc: dict, prim: dict) -> tuple[int, int]:
+def _primitive_counts(doc: dict[str, Any], prim: dict[str, Any]) -> tuple[int, int]:
     """(triangles, vertices) one primitive declares."""
     accessors = doc.get("accessors", [])
     position = prim.get("attributes", {}).get("POSITION")
@@ -313,7 +315,7 @@ def _primitive_counts(doc: dict, prim: dict) -> tuple[int, int]:
     return triangles, vertices
 
 
-def declared_scene(doc: dict) -> SceneCounts:
+def declared_scene(doc: dict[str, Any]) -> SceneCounts:
     """Triangles and vertices of the default scene, each mesh counted once and multiplied by
     the nodes that draw it: a mesh instanced by 2,000 nodes costs 2,000 additions."""
     meshes = doc.get("meshes", [])

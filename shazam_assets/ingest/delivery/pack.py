@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from shazam_assets.ingest.delivery.contract import MANIFEST_NAME, MANIFEST_SCHEMA, PRODUCTION_STAGES
 from shazam_assets.ingest.delivery.scan import mtl_texture_names
@@ -78,7 +79,7 @@ def _members(request: PackRequest) -> list[tuple[Path, str]]:
     return list(dict((name, (p, name)) for p, name in out).values())
 
 
-def build_manifest(request: PackRequest) -> dict:
+def build_manifest(request: PackRequest) -> dict[str, Any]:
     when = (request.signoff_date or date.today()).isoformat()
     width, height, depth = request.dimensions
     return {

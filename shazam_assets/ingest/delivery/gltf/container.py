@@ -181,7 +181,7 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"Unexpected token {name!r}")
 
 
-def parse_json(raw: bytes, ctx: Context) -> dict | None:
+def parse_json(raw: bytes, ctx: Context) -> dict[str, Any] | None:
     """Decode the JSON text; only a JSON object is a glTF document."""
     if raw.startswith(_BOM):
         ctx.add(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from shazam_assets.ingest.delivery.gltf import catalog, objects
 from shazam_assets.ingest.delivery.gltf.accessors import (
@@ -266,7 +267,9 @@ def _check_clamped(accessor: objects.Accessor, values: np.ndarray, ctx: Context)
             )
 
 
-def _index_findings(flat: np.ndarray, max_vertex: int, restart: int, is_triangles: bool) -> tuple:
+def _index_findings(
+    flat: npt.NDArray[np.int64], max_vertex: int, restart: int, is_triangles: bool
+) -> tuple[npt.NDArray[np.intp], int, int]:
     """(indices above max_vertex, first restart value index or -1, degenerate triangles)."""
     oob = np.flatnonzero(flat > max_vertex)
     restarts = np.flatnonzero(flat == restart)
@@ -282,7 +285,7 @@ def _check_indices(accessor: objects.Accessor, values: np.ndarray, ctx: Context)
     """Each primitive's use of the index data; primitives that share an accessor and a vertex
     range share one computation (thousands of primitives may name the same indices)."""
     flat = values.reshape(-1).astype(np.int64)
-    found: dict[tuple[int, int, bool], tuple] = {}
+    found: dict[tuple[int, int, bool], tuple[npt.NDArray[np.intp], int, int]] = {}
     for check in accessor.checks.indices:
         key = (check.max_vertex, check.restart, check.is_triangles)
         if key not in found:

@@ -25,11 +25,11 @@ _NESTED = (
 )
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _counts(doc: dict) -> list[Issue]:
+def _counts(doc: dict[str, Any]) -> list[Issue]:
     cap = limits.LIMITS.objects_per_collection
     issues = [
         limits.TOO_MANY_OBJECTS(f"{len(value):,} {name} are declared; at most {cap:,} are allowed",
@@ -68,7 +68,7 @@ def accessor_bytes(accessor: Any) -> int:
     return count * size * components
 
 
-def _skinning_uses(doc: dict) -> list[int]:
+def _skinning_uses(doc: dict[str, Any]) -> list[int]:
     """Accessor indices read per skinned primitive (JOINTS_n and WEIGHTS_n, once per use):
     the skinning checks decode them for every primitive that names them."""
     uses = []
@@ -81,7 +81,7 @@ def _skinning_uses(doc: dict) -> list[int]:
     return uses
 
 
-def _accessor_data(doc: dict) -> list[Issue]:
+def _accessor_data(doc: dict[str, Any]) -> list[Issue]:
     sizes = [accessor_bytes(a) for a in _list(doc.get("accessors"))]
     skinning = sum(sizes[i] for i in _skinning_uses(doc) if 0 <= i < len(sizes))
     cap = limits.LIMITS.accessor_bytes
@@ -101,7 +101,7 @@ def _accessor_data(doc: dict) -> list[Issue]:
     return issues
 
 
-def _image_views(doc: dict) -> list[Issue]:
+def _image_views(doc: dict[str, Any]) -> list[Issue]:
     """Images stored in buffer views are copied out of their buffer: their views' declared
     lengths (each view once) must fit the same data cap."""
     views = _list(doc.get("bufferViews"))
@@ -123,6 +123,6 @@ def _image_views(doc: dict) -> list[Issue]:
         pointer="/images", declared_bytes=total)]
 
 
-def check_declared(doc: dict) -> list[Issue]:
+def check_declared(doc: dict[str, Any]) -> list[Issue]:
     """Every cap that the document's declarations alone can break."""
     return _counts(doc) + _accessor_data(doc) + _image_views(doc)

@@ -113,11 +113,11 @@ def init_extensions(used: list[str], required: list[str], ctx: Context) -> None:
             )
 
 
-ExtensionParser = Callable[[str, str, dict, Context], Any]
+ExtensionParser = Callable[[str, str, dict[str, Any], Context], Any]
 
 
 def get_extensions(
-    obj: dict, kind: str, ctx: Context, parse: ExtensionParser | None = None
+    obj: dict[str, Any], kind: str, ctx: Context, parse: ExtensionParser | None = None
 ) -> dict[str, Any]:
     """The object's extensions, checked against the declarations; `parse` reads loaded ones."""
     out: dict[str, Any] = {}

@@ -8,6 +8,7 @@ reported as unused.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 
 from shazam_assets.ingest.delivery.gltf import catalog, objects
 from shazam_assets.ingest.delivery.gltf.context import FLOAT, Context
@@ -321,7 +322,7 @@ def _check_input(sampler: objects.AnimationSampler, accessor: objects.Accessor, 
         )
 
 
-def _morph_targets(node: objects.Node | None) -> list | None:
+def _morph_targets(node: objects.Node | None) -> list[dict[str, objects.Accessor]] | None:
     mesh = node.mesh if node is not None else None
     if mesh is None or not mesh.primitives or mesh.primitives[0] is None:
         return None
@@ -427,9 +428,9 @@ def link_animation(animation: objects.Animation, model: Model, ctx: Context) -> 
                 ctx.add(catalog.UNUSED_OBJECT, "This object may be unused", index=i)
 
 
-def _same_targets(channels: list[objects.AnimationChannel]) -> dict[tuple, list[int]]:
+def _same_targets(channels: list[objects.AnimationChannel]) -> dict[tuple[int, str | None], list[int]]:
     """Channel indices per target (in order), for targets animated more than once: one pass."""
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple[int, str | None], list[int]] = {}
     for i, channel in enumerate(channels):
         target = channel.target
         if target is not None and target[0] != -1:
@@ -437,7 +438,7 @@ def _same_targets(channels: list[objects.AnimationChannel]) -> dict[tuple, list[
     return {target: indices for target, indices in groups.items() if len(indices) > 1}
 
 
-def _report_duplicates(i: int, group: list[int] | tuple, ctx: Context) -> None:
+def _report_duplicates(i: int, group: Sequence[int], ctx: Context) -> None:
     """Channel i has the same target as every later channel of its group (the reference
     reports each pair); past the issue cap the pairs are counted, not listed."""
     if not group:
