@@ -460,8 +460,10 @@ def _data_start(handle: BinaryIO, info: zipfile.ZipInfo, start_dir: int) -> int 
         return CORRUPT_ENTRY(
             f"entry {name!r}: no local header where the directory points", path=name
         )
-    fields = _LOCAL.unpack(header)
-    method, name_len, extra_len = fields[3], fields[9], fields[10]
+    fields = _LOCAL.unpack(header)  # "<4s5H3L2H": the signature, then integers
+    method: int = fields[3]
+    name_len: int = fields[9]
+    extra_len: int = fields[10]
     if handle.read(name_len) != _raw_name(info) or method != info.compress_type:
         return CORRUPT_ENTRY(
             f"entry {name!r}: the local header disagrees with the directory", path=name

@@ -13,7 +13,7 @@ import math
 import re
 import struct
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from shazam_assets.ingest.delivery.gltf import catalog
 from shazam_assets.ingest.delivery.gltf.context import Context
@@ -36,7 +36,7 @@ GL_TYPE_NAMES = {
 }  # fmt: skip
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -47,14 +47,15 @@ def as_int(value: Any) -> Any:
     return value
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def to_float32(value: float) -> float:
     """Round a double to single precision, as Float32List storage does."""
     try:
-        return struct.unpack("<f", struct.pack("<f", value))[0]
+        stored: float = struct.unpack("<f", struct.pack("<f", value))[0]
+        return stored
     except OverflowError:
         return math.copysign(INF, value)
 

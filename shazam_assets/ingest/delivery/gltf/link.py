@@ -33,7 +33,7 @@ TRS = ("translation", "rotation", "scale")
 
 def _unresolved(ctx: Context, name: str | int, index: int) -> None:
     key = {"index": name} if isinstance(name, int) else {"name": name}
-    ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", **key)  # type: ignore[arg-type]
+    ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", **key)
 
 
 def use_accessor(accessor: objects.Accessor, usage: str, name: str, ctx: Context) -> None:
