@@ -289,7 +289,9 @@ def to_image(rendering: Rendering) -> Image.Image:
 def _box_down(canvas: FloatArray, factor: int) -> FloatArray:
     """Average each factor x factor block of an (h, w, c) array."""
     h, w, c = canvas.shape
-    small: FloatArray = canvas.reshape(h // factor, factor, w // factor, factor, c).mean(axis=(1, 3))
+    small: FloatArray = canvas.reshape(h // factor, factor, w // factor, factor, c).mean(
+        axis=(1, 3)
+    )
     return small
 
 

@@ -222,7 +222,8 @@ class ZipEntry:
     size: int  # uncompressed bytes, measured while streaming (not taken from headers)
     compressed_size: int
     crc32: int
-    data: bytes | None = field(default=None, repr=False, compare=False)  # kept when asked (`retain`)
+    # the bytes, kept when asked (`retain`)
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 Retain = Callable[[str, int], bool]  # (entry name, declared size) -> keep its bytes in memory?
@@ -522,6 +523,7 @@ def _duplicate_issues(names: list[str]) -> list[Issue]:
 def _conflict_issues(names: list[str]) -> list[Issue]:
     """Files whose name is also a folder of another file (`photos` beside `photos/x.jpg`): no
     filesystem can hold both, so such an archive could be judged but never stored."""
+
     def key(path: str) -> str:
         return unicodedata.normalize("NFC", path).casefold()
 

@@ -62,7 +62,9 @@ def _collection(
     value = doc[name]
     if not isinstance(value, list):
         ctx.add(
-            catalog.TYPE_MISMATCH, f"Type mismatch. Property value {value!r} is not a 'array'", name=name
+            catalog.TYPE_MISMATCH,
+            f"Type mismatch. Property value {value!r} is not a 'array'",
+            name=name,
         )
         return []
     if not value:

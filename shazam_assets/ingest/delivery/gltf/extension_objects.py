@@ -130,7 +130,10 @@ def _iridescence(obj: dict[str, Any], out: ExtensionObject, ctx: Context) -> Non
 
 
 def _map_list(
-    obj: dict[str, Any], key: str, ctx: Context, parse_item: Callable[[dict[str, Any], Context], Any]
+    obj: dict[str, Any],
+    key: str,
+    ctx: Context,
+    parse_item: Callable[[dict[str, Any], Context], Any],
 ) -> list[Any]:
     items = fields.get_map_list(obj, key, ctx)
     if items is None:
@@ -147,7 +150,9 @@ def _light(obj: dict[str, Any], ctx: Context) -> str | None:
     fields.check_members(obj, ("color", "intensity", "spot", "type", "range", "name"), ctx)
     fields.get_float_list(obj, "color", ctx, lengths=(3,), minimum=0, maximum=1)
     fields.get_float(obj, "intensity", ctx, default=1, minimum=0)
-    kind = fields.get_string(obj, "type", ctx, required=True, allowed=("directional", "point", "spot"))
+    kind = fields.get_string(
+        obj, "type", ctx, required=True, allowed=("directional", "point", "spot")
+    )
     if kind == "spot":
         fields.get_object(obj, "spot", ctx, _spot, required=True)
     elif "spot" in obj:

@@ -204,7 +204,9 @@ def get_string(
     return None
 
 
-def get_map(obj: dict[str, Any], name: str, ctx: Context, *, required: bool = False) -> dict[str, Any] | None:
+def get_map(
+    obj: dict[str, Any], name: str, ctx: Context, *, required: bool = False
+) -> dict[str, Any] | None:
     """The object under `name`; {} when absent (None when required, or wrong type and required)."""
     value = _raw(obj, name, ctx, "object")
     if isinstance(value, dict):
@@ -272,7 +274,9 @@ def get_indices_list(
     return None
 
 
-def _index_map(value: dict[str, Any], ctx: Context, check_key: Callable[[str], None]) -> dict[str, int]:
+def _index_map(
+    value: dict[str, Any], ctx: Context, check_key: Callable[[str], None]
+) -> dict[str, int]:
     out: dict[str, int] = {}
     for key, item in value.items():
         check_key(key)
@@ -317,7 +321,9 @@ def get_indices_maps_list(
         with ctx.at(name):
             for i, item in enumerate(value):
                 if not isinstance(item, dict):
-                    ctx.add(catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'")
+                    ctx.add(
+                        catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'"
+                    )
                     broken = True
                 elif not item:
                     ctx.add(catalog.EMPTY_ENTITY, "Entity cannot be empty", index=i)
@@ -355,12 +361,16 @@ def get_float_list(
             if is_number(item):
                 if math.isinf(item) or item < minimum or item > maximum:
                     with ctx.at(name):
-                        ctx.add(catalog.VALUE_NOT_IN_RANGE, f"Value {item} is out of range", index=i)
+                        ctx.add(
+                            catalog.VALUE_NOT_IN_RANGE, f"Value {item} is out of range", index=i
+                        )
                     broken = True
                 out.append(to_float32(float(item)) if single else float(item))
             else:
                 ctx.add(
-                    catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'number'", name=name
+                    catalog.ARRAY_TYPE_MISMATCH,
+                    f"Array element {item!r} is not a 'number'",
+                    name=name,
                 )
                 broken = True
         return None if broken else out
@@ -399,7 +409,9 @@ def get_gl_int_list(
                 out.append(item)
             else:
                 ctx.add(
-                    catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'integer'", name=name
+                    catalog.ARRAY_TYPE_MISMATCH,
+                    f"Array element {item!r} is not a 'integer'",
+                    name=name,
                 )
                 broken = True
         return None if broken else out
@@ -424,7 +436,9 @@ def get_string_list(obj: dict[str, Any], name: str, ctx: Context) -> list[str] |
                     seen.add(item)
                 else:
                     ctx.add(
-                        catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'string'", index=i
+                        catalog.ARRAY_TYPE_MISMATCH,
+                        f"Array element {item!r} is not a 'string'",
+                        index=i,
                     )
                     broken = True
         return None if broken else list(value)
@@ -444,7 +458,9 @@ def get_map_list(obj: dict[str, Any], name: str, ctx: Context) -> list[dict[str,
         for item in value:
             if not isinstance(item, dict):
                 ctx.add(
-                    catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'", name=name
+                    catalog.ARRAY_TYPE_MISMATCH,
+                    f"Array element {item!r} is not a 'object'",
+                    name=name,
                 )
                 broken = True
         return None if broken else value

@@ -133,7 +133,9 @@ def parse_buffer_view(obj: dict[str, Any], ctx: Context) -> BufferView:
             )
         if stride % 4:
             ctx.add(
-                catalog.VALUE_MULTIPLE_OF, f"Value {stride} is not a multiple of 4", name="byteStride"
+                catalog.VALUE_MULTIPLE_OF,
+                f"Value {stride} is not a multiple of 4",
+                name="byteStride",
             )
         if target == 34963:
             ctx.add(
@@ -151,7 +153,9 @@ def _parse_sparse_indices(obj: dict[str, Any], ctx: Context) -> SparseIndices:
     fields.check_members(obj, ("bufferView", "byteOffset", "componentType"), ctx)
     view = fields.get_index(obj, "bufferView", ctx)
     offset = fields.get_uint(obj, "byteOffset", ctx, default=0)
-    component = fields.get_uint(obj, "componentType", ctx, required=True, allowed=(5121, 5123, 5125))
+    component = fields.get_uint(
+        obj, "componentType", ctx, required=True, allowed=(5121, 5123, 5125)
+    )
     _ext(obj, "accessor_sparse_indices", ctx)
     fields.get_extras(obj, ctx)
     return SparseIndices(view, offset, component)
@@ -178,7 +182,9 @@ def _parse_sparse(obj: dict[str, Any], ctx: Context) -> Sparse | None:
     return Sparse(count, indices, values)
 
 
-def _parse_bounds(obj: dict[str, Any], ctx: Context, component: int, type_: str | None) -> tuple[Any, Any]:
+def _parse_bounds(
+    obj: dict[str, Any], ctx: Context, component: int, type_: str | None
+) -> tuple[Any, Any]:
     """accessor.min/max: single-precision floats or in-range integers, one per component."""
     length = TYPE_SIZES.get(type_ or "")
     if type_ is None or component == -1 or length is None:
@@ -277,7 +283,9 @@ def parse_camera(obj: dict[str, Any], ctx: Context) -> Camera:
             catalog.ONE_OF_MISMATCH,
             "Exactly one of ('orthographic', 'perspective') properties must be defined",
         )
-    kind = fields.get_string(obj, "type", ctx, required=True, allowed=("orthographic", "perspective"))
+    kind = fields.get_string(
+        obj, "type", ctx, required=True, allowed=("orthographic", "perspective")
+    )
     if kind == "orthographic":
         fields.get_object(obj, "orthographic", ctx, _parse_orthographic, required=True)
     elif kind == "perspective":
@@ -297,7 +305,9 @@ def _parse_orthographic(obj: dict[str, Any], ctx: Context) -> None:
         if value == 0:
             ctx.add(catalog.CAMERA_XMAG_YMAG_ZERO, "xmag and ymag must not be zero", name=name)
         elif value < 0:
-            ctx.add(catalog.CAMERA_XMAG_YMAG_NEGATIVE, "xmag and ymag should not be negative", name=name)
+            ctx.add(
+                catalog.CAMERA_XMAG_YMAG_NEGATIVE, "xmag and ymag should not be negative", name=name
+            )
     _ext(obj, "camera_orthographic", ctx)
     fields.get_extras(obj, ctx)
 
@@ -329,7 +339,8 @@ def parse_image(obj: dict[str, Any], ctx: Context) -> Image:
         )
     if (view != -1) == (text is not None):
         ctx.add(
-            catalog.ONE_OF_MISMATCH, "Exactly one of ('bufferView', 'uri') properties must be defined"
+            catalog.ONE_OF_MISMATCH,
+            "Exactly one of ('bufferView', 'uri') properties must be defined",
         )
     uri: str | None = None
     data: bytes | None = None
@@ -457,15 +468,21 @@ def parse_texture(obj: dict[str, Any], ctx: Context) -> Texture:
 
 def _parse_transform(obj: dict[str, Any], ctx: Context) -> list[list[float] | None]:
     """matrix, translation, rotation, scale (single precision, None when absent or invalid)."""
-    matrix = _f32(fields.get_float_list(obj, "matrix", ctx, lengths=(16,))) if "matrix" in obj else None
+    matrix = (
+        _f32(fields.get_float_list(obj, "matrix", ctx, lengths=(16,))) if "matrix" in obj else None
+    )
     translation = None
     if "translation" in obj:
         translation = _f32(fields.get_float_list(obj, "translation", ctx, lengths=(3,)))
     rotation = None
     if "rotation" in obj:
-        rotation = _f32(fields.get_float_list(obj, "rotation", ctx, lengths=(4,), minimum=-1, maximum=1))
+        rotation = _f32(
+            fields.get_float_list(obj, "rotation", ctx, lengths=(4,), minimum=-1, maximum=1)
+        )
         if rotation is not None and abs(1 - math.sqrt(sum(v * v for v in rotation))) > 0.00769:
-            ctx.add(catalog.ROTATION_NON_UNIT, "Rotation quaternion must be normalized", name="rotation")
+            ctx.add(
+                catalog.ROTATION_NON_UNIT, "Rotation quaternion must be normalized", name="rotation"
+            )
     scale = _f32(fields.get_float_list(obj, "scale", ctx, lengths=(3,))) if "scale" in obj else None
     return [matrix, translation, rotation, scale]
 
@@ -475,7 +492,9 @@ def _check_matrix(matrix: list[float], has_trs: bool, ctx: Context) -> None:
         message = "A node can have either a matrix or TRS properties"
         ctx.add(catalog.NODE_MATRIX_TRS, message, name="matrix")
     if is_identity(matrix):
-        ctx.add(catalog.NODE_MATRIX_DEFAULT, "Do not specify default transform matrix", name="matrix")
+        ctx.add(
+            catalog.NODE_MATRIX_DEFAULT, "Do not specify default transform matrix", name="matrix"
+        )
     elif not is_trs_decomposable(matrix):
         ctx.add(catalog.NODE_MATRIX_NON_TRS, "Matrix must be decomposable to TRS", name="matrix")
 
@@ -536,7 +555,9 @@ class _Semantics:
         parts = semantic.split("_")
         index = semantic_index(parts[1]) if len(parts) == 2 and parts[0] in _ARRAY_SEMANTICS else -1
         if index == -1:
-            ctx.add(catalog.MESH_PRIMITIVE_INVALID_ATTRIBUTE, "Invalid attribute name", name=semantic)
+            ctx.add(
+                catalog.MESH_PRIMITIVE_INVALID_ATTRIBUTE, "Invalid attribute name", name=semantic
+            )
             return
         self.counts[parts[0]] += 1
         self.highest[parts[0]] = max(self.highest[parts[0]], index)
@@ -580,7 +601,9 @@ def parse_primitive(obj: dict[str, Any], ctx: Context) -> Primitive:
     fields.check_members(obj, ("attributes", "indices", "material", "mode", "targets"), ctx)
     semantics = _Semantics()
     mode = fields.get_uint(obj, "mode", ctx, default=4, maximum=6)
-    attributes = fields.get_indices_map(obj, "attributes", ctx, lambda key: semantics.check(key, ctx))
+    attributes = fields.get_indices_map(
+        obj, "attributes", ctx, lambda key: semantics.check(key, ctx)
+    )
     if attributes is not None:
         with ctx.at("attributes"):
             semantics.settle(ctx)

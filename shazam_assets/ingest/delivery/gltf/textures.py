@@ -42,7 +42,9 @@ def _parse_transform(name: str, kind: str, obj: dict[str, Any], ctx: Context) ->
     return TextureTransform(tex_coord)
 
 
-def parse_texture_info(obj: dict[str, Any], ctx: Context, *, kind: str = "texture_info") -> TextureInfo:
+def parse_texture_info(
+    obj: dict[str, Any], ctx: Context, *, kind: str = "texture_info"
+) -> TextureInfo:
     extra = _EXTRA_MEMBER.get(kind)
     fields.check_members(obj, ("index", "texCoord", *((extra,) if extra else ())), ctx)
     extensions = get_extensions(obj, kind, ctx, _parse_transform)
