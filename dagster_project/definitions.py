@@ -18,7 +18,7 @@ from dagster_project.lib.resources import (
 preview.silence_known_notices()
 
 defs = dg.Definitions.merge(
-    dg.components.load_from_defs_folder(path_within_project=Path(__file__).parent),
+    dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
     dg.Definitions(
         resources={
             "store": ObjectStoreResource(url=dg.EnvVar("SHAZAM_STORE_URL")),

@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -647,7 +648,7 @@ def _glb_bytes(design: _Design, *, scale: float) -> bytes:
     """The design as a GLB through trimesh: one node and mesh per material, normals included."""
     scene = trimesh.Scene()
     for mesh in design.meshes:
-        pbr = trimesh.visual.material.PBRMaterial(
+        pbr = trimesh.visual.material.PBRMaterial(  # type: ignore[no-untyped-call]  # trimesh leaves it unannotated
             name=mesh.material.name,
             baseColorTexture=mesh.material.texture,
             metallicFactor=mesh.material.metallic,
@@ -657,19 +658,20 @@ def _glb_bytes(design: _Design, *, scale: float) -> bytes:
             vertices=mesh.vertices * scale,
             faces=mesh.faces,
             vertex_normals=mesh.normals,
-            visual=trimesh.visual.TextureVisuals(uv=mesh.uv, material=pbr),
+            visual=trimesh.visual.TextureVisuals(uv=mesh.uv, material=pbr),  # type: ignore[no-untyped-call]  # trimesh leaves it unannotated
             process=False,
         )
         scene.add_geometry(geometry, geom_name=mesh.material.name, node_name=mesh.material.name)
-    return trimesh.exchange.gltf.export_glb(
+    glb: bytes = trimesh.exchange.gltf.export_glb(  # type: ignore[no-untyped-call]  # trimesh leaves it unannotated
         scene, include_normals=True, tree_postprocessor=_tag_buffer_views
     )
+    return glb
 
 
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
 
 
-def _tag_buffer_views(tree: dict) -> None:
+def _tag_buffer_views(tree: dict[str, Any]) -> None:
     """Mark vertex and index buffer views with their GPU target, as the Khronos validator hints."""
     views, accessors = tree.get("bufferViews", []), tree.get("accessors", [])
     for mesh in tree.get("meshes", []):

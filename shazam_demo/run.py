@@ -304,7 +304,10 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
         echo(
             "uploaded; waiting for the upload sensor and the ingest runs (validate, store, automatic QA):"
         )
-        wait = lambda keys: wait_for_runs(keys, timeout_s=timeout_s, echo=echo, alive=alive)  # noqa: E731
+
+        def wait(keys: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
+            return wait_for_runs(keys, timeout_s=timeout_s, echo=echo, alive=alive)
+
         wait([k for _, k in first])
         fixes = [
             (asin, _upload(store, asin, build_delivery(asin=asin, slug=slug, work=work, seed=1)))

@@ -17,10 +17,9 @@ import dagster as dg
 
 from dagster_project.lib import keys
 from dagster_project.lib.dagster_internals import add_asset_backfill
-from dagster_project.lib.partitions import asin_partitions
+from dagster_project.lib.partitions import ASIN_PARTITIONS
 from shazam_assets.operations.backfill import REASON_TAG, STAGE_TAG, STAGES, Stage, bridge_gaps
 
-ASIN_PARTITIONS = asin_partitions.name
 # Longest run of other ASIN partitions a staleness backfill bridges between two stale ones (see
 # bridge_gaps): a bridged ASIN costs its skip check and a materialization record (~30 ms), a
 # run of its own ~5-15 s through the daemon, so short gaps are far cheaper bridged.

@@ -2,4 +2,5 @@
 
 import dagster as dg
 
-asin_partitions = dg.DynamicPartitionsDefinition(name="asin")
+ASIN_PARTITIONS = "asin"  # the partitions definition's name, as the instance stores it
+asin_partitions = dg.DynamicPartitionsDefinition(name=ASIN_PARTITIONS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery.guard import Guard, guarded_delivery
@@ -69,7 +70,10 @@ def resolve_upload(store: ObjectStore, asin: str, *, key: str = "", etag: str = 
     return Upload(key=key, asin=asin, etag=info.etag, size=info.size, last_modified=info.last_modified)
 
 
-def _with_upload(store: ObjectStore, upload: Upload, use: Callable[[Path], object]):
+T = TypeVar("T")
+
+
+def _with_upload(store: ObjectStore, upload: Upload, use: Callable[[Path], T]) -> T:
     with store.local_copy(upload.key) as path:
         current = store.head(upload.key)
         if current is None or current.etag != upload.etag:

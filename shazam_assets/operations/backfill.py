@@ -45,9 +45,12 @@ def validation_record(store: ObjectStore, asin: str, version: int) -> dict[str, 
     if manifest is None:
         return None
     try:
-        return json.loads(store.get_bytes(layout.validation_key(asin, manifest.upload.upload_id)))
+        record: dict[str, Any] = json.loads(
+            store.get_bytes(layout.validation_key(asin, manifest.upload.upload_id))
+        )
     except ObjectNotFound:
         return {"report": manifest.validation}
+    return record
 
 
 def upload_key_of(store: ObjectStore, asin: str, version: int) -> str | None:

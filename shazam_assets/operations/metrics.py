@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -471,7 +471,7 @@ def _latency_family(latency: pd.DataFrame) -> Metric:
 
 def _registry(metrics: PipelineMetrics) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(metrics))  # type: ignore[arg-type]
+    registry.register(_Collector(metrics))
     return registry
 
 
@@ -519,7 +519,7 @@ def latest_text(store: ObjectStore) -> str:
         return to_prometheus(compute_metrics(store))
 
 
-def metrics_endpoint(store: ObjectStore):
+def metrics_endpoint(store: ObjectStore) -> Callable[[Request], Response]:
     """A `GET /metrics` endpoint for any Starlette/FastAPI app."""
 
     def endpoint(_request: Request) -> Response:

@@ -645,9 +645,10 @@ class S3Store(ObjectStore):
 def read_json(store: ObjectStore, key: str) -> dict[str, Any] | None:
     """The JSON document stored at `key`, or None when there is no such object."""
     try:
-        return json.loads(store.get_bytes(key))
+        document: dict[str, Any] = json.loads(store.get_bytes(key))
     except ObjectNotFound:
         return None
+    return document
 
 
 def sha256_file(path: Path) -> str:

@@ -81,9 +81,10 @@ def _sha256(data: bytes) -> str:
 def read_page_manifest(store: ObjectStore, asin: str) -> dict[str, Any] | None:
     """The live page's manifest, or None when the ASIN has no page."""
     try:
-        return json.loads(store.get_bytes(page_manifest_key(asin)))
+        manifest: dict[str, Any] = json.loads(store.get_bytes(page_manifest_key(asin)))
     except ObjectNotFound:
         return None
+    return manifest
 
 
 def _page_manifest(release: Release, page: bytes, site: SiteAssets) -> dict[str, Any]:

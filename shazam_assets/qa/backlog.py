@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.settings import DEFAULTS
@@ -20,7 +21,7 @@ class PendingReview:
     overdue: bool
     title: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "asin": self.asin,
             "version": self.version,

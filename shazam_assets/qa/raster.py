@@ -289,7 +289,10 @@ def to_image(rendering: Rendering) -> Image.Image:
 def _box_down(canvas: FloatArray, factor: int) -> FloatArray:
     """Average each factor x factor block of an (h, w, c) array."""
     h, w, c = canvas.shape
-    return canvas.reshape(h // factor, factor, w // factor, factor, c).mean(axis=(1, 3))
+    small: FloatArray = canvas.reshape(h // factor, factor, w // factor, factor, c).mean(
+        axis=(1, 3)
+    )
+    return small
 
 
 @dataclass(frozen=True, eq=False)
@@ -382,7 +385,8 @@ def _sample(texture: ByteArray, uv: FloatArray) -> ByteArray:
     h, w = texture.shape[:2]
     col = np.clip((uv[:, 0] * w).astype(np.int64), 0, w - 1)
     row = np.clip(((1 - uv[:, 1]) * h).astype(np.int64), 0, h - 1)
-    return texture[row, col]
+    texels: ByteArray = texture[row, col]
+    return texels
 
 
 def _surface(scene: Scene, frags: _Fragments) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -422,4 +426,5 @@ def _shade(scene: Scene, frags: _Fragments, *, view_dir: FloatArray) -> FloatArr
     studio = 0.3 + 0.6 * np.clip(0.5 + 0.5 * reflected[:, 1:2], 0.0, 1.0)  # dim floor, bright top
     diffuse = albedo * (1 - metallic) * light
     mirror = albedo * metallic * (0.4 * light + 0.8 * studio)
-    return np.clip(diffuse + mirror + highlight, 0.0, 1.0) ** (1 / 2.2)
+    srgb: FloatArray = np.clip(diffuse + mirror + highlight, 0.0, 1.0) ** (1 / 2.2)
+    return srgb

@@ -305,14 +305,15 @@ def _mean_delta_e(a: _Framed, b: _Framed) -> float:
     both = a.mask & b.mask
     if not both.any():
         return _NO_OVERLAP_DELTA_E
-    return float(deltaE_ciede2000(a.lab[both], b.lab[both]).mean())
+    return float(deltaE_ciede2000(a.lab[both], b.lab[both]).mean())  # type: ignore[no-untyped-call]  # skimage leaves it unannotated
 
 
 def _palette_delta_e(samples: FloatArray, palette: FloatArray) -> float:
     """Mean CIEDE2000 from each sampled photo colour to its nearest palette colour."""
     if not len(palette):
         return _NO_OVERLAP_DELTA_E
-    pairs = deltaE_ciede2000(samples[:, None, :], palette[None, :, :])  # (s, PALETTE_SIZE)
+    # pairs: (s, PALETTE_SIZE), each sample against each palette colour
+    pairs = deltaE_ciede2000(samples[:, None, :], palette[None, :, :])  # type: ignore[no-untyped-call]  # skimage leaves it unannotated
     return float(pairs.min(axis=1).mean())
 
 
@@ -334,7 +335,8 @@ def _palette(lab: FloatArray) -> FloatArray:
     with warnings.catch_warnings():  # an empty cluster is dropped below, not an error
         warnings.simplefilter("ignore", UserWarning)
         centres, assigned = kmeans2(sample, PALETTE_SIZE, minit="++", seed=0)
-    return centres[np.unique(assigned)]
+    dominant: FloatArray = centres[np.unique(assigned)]
+    return dominant
 
 
 def _reference(path: Path) -> _Reference:
@@ -422,11 +424,12 @@ def segment_photo(rgb: ByteArray) -> BoolArray:
     threshold = max(_FOREGROUND_DELTA_E, 3.0 * noise)  # a grainy or graded backdrop raises it
     foreground = np.linalg.norm(lab - background, axis=-1) > threshold
     foreground = ndimage.binary_opening(foreground, iterations=1)
-    labels = label(foreground, connectivity=2)
+    labels = label(foreground, connectivity=2)  # type: ignore[no-untyped-call]  # skimage leaves it unannotated
     if labels.max() == 0:
         return np.zeros(lab.shape[:2], dtype=bool)
     largest = np.argmax(np.bincount(labels.ravel())[1:]) + 1
-    return ndimage.binary_fill_holes(labels == largest)
+    product: BoolArray = ndimage.binary_fill_holes(labels == largest)
+    return product
 
 
 def _frame(rgb: ByteArray, mask: BoolArray) -> _Framed:

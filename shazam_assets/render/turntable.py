@@ -368,7 +368,8 @@ class _VideoWriter:
 def _on_white(rgba: ByteArray) -> ByteArray:
     """Composite over white: the video has no alpha channel."""
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    return (rgba[..., :3] * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+    rgb: ByteArray = (rgba[..., :3] * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+    return rgb
 
 
 # --------------------------------------------------------------------------- store layout

@@ -154,7 +154,8 @@ def _lab_to_rgb8(lab: FloatArray) -> ByteImage:
     from skimage.color import lab2rgb
 
     rgb = lab2rgb(np.asarray(lab, dtype=np.float64).reshape(1, 1, 3))[0, 0]
-    return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    rgb8: ByteImage = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    return rgb8
 
 
 _AB_RANGE = (-48.0, 48.0)
@@ -167,7 +168,8 @@ def _colour_histogram(pixels: FloatArray, bins: tuple[int, int, int]) -> FloatAr
     clipped = np.column_stack([np.clip(pixels[:, 0], 0, 99.9), np.clip(pixels[:, 1:], *_AB_RANGE)])
     hist, _ = np.histogramdd(clipped, bins=bins, range=[(0, 100), _AB_RANGE, _AB_RANGE])
     hist = ndimage.gaussian_filter(hist, sigma=0.6, mode="nearest")
-    return np.sqrt(hist.ravel() / max(hist.sum(), 1e-12))
+    histogram: FloatArray = np.sqrt(hist.ravel() / max(hist.sum(), 1e-12))
+    return histogram
 
 
 def _grid_histograms(region: _Region, cells: int = 3) -> FloatArray:

@@ -8,8 +8,6 @@ can reject live products and re-scoring is heavy, so an operator starts them (or
 `shazam backfill --dry-run` first).
 """
 
-from typing import cast
-
 import dagster as dg
 
 from dagster_project.lib.backfills import launch_backfill
@@ -27,7 +25,7 @@ def request_stale_backfill(
 ) -> None:
     if config.stage not in STAGES:
         raise dg.Failure(f"unknown stage {config.stage!r}", allow_retries=False)
-    stage = cast(Stage, config.stage)
+    stage: Stage = config.stage  # narrowed by the membership test above
     skipped: list[str] = []
     stale = stale_asins(store.open(), stage, on_skip=lambda asin, _: skipped.append(asin))
     context.log.info(f"{stage}: {len(stale)} stale, {len(skipped)} current")

@@ -6,6 +6,7 @@ from dagster_project.lib import code_versions, keys
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource, SearchSettingsResource
 from shazam_assets.search import build
+from shazam_assets.search.index import SearchIndex
 
 
 @dg.asset(
@@ -31,7 +32,7 @@ def search_index(
     `search_success_rate` is the share of probe photo queries that found it in the top 5."""
     s, asin, embedder = store.open(), context.partition_key, search.embedder()
     saved, (done,) = build.update_asins(s, [asin], embedder, log=context.log.info)
-    index = build.SearchIndex.load(s, embedder)
+    index = SearchIndex.load(s, embedder)
     probe = build.probe_asin(s, index, asin)
     return dg.MaterializeResult(
         metadata={

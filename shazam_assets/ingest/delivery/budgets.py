@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from shazam_assets.ingest.delivery.gltf import DataMissing, GltfAsset
 from shazam_assets.ingest.delivery.limits import LIMITS, SCENE_TOO_LARGE
 from shazam_assets.ingest.delivery.profiles import MB, Profile
-from shazam_assets.ingest.delivery.report import Issue, RuleBook, Severity
+from shazam_assets.ingest.delivery.report import Issue, RuleBook
+from shazam_assets.platform.errors import Severity
 
 rules = RuleBook("budget")
 TRIANGLES_OVER = rules.error(
@@ -70,7 +72,12 @@ GEOMETRY_MISSING = rules.error(
     "referenced by its uri (a buffer without uri holds no data).",
 )
 
-_UNIT_GUESSES = {100.0: "centimetres", 1000.0: "millimetres", 1 / 0.0254: "inches", 0.01: "metres x100"}
+_UNIT_GUESSES = {
+    100.0: "centimetres",
+    1000.0: "millimetres",
+    1 / 0.0254: "inches",
+    0.01: "metres x100",
+}
 
 
 @dataclass(frozen=True)
@@ -78,10 +85,10 @@ class Primitive:
     positions: np.ndarray  # (n, 3) float32, world space
     triangles: np.ndarray  # (m, 3) int64 vertex indices
     attributes: frozenset[str]
-    material: dict | None
+    material: dict[str, Any] | None
 
 
-def _node_matrix(node: dict) -> np.ndarray:
+def _node_matrix(node: dict[str, Any]) -> np.ndarray:
     if "matrix" in node:
         return np.asarray(node["matrix"], dtype=np.float64).reshape(4, 4).T
     t = np.asarray(node.get("translation", (0, 0, 0)), dtype=np.float64)
@@ -100,7 +107,9 @@ def _node_matrix(node: dict) -> np.ndarray:
     return m
 
 
-def _scene_nodes(doc: dict, *, transforms: bool = True) -> Iterator[tuple[dict, np.ndarray | None]]:
+def _scene_nodes(
+    doc: dict[str, Any], *, transforms: bool = True
+) -> Iterator[tuple[dict[str, Any], np.ndarray | None]]:
     """Every node drawn by the default scene (or the first), with its world matrix (None
     when `transforms` is False: counting needs no matrices)."""
     scenes = doc.get("scenes") or []
@@ -182,17 +191,35 @@ def check_textures(asset: GltfAsset, profile: Profile) -> list[Issue]:
         w, h = size
         pointer = f"/images/{index}"
         if max(w, h) > profile.max_texture_px:
-            issues.append(TEXTURE_TOO_LARGE(
-                f"image {index} is {w}x{h}; profile {profile.name!r} allows {profile.max_texture_px} px",
-                pointer=pointer, width=w, height=h))
+            issues.append(
+                TEXTURE_TOO_LARGE(
+                    f"image {index} is {w}x{h}; profile {profile.name!r} allows {profile.max_texture_px} px",
+                    pointer=pointer,
+                    width=w,
+                    height=h,
+                )
+            )
         elif max(w, h) > profile.warn_texture_px:
-            issues.append(TEXTURE_TOO_LARGE(
-                f"image {index} is {w}x{h}; {profile.warn_texture_px} px is recommended",
-                pointer=pointer, severity=Severity.WARNING, width=w, height=h))
+            issues.append(
+                TEXTURE_TOO_LARGE(
+                    f"image {index} is {w}x{h}; {profile.warn_texture_px} px is recommended",
+                    pointer=pointer,
+                    severity=Severity.WARNING,
+                    width=w,
+                    height=h,
+                )
+            )
         if not (_is_pot(w) and _is_pot(h)):
             severity = Severity.ERROR if profile.require_pot_textures else Severity.WARNING
-            issues.append(TEXTURE_NOT_POT(f"image {index} is {w}x{h}", pointer=pointer,
-                                          severity=severity, width=w, height=h))
+            issues.append(
+                TEXTURE_NOT_POT(
+                    f"image {index} is {w}x{h}",
+                    pointer=pointer,
+                    severity=severity,
+                    width=w,
+                    height=h,
+                )
+            )
     return issues
 
 
@@ -204,7 +231,9 @@ def check_materials(primitives: list[Primitive]) -> list[Issue]:
     for prim in primitives:
         mat, key = prim.material or {}, id(prim.material)
         name = mat.get("name", "?")
-        if key not in spec_gloss and "KHR_materials_pbrSpecularGlossiness" in mat.get("extensions", {}):
+        if key not in spec_gloss and "KHR_materials_pbrSpecularGlossiness" in mat.get(
+            "extensions", {}
+        ):
             spec_gloss.add(key)
             issues.append(NOT_METAL_ROUGH(f"material {name!r} uses specular-glossiness"))
         if "TEXCOORD_0" not in prim.attributes and key not in no_uvs:
@@ -223,20 +252,34 @@ def check_geometry(
     if triangles == 0:
         return 0, [NO_GEOMETRY()]
     if triangles > profile.max_triangles:
-        issues.append(TRIANGLES_OVER(
-            f"{triangles:,} triangles; profile {profile.name!r} allows {profile.max_triangles:,}",
-            triangles=triangles))
+        issues.append(
+            TRIANGLES_OVER(
+                f"{triangles:,} triangles; profile {profile.name!r} allows {profile.max_triangles:,}",
+                triangles=triangles,
+            )
+        )
     elif triangles > profile.warn_triangles:
-        issues.append(TRIANGLES_OVER(
-            f"{triangles:,} triangles; {profile.warn_triangles:,} is recommended",
-            severity=Severity.WARNING, triangles=triangles))
+        issues.append(
+            TRIANGLES_OVER(
+                f"{triangles:,} triangles; {profile.warn_triangles:,} is recommended",
+                severity=Severity.WARNING,
+                triangles=triangles,
+            )
+        )
     extent = 0.0 if bounds is None else float((bounds[1] - bounds[0]).max())
     degenerate = sum(_count_degenerate(p, extent) for p in primitives)
     if degenerate:
         fraction = degenerate / triangles
-        severity = Severity.ERROR if fraction > profile.max_degenerate_fraction else Severity.WARNING
-        issues.append(DEGENERATE(f"{degenerate} of {triangles} triangles have zero area",
-                                 severity=severity, triangles=degenerate))
+        severity = (
+            Severity.ERROR if fraction > profile.max_degenerate_fraction else Severity.WARNING
+        )
+        issues.append(
+            DEGENERATE(
+                f"{degenerate} of {triangles} triangles have zero area",
+                severity=severity,
+                triangles=degenerate,
+            )
+        )
     return triangles, issues
 
 
@@ -282,13 +325,21 @@ def check_scale(
 
 def check_file_size(total_bytes: int, profile: Profile) -> list[Issue]:
     if total_bytes > profile.max_model_bytes:
-        return [FILE_TOO_LARGE(
-            f"model is {total_bytes / MB:.1f} MB; profile {profile.name!r} allows "
-            f"{profile.max_model_bytes / MB:.0f} MB", bytes=total_bytes)]
+        return [
+            FILE_TOO_LARGE(
+                f"model is {total_bytes / MB:.1f} MB; profile {profile.name!r} allows "
+                f"{profile.max_model_bytes / MB:.0f} MB",
+                bytes=total_bytes,
+            )
+        ]
     if total_bytes > profile.warn_model_bytes:
-        return [FILE_TOO_LARGE(
-            f"model is {total_bytes / MB:.1f} MB; under {profile.warn_model_bytes / MB:.0f} MB is recommended",
-            severity=Severity.WARNING, bytes=total_bytes)]
+        return [
+            FILE_TOO_LARGE(
+                f"model is {total_bytes / MB:.1f} MB; under {profile.warn_model_bytes / MB:.0f} MB is recommended",
+                severity=Severity.WARNING,
+                bytes=total_bytes,
+            )
+        ]
     return []
 
 
@@ -300,7 +351,7 @@ class SceneCounts:
     vertices: int
 
 
-def _primitive_counts(doc: dict, prim: dict) -> tuple[int, int]:
+def _primitive_counts(doc: dict[str, Any], prim: dict[str, Any]) -> tuple[int, int]:
     """(triangles, vertices) one primitive declares."""
     accessors = doc.get("accessors", [])
     position = prim.get("attributes", {}).get("POSITION")
@@ -313,7 +364,7 @@ def _primitive_counts(doc: dict, prim: dict) -> tuple[int, int]:
     return triangles, vertices
 
 
-def declared_scene(doc: dict) -> SceneCounts:
+def declared_scene(doc: dict[str, Any]) -> SceneCounts:
     """Triangles and vertices of the default scene, each mesh counted once and multiplied by
     the nodes that draw it: a mesh instanced by 2,000 nodes costs 2,000 additions."""
     meshes = doc.get("meshes", [])
@@ -333,13 +384,20 @@ def declared_scene(doc: dict) -> SceneCounts:
 def _declared_over(counts: SceneCounts, profile: Profile) -> list[Issue]:
     issues = []
     if counts.triangles > profile.max_triangles:
-        issues.append(TRIANGLES_OVER(
-            f"{counts.triangles:,} triangles; profile {profile.name!r} allows {profile.max_triangles:,}",
-            triangles=counts.triangles))
+        issues.append(
+            TRIANGLES_OVER(
+                f"{counts.triangles:,} triangles; profile {profile.name!r} allows {profile.max_triangles:,}",
+                triangles=counts.triangles,
+            )
+        )
     if counts.vertices > LIMITS.scene_vertices:
-        issues.append(SCENE_TOO_LARGE(
-            f"the scene draws {counts.vertices:,} vertices (instances counted); at most "
-            f"{LIMITS.scene_vertices:,} are checked", vertices=counts.vertices))
+        issues.append(
+            SCENE_TOO_LARGE(
+                f"the scene draws {counts.vertices:,} vertices (instances counted); at most "
+                f"{LIMITS.scene_vertices:,} are checked",
+                vertices=counts.vertices,
+            )
+        )
     return issues
 
 
@@ -366,15 +424,21 @@ def check_budgets(
     over = _declared_over(declared, profile)
     if over:
         issues = over + check_textures(asset, profile) + check_file_size(model_bytes, profile)
-        return ModelStats(triangles=declared.triangles, bounds_m=None, textures=len(
-            asset.document.get("images", []))), issues
+        return ModelStats(
+            triangles=declared.triangles,
+            bounds_m=None,
+            textures=len(asset.document.get("images", [])),
+        ), issues
     try:
         primitives = scene_primitives(asset)
     except DataMissing as missing:
-        return ModelStats(0, None, len(asset.document.get("images", []))), [GEOMETRY_MISSING(
-            f"buffer {missing.buffer} (read through bufferView {missing.view}) holds no data, "
-            "so the geometry cannot be measured or drawn",
-            pointer=f"/buffers/{missing.buffer}")]
+        return ModelStats(0, None, len(asset.document.get("images", []))), [
+            GEOMETRY_MISSING(
+                f"buffer {missing.buffer} (read through bufferView {missing.view}) holds no data, "
+                "so the geometry cannot be measured or drawn",
+                pointer=f"/buffers/{missing.buffer}",
+            )
+        ]
     bounds = world_bounds(primitives)
     triangles, issues = check_geometry(primitives, profile, bounds)
     issues += check_textures(asset, profile)
@@ -384,7 +448,9 @@ def check_budgets(
         issues += check_scale(bounds, dimensions_m, profile)
     stats = ModelStats(
         triangles=triangles,
-        bounds_m=None if bounds is None else (tuple(bounds[0].round(5).tolist()), tuple(bounds[1].round(5).tolist())),
+        bounds_m=None
+        if bounds is None
+        else (tuple(bounds[0].round(5).tolist()), tuple(bounds[1].round(5).tolist())),
         textures=len(asset.document.get("images", [])),
     )
     return stats, issues

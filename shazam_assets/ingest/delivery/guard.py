@@ -27,7 +27,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from shazam_assets.ingest.delivery.profiles import MB, get_profile
 from shazam_assets.ingest.delivery.report import Report, RuleBook, build_report
@@ -113,7 +113,8 @@ class _ServedChild:
     @property
     def exitcode(self) -> int | None:
         self._process.join(5)
-        return self._process.exitcode
+        code: int | None = self._process.exitcode
+        return code
 
     def poll(self, seconds: float) -> bool:
         return bool(self._receive.poll(seconds))
@@ -224,7 +225,10 @@ class Overrun:
     message: str
 
 
-def run_guarded(job: Callable[[], Any], guard: Guard) -> Any:
+T = TypeVar("T")
+
+
+def run_guarded(job: Callable[[], T], guard: Guard) -> T | Overrun:
     """`job()` in a child process within `guard`; an `Overrun` when it did not finish."""
     started = time.monotonic()
     starter = _ForkedChild if guard.start == "fork" else _ServedChild
@@ -248,7 +252,8 @@ def run_guarded(job: Callable[[], Any], guard: Guard) -> Any:
         raise OSError(value)
     if kind == "crash":
         return Overrun(CRASHED.code, f"validation failed: {value}")
-    return value
+    result: T = value  # what job() returned, sent back over the pipe
+    return result
 
 
 def _overrun_report(path: Path, profile: str | None, overrun: Overrun, guard: Guard) -> Report:

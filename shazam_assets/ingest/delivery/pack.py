@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from shazam_assets.ingest.delivery.contract import MANIFEST_NAME, MANIFEST_SCHEMA, PRODUCTION_STAGES
 from shazam_assets.ingest.delivery.scan import mtl_texture_names
@@ -59,7 +60,9 @@ def obj_resources(obj: Path) -> list[str]:
     for mtl in libraries:
         found.append(mtl)
         if (obj.parent / mtl).is_file():
-            found += mtl_texture_names((obj.parent / mtl).read_text(encoding="utf-8", errors="replace"))
+            found += mtl_texture_names(
+                (obj.parent / mtl).read_text(encoding="utf-8", errors="replace")
+            )
     return found
 
 
@@ -67,18 +70,24 @@ def _members(request: PackRequest) -> list[tuple[Path, str]]:
     """(local file, archive name) pairs, in a stable order."""
     out = [(request.model, f"model/{request.model.name}")]
     if request.model.suffix.lower() == ".gltf":
-        out += [(request.model.parent / r, posixpath.normpath(f"model/{r}")) for r in gltf_resources(request.model)]
+        out += [
+            (request.model.parent / r, posixpath.normpath(f"model/{r}"))
+            for r in gltf_resources(request.model)
+        ]
     out += [(p, f"photos/{p.name}") for p in request.photos]
     if request.scan is not None:
         out.append((request.scan, f"scan/{request.scan.name}"))
-        out += [(request.scan.parent / r, posixpath.normpath(f"scan/{r}")) for r in obj_resources(request.scan)]
+        out += [
+            (request.scan.parent / r, posixpath.normpath(f"scan/{r}"))
+            for r in obj_resources(request.scan)
+        ]
     missing = [str(p) for p, _ in out if not p.is_file()]
     if missing:
         raise PackError("PACK_MISSING_INPUT", "missing input file(s): " + ", ".join(missing))
     return list(dict((name, (p, name)) for p, name in out).values())
 
 
-def build_manifest(request: PackRequest) -> dict:
+def build_manifest(request: PackRequest) -> dict[str, Any]:
     when = (request.signoff_date or date.today()).isoformat()
     width, height, depth = request.dimensions
     return {
@@ -95,7 +104,11 @@ def build_manifest(request: PackRequest) -> dict:
             "scan": f"scan/{request.scan.name}" if request.scan else None,
         },
         "stages": {
-            stage: {"signed_off": True, "by": request.signoffs.get(stage, request.artist), "date": when}
+            stage: {
+                "signed_off": True,
+                "by": request.signoffs.get(stage, request.artist),
+                "date": when,
+            }
             for stage in PRODUCTION_STAGES
         },
     }
@@ -104,12 +117,16 @@ def build_manifest(request: PackRequest) -> dict:
 def pack_delivery(request: PackRequest, *, out: Path, overwrite: bool = False) -> Path:
     """Write the delivery ZIP to `out` (atomically) and return it."""
     if out.exists() and not overwrite:
-        raise PackError("PACK_OUTPUT_EXISTS", f"{out} already exists; choose another --out or pass --force")
+        raise PackError(
+            "PACK_OUTPUT_EXISTS", f"{out} already exists; choose another --out or pass --force"
+        )
     members = _members(request)
     manifest = json.dumps(build_manifest(request), indent=2).encode()
     partial = out.with_name(f".{out.name}.partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(zipfile.ZipInfo(MANIFEST_NAME, _FIXED_TIME), manifest, zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            zipfile.ZipInfo(MANIFEST_NAME, _FIXED_TIME), manifest, zipfile.ZIP_DEFLATED
+        )
         for path, name in members:
             info = zipfile.ZipInfo(name, _FIXED_TIME)
             stored = name.lower().endswith(_STORED_SUFFIXES)

@@ -222,7 +222,8 @@ class ZipEntry:
     size: int  # uncompressed bytes, measured while streaming (not taken from headers)
     compressed_size: int
     crc32: int
-    data: bytes | None = field(default=None, repr=False, compare=False)  # kept when asked (`retain`)
+    # the bytes, kept when asked (`retain`)
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 Retain = Callable[[str, int], bool]  # (entry name, declared size) -> keep its bytes in memory?
@@ -460,8 +461,10 @@ def _data_start(handle: BinaryIO, info: zipfile.ZipInfo, start_dir: int) -> int 
         return CORRUPT_ENTRY(
             f"entry {name!r}: no local header where the directory points", path=name
         )
-    fields = _LOCAL.unpack(header)
-    method, name_len, extra_len = fields[3], fields[9], fields[10]
+    fields = _LOCAL.unpack(header)  # "<4s5H3L2H": the signature, then integers
+    method: int = fields[3]
+    name_len: int = fields[9]
+    extra_len: int = fields[10]
     if handle.read(name_len) != _raw_name(info) or method != info.compress_type:
         return CORRUPT_ENTRY(
             f"entry {name!r}: the local header disagrees with the directory", path=name
@@ -520,6 +523,7 @@ def _duplicate_issues(names: list[str]) -> list[Issue]:
 def _conflict_issues(names: list[str]) -> list[Issue]:
     """Files whose name is also a folder of another file (`photos` beside `photos/x.jpg`): no
     filesystem can hold both, so such an archive could be judged but never stored."""
+
     def key(path: str) -> str:
         return unicodedata.normalize("NFC", path).casefold()
 

@@ -107,7 +107,8 @@ def _lit(points: FloatArray, normals: FloatArray) -> FloatArray:
     dist = np.linalg.norm(to_lamp, axis=1)
     cos = np.clip(np.einsum("ij,ij->i", normals, to_lamp) / dist, 0.0, None)
     fade = np.clip(1.0 - (dist / _LAMP_RANGE) ** 4, 0.0, 1.0) ** 2
-    return _ALBEDO / np.pi * _LAMP_POWER * cos * fade / dist**2
+    radiance: FloatArray = _ALBEDO / np.pi * _LAMP_POWER * cos * fade / dist**2
+    return radiance
 
 
 def radiance(dirs: FloatArray) -> FloatArray:
@@ -142,7 +143,8 @@ def _equirect_lookup(image: FloatArray, dirs: FloatArray) -> FloatArray:
     phi = np.mod(np.arctan2(dirs[..., 0], dirs[..., 2]), 2 * np.pi)
     row = np.clip((theta / np.pi * h).astype(int), 0, h - 1)
     col = np.clip((phi / (2 * np.pi) * w).astype(int), 0, w - 1)
-    return image[row, col]
+    values: FloatArray = image[row, col]
+    return values
 
 
 def face_dirs(size: int, face: int) -> FloatArray:
@@ -160,7 +162,8 @@ def face_dirs(size: int, face: int) -> FloatArray:
         5: (-s, -t, -one),
     }[face]
     d = np.stack([x, y, z], axis=-1)
-    return d / np.linalg.norm(d, axis=-1, keepdims=True)
+    unit: FloatArray = d / np.linalg.norm(d, axis=-1, keepdims=True)
+    return unit
 
 
 def _hammersley(n: int) -> FloatArray:
@@ -197,12 +200,14 @@ def _prefilter(source: FloatArray, dirs: FloatArray, roughness: float) -> FloatA
     light = 2 * n_dot_h[..., None] * h - dirs[:, None]  # (m, k, 3)
     weight = np.clip(np.einsum("mkc,mc->mk", light, dirs), 0.0, None)
     values = _equirect_lookup(source, light)
-    return (values * weight).sum(axis=1) / np.maximum(weight.sum(axis=1), 1e-9)
+    filtered: FloatArray = (values * weight).sum(axis=1) / np.maximum(weight.sum(axis=1), 1e-9)
+    return filtered
 
 
 def _downsample(image: FloatArray, factor: int) -> FloatArray:
     h, w = image.shape
-    return image.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+    small: FloatArray = image.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+    return small
 
 
 def irradiance_sh(source_dirs: FloatArray, source: FloatArray, area: FloatArray) -> FloatArray:

@@ -34,7 +34,14 @@ _CHUNK = 1 << 21  # candidate texels rasterised at once (memory bound)
 
 
 def _unit(v: FloatArray) -> FloatArray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-20)
+    unit: FloatArray = v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-20)
+    return unit
+
+
+def _dot_rows(u: FloatArray, v: FloatArray) -> FloatArray:
+    """Row-wise dot products of (n, k) arrays.  -> (n,)"""
+    dots: FloatArray = np.einsum("ij,ij->i", u, v)
+    return dots
 
 
 def open3d_frame(normals: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -81,7 +88,7 @@ def frame_rotation(normals: FloatArray, tangents: FloatArray) -> FloatArray:
     t = _unit(tangents[:, :3] - normals * np.einsum("ij,ij->i", normals, tangents[:, :3])[:, None])
     b = tangents[:, 3:4] * np.cross(normals, t)
     t_o, b_o = open3d_frame(normals)
-    dot = lambda u, v: np.einsum("ij,ij->i", u, v)  # noqa: E731
+    dot = _dot_rows
     return np.stack(
         [np.stack([dot(t, t_o), dot(b, t_o)], 1), np.stack([dot(t, b_o), dot(b, b_o)], 1)], 1
     )

@@ -323,7 +323,7 @@ def _parts(scene: trimesh.Scene, extras: dict[str, PrimitiveExtras]) -> list[_Pa
             continue
         material = getattr(mesh.visual, "material", None)
         if material is None or not isinstance(material, trimesh.visual.material.PBRMaterial):
-            material = trimesh.visual.material.PBRMaterial()
+            material = trimesh.visual.material.PBRMaterial()  # type: ignore[no-untyped-call]  # trimesh leaves __init__ unannotated
         extra = extras.get(str(geometry_name), PrimitiveExtras())
         if extra.vertex_count != len(mesh.vertices):
             extra = PrimitiveExtras()  # not the primitive we took it for: use the defaults

@@ -156,7 +156,8 @@ class _DecodingResolver(trimesh.resolvers.FilePathResolver):
     """trimesh's file resolver, given percent-decoded names (it uses URIs verbatim)."""
 
     def get(self, name: str) -> bytes:
-        return super().get(urllib.parse.unquote(name))
+        data: bytes = super().get(urllib.parse.unquote(name))
+        return data
 
 
 def load_scene(source: GltfSource) -> trimesh.Scene:

@@ -11,6 +11,7 @@ verdict (see budgets.GEOMETRY_MISSING) instead of a crash.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,18 +57,18 @@ def _element_size(component_type: int, type_: str) -> tuple[int, int]:
 class GltfAsset:
     """The parsed document with the bytes of each buffer (None where unresolved)."""
 
-    document: dict
+    document: dict[str, Any]
     buffers: tuple[memoryview | None, ...]
     images: tuple[bytes | None, ...] = ()  # bytes of each image as loaded during validation
 
-    def _view(self, index: int) -> tuple[memoryview, dict]:
+    def _view(self, index: int) -> tuple[memoryview, dict[str, Any]]:
         view = self.document["bufferViews"][index]
         data = self.buffers[view["buffer"]]
         if data is None:
             raise DataMissing(view["buffer"], index)
         return data, view
 
-    def _sparse(self, sparse: dict, component_type: int, type_: str) -> SparseLayout:
+    def _sparse(self, sparse: dict[str, Any], component_type: int, type_: str) -> SparseLayout:
         count = sparse["count"]
         idx_spec, val_spec = sparse["indices"], sparse["values"]
         idx_data, idx_view = self._view(idx_spec["bufferView"])

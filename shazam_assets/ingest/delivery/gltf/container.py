@@ -54,11 +54,15 @@ class _Reader:
         if self.pos == n:
             return False
         if self.pos == self.total:
-            ctx.add(catalog.GLB_EXTRA_DATA, "Extra data after the end of GLB stream", offset=self.pos)
+            ctx.add(
+                catalog.GLB_EXTRA_DATA, "Extra data after the end of GLB stream", offset=self.pos
+            )
             return False
         if n - self.pos < 8:
             ctx.add(
-                catalog.GLB_UNEXPECTED_END_OF_CHUNK_HEADER, "Unexpected end of chunk header", offset=n
+                catalog.GLB_UNEXPECTED_END_OF_CHUNK_HEADER,
+                "Unexpected end of chunk header",
+                offset=n,
             )
             return None
         length, kind = struct.unpack_from("<II", data, self.pos)
@@ -71,7 +75,9 @@ class _Reader:
                 return None  # the JSON decoder gave up first; nothing more is reported
             if length > 0:
                 ctx.add(
-                    catalog.GLB_UNEXPECTED_END_OF_CHUNK_DATA, "Unexpected end of chunk data", offset=n
+                    catalog.GLB_UNEXPECTED_END_OF_CHUNK_DATA,
+                    "Unexpected end of chunk data",
+                    offset=n,
                 )
             return None
         self.pos = end
@@ -107,10 +113,18 @@ class _Reader:
                 offset=offset,
             )
         if kind == BIN_CHUNK and self.chunks > 1 and not self.has_bin:
-            ctx.add(catalog.GLB_UNEXPECTED_BIN_CHUNK, "BIN chunk must be the second chunk", offset=offset)
+            ctx.add(
+                catalog.GLB_UNEXPECTED_BIN_CHUNK,
+                "BIN chunk must be the second chunk",
+                offset=offset,
+            )
         if kind == JSON_CHUNK:
             if length == 0:
-                ctx.add(catalog.GLB_EMPTY_CHUNK, f"Chunk ({name}) cannot have zero length", offset=offset)
+                ctx.add(
+                    catalog.GLB_EMPTY_CHUNK,
+                    f"Chunk ({name}) cannot have zero length",
+                    offset=offset,
+                )
             if self.has_json:
                 ctx.add(
                     catalog.GLB_DUPLICATE_CHUNK,
@@ -119,7 +133,9 @@ class _Reader:
                 )
         elif kind == BIN_CHUNK:
             if length == 0:
-                ctx.add(catalog.GLB_EMPTY_BIN_CHUNK, "Empty BIN chunk should be omitted", offset=offset)
+                ctx.add(
+                    catalog.GLB_EMPTY_BIN_CHUNK, "Empty BIN chunk should be omitted", offset=offset
+                )
             if self.has_bin:
                 ctx.add(
                     catalog.GLB_DUPLICATE_CHUNK,
@@ -127,7 +143,9 @@ class _Reader:
                     offset=offset,
                 )
         else:
-            ctx.add(catalog.GLB_UNKNOWN_CHUNK_TYPE, f"Unknown GLB chunk type: {name}", offset=offset)
+            ctx.add(
+                catalog.GLB_UNKNOWN_CHUNK_TYPE, f"Unknown GLB chunk type: {name}", offset=offset
+            )
 
 
 def read_glb(data: bytes, ctx: Context) -> Glb:
@@ -143,12 +161,17 @@ def read_glb(data: bytes, ctx: Context) -> Glb:
         ctx.add(catalog.GLB_INVALID_VERSION, f"Invalid GLB version value {version}", offset=4)
         return Glb(None, None, complete=False)
     if total <= 12:
-        ctx.add(catalog.GLB_LENGTH_TOO_SMALL, f"Declared GLB length ({total}) is too small", offset=8)
+        ctx.add(
+            catalog.GLB_LENGTH_TOO_SMALL, f"Declared GLB length ({total}) is too small", offset=8
+        )
     reader = _Reader(data, ctx, total=total)
     while (status := reader.chunk()) is True:
         if reader.chunks >= limits.LIMITS.glb_chunks:
-            ctx.issues.append(limits.GLB_CHUNKS(
-                f"more than {limits.LIMITS.glb_chunks} chunks; reading stopped at byte {reader.pos:,}"))
+            ctx.issues.append(
+                limits.GLB_CHUNKS(
+                    f"more than {limits.LIMITS.glb_chunks} chunks; reading stopped at byte {reader.pos:,}"
+                )
+            )
             return Glb(reader.json, reader.bin, complete=False)
     if status is None:
         return Glb(reader.json, reader.bin, complete=False)
@@ -181,7 +204,7 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"Unexpected token {name!r}")
 
 
-def parse_json(raw: bytes, ctx: Context) -> dict | None:
+def parse_json(raw: bytes, ctx: Context) -> dict[str, Any] | None:
     """Decode the JSON text; only a JSON object is a glTF document."""
     if raw.startswith(_BOM):
         ctx.add(
@@ -200,7 +223,8 @@ def parse_json(raw: bytes, ctx: Context) -> dict | None:
         return None
     if not isinstance(document, dict):
         ctx.add(
-            catalog.TYPE_MISMATCH, f"Type mismatch. Property value {str(document)[:40]} is not a 'object'"
+            catalog.TYPE_MISMATCH,
+            f"Type mismatch. Property value {str(document)[:40]} is not a 'object'",
         )
         return None
     return document

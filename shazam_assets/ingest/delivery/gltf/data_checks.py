@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from shazam_assets.ingest.delivery.gltf import catalog, objects
 from shazam_assets.ingest.delivery.gltf.accessors import (
@@ -171,11 +172,23 @@ def check_sparse_indices(accessor: objects.Accessor, ctx: Context) -> None:
         )
 
 
-def _check_bounds(accessor: objects.Accessor, values: np.ndarray, pointer: str, ctx: Context) -> None:
+def _check_bounds(
+    accessor: objects.Accessor, values: np.ndarray, pointer: str, ctx: Context
+) -> None:
     """accessor.min/max must equal the data's per-component extremes."""
     for label, declared, rule, out_rule in (
-        ("min", accessor.min, catalog.ACCESSOR_MIN_MISMATCH, catalog.ACCESSOR_ELEMENT_OUT_OF_MIN_BOUND),
-        ("max", accessor.max, catalog.ACCESSOR_MAX_MISMATCH, catalog.ACCESSOR_ELEMENT_OUT_OF_MAX_BOUND),
+        (
+            "min",
+            accessor.min,
+            catalog.ACCESSOR_MIN_MISMATCH,
+            catalog.ACCESSOR_ELEMENT_OUT_OF_MIN_BOUND,
+        ),
+        (
+            "max",
+            accessor.max,
+            catalog.ACCESSOR_MAX_MISMATCH,
+            catalog.ACCESSOR_ELEMENT_OUT_OF_MAX_BOUND,
+        ),
     ):
         if declared is None:
             continue
@@ -266,15 +279,20 @@ def _check_clamped(accessor: objects.Accessor, values: np.ndarray, ctx: Context)
             )
 
 
-def _index_findings(flat: np.ndarray, max_vertex: int, restart: int, is_triangles: bool) -> tuple:
+def _index_findings(
+    flat: npt.NDArray[np.int64], max_vertex: int, restart: int, is_triangles: bool
+) -> tuple[npt.NDArray[np.intp], int, int]:
     """(indices above max_vertex, first restart value index or -1, degenerate triangles)."""
     oob = np.flatnonzero(flat > max_vertex)
     restarts = np.flatnonzero(flat == restart)
     degenerate = 0
     if is_triangles and flat.size >= 3:
         tri = flat[: flat.size // 3 * 3].reshape(-1, 3)
-        degenerate = int(np.count_nonzero(
-            (tri[:, 0] == tri[:, 1]) | (tri[:, 1] == tri[:, 2]) | (tri[:, 2] == tri[:, 0])))
+        degenerate = int(
+            np.count_nonzero(
+                (tri[:, 0] == tri[:, 1]) | (tri[:, 1] == tri[:, 2]) | (tri[:, 2] == tri[:, 0])
+            )
+        )
     return oob, int(restarts[0]) if restarts.size else -1, degenerate
 
 
@@ -282,7 +300,7 @@ def _check_indices(accessor: objects.Accessor, values: np.ndarray, ctx: Context)
     """Each primitive's use of the index data; primitives that share an accessor and a vertex
     range share one computation (thousands of primitives may name the same indices)."""
     flat = values.reshape(-1).astype(np.int64)
-    found: dict[tuple[int, int, bool], tuple] = {}
+    found: dict[tuple[int, int, bool], tuple[npt.NDArray[np.intp], int, int]] = {}
     for check in accessor.checks.indices:
         key = (check.max_vertex, check.restart, check.is_triangles)
         if key not in found:
@@ -321,11 +339,15 @@ def _animation_input_findings(values: np.ndarray) -> tuple[int | None, int | Non
     previous = np.concatenate(([0.0], rising[:-1]))
     bad = (kept != 0) & (rising <= previous)
     first_bad = np.flatnonzero(bad)
-    return (int(negatives[0]) if negatives.size else None,
-            int(kept[first_bad[0]]) if first_bad.size else None)
+    return (
+        int(negatives[0]) if negatives.size else None,
+        int(kept[first_bad[0]]) if first_bad.size else None,
+    )
 
 
-def _check_animation_input(findings: tuple[int | None, int | None], pointer: str, ctx: Context) -> None:
+def _check_animation_input(
+    findings: tuple[int | None, int | None], pointer: str, ctx: Context
+) -> None:
     negative, increasing = findings
     if negative is not None:
         ctx.add(

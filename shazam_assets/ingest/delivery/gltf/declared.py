@@ -25,24 +25,32 @@ _NESTED = (
 )
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _counts(doc: dict) -> list[Issue]:
+def _counts(doc: dict[str, Any]) -> list[Issue]:
     cap = limits.LIMITS.objects_per_collection
     issues = [
-        limits.TOO_MANY_OBJECTS(f"{len(value):,} {name} are declared; at most {cap:,} are allowed",
-                                pointer=f"/{name}", declared=len(value))
+        limits.TOO_MANY_OBJECTS(
+            f"{len(value):,} {name} are declared; at most {cap:,} are allowed",
+            pointer=f"/{name}",
+            declared=len(value),
+        )
         for name, value in doc.items()
         if isinstance(value, list) and len(value) > cap
     ]
-    small = {"extensionsUsed": limits.LIMITS.extensions_declared,  # looked up for every object
-             "extensionsRequired": limits.LIMITS.extensions_declared,
-             "scenes": limits.LIMITS.scenes}  # each scene walks all of its nodes
+    small = {
+        "extensionsUsed": limits.LIMITS.extensions_declared,  # looked up for every object
+        "extensionsRequired": limits.LIMITS.extensions_declared,
+        "scenes": limits.LIMITS.scenes,
+    }  # each scene walks all of its nodes
     issues += [
-        limits.TOO_MANY_OBJECTS(f"{len(_list(doc.get(name))):,} {name} are declared; at most {cap} are allowed",
-                                pointer=f"/{name}", declared=len(_list(doc.get(name))))
+        limits.TOO_MANY_OBJECTS(
+            f"{len(_list(doc.get(name))):,} {name} are declared; at most {cap} are allowed",
+            pointer=f"/{name}",
+            declared=len(_list(doc.get(name))),
+        )
         for name, cap in small.items()
         if len(_list(doc.get(name))) > cap
     ]
@@ -50,9 +58,13 @@ def _counts(doc: dict) -> list[Issue]:
     for outer, inner in _NESTED:
         total = sum(len(_list(o.get(inner))) for o in _list(doc.get(outer)) if isinstance(o, dict))
         if total > nested_cap:
-            issues.append(limits.TOO_MANY_OBJECTS(
-                f"{outer} declare {total:,} {inner} in all; at most {nested_cap:,} are allowed",
-                pointer=f"/{outer}", declared=total))
+            issues.append(
+                limits.TOO_MANY_OBJECTS(
+                    f"{outer} declare {total:,} {inner} in all; at most {nested_cap:,} are allowed",
+                    pointer=f"/{outer}",
+                    declared=total,
+                )
+            )
     return issues
 
 
@@ -60,15 +72,25 @@ def accessor_bytes(accessor: Any) -> int:
     """count x element size as declared (0 when the declaration is not well-formed)."""
     if not isinstance(accessor, dict):
         return 0
-    count, component_type, type_ = accessor.get("count"), accessor.get("componentType"), accessor.get("type")
+    count, component_type, type_ = (
+        accessor.get("count"),
+        accessor.get("componentType"),
+        accessor.get("type"),
+    )
     size = _COMPONENT_SIZES.get(component_type) if isinstance(component_type, int) else None
     components = TYPE_SIZES.get(type_) if isinstance(type_, str) else None
-    if not isinstance(count, int) or isinstance(count, bool) or count <= 0 or not size or not components:
+    if (
+        not isinstance(count, int)
+        or isinstance(count, bool)
+        or count <= 0
+        or not size
+        or not components
+    ):
         return 0
     return count * size * components
 
 
-def _skinning_uses(doc: dict) -> list[int]:
+def _skinning_uses(doc: dict[str, Any]) -> list[int]:
     """Accessor indices read per skinned primitive (JOINTS_n and WEIGHTS_n, once per use):
     the skinning checks decode them for every primitive that names them."""
     uses = []
@@ -76,12 +98,17 @@ def _skinning_uses(doc: dict) -> list[int]:
         for primitive in _list(mesh.get("primitives")) if isinstance(mesh, dict) else []:
             attributes = primitive.get("attributes") if isinstance(primitive, dict) else None
             if isinstance(attributes, dict):
-                uses += [v for k, v in attributes.items()
-                         if isinstance(k, str) and k.startswith(("JOINTS_", "WEIGHTS_")) and isinstance(v, int)]
+                uses += [
+                    v
+                    for k, v in attributes.items()
+                    if isinstance(k, str)
+                    and k.startswith(("JOINTS_", "WEIGHTS_"))
+                    and isinstance(v, int)
+                ]
     return uses
 
 
-def _accessor_data(doc: dict) -> list[Issue]:
+def _accessor_data(doc: dict[str, Any]) -> list[Issue]:
     sizes = [accessor_bytes(a) for a in _list(doc.get("accessors"))]
     skinning = sum(sizes[i] for i in _skinning_uses(doc) if 0 <= i < len(sizes))
     cap = limits.LIMITS.accessor_bytes
@@ -89,19 +116,27 @@ def _accessor_data(doc: dict) -> list[Issue]:
     if sum(sizes) > cap:
         total = sum(sizes)
         largest = max(range(len(sizes)), key=sizes.__getitem__)
-        issues.append(limits.ACCESSOR_DATA(
-            f"accessors declare {total / limits.MB:,.0f} MB of data (accessor {largest}: "
-            f"{sizes[largest] / limits.MB:,.0f} MB); at most {cap / limits.MB:,.0f} MB are validated",
-            pointer=f"/accessors/{largest}", declared_bytes=total))
+        issues.append(
+            limits.ACCESSOR_DATA(
+                f"accessors declare {total / limits.MB:,.0f} MB of data (accessor {largest}: "
+                f"{sizes[largest] / limits.MB:,.0f} MB); at most {cap / limits.MB:,.0f} MB are validated",
+                pointer=f"/accessors/{largest}",
+                declared_bytes=total,
+            )
+        )
     if skinning > cap:
-        issues.append(limits.ACCESSOR_DATA(
-            f"skinned primitives read {skinning / limits.MB:,.0f} MB of joints and weights in all "
-            f"(shared accessors counted per primitive); at most {cap / limits.MB:,.0f} MB are validated",
-            pointer="/meshes", declared_bytes=skinning))
+        issues.append(
+            limits.ACCESSOR_DATA(
+                f"skinned primitives read {skinning / limits.MB:,.0f} MB of joints and weights in all "
+                f"(shared accessors counted per primitive); at most {cap / limits.MB:,.0f} MB are validated",
+                pointer="/meshes",
+                declared_bytes=skinning,
+            )
+        )
     return issues
 
 
-def _image_views(doc: dict) -> list[Issue]:
+def _image_views(doc: dict[str, Any]) -> list[Issue]:
     """Images stored in buffer views are copied out of their buffer: their views' declared
     lengths (each view once) must fit the same data cap."""
     views = _list(doc.get("bufferViews"))
@@ -111,18 +146,24 @@ def _image_views(doc: dict) -> list[Issue]:
         if isinstance(view, int):  # an object or a list here is a TYPE_MISMATCH, reported later
             named.add(view)
     total = sum(
-        views[i]["byteLength"] for i in named
-        if 0 <= i < len(views) and isinstance(views[i], dict)
+        views[i]["byteLength"]
+        for i in named
+        if 0 <= i < len(views)
+        and isinstance(views[i], dict)
         and isinstance(views[i].get("byteLength"), int)
     )
     cap = limits.LIMITS.accessor_bytes
     if total <= cap:
         return []
-    return [limits.ACCESSOR_DATA(
-        f"images in buffer views declare {total / limits.MB:,.0f} MB; at most {cap / limits.MB:,.0f} MB are read",
-        pointer="/images", declared_bytes=total)]
+    return [
+        limits.ACCESSOR_DATA(
+            f"images in buffer views declare {total / limits.MB:,.0f} MB; at most {cap / limits.MB:,.0f} MB are read",
+            pointer="/images",
+            declared_bytes=total,
+        )
+    ]
 
 
-def check_declared(doc: dict) -> list[Issue]:
+def check_declared(doc: dict[str, Any]) -> list[Issue]:
     """Every cap that the document's declarations alone can break."""
     return _counts(doc) + _accessor_data(doc) + _image_views(doc)

@@ -54,7 +54,7 @@ def item(items: Sequence[T | None] | None, index: int) -> T | None:
 
 
 def _collection(
-    doc: dict, name: str, parse_item: Callable[[dict, Context], T], ctx: Context
+    doc: dict[str, Any], name: str, parse_item: Callable[[dict[str, Any], Context], T], ctx: Context
 ) -> list[T | None]:
     ctx.path.clear()
     if name not in doc:
@@ -62,7 +62,9 @@ def _collection(
     value = doc[name]
     if not isinstance(value, list):
         ctx.add(
-            catalog.TYPE_MISMATCH, f"Type mismatch. Property value {value!r} is not a 'array'", name=name
+            catalog.TYPE_MISMATCH,
+            f"Type mismatch. Property value {value!r} is not a 'array'",
+            name=name,
         )
         return []
     if not value:
@@ -84,7 +86,7 @@ def _collection(
     return out
 
 
-def _read_asset(doc: dict, ctx: Context) -> objects.Asset | None:
+def _read_asset(doc: dict[str, Any], ctx: Context) -> objects.Asset | None:
     ctx.path.clear()
     obj = fields.get_map(doc, "asset", ctx, required=True)
     if obj is None:
@@ -109,7 +111,7 @@ def _read_asset(doc: dict, ctx: Context) -> objects.Asset | None:
     return asset
 
 
-def read_document(doc: dict, ctx: Context) -> Model | None:
+def read_document(doc: dict[str, Any], ctx: Context) -> Model | None:
     """Parse the root object; None when the asset is not readable glTF 2.x."""
     ctx.path.clear()
     fields.check_members(doc, ROOT_MEMBERS, ctx)

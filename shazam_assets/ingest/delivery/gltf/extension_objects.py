@@ -88,12 +88,12 @@ MATERIAL_FIELDS: dict[str, list[Field]] = {
 }  # fmt: skip
 
 
-def _tail(obj: dict, ctx: Context, name: str) -> None:
+def _tail(obj: dict[str, Any], ctx: Context, name: str) -> None:
     get_extensions(obj, name, ctx, parse)
     fields.get_extras(obj, ctx)
 
 
-def _material(name: str, obj: dict, ctx: Context) -> ExtensionObject:
+def _material(name: str, obj: dict[str, Any], ctx: Context) -> ExtensionObject:
     spec = MATERIAL_FIELDS[name]
     fields.check_members(obj, [field_name for _, field_name, _ in spec], ctx)
     out = ExtensionObject(name)
@@ -118,7 +118,7 @@ def _material(name: str, obj: dict, ctx: Context) -> ExtensionObject:
     return out
 
 
-def _iridescence(obj: dict, out: ExtensionObject, ctx: Context) -> None:
+def _iridescence(obj: dict[str, Any], out: ExtensionObject, ctx: Context) -> None:
     low, high = out.values["iridescenceThicknessMinimum"], out.values["iridescenceThicknessMaximum"]
     if out.values["iridescenceThicknessTexture"] is not None:
         if low == high:
@@ -130,7 +130,10 @@ def _iridescence(obj: dict, out: ExtensionObject, ctx: Context) -> None:
 
 
 def _map_list(
-    obj: dict, key: str, ctx: Context, parse_item: Callable[[dict, Context], Any]
+    obj: dict[str, Any],
+    key: str,
+    ctx: Context,
+    parse_item: Callable[[dict[str, Any], Context], Any],
 ) -> list[Any]:
     items = fields.get_map_list(obj, key, ctx)
     if items is None:
@@ -143,11 +146,13 @@ def _map_list(
     return out
 
 
-def _light(obj: dict, ctx: Context) -> str | None:
+def _light(obj: dict[str, Any], ctx: Context) -> str | None:
     fields.check_members(obj, ("color", "intensity", "spot", "type", "range", "name"), ctx)
     fields.get_float_list(obj, "color", ctx, lengths=(3,), minimum=0, maximum=1)
     fields.get_float(obj, "intensity", ctx, default=1, minimum=0)
-    kind = fields.get_string(obj, "type", ctx, required=True, allowed=("directional", "point", "spot"))
+    kind = fields.get_string(
+        obj, "type", ctx, required=True, allowed=("directional", "point", "spot")
+    )
     if kind == "spot":
         fields.get_object(obj, "spot", ctx, _spot, required=True)
     elif "spot" in obj:
@@ -168,7 +173,7 @@ def _light(obj: dict, ctx: Context) -> str | None:
     return kind
 
 
-def _spot(obj: dict, ctx: Context) -> None:
+def _spot(obj: dict[str, Any], ctx: Context) -> None:
     fields.check_members(obj, ("innerConeAngle", "outerConeAngle"), ctx)
     inner = fields.get_float(obj, "innerConeAngle", ctx, default=0, minimum=0, excl_max=math.pi / 2)
     outer = fields.get_float(
@@ -183,34 +188,34 @@ def _spot(obj: dict, ctx: Context) -> None:
     _tail(obj, ctx, "khr_lights_punctual_spot")
 
 
-def _lights(name: str, obj: dict, ctx: Context) -> ExtensionObject:
+def _lights(name: str, obj: dict[str, Any], ctx: Context) -> ExtensionObject:
     fields.check_members(obj, ("lights",), ctx)
     items = _map_list(obj, "lights", ctx, _light)
     _tail(obj, ctx, name)
     return ExtensionObject(name, items=items, used=[False] * len(items))
 
 
-def _node_light(name: str, obj: dict, ctx: Context) -> ExtensionObject:
+def _node_light(name: str, obj: dict[str, Any], ctx: Context) -> ExtensionObject:
     fields.check_members(obj, ("light",), ctx)
     light = fields.get_index(obj, "light", ctx)
     _tail(obj, ctx, name)
     return ExtensionObject(name, values={"light": light})
 
 
-def _variant(obj: dict, ctx: Context) -> None:
+def _variant(obj: dict[str, Any], ctx: Context) -> None:
     fields.check_members(obj, ("name",), ctx)
     fields.get_string(obj, "name", ctx, required=True)
     _tail(obj, ctx, "khr_materials_variants_variant")
 
 
-def _variants(name: str, obj: dict, ctx: Context) -> ExtensionObject:
+def _variants(name: str, obj: dict[str, Any], ctx: Context) -> ExtensionObject:
     fields.check_members(obj, ("variants",), ctx)
     items = _map_list(obj, "variants", ctx, _variant)
     _tail(obj, ctx, name)
     return ExtensionObject(name, items=items, used=[False] * len(items))
 
 
-def _mapping(obj: dict, ctx: Context) -> tuple[list[int] | None, int]:
+def _mapping(obj: dict[str, Any], ctx: Context) -> tuple[list[int] | None, int]:
     fields.check_members(obj, ("variants", "material", "name"), ctx)
     variants = fields.get_indices_list(obj, "variants", ctx, required=True)
     material = fields.get_index(obj, "material", ctx)
@@ -219,28 +224,28 @@ def _mapping(obj: dict, ctx: Context) -> tuple[list[int] | None, int]:
     return variants, material
 
 
-def _mappings(name: str, obj: dict, ctx: Context) -> ExtensionObject:
+def _mappings(name: str, obj: dict[str, Any], ctx: Context) -> ExtensionObject:
     fields.check_members(obj, ("mappings",), ctx)
     items = _map_list(obj, "mappings", ctx, _mapping)
     _tail(obj, ctx, name)
     return ExtensionObject(name, items=items)
 
 
-def _webp(name: str, obj: dict, ctx: Context) -> ExtensionObject:
+def _webp(name: str, obj: dict[str, Any], ctx: Context) -> ExtensionObject:
     fields.check_members(obj, ("source",), ctx)
     source = fields.get_index(obj, "source", ctx, required=False)
     _tail(obj, ctx, name)
     return ExtensionObject(name, values={"source": source})
 
 
-def _pointer(name: str, obj: dict, ctx: Context) -> ExtensionObject:
+def _pointer(name: str, obj: dict[str, Any], ctx: Context) -> ExtensionObject:
     fields.check_members(obj, ("pointer",), ctx)
     fields.get_string(obj, "pointer", ctx, required=True, pattern=_POINTER)
     _tail(obj, ctx, name)
     return ExtensionObject(name)
 
 
-def parse(name: str, kind: str, obj: dict, ctx: Context) -> Any:
+def parse(name: str, kind: str, obj: dict[str, Any], ctx: Context) -> Any:
     """Read a loaded extension's object found on an object of `kind`."""
     if name in MATERIAL_FIELDS:
         return _material(name, obj, ctx)

@@ -91,17 +91,23 @@ def init_extensions(used: list[str], required: list[str], ctx: Context) -> None:
         pointer = f"/extensionsUsed/{i}"
         if not _NAME_FORMAT.match(name):
             ctx.add(
-                catalog.INVALID_EXTENSION_NAME_FORMAT, "Extension name has invalid format", name=pointer
+                catalog.INVALID_EXTENSION_NAME_FORMAT,
+                "Extension name has invalid format",
+                name=pointer,
             )
         spec = SUPPORTED.get(name)
         if spec is None:
-            ctx.add(catalog.UNSUPPORTED_EXTENSION, f"Cannot validate extension {name!r}", name=pointer)
+            ctx.add(
+                catalog.UNSUPPORTED_EXTENSION, f"Cannot validate extension {name!r}", name=pointer
+            )
             continue
         if spec.init is not None:
             spec.init(ctx)
         if spec.required and name not in required:
             ctx.add(
-                catalog.NON_REQUIRED_EXTENSION, f"Extension {name!r} cannot be optional", name=pointer
+                catalog.NON_REQUIRED_EXTENSION,
+                f"Extension {name!r} cannot be optional",
+                name=pointer,
             )
         ctx.extensions_loaded.append(name)
     for i, name in enumerate(required):
@@ -113,11 +119,11 @@ def init_extensions(used: list[str], required: list[str], ctx: Context) -> None:
             )
 
 
-ExtensionParser = Callable[[str, str, dict, Context], Any]
+ExtensionParser = Callable[[str, str, dict[str, Any], Context], Any]
 
 
 def get_extensions(
-    obj: dict, kind: str, ctx: Context, parse: ExtensionParser | None = None
+    obj: dict[str, Any], kind: str, ctx: Context, parse: ExtensionParser | None = None
 ) -> dict[str, Any]:
     """The object's extensions, checked against the declarations; `parse` reads loaded ones."""
     out: dict[str, Any] = {}

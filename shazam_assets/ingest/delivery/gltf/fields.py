@@ -13,7 +13,7 @@ import math
 import re
 import struct
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from shazam_assets.ingest.delivery.gltf import catalog
 from shazam_assets.ingest.delivery.gltf.context import Context
@@ -36,7 +36,7 @@ GL_TYPE_NAMES = {
 }  # fmt: skip
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -47,19 +47,20 @@ def as_int(value: Any) -> Any:
     return value
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def to_float32(value: float) -> float:
     """Round a double to single precision, as Float32List storage does."""
     try:
-        return struct.unpack("<f", struct.pack("<f", value))[0]
+        stored: float = struct.unpack("<f", struct.pack("<f", value))[0]
+        return stored
     except OverflowError:
         return math.copysign(INF, value)
 
 
-def _raw(obj: dict, name: str, ctx: Context, type_name: str) -> Any:
+def _raw(obj: dict[str, Any], name: str, ctx: Context, type_name: str) -> Any:
     value = obj.get(name, _MISSING)
     if value is None:
         ctx.add(catalog.TYPE_MISMATCH, f"Property '{name}' is null, not a '{type_name}'", name=name)
@@ -89,7 +90,7 @@ def check_enum(
     return False
 
 
-def get_index(obj: dict, name: str, ctx: Context, *, required: bool = True) -> int:
+def get_index(obj: dict[str, Any], name: str, ctx: Context, *, required: bool = True) -> int:
     value = as_int(_raw(obj, name, ctx, "integer"))
     if is_int(value):
         if value >= 0:
@@ -103,7 +104,7 @@ def get_index(obj: dict, name: str, ctx: Context, *, required: bool = True) -> i
     return -1
 
 
-def get_bool(obj: dict, name: str, ctx: Context) -> bool:
+def get_bool(obj: dict[str, Any], name: str, ctx: Context) -> bool:
     value = _raw(obj, name, ctx, "boolean")
     if value is None:
         return False
@@ -114,7 +115,7 @@ def get_bool(obj: dict, name: str, ctx: Context) -> bool:
 
 
 def get_uint(
-    obj: dict,
+    obj: dict[str, Any],
     name: str,
     ctx: Context,
     *,
@@ -142,7 +143,7 @@ def get_uint(
 
 
 def get_float(
-    obj: dict,
+    obj: dict[str, Any],
     name: str,
     ctx: Context,
     *,
@@ -173,7 +174,7 @@ def get_float(
 
 
 def get_string(
-    obj: dict,
+    obj: dict[str, Any],
     name: str,
     ctx: Context,
     *,
@@ -203,7 +204,9 @@ def get_string(
     return None
 
 
-def get_map(obj: dict, name: str, ctx: Context, *, required: bool = False) -> dict | None:
+def get_map(
+    obj: dict[str, Any], name: str, ctx: Context, *, required: bool = False
+) -> dict[str, Any] | None:
     """The object under `name`; {} when absent (None when required, or wrong type and required)."""
     value = _raw(obj, name, ctx, "object")
     if isinstance(value, dict):
@@ -220,10 +223,10 @@ def get_map(obj: dict, name: str, ctx: Context, *, required: bool = False) -> di
 
 
 def get_object(
-    obj: dict,
+    obj: dict[str, Any],
     name: str,
     ctx: Context,
-    parse: Callable[[dict, Context], Any],
+    parse: Callable[[dict[str, Any], Context], Any],
     *,
     required: bool = False,
 ) -> Any:
@@ -241,7 +244,7 @@ def get_object(
 
 
 def get_indices_list(
-    obj: dict, name: str, ctx: Context, *, required: bool = False
+    obj: dict[str, Any], name: str, ctx: Context, *, required: bool = False
 ) -> list[int] | None:
     """A list of indices; invalid entries become -1 (and are reported), duplicates reported."""
     value = _raw(obj, name, ctx, "array")
@@ -271,7 +274,9 @@ def get_indices_list(
     return None
 
 
-def _index_map(value: dict, ctx: Context, check_key: Callable[[str], None]) -> dict[str, int]:
+def _index_map(
+    value: dict[str, Any], ctx: Context, check_key: Callable[[str], None]
+) -> dict[str, int]:
     out: dict[str, int] = {}
     for key, item in value.items():
         check_key(key)
@@ -285,7 +290,7 @@ def _index_map(value: dict, ctx: Context, check_key: Callable[[str], None]) -> d
 
 
 def get_indices_map(
-    obj: dict, name: str, ctx: Context, check_key: Callable[[str], None]
+    obj: dict[str, Any], name: str, ctx: Context, check_key: Callable[[str], None]
 ) -> dict[str, int] | None:
     """A required {semantic: index} object such as primitive.attributes."""
     value = _raw(obj, name, ctx, "object")
@@ -303,7 +308,7 @@ def get_indices_map(
 
 
 def get_indices_maps_list(
-    obj: dict, name: str, ctx: Context, check_key: Callable[[str], None]
+    obj: dict[str, Any], name: str, ctx: Context, check_key: Callable[[str], None]
 ) -> list[dict[str, int]] | None:
     """An optional list of {semantic: index} objects such as primitive.targets."""
     value = _raw(obj, name, ctx, "array")
@@ -316,7 +321,9 @@ def get_indices_maps_list(
         with ctx.at(name):
             for i, item in enumerate(value):
                 if not isinstance(item, dict):
-                    ctx.add(catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'")
+                    ctx.add(
+                        catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'"
+                    )
                     broken = True
                 elif not item:
                     ctx.add(catalog.EMPTY_ENTITY, "Entity cannot be empty", index=i)
@@ -331,7 +338,7 @@ def get_indices_maps_list(
 
 
 def get_float_list(
-    obj: dict,
+    obj: dict[str, Any],
     name: str,
     ctx: Context,
     *,
@@ -354,12 +361,16 @@ def get_float_list(
             if is_number(item):
                 if math.isinf(item) or item < minimum or item > maximum:
                     with ctx.at(name):
-                        ctx.add(catalog.VALUE_NOT_IN_RANGE, f"Value {item} is out of range", index=i)
+                        ctx.add(
+                            catalog.VALUE_NOT_IN_RANGE, f"Value {item} is out of range", index=i
+                        )
                     broken = True
                 out.append(to_float32(float(item)) if single else float(item))
             else:
                 ctx.add(
-                    catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'number'", name=name
+                    catalog.ARRAY_TYPE_MISMATCH,
+                    f"Array element {item!r} is not a 'number'",
+                    name=name,
                 )
                 broken = True
         return None if broken else out
@@ -370,7 +381,7 @@ def get_float_list(
 
 
 def get_gl_int_list(
-    obj: dict, name: str, ctx: Context, component_type: int, length: int
+    obj: dict[str, Any], name: str, ctx: Context, component_type: int, length: int
 ) -> list[int] | None:
     """accessor.min/max of an integer accessor: `length` integers within the type's range."""
     value = _raw(obj, name, ctx, "array")
@@ -398,7 +409,9 @@ def get_gl_int_list(
                 out.append(item)
             else:
                 ctx.add(
-                    catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'integer'", name=name
+                    catalog.ARRAY_TYPE_MISMATCH,
+                    f"Array element {item!r} is not a 'integer'",
+                    name=name,
                 )
                 broken = True
         return None if broken else out
@@ -407,7 +420,7 @@ def get_gl_int_list(
     return None
 
 
-def get_string_list(obj: dict, name: str, ctx: Context) -> list[str] | None:
+def get_string_list(obj: dict[str, Any], name: str, ctx: Context) -> list[str] | None:
     value = _raw(obj, name, ctx, "array")
     if isinstance(value, list):
         if not value:
@@ -423,7 +436,9 @@ def get_string_list(obj: dict, name: str, ctx: Context) -> list[str] | None:
                     seen.add(item)
                 else:
                     ctx.add(
-                        catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'string'", index=i
+                        catalog.ARRAY_TYPE_MISMATCH,
+                        f"Array element {item!r} is not a 'string'",
+                        index=i,
                     )
                     broken = True
         return None if broken else list(value)
@@ -432,7 +447,7 @@ def get_string_list(obj: dict, name: str, ctx: Context) -> list[str] | None:
     return None
 
 
-def get_map_list(obj: dict, name: str, ctx: Context) -> list[dict] | None:
+def get_map_list(obj: dict[str, Any], name: str, ctx: Context) -> list[dict[str, Any]] | None:
     """A required, non-empty list of objects (mesh.primitives, animation.channels...)."""
     value = _raw(obj, name, ctx, "array")
     if isinstance(value, list):
@@ -443,7 +458,9 @@ def get_map_list(obj: dict, name: str, ctx: Context) -> list[dict] | None:
         for item in value:
             if not isinstance(item, dict):
                 ctx.add(
-                    catalog.ARRAY_TYPE_MISMATCH, f"Array element {item!r} is not a 'object'", name=name
+                    catalog.ARRAY_TYPE_MISMATCH,
+                    f"Array element {item!r} is not a 'object'",
+                    name=name,
                 )
                 broken = True
         return None if broken else value
@@ -454,14 +471,14 @@ def get_map_list(obj: dict, name: str, ctx: Context) -> list[dict] | None:
     return None
 
 
-def get_extras(obj: dict, ctx: Context) -> Any:
+def get_extras(obj: dict[str, Any], ctx: Context) -> Any:
     extras = obj.get("extras")
     if extras is not None and not isinstance(extras, dict):
         ctx.add(catalog.NON_OBJECT_EXTRAS, "Prefer JSON Objects for extras", name="extras")
     return extras
 
 
-def check_members(obj: dict, members: Iterable[str], ctx: Context) -> None:
+def check_members(obj: dict[str, Any], members: Iterable[str], ctx: Context) -> None:
     known = set(members) | {"extensions", "extras"}
     for key in obj:
         if key not in known:

@@ -33,7 +33,7 @@ TRS = ("translation", "rotation", "scale")
 
 def _unresolved(ctx: Context, name: str | int, index: int) -> None:
     key = {"index": name} if isinstance(name, int) else {"name": name}
-    ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", **key)  # type: ignore[arg-type]
+    ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", **key)
 
 
 def use_accessor(accessor: objects.Accessor, usage: str, name: str, ctx: Context) -> None:
@@ -138,7 +138,8 @@ def link_accessor(accessor: objects.Accessor, model: Model, ctx: Context) -> Non
             view.used = True
             if view.byte_stride != -1 and view.byte_stride < accessor.element_length:
                 ctx.add(
-                    catalog.ACCESSOR_SMALL_BYTESTRIDE, f"byteStride {view.byte_stride} < element length"
+                    catalog.ACCESSOR_SMALL_BYTESTRIDE,
+                    f"byteStride {view.byte_stride} < element length",
                 )
             check_offset_and_length(
                 accessor.byte_offset, accessor.component_size, accessor.byte_length, view,
@@ -162,7 +163,9 @@ def _sparse_view(index: int, model: Model, ctx: Context) -> objects.BufferView |
     return view
 
 
-def _link_sparse(accessor: objects.Accessor, sparse: objects.Sparse, model: Model, ctx: Context) -> None:
+def _link_sparse(
+    accessor: objects.Accessor, sparse: objects.Sparse, model: Model, ctx: Context
+) -> None:
     if sparse.count > accessor.count:
         message = "Sparse accessor overrides more elements than it has"
         ctx.add(catalog.ACCESSOR_SPARSE_COUNT_OUT_OF_RANGE, message, name="count")
@@ -256,13 +259,17 @@ def link_material(material: objects.Material, model: Model, ctx: Context) -> Non
                 _material_extension(material, extension, ctx)
 
 
-def _same_uv(material: objects.Material, info: TextureInfo | None, rule: Rule, ctx: Context) -> None:
+def _same_uv(
+    material: objects.Material, info: TextureInfo | None, rule: Rule, ctx: Context
+) -> None:
     normal = material.normal_texture
     if info is not None and normal is not None and normal.tex_coord != info.tex_coord:
         ctx.add(rule, "Normal and extension textures should use the same texture coords")
 
 
-def _material_extension(material: objects.Material, extension: ExtensionObject, ctx: Context) -> None:
+def _material_extension(
+    material: objects.Material, extension: ExtensionObject, ctx: Context
+) -> None:
     """The cross-property rules of material extensions (all advisory)."""
     name, values = extension.name, extension.values
     if name == "KHR_materials_anisotropy" and values["anisotropyTexture"] is not None:
@@ -288,14 +295,18 @@ def _material_extension(material: objects.Material, extension: ExtensionObject, 
             and list(factor) == [0, 0, 0]
         ):
             ctx.add(
-                catalog.KHR_MATERIALS_EMISSIVE_STRENGTH_ZERO_FACTOR, "Emissive strength has no effect"
+                catalog.KHR_MATERIALS_EMISSIVE_STRENGTH_ZERO_FACTOR,
+                "Emissive strength has no effect",
             )
     elif name == "KHR_materials_volume":
         others = material.extensions.values()
         if "KHR_materials_transmission" not in material.extensions and not any(
             isinstance(v, dict) for v in others
         ):
-            ctx.add(catalog.KHR_MATERIALS_VOLUME_NO_TRANSMISSION, "Volume needs a transmission extension")
+            ctx.add(
+                catalog.KHR_MATERIALS_VOLUME_NO_TRANSMISSION,
+                "Volume needs a transmission extension",
+            )
         if material.double_sided and values["thicknessFactor"] > 0:
             ctx.add(
                 catalog.KHR_MATERIALS_VOLUME_DOUBLE_SIDED,

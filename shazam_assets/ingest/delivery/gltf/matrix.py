@@ -18,7 +18,8 @@ _F32 = struct.Struct("<f")
 def _f(value: float) -> float:
     """Store in a float32 slot and read back."""
     try:
-        return _F32.unpack(_F32.pack(value))[0]
+        stored: float = _F32.unpack(_F32.pack(value))[0]
+        return stored
     except OverflowError:
         return math.copysign(math.inf, value)
 

@@ -50,7 +50,7 @@ class Buffer(Usable):
     uri: str | None  # external reference (not a data: URI)
     has_uri: bool  # the "uri" key is present, whatever its value
     data: bytes | memoryview | None  # decoded data: URI now, loaded resource later
-    extensions: dict
+    extensions: dict[str, Any]
 
 
 @dataclass(eq=False)
@@ -60,7 +60,7 @@ class BufferView(Usable):
     byte_length: int
     byte_stride: int
     target: int
-    extensions: dict
+    extensions: dict[str, Any]
     buffer: Buffer | None = None
     usage: str | None = None
 
@@ -122,7 +122,7 @@ class Accessor(Usable):
     min: list[float] | list[int] | None
     max: list[float] | list[int] | None
     sparse: Sparse | None
-    extensions: dict
+    extensions: dict[str, Any]
     buffer_view: BufferView | None = None
     usage: str | None = None
     cubic: bool | None = None  # sampled with CUBICSPLINE interpolation
@@ -175,7 +175,7 @@ class Accessor(Usable):
 class Material(Usable):
     texture_infos: list[tuple[str, TextureInfo]]  # (JSON path from the material, info)
     normal_texture: TextureInfo | None
-    extensions: dict
+    extensions: dict[str, Any]
     emissive_factor: list[float] | None = None
     double_sided: bool = False
     needs_tangent: bool = False
@@ -194,7 +194,7 @@ class Primitive:
     has_tangent: bool
     joints_count: int
     texcoord_count: int
-    extensions: dict
+    extensions: dict[str, Any]
     linked_attributes: dict[str, Accessor] = field(default_factory=dict)
     linked_targets: list[dict[str, Accessor]] | None = None
     indices: Accessor | None = None
@@ -208,7 +208,7 @@ class Primitive:
 class Mesh(Usable):
     primitives: list[Primitive | None] | None
     weights: list[float] | None
-    extensions: dict
+    extensions: dict[str, Any]
     weights_used: bool = False
 
 
@@ -223,7 +223,7 @@ class Node(Usable):
     rotation: list[float] | None
     scale: list[float] | None
     weights: list[float] | None
-    extensions: dict
+    extensions: dict[str, Any]
     extras: Any
     children: list[Node | None] | None = None
     parent: Node | None = None
@@ -248,7 +248,7 @@ class Skin(Usable):
     ibm_index: int
     skeleton_index: int
     joints_indices: list[int] | None
-    extensions: dict
+    extensions: dict[str, Any]
     joints: list[Node | None] | None = None
     common_roots: list[Node] = field(default_factory=list)
 
@@ -256,7 +256,7 @@ class Skin(Usable):
 @dataclass(eq=False)
 class Scene(Usable):
     nodes_indices: list[int] | None
-    extensions: dict
+    extensions: dict[str, Any]
 
 
 @dataclass(eq=False)
@@ -265,7 +265,7 @@ class Image(Usable):
     mime_type: str | None
     uri: str | None
     data: bytes | memoryview | None
-    extensions: dict
+    extensions: dict[str, Any]
     buffer_view: BufferView | None = None
     info: Any = None  # images.ImageInfo once loaded
 
@@ -274,18 +274,18 @@ class Image(Usable):
 class Texture(Usable):
     sampler_index: int
     source_index: int
-    extensions: dict
+    extensions: dict[str, Any]
     source: Image | None = None
 
 
 @dataclass(eq=False)
 class Camera(Usable):
-    extensions: dict
+    extensions: dict[str, Any]
 
 
 @dataclass(eq=False)
 class Sampler(Usable):
-    extensions: dict
+    extensions: dict[str, Any]
 
 
 @dataclass(eq=False)
@@ -301,11 +301,11 @@ class AnimationSampler(Usable):
 class AnimationChannel:
     sampler_index: int
     target: tuple[int, str | None] | None  # (node index, path)
-    target_extensions: dict = field(default_factory=dict)
+    target_extensions: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
 class Animation(Usable):
     channels: list[AnimationChannel] | None
     samplers: list[AnimationSampler] | None
-    extensions: dict
+    extensions: dict[str, Any]

@@ -49,11 +49,11 @@ from shazam_assets.ingest.delivery.gltf.textures import (
 from shazam_assets.ingest.delivery.gltf.uris import DataUriError, check_uri, parse_data_uri
 
 
-def _ext(obj: dict, kind: str, ctx: Context) -> dict[str, Any]:
+def _ext(obj: dict[str, Any], kind: str, ctx: Context) -> dict[str, Any]:
     return get_extensions(obj, kind, ctx, extension_objects.parse)
 
 
-def _finish(obj: dict, ctx: Context, kind: str) -> dict:
+def _finish(obj: dict[str, Any], ctx: Context, kind: str) -> dict[str, Any]:
     """Common tail of every object: name, extensions, extras."""
     fields.get_string(obj, "name", ctx)
     extensions = _ext(obj, kind, ctx)
@@ -61,7 +61,7 @@ def _finish(obj: dict, ctx: Context, kind: str) -> dict:
     return extensions
 
 
-def parse_asset(obj: dict, ctx: Context) -> Asset:
+def parse_asset(obj: dict[str, Any], ctx: Context) -> Asset:
     fields.check_members(obj, ("copyright", "generator", "version", "minVersion"), ctx)
     fields.get_string(obj, "copyright", ctx)
     fields.get_string(obj, "generator", ctx)
@@ -81,7 +81,7 @@ def parse_asset(obj: dict, ctx: Context) -> Asset:
     return asset
 
 
-def parse_buffer(obj: dict, ctx: Context) -> Buffer:
+def parse_buffer(obj: dict[str, Any], ctx: Context) -> Buffer:
     fields.check_members(obj, ("uri", "byteLength", "name"), ctx)
     byte_length = fields.get_uint(obj, "byteLength", ctx, required=True, minimum=1)
     uri: str | None = None
@@ -117,7 +117,7 @@ def _data_uri(text: str, ctx: Context) -> Any:
         return None
 
 
-def parse_buffer_view(obj: dict, ctx: Context) -> BufferView:
+def parse_buffer_view(obj: dict[str, Any], ctx: Context) -> BufferView:
     fields.check_members(
         obj, ("buffer", "byteOffset", "byteLength", "byteStride", "target", "name"), ctx
     )
@@ -133,7 +133,9 @@ def parse_buffer_view(obj: dict, ctx: Context) -> BufferView:
             )
         if stride % 4:
             ctx.add(
-                catalog.VALUE_MULTIPLE_OF, f"Value {stride} is not a multiple of 4", name="byteStride"
+                catalog.VALUE_MULTIPLE_OF,
+                f"Value {stride} is not a multiple of 4",
+                name="byteStride",
             )
         if target == 34963:
             ctx.add(
@@ -147,17 +149,19 @@ def parse_buffer_view(obj: dict, ctx: Context) -> BufferView:
     return BufferView(buffer_index, byte_offset, byte_length, stride, target, extensions)
 
 
-def _parse_sparse_indices(obj: dict, ctx: Context) -> SparseIndices:
+def _parse_sparse_indices(obj: dict[str, Any], ctx: Context) -> SparseIndices:
     fields.check_members(obj, ("bufferView", "byteOffset", "componentType"), ctx)
     view = fields.get_index(obj, "bufferView", ctx)
     offset = fields.get_uint(obj, "byteOffset", ctx, default=0)
-    component = fields.get_uint(obj, "componentType", ctx, required=True, allowed=(5121, 5123, 5125))
+    component = fields.get_uint(
+        obj, "componentType", ctx, required=True, allowed=(5121, 5123, 5125)
+    )
     _ext(obj, "accessor_sparse_indices", ctx)
     fields.get_extras(obj, ctx)
     return SparseIndices(view, offset, component)
 
 
-def _parse_sparse_values(obj: dict, ctx: Context) -> SparseValues:
+def _parse_sparse_values(obj: dict[str, Any], ctx: Context) -> SparseValues:
     fields.check_members(obj, ("bufferView", "byteOffset"), ctx)
     view = fields.get_index(obj, "bufferView", ctx)
     offset = fields.get_uint(obj, "byteOffset", ctx, default=0)
@@ -166,7 +170,7 @@ def _parse_sparse_values(obj: dict, ctx: Context) -> SparseValues:
     return SparseValues(view, offset)
 
 
-def _parse_sparse(obj: dict, ctx: Context) -> Sparse | None:
+def _parse_sparse(obj: dict[str, Any], ctx: Context) -> Sparse | None:
     fields.check_members(obj, ("count", "indices", "values"), ctx)
     count = fields.get_uint(obj, "count", ctx, required=True, minimum=1)
     indices = fields.get_object(obj, "indices", ctx, _parse_sparse_indices, required=True)
@@ -178,7 +182,9 @@ def _parse_sparse(obj: dict, ctx: Context) -> Sparse | None:
     return Sparse(count, indices, values)
 
 
-def _parse_bounds(obj: dict, ctx: Context, component: int, type_: str | None) -> tuple[Any, Any]:
+def _parse_bounds(
+    obj: dict[str, Any], ctx: Context, component: int, type_: str | None
+) -> tuple[Any, Any]:
     """accessor.min/max: single-precision floats or in-range integers, one per component."""
     length = TYPE_SIZES.get(type_ or "")
     if type_ is None or component == -1 or length is None:
@@ -190,7 +196,7 @@ def _parse_bounds(obj: dict, ctx: Context, component: int, type_: str | None) ->
     return ints, fields.get_gl_int_list(obj, "max", ctx, component, length)
 
 
-def parse_accessor(obj: dict, ctx: Context) -> Accessor:
+def parse_accessor(obj: dict[str, Any], ctx: Context) -> Accessor:
     members = ("bufferView", "byteOffset", "componentType", "count", "type", "normalized")
     fields.check_members(obj, (*members, "max", "min", "sparse", "name"), ctx)
     view = fields.get_index(obj, "bufferView", ctx, required=False)
@@ -218,7 +224,7 @@ def parse_accessor(obj: dict, ctx: Context) -> Accessor:
     )
 
 
-def parse_animation(obj: dict, ctx: Context) -> Animation:
+def parse_animation(obj: dict[str, Any], ctx: Context) -> Animation:
     fields.check_members(obj, ("channels", "samplers", "name"), ctx)
     channels = None
     channel_maps = fields.get_map_list(obj, "channels", ctx)
@@ -236,7 +242,7 @@ def parse_animation(obj: dict, ctx: Context) -> Animation:
     return Animation(channels, samplers, extensions)
 
 
-def _parse_channel(obj: dict, index: int, ctx: Context) -> AnimationChannel:
+def _parse_channel(obj: dict[str, Any], index: int, ctx: Context) -> AnimationChannel:
     with ctx.at(index):
         fields.check_members(obj, ("sampler", "target"), ctx)
         sampler = fields.get_index(obj, "sampler", ctx)
@@ -248,7 +254,7 @@ def _parse_channel(obj: dict, index: int, ctx: Context) -> AnimationChannel:
     return AnimationChannel(sampler, parsed[:2], parsed[2])
 
 
-def _parse_target(obj: dict, ctx: Context) -> tuple[int, str | None, dict]:
+def _parse_target(obj: dict[str, Any], ctx: Context) -> tuple[int, str | None, dict[str, Any]]:
     fields.check_members(obj, ("node", "path"), ctx)
     extensions = _ext(obj, "animation_channel_target", ctx)
     node = fields.get_index(obj, "node", ctx, required=False)
@@ -257,7 +263,7 @@ def _parse_target(obj: dict, ctx: Context) -> tuple[int, str | None, dict]:
     return (node, path, extensions)
 
 
-def _parse_animation_sampler(obj: dict, index: int, ctx: Context) -> AnimationSampler:
+def _parse_animation_sampler(obj: dict[str, Any], index: int, ctx: Context) -> AnimationSampler:
     with ctx.at(index):
         fields.check_members(obj, ("input", "interpolation", "output"), ctx)
         input_ = fields.get_index(obj, "input", ctx)
@@ -270,14 +276,16 @@ def _parse_animation_sampler(obj: dict, index: int, ctx: Context) -> AnimationSa
     return AnimationSampler(input_, interpolation, output)
 
 
-def parse_camera(obj: dict, ctx: Context) -> Camera:
+def parse_camera(obj: dict[str, Any], ctx: Context) -> Camera:
     fields.check_members(obj, ("orthographic", "perspective", "type", "name"), ctx)
     if "orthographic" in obj and "perspective" in obj:
         ctx.add(
             catalog.ONE_OF_MISMATCH,
             "Exactly one of ('orthographic', 'perspective') properties must be defined",
         )
-    kind = fields.get_string(obj, "type", ctx, required=True, allowed=("orthographic", "perspective"))
+    kind = fields.get_string(
+        obj, "type", ctx, required=True, allowed=("orthographic", "perspective")
+    )
     if kind == "orthographic":
         fields.get_object(obj, "orthographic", ctx, _parse_orthographic, required=True)
     elif kind == "perspective":
@@ -285,7 +293,7 @@ def parse_camera(obj: dict, ctx: Context) -> Camera:
     return Camera(_finish(obj, ctx, "camera"))
 
 
-def _parse_orthographic(obj: dict, ctx: Context) -> None:
+def _parse_orthographic(obj: dict[str, Any], ctx: Context) -> None:
     fields.check_members(obj, ("xmag", "ymag", "zfar", "znear"), ctx)
     xmag = fields.get_float(obj, "xmag", ctx, required=True)
     ymag = fields.get_float(obj, "ymag", ctx, required=True)
@@ -297,12 +305,14 @@ def _parse_orthographic(obj: dict, ctx: Context) -> None:
         if value == 0:
             ctx.add(catalog.CAMERA_XMAG_YMAG_ZERO, "xmag and ymag must not be zero", name=name)
         elif value < 0:
-            ctx.add(catalog.CAMERA_XMAG_YMAG_NEGATIVE, "xmag and ymag should not be negative", name=name)
+            ctx.add(
+                catalog.CAMERA_XMAG_YMAG_NEGATIVE, "xmag and ymag should not be negative", name=name
+            )
     _ext(obj, "camera_orthographic", ctx)
     fields.get_extras(obj, ctx)
 
 
-def _parse_perspective(obj: dict, ctx: Context) -> None:
+def _parse_perspective(obj: dict[str, Any], ctx: Context) -> None:
     fields.check_members(obj, ("aspectRatio", "yfov", "zfar", "znear"), ctx)
     yfov = fields.get_float(obj, "yfov", ctx, required=True, excl_min=0)
     if yfov >= math.pi:
@@ -316,7 +326,7 @@ def _parse_perspective(obj: dict, ctx: Context) -> None:
     fields.get_extras(obj, ctx)
 
 
-def parse_image(obj: dict, ctx: Context) -> Image:
+def parse_image(obj: dict[str, Any], ctx: Context) -> Image:
     fields.check_members(obj, ("bufferView", "mimeType", "uri", "name"), ctx)
     view = fields.get_index(obj, "bufferView", ctx, required=False)
     mime = fields.get_string(obj, "mimeType", ctx, allowed=ctx.image_mime_types)
@@ -329,7 +339,8 @@ def parse_image(obj: dict, ctx: Context) -> Image:
         )
     if (view != -1) == (text is not None):
         ctx.add(
-            catalog.ONE_OF_MISMATCH, "Exactly one of ('bufferView', 'uri') properties must be defined"
+            catalog.ONE_OF_MISMATCH,
+            "Exactly one of ('bufferView', 'uri') properties must be defined",
         )
     uri: str | None = None
     data: bytes | None = None
@@ -354,7 +365,7 @@ def parse_image(obj: dict, ctx: Context) -> Image:
     return Image(view, mime, uri, data, extensions)
 
 
-def parse_material(obj: dict, ctx: Context) -> Material:
+def parse_material(obj: dict[str, Any], ctx: Context) -> Material:
     members = (
         "name",
         "pbrMetallicRoughness",
@@ -402,7 +413,7 @@ def parse_material(obj: dict, ctx: Context) -> Material:
     return Material(infos, normal, extensions, emissive, double_sided)
 
 
-def _parse_pbr(obj: dict, ctx: Context) -> list[tuple[str, TextureInfo]]:
+def _parse_pbr(obj: dict[str, Any], ctx: Context) -> list[tuple[str, TextureInfo]]:
     fields.check_members(
         obj,
         (
@@ -425,7 +436,7 @@ def _parse_pbr(obj: dict, ctx: Context) -> list[tuple[str, TextureInfo]]:
     return [(key, info) for key, info in pairs if info is not None]
 
 
-def parse_sampler(obj: dict, ctx: Context) -> Sampler:
+def parse_sampler(obj: dict[str, Any], ctx: Context) -> Sampler:
     fields.check_members(obj, ("magFilter", "minFilter", "wrapS", "wrapT", "name"), ctx)
     fields.get_uint(obj, "magFilter", ctx, allowed=(9728, 9729))
     fields.get_uint(obj, "minFilter", ctx, allowed=(9728, 9729, 9984, 9985, 9986, 9987))
@@ -434,13 +445,13 @@ def parse_sampler(obj: dict, ctx: Context) -> Sampler:
     return Sampler(_finish(obj, ctx, "sampler"))
 
 
-def parse_scene(obj: dict, ctx: Context) -> Scene:
+def parse_scene(obj: dict[str, Any], ctx: Context) -> Scene:
     fields.check_members(obj, ("nodes", "name"), ctx)
     nodes = fields.get_indices_list(obj, "nodes", ctx)
     return Scene(nodes, _finish(obj, ctx, "scene"))
 
 
-def parse_skin(obj: dict, ctx: Context) -> Skin:
+def parse_skin(obj: dict[str, Any], ctx: Context) -> Skin:
     fields.check_members(obj, ("inverseBindMatrices", "skeleton", "joints", "name"), ctx)
     ibm = fields.get_index(obj, "inverseBindMatrices", ctx, required=False)
     skeleton = fields.get_index(obj, "skeleton", ctx, required=False)
@@ -448,24 +459,30 @@ def parse_skin(obj: dict, ctx: Context) -> Skin:
     return Skin(ibm, skeleton, joints, _finish(obj, ctx, "skin"))
 
 
-def parse_texture(obj: dict, ctx: Context) -> Texture:
+def parse_texture(obj: dict[str, Any], ctx: Context) -> Texture:
     fields.check_members(obj, ("sampler", "source", "name"), ctx)
     sampler = fields.get_index(obj, "sampler", ctx, required=False)
     source = fields.get_index(obj, "source", ctx, required=False)
     return Texture(sampler, source, _finish(obj, ctx, "texture"))
 
 
-def _parse_transform(obj: dict, ctx: Context) -> list[list[float] | None]:
+def _parse_transform(obj: dict[str, Any], ctx: Context) -> list[list[float] | None]:
     """matrix, translation, rotation, scale (single precision, None when absent or invalid)."""
-    matrix = _f32(fields.get_float_list(obj, "matrix", ctx, lengths=(16,))) if "matrix" in obj else None
+    matrix = (
+        _f32(fields.get_float_list(obj, "matrix", ctx, lengths=(16,))) if "matrix" in obj else None
+    )
     translation = None
     if "translation" in obj:
         translation = _f32(fields.get_float_list(obj, "translation", ctx, lengths=(3,)))
     rotation = None
     if "rotation" in obj:
-        rotation = _f32(fields.get_float_list(obj, "rotation", ctx, lengths=(4,), minimum=-1, maximum=1))
+        rotation = _f32(
+            fields.get_float_list(obj, "rotation", ctx, lengths=(4,), minimum=-1, maximum=1)
+        )
         if rotation is not None and abs(1 - math.sqrt(sum(v * v for v in rotation))) > 0.00769:
-            ctx.add(catalog.ROTATION_NON_UNIT, "Rotation quaternion must be normalized", name="rotation")
+            ctx.add(
+                catalog.ROTATION_NON_UNIT, "Rotation quaternion must be normalized", name="rotation"
+            )
     scale = _f32(fields.get_float_list(obj, "scale", ctx, lengths=(3,))) if "scale" in obj else None
     return [matrix, translation, rotation, scale]
 
@@ -475,12 +492,14 @@ def _check_matrix(matrix: list[float], has_trs: bool, ctx: Context) -> None:
         message = "A node can have either a matrix or TRS properties"
         ctx.add(catalog.NODE_MATRIX_TRS, message, name="matrix")
     if is_identity(matrix):
-        ctx.add(catalog.NODE_MATRIX_DEFAULT, "Do not specify default transform matrix", name="matrix")
+        ctx.add(
+            catalog.NODE_MATRIX_DEFAULT, "Do not specify default transform matrix", name="matrix"
+        )
     elif not is_trs_decomposable(matrix):
         ctx.add(catalog.NODE_MATRIX_NON_TRS, "Matrix must be decomposable to TRS", name="matrix")
 
 
-def parse_node(obj: dict, ctx: Context) -> Node:
+def parse_node(obj: dict[str, Any], ctx: Context) -> Node:
     members = ("camera", "children", "skin", "matrix", "mesh", "rotation", "scale", "translation")
     fields.check_members(obj, (*members, "weights", "name"), ctx)
     matrix, translation, rotation, scale = _parse_transform(obj, ctx)
@@ -536,7 +555,9 @@ class _Semantics:
         parts = semantic.split("_")
         index = semantic_index(parts[1]) if len(parts) == 2 and parts[0] in _ARRAY_SEMANTICS else -1
         if index == -1:
-            ctx.add(catalog.MESH_PRIMITIVE_INVALID_ATTRIBUTE, "Invalid attribute name", name=semantic)
+            ctx.add(
+                catalog.MESH_PRIMITIVE_INVALID_ATTRIBUTE, "Invalid attribute name", name=semantic
+            )
             return
         self.counts[parts[0]] += 1
         self.highest[parts[0]] = max(self.highest[parts[0]], index)
@@ -576,11 +597,13 @@ def _check_morph_semantic(semantic: str, ctx: Context) -> None:
         ctx.add(catalog.MESH_PRIMITIVE_INVALID_ATTRIBUTE, "Invalid attribute name", name=semantic)
 
 
-def parse_primitive(obj: dict, ctx: Context) -> Primitive:
+def parse_primitive(obj: dict[str, Any], ctx: Context) -> Primitive:
     fields.check_members(obj, ("attributes", "indices", "material", "mode", "targets"), ctx)
     semantics = _Semantics()
     mode = fields.get_uint(obj, "mode", ctx, default=4, maximum=6)
-    attributes = fields.get_indices_map(obj, "attributes", ctx, lambda key: semantics.check(key, ctx))
+    attributes = fields.get_indices_map(
+        obj, "attributes", ctx, lambda key: semantics.check(key, ctx)
+    )
     if attributes is not None:
         with ctx.at("attributes"):
             semantics.settle(ctx)
@@ -598,7 +621,7 @@ def parse_primitive(obj: dict, ctx: Context) -> Primitive:
     )  # fmt: skip
 
 
-def parse_mesh(obj: dict, ctx: Context) -> Mesh:
+def parse_mesh(obj: dict[str, Any], ctx: Context) -> Mesh:
     fields.check_members(obj, ("primitives", "weights", "name"), ctx)
     weights = fields.get_float_list(obj, "weights", ctx)
     maps = fields.get_map_list(obj, "primitives", ctx)

@@ -8,6 +8,7 @@ reported as unused.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 
 from shazam_assets.ingest.delivery.gltf import catalog, objects
 from shazam_assets.ingest.delivery.gltf.context import FLOAT, Context
@@ -37,7 +38,9 @@ def _resolve_nodes(
                 continue
             node = item(model.nodes, index)
             if node is None:
-                ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", index=position)
+                ctx.add(
+                    catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", index=position
+                )
                 continue
             node.used = True
             found.append((position, index, node))
@@ -73,10 +76,14 @@ def _check_node_mesh(node: objects.Node, mesh: objects.Mesh, ctx: Context) -> No
     none_skinned, any_skinned = ctx.mesh_skinning[key]
     if node.skin is not None and none_skinned:
         ctx.add(
-            catalog.NODE_SKIN_WITH_NON_SKINNED_MESH, "Node has skin defined, but mesh has no joints data"
+            catalog.NODE_SKIN_WITH_NON_SKINNED_MESH,
+            "Node has skin defined, but mesh has no joints data",
         )
     elif node.skin is None and any_skinned:
-        ctx.add(catalog.NODE_SKINNED_MESH_WITHOUT_SKIN, "Node uses skinned mesh, but has no skin defined")
+        ctx.add(
+            catalog.NODE_SKINNED_MESH_WITHOUT_SKIN,
+            "Node uses skinned mesh, but has no skin defined",
+        )
 
 
 def link_node(node: objects.Node, model: Model, ctx: Context) -> None:
@@ -148,7 +155,9 @@ def link_skin(skin: objects.Skin, model: Model, ctx: Context) -> None:
                 name="skeleton",
             )
         elif not any(skeleton is r for r in skin.common_roots):
-            ctx.add(catalog.SKIN_SKELETON_INVALID, "Skeleton node is not a common root", name="skeleton")
+            ctx.add(
+                catalog.SKIN_SKELETON_INVALID, "Skeleton node is not a common root", name="skeleton"
+            )
 
 
 def _ancestors(node: objects.Node) -> list[objects.Node]:
@@ -202,7 +211,9 @@ def _last_segment(joints: list[objects.Node], roots: dict[int, int]) -> int:
     return seed
 
 
-def common_roots(joints: list[objects.Node], memo: dict[int, int] | None = None) -> list[objects.Node]:
+def common_roots(
+    joints: list[objects.Node], memo: dict[int, int] | None = None
+) -> list[objects.Node]:
     """The nodes that are ancestors (or self) of every joint, lowest first.
 
     The reference intersects every joint's ancestor list, starting over from the next joint
@@ -232,7 +243,9 @@ def common_roots(joints: list[objects.Node], memo: dict[int, int] | None = None)
     return roots
 
 
-def _meet(joint: objects.Node, position: dict[int, int], meets: dict[int, objects.Node | None]) -> objects.Node | None:
+def _meet(
+    joint: objects.Node, position: dict[int, int], meets: dict[int, objects.Node | None]
+) -> objects.Node | None:
     """The first node on the joint's way up that is in `position` (None if none is)."""
     path: list[int] = []
     seen: set[int] = set()
@@ -259,7 +272,9 @@ def _link_ibm(skin: objects.Skin, ibm: objects.Accessor, ctx: Context) -> None:
         use_view(ibm.buffer_view, IBM, "inverseBindMatrices", ctx)
     with ctx.at("inverseBindMatrices"):
         if ibm.buffer_view is not None and ibm.buffer_view.byte_stride != -1:
-            ctx.add(catalog.SKIN_IBM_ACCESSOR_WITH_BYTESTRIDE, "IBM buffer views cannot have byteStride")
+            ctx.add(
+                catalog.SKIN_IBM_ACCESSOR_WITH_BYTESTRIDE, "IBM buffer views cannot have byteStride"
+            )
         if ibm.format != _IBM_FORMAT:
             ctx.add(catalog.SKIN_IBM_INVALID_FORMAT, f"Invalid IBM accessor format {ibm.format}")
         else:
@@ -301,7 +316,9 @@ def _link_sampler(sampler: objects.AnimationSampler, model: Model, ctx: Context)
             accessor.cubic = sampler.interpolation == "CUBICSPLINE"
 
 
-def _check_input(sampler: objects.AnimationSampler, accessor: objects.Accessor, ctx: Context) -> None:
+def _check_input(
+    sampler: objects.AnimationSampler, accessor: objects.Accessor, ctx: Context
+) -> None:
     if accessor.format != ANIMATION_INPUT_FORMAT:
         ctx.add(
             catalog.ANIMATION_SAMPLER_INPUT_ACCESSOR_INVALID_FORMAT,
@@ -321,14 +338,16 @@ def _check_input(sampler: objects.AnimationSampler, accessor: objects.Accessor, 
         )
 
 
-def _morph_targets(node: objects.Node | None) -> list | None:
+def _morph_targets(node: objects.Node | None) -> list[dict[str, objects.Accessor]] | None:
     mesh = node.mesh if node is not None else None
     if mesh is None or not mesh.primitives or mesh.primitives[0] is None:
         return None
     return mesh.primitives[0].linked_targets
 
 
-def _check_target(channel: objects.AnimationChannel, model: Model, ctx: Context) -> objects.Node | None:
+def _check_target(
+    channel: objects.AnimationChannel, model: Model, ctx: Context
+) -> objects.Node | None:
     assert channel.target is not None
     node_index, path = channel.target
     node = item(model.nodes, node_index)
@@ -336,7 +355,9 @@ def _check_target(channel: objects.AnimationChannel, model: Model, ctx: Context)
         return node
     with ctx.at("target"):
         if node is None:
-            ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {node_index}", name="node")
+            ctx.add(
+                catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {node_index}", name="node"
+            )
             return None
         node.used = True
         if path in TRS:
@@ -353,13 +374,17 @@ def _check_target(channel: objects.AnimationChannel, model: Model, ctx: Context)
                 )
         elif path == "weights" and _morph_targets(node) is None:
             ctx.add(
-                catalog.ANIMATION_CHANNEL_TARGET_NODE_WEIGHTS_NO_MORPHS, "The mesh has no morph targets"
+                catalog.ANIMATION_CHANNEL_TARGET_NODE_WEIGHTS_NO_MORPHS,
+                "The mesh has no morph targets",
             )
     return node
 
 
 def _check_output(
-    channel: objects.AnimationChannel, sampler: objects.AnimationSampler, node: objects.Node | None, ctx: Context
+    channel: objects.AnimationChannel,
+    sampler: objects.AnimationSampler,
+    node: objects.Node | None,
+    ctx: Context,
 ) -> None:
     assert channel.target is not None and sampler.output is not None
     path, output = channel.target[1], sampler.output
@@ -427,9 +452,11 @@ def link_animation(animation: objects.Animation, model: Model, ctx: Context) -> 
                 ctx.add(catalog.UNUSED_OBJECT, "This object may be unused", index=i)
 
 
-def _same_targets(channels: list[objects.AnimationChannel]) -> dict[tuple, list[int]]:
+def _same_targets(
+    channels: list[objects.AnimationChannel],
+) -> dict[tuple[int, str | None], list[int]]:
     """Channel indices per target (in order), for targets animated more than once: one pass."""
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple[int, str | None], list[int]] = {}
     for i, channel in enumerate(channels):
         target = channel.target
         if target is not None and target[0] != -1:
@@ -437,25 +464,29 @@ def _same_targets(channels: list[objects.AnimationChannel]) -> dict[tuple, list[
     return {target: indices for target, indices in groups.items() if len(indices) > 1}
 
 
-def _report_duplicates(i: int, group: list[int] | tuple, ctx: Context) -> None:
+def _report_duplicates(i: int, group: Sequence[int], ctx: Context) -> None:
     """Channel i has the same target as every later channel of its group (the reference
     reports each pair); past the issue cap the pairs are counted, not listed."""
     if not group:
         return
-    later = group[bisect.bisect_right(group, i):]
+    later = group[bisect.bisect_right(group, i) :]
     for n, j in enumerate(later):
         if ctx.full(catalog.ANIMATION_DUPLICATE_TARGETS):
             ctx.drop(catalog.ANIMATION_DUPLICATE_TARGETS, len(later) - n)
             return
-        ctx.add(catalog.ANIMATION_DUPLICATE_TARGETS, f"Animation channel has the same target as channel {j}",
-                name="target")
+        ctx.add(
+            catalog.ANIMATION_DUPLICATE_TARGETS,
+            f"Animation channel has the same target as channel {j}",
+            name="target",
+        )
 
 
 def _check_pointer(channel: objects.AnimationChannel, model: Model, ctx: Context) -> None:
     assert channel.target is not None
     node_index, path = channel.target
     ctx.add(
-        catalog.INCOMPLETE_EXTENSION_SUPPORT, "Validation support for KHR_animation_pointer is incomplete"
+        catalog.INCOMPLETE_EXTENSION_SUPPORT,
+        "Validation support for KHR_animation_pointer is incomplete",
     )
     if item(model.nodes, node_index) is not None:
         ctx.add(
@@ -475,7 +506,9 @@ def link_scene(scene: objects.Scene, model: Model, ctx: Context) -> None:
     for position, index, node in _resolve_nodes(scene.nodes_indices, "nodes", model, ctx):
         if node.parent is not None:
             with ctx.at("nodes"):
-                ctx.add(catalog.SCENE_NON_ROOT_NODE, f"Node {index} is not a root node", index=position)
+                ctx.add(
+                    catalog.SCENE_NON_ROOT_NODE, f"Node {index} is not a root node", index=position
+                )
         _add_scene(node, scene)
 
 
@@ -534,7 +567,9 @@ def node_cycles(nodes: list[objects.Node | None]) -> dict[int, int]:
 
 def _check_skinned(node: objects.Node, index: int, ctx: Context) -> None:
     if node.parent is not None:
-        ctx.add(catalog.NODE_SKINNED_MESH_NON_ROOT, "Node with a skinned mesh is not root", index=index)
+        ctx.add(
+            catalog.NODE_SKINNED_MESH_NON_ROOT, "Node with a skinned mesh is not root", index=index
+        )
     if node.has_transform:
         ctx.add(
             catalog.NODE_SKINNED_MESH_LOCAL_TRANSFORMS,
@@ -543,7 +578,9 @@ def _check_skinned(node: objects.Node, index: int, ctx: Context) -> None:
         )
     top = next((root for root in node.skin.common_roots if root.parent is None), None)
     if top is not None and not {id(s) for s in node.scenes} <= {id(t) for t in top.scenes}:
-        ctx.add(catalog.NODE_SKIN_NO_SCENE, "The scene does not contain the joint nodes", index=index)
+        ctx.add(
+            catalog.NODE_SKIN_NO_SCENE, "The scene does not contain the joint nodes", index=index
+        )
 
 
 def check_unused(model: Model, ctx: Context) -> None:

@@ -31,7 +31,7 @@ class TextureInfo:
     texture: Any = None
 
 
-def _parse_transform(name: str, kind: str, obj: dict, ctx: Context) -> TextureTransform:
+def _parse_transform(name: str, kind: str, obj: dict[str, Any], ctx: Context) -> TextureTransform:
     fields.check_members(obj, ("offset", "rotation", "scale", "texCoord"), ctx)
     fields.get_float_list(obj, "offset", ctx, lengths=(2,))
     fields.get_float(obj, "rotation", ctx, default=0)
@@ -42,7 +42,9 @@ def _parse_transform(name: str, kind: str, obj: dict, ctx: Context) -> TextureTr
     return TextureTransform(tex_coord)
 
 
-def parse_texture_info(obj: dict, ctx: Context, *, kind: str = "texture_info") -> TextureInfo:
+def parse_texture_info(
+    obj: dict[str, Any], ctx: Context, *, kind: str = "texture_info"
+) -> TextureInfo:
     extra = _EXTRA_MEMBER.get(kind)
     fields.check_members(obj, ("index", "texCoord", *((extra,) if extra else ())), ctx)
     extensions = get_extensions(obj, kind, ctx, _parse_transform)

@@ -9,6 +9,7 @@ runs only as far as the previous one allows, like the Khronos glTF-Validator, wh
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from shazam_assets.ingest.delivery.gltf import (
     container,
@@ -55,7 +56,7 @@ def _link(model: document.Model, ctx: Context) -> None:
     scenegraph.check_unused(model, ctx)
 
 
-def _read(name: str, data: bytes, ctx: Context) -> tuple[dict | None, bytes | None, bool]:
+def _read(name: str, data: bytes, ctx: Context) -> tuple[dict[str, Any] | None, bytes | None, bool]:
     """(document, GLB binary chunk, whether resources may be loaded)."""
     is_glb = name.lower().endswith(".glb") or (
         not name.lower().endswith(".gltf") and data[:4] == b"glTF"
