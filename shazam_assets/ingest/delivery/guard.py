@@ -36,8 +36,8 @@ from shazam_assets.platform.settings import DEFAULTS, Settings
 if TYPE_CHECKING:
     from shazam_assets.ingest.delivery.validate import DeliveryValidation
 
-# The validator (numpy, pydantic, PIL and 6k lines of rules) is imported where a validation
-# runs: in the fork server once, or in the CLI's forked child.
+# The validator (numpy, PIL, 6k lines of rules; pydantic for a manifest that is not canonical) is
+# imported where a validation runs: in the fork server once, or in the CLI's forked child.
 VALIDATOR = "shazam_assets.ingest.delivery.validate"
 
 rules = RuleBook("guard")
