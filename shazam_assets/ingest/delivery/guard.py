@@ -16,6 +16,7 @@ pydantic or PIL at all (see docs/benchmarks.md, "shazam validate as a whole proc
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import resource
@@ -23,7 +24,6 @@ import select
 import signal
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +149,10 @@ class _ForkedChild:
         receive, send = os.pipe()
         sys.stdout.flush()  # nothing buffered twice
         sys.stderr.flush()
+        # Python's advice for a fork without exec: the collector of neither process walks the
+        # objects that exist now (it would copy the child's shared pages, and the short-lived
+        # parent's teardown would walk them once more for nothing).
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # the child
             try:
@@ -208,6 +212,8 @@ def _child(conn: _Sender, job: Callable[[], Any], memory_bytes: int) -> None:
     except OSError as exc:  # the file itself could not be read: the caller's error, not a verdict
         outcome = ("oserror", str(exc))
     except Exception as exc:  # a defect: say where, for the report an operator forwards
+        import traceback  # only here: a clean validation never needs it
+
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         outcome = ("crash", f"{type(exc).__name__}: {exc} (at {Path(frame.filename).name}:{frame.lineno})")
     try:
