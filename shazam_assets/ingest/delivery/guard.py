@@ -10,8 +10,9 @@ parent. An overrun becomes a rejected report with a stable code.
 The child comes from a fork server that imported the validator once (a fresh, single-threaded
 process, safe beside Dagster's threads); each validation then costs a fork, not an import.
 The CLI forks itself instead, before it imports the validator: the child imports it, validates
-and ends without tearing its modules down, so the short-lived parent never loads numpy,
-pydantic or PIL at all (see docs/benchmarks.md, "shazam validate as a whole process").
+and ends without tearing its modules down, so the short-lived parent never loads numpy (nor
+pydantic or Pillow, which the child needs only for an unusual manifest or photo) at all (see
+docs/benchmarks.md, "shazam validate as a whole process").
 """
 
 from __future__ import annotations
