@@ -3,7 +3,7 @@ follow what became of it.
 
 `shazam validate` is the command run most often (by hand and in exporters' CI), so it starts
 lean: this module imports click and the guard only; the guard forks before the validator
-(numpy, pydantic, PIL) is imported, and commands that need the store or a renderer import it
+(numpy and the rules) is imported, and commands that need the store or a renderer import it
 in their body. No command here imports Dagster.
 """
 

@@ -91,7 +91,7 @@ def validate_upload(
 
     def judge(path: Path) -> Verdict:
         result = guarded_delivery(path, profile=profile, expected_asin=upload.asin, guard=guard)
-        manifest = None if result.manifest is None else result.manifest.model_dump(mode="json", by_alias=True)
+        manifest = None if result.manifest is None else result.manifest.to_dict()
         key = versions.record_validation(store, upload=upload, report=result.report, manifest=manifest)
         return Verdict(upload=upload, report=result.report, record_key=key)
 

@@ -54,6 +54,12 @@ NOTE = TextField("note", 4000, multiline=True)
 COMMENT_ISSUE = TextField("comment issue", 120)
 COMMENT = TextField("comment", 2000, multiline=True)
 
+# The free text of a delivery's manifest.json (ingest.delivery.contract).
+ARTIST_NAME = TextField("artist name", 200)
+PRODUCT_TITLE = TextField("title", 500)
+SIGNED_OFF_BY = TextField("signed off by", 200)
+STAGE_NOTES = TextField("stage notes", 4000, multiline=True)
+
 
 def normalize(value: str, field: TextField) -> str:
     """`value` as it is stored: valid, NFC, trimmed; TextError when it cannot be."""

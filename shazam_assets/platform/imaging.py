@@ -11,19 +11,27 @@ right after decoding.
 
 Refusals are `ImageRefused` with a stable code (IMAGE_*); each stage turns it into its own
 error (a validation issue, a search 413, ...).
+
+Pillow is imported where a picture is opened, not with this module: `sound_png_size` vouches for
+a well-formed PNG without it, so `shazam validate` on a delivery whose photos are such PNGs never
+imports Pillow at all.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import struct
 import warnings
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, UnidentifiedImageError
+if TYPE_CHECKING:
+    from PIL import Image
 
 from shazam_assets.platform.errors import ShazamError
 
@@ -34,8 +42,8 @@ IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
 Source = bytes | Path
 
 # Pillow's own errors for a file it cannot parse (SyntaxError and struct.error come from
-# damaged headers in several plugins).
-_DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError)
+# damaged headers in several plugins; Pillow's UnidentifiedImageError is an OSError).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,8 @@ def _open(source: Source, limits: ImageLimits) -> Image.Image:
             IMAGE_TOO_LARGE,
             f"the file is {size / 2**20:.1f} MB; at most {limits.max_bytes // 2**20} MB",
         )
+    from PIL import Image
+
     stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     try:
         with warnings.catch_warnings():
@@ -117,8 +127,63 @@ def open_image(source: Source, *, limits: ImageLimits = DEFAULT_LIMITS) -> Itera
         image.close()
 
 
+# The PNG colour formats Pillow opens, as (bit depth, colour type): its PngImagePlugin._MODES.
+_PNG_MODES = frozenset({(1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (8, 2), (16, 2), (1, 3), (2, 3), (4, 3),
+                        (8, 3), (8, 4), (16, 4), (8, 6), (16, 6)})
+# Chunks before the image data that Pillow reads without fail once they hold this many bytes
+# (palette, colour space, pixel density). Text, ICC profiles, animation, ... go through Pillow.
+_PNG_PLAIN_CHUNKS = {b"PLTE": 0, b"gAMA": 4, b"cHRM": 32, b"sRGB": 1, b"pHYs": 9}
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_PNG_CHUNK_TYPE = re.compile(rb"\w{4}")
+
+
+def sound_png_size(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS) -> tuple[int, int] | None:
+    """(width, height) of a PNG that `open_image` opens within `limits` and whose `verify` passes
+    (the CRC of every chunk up to IEND), found without Pillow; None for anything else, which is
+    then Pillow's to judge, in its words. It vouches only for a plain PNG: the header, the palette,
+    colour and density chunks, then the image data and whatever chunks follow it."""
+    if "PNG" not in limits.formats or len(data) > limits.max_bytes or not data.startswith(_PNG_MAGIC):
+        return None
+    chunks = _png_chunks(data)
+    kind, header = next(chunks, (b"", memoryview(b"")))
+    if kind != b"IHDR" or len(header) != 13:
+        return None
+    width, height, depth, colour, _, filter_method, _ = struct.unpack(">IIBBBBB", header)
+    if (depth, colour) not in _PNG_MODES or filter_method or not width or not height \
+            or width * height > limits.max_pixels:
+        return None
+    for kind, body in chunks:
+        if kind == b"IDAT":
+            break
+        if kind not in _PNG_PLAIN_CHUNKS or len(body) < _PNG_PLAIN_CHUNKS[kind]:
+            return None
+    else:
+        return None
+    return (width, height) if any(kind == b"IEND" for kind, _ in chunks) else None
+
+
+def _png_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview]]:
+    """(type, body) of each chunk after the signature while each is whole with a correct CRC,
+    ending at IEND (whose body and CRC, as for Pillow, do not matter) or at the first fault."""
+    view, at = memoryview(data), len(_PNG_MAGIC)
+    while at + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, at)
+        if not _PNG_CHUNK_TYPE.fullmatch(kind):
+            return
+        if kind == b"IEND":
+            yield kind, view[:0]
+            return
+        end = at + 8 + length
+        if end + 4 > len(data) or zlib.crc32(view[at + 4 : end]) != struct.unpack_from(">I", data, end)[0]:
+            return
+        yield kind, view[at + 8 : end]
+        at = end + 4
+
+
 def _reason(exc: BaseException) -> str:
     """Pillow's message without the repr of an in-memory stream or a file name."""
+    from PIL import UnidentifiedImageError
+
     if isinstance(exc, UnidentifiedImageError):
         return "not a JPEG, PNG or WebP image"
     return f"the image data is damaged or truncated ({type(exc).__name__})"
@@ -152,6 +217,8 @@ def decode(
     """The decoded image as RGB, or RGBA when it has transparency; when `longest` is given, at
     least `longest` and less than twice `longest` px on its longer side (never enlarged), so the
     caller's own resize stays cheap. Raises ImageRefused, never a Pillow error."""
+    from PIL import Image
+
     image = _open(source, limits)
     try:
         working = _pixels(image, longest)

@@ -5,21 +5,29 @@ A delivery is a ZIP with ``manifest.json`` at its root. The manifest names the f
 photos, an optional scan source, the product's real-world dimensions, and the sign-off of the
 three production stages. This module parses the manifest and checks it against the archive's
 file list; it reads no model data.
+
+The manifest's schema is stated once, with pydantic, in `manifest_schema`; the records here are
+plain frozen dataclasses. A manifest in canonical form (as `shazam pack` writes it) is read
+without pydantic, which `shazam validate` would otherwise spend a third of its time importing;
+any other input gets the schema's verdict and messages, unchanged.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import posixpath
-from collections.abc import Collection
-from datetime import date
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from shazam_assets.ingest.delivery.report import Issue, RuleBook
 from shazam_assets.platform import freetext
 from shazam_assets.platform.asin import asin_problem
+
+if TYPE_CHECKING:
+    from shazam_assets.ingest.delivery import manifest_schema
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA = "shazam.delivery/1"
@@ -92,87 +100,68 @@ UNLISTED_FILE = rules.warning(
 )
 
 
-def _text(name: str, max_chars: int, *, multiline: bool = False) -> AfterValidator:
-    """Free text that reaches review pages, product pages and messages, checked by the one rule
-    every entry point uses (`freetext`: NFC, no control characters, capped)."""
-    field = freetext.TextField(name, max_chars, multiline=multiline)
-
-    def check(value: str) -> str:
-        try:
-            return freetext.normalize(value, field)
-        except freetext.TextError as exc:
-            raise ValueError(str(exc)) from None
-
-    return AfterValidator(check)
+Unit = Literal["m", "cm", "mm", "in"]
+_UNITS: tuple[Unit, ...] = ("m", "cm", "mm", "in")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Artist(_Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200), _text("artist name", 200)]
+@dataclass(frozen=True)
+class Artist:
+    name: str
     email: str | None = None
 
 
-class Dimensions(_Strict):
-    width: Annotated[float, Field(gt=0)]  # along +X
-    height: Annotated[float, Field(gt=0)]  # along +Y (up)
-    depth: Annotated[float, Field(gt=0)]  # along +Z (front)
-    unit: Literal["m", "cm", "mm", "in"] = "m"
+@dataclass(frozen=True)
+class Dimensions:
+    width: float  # along +X
+    height: float  # along +Y (up)
+    depth: float  # along +Z (front)
+    unit: Unit = "m"
 
     def in_metres(self) -> tuple[float, float, float]:
         k = UNIT_TO_METRES[self.unit]
         return (self.width * k, self.height * k, self.depth * k)
 
 
-class Product(_Strict):
-    title: Annotated[str, Field(min_length=1, max_length=500), _text("title", 500)]
+@dataclass(frozen=True)
+class Product:
+    title: str
     dimensions: Dimensions
 
 
-class StageSignOff(_Strict):
+@dataclass(frozen=True)
+class StageSignOff:
     signed_off: bool
-    by: Annotated[str, Field(min_length=1), _text("signed off by", 200)]
-    date: date
-    notes: Annotated[str, _text("stage notes", 4000, multiline=True)] | None = None
+    by: str
+    date: datetime.date
+    notes: str | None = None
 
 
-class Files(_Strict):
-    model: Annotated[str, Field(min_length=1)]
-    photos: Annotated[list[str], Field(min_length=1)]
-    scan: str | None = None  # the scan .obj; its .mtl and textures are found through it
-
-    @field_validator("model", "scan")
-    @classmethod
-    def _posix(cls, value: str | None) -> str | None:
-        return None if value is None else posixpath.normpath(value)
+@dataclass(frozen=True)
+class Files:
+    model: str  # POSIX-normalised
+    photos: tuple[str, ...]
+    scan: str | None = None  # the scan .obj, POSIX-normalised; its .mtl and textures are found through it
 
 
-class Manifest(_Strict):
+@dataclass(frozen=True)
+class Manifest:
     """The parsed, schema-valid manifest.json of a delivery."""
 
-    schema_: Literal["shazam.delivery/1"] = Field(alias="schema")
+    schema: str
     asin: str
     artist: Artist
     product: Product
     files: Files
-    stages: dict[Literal["cleanup", "uv", "texturing"], StageSignOff]
+    stages: Mapping[str, StageSignOff]  # by stage name, in the manifest's order
 
-    def to_json(self) -> str:
-        return self.model_dump_json(by_alias=True, indent=2)
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest as JSON values, keyed as manifest.json spells it (what a version records)."""
+        return asdict(self, dict_factory=_json_fields)
 
 
-def _schema_issues(error: ValidationError) -> list[Issue]:
-    issues = []
-    for problem in error.errors():
-        pointer = "/" + "/".join(str(p) for p in problem["loc"])
-        issues.append(
-            MANIFEST_SCHEMA_VIOLATION(
-                f"manifest.json{pointer}: {problem['msg']}", path=MANIFEST_NAME, pointer=pointer
-            )
-        )
-    return issues
+def _json_fields(fields: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {name: value.isoformat() if isinstance(value, datetime.date) else
+            list(value) if isinstance(value, tuple) else value for name, value in fields}
 
 
 def parse_manifest(raw: bytes) -> tuple[Manifest | None, list[Issue]]:
@@ -182,9 +171,117 @@ def parse_manifest(raw: bytes) -> tuple[Manifest | None, list[Issue]]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, [MANIFEST_INVALID_JSON(f"manifest.json: {exc}", path=MANIFEST_NAME)]
     try:
-        return Manifest.model_validate(data), []
-    except ValidationError as exc:
-        return None, _schema_issues(exc)
+        return _read_manifest(data), []
+    except _NotCanonical:
+        pass
+    # Anything else (a problem, or a loosely typed value) is the schema's to judge, in its words.
+    from shazam_assets.ingest.delivery import manifest_schema
+
+    checked, problems = manifest_schema.check(data)
+    if checked is None:
+        return None, [MANIFEST_SCHEMA_VIOLATION(f"manifest.json{pointer}: {message}", path=MANIFEST_NAME,
+                                                pointer=pointer) for pointer, message in problems]
+    return _from_schema(checked), []
+
+
+# The plain reader: a manifest already in canonical form (what `shazam pack` writes) is read here,
+# without pydantic, to the same record manifest_schema would give. It vouches only for exact JSON
+# types and values the schema takes unchanged; at anything else it declines (_NotCanonical) and
+# parse_manifest asks manifest_schema, the authority on every problem and every loose value.
+
+
+class _NotCanonical(Exception):
+    pass
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # the schema refuses what the plain reader would recover
+
+
+def _read_manifest(data: Any) -> Manifest:
+    m = _fields(data, ("schema", "asin", "artist", "product", "files", "stages"))
+    artist = _fields(m["artist"], ("name",), ("email",))
+    product = _fields(m["product"], ("title", "dimensions"))
+    dims = _fields(product["dimensions"], ("width", "height", "depth"), ("unit",))
+    files = _fields(m["files"], ("model", "photos"), ("scan",))
+    stages, unit = m["stages"], dims.get("unit", "m")
+    if (m["schema"] != MANIFEST_SCHEMA or unit not in _UNITS
+            or type(files["photos"]) is not list or not files["photos"]
+            or type(stages) is not dict or not stages.keys() <= set(PRODUCTION_STAGES)):
+        raise _NotCanonical
+    scan = files.get("scan")
+    return Manifest(
+        schema=MANIFEST_SCHEMA,
+        asin=_string(m["asin"]),
+        artist=Artist(name=_text(artist["name"], freetext.ARTIST_NAME, min_chars=1, max_chars=200),
+                      email=None if artist.get("email") is None else _string(artist["email"])),
+        product=Product(
+            title=_text(product["title"], freetext.PRODUCT_TITLE, min_chars=1, max_chars=500),
+            dimensions=Dimensions(width=_positive(dims["width"]), height=_positive(dims["height"]),
+                                  depth=_positive(dims["depth"]), unit=unit)),
+        files=Files(model=posixpath.normpath(_string(files["model"], min_chars=1)),
+                    photos=tuple(_string(p) for p in files["photos"]),
+                    scan=None if scan is None else posixpath.normpath(_string(scan))),
+        stages={name: _read_signoff(signoff) for name, signoff in stages.items()},
+    )
+
+
+def _read_signoff(data: Any) -> StageSignOff:
+    s = _fields(data, ("signed_off", "by", "date"), ("notes",))
+    if type(s["signed_off"]) is not bool or type(s["date"]) is not str or not _DATE.fullmatch(s["date"]):
+        raise _NotCanonical
+    try:
+        day = datetime.date.fromisoformat(s["date"])
+    except ValueError:
+        raise _NotCanonical from None
+    notes = s.get("notes")
+    return StageSignOff(signed_off=s["signed_off"], by=_text(s["by"], freetext.SIGNED_OFF_BY, min_chars=1),
+                        date=day, notes=None if notes is None else _text(notes, freetext.STAGE_NOTES))
+
+
+def _fields(data: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    if type(data) is not dict or not set(required) <= data.keys() <= {*required, *optional}:
+        raise _NotCanonical
+    return data
+
+
+def _string(value: Any, *, min_chars: int = 0) -> str:
+    if type(value) is not str or len(value) < min_chars or _SURROGATE.search(value):
+        raise _NotCanonical
+    return value
+
+
+def _text(value: Any, field: freetext.TextField, *, min_chars: int = 0, max_chars: int | None = None) -> str:
+    """As the schema reads free text: its length checked as given, then `freetext.normalize`."""
+    text = _string(value, min_chars=min_chars)
+    if max_chars is not None and len(text) > max_chars:
+        raise _NotCanonical
+    try:
+        return freetext.normalize(text, field)
+    except freetext.TextError:
+        raise _NotCanonical from None
+
+
+def _positive(value: Any) -> float:
+    if type(value) is float and value > 0:
+        return value
+    if type(value) is int and 0 < value <= 2**53:  # exact as a float
+        return float(value)
+    raise _NotCanonical
+
+
+def _from_schema(m: manifest_schema.Manifest) -> Manifest:
+    d = m.product.dimensions
+    return Manifest(
+        schema=m.schema_,
+        asin=m.asin,
+        artist=Artist(name=m.artist.name, email=m.artist.email),
+        product=Product(title=m.product.title,
+                        dimensions=Dimensions(width=d.width, height=d.height, depth=d.depth, unit=d.unit)),
+        files=Files(model=m.files.model, photos=tuple(m.files.photos), scan=m.files.scan),
+        stages={name: StageSignOff(signed_off=s.signed_off, by=s.by, date=s.date, notes=s.notes)
+                for name, s in m.stages.items()},
+    )
 
 
 def check_manifest(
@@ -206,7 +303,7 @@ def check_manifest(
         )
     issues += _check_files(manifest.files, names)
     for stage in PRODUCTION_STAGES:
-        signoff = manifest.stages.get(stage)  # type: ignore[call-overload]
+        signoff = manifest.stages.get(stage)
         if signoff is None or not signoff.signed_off:
             issues.append(
                 STAGE_NOT_SIGNED_OFF(

@@ -10,12 +10,14 @@ parent. An overrun becomes a rejected report with a stable code.
 The child comes from a fork server that imported the validator once (a fresh, single-threaded
 process, safe beside Dagster's threads); each validation then costs a fork, not an import.
 The CLI forks itself instead, before it imports the validator: the child imports it, validates
-and ends without tearing its modules down, so the short-lived parent never loads numpy,
-pydantic or PIL at all (see docs/benchmarks.md, "shazam validate as a whole process").
+and ends without tearing its modules down, so the short-lived parent never loads numpy (nor
+pydantic or Pillow, which the child needs only for an unusual manifest or photo) at all (see
+docs/benchmarks.md, "shazam validate as a whole process").
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import resource
@@ -23,7 +25,6 @@ import select
 import signal
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +37,8 @@ from shazam_assets.platform.settings import DEFAULTS, Settings
 if TYPE_CHECKING:
     from shazam_assets.ingest.delivery.validate import DeliveryValidation
 
-# The validator (numpy, pydantic, PIL and 6k lines of rules) is imported where a validation
-# runs: in the fork server once, or in the CLI's forked child.
+# The validator (numpy, PIL, 6k lines of rules; pydantic for a manifest that is not canonical) is
+# imported where a validation runs: in the fork server once, or in the CLI's forked child.
 VALIDATOR = "shazam_assets.ingest.delivery.validate"
 
 rules = RuleBook("guard")
@@ -150,6 +151,10 @@ class _ForkedChild:
         receive, send = os.pipe()
         sys.stdout.flush()  # nothing buffered twice
         sys.stderr.flush()
+        # Python's advice for a fork without exec: the collector of neither process walks the
+        # objects that exist now (it would copy the child's shared pages, and the short-lived
+        # parent's teardown would walk them once more for nothing).
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # the child
             try:
@@ -209,6 +214,8 @@ def _child(conn: _Sender, job: Callable[[], Any], memory_bytes: int) -> None:
     except OSError as exc:  # the file itself could not be read: the caller's error, not a verdict
         outcome = ("oserror", str(exc))
     except Exception as exc:  # a defect: say where, for the report an operator forwards
+        import traceback  # only here: a clean validation never needs it
+
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         outcome = ("crash", f"{type(exc).__name__}: {exc} (at {Path(frame.filename).name}:{frame.lineno})")
     try:

@@ -20,7 +20,6 @@ from shazam_assets.ingest.delivery import (
     limits,
     masters,
     photos,
-    scan,
     zipsafety,
 )
 from shazam_assets.ingest.delivery.contract import Manifest
@@ -268,6 +267,9 @@ def _check_contents(
     issues += _check_photos(members, files.photos, profile)
     stats["photos"] = len(files.photos)
     if files.scan and files.scan in names:
+        # most deliveries have no scan, and `shazam validate` does not import its checks for them
+        from shazam_assets.ingest.delivery import scan
+
         scan_stats, scan_issues = scan.check_obj_scan(
             obj_name=files.scan,
             open_member=lambda name: zipsafety.open_entry(path, name),
@@ -318,7 +320,7 @@ def _check_delivered_model(
     return issues
 
 
-def _check_photos(members: _Members, names: list[str], profile: Profile) -> list[Issue]:
+def _check_photos(members: _Members, names: tuple[str, ...], profile: Profile) -> list[Issue]:
     issues: list[Issue] = []
     for name in names:
         data = members.read(name)
