@@ -44,8 +44,15 @@ def list_uploads(store: ObjectStore, asin: str) -> list[Upload]:
     for info in store.list(layout.uploads_prefix(asin)):
         parsed = parse_upload_key(info.key)
         if parsed and parsed[0] == asin:
-            found.append(Upload(key=info.key, asin=asin, etag=info.etag, size=info.size,
-                                last_modified=info.last_modified))
+            found.append(
+                Upload(
+                    key=info.key,
+                    asin=asin,
+                    etag=info.etag,
+                    size=info.size,
+                    last_modified=info.last_modified,
+                )
+            )
     return sorted(found, key=lambda u: (u.last_modified, u.key))
 
 
@@ -58,7 +65,9 @@ def resolve_upload(store: ObjectStore, asin: str, *, key: str = "", etag: str = 
         return uploads[-1]
     parsed = parse_upload_key(key)
     if parsed is None or parsed[0] != asin:
-        raise UploadNotFound(f"{key!r} is not an upload key of ASIN {asin} ({layout.uploads_prefix(asin)}<name>.zip)")
+        raise UploadNotFound(
+            f"{key!r} is not an upload key of ASIN {asin} ({layout.uploads_prefix(asin)}<name>.zip)"
+        )
     info = store.head(key)
     if info is None:
         raise UploadNotFound(f"upload {key} does not exist")
@@ -67,7 +76,9 @@ def resolve_upload(store: ObjectStore, asin: str, *, key: str = "", etag: str = 
             f"upload {key} changed since it was seen (ETag {etag} -> {info.etag}); "
             "the new content gets its own run"
         )
-    return Upload(key=key, asin=asin, etag=info.etag, size=info.size, last_modified=info.last_modified)
+    return Upload(
+        key=key, asin=asin, etag=info.etag, size=info.size, last_modified=info.last_modified
+    )
 
 
 T = TypeVar("T")
@@ -92,7 +103,9 @@ def validate_upload(
     def judge(path: Path) -> Verdict:
         result = guarded_delivery(path, profile=profile, expected_asin=upload.asin, guard=guard)
         manifest = None if result.manifest is None else result.manifest.to_dict()
-        key = versions.record_validation(store, upload=upload, report=result.report, manifest=manifest)
+        key = versions.record_validation(
+            store, upload=upload, report=result.report, manifest=manifest
+        )
         return Verdict(upload=upload, report=result.report, record_key=key)
 
     return _with_upload(store, upload, judge)
@@ -103,4 +116,6 @@ def store_upload(store: ObjectStore, upload: Upload) -> versions.StoredVersion:
     done = versions.find_upload_version(store, upload)
     if done is not None:
         return done
-    return _with_upload(store, upload, lambda path: versions.store_version(store, upload=upload, zip_path=path))
+    return _with_upload(
+        store, upload, lambda path: versions.store_version(store, upload=upload, zip_path=path)
+    )

@@ -31,7 +31,9 @@ CODES = {
     "TEXT_TOO_LONG": "the text is longer than its field allows",
 }
 
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 _SEPARATORS = frozenset("\u2028\u2029\x85")
 
 
@@ -74,7 +76,8 @@ def normalize(value: str, field: TextField) -> str:
             )
     if len(text) > field.max_chars:
         raise TextError(
-            "TEXT_TOO_LONG", f"{field.name} has {len(text):,} characters; at most {field.max_chars:,} are kept"
+            "TEXT_TOO_LONG",
+            f"{field.name} has {len(text):,} characters; at most {field.max_chars:,} are kept",
         )
     return text
 

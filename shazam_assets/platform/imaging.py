@@ -101,7 +101,9 @@ def _open(source: Source, limits: ImageLimits) -> Image.Image:
     except Image.DecompressionBombError as exc:
         # Pillow's own last line of defence (twice its warning size); our cap is lower.
         declared = re.search(r"\((\d+) pixels\)", str(exc))
-        count = f"{int(declared.group(1)):,} pixels" if declared else "more pixels than Pillow opens"
+        count = (
+            f"{int(declared.group(1)):,} pixels" if declared else "more pixels than Pillow opens"
+        )
         raise ImageRefused(
             IMAGE_TOO_MANY_PIXELS,
             f"the image declares {count}; at most {limits.describe()} are decoded",
@@ -128,8 +130,25 @@ def open_image(source: Source, *, limits: ImageLimits = DEFAULT_LIMITS) -> Itera
 
 
 # The PNG colour formats Pillow opens, as (bit depth, colour type): its PngImagePlugin._MODES.
-_PNG_MODES = frozenset({(1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (8, 2), (16, 2), (1, 3), (2, 3), (4, 3),
-                        (8, 3), (8, 4), (16, 4), (8, 6), (16, 6)})
+_PNG_MODES = frozenset(
+    {
+        (1, 0),
+        (2, 0),
+        (4, 0),
+        (8, 0),
+        (16, 0),
+        (8, 2),
+        (16, 2),
+        (1, 3),
+        (2, 3),
+        (4, 3),
+        (8, 3),
+        (8, 4),
+        (16, 4),
+        (8, 6),
+        (16, 6),
+    }
+)
 # Chunks before the image data that Pillow reads without fail once they hold this many bytes
 # (palette, colour space, pixel density). Text, ICC profiles, animation, ... go through Pillow.
 _PNG_PLAIN_CHUNKS = {b"PLTE": 0, b"gAMA": 4, b"cHRM": 32, b"sRGB": 1, b"pHYs": 9}
@@ -142,15 +161,24 @@ def sound_png_size(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS) -> tupl
     (the CRC of every chunk up to IEND), found without Pillow; None for anything else, which is
     then Pillow's to judge, in its words. It vouches only for a plain PNG: the header, the palette,
     colour and density chunks, then the image data and whatever chunks follow it."""
-    if "PNG" not in limits.formats or len(data) > limits.max_bytes or not data.startswith(_PNG_MAGIC):
+    if (
+        "PNG" not in limits.formats
+        or len(data) > limits.max_bytes
+        or not data.startswith(_PNG_MAGIC)
+    ):
         return None
     chunks = _png_chunks(data)
     kind, header = next(chunks, (b"", memoryview(b"")))
     if kind != b"IHDR" or len(header) != 13:
         return None
     width, height, depth, colour, _, filter_method, _ = struct.unpack(">IIBBBBB", header)
-    if (depth, colour) not in _PNG_MODES or filter_method or not width or not height \
-            or width * height > limits.max_pixels:
+    if (
+        (depth, colour) not in _PNG_MODES
+        or filter_method
+        or not width
+        or not height
+        or width * height > limits.max_pixels
+    ):
         return None
     for kind, body in chunks:
         if kind == b"IDAT":
@@ -174,7 +202,10 @@ def _png_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview]]:
             yield kind, view[:0]
             return
         end = at + 8 + length
-        if end + 4 > len(data) or zlib.crc32(view[at + 4 : end]) != struct.unpack_from(">I", data, end)[0]:
+        if (
+            end + 4 > len(data)
+            or zlib.crc32(view[at + 4 : end]) != struct.unpack_from(">I", data, end)[0]
+        ):
             return
         yield kind, view[at + 8 : end]
         at = end + 4

@@ -40,7 +40,9 @@ def _encoded(image: Image.Image, fmt: str) -> bytes:
     ],
     ids=["13000px", "30000px", "one-row-over", "bytes", "garbage", "truncated", "tiff", "eps"],
 )
-def test_refusals_have_a_code_and_name_no_stream(data: bytes, limits: ImageLimits, code: str) -> None:
+def test_refusals_have_a_code_and_name_no_stream(
+    data: bytes, limits: ImageLimits, code: str
+) -> None:
     with pytest.raises(ImageRefused) as refused:
         imaging.decode(data, limits=limits)
     assert refused.value.code == code
@@ -81,8 +83,13 @@ print(outcome, int(next(l.split()[1] for l in status.splitlines() if l.startswit
 
 def _qa_peak(photo: Path) -> tuple[str, int]:
     """QA's photo reader in a fresh process: its outcome and the process's peak RSS in MB."""
-    done = subprocess.run([sys.executable, "-c", _PEAK, str(photo)], capture_output=True,
-                          text=True, check=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(photo)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     outcome, peak_mb = done.stdout.split()
     return outcome, int(peak_mb)
 
@@ -133,12 +140,28 @@ def _png(chunks: list[tuple[bytes, bytes]]) -> bytes:
 
 
 def _png_corpus() -> list[bytes]:
-    bases = [_encoded(Image.new(mode, (37, 21), 90), "PNG") for mode in ("RGB", "RGBA", "L", "LA", "P", "1", "I;16")]
+    bases = [
+        _encoded(Image.new(mode, (37, 21), 90), "PNG")
+        for mode in ("RGB", "RGBA", "L", "LA", "P", "1", "I;16")
+    ]
     bases.append(_encoded(Image.new("RGB", (300, 200), (10, 200, 30)), "PNG"))
-    extra = [(b"pHYs", struct.pack(">IIB", 2835, 2835, 1)), (b"sRGB", b"\x00"), (b"gAMA", struct.pack(">I", 45455)),
-             (b"cHRM", bytes(32)), (b"pHYs", bytes(8)), (b"sRGB", b""), (b"gAMA", b"\x01"), (b"cHRM", bytes(31)),
-             (b"tEXt", b"Software\x00x"), (b"PLTE", bytes(9)), (b"PLTE", b""), (b"IEND", b""), (b"IHDR", bytes(13)),
-             (b"abcd", b"x"), (b"a-cd", b"x")]
+    extra = [
+        (b"pHYs", struct.pack(">IIB", 2835, 2835, 1)),
+        (b"sRGB", b"\x00"),
+        (b"gAMA", struct.pack(">I", 45455)),
+        (b"cHRM", bytes(32)),
+        (b"pHYs", bytes(8)),
+        (b"sRGB", b""),
+        (b"gAMA", b"\x01"),
+        (b"cHRM", bytes(31)),
+        (b"tEXt", b"Software\x00x"),
+        (b"PLTE", bytes(9)),
+        (b"PLTE", b""),
+        (b"IEND", b""),
+        (b"IHDR", bytes(13)),
+        (b"abcd", b"x"),
+        (b"a-cd", b"x"),
+    ]
     corpus = list(bases)
     for base in bases[:3]:
         chunks = _chunks(base)
@@ -147,7 +170,9 @@ def _png_corpus() -> list[bytes]:
             corpus.append(_png([*chunks[:-1], (kind, body), chunks[-1]]))  # after it
         ihdr = chunks[0][1]
         for depth, colour in ((8, 2), (16, 2), (8, 1), (3, 0), (8, 3), (1, 6)):
-            corpus.append(_png([(b"IHDR", ihdr[:8] + bytes([depth, colour]) + ihdr[10:]), *chunks[1:]]))
+            corpus.append(
+                _png([(b"IHDR", ihdr[:8] + bytes([depth, colour]) + ihdr[10:]), *chunks[1:]])
+            )
         for at, value in ((0, 0), (4, 0), (10, 1), (11, 1), (12, 1), (3, 0xFF)):
             changed = bytearray(ihdr)
             changed[at] = value
@@ -191,7 +216,9 @@ def _outcome(check: Any, *args: Any, **kwargs: Any) -> Any:
         return type(exc), str(exc)
 
 
-def test_a_png_vouched_for_without_pillow_is_one_pillow_opens_and_verifies(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_png_vouched_for_without_pillow_is_one_pillow_opens_and_verifies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from shazam_assets.ingest.delivery import photos
 
     vouched = 0
@@ -206,5 +233,8 @@ def test_a_png_vouched_for_without_pillow_is_one_pillow_opens_and_verifies(monke
     assert vouched > 60 and len(PNG_CORPUS) - vouched > 150
     limits = ImageLimits(max_pixels=37 * 21 - 1)
     assert imaging.sound_png_size(PNG_CORPUS[0], limits=limits) is None
-    assert imaging.sound_png_size(PNG_CORPUS[0], limits=ImageLimits(max_bytes=len(PNG_CORPUS[0]) - 1)) is None
+    assert (
+        imaging.sound_png_size(PNG_CORPUS[0], limits=ImageLimits(max_bytes=len(PNG_CORPUS[0]) - 1))
+        is None
+    )
     assert imaging.sound_png_size(PNG_CORPUS[0], limits=ImageLimits(formats=("JPEG",))) is None

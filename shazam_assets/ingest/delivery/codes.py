@@ -47,7 +47,13 @@ def rules_markdown() -> str:
         "glTF codes are the Khronos glTF-Validator's own codes with a `GLTF_` prefix.",
     ]
     for book in RULEBOOKS:
-        lines += ["", f"## {book.stage}", "", "| code | severity | meaning | how to fix |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {book.stage}",
+            "",
+            "| code | severity | meaning | how to fix |",
+            "|---|---|---|---|",
+        ]
         for rule in book:
             lines.append(f"| `{rule.code}` | {rule.severity} | {rule.summary} | {rule.hint} |")
     return "\n".join(lines) + "\n" + errors.markdown()

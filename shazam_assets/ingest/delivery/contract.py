@@ -140,7 +140,9 @@ class StageSignOff:
 class Files:
     model: str  # POSIX-normalised
     photos: tuple[str, ...]
-    scan: str | None = None  # the scan .obj, POSIX-normalised; its .mtl and textures are found through it
+    scan: str | None = (
+        None  # the scan .obj, POSIX-normalised; its .mtl and textures are found through it
+    )
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,14 @@ class Manifest:
 
 
 def _json_fields(fields: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {name: value.isoformat() if isinstance(value, datetime.date) else
-            list(value) if isinstance(value, tuple) else value for name, value in fields}
+    return {
+        name: value.isoformat()
+        if isinstance(value, datetime.date)
+        else list(value)
+        if isinstance(value, tuple)
+        else value
+        for name, value in fields
+    }
 
 
 def parse_manifest(raw: bytes) -> tuple[Manifest | None, list[Issue]]:
@@ -179,8 +187,12 @@ def parse_manifest(raw: bytes) -> tuple[Manifest | None, list[Issue]]:
 
     checked, problems = manifest_schema.check(data)
     if checked is None:
-        return None, [MANIFEST_SCHEMA_VIOLATION(f"manifest.json{pointer}: {message}", path=MANIFEST_NAME,
-                                                pointer=pointer) for pointer, message in problems]
+        return None, [
+            MANIFEST_SCHEMA_VIOLATION(
+                f"manifest.json{pointer}: {message}", path=MANIFEST_NAME, pointer=pointer
+            )
+            for pointer, message in problems
+        ]
     return _from_schema(checked), []
 
 
@@ -205,38 +217,60 @@ def _read_manifest(data: Any) -> Manifest:
     dims = _fields(product["dimensions"], ("width", "height", "depth"), ("unit",))
     files = _fields(m["files"], ("model", "photos"), ("scan",))
     stages, unit = m["stages"], dims.get("unit", "m")
-    if (m["schema"] != MANIFEST_SCHEMA or unit not in _UNITS
-            or type(files["photos"]) is not list or not files["photos"]
-            or type(stages) is not dict or not stages.keys() <= set(PRODUCTION_STAGES)):
+    if (
+        m["schema"] != MANIFEST_SCHEMA
+        or unit not in _UNITS
+        or type(files["photos"]) is not list
+        or not files["photos"]
+        or type(stages) is not dict
+        or not stages.keys() <= set(PRODUCTION_STAGES)
+    ):
         raise _NotCanonical
     scan = files.get("scan")
     return Manifest(
         schema=MANIFEST_SCHEMA,
         asin=_string(m["asin"]),
-        artist=Artist(name=_text(artist["name"], freetext.ARTIST_NAME, min_chars=1, max_chars=200),
-                      email=None if artist.get("email") is None else _string(artist["email"])),
+        artist=Artist(
+            name=_text(artist["name"], freetext.ARTIST_NAME, min_chars=1, max_chars=200),
+            email=None if artist.get("email") is None else _string(artist["email"]),
+        ),
         product=Product(
             title=_text(product["title"], freetext.PRODUCT_TITLE, min_chars=1, max_chars=500),
-            dimensions=Dimensions(width=_positive(dims["width"]), height=_positive(dims["height"]),
-                                  depth=_positive(dims["depth"]), unit=unit)),
-        files=Files(model=posixpath.normpath(_string(files["model"], min_chars=1)),
-                    photos=tuple(_string(p) for p in files["photos"]),
-                    scan=None if scan is None else posixpath.normpath(_string(scan))),
+            dimensions=Dimensions(
+                width=_positive(dims["width"]),
+                height=_positive(dims["height"]),
+                depth=_positive(dims["depth"]),
+                unit=unit,
+            ),
+        ),
+        files=Files(
+            model=posixpath.normpath(_string(files["model"], min_chars=1)),
+            photos=tuple(_string(p) for p in files["photos"]),
+            scan=None if scan is None else posixpath.normpath(_string(scan)),
+        ),
         stages={name: _read_signoff(signoff) for name, signoff in stages.items()},
     )
 
 
 def _read_signoff(data: Any) -> StageSignOff:
     s = _fields(data, ("signed_off", "by", "date"), ("notes",))
-    if type(s["signed_off"]) is not bool or type(s["date"]) is not str or not _DATE.fullmatch(s["date"]):
+    if (
+        type(s["signed_off"]) is not bool
+        or type(s["date"]) is not str
+        or not _DATE.fullmatch(s["date"])
+    ):
         raise _NotCanonical
     try:
         day = datetime.date.fromisoformat(s["date"])
     except ValueError:
         raise _NotCanonical from None
     notes = s.get("notes")
-    return StageSignOff(signed_off=s["signed_off"], by=_text(s["by"], freetext.SIGNED_OFF_BY, min_chars=1),
-                        date=day, notes=None if notes is None else _text(notes, freetext.STAGE_NOTES))
+    return StageSignOff(
+        signed_off=s["signed_off"],
+        by=_text(s["by"], freetext.SIGNED_OFF_BY, min_chars=1),
+        date=day,
+        notes=None if notes is None else _text(notes, freetext.STAGE_NOTES),
+    )
 
 
 def _fields(data: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -251,7 +285,9 @@ def _string(value: Any, *, min_chars: int = 0) -> str:
     return value
 
 
-def _text(value: Any, field: freetext.TextField, *, min_chars: int = 0, max_chars: int | None = None) -> str:
+def _text(
+    value: Any, field: freetext.TextField, *, min_chars: int = 0, max_chars: int | None = None
+) -> str:
     """As the schema reads free text: its length checked as given, then `freetext.normalize`."""
     text = _string(value, min_chars=min_chars)
     if max_chars is not None and len(text) > max_chars:
@@ -276,11 +312,15 @@ def _from_schema(m: manifest_schema.Manifest) -> Manifest:
         schema=m.schema_,
         asin=m.asin,
         artist=Artist(name=m.artist.name, email=m.artist.email),
-        product=Product(title=m.product.title,
-                        dimensions=Dimensions(width=d.width, height=d.height, depth=d.depth, unit=d.unit)),
+        product=Product(
+            title=m.product.title,
+            dimensions=Dimensions(width=d.width, height=d.height, depth=d.depth, unit=d.unit),
+        ),
         files=Files(model=m.files.model, photos=tuple(m.files.photos), scan=m.files.scan),
-        stages={name: StageSignOff(signed_off=s.signed_off, by=s.by, date=s.date, notes=s.notes)
-                for name, s in m.stages.items()},
+        stages={
+            name: StageSignOff(signed_off=s.signed_off, by=s.by, date=s.date, notes=s.notes)
+            for name, s in m.stages.items()
+        },
     )
 
 
@@ -320,7 +360,9 @@ def _check_files(files: Files, names: Collection[str]) -> list[Issue]:
     if not files.model.lower().endswith(MODEL_SUFFIXES):
         issues.append(MODEL_FORMAT(f"model {files.model!r} is not .glb or .gltf", path=files.model))
     elif files.model not in names:
-        issues.append(MODEL_MISSING(f"model {files.model!r} is not in the archive", path=files.model))
+        issues.append(
+            MODEL_MISSING(f"model {files.model!r} is not in the archive", path=files.model)
+        )
     for photo in files.photos:
         if not photo.lower().endswith(PHOTO_SUFFIXES):
             issues.append(PHOTO_FORMAT(f"photo {photo!r} is not .jpg/.jpeg/.png", path=photo))
@@ -331,12 +373,16 @@ def _check_files(files: Files, names: Collection[str]) -> list[Issue]:
     return issues
 
 
-def unlisted_files(manifest: Manifest, *, names: Collection[str], used: Collection[str]) -> list[Issue]:
+def unlisted_files(
+    manifest: Manifest, *, names: Collection[str], used: Collection[str]
+) -> list[Issue]:
     """Warn about archive members nothing refers to (`used` = files the model and scan pulled in)."""
     listed = {MANIFEST_NAME, manifest.files.model, *manifest.files.photos, *used}
     if manifest.files.scan:
         listed.add(manifest.files.scan)
     return [
-        UNLISTED_FILE(f"{name!r} is not referenced by the manifest, the model or the scan", path=name)
+        UNLISTED_FILE(
+            f"{name!r} is not referenced by the manifest, the model or the scan", path=name
+        )
         for name in sorted(set(names) - listed)
     ]

@@ -78,8 +78,11 @@ class Guard:
     def from_env(cls, *, start: Literal["fork", "forkserver"] = "forkserver") -> Guard:
         """The default guard, with SHAZAM_VALIDATION_TIMEOUT_S / _MEMORY_MB when set."""
         settings = Settings.from_env(only=("validation_timeout_s", "validation_memory_mb"))
-        return cls(seconds=settings.validation_timeout_s, memory_bytes=settings.validation_memory_mb * MB,
-                   start=start)
+        return cls(
+            seconds=settings.validation_timeout_s,
+            memory_bytes=settings.validation_memory_mb * MB,
+            start=start,
+        )
 
 
 class _Sender(Protocol):
@@ -104,7 +107,9 @@ class _ServedChild:
     def __init__(self, job: Callable[[], Any], memory_bytes: int) -> None:
         import multiprocessing
 
-        context: Any = multiprocessing.get_context("forkserver")  # the stubs give BaseContext no Process
+        context: Any = multiprocessing.get_context(
+            "forkserver"
+        )  # the stubs give BaseContext no Process
         context.set_forkserver_preload([__name__, VALIDATOR])
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(target=_child, args=(send, job, memory_bytes), daemon=True)
@@ -135,7 +140,9 @@ class _PipeSender:
         self._file = open(fd, "wb")  # noqa: SIM115 - closed by close()
 
     def send(self, obj: Any) -> None:
-        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)  # a MemoryError here writes nothing
+        data = pickle.dumps(
+            obj, protocol=pickle.HIGHEST_PROTOCOL
+        )  # a MemoryError here writes nothing
         self._file.write(data)
         self._file.flush()
 
@@ -217,7 +224,10 @@ def _child(conn: _Sender, job: Callable[[], Any], memory_bytes: int) -> None:
         import traceback  # only here: a clean validation never needs it
 
         frame = traceback.extract_tb(exc.__traceback__)[-1]
-        outcome = ("crash", f"{type(exc).__name__}: {exc} (at {Path(frame.filename).name}:{frame.lineno})")
+        outcome = (
+            "crash",
+            f"{type(exc).__name__}: {exc} (at {Path(frame.filename).name}:{frame.lineno})",
+        )
     try:
         conn.send(outcome)
     except MemoryError:
@@ -253,8 +263,11 @@ def run_guarded(job: Callable[[], T], guard: Guard) -> T | Overrun:
         child.stop()
     elapsed = time.monotonic() - started
     if kind == "memory":
-        return Overrun(MEMORY_LIMIT.code, f"validation needed more than {guard.memory_bytes / MB:,.0f} MB "
-                        f"(stopped after {elapsed:.1f} s)")
+        return Overrun(
+            MEMORY_LIMIT.code,
+            f"validation needed more than {guard.memory_bytes / MB:,.0f} MB "
+            f"(stopped after {elapsed:.1f} s)",
+        )
     if kind == "oserror":
         raise OSError(value)
     if kind == "crash":
@@ -267,11 +280,18 @@ def _overrun_report(path: Path, profile: str | None, overrun: Overrun, guard: Gu
     from shazam_assets.ingest.delivery import validate
 
     rule = rules[overrun.code]
-    issue = rule(overrun.message, path=path.name, seconds=guard.seconds,
-                 memory_mb=guard.memory_bytes // MB)
-    return build_report(subject=str(path), profile=get_profile(profile).name, issues=[issue],
-                        stats={"rules_version": validate.RULES_VERSION,
-                               "guard": {"seconds": guard.seconds, "memory_mb": guard.memory_bytes // MB}})
+    issue = rule(
+        overrun.message, path=path.name, seconds=guard.seconds, memory_mb=guard.memory_bytes // MB
+    )
+    return build_report(
+        subject=str(path),
+        profile=get_profile(profile).name,
+        issues=[issue],
+        stats={
+            "rules_version": validate.RULES_VERSION,
+            "guard": {"seconds": guard.seconds, "memory_mb": guard.memory_bytes // MB},
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -286,8 +306,12 @@ class _Delivery:
     def __call__(self) -> DeliveryValidation:
         from shazam_assets.ingest.delivery.validate import DeliveryValidation, validate_delivery
 
-        result = validate_delivery(self.path, profile=self.profile, expected_asin=self.expected_asin,
-                                   rules_version=self.rules_version)
+        result = validate_delivery(
+            self.path,
+            profile=self.profile,
+            expected_asin=self.expected_asin,
+            rules_version=self.rules_version,
+        )
         return DeliveryValidation(report=result.report, manifest=result.manifest, entries=())
 
 
@@ -304,7 +328,11 @@ class _AnyPath:
 
 
 def guarded_delivery(
-    path: Path, *, profile: str | None = None, expected_asin: str | None = None, guard: Guard | None = None
+    path: Path,
+    *,
+    profile: str | None = None,
+    expected_asin: str | None = None,
+    guard: Guard | None = None,
 ) -> DeliveryValidation:
     """`validate_delivery` within a deadline and a memory cap (`entries` is empty)."""
     from shazam_assets.ingest.delivery.validate import RULES_VERSION, DeliveryValidation
@@ -313,12 +341,18 @@ def guarded_delivery(
     get_profile(profile)  # an unknown profile is the caller's error, raised here
     result = run_guarded(_Delivery(path, profile, expected_asin, RULES_VERSION), guard)
     if isinstance(result, Overrun):
-        return DeliveryValidation(report=_overrun_report(path, profile, result, guard), manifest=None, entries=())
+        return DeliveryValidation(
+            report=_overrun_report(path, profile, result, guard), manifest=None, entries=()
+        )
     return result
 
 
 def guarded_path(
-    path: Path, *, profile: str | None = None, expected_asin: str | None = None, guard: Guard | None = None
+    path: Path,
+    *,
+    profile: str | None = None,
+    expected_asin: str | None = None,
+    guard: Guard | None = None,
 ) -> Report:
     """`validate_path` (what `shazam validate` checks) within a deadline and a memory cap."""
     guard = guard or Guard.from_env()

@@ -99,8 +99,9 @@ def cap_issues(issues: Iterable[Issue], per_code: int = LIMITS.issues_per_code) 
 
 
 def capped_summary(code: str, more: int) -> Issue:
-    return ISSUES_CAPPED(f"{more:,} more {code} issue(s) were found and not listed",
-                         capped_code=code, more=more)
+    return ISSUES_CAPPED(
+        f"{more:,} more {code} issue(s) were found and not listed", capped_code=code, more=more
+    )
 
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?')  # a JSON string (unrolled: fast on long ones)
@@ -123,8 +124,11 @@ def json_shape(raw: bytes | str) -> tuple[int, int]:
     brackets = text.translate(None, delete=_BRACKETS)
     depth = level = 0
     for start in range(0, len(brackets), _CHUNK):
-        steps = _STEP[np.frombuffer(brackets, dtype=np.uint8, count=min(_CHUNK, len(brackets) - start),
-                                    offset=start)]
+        steps = _STEP[
+            np.frombuffer(
+                brackets, dtype=np.uint8, count=min(_CHUNK, len(brackets) - start), offset=start
+            )
+        ]
         levels = np.cumsum(steps, dtype=np.int64) + level
         depth, level = max(depth, int(levels.max())), int(levels[-1])
     return depth, values
@@ -134,9 +138,15 @@ def json_too_big(raw: bytes | str, what: str, *, path: str | None = None) -> Iss
     """A VALIDATION_LIMIT_JSON_* issue when `raw` nests too deep or holds too many values."""
     depth, values = json_shape(raw)
     if depth > LIMITS.json_depth:
-        return JSON_TOO_DEEP(f"{what} nests {depth:,} levels deep; at most {LIMITS.json_depth} are allowed",
-                             path=path, depth=depth)
+        return JSON_TOO_DEEP(
+            f"{what} nests {depth:,} levels deep; at most {LIMITS.json_depth} are allowed",
+            path=path,
+            depth=depth,
+        )
     if values > LIMITS.json_values:
-        return JSON_TOO_LARGE(f"{what} holds about {values:,} values; at most {LIMITS.json_values:,} are parsed",
-                              path=path, values=values)
+        return JSON_TOO_LARGE(
+            f"{what} holds about {values:,} values; at most {LIMITS.json_values:,} are parsed",
+            path=path,
+            values=values,
+        )
     return None

@@ -85,5 +85,7 @@ def check(data: Any) -> tuple[Manifest | None, list[tuple[str, str]]]:
     try:
         return Manifest.model_validate(data), []
     except ValidationError as exc:
-        return None, [("/" + "/".join(str(p) for p in problem["loc"]), problem["msg"])
-                      for problem in exc.errors()]
+        return None, [
+            ("/" + "/".join(str(p) for p in problem["loc"]), problem["msg"])
+            for problem in exc.errors()
+        ]

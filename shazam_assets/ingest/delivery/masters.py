@@ -25,7 +25,9 @@ _DELIVER_MASTER = (
 COMPRESSED_GEOMETRY = rules.error(
     "GLTF_COMPRESSED_GEOMETRY",
     "The model's geometry is compressed (Draco or meshopt)",
-    hint=_DELIVER_MASTER.format(what="Draco or meshopt compression (gltfpack -c, Draco export option)"),
+    hint=_DELIVER_MASTER.format(
+        what="Draco or meshopt compression (gltfpack -c, Draco export option)"
+    ),
 )
 COMPRESSED_TEXTURE = rules.error(
     "GLTF_COMPRESSED_TEXTURE",
@@ -51,8 +53,9 @@ def check_master(document: dict[str, Any]) -> list[Issue]:
     for index, name in enumerate(used if isinstance(used, list) else []):
         rule = REFUSED_EXTENSIONS.get(name) if isinstance(name, str) else None
         if rule is not None:
-            issues.append(rule(f"the model uses {name}", pointer=f"/extensionsUsed/{index}",
-                               extension=name))
+            issues.append(
+                rule(f"the model uses {name}", pointer=f"/extensionsUsed/{index}", extension=name)
+            )
     images = document.get("images")
     declared = any(i.code == COMPRESSED_TEXTURE.code for i in issues)
     for index, image in enumerate(images if isinstance(images, list) else []):

@@ -50,7 +50,9 @@ def _read_through(image: Image.Image) -> None:
         image.load()
 
 
-def check_photo(name: str, data: bytes, *, min_px: int) -> tuple[tuple[int, int] | None, list[Issue]]:
+def check_photo(
+    name: str, data: bytes, *, min_px: int
+) -> tuple[tuple[int, int] | None, list[Issue]]:
     """Check a photo reads as the format its extension names; return its (width, height)."""
     expected = _FORMATS.get(name[name.rfind(".") :].lower())
     size = imaging.sound_png_size(data) if expected == "PNG" else None
@@ -65,10 +67,16 @@ def check_photo(name: str, data: bytes, *, min_px: int) -> tuple[tuple[int, int]
         except (OSError, SyntaxError, ValueError, EOFError) as exc:  # damage past the header
             return None, [PHOTO_UNREADABLE(f"{name}: {exc}", path=name)]
         if actual != expected:
-            return None, [PHOTO_UNREADABLE(f"{name}: the file is {actual}, not {expected}", path=name)]
+            return None, [
+                PHOTO_UNREADABLE(f"{name}: the file is {actual}, not {expected}", path=name)
+            ]
     if min(size) < min_px:
         return size, [
-            PHOTO_TOO_SMALL(f"{name} is {size[0]}x{size[1]}; at least {min_px} px is recommended",
-                            path=name, width=size[0], height=size[1])
+            PHOTO_TOO_SMALL(
+                f"{name} is {size[0]}x{size[1]}; at least {min_px} px is recommended",
+                path=name,
+                width=size[0],
+                height=size[1],
+            )
         ]
     return size, []

@@ -95,13 +95,17 @@ def validate_path(
     if suffix in (".glb", ".gltf"):
         return validate_model_file(path, profile=profile)
     return build_report(
-        subject=str(path), profile=get_profile(profile).name,
+        subject=str(path),
+        profile=get_profile(profile).name,
         issues=[UNSUPPORTED_INPUT(f"{path.name}: unsupported file type {suffix or '(none)'}")],
     )
 
 
 def validate_model_file(
-    path: Path, *, profile: str | None = None, dimensions_m: tuple[float, float, float] | None = None
+    path: Path,
+    *,
+    profile: str | None = None,
+    dimensions_m: tuple[float, float, float] | None = None,
 ) -> Report:
     """A bare .glb or .gltf (resources resolved beside it, never outside its folder).
 
@@ -118,19 +122,31 @@ def validate_model_file(
     declared = _glb_declared_length(head)
     claimed = max(size, declared or 0)
     if declared is None and path.suffix.lower() == ".glb":  # not a GLB: its header says why
-        issues, stats = _check_model(name=path.name, data=head, resolve=resources.read, profile=chosen,
-                                     extra_bytes=lambda: 0, dimensions_m=None)
+        issues, stats = _check_model(
+            name=path.name,
+            data=head,
+            resolve=resources.read,
+            profile=chosen,
+            extra_bytes=lambda: 0,
+            dimensions_m=None,
+        )
     elif claimed > chosen.max_model_bytes:  # rejected on size, never read
         issues = budgets.check_file_size(claimed, chosen)
         stats = {"model": path.name, "model_bytes": claimed}
     else:
         issues, stats = _check_model(
-            name=path.name, data=path.read_bytes(), resolve=resources.read, profile=chosen,
-            extra_bytes=resources.loaded_bytes, dimensions_m=dimensions_m,
+            name=path.name,
+            data=path.read_bytes(),
+            resolve=resources.read,
+            profile=chosen,
+            extra_bytes=resources.loaded_bytes,
+            dimensions_m=dimensions_m,
         )
         issues += resources.refusals()
     stats["seconds"] = round(time.perf_counter() - started, 4)
-    return build_report(subject=str(path), profile=chosen.name, issues=limits.cap_issues(issues), stats=stats)
+    return build_report(
+        subject=str(path), profile=chosen.name, issues=limits.cap_issues(issues), stats=stats
+    )
 
 
 _GLB_HEADER = 12
@@ -161,8 +177,10 @@ class _FolderResources:
             size = target.stat().st_size
             if self.loaded_bytes() + size > self.budget:
                 self.refused[uri] = size
-                raise ValueError(f"{size / MB:.1f} MB would take the model over its "
-                                 f"{self.budget / MB:.0f} MB budget; not read")
+                raise ValueError(
+                    f"{size / MB:.1f} MB would take the model over its "
+                    f"{self.budget / MB:.0f} MB budget; not read"
+                )
             self.files[target] = target.read_bytes()
         return self.files[target]
 
@@ -173,9 +191,13 @@ class _FolderResources:
         if not self.refused:
             return []
         total = self.loaded_bytes() + sum(self.refused.values())
-        return [budgets.FILE_TOO_LARGE(
-            f"model and resources are at least {total / MB:.1f} MB; the profile allows "
-            f"{self.budget / MB:.0f} MB", bytes=total)]
+        return [
+            budgets.FILE_TOO_LARGE(
+                f"model and resources are at least {total / MB:.1f} MB; the profile allows "
+                f"{self.budget / MB:.0f} MB",
+                bytes=total,
+            )
+        ]
 
 
 def _check_model(
@@ -214,7 +236,8 @@ def validate_delivery(
     started = time.perf_counter()
     chosen = get_profile(profile)
     entries, issues = zipsafety.inspect_zip(
-        path, limits=chosen.zip,
+        path,
+        limits=chosen.zip,
         retain=lambda name, size: size <= MEMBER_READ_CAP and name.lower().endswith(_READ_WHOLE),
     )
     stats: dict[str, Any] = {
@@ -231,8 +254,9 @@ def validate_delivery(
         issues += content_issues
         stats.update(content_stats)
     stats["seconds"] = round(time.perf_counter() - started, 4)
-    report = build_report(subject=str(path), profile=chosen.name, issues=limits.cap_issues(issues),
-                          stats=stats)
+    report = build_report(
+        subject=str(path), profile=chosen.name, issues=limits.cap_issues(issues), stats=stats
+    )
     return DeliveryValidation(report=report, manifest=manifest, entries=entries)
 
 
@@ -248,9 +272,16 @@ def _check_contents(
     if raw is None:
         if contract.MANIFEST_NAME in members.oversized:
             size = members.sizes[contract.MANIFEST_NAME]
-            return None, [contract.MANIFEST_SCHEMA_VIOLATION(
-                f"manifest.json is {size:,} bytes; at most {contract.MANIFEST_MAX_BYTES:,} are allowed",
-                path=contract.MANIFEST_NAME)], {}
+            return (
+                None,
+                [
+                    contract.MANIFEST_SCHEMA_VIOLATION(
+                        f"manifest.json is {size:,} bytes; at most {contract.MANIFEST_MAX_BYTES:,} are allowed",
+                        path=contract.MANIFEST_NAME,
+                    )
+                ],
+                {},
+            )
         return None, [contract.MANIFEST_MISSING()], {}
     deep = limits.json_too_big(raw, contract.MANIFEST_NAME, path=contract.MANIFEST_NAME)
     if deep is not None:  # the JSON decoder would recurse once per level
@@ -280,7 +311,9 @@ def _check_contents(
         if scan_stats is not None:
             stats["scan"] = asdict(scan_stats)
     issues += [
-        budgets.FILE_TOO_LARGE(f"{name} is {members.sizes[name] / MB:.0f} MB, too large to check", path=name)
+        budgets.FILE_TOO_LARGE(
+            f"{name} is {members.sizes[name] / MB:.0f} MB, too large to check", path=name
+        )
         for name in sorted(members.oversized - {contract.MANIFEST_NAME})
         if name not in files.photos
     ]
@@ -327,7 +360,11 @@ def _check_photos(members: _Members, names: tuple[str, ...], profile: Profile) -
         if data is not None:
             issues += photos.check_photo(name, data, min_px=profile.min_photo_px)[1]
         elif name in members.oversized:
-            issues.append(photos.PHOTO_UNREADABLE(
-                f"{name} is {members.sizes[name] / MB:.0f} MB; photos over {MEMBER_READ_CAP // MB} MB "
-                "are not accepted", path=name))
+            issues.append(
+                photos.PHOTO_UNREADABLE(
+                    f"{name} is {members.sizes[name] / MB:.0f} MB; photos over {MEMBER_READ_CAP // MB} MB "
+                    "are not accepted",
+                    path=name,
+                )
+            )
     return issues

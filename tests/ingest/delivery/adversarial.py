@@ -66,7 +66,9 @@ def _triangle_mesh(triangles: int) -> tuple[list[dict], list[dict], bytes]:
     x, y = (t % 1000).astype(np.float32), (t // 1000).astype(np.float32)
     zero = np.zeros_like(x)
     corners = [(x, y), (x + 1, y), (x, y + 1)]
-    positions = np.stack([np.stack([cx, cy, zero], axis=1) for cx, cy in corners], axis=1)  # (t, 3, 3)
+    positions = np.stack(
+        [np.stack([cx, cy, zero], axis=1) for cx, cy in corners], axis=1
+    )  # (t, 3, 3)
     positions = positions.reshape(-1, 3).astype("<f4")
     vertices = len(positions)
     uvs = np.full((vertices, 2), 0.5, dtype="<f4").tobytes()
@@ -76,11 +78,22 @@ def _triangle_mesh(triangles: int) -> tuple[list[dict], list[dict], bytes]:
     views = [
         {"buffer": 0, "byteOffset": 0, "byteLength": len(pos), "target": 34962},
         {"buffer": 0, "byteOffset": len(pos), "byteLength": len(uvs), "target": 34962},
-        {"buffer": 0, "byteOffset": len(pos) + len(uvs), "byteLength": len(indices), "target": 34963},
+        {
+            "buffer": 0,
+            "byteOffset": len(pos) + len(uvs),
+            "byteLength": len(indices),
+            "target": 34963,
+        },
     ]
     accessors = [
-        {"bufferView": 0, "componentType": FLOAT, "count": vertices, "type": "VEC3",
-         "min": positions.min(axis=0).tolist(), "max": positions.max(axis=0).tolist()},
+        {
+            "bufferView": 0,
+            "componentType": FLOAT,
+            "count": vertices,
+            "type": "VEC3",
+            "min": positions.min(axis=0).tolist(),
+            "max": positions.max(axis=0).tolist(),
+        },
         {"bufferView": 1, "componentType": FLOAT, "count": vertices, "type": "VEC2"},
         {"bufferView": 2, "componentType": UINT, "count": vertices, "type": "SCALAR"},
     ]
@@ -98,11 +111,22 @@ def sparse_accessor(count: int = 2**24, type_: str = "MAT4") -> Sample:
     binary = struct.pack("<I", 0) + struct.pack(f"<{components}f", *([0.0] * components))
     document = _document(
         buffers=[{"byteLength": len(binary)}],
-        bufferViews=[{"buffer": 0, "byteOffset": 0, "byteLength": 4},
-                     {"buffer": 0, "byteOffset": 4, "byteLength": 4 * components}],
-        accessors=[{"componentType": FLOAT, "count": count, "type": type_, "sparse": {
-            "count": 1, "indices": {"bufferView": 0, "componentType": UINT},
-            "values": {"bufferView": 1}}}],
+        bufferViews=[
+            {"buffer": 0, "byteOffset": 0, "byteLength": 4},
+            {"buffer": 0, "byteOffset": 4, "byteLength": 4 * components},
+        ],
+        accessors=[
+            {
+                "componentType": FLOAT,
+                "count": count,
+                "type": type_,
+                "sparse": {
+                    "count": 1,
+                    "indices": {"bufferView": 0, "componentType": UINT},
+                    "values": {"bufferView": 1},
+                },
+            }
+        ],
     )
     return Sample("sparse.glb", {"sparse.glb": glb(document, binary)})
 
@@ -112,18 +136,32 @@ def animation_channels(channels: int = 5000) -> Sample:
     quadratic and reported every pair (half a million issues, a 200 MB report)."""
     binary = struct.pack("<2f", 0.0, 1.0) + struct.pack("<6f", 0, 0, 0, 1, 1, 1)
     document = _document(
-        scenes=[{"nodes": [0]}], scene=0, nodes=[{"name": "target"}],
+        scenes=[{"nodes": [0]}],
+        scene=0,
+        nodes=[{"name": "target"}],
         buffers=[{"byteLength": len(binary)}],
-        bufferViews=[{"buffer": 0, "byteOffset": 0, "byteLength": 8},
-                     {"buffer": 0, "byteOffset": 8, "byteLength": 24}],
+        bufferViews=[
+            {"buffer": 0, "byteOffset": 0, "byteLength": 8},
+            {"buffer": 0, "byteOffset": 8, "byteLength": 24},
+        ],
         accessors=[
-            {"bufferView": 0, "componentType": FLOAT, "count": 2, "type": "SCALAR", "min": [0.0], "max": [1.0]},
+            {
+                "bufferView": 0,
+                "componentType": FLOAT,
+                "count": 2,
+                "type": "SCALAR",
+                "min": [0.0],
+                "max": [1.0],
+            },
             {"bufferView": 1, "componentType": FLOAT, "count": 2, "type": "VEC3"},
         ],
-        animations=[{
-            "samplers": [{"input": 0, "output": 1}],
-            "channels": [{"sampler": 0, "target": {"node": 0, "path": "translation"}}] * channels,
-        }],
+        animations=[
+            {
+                "samplers": [{"input": 0, "output": 1}],
+                "channels": [{"sampler": 0, "target": {"node": 0, "path": "translation"}}]
+                * channels,
+            }
+        ],
     )
     return Sample("channels.glb", {"channels.glb": glb(document, binary)})
 
@@ -150,7 +188,9 @@ def skin_chain(joints: int = 4096) -> Sample:
     chain = [{"children": [i + 1]} for i in range(joints - 1)] + [{"name": "tip"}]
     ibm = struct.pack("<16f", 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1) * joints
     document = _document(
-        scenes=[{"nodes": [0]}], scene=0, nodes=chain,
+        scenes=[{"nodes": [0]}],
+        scene=0,
+        nodes=chain,
         buffers=[{"byteLength": len(ibm)}],
         bufferViews=[{"buffer": 0, "byteOffset": 0, "byteLength": len(ibm)}],
         accessors=[{"bufferView": 0, "componentType": FLOAT, "count": joints, "type": "MAT4"}],
@@ -166,10 +206,14 @@ def skin_two_chains(joints: int = 32_768) -> Sample:
     half = joints // 2
     chain = [{"children": [i + 1]} for i in range(half - 1)] + [{"name": "a"}]
     chain += [{"children": [half + i + 1]} for i in range(half - 1)] + [{"name": "b"}]
-    order = [j for pair in zip(range(half - 1, -1, -1), range(2 * half - 1, half - 1, -1), strict=True)
-             for j in pair]
-    document = _document(scenes=[{"nodes": [0, half]}], scene=0, nodes=chain,
-                         skins=[{"joints": order}])
+    order = [
+        j
+        for pair in zip(range(half - 1, -1, -1), range(2 * half - 1, half - 1, -1), strict=True)
+        for j in pair
+    ]
+    document = _document(
+        scenes=[{"nodes": [0, half]}], scene=0, nodes=chain, skins=[{"joints": order}]
+    )
     return Sample("skin2.glb", {"skin2.glb": glb(document)})
 
 
@@ -178,10 +222,13 @@ def instanced_mesh(instances: int = 2000, triangles: int = 100_000) -> Sample:
     node before counting triangles (4.9 GB for 2,000 instances of 100k triangles)."""
     views, accessors, binary = _triangle_mesh(triangles)
     document = _document(
-        scenes=[{"nodes": list(range(instances))}], scene=0,
+        scenes=[{"nodes": list(range(instances))}],
+        scene=0,
         nodes=[{"mesh": 0, "translation": [float(i), 0.0, 0.0]} for i in range(instances)],
         meshes=[{"primitives": [{"attributes": {"POSITION": 0, "TEXCOORD_0": 1}, "indices": 2}]}],
-        buffers=[{"byteLength": len(binary)}], bufferViews=views, accessors=accessors,
+        buffers=[{"byteLength": len(binary)}],
+        bufferViews=views,
+        accessors=accessors,
     )
     return Sample("instanced.glb", {"instanced.glb": glb(document, binary)})
 
@@ -191,13 +238,22 @@ def wide_mesh_instances(primitives: int = 16_384, instances: int = 16_384) -> Sa
     primitive of its mesh (nodes x primitives)."""
     binary = struct.pack("<9f", 0, 0, 0, 1, 0, 0, 0, 1, 0)
     document = _document(
-        scenes=[{"nodes": list(range(instances))}], scene=0,
+        scenes=[{"nodes": list(range(instances))}],
+        scene=0,
         nodes=[{"mesh": 0}] * instances,
         meshes=[{"primitives": [{"attributes": {"POSITION": 0}}] * primitives}],
         buffers=[{"byteLength": len(binary)}],
         bufferViews=[{"buffer": 0, "byteLength": len(binary), "target": 34962}],
-        accessors=[{"bufferView": 0, "componentType": FLOAT, "count": 3, "type": "VEC3",
-                    "min": [0, 0, 0], "max": [1, 1, 0]}],
+        accessors=[
+            {
+                "bufferView": 0,
+                "componentType": FLOAT,
+                "count": 3,
+                "type": "VEC3",
+                "min": [0, 0, 0],
+                "max": [1, 1, 0],
+            }
+        ],
     )
     return Sample("wide_mesh.glb", {"wide_mesh.glb": glb(document, binary)})
 
@@ -215,7 +271,8 @@ def shared_image_view(images: int = 2000, view_bytes: int = 14 * MB) -> Sample:
     header = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
     data = header + bytes(view_bytes - len(header))
     document = _document(
-        buffers=[{"byteLength": len(data)}], bufferViews=[{"buffer": 0, "byteLength": len(data)}],
+        buffers=[{"byteLength": len(data)}],
+        bufferViews=[{"buffer": 0, "byteLength": len(data)}],
         images=[{"bufferView": 0, "mimeType": "image/png"}] * images,
     )
     return Sample("images.glb", {"images.glb": glb(document, data)})
@@ -264,28 +321,61 @@ def not_a_glb(size: int = 2 * 1024 * MB) -> Sample:
 
 # Every family with the sizes the benchmark walks (the largest input stays under 50 MB).
 FAMILIES: dict[str, tuple[Callable[..., Sample], list[dict[str, Any]]]] = {
-    "sparse_accessor": (sparse_accessor, [{"count": 2**20}, {"count": 2**24}, {"count": 2**32 - 1}]),
-    "animation_channels": (animation_channels, [{"channels": 1000}, {"channels": 5000},
-                                                {"channels": 200_000}]),
-    "node_chain": (node_chain, [{"nodes": 4096}, {"nodes": 32_768}, {"nodes": 65_536},
-                                {"nodes": 1_000_000}]),
-    "many_scenes": (many_scenes, [{"scenes": 64, "nodes": 65_535}, {"scenes": 65_536, "nodes": 65_535}]),
+    "sparse_accessor": (
+        sparse_accessor,
+        [{"count": 2**20}, {"count": 2**24}, {"count": 2**32 - 1}],
+    ),
+    "animation_channels": (
+        animation_channels,
+        [{"channels": 1000}, {"channels": 5000}, {"channels": 200_000}],
+    ),
+    "node_chain": (
+        node_chain,
+        [{"nodes": 4096}, {"nodes": 32_768}, {"nodes": 65_536}, {"nodes": 1_000_000}],
+    ),
+    "many_scenes": (
+        many_scenes,
+        [{"scenes": 64, "nodes": 65_535}, {"scenes": 65_536, "nodes": 65_535}],
+    ),
     "skin_chain": (skin_chain, [{"joints": 4096}, {"joints": 65_536}, {"joints": 100_000}]),
     "skin_two_chains": (skin_two_chains, [{"joints": 4096}, {"joints": 65_536}]),
-    "instanced_mesh": (instanced_mesh, [{"instances": 200, "triangles": 10_000},
-                                        {"instances": 2000, "triangles": 100_000},
-                                        {"instances": 500_000, "triangles": 1000}]),
-    "wide_mesh_instances": (wide_mesh_instances, [{"primitives": 1024, "instances": 1024},
-                                                  {"primitives": 65_536, "instances": 65_536}]),
-    "shared_buffers": (shared_buffers, [{"buffers": 16, "bin_bytes": 4 * MB},
-                                        {"buffers": 1000, "bin_bytes": 14 * MB},
-                                        {"buffers": 10_000, "bin_bytes": 40 * MB}]),
-    "shared_image_view": (shared_image_view, [{"images": 10, "view_bytes": MB},
-                                              {"images": 2000, "view_bytes": 14 * MB},
-                                              {"images": 60_000, "view_bytes": 40 * MB}]),
-    "nested_manifest": (nested_manifest, [{"depth": 1000}, {"depth": 100_000}, {"depth": 10_000_000}]),
+    "instanced_mesh": (
+        instanced_mesh,
+        [
+            {"instances": 200, "triangles": 10_000},
+            {"instances": 2000, "triangles": 100_000},
+            {"instances": 500_000, "triangles": 1000},
+        ],
+    ),
+    "wide_mesh_instances": (
+        wide_mesh_instances,
+        [{"primitives": 1024, "instances": 1024}, {"primitives": 65_536, "instances": 65_536}],
+    ),
+    "shared_buffers": (
+        shared_buffers,
+        [
+            {"buffers": 16, "bin_bytes": 4 * MB},
+            {"buffers": 1000, "bin_bytes": 14 * MB},
+            {"buffers": 10_000, "bin_bytes": 40 * MB},
+        ],
+    ),
+    "shared_image_view": (
+        shared_image_view,
+        [
+            {"images": 10, "view_bytes": MB},
+            {"images": 2000, "view_bytes": 14 * MB},
+            {"images": 60_000, "view_bytes": 40 * MB},
+        ],
+    ),
+    "nested_manifest": (
+        nested_manifest,
+        [{"depth": 1000}, {"depth": 100_000}, {"depth": 10_000_000}],
+    ),
     "nested_gltf": (nested_gltf, [{"depth": 1000}, {"depth": 100_000}, {"depth": 10_000_000}]),
-    "wide_gltf": (wide_gltf, [{"objects": 100_000}, {"objects": 3_000_000}, {"objects": 16_000_000}]),
+    "wide_gltf": (
+        wide_gltf,
+        [{"objects": 100_000}, {"objects": 3_000_000}, {"objects": 16_000_000}],
+    ),
     "many_extensions": (many_extensions, [{"names": 256}, {"names": 60_000}]),
     "oversized_glb": (oversized_glb, [{"size": 49 * MB}, {"size": 2 * 1024 * MB}]),
     "not_a_glb": (not_a_glb, [{"size": 49 * MB}, {"size": 2 * 1024 * MB}]),

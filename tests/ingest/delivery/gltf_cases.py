@@ -602,7 +602,9 @@ def _png_with(size: tuple[int, int], **save: object) -> bytes:
 
 
 def _embed_png(png: bytes) -> Callable[[Model], None]:
-    return _all(_set("images/1/uri", data_uri("image/png", png)), _set("images/1/mimeType", "image/png"))
+    return _all(
+        _set("images/1/uri", data_uri("image/png", png)), _set("images/1/mimeType", "image/png")
+    )
 
 
 def _material_extension(name: str, value: dict, **material: object) -> Callable[[Model], None]:
@@ -628,7 +630,9 @@ def _skinned_node_moved(m: Model) -> None:
 
 
 def _animate_skinned_node(m: Model) -> None:
-    m.doc["animations"][0]["channels"].append({"sampler": 0, "target": {"node": 1, "path": "rotation"}})
+    m.doc["animations"][0]["channels"].append(
+        {"sampler": 0, "target": {"node": 1, "path": "rotation"}}
+    )
 
 
 def _zero_weight_joint(m: Model) -> None:

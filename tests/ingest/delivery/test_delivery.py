@@ -90,11 +90,15 @@ def _drop(name_of: Callable[[Path], str]) -> Callable[[Path, Path], Path]:
 
 
 def _manifest(change) -> Callable[[Path, Path], Path]:
-    return lambda tmp, good: rewrite_zip(good, tmp / "b.zip", edit={"manifest.json": edit_manifest(change)})
+    return lambda tmp, good: rewrite_zip(
+        good, tmp / "b.zip", edit={"manifest.json": edit_manifest(change)}
+    )
 
 
 def _glb(change) -> Callable[[Path, Path], Path]:
-    return lambda tmp, good: rewrite_zip(good, tmp / "b.zip", edit={_model_name(good): edit_glb(change)})
+    return lambda tmp, good: rewrite_zip(
+        good, tmp / "b.zip", edit={_model_name(good): edit_glb(change)}
+    )
 
 
 def _degenerate(doc, binary):
@@ -152,8 +156,12 @@ def _replace(name_of, data: bytes, new_name: str | None = None):
         def repoint(m):
             m["files"]["photos"] = [new_name]
 
-        return rewrite_zip(good, tmp / "b.zip", edit={name: lambda _: None, "manifest.json": edit_manifest(repoint)},
-                           add={new_name: data})
+        return rewrite_zip(
+            good,
+            tmp / "b.zip",
+            edit={name: lambda _: None, "manifest.json": edit_manifest(repoint)},
+            add={new_name: data},
+        )
 
     return build
 
@@ -167,22 +175,42 @@ def _signed(stage: str):
 
 CASES: list[tuple[str, Callable[[Path, Path], Path], dict]] = [
     ("CONTRACT_MANIFEST_MISSING", _drop(lambda g: "manifest.json"), {}),
-    ("CONTRACT_MANIFEST_INVALID_JSON",
-     lambda tmp, good: rewrite_zip(good, tmp / "b.zip", edit={"manifest.json": lambda _: b"{not json"}), {}),
+    (
+        "CONTRACT_MANIFEST_INVALID_JSON",
+        lambda tmp, good: rewrite_zip(
+            good, tmp / "b.zip", edit={"manifest.json": lambda _: b"{not json"}
+        ),
+        {},
+    ),
     ("CONTRACT_MANIFEST_SCHEMA", _manifest(lambda m: m["product"].pop("title")), {}),
     ("CONTRACT_MANIFEST_SCHEMA", _manifest(lambda m: m.update(colour="red")), {}),
-    ("CONTRACT_ASIN_INVALID", _manifest(lambda m: m.update(asin="B0SHORT")), {"expected_asin": None}),
-    ("CONTRACT_ASIN_INVALID", _manifest(lambda m: m.update(asin="0306406153")), {"expected_asin": None}),
+    (
+        "CONTRACT_ASIN_INVALID",
+        _manifest(lambda m: m.update(asin="B0SHORT")),
+        {"expected_asin": None},
+    ),
+    (
+        "CONTRACT_ASIN_INVALID",
+        _manifest(lambda m: m.update(asin="0306406153")),
+        {"expected_asin": None},
+    ),
     ("CONTRACT_ASIN_MISMATCH", lambda tmp, good: good, {"expected_asin": "B0OTHER001"}),
     ("CONTRACT_MODEL_MISSING", _drop(_model_name), {}),
-    ("CONTRACT_MODEL_FORMAT", _manifest(lambda m: m["files"].update(model="model/product.fbx")), {}),
+    (
+        "CONTRACT_MODEL_FORMAT",
+        _manifest(lambda m: m["files"].update(model="model/product.fbx")),
+        {},
+    ),
     ("CONTRACT_PHOTO_MISSING", _drop(_photo_name), {}),
     ("CONTRACT_PHOTO_FORMAT", _replace(_photo_name, _image(600, 600), "photos/front.tiff"), {}),
     ("CONTRACT_SCAN_MISSING", _manifest(lambda m: m["files"].update(scan="scan/missing.obj")), {}),
     ("CONTRACT_STAGE_NOT_SIGNED_OFF", _manifest(_signed("uv")), {}),
     ("CONTRACT_STAGE_NOT_SIGNED_OFF", _manifest(lambda m: m["stages"].pop("cleanup")), {}),
-    ("CONTRACT_UNLISTED_FILE",
-     lambda tmp, good: rewrite_zip(good, tmp / "b.zip", add={"notes/todo.txt": b"fix later"}), {}),
+    (
+        "CONTRACT_UNLISTED_FILE",
+        lambda tmp, good: rewrite_zip(good, tmp / "b.zip", add={"notes/todo.txt": b"fix later"}),
+        {},
+    ),
     ("PHOTO_UNREADABLE", _replace(_photo_name, b"\x89PNG\r\n\x1a\n garbage"), {}),
     ("PHOTO_UNREADABLE", _replace(_photo_name, b"\xff\xd8\xff\xe0 this is a jpeg header only"), {}),
     ("PHOTO_TOO_SMALL", _small_photo, {}),
@@ -191,17 +219,34 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], dict]] = [
     ("BUDGET_UVS_MISSING", _glb(_no_uvs), {}),
     ("BUDGET_NO_GEOMETRY", _glb(_no_geometry), {}),
     ("BUDGET_FILE_SIZE", _glb(_padded), {}),
-    ("BUDGET_SCALE_MISMATCH", lambda tmp, good: pack(tmp, product(tmp.parent, scale=100.0), name="cm.zip"), {}),
-    ("BUDGET_TEXTURE_SIZE",
-     lambda tmp, good: _swap_model(tmp, good, _textured_box(Image.new("RGB", (8192, 16), "red"), tmp / "wide.glb")), {}),
-    ("BUDGET_TEXTURE_NOT_POWER_OF_TWO",
-     lambda tmp, good: _swap_model(tmp, good, _textured_box(Image.new("RGB", (1000, 1000), "red"), tmp / "npot.glb")),
-     {"profile": "khronos-3dc"}),
+    (
+        "BUDGET_SCALE_MISMATCH",
+        lambda tmp, good: pack(tmp, product(tmp.parent, scale=100.0), name="cm.zip"),
+        {},
+    ),
+    (
+        "BUDGET_TEXTURE_SIZE",
+        lambda tmp, good: _swap_model(
+            tmp, good, _textured_box(Image.new("RGB", (8192, 16), "red"), tmp / "wide.glb")
+        ),
+        {},
+    ),
+    (
+        "BUDGET_TEXTURE_NOT_POWER_OF_TWO",
+        lambda tmp, good: _swap_model(
+            tmp, good, _textured_box(Image.new("RGB", (1000, 1000), "red"), tmp / "npot.glb")
+        ),
+        {"profile": "khronos-3dc"},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("code", "build", "options"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
-def test_each_code_is_reported_for_a_real_broken_delivery(tmp_path, good_zip, code, build, options) -> None:
+@pytest.mark.parametrize(
+    ("code", "build", "options"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_each_code_is_reported_for_a_real_broken_delivery(
+    tmp_path, good_zip, code, build, options
+) -> None:
     options = {"expected_asin": ASIN, **options}
     broken = build(tmp_path, good_zip)
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -224,11 +269,18 @@ def test_too_many_triangles_rejects_with_the_profile_limit(tmp_path) -> None:
     report = validate_model_file(model, profile="amazon")
     triangles = next(i for i in report.errors if i.code == "BUDGET_TRIANGLES")
     assert triangles.details["triangles"] == 327_680 and "200,000" in triangles.message
-    assert validate_model_file(model, profile="amazon", dimensions_m=(1.0, 1.0, 1.0)).stats["triangles"] == 327_680
+    assert (
+        validate_model_file(model, profile="amazon", dimensions_m=(1.0, 1.0, 1.0)).stats[
+            "triangles"
+        ]
+        == 327_680
+    )
 
 
 def test_scale_mismatch_names_the_unit_the_artist_used(tmp_path) -> None:
-    report = validate_delivery(pack(tmp_path, product(tmp_path, scale=100.0)), expected_asin=ASIN).report
+    report = validate_delivery(
+        pack(tmp_path, product(tmp_path, scale=100.0)), expected_asin=ASIN
+    ).report
     issue = next(i for i in report.errors if i.code == "BUDGET_SCALE_MISMATCH")
     assert "centimetres" in issue.message
 
@@ -236,7 +288,9 @@ def test_scale_mismatch_names_the_unit_the_artist_used(tmp_path) -> None:
 def test_rotated_model_is_reported_as_rotated(tmp_path) -> None:
     prod = product(tmp_path)
     w, h, d = prod.dimensions_m
-    report = validate_delivery(pack(tmp_path, prod, dimensions=(h, w, d)), expected_asin=ASIN).report
+    report = validate_delivery(
+        pack(tmp_path, prod, dimensions=(h, w, d)), expected_asin=ASIN
+    ).report
     if abs(w - h) / max(w, h) > 0.15:
         issue = next(i for i in report.errors if i.code == "BUDGET_SCALE_MISMATCH")
         assert "rotated" in issue.message
@@ -259,12 +313,18 @@ def test_oversized_manifest_and_photo_are_reported_not_crashed(tmp_path, good_zi
     def pad(m):
         m["artist"]["name"] = "x" * 300_000
 
-    huge_manifest = rewrite_zip(good_zip, tmp_path / "m.zip", edit={"manifest.json": edit_manifest(pad)})
+    huge_manifest = rewrite_zip(
+        good_zip, tmp_path / "m.zip", edit={"manifest.json": edit_manifest(pad)}
+    )
     report = validate_delivery(huge_manifest, expected_asin=ASIN).report
-    assert [i.code for i in report.errors] == ["CONTRACT_MANIFEST_SCHEMA"] and "at most" in report.errors[0].message
+    assert [i.code for i in report.errors] == [
+        "CONTRACT_MANIFEST_SCHEMA"
+    ] and "at most" in report.errors[0].message
 
     photo = _photo_name(good_zip)
-    big = rewrite_zip(good_zip, tmp_path / "p.zip", edit={photo: lambda _: os.urandom(65 * 1024 * 1024)})
+    big = rewrite_zip(
+        good_zip, tmp_path / "p.zip", edit={photo: lambda _: os.urandom(65 * 1024 * 1024)}
+    )
     report = validate_delivery(big, expected_asin=ASIN).report
     issue = next(i for i in report.errors if i.code == "PHOTO_UNREADABLE")
     assert issue.path == photo and "65 MB" in issue.message

@@ -132,23 +132,27 @@ def _point(**mesh: object) -> dict:
 
 CRASHES = [
     Crash(
-        "deep-manifest", "RecursionError: manifest.json nested 100,000 deep",
+        "deep-manifest",
+        "RecursionError: manifest.json nested 100,000 deep",
         _delivery(**{"manifest.json": _deep_manifest}),
     ),
     Crash(
         "buffer-without-uri",
         "ValueError: buffer 0 of bufferView 0 is not loaded (a .gltf buffer without uri)",
-        _gltf(_point()), refused=False,
+        _gltf(_point()),
+        refused=False,
     ),
     Crash(
         "channels-on-one-target",
         "Slow: 513 animation channels on one node: 130,347 issues, 50 MB of report, 5 s",
-        _glb(_channels_on_one_target), seconds=5.0,
+        _glb(_channels_on_one_target),
+        seconds=5.0,
     ),
     Crash(
         "scenes-listing-one-tree",
         "Slow: 257 scenes each listing node 0 514 times: 54 s, 132,257 issues",
-        _glb(_many_scenes_of_one_tree), seconds=5.0,
+        _glb(_many_scenes_of_one_tree),
+        seconds=5.0,
     ),
     Crash(
         "local-header-before-file",
@@ -200,7 +204,9 @@ def test_shazam_validate_prints_a_surrogate_name(tmp_path: Path) -> None:
     path = _delivery(**{"manifest.json": _lone_surrogate_photo})(folder)
     result = subprocess.run(
         [str(Path(sys.executable).parent / "shazam"), "validate", str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 1, result.stdout + result.stderr  # rejected, with its verdict

@@ -87,14 +87,21 @@ def _model_families() -> dict[str, Build]:
     }
     builds: dict[str, Build] = {}
     for name, make in families.items():
-        builds[f"models/{name}.glb"] = lambda folder, make=make: gltf_models.write_glb(make(), folder / "m.glb")
-        builds[f"models/{name}.gltf"] = lambda folder, make=make: gltf_models.write_gltf(make(), folder / "m.gltf")
+        builds[f"models/{name}.glb"] = lambda folder, make=make: gltf_models.write_glb(
+            make(), folder / "m.glb"
+        )
+        builds[f"models/{name}.gltf"] = lambda folder, make=make: gltf_models.write_gltf(
+            make(), folder / "m.gltf"
+        )
     builds["models/no-data.gltf"] = lambda folder: gltf_models.write_gltf(
-        gltf_models.no_data_box(), folder / "m.gltf", bin_name=None)
+        gltf_models.no_data_box(), folder / "m.gltf", bin_name=None
+    )
     builds["models/data-uri.gltf"] = lambda folder: gltf_models.write_gltf(
-        gltf_models.box(texture="png"), folder / "m.gltf", data_uri=True)
+        gltf_models.box(texture="png"), folder / "m.gltf", data_uri=True
+    )
     builds["models/unicode-uri.gltf"] = lambda folder: gltf_models.write_gltf(
-        gltf_models.box(), folder / "m.gltf", bin_name="tëxture ü (1).bin")
+        gltf_models.box(), folder / "m.gltf", bin_name="tëxture ü (1).bin"
+    )
     return builds  # fmt: skip
 
 
@@ -123,7 +130,9 @@ def _adversarial() -> dict[str, Build]:
     builds: dict[str, Build] = {}
     for family, size in ADVERSARIAL_SIZES.items():
         make, _sizes = adversarial.FAMILIES[family]
-        builds[f"adversarial/{family}"] = lambda folder, make=make, size=size: make(**size).write(folder)
+        builds[f"adversarial/{family}"] = lambda folder, make=make, size=size: make(**size).write(
+            folder
+        )
     return builds
 
 
@@ -167,7 +176,9 @@ def _signalling_nan_below_min(folder: Path) -> Path:
 # sampler its later pointers keep a stale prefix ('/animations/nodes/1'), ours do not.
 FOUND_DRIFTS: dict[str, Build] = {
     # TypeError (unhashable dict) in the declared-size check instead of a TYPE_MISMATCH
-    "drift/image-buffer-view-object": _edited(lambda doc: doc["images"][0].update(bufferView={"a": 1})),
+    "drift/image-buffer-view-object": _edited(
+        lambda doc: doc["images"][0].update(bufferView={"a": 1})
+    ),
     "drift/signalling-nan-below-min": _signalling_nan_below_min,
     # an empty mimeType is still declared: the texture's source then has an invalid type
     "drift/empty-image-mime-type": _edited(lambda doc: doc["images"][0].update(mimeType="")),

@@ -21,20 +21,82 @@ import pytest
 from shazam_assets.ingest.delivery import contract, manifest_schema
 from shazam_assets.ingest.delivery.pack import PackRequest, build_manifest
 
-BASE = build_manifest(PackRequest(
-    asin="B0TESTTEST", artist="Zoë Ärtist", model=Path("lamp.glb"), photos=(Path("front.jpg"), Path("side.png")),
-    scan=Path("scan.obj"), title="Desk lamp", dimensions=(0.3, 0.5, 2), unit="cm", signoff_date=date(2026, 3, 1)))
+BASE = build_manifest(
+    PackRequest(
+        asin="B0TESTTEST",
+        artist="Zoë Ärtist",
+        model=Path("lamp.glb"),
+        photos=(Path("front.jpg"), Path("side.png")),
+        scan=Path("scan.obj"),
+        title="Desk lamp",
+        dimensions=(0.3, 0.5, 2),
+        unit="cm",
+        signoff_date=date(2026, 3, 1),
+    )
+)
 BASE["stages"]["uv"]["notes"] = "seams hidden\r\nunder the base"
 BASE["artist"]["email"] = "zoe@example.com"
 
 PROBES: list[Any] = [
-    None, True, False, 0, 1, -1, 2, 0.0, -0.5, 1.5, 2**53, 2**53 + 1, 10**400, float("inf"), float("-inf"),
-    float("nan"), "", " ", "x", "yes", "off", "true", "1", "1.5", "inf", "2026-03-01", "2026-03-01T00:00:00",
-    "2026-03-01T10:00:00", "2026-02-30", "0000-01-01", "20260301", "\uff12\uff10\uff12\uff16-03-01", "m", "mm", "km",
-    "shazam.delivery/1", "uv", "a/../b.glb", "./x//y.png", "\u0301e\u0301", "Jose\u0301", "a\x00b", "a\u202eb",
-    "line\nbreak", "\ud800", "\udcc3\udca9", "\U0001f600", "\u0958" * 150, "e\u0301" * 150, " " + "x" * 200,
-    "x" * 201, "x" * 501, "x" * 4001,
-    [], ["x"], ["a.jpg", 3], {}, {"a": 1}, {"cleanup": None},
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    2,
+    0.0,
+    -0.5,
+    1.5,
+    2**53,
+    2**53 + 1,
+    10**400,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    "",
+    " ",
+    "x",
+    "yes",
+    "off",
+    "true",
+    "1",
+    "1.5",
+    "inf",
+    "2026-03-01",
+    "2026-03-01T00:00:00",
+    "2026-03-01T10:00:00",
+    "2026-02-30",
+    "0000-01-01",
+    "20260301",
+    "\uff12\uff10\uff12\uff16-03-01",
+    "m",
+    "mm",
+    "km",
+    "shazam.delivery/1",
+    "uv",
+    "a/../b.glb",
+    "./x//y.png",
+    "\u0301e\u0301",
+    "Jose\u0301",
+    "a\x00b",
+    "a\u202eb",
+    "line\nbreak",
+    "\ud800",
+    "\udcc3\udca9",
+    "\U0001f600",
+    "\u0958" * 150,
+    "e\u0301" * 150,
+    " " + "x" * 200,
+    "x" * 201,
+    "x" * 501,
+    "x" * 4001,
+    [],
+    ["x"],
+    ["a.jpg", 3],
+    {},
+    {"a": 1},
+    {"cleanup": None},
 ]
 
 
@@ -107,7 +169,9 @@ def _same(ours: Any, theirs: Any) -> bool:
     if isinstance(ours, dict):
         return list(ours) == list(theirs) and all(_same(ours[k], theirs[k]) for k in ours)
     if isinstance(ours, list):
-        return len(ours) == len(theirs) and all(_same(a, b) for a, b in zip(ours, theirs, strict=True))
+        return len(ours) == len(theirs) and all(
+            _same(a, b) for a, b in zip(ours, theirs, strict=True)
+        )
     return bool(ours == theirs)
 
 

@@ -37,7 +37,9 @@ def _with_photo(good: Path, out: Path, data: bytes, name: str = "photos/front.pn
 
 
 @pytest.mark.parametrize("side", [13000, 30000])  # 30000: Pillow's DecompressionBombError
-def test_validate_rejects_a_photo_with_too_many_pixels(tmp_path: Path, good_zip: Path, side: int) -> None:
+def test_validate_rejects_a_photo_with_too_many_pixels(
+    tmp_path: Path, good_zip: Path, side: int
+) -> None:
     bomb = _with_photo(good_zip, tmp_path / "bomb.zip", png_bomb(side, side))
     rejected = shazam("validate", str(bomb), "--json", check_code=1)  # no traceback either
     (issue,) = [e for e in json.loads(rejected.stdout)["errors"] if e["path"] == "photos/front.png"]
@@ -45,7 +47,9 @@ def test_validate_rejects_a_photo_with_too_many_pixels(tmp_path: Path, good_zip:
     assert f"{side * side:,} pixels" in issue["message"] and "8192" in issue["hint"]
 
 
-def test_validate_still_accepts_a_large_photo_within_the_limit(tmp_path: Path, good_zip: Path) -> None:
+def test_validate_still_accepts_a_large_photo_within_the_limit(
+    tmp_path: Path, good_zip: Path
+) -> None:
     big = _with_photo(good_zip, tmp_path / "big.zip", png_bomb(6000, 4000))
     report = json.loads(shazam("validate", str(big), "--json").stdout)
     assert not [e for e in report["errors"] if e["path"] == "photos/front.png"]

@@ -417,7 +417,12 @@ CASES = [
             "ZIP_RESERVED_NAME",
             lambda p, n=name: real_zip(p, {"manifest.json": b"{}", n: b"{}"}),
         )
-        for name in ("version.json", "Version.JSON", ".shazam-tmp-0123abcd", "model/.shazam-x/a.png")
+        for name in (
+            "version.json",
+            "Version.JSON",
+            ".shazam-tmp-0123abcd",
+            "model/.shazam-x/a.png",
+        )
     ),
     Case(
         "a name component over 255 bytes",

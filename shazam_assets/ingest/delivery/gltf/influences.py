@@ -39,7 +39,9 @@ def _limiting_skins(model: Model) -> dict[int, tuple[int, int]]:
     return best
 
 
-def _influence_arrays(primitive: objects.Primitive) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _influence_arrays(
+    primitive: objects.Primitive,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Joints, weights and a validity mask, (vertices, 4*sets) in the reference's order.
 
     The reference walks all JOINTS_n/WEIGHTS_n streams component by component, four per
@@ -144,7 +146,9 @@ def _check_weights(inf: _Influences, active: np.ndarray, ctx: Context) -> None:
         vertex = int(np.flatnonzero(bad)[0])
         for s in range(inf.sets):
             message = f"Weights of vertex {vertex} have non-normalized sum: {total[vertex]}"
-            ctx.add(catalog.ACCESSOR_WEIGHTS_NON_NORMALIZED, message, name=f"{inf.pointer}/WEIGHTS_{s}")
+            ctx.add(
+                catalog.ACCESSOR_WEIGHTS_NON_NORMALIZED, message, name=f"{inf.pointer}/WEIGHTS_{s}"
+            )
 
 
 def _first_occurrences(j: np.ndarray, active: np.ndarray) -> np.ndarray:

@@ -83,7 +83,9 @@ def _attribute_format(semantic: str, accessor: objects.Accessor, ctx: Context) -
         accessor.checks.clamped.append(ctx.pointer(semantic))
 
 
-def _attribute(primitive: objects.Primitive, semantic: str, accessor: objects.Accessor, ctx: Context) -> None:
+def _attribute(
+    primitive: objects.Primitive, semantic: str, accessor: objects.Accessor, ctx: Context
+) -> None:
     primitive.linked_attributes[semantic] = accessor
     use_accessor(accessor, "VertexAttribute", semantic, ctx)
     if accessor.buffer_view is not None:
@@ -174,7 +176,9 @@ def _material(primitive: objects.Primitive, model: Model, ctx: Context) -> None:
             ctx.add(catalog.UNUSED_OBJECT, "This object may be unused", name=f"TEXCOORD_{index}")
 
 
-def _target(primitive: objects.Primitive, semantic: str, accessor: objects.Accessor, ctx: Context) -> None:
+def _target(
+    primitive: objects.Primitive, semantic: str, accessor: objects.Accessor, ctx: Context
+) -> None:
     use_accessor(accessor, "VertexAttribute", semantic, ctx)
     if accessor.buffer_view is not None:
         use_view(accessor.buffer_view, VERTEX, semantic, ctx)
@@ -226,7 +230,9 @@ def _targets(primitive: objects.Primitive, model: Model, ctx: Context) -> None:
                     accessor = item(model.accessors, index)
                     if accessor is None:
                         ctx.add(
-                            catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", name=semantic
+                            catalog.UNRESOLVED_REFERENCE,
+                            f"Unresolved reference: {index}",
+                            name=semantic,
                         )
                     else:
                         _target(primitive, semantic, accessor, ctx)
@@ -280,7 +286,9 @@ def _variant_mappings(
             _check_tex_coords(primitive, material, ctx)
 
 
-def _check_tex_coords(primitive: objects.Primitive, material: objects.Material, ctx: Context) -> None:
+def _check_tex_coords(
+    primitive: objects.Primitive, material: objects.Material, ctx: Context
+) -> None:
     for pointer, tex_coord in material.tex_coords.items():
         if tex_coord == -1:
             continue
@@ -306,7 +314,11 @@ def link_primitive(primitive: objects.Primitive, model: Model, ctx: Context) -> 
                     continue
                 accessor = item(model.accessors, index)
                 if accessor is None:
-                    ctx.add(catalog.UNRESOLVED_REFERENCE, f"Unresolved reference: {index}", name=semantic)
+                    ctx.add(
+                        catalog.UNRESOLVED_REFERENCE,
+                        f"Unresolved reference: {index}",
+                        name=semantic,
+                    )
                 else:
                     _attribute(primitive, semantic, accessor, ctx)
     if primitive.indices_index != -1:

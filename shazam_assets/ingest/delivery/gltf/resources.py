@@ -59,7 +59,9 @@ def _buffer_data(
         return bytes(buffer.data)
     if _is_glb_buffer(buffer, index, ctx):
         if glb_bin is None:
-            ctx.add(catalog.BUFFER_MISSING_GLB_DATA, "Buffer refers to an unresolved GLB binary chunk")
+            ctx.add(
+                catalog.BUFFER_MISSING_GLB_DATA, "Buffer refers to an unresolved GLB binary chunk"
+            )
         return glb_bin
     return None
 
@@ -139,7 +141,9 @@ def _read_info(data: bytes, seen: dict[int, images.ImageInfo | Exception]) -> im
     return found
 
 
-def _image_info(data: bytes, ctx: Context, seen: dict[int, images.ImageInfo | Exception]) -> images.ImageInfo | None:
+def _image_info(
+    data: bytes, ctx: Context, seen: dict[int, images.ImageInfo | Exception]
+) -> images.ImageInfo | None:
     try:
         info = _read_info(data, seen)
     except images.ImageUnrecognized:
@@ -153,7 +157,8 @@ def _image_info(data: bytes, ctx: Context, seen: dict[int, images.ImageInfo | Ex
         return None
     if info.mime_type not in ctx.image_mime_types:
         ctx.add(
-            catalog.IMAGE_NON_ENABLED_MIME_TYPE, f"{info.mime_type!r} MIME type requires an extension"
+            catalog.IMAGE_NON_ENABLED_MIME_TYPE,
+            f"{info.mime_type!r} MIME type requires an extension",
         )
     return info
 
@@ -177,7 +182,11 @@ def load_images(model: Model, resolve: Resolver, ctx: Context) -> list[bytes | N
 
 
 def _check_image(
-    image: objects.Image, data: bytes, where: str, ctx: Context, seen: dict[int, images.ImageInfo | Exception]
+    image: objects.Image,
+    data: bytes,
+    where: str,
+    ctx: Context,
+    seen: dict[int, images.ImageInfo | Exception],
 ) -> None:
     info = _image_info(data, ctx, seen)
     if info is None:
