@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -141,6 +142,19 @@ def test_the_watchdog_stops_a_hung_job_and_reports_a_dead_one() -> None:
         run_with_deadline(int, "x", deadline_s=60, what="a job that raises")
     assert failed.value.code == "RENDER_FAILED" and "ValueError" in failed.value.message
     assert run_with_deadline(int, "7", deadline_s=60, what="a job") == 7
+
+
+def test_a_process_that_rendered_exits_even_when_it_ignores_sigterm() -> None:
+    """A worker started with SIGTERM ignored (as some supervisors and shells start children)
+    still exits when it is done: the warm render process is told to stop over its pipe, not
+    only by the SIGTERM multiprocessing sends its daemons at exit (ignored there too)."""
+    code = (
+        "from shazam_assets.platform.renderer import run_with_deadline; "
+        "assert run_with_deadline(int, '7', deadline_s=60, what='a job') == 7"
+    )
+    ignore = lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN)  # noqa: E731
+    done = subprocess.run([sys.executable, "-c", code], preexec_fn=ignore, timeout=60, check=False)
+    assert done.returncode == 0
 
 
 def _children(pid: int) -> list[int]:

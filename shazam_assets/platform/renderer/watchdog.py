@@ -19,9 +19,11 @@ Kubernetes, a run terminated), it exits instead of rendering on as an orphan hol
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -58,6 +60,21 @@ class _RenderProcess:
 
 _lock = threading.Lock()  # one job at a time: the render process runs one, like Filament
 _current: _RenderProcess | None = None
+
+
+@atexit.register  # registered after multiprocessing's own exit hook, so it runs first
+def _stop_at_exit() -> None:
+    """Close the pipe so the render process ends on its own (EOF), then reap it. Without this
+    the exit relied on the SIGTERM multiprocessing sends its daemons, which a process started
+    with SIGTERM ignored (some supervisors and shells do) also ignores: the exit hung."""
+    worker = _current
+    if worker is None:
+        return
+    worker.connection.close()
+    worker.process.join(_KILL_WAIT_S)
+    if worker.process.is_alive():
+        worker.process.kill()
+        worker.process.join(_KILL_WAIT_S)
 
 
 def run_with_deadline(job: Callable[..., T], *args: Any, deadline_s: float, what: str) -> T:
@@ -104,6 +121,7 @@ def _exit_when_orphaned(parent: int) -> None:
 
 def _serve(connection: Connection, parent: int) -> None:
     """The render process: run jobs until the parent closes the pipe."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a stop request stops it, whatever it inherited
     # `parent` comes from the parent: it may already be gone while this process imported
     threading.Thread(
         target=_exit_when_orphaned, args=(parent,), name="shazam-orphan-check", daemon=True
