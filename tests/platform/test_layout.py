@@ -244,7 +244,8 @@ def _offences(path: Path, root: Path = ROOT) -> list[str]:
 # Text for people that names a store file, not a key any code builds or reads (exact strings).
 TOLD_TO_PEOPLE = {
     "shazam_assets/platform/errors.py": {
-        "The approved version has no version.json (deleted or never stored)"
+        "The approved version has no version.json (deleted or never stored)",
+        "An archive member would overwrite one of the store's own files (version.json, temporary files)",
     },
 }
 

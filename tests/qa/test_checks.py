@@ -147,9 +147,9 @@ def test_check_severities_are_the_shared_enum_and_stored_as_before() -> None:
 
     assert (checks.WARN, checks.ERROR) == (Severity.WARNING, Severity.ERROR)
     outcome = checks.CheckOutcome("qa_placement", False, checks.WARN, "off centre")
-    assert outcome.to_dict()["severity"] == "warn"
+    assert outcome.to_json()["severity"] == "warn"
     assert (
-        checks.CheckOutcome("qa_placement", False, checks.ERROR, "floats").to_dict()["severity"]
+        checks.CheckOutcome("qa_placement", False, checks.ERROR, "floats").to_json()["severity"]
         == "error"
     )
     assert (
