@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shazam_assets.platform.errors import Severity  # noqa: E402
 from shazam_assets.platform.renderer import StudioRenderer, load_model_info  # noqa: E402
 from shazam_assets.qa.scoring import (  # noqa: E402
     QAThresholds,
@@ -108,9 +109,10 @@ def _print_tables(cases: list[Case], results: dict[tuple[str, str], VisualQA]) -
 
 def _print_verdicts(names: list[str], results: dict[tuple[str, str], VisualQA]) -> None:
     thresholds = QAThresholds()
-    counts = {(same, v): 0 for same in (True, False) for v in ("ok", "warn", "error")}
+    verdicts = {None: "ok", Severity.WARNING: "warn", Severity.ERROR: "error"}
+    counts = {(same, v): 0 for same in (True, False) for v in verdicts.values()}
     for (row, col), qa in results.items():
-        counts[(row == col, thresholds.severity(qa.score) or "ok")] += 1
+        counts[(row == col, verdicts[thresholds.severity(qa.score)])] += 1
     same = [results[(n, n)].score for n in names]
     other = [qa.score for (r, c), qa in results.items() if r != c]
     print(f"\n### What QAThresholds(warn={thresholds.warn}, error={thresholds.error}) says\n")
