@@ -8,11 +8,15 @@ version is that same version, so Dagster's "code version changed" and `shazam ba
 logic changes what they write.
 """
 
-from shazam_assets.operations import backfill
+# The leaf modules that define them, not the validator, scorer and renderer that use them: the
+# code location is loaded by every run process, and those would add a second to each.
+from shazam_assets.ingest.delivery.rules_version import RULES_VERSION
+from shazam_assets.platform.renderer_version import RENDERER_VERSION
+from shazam_assets.qa.scoring_version import SCORING_VERSION
 
-VALIDATION = backfill.current_version("validate")  # delivery, revalidation
-QA_SCORING = backfill.current_version("qa")  # qa_review
-RENDERER = backfill.current_version("render")  # turntable_360
+VALIDATION = RULES_VERSION  # delivery, revalidation
+QA_SCORING = SCORING_VERSION  # qa_review
+RENDERER = RENDERER_VERSION  # turntable_360
 
 STORED_VERSION = "store-1"  # asset_version: the layout of a stored version
 PRODUCT_PAGE = "page-1"

@@ -43,11 +43,10 @@ from shazam_assets.platform.renderer import (
     StudioRenderer,
     run_with_deadline,
 )
+from shazam_assets.qa import scoring_version
 from shazam_assets.qa.raster import DEFAULT_BACKGROUND, Rendering, View, orbit_views
 
-# Version of the scoring: bump it whenever views, masks, colour metric or thresholds change a
-# score. Recorded in scores.json, so `shazam backfill --stage qa` re-scores older results.
-SCORING_VERSION = "scoring-1"
+SCORING_VERSION = scoring_version.SCORING_VERSION  # recorded in scores.json; defined once there
 
 ByteArray = npt.NDArray[np.uint8]
 BoolArray = npt.NDArray[np.bool_]

@@ -141,8 +141,9 @@ def test_definitions_load_without_environment(monkeypatch) -> None:
 
 
 def test_the_installed_package_finds_its_defs_folder(tmp_path) -> None:
-    """In the image the package lives in site-packages, with no pyproject.toml near it: the dg
-    project config that `load_from_defs_folder` reads ships inside the package."""
+    """In the image the package lives in site-packages, with no pyproject.toml near it: the
+    code location still finds every stage of its defs/ folder, and the dg project config ships
+    inside the package for the `dg` tools."""
     import shutil
     import subprocess
     import sys

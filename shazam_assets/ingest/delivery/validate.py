@@ -22,14 +22,12 @@ from shazam_assets.ingest.delivery import (
     photos,
     zipsafety,
 )
+from shazam_assets.ingest.delivery import rules_version as rules
 from shazam_assets.ingest.delivery.contract import Manifest
 from shazam_assets.ingest.delivery.profiles import MB, Profile, get_profile
 from shazam_assets.ingest.delivery.report import Issue, Report, RuleBook, build_report
 
-# Version of the validation rules: bump it whenever a rule, limit or profile changes what a
-# delivery's verdict would be. Recorded in every report (stats.rules_version), so stored
-# verdicts made under older rules are found and re-validated by `shazam backfill --stage validate`.
-RULES_VERSION = "rules-1"
+RULES_VERSION = rules.RULES_VERSION  # recorded in every report; defined once there
 MEMBER_READ_CAP = 64 * MB  # photos and external glTF resources are read whole, up to this
 # Members the checks read whole: the safety pass keeps their bytes instead of inflating twice.
 _READ_WHOLE = (".json", ".glb", ".gltf", ".bin", ".png", ".jpg", ".jpeg", ".webp", ".ktx2")

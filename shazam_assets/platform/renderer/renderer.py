@@ -21,6 +21,7 @@ import numpy.typing as npt
 import trimesh
 from PIL import Image
 
+from shazam_assets.platform import renderer_version
 from shazam_assets.platform.renderer.environment import studio_ibl_path
 from shazam_assets.platform.renderer.gltf_extras import PrimitiveExtras, primitive_extras
 from shazam_assets.platform.renderer.model import Camera, ModelInfo, _info_from_scene
@@ -31,7 +32,9 @@ from shazam_assets.platform.renderer.normal_maps import (
 )
 from shazam_assets.platform.renderer.source import load_scene, read_source
 
-RENDERER_VERSION = "studio-2"  # bump whenever output pixels change (re-render trigger)
+RENDERER_VERSION = (
+    renderer_version.RENDERER_VERSION
+)  # recorded in turntable manifests; defined once there
 
 ByteArray = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float64]
