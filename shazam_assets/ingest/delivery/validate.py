@@ -22,12 +22,12 @@ from shazam_assets.ingest.delivery import (
     photos,
     zipsafety,
 )
-from shazam_assets.ingest.delivery import rules_version as rules
+from shazam_assets.ingest.delivery import rules_version as _rules_version
 from shazam_assets.ingest.delivery.contract import Manifest
 from shazam_assets.ingest.delivery.profiles import MB, Profile, get_profile
 from shazam_assets.ingest.delivery.report import Issue, Report, RuleBook, build_report
 
-RULES_VERSION = rules.RULES_VERSION  # recorded in every report; defined once there
+RULES_VERSION = _rules_version.RULES_VERSION  # recorded in every report; defined once there
 MEMBER_READ_CAP = 64 * MB  # photos and external glTF resources are read whole, up to this
 # Members the checks read whole: the safety pass keeps their bytes instead of inflating twice.
 _READ_WHOLE = (".json", ".glb", ".gltf", ".bin", ".png", ".jpg", ".jpeg", ".webp", ".ktx2")
