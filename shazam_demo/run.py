@@ -31,10 +31,11 @@ from dagster_project import dagster_executable
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery.pack import PackRequest, pack_delivery
 from shazam_assets.operations.status import asin_status
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.settings import Settings
 from shazam_assets.platform.storage import ObjectStore, open_store
-from shazam_assets.qa.decisions import Verdict, published_key
-from shazam_assets.render import turntable
+from shazam_assets.qa.decisions import Verdict
 from shazam_demo.products import make_product
 
 Echo = Callable[[str], None]
@@ -115,7 +116,7 @@ def _decide(
 
 def _publish_run(store: ObjectStore, asin: str) -> tuple[str, dict[str, str]]:
     """The run the publish sensor requests for the ASIN's current publish pointer."""
-    pointer = store.head(published_key(asin))
+    pointer = store.head(layout.published_pointer_key(asin))
     etag = pointer.etag if pointer else "none"
     return f"publish {asin}", {"shazam/published": asin, "shazam/pointer_etag": etag}
 
@@ -354,7 +355,7 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
     _summary(store, asins, echo)
     ok = searched and all(
         (version := asin_status(store, asin)["published_version"])
-        and turntable.read_turntable_manifest(store, asin, version)
+        and platform_versions.read_turntable_manifest(store, asin, version)
         and store.exists(f"published/{asin}/index.html")
         for asin in asins
     )

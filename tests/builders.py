@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from shazam_assets.ingest.delivery.pack import PackRequest, pack_delivery
+from shazam_assets.platform import layout
 from shazam_demo.products import DemoProduct, make_product
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -36,7 +37,6 @@ def publish_legacy(store: Any, asin: str, zip_path: Path, *, version: int = 1) -
     no verdict with a rules version) and a published pointer. Re-validation can judge it;
     every stage finds its result missing, so it is stale everywhere."""
     from shazam_assets.ingest import pipeline as ingest
-    from shazam_assets.qa import decisions
 
     key = f"uploads/{asin}/delivery.zip"
     store.put_file(key, zip_path)
@@ -44,7 +44,7 @@ def publish_legacy(store: Any, asin: str, zip_path: Path, *, version: int = 1) -
     manifest = {"upload": {"key": key, "upload_id": upload.upload_id}, "validation": {}}
     store.put_bytes(f"assets/{asin}/v{version}/version.json", json.dumps(manifest).encode())
     store.put_bytes(
-        decisions.published_key(asin), json.dumps({"asin": asin, "version": version}).encode()
+        layout.published_pointer_key(asin), json.dumps({"asin": asin, "version": version}).encode()
     )
 
 

@@ -222,7 +222,7 @@ def _version_rows(store: ObjectStore, asin: str, artist: str) -> Iterator[dict[s
 def _versions(store: ObjectStore, artists: Mapping[str, str]) -> pd.DataFrame:
     rows = [
         row
-        for asin in backlog.stored_asins(store)
+        for asin in platform_versions.stored_asins(store)
         for row in _version_rows(store, asin, artists.get(asin, UNKNOWN_ARTIST))
     ]
     frame = pd.DataFrame(rows, columns=_VERSION_COLUMNS)

@@ -97,7 +97,7 @@ def asin_status(store: ObjectStore, asin: str) -> dict[str, Any]:
         for info in store.list(layout.claims_prefix(asin))
         if (claim := layout.parse_claim_key(info.key)) is not None
     }
-    published = decisions.published_version(store, asin)
+    published = platform_versions.published_version(store, asin)
     version_list = [
         _version_entry(store, asin, number, read_json(store, key) or {}, published)
         for number, key in sorted(claims.items())

@@ -9,7 +9,7 @@ from typing import Any
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.qa.decisions import is_deleted, read_decision
+from shazam_assets.qa.decisions import read_decision
 
 
 @dataclass(frozen=True)
@@ -32,20 +32,17 @@ class PendingReview:
         }
 
 
-stored_asins = platform_versions.stored_asins
-
-
 def pending_reviews(
     store: ObjectStore, *, now: datetime, sla: timedelta = DEFAULTS.review_sla
 ) -> list[PendingReview]:
     """The newest stored version of each ASIN that has no decision yet (older undecided
     versions are superseded and cannot be decided), oldest first; `overdue` past the SLA."""
     pending = []
-    for asin in stored_asins(store):
+    for asin in platform_versions.stored_asins(store):
         live = [
             v
             for v in platform_versions.list_versions(store, asin)
-            if not is_deleted(store, asin, v)
+            if not platform_versions.is_deleted(store, asin, v)
         ]
         if not live or read_decision(store, asin, live[-1]) is not None:
             continue

@@ -97,15 +97,6 @@ class Decision:
         return all(getattr(self, name) == getattr(other, name) for name in same)
 
 
-# The decision log's keys, and the pointer's, are the layout's; named here for the QA stage.
-decision_key = layout.decision_key
-scores_key = layout.scores_key
-published_key = layout.published_pointer_key
-tombstone_key = layout.tombstone_key
-published_version = platform_versions.published_version
-is_deleted = platform_versions.is_deleted
-
-
 def decision_log_prefix() -> str:
     """The prefix the QA sensor lists for new decisions."""
     return layout.decisions_prefix()
@@ -116,7 +107,7 @@ def _now() -> str:
 
 
 def read_decision(store: ObjectStore, asin: str, version: int) -> Decision | None:
-    data = read_json(store, decision_key(asin, version))
+    data = read_json(store, layout.decision_key(asin, version))
     return None if data is None else Decision.from_json(data)
 
 
@@ -126,7 +117,7 @@ def _check_decidable(store: ObjectStore, decision: Decision) -> Decision | None:
     asin, version, verdict = decision.asin, decision.version, decision.verdict
     stored = platform_versions.list_versions(store, asin)
     if version not in stored:
-        gone = is_deleted(store, asin, version)
+        gone = platform_versions.is_deleted(store, asin, version)
         raise DecisionError(
             "QA_VERSION_DELETED" if gone else "QA_UNKNOWN_VERSION",
             f"{asin} v{version} {'was deleted' if gone else 'does not exist'}; "
@@ -135,7 +126,7 @@ def _check_decidable(store: ObjectStore, decision: Decision) -> Decision | None:
     existing = read_decision(store, asin, version)
     if existing is not None:
         return _settled(existing, decision)
-    newer = [v for v in stored if v > version and not is_deleted(store, asin, v)]
+    newer = [v for v in stored if v > version and not platform_versions.is_deleted(store, asin, v)]
     if newer:
         raise DecisionError(
             "QA_SUPERSEDED",
@@ -211,7 +202,7 @@ def record_decision(
     if (existing := _check_decidable(store, decision)) is not None:
         return existing
     payload = json.dumps(decision.to_json(), indent=2, ensure_ascii=False).encode()
-    if store.put_if_absent(decision_key(asin, version), payload):
+    if store.put_if_absent(layout.decision_key(asin, version), payload):
         return decision
     existing = read_decision(store, asin, version)
     if existing is None:  # the writer that won was deleted meanwhile: only a retry can tell
@@ -242,11 +233,11 @@ def _write_pointer(
 ) -> int | None:
     """Point the ASIN at `version` (its files are already durable), or at nothing (None:
     unpublished); returns the previous one. The pointer keeps its history either way."""
-    pointer = read_json(store, published_key(asin)) or {"history": []}
+    pointer = read_json(store, layout.published_pointer_key(asin)) or {"history": []}
     previous = pointer.get("version")
     history = [*pointer.get("history", []), {"version": version, "at": _now(), "reason": reason}]
     record = {"asin": asin, "version": version, "published_at": _now(), "history": history[-50:]}
-    store.put_bytes(published_key(asin), json.dumps(record, indent=2).encode())
+    store.put_bytes(layout.published_pointer_key(asin), json.dumps(record, indent=2).encode())
     return previous
 
 
@@ -254,7 +245,7 @@ def unpublish(store: ObjectStore, asin: str, *, reason: str) -> int:
     """Take the ASIN off the shop: the pointer names no version (its history stays, versions
     stay approved and stored, so `shazam qa approve` of a new upload or a re-publish can follow).
     Returns the version that was published."""
-    current = published_version(store, asin)
+    current = platform_versions.published_version(store, asin)
     if current is None:
         raise DecisionError("QA_NOTHING_PUBLISHED", f"{asin} has no published version to unpublish")
     _write_pointer(store, asin, None, reason=reason)
@@ -266,7 +257,7 @@ def approved_versions(store: ObjectStore, asin: str) -> list[int]:
     return [
         v
         for v in platform_versions.list_versions(store, asin)
-        if not is_deleted(store, asin, v)
+        if not platform_versions.is_deleted(store, asin, v)
         and (d := read_decision(store, asin, v))
         and d.verdict is Verdict.APPROVE
     ]
@@ -287,7 +278,7 @@ def promote(
             "QA_NOT_APPROVED", f"{asin} v{version} is not approved; it cannot be published"
         )
     _verify_files(store, asin, version)
-    previous = published_version(store, asin)
+    previous = platform_versions.published_version(store, asin)
     if previous != version:
         _write_pointer(store, asin, version, reason=f"approved by {decision.reviewer}")
     deletions = apply_retention(store, asin, keep_approved=keep_approved, log=log)
@@ -313,7 +304,7 @@ def _verify_files(store: ObjectStore, asin: str, version: int) -> None:
 
 def rollback(store: ObjectStore, asin: str) -> Promotion:
     """Publish the newest approved version older than the published one."""
-    current = published_version(store, asin)
+    current = platform_versions.published_version(store, asin)
     if current is None:
         raise DecisionError("QA_NOTHING_PUBLISHED", f"{asin} has no published version to roll back")
     older = [v for v in approved_versions(store, asin) if v < current]
@@ -339,13 +330,13 @@ def apply_retention(
     Never the published version, never one without a decision (pending), never a version
     newer than the published one, and never the `keep_approved` newest older approved ones.
     """
-    current = published_version(store, asin)
+    current = platform_versions.published_version(store, asin)
     if current is None:
         return ()
     older = [
         v
         for v in platform_versions.list_versions(store, asin)
-        if v < current and not is_deleted(store, asin, v)
+        if v < current and not platform_versions.is_deleted(store, asin, v)
     ]
     keep = set(
         sorted(v for v in older if _verdict(store, asin, v) is Verdict.APPROVE)[-keep_approved:]
@@ -374,7 +365,7 @@ def delete_version(store: ObjectStore, asin: str, version: int, *, reason: str) 
     """Remove everything the layout says belongs to a version (its files, its renders):
     tombstone first, then the derived data's manifests, the files, and the version manifest
     last, so an interrupted deletion is finished by the next one."""
-    if published_version(store, asin) == version:
+    if platform_versions.published_version(store, asin) == version:
         raise DecisionError(
             "QA_DELETE_PUBLISHED", f"{asin} v{version} is published; it is never deleted"
         )
@@ -397,7 +388,7 @@ def delete_version(store: ObjectStore, asin: str, version: int, *, reason: str) 
         "bytes_reclaimed": reclaimed,
         "upload": None if manifest is None else manifest.upload.to_json(),
     }
-    store.put_bytes(tombstone_key(asin, version), json.dumps(tombstone, indent=2).encode())
+    store.put_bytes(layout.tombstone_key(asin, version), json.dumps(tombstone, indent=2).encode())
     for info in found:
         store.delete(info.key)
     return Deletion(version=version, files=files, bytes_reclaimed=reclaimed)

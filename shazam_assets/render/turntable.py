@@ -375,11 +375,6 @@ def _on_white(rgba: ByteArray) -> ByteArray:
 # --------------------------------------------------------------------------- store layout
 
 
-renders_prefix = layout.renders_prefix
-manifest_key = layout.turntable_manifest_key
-read_turntable_manifest = platform_versions.read_turntable_manifest
-
-
 @dataclass(frozen=True)
 class Published:
     """What `publish_turntable` did."""
@@ -407,7 +402,7 @@ def publish_turntable(
     """Render a stored version's model unless an identical turntable is committed already."""
     model_path, files, model_sha = _stored_model(store, asin, version)
     fingerprint = spec.fingerprint(model_sha)
-    current = read_turntable_manifest(store, asin, version)
+    current = platform_versions.read_turntable_manifest(store, asin, version)
     if current is not None and current.fingerprint == fingerprint:
         log(f"{asin} v{version}: turntable {fingerprint} already rendered; nothing to do")
         return Published(asin, version, current, rendered=False)
@@ -446,7 +441,9 @@ def _commit(
             )
         uploaded += info.size
     store.put_bytes(
-        manifest_key(asin, version), manifest_bytes(manifest), content_type="application/json"
+        layout.turntable_manifest_key(asin, version),
+        manifest_bytes(manifest),
+        content_type="application/json",
     )
     log(
         f"{asin} v{version}: committed {len(manifest.files)} files ({uploaded:,} bytes) "

@@ -22,8 +22,8 @@ from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery import validate
 from shazam_assets.operations import backfill
 from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.storage import StoreFailed
-from shazam_assets.qa import decisions
 from shazam_assets.render import turntable
 from tests.builders import ASIN, pack, product, store_delivery
 
@@ -38,7 +38,7 @@ def published(env, delivery, monkeypatch):
     assert store_delivery(store, delivery, name="first.zip") == 1
     store.put_file(f"uploads/{ASIN}/newer.zip", delivery)
     store.put_bytes(
-        decisions.published_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode()
+        layout.published_pointer_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode()
     )
     instance.add_dynamic_partitions("asin", [ASIN])
     monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(lambda: instance))
@@ -236,7 +236,7 @@ def test_revalidation_processes_a_batch_of_asins_in_one_run(
     manifest = {"upload": {"key": upload.key, "upload_id": upload.upload_id}, "validation": {}}
     store.put_bytes(f"assets/{other}/v1/version.json", json.dumps(manifest).encode())
     store.put_bytes(
-        decisions.published_key(other), json.dumps({"asin": other, "version": 1}).encode()
+        layout.published_pointer_key(other), json.dumps({"asin": other, "version": 1}).encode()
     )
     instance.add_dynamic_partitions("asin", [other, MISSING])
     monkeypatch.setattr(validate, "RULES_VERSION", "rules-next")
@@ -308,7 +308,8 @@ def catalogue(env, tmp_path):
         )
         if asin != RENDER_UNPUBLISHED:
             store.put_bytes(
-                decisions.published_key(asin), json.dumps({"asin": asin, "version": 1}).encode()
+                layout.published_pointer_key(asin),
+                json.dumps({"asin": asin, "version": 1}).encode(),
             )
     spec = turntable.TurntableSpec(frames=8, size=64)
     turntable.publish_turntable(store, RENDER_CURRENT, 1, spec)
@@ -344,7 +345,7 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
         ).backfill_id
     )
     assert {p for _, p in _partitions(record)} == set(order)  # the gap between them is bridged
-    current = turntable.read_turntable_manifest(store, RENDER_CURRENT, 1)
+    current = platform_versions.read_turntable_manifest(store, RENDER_CURRENT, 1)
 
     model = (
         versions.version_prefix(RENDER_STALE, 1)
@@ -354,7 +355,9 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
     store.delete(model)  # one broken ASIN does not stop the batch, and fails it for good
     failed = _render_batch(instance, order)
     assert not failed.success and _retries(instance, failed) == 0
-    assert turntable.read_turntable_manifest(store, RENDER_LAST, 1) is not None  # rendered anyway
+    assert (
+        platform_versions.read_turntable_manifest(store, RENDER_LAST, 1) is not None
+    )  # rendered anyway
     (failure,) = failed_runs(instance, defs)
     assert (
         failure.partition == f"{RENDER_STALE}...{RENDER_LAST}" and failure.step == "turntable_360"
@@ -372,8 +375,10 @@ def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monk
     meta = spins[RENDER_STALE]
     assert meta["rendered"].value == 1  # RENDER_LAST was rendered by the failed run: current now
     assert meta["skipped"].value == f"{RENDER_UNPUBLISHED}, {RENDER_CURRENT}, {RENDER_LAST}"
-    assert turntable.read_turntable_manifest(store, RENDER_CURRENT, 1) == current  # left alone
-    assert turntable.read_turntable_manifest(store, RENDER_UNPUBLISHED, 1) is None
+    assert (
+        platform_versions.read_turntable_manifest(store, RENDER_CURRENT, 1) == current
+    )  # left alone
+    assert platform_versions.read_turntable_manifest(store, RENDER_UNPUBLISHED, 1) is None
     assert backfill.stale_asins(store, "render") == []
     pages = {asin: store.exists(f"published/{asin}/index.html") for asin in order}
     assert pages == {

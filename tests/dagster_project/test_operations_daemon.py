@@ -26,10 +26,10 @@ from dagster_project.cli import PROJECT_ROOT
 from dagster_project.defs.operations.run_failures import FAILURE_OUTBOX
 from shazam_assets.ingest import versions
 from shazam_assets.operations import backfill
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.settings import ensure_dagster_home
 from shazam_assets.platform.storage import LocalStore
-from shazam_assets.qa import decisions
-from shazam_assets.render import turntable
 from shazam_demo.run import running_daemon
 from tests.builders import ASIN, publish_legacy, store_delivery
 
@@ -73,7 +73,7 @@ def deployment(tmp_path, delivery, monkeypatch):
     store = LocalStore(tmp_path / "store")
     assert store_delivery(store, delivery) == 1  # judged under today's rules: current
     store.put_bytes(
-        decisions.published_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode()
+        layout.published_pointer_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode()
     )
     for asin in LEGACY:
         publish_legacy(store, asin, delivery)
@@ -177,6 +177,6 @@ def test_daemon_runs_stage_backfills_and_failures_rerun(deployment, tmp_path) ->
             "re-run", lambda: (r := instance.get_run_by_id(child_id)) and r.is_finished and r, alive
         )
         assert child.status == dg.DagsterRunStatus.SUCCESS and child.parent_run_id == failed.run_id
-    assert turntable.read_turntable_manifest(store, ASIN, 1) is not None
+    assert platform_versions.read_turntable_manifest(store, ASIN, 1) is not None
     assert backfill.stale_asins(store, "render", asins=[ASIN]) == []
     assert json.loads(run(str(BIN / "shazam"), "failures", "--json").stdout) == []

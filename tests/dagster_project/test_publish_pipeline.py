@@ -9,9 +9,9 @@ import dagster as dg
 from dagster_project.defs.publish.sensors import published_sensor
 from dagster_project.lib.resources import ObjectStoreResource
 from shazam_assets import publish
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.qa import decisions
 from shazam_assets.qa.decisions import record_decision
-from shazam_assets.render import turntable
 from shazam_assets.search.build import SearchIndex
 from shazam_assets.search.embed import open_embedder
 from tests.builders import ASIN
@@ -50,7 +50,7 @@ def test_approval_renders_publishes_and_indexes_once(env, delivery) -> None:
 
     spin = _metadata(instance, TURNTABLE)
     assert spin["version"].value == 1 and spin["frames"].value == 8 and spin["rendered"].value
-    manifest = turntable.read_turntable_manifest(store, ASIN, 1)
+    manifest = platform_versions.read_turntable_manifest(store, ASIN, 1)
     assert manifest is not None and manifest.size == 64
     assert spin["fingerprint"].value == manifest.fingerprint
 

@@ -10,10 +10,10 @@ from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery import validate
 from shazam_assets.operations import backfill
+from shazam_assets.platform import layout
 from shazam_assets.platform import renderer as studio
 from shazam_assets.platform.storage import open_store
-from shazam_assets.qa import decisions, scoring
-from shazam_assets.render import turntable
+from shazam_assets.qa import scoring
 from tests.builders import ASIN, pack, product, store_delivery
 
 OTHER = "B0TESTBBB2"
@@ -31,9 +31,11 @@ def store(tmp_path, zip_path):
     unpublished (its pointer names no version)."""
     s = open_store(tmp_path.as_uri())
     assert store_delivery(s, zip_path) == 1
-    s.put_bytes(decisions.published_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode())
     s.put_bytes(
-        decisions.published_key(OTHER), json.dumps({"asin": OTHER, "version": None}).encode()
+        layout.published_pointer_key(ASIN), json.dumps({"asin": ASIN, "version": 1}).encode()
+    )
+    s.put_bytes(
+        layout.published_pointer_key(OTHER), json.dumps({"asin": OTHER, "version": None}).encode()
     )
     _scores(s, ASIN, scoring.SCORING_VERSION)
     _turntable(s, ASIN, studio.RENDERER_VERSION)
@@ -41,11 +43,11 @@ def store(tmp_path, zip_path):
 
 
 def _scores(s, asin: str, version: str) -> None:
-    s.put_bytes(decisions.scores_key(asin, 1), json.dumps({"scoring_version": version}).encode())
+    s.put_bytes(layout.scores_key(asin, 1), json.dumps({"scoring_version": version}).encode())
 
 
 def _turntable(s, asin: str, renderer: str) -> None:
-    s.put_bytes(turntable.manifest_key(asin, 1), json.dumps({"renderer": renderer}).encode())
+    s.put_bytes(layout.turntable_manifest_key(asin, 1), json.dumps({"renderer": renderer}).encode())
 
 
 @pytest.mark.parametrize("stage", backfill.STAGES)
@@ -78,7 +80,7 @@ def test_scoring_and_renderer_bumps(store, monkeypatch) -> None:
 
 
 def test_missing_result_is_stale_and_unknown_stage_refused(store) -> None:
-    store.delete(turntable.manifest_key(ASIN, 1))
+    store.delete(layout.turntable_manifest_key(ASIN, 1))
     assert backfill.stale_asins(store, "render") == [ASIN]
     assert backfill.stale_asins(store, "render", asins=[OTHER]) == []  # unpublished: skipped
     with pytest.raises(ValueError, match="unknown stage"):

@@ -24,6 +24,7 @@ from dagster_project.lib.resources import (
 )
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.operations import metrics
+from shazam_assets.platform import layout
 from shazam_assets.platform.storage import LocalStore, ObjectStore
 from shazam_assets.qa import decisions
 from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip, store_delivery
@@ -76,7 +77,7 @@ def _populate(store: ObjectStore, root: Path) -> dict[str, Any]:
     )
     assert not verdict.report.ok
     store_delivery(store, other, asin=OTHER)
-    tombstone = json.loads(store.get_bytes(decisions.tombstone_key(ASIN, v1)))
+    tombstone = json.loads(store.get_bytes(layout.tombstone_key(ASIN, v1)))
     return {"codes": list(verdict.report.codes), "tombstone": tombstone, "promotion": promotion}
 
 

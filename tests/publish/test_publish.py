@@ -12,6 +12,7 @@ import re
 import pytest
 
 from shazam_assets.ingest import versions
+from shazam_assets.platform import layout
 from shazam_assets.platform import viewer as viewer_module
 from shazam_assets.platform.layout import catalogue_key, page_key, page_manifest_key, page_prefix
 from shazam_assets.platform.storage import LocalStore
@@ -23,8 +24,8 @@ from shazam_assets.publish import (
     sync_product_page,
     unpublish_product,
 )
-from shazam_assets.qa.decisions import published_key, unpublish
-from shazam_assets.render.turntable import TurntableSpec, manifest_key, publish_turntable
+from shazam_assets.qa.decisions import unpublish
+from shazam_assets.render.turntable import TurntableSpec, publish_turntable
 from tests.publish.conftest import MUG, SPEAKER, RecordingStore
 
 _URL_ATTR = re.compile(r'\b(?:src|href|poster|data-draco|data-basis)="([^"]*)"')
@@ -170,7 +171,7 @@ def _unlisted_model(store) -> None:
 
 
 def _first_frame(store) -> str:
-    turntable = json.loads(store.get_bytes(manifest_key(SPEAKER, 1)))
+    turntable = json.loads(store.get_bytes(layout.turntable_manifest_key(SPEAKER, 1)))
     return f"renders/{SPEAKER}/v1/{turntable['set']}/frames/000.webp"
 
 
@@ -185,7 +186,11 @@ def _first_frame(store) -> str:
             "PUBLISH_VERSION_MISSING",
         ),
         (SPEAKER, _unlisted_model, "PUBLISH_NO_MODEL"),
-        (SPEAKER, _drop(lambda s: manifest_key(SPEAKER, 1)), "PUBLISH_NO_TURNTABLE"),
+        (
+            SPEAKER,
+            _drop(lambda s: layout.turntable_manifest_key(SPEAKER, 1)),
+            "PUBLISH_NO_TURNTABLE",
+        ),
         (SPEAKER, _drop(_first_frame), "PUBLISH_SOURCE_MISSING"),
     ],
 )
@@ -238,7 +243,9 @@ def test_unpublish_removes_the_page_first_then_everything_and_the_catalogue_entr
     catalogue = json.loads(pages_store.get_bytes(catalogue_key()))
     assert [p["asin"] for p in catalogue["products"]] == [MUG] and result.catalogue.asins == (MUG,)
     assert SPEAKER not in pages_store.get_bytes("published/index.html").decode()
-    assert pages_store.exists(published_key(SPEAKER))  # QA's approval pointer is not ours
+    assert pages_store.exists(
+        layout.published_pointer_key(SPEAKER)
+    )  # QA's approval pointer is not ours
     assert not unpublish_product(pages_store, SPEAKER).was_live
 
 

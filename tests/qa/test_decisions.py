@@ -12,6 +12,7 @@ import pytest
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.operations.status import asin_status
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.notify import Outbox, SlackWebhook, SnsTopic, open_channel
 from shazam_assets.qa import decisions
 from shazam_assets.qa.backlog import pending_reviews
@@ -80,7 +81,7 @@ def test_approval_publishes_then_retention_keeps_the_previous_approved(store, go
     first = _store_version(store, good_zip, "1.zip")
     _decide(store, first, "approve")
     apply_decision(store, ASIN, first, channel=Outbox(store), keep_approved=1, log=log.append)
-    assert decisions.published_version(store, ASIN) == first
+    assert platform_versions.published_version(store, ASIN) == first
 
     second = _store_version(store, good_zip, "2.zip")
     _decide(store, second, "reject")
@@ -91,7 +92,10 @@ def test_approval_publishes_then_retention_keeps_the_previous_approved(store, go
         store, ASIN, third, channel=Outbox(store), keep_approved=1, log=log.append
     )
 
-    assert done.promotion.previous == first and decisions.published_version(store, ASIN) == third
+    assert (
+        done.promotion.previous == first
+        and platform_versions.published_version(store, ASIN) == third
+    )
     assert [d.version for d in done.promotion.deletions] == [second]  # rejected, older: reclaimed
     assert done.promotion.deletions[0].bytes_reclaimed > 0
     assert any(f"deleted {ASIN} v{second}" in line and "bytes reclaimed" in line for line in log)

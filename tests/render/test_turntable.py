@@ -14,6 +14,7 @@ from PIL import Image
 
 from shazam_assets.ingest import versions
 from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.records import TurntableManifest
 from shazam_assets.platform.storage import LocalStore, ObjectInfo
 from shazam_assets.qa import decisions
@@ -131,7 +132,7 @@ def test_publishing_commits_the_manifest_last_and_is_a_no_op_the_second_time(
     version = _approved_version(store, tmp_path)
     first = turntable.publish_turntable(store, ASIN, version, SMALL)
     assert first.rendered and first.uploaded_bytes > 0
-    stored = turntable.read_turntable_manifest(store, ASIN, version)
+    stored = platform_versions.read_turntable_manifest(store, ASIN, version)
     assert stored is not None and stored.fingerprint == first.manifest.fingerprint
     for entry in stored.files:
         assert store.head(first.set_prefix + entry.path).size == entry.size
@@ -155,17 +156,17 @@ def test_unknown_version_is_refused(local_store) -> None:
 def test_deleting_a_version_deletes_its_renders_and_counts_them(local_store, tmp_path) -> None:
     version = _approved_version(local_store, tmp_path)
     done = turntable.publish_turntable(local_store, ASIN, version, SMALL)
-    render_files = list(local_store.list(turntable.renders_prefix(ASIN, version)))
+    render_files = list(local_store.list(layout.renders_prefix(ASIN, version)))
     assert len(render_files) == len(done.manifest.files) + 1  # and manifest.json
     stored = versions.read_version_manifest(local_store, ASIN, version)
     deletion = decisions.delete_version(local_store, ASIN, version, reason="test")
-    assert list(local_store.list(turntable.renders_prefix(ASIN, version))) == []
+    assert list(local_store.list(layout.renders_prefix(ASIN, version))) == []
     assert deletion.files == len(stored.files) + len(render_files)
     assert deletion.bytes_reclaimed == sum(f.size for f in stored.files) + sum(
         o.size for o in render_files
     )
     assert list(local_store.list(layout.version_prefix(ASIN, version))) == []
-    tombstone = json.loads(local_store.get_bytes(decisions.tombstone_key(ASIN, version)))
+    tombstone = json.loads(local_store.get_bytes(layout.tombstone_key(ASIN, version)))
     assert tombstone["bytes_reclaimed"] == deletion.bytes_reclaimed
 
 
@@ -201,7 +202,7 @@ def _assert_incomplete(refused: pytest.ExceptionInfo[TurntableError], version: i
 
 
 def _render_keys(store: LocalStore, version: int) -> dict[str, str]:
-    prefix = turntable.renders_prefix(ASIN, version)
+    prefix = layout.renders_prefix(ASIN, version)
     return {i.key: hashlib.sha256(store.get_bytes(i.key)).hexdigest() for i in store.list(prefix)}
 
 
@@ -212,7 +213,7 @@ def test_a_short_upload_is_refused_and_never_committed(tmp_path, monkeypatch) ->
     with pytest.raises(TurntableError) as refused:
         turntable.publish_turntable(store, ASIN, version, SMALL)
     _assert_incomplete(refused, version)
-    assert turntable.read_turntable_manifest(store, ASIN, version) is None
+    assert platform_versions.read_turntable_manifest(store, ASIN, version) is None
     written = _render_keys(store, version)
     assert len(written) == 3 and not any(key.endswith("/manifest.json") for key in written)
 
@@ -224,7 +225,7 @@ def test_a_short_upload_is_refused_and_never_committed(tmp_path, monkeypatch) ->
     with pytest.raises(TurntableError) as refused:
         turntable.publish_turntable(store, ASIN, version, SMALL)
     _assert_incomplete(refused, version)
-    assert turntable.read_turntable_manifest(store, ASIN, version) == committed.manifest
+    assert platform_versions.read_turntable_manifest(store, ASIN, version) == committed.manifest
     after = _render_keys(store, version)
     assert {k: after[k] for k in before} == before  # the committed set and its manifest unchanged
     assert len(after) == len(before) + 5
@@ -232,7 +233,7 @@ def test_a_short_upload_is_refused_and_never_committed(tmp_path, monkeypatch) ->
 
 def test_published_pointer_keys_are_told_from_page_files() -> None:
     pointers = layout.published_pointers_prefix()
-    assert layout.parse_published_pointer_key(decisions.published_key(ASIN)) == ASIN
+    assert layout.parse_published_pointer_key(layout.published_pointer_key(ASIN)) == ASIN
     assert layout.parse_published_pointer_key(f"{pointers}{ASIN}/manifest.json") is None
     assert (
         layout.parse_published_pointer_key(layout.page_prefix(ASIN).rstrip("/") + ".json") is None

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from shazam_assets.platform.layout import published_pointer_key as published_key
 from shazam_assets.platform.storage import LocalStore
-from shazam_assets.qa.decisions import published_key
 from shazam_assets.search.build import index_asin, rebuild
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.index import SearchIndex

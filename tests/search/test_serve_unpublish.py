@@ -15,7 +15,7 @@ from pathlib import Path
 
 from shazam_assets import publish
 from shazam_assets.platform.storage import LocalStore
-from shazam_assets.qa.decisions import published_version
+from shazam_assets.platform.versions import published_version
 from shazam_assets.search.build import rebuild
 from tests.search.conftest import EMBEDDER, MUG, SPEAKER
 from tests.test_cli import shazam

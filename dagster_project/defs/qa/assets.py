@@ -12,6 +12,7 @@ from dagster_project.lib.retries import RETRY, transient_only
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.operations.backfill import STAGE_TAG
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.qa import checks, decisions, outcome
 
 AUTOMATIC_CHECKS = {
@@ -33,7 +34,7 @@ def _version(context: dg.AssetExecutionContext, config: UploadConfig, store) -> 
             raise dg.Failure(f"{config.upload_key} has not been stored as a version")
         return stored.version
     if context.run.tags.get(STAGE_TAG) == "qa":  # a re-scoring backfill: the published version
-        published = decisions.published_version(store, asin)
+        published = platform_versions.published_version(store, asin)
         if published is None:
             raise dg.Failure(f"{asin} has no published version to re-score", allow_retries=False)
         return published
@@ -139,7 +140,7 @@ def qa_approved(
         "reviewer": decision.reviewer,
         "decided_at": decision.decided_at,
         "notes": decision.notes or "-",
-        "published_version": decisions.published_version(s, asin) or 0,
+        "published_version": platform_versions.published_version(s, asin) or 0,
     }
     if promotion is not None:
         metadata["deleted_versions"] = (

@@ -13,8 +13,9 @@ from dagster_project.lib.resources import ObjectStoreResource, TurntableSettings
 from dagster_project.lib.retries import RETRY, per_asin, transient_only
 from dagster_project.lib.runs import stale_only
 from shazam_assets.operations import backfill
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.qa import decisions
 from shazam_assets.render import turntable
 
 
@@ -39,7 +40,7 @@ def _render_all(
     version: int,
 ) -> list[Rendered]:
     def render(asin: str) -> Rendered:
-        target = version or decisions.published_version(s, asin)
+        target = version or platform_versions.published_version(s, asin)
         if target is None:
             raise turntable.TurntableError(
                 "RENDER_UNKNOWN_VERSION", f"{asin} has no published version"
@@ -64,7 +65,7 @@ def _one(r: Rendered, s: ObjectStore) -> dict[str, Any]:
         "seconds_total": m.total_s,
         "poster": dg.MetadataValue.url(s.uri(prefix + m.poster)),
         "video": dg.MetadataValue.url(s.uri(prefix + m.video.path)),
-        "manifest": dg.MetadataValue.url(s.uri(turntable.manifest_key(r.asin, r.version))),
+        "manifest": dg.MetadataValue.url(s.uri(layout.turntable_manifest_key(r.asin, r.version))),
     }
 
 
@@ -122,7 +123,7 @@ def turntable_360(
         if config.version
         else backfill.split_targets(s, "render", keys, stale_only=stale_only(context))
     )
-    if single and not todo and decisions.published_version(s, keys[0]) is None:
+    if single and not todo and platform_versions.published_version(s, keys[0]) is None:
         context.log.info(f"{keys[0]} has no published version yet: nothing to render")
         return
     rendered = _render_all(context, s, todo, spec, config.version)

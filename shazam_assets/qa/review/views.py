@@ -17,7 +17,7 @@ from shazam_assets.platform import layout
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.qa.backlog import PendingReview, pending_reviews
-from shazam_assets.qa.decisions import Decision, is_deleted, read_decision
+from shazam_assets.qa.decisions import Decision, read_decision
 from shazam_assets.qa.result import read_scores
 from shazam_assets.qa.review import resolve
 from shazam_assets.qa.review.resolve import ReviewVersion
@@ -85,7 +85,9 @@ def pending_context(store: ObjectStore, *, now: datetime, sla: timedelta) -> dic
 
 def newest_live_version(store: ObjectStore, asin: str) -> int | None:
     live = [
-        v for v in platform_versions.list_versions(store, asin) if not is_deleted(store, asin, v)
+        v
+        for v in platform_versions.list_versions(store, asin)
+        if not platform_versions.is_deleted(store, asin, v)
     ]
     return max(live, default=None)
 

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from shazam_assets.ingest import versions
+from shazam_assets.platform.layout import scores_key
 from shazam_assets.platform.storage import LocalStore, ObjectStore
-from shazam_assets.qa.decisions import scores_key
 from tests.builders import pack, product, read_glb, store_delivery
 
 SPEAKER = "B0REVIEW01"  # delivered 30 h ago (overdue at a 24 h SLA), has QA scores + contact sheet

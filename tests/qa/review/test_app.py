@@ -10,8 +10,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from shazam_assets.ingest import versions
+from shazam_assets.platform.layout import scores_key
 from shazam_assets.platform.storage import LocalStore
-from shazam_assets.qa.decisions import read_decision, scores_key
+from shazam_assets.qa.decisions import read_decision
 from shazam_assets.qa.review import app as review_app
 from shazam_assets.qa.review import create_app
 from shazam_assets.qa.review.views import format_age

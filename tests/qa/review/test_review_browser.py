@@ -174,7 +174,7 @@ def _sensor_records_the_decisions(store: LocalStore, monkeypatch) -> None:
 
     import dagster as dg
 
-    from shazam_assets.qa.decisions import published_version
+    from shazam_assets.platform.versions import published_version
     from tests.dagster_project.runs import decision_runs
 
     url = store.root.as_uri()
