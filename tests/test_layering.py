@@ -4,8 +4,9 @@
     dagster_project.definitions the code location: merges the stage definitions
     dagster_project.defs.<s>    each stage's Dagster face (assets, checks, sensors, schedules)
     dagster_project.lib         what the Dagster stages share (partitions, resources, retries...)
+    shazam_assets.studio        the signed-in web app: artists work, reviewers decide
     shazam_assets.operations    reading across the stages: status, metrics, backfills
-    shazam_assets.<stage>       ingest, qa, render, publish, search: the domain, in pipeline order
+    shazam_assets.<stage>       production, ingest, qa, render, publish, search: in pipeline order
     shazam_assets.platform      the ground: store, layout, settings, errors, notify
 
 Imports are read from the source, those inside functions included, so a deferred import
@@ -27,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("shazam_assets", "dagster_project", "shazam_demo")
-STAGES = ("ingest", "qa", "render", "publish", "search")
+STAGES = ("production", "ingest", "qa", "render", "publish", "search")
 
 
 def _modules() -> dict[str, Path]:
@@ -75,7 +76,7 @@ GRAPH = {name: set(_imports(name, path)) - {name} for name, path in MODULES.item
 
 
 def layer(module: str) -> str:
-    """The layer a module belongs to: 'platform', 'stage:<s>', 'operations', 'dagster:lib',
+    """The layer a module belongs to: 'platform', 'stage:<s>', 'operations', 'studio', 'dagster:lib',
     'dagster:defs:<s>', 'dagster:definitions', 'dagster:cli', 'demo', or 'external'."""
     parts = module.split(".")
     if parts[0] == "shazam_assets":
@@ -83,7 +84,7 @@ def layer(module: str) -> str:
             return "domain"
         if parts[1] in STAGES:
             return f"stage:{parts[1]}"
-        return parts[1] if parts[1] in ("platform", "operations") else "domain"
+        return parts[1] if parts[1] in ("platform", "operations", "studio") else "domain"
     if parts[0] == "dagster_project":
         if len(parts) > 2 and parts[1] == "defs":
             return f"dagster:defs:{parts[2]}"
@@ -105,6 +106,8 @@ def allowed(importer: str, imported: str) -> bool:
     if importer.startswith("stage:"):
         return imported == "platform"
     if importer in ("operations", "domain"):
+        return imported in domain
+    if importer == "studio":
         return imported in domain
     if importer in ("dagster", "dagster:lib"):
         return imported in (*domain, "dagster", "dagster:lib")

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = ROOT / "shazam_assets"
-LAYERS = {"platform", "operations"}
+LAYERS = {"platform", "operations", "studio"}
 STAGES = sorted(
     p.name for p in DOMAIN.iterdir() if (p / "__init__.py").is_file() and p.name not in LAYERS
 )
@@ -36,7 +36,7 @@ def _nested_configs() -> list[Path]:
 
 
 def test_the_stages_are_the_pipeline() -> None:
-    assert STAGES == ["ingest", "publish", "qa", "render", "search"]
+    assert STAGES == ["ingest", "production", "publish", "qa", "render", "search"]
 
 
 @pytest.mark.parametrize("folder", _nested_configs(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -57,13 +57,13 @@ def test_the_domain_never_imports_dagster_the_cli_or_the_demo() -> None:
 
 
 def test_platform_never_imports_a_stage() -> None:
-    stages = {f"shazam_assets.{s}" for s in [*STAGES, "operations"]}
+    stages = {f"shazam_assets.{s}" for s in [*STAGES, "operations", "studio"]}
     assert stages <= _banned(DOMAIN / "platform")
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_stage_never_imports_another_stage(stage: str) -> None:
-    others = {f"shazam_assets.{s}" for s in [*STAGES, "operations"] if s != stage}
+    others = {f"shazam_assets.{s}" for s in [*STAGES, "operations", "studio"] if s != stage}
     banned = _banned(DOMAIN / stage)
     assert others <= banned
     assert f"shazam_assets.{stage}" not in banned

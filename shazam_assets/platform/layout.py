@@ -96,6 +96,40 @@ def _kind(
     return kind
 
 
+# --- production (the work before the delivery) ----------------------------------------
+
+SCAN_FILE = _kind(
+    "scan_file",
+    "scans/{asin}/{path}",
+    "scan capture",
+    "an ASIN's 3D scan data: JPEG photos and the OBJ with its .mtl and textures",
+)
+SCAN_RECORD = _kind(
+    "scan_record",
+    "production/{asin}/scan.json",
+    "production",
+    "the scan data as registered: its files, sizes and the scan checks' verdict",
+)
+PRODUCTION_EVENT = _kind(
+    "production_event",
+    "production/{asin}/events/{stamp}-{event_id}.json",
+    "production",
+    "one production event (assigned, cleanup/UV/texturing done), written once, never changed",
+)
+ASSIGNMENT = _kind(
+    "assignment",
+    "production/{asin}/assignment.json",
+    "production",
+    "who the ASIN is assigned to now (the events keep the history)",
+)
+ARTIST_ASSIGNMENT = _kind(
+    "artist_assignment",
+    "production/artists/{artist_id}/{asin}.json",
+    "production",
+    "an artist's assigned ASINs, one marker each, so an artist's work list is O(own ASINs)",
+)
+
+
 # --- ingest --------------------------------------------------------------------------------
 
 UPLOAD = _kind(
@@ -291,6 +325,15 @@ SEARCH_VECTORS_NAME = "vectors.hnsw"
 SEARCH_CATALOGUE_FORMATS = ("parquet", "csv")  # looked for in this order
 
 
+# --- studio --------------------------------------------------------------------------------
+
+AUDIT_EVENT = _kind(
+    "audit_event",
+    "audit/{day}/{stamp}-{event_id}.json",
+    "studio",
+    "the audit log: one record per change a signed-in person made, written once, never changed",
+)
+
 # --- typed keys ----------------------------------------------------------------------------
 
 
@@ -310,6 +353,56 @@ class VersionKey(NamedTuple):
 class AsinVersion(NamedTuple):
     asin: str
     version: int
+
+
+# --- production ------------------------------------------------------------------------------
+
+
+def scans_prefix(asin: str | None = None) -> str:
+    """`scans/`, or one ASIN's scan folder."""
+    return SCAN_FILE.prefix() if asin is None else SCAN_FILE.prefix(asin=asin)
+
+
+def scan_file_key(asin: str, path: str) -> str:
+    return SCAN_FILE.key(asin=asin, path=path)
+
+
+def parse_scan_file_key(key: str) -> tuple[str, str] | None:
+    """`scans/<ASIN>/<path>` -> (ASIN, path); None for any other key or a malformed ASIN."""
+    found = SCAN_FILE.match(key)
+    if found is None or not is_valid_asin(found["asin"]):
+        return None
+    return found["asin"], found["path"]
+
+
+def scan_record_key(asin: str) -> str:
+    return SCAN_RECORD.key(asin=asin)
+
+
+def production_events_prefix(asin: str) -> str:
+    return PRODUCTION_EVENT.prefix(asin=asin)
+
+
+def production_event_key(asin: str, stamp: str, event_id: str) -> str:
+    return PRODUCTION_EVENT.key(asin=asin, stamp=stamp, event_id=event_id)
+
+
+def assignment_key(asin: str) -> str:
+    return ASSIGNMENT.key(asin=asin)
+
+
+def artist_assignments_prefix(artist_id: str) -> str:
+    return ARTIST_ASSIGNMENT.prefix(artist_id=artist_id)
+
+
+def artist_assignment_key(artist_id: str, asin: str) -> str:
+    return ARTIST_ASSIGNMENT.key(artist_id=artist_id, asin=asin)
+
+
+def parse_artist_assignment_key(key: str) -> str | None:
+    """`production/artists/<ID>/<ASIN>.json` -> the ASIN; None for any other key."""
+    found = ARTIST_ASSIGNMENT.match(key)
+    return found["asin"] if found is not None and is_valid_asin(found["asin"]) else None
 
 
 # --- ingest ----------------------------------------------------------------------------------
@@ -596,6 +689,18 @@ def parse_search_index_key(key: str) -> int | None:
 
 def search_catalogue_keys() -> tuple[str, ...]:
     return tuple(SEARCH_CATALOGUE.key(format=f) for f in SEARCH_CATALOGUE_FORMATS)
+
+
+# --- studio ----------------------------------------------------------------------------------
+
+
+def audit_prefix(day: str | None = None) -> str:
+    """`audit/`, or one UTC day's records (`audit/2026-12-07/`)."""
+    return AUDIT_EVENT.prefix() if day is None else AUDIT_EVENT.prefix(day=day)
+
+
+def audit_event_key(day: str, stamp: str, event_id: str) -> str:
+    return AUDIT_EVENT.key(day=day, stamp=stamp, event_id=event_id)
 
 
 # --- operations ------------------------------------------------------------------------------
