@@ -525,6 +525,25 @@ STAGES: tuple[Stage, ...] = (
             "The server's log says why; the service answers again once the index loads.",
         ),
     ),
+    _stage(
+        "studio",
+        (
+            "STUDIO_NOT_CONFIGURED",
+            "The studio's identity provider or session secret is not set",
+            "Set SHAZAM_OIDC_ISSUER, SHAZAM_OIDC_CLIENT_ID, SHAZAM_OIDC_CLIENT_SECRET and "
+            "SHAZAM_STUDIO_SESSION_SECRET, or run `shazam studio --dev-identity-provider` locally.",
+        ),
+        (
+            "STUDIO_REQUEST_TOO_LARGE",
+            "A request to the studio is larger than any of its forms",
+            "Files go straight to the store through the upload form, never through the studio.",
+        ),
+        (
+            "STUDIO_DEV_PROVIDER_FAILED",
+            "The development OpenID provider did not start",
+            "Install the dev dependencies (`make setup`) and check that loopback ports are free.",
+        ),
+    ),
 )
 
 

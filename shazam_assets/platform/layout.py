@@ -333,6 +333,12 @@ AUDIT_EVENT = _kind(
     "studio",
     "the audit log: one record per change a signed-in person made, written once, never changed",
 )
+PERSON = _kind(
+    "person",
+    "people/{person_id}.json",
+    "studio",
+    "a person who signed in to the studio: name, email and roles at their last sign-in",
+)
 
 # --- typed keys ----------------------------------------------------------------------------
 
@@ -701,6 +707,14 @@ def audit_prefix(day: str | None = None) -> str:
 
 def audit_event_key(day: str, stamp: str, event_id: str) -> str:
     return AUDIT_EVENT.key(day=day, stamp=stamp, event_id=event_id)
+
+
+def people_prefix() -> str:
+    return PERSON.prefix()
+
+
+def person_key(person_id: str) -> str:
+    return PERSON.key(person_id=person_id)
 
 
 # --- operations ------------------------------------------------------------------------------
