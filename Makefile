@@ -28,7 +28,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-slow ui review serve bench fuzz lint format lock codes-doc docs clean
+.PHONY: help setup demo test test-slow ui studio review serve bench fuzz lint format lock codes-doc docs clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -81,8 +81,10 @@ test-slow: setup ## Run the slow tests too (large archives, 100k-object buckets)
 ui: setup ## Start the Dagster UI + daemon on the embedded store (http://127.0.0.1:3000)
 	$(BIN)/shazam ui
 
-review: setup ## Serve the QA review page on the embedded store (http://127.0.0.1:8421)
-	$(BIN)/shazam review
+studio: setup ## Serve the studio on the embedded store with a local OpenID provider (http://127.0.0.1:8421)
+	$(BIN)/shazam studio --dev-identity-provider
+
+review: studio ## The review pages moved into the studio (make studio)
 
 serve: setup ## Serve the product pages, catalogue and search API on the embedded store (http://127.0.0.1:8422)
 	$(BIN)/shazam serve

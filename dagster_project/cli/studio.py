@@ -14,7 +14,7 @@ from dagster_project.cli.shared import ALLOWED_HOST_OPTION, CannotRun, open_conf
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @ALLOWED_HOST_OPTION
-@click.option("--port", default=8422, show_default=True, type=int)
+@click.option("--port", default=8421, show_default=True, type=int)
 @click.option(
     "--dev-identity-provider",
     is_flag=True,
@@ -34,7 +34,7 @@ def studio(
     \b
     On a laptop, sign in without any set-up:
       shazam studio --dev-identity-provider
-    then open http://127.0.0.1:8422/ and pick a person on the provider's page: ada@example.com
+    then open http://127.0.0.1:8421/ and pick a person on the provider's page: ada@example.com
     or arno@example.com (artists), rita@example.com (reviewer), leo@example.com (lead),
     otto@example.com (operator). Roles come from the ID token's groups claim.
     """

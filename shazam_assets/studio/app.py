@@ -260,7 +260,7 @@ def serve(
     config: StudioConfig,
     *,
     host: str = "127.0.0.1",
-    port: int = 8422,
+    port: int = 8421,
     allowed_hosts: Sequence[str] = (),
 ) -> None:
     """Run the studio until interrupted (uvicorn, one process); `allowed_hosts` are the names
