@@ -109,7 +109,8 @@ def _listing(
 ) -> tuple[list[tuple[str, ObjectInfo]], list[Issue]]:
     """The folder's (path, info) pairs, at most `max_files + 1` listed, and what the listing
     alone shows is wrong (nothing is read)."""
-    found, issues = [], []
+    found: list[tuple[str, ObjectInfo]] = []
+    issues: list[Issue] = []
     for info in store.list(layout.scans_prefix(asin)):
         if len(found) == limits.max_files:
             issues.append(
@@ -177,7 +178,9 @@ def register_scan(
     listed, issues = _listing(store, asin, limits)
     files = dict(listed)
     objs = [p for p in files if p.lower().endswith(".obj")]
-    stats, textures, mtls = None, (), ()
+    stats: dict[str, object] | None = None
+    textures: tuple[str, ...] = ()
+    mtls: tuple[str, ...] = ()
     if not objs:
         issues.append(NO_OBJ(f"no .obj among {len(files)} files"))
     elif len(objs) > 1:
