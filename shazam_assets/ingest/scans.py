@@ -18,6 +18,7 @@ ends in a recorded not-ok verdict; only a failing store raises (and is retried).
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import unicodedata
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ from shazam_assets.platform import imaging, layout
 from shazam_assets.platform.asin import asin_problem
 from shazam_assets.platform.errors import ShazamError
 from shazam_assets.platform.records import ScanFile, ScanIssue, ScanRecord
+from shazam_assets.platform.scanning import object_id, scan_prefix
 from shazam_assets.platform.scans import write_scan_record
 from shazam_assets.platform.storage import ObjectInfo, ObjectStore
 
@@ -246,3 +248,49 @@ def _record(
     )
     write_scan_record(store, record)
     return record
+
+
+@dataclass(frozen=True)
+class ScanArrivals:
+    """What one sensor tick found under `scans/`: the ASINs with new or changed files."""
+
+    asins: tuple[tuple[str, str], ...]  # (ASIN, run key), ascending by ASIN
+    cursor: str
+    listed: int
+    skipped_keys: tuple[str, ...]  # new objects under scans/ that are not scans/<ASIN>/<path>
+
+
+def scan_arrivals(
+    store: ObjectStore,
+    cursor: str | None,
+    *,
+    now: datetime,
+    time_budget_s: float = 40.0,
+    max_files: int = 5000,
+) -> ScanArrivals:
+    """One sensor tick over `scans/` (`platform.scanning`'s cursor: nothing missed, nothing
+    re-emitted): each ASIN with new files once, with a run key derived from those files (key and
+    ETag), so files arriving over several ticks register again and a repeated tick does not."""
+    found = scan_prefix(
+        store,
+        layout.scans_prefix(),
+        cursor,
+        now=now,
+        time_budget_s=time_budget_s,
+        max_items=max_files,
+    )
+    by_asin: dict[str, list[bytes]] = {}
+    skipped = []
+    for info in found.objects:
+        parsed = layout.parse_scan_file_key(info.key)
+        if parsed is None:
+            skipped.append(info.key)
+            continue
+        by_asin.setdefault(parsed[0], []).append(object_id(info.key, info.etag))
+    asins = tuple(
+        (asin, "scan:" + asin + ":" + hashlib.sha256(b"".join(sorted(ids))).hexdigest()[:16])
+        for asin, ids in sorted(by_asin.items())
+    )
+    return ScanArrivals(
+        asins=asins, cursor=found.cursor, listed=found.listed, skipped_keys=tuple(skipped)
+    )
