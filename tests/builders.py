@@ -185,3 +185,17 @@ def hostile_gltf_delivery(tmp_root: Path, *, asin: str = ASIN) -> Path:
         tmp_root / f"hostile-{asin}.zip",
         add={"model/pwn.html": PWN_HTML, "model/pwn.js": PWN_JS},
     )
+
+
+def upload_scan(
+    store: Any, tmp_root: Path, *, asin: str = ASIN, slug: str = "speaker"
+) -> list[str]:
+    """Copy a demo product's scan data (its photos, the scan OBJ, .mtl and texture) to
+    `scans/<ASIN>/` as the scanning team would; the keys written."""
+    made = product(tmp_root, slug)
+    keys = []
+    for path in (*made.photos, *made.scan_files):
+        folder = "photos/" if path in made.photos else "scan/"
+        keys.append(layout.scan_file_key(asin, folder + path.name))
+        store.put_file(keys[-1], path)
+    return keys

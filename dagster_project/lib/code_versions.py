@@ -18,6 +18,10 @@ VALIDATION = RULES_VERSION  # delivery, revalidation
 QA_SCORING = SCORING_VERSION  # qa_review
 RENDERER = RENDERER_VERSION  # turntable_360
 
+SCAN_DATA = (
+    f"{RULES_VERSION}+scan-1"  # scan_data: the delivery's scan and photo rules + listing caps
+)
+ARTWORK = "artwork-1"  # artwork (external): what a production event observes
 STORED_VERSION = "store-1"  # asset_version: the layout of a stored version
 PRODUCT_PAGE = "page-1"
 SEARCH_ENTRY = "search-1"

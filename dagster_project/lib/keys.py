@@ -7,7 +7,10 @@ under `defs/` import nothing from each other.
 
 import dagster as dg
 
+# production
+ARTWORK = dg.AssetKey("artwork")
 # ingest
+SCAN_DATA = dg.AssetKey("scan_data")
 DELIVERY = dg.AssetKey("delivery")
 ASSET_VERSION = dg.AssetKey("asset_version")
 # qa
@@ -22,6 +25,7 @@ SEARCH_INDEX = dg.AssetKey("search_index")
 REVALIDATION = dg.AssetKey("revalidation")
 PIPELINE_METRICS = dg.AssetKey("pipeline_metrics")
 
+SCAN_DATA_VALID = dg.AssetCheckKey(SCAN_DATA, "scan_data_valid")  # blocking: no assignment
 DELIVERY_VALID = dg.AssetCheckKey(DELIVERY, "delivery_valid")  # blocking: a rejection stops the run
 QA_APPROVED = dg.AssetCheckKey(ASSET_VERSION, "qa_approved")  # the reviewer's decision (QA stage)
 SEARCH_PROBE = dg.AssetCheckKey(SEARCH_INDEX, "search_finds_product")

@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.uploads import Upload
+from shazam_assets.operations import production_metrics
 from shazam_assets.platform import layout, web
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.settings import DEFAULTS
@@ -92,6 +93,14 @@ class PipelineMetrics:
     daily: pd.DataFrame  # day, artist, one column per event kind (counts, bytes, seconds)
     search: pd.DataFrame  # asin, success_rate (latest probe of each ASIN)
     sensors: pd.DataFrame  # sensor, last_tick (unix seconds)
+    # one row per production step done: asin, artist, assignment_id, step, started/done, seconds
+    production: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=production_metrics.STAGE_COLUMNS)
+    )
+    # one row per ASIN assigned now: asin, artist, assigned_at, next_stage ("upload" when done)
+    assignments: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=production_metrics.ASSIGNMENT_COLUMNS)
+    )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -322,6 +331,9 @@ def _events(m: dict[str, pd.DataFrame]) -> pd.DataFrame:
             at=lambda x: x.rendered_at, kind="render_gpu_seconds", value=lambda x: x.gpu_seconds
         ),
         m["render_failures"].assign(at=lambda x: x.failed_at, kind="render_failures", value=1.0),
+        m["production"][m["production"].step == "uv_to_texturing"].assign(
+            at=lambda x: x.done_at, kind="production_completed", value=1.0
+        ),
     ]
     frames = [p[_EVENT_COLUMNS] for p in parts if len(p)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_EVENT_COLUMNS)
@@ -363,11 +375,13 @@ def compute_metrics(
         columns=["asin", "artist", "failed_at"],
     )
     failures["failed_at"] = pd.to_datetime(failures.failed_at, utc=True)
+    production, assignments = production_metrics.production_tables(store, deliveries)
     tables = {
         "deliveries": deliveries,
         "versions": version_table,
         "renders": _renders(store, version_table),
         "render_failures": failures,
+        "production": production,
     }
     return PipelineMetrics(
         generated_at=now,
@@ -386,6 +400,8 @@ def compute_metrics(
         sensors=pd.DataFrame(
             sorted(facts.sensor_last_tick.items()), columns=["sensor", "last_tick"]
         ),
+        production=production,
+        assignments=assignments,
     )
 
 
@@ -417,6 +433,7 @@ class _Collector:
         yield codes
         yield from _gauges(s, m)
         yield _latency_family(m.latency)
+        yield from _production_families(m)
         yield CounterMetricFamily(
             "shazam_render_gpu_seconds",
             "Seconds spent rendering turntables.",
@@ -456,6 +473,37 @@ def _gauges(s: Mapping[str, float], m: PipelineMetrics) -> Iterator[Metric]:
     for name, doc in described.items():
         yield GaugeMetricFamily(f"shazam_{name}", doc, value=s[name])
     yield GaugeMetricFamily("shazam_qa_sla_seconds", "The review SLA.", value=m.sla_seconds)
+
+
+def _production_families(m: PipelineMetrics) -> Iterator[Metric]:
+    """Artist productivity from production events: ASINs completed, step durations, work now."""
+    done = m.production[m.production.step == "uv_to_texturing"]
+    completed = CounterMetricFamily(
+        "shazam_production_completed",
+        "ASINs an artist finished production of (texturing marked done).",
+        labels=["artist"],
+    )
+    for artist, count in done.groupby("artist").size().items():
+        completed.add_metric([str(artist)], float(count))
+    yield completed
+    steps = GaugeMetricFamily(
+        "shazam_production_step_seconds",
+        "Quantiles of how long each production step took, per artist (assigned_to_cleanup, "
+        "cleanup_to_uv, uv_to_texturing, texturing_to_upload).",
+        labels=["artist", "step", "quantile"],
+    )
+    for (artist, step), seconds in m.production.groupby(["artist", "step"]).seconds:
+        for q in QUANTILES:
+            steps.add_metric([str(artist), str(step), f"{q:g}"], float(seconds.quantile(q)))
+    yield steps
+    work = GaugeMetricFamily(
+        "shazam_production_assigned",
+        "ASINs assigned to each artist now, by the stage they wait for ('upload' when done).",
+        labels=["artist", "next_stage"],
+    )
+    for (artist, stage), count in m.assignments.groupby(["artist", "next_stage"]).size().items():
+        work.add_metric([str(artist), str(stage)], float(count))
+    yield work
 
 
 def _latency_family(latency: pd.DataFrame) -> Metric:

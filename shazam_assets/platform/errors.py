@@ -211,7 +211,46 @@ STAGES: tuple[Stage, ...] = (
         ),
     ),
     _stage(
+        "production",
+        (
+            "PRODUCTION_BAD_ASIN",
+            "The ASIN given to production tracking is malformed",
+            "Use the product's 10-character ASIN (B0 and 8 letters/digits, or an ISBN-10).",
+        ),
+        (
+            "PRODUCTION_NO_SCAN",
+            "The ASIN's scan data is not registered, or its registration found errors",
+            "Copy the photos and the scan OBJ (with .mtl and textures) into scans/<ASIN>/ and wait "
+            "for the scan sensor to register them; fix every code the scan record lists.",
+        ),
+        (
+            "PRODUCTION_NOT_ASSIGNED",
+            "The ASIN is not assigned to the person marking its stages",
+            "Ask a lead to assign the ASIN to you; only the current assignee marks its stages.",
+        ),
+        (
+            "PRODUCTION_UNKNOWN_STAGE",
+            "The production stage named is not one of cleanup, uv, texturing",
+            "Use cleanup, uv or texturing.",
+        ),
+        (
+            "PRODUCTION_STAGE_ORDER",
+            "A production stage was marked done before the stage that comes before it",
+            "Mark the stages in order: cleanup, then uv, then texturing.",
+        ),
+        (
+            "PRODUCTION_BAD_PERSON",
+            "An assignment names a person without a subject (sub)",
+            "Assign to a signed-in person: the studio passes the ID token's subject.",
+        ),
+    ),
+    _stage(
         "ingest",
+        (
+            "SCAN_DATA_BAD_ASIN",
+            "Scan registration was asked for something that is not an ASIN",
+            "Put scan data under scans/<ASIN>/ with the product's 10-character ASIN.",
+        ),
         (
             "UPLOAD_NOT_FOUND",
             "The upload a run was asked to process does not exist (any more) or changed",

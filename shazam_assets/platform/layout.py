@@ -107,8 +107,8 @@ SCAN_FILE = _kind(
 SCAN_RECORD = _kind(
     "scan_record",
     "production/{asin}/scan.json",
-    "production",
-    "the scan data as registered: its files, sizes and the scan checks' verdict",
+    "ingest (scan_data)",
+    "the scan data as registered: its files, sizes and the scan checks' verdict (latest registration)",
 )
 PRODUCTION_EVENT = _kind(
     "production_event",
@@ -127,6 +127,13 @@ ARTIST_ASSIGNMENT = _kind(
     "production/artists/{artist_id}/{asin}.json",
     "production",
     "an artist's assigned ASINs, one marker each, so an artist's work list is O(own ASINs)",
+)
+PRODUCTION_FEED = _kind(
+    "production_feed",
+    "production/feed/{stamp}-{event_id}.json",
+    "production",
+    "the same production event again in one time-ordered folder for every ASIN: what the "
+    "production sensor reads, O(new events) per tick",
 )
 
 
@@ -389,8 +396,27 @@ def production_events_prefix(asin: str) -> str:
     return PRODUCTION_EVENT.prefix(asin=asin)
 
 
+def parse_scan_record_key(key: str) -> str | None:
+    """`production/<ASIN>/scan.json` -> the ASIN; None for any other key."""
+    found = SCAN_RECORD.match(key)
+    return found["asin"] if found is not None and is_valid_asin(found["asin"]) else None
+
+
 def production_event_key(asin: str, stamp: str, event_id: str) -> str:
     return PRODUCTION_EVENT.key(asin=asin, stamp=stamp, event_id=event_id)
+
+
+def production_feed_prefix() -> str:
+    return PRODUCTION_FEED.prefix()
+
+
+def production_feed_key(stamp: str, event_id: str) -> str:
+    return PRODUCTION_FEED.key(stamp=stamp, event_id=event_id)
+
+
+def production_prefix() -> str:
+    """`production/`: every production record (scan records, assignments, events, markers)."""
+    return SCAN_RECORD.prefix()
 
 
 def assignment_key(asin: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 VERSION_SCHEMA = "shazam.version/1"
@@ -376,3 +377,118 @@ class TurntableManifest:
     def committed(self, *, asin: str, version: int) -> TurntableManifest:
         """This manifest as committed for a stored version: its set is named by its fingerprint."""
         return replace(self, set=self.fingerprint, asin=asin, version=version)
+
+
+SCAN_SCHEMA = "shazam.scan/1"
+
+
+@dataclass(frozen=True)
+class ScanFile:
+    """One file of an ASIN's scan data (`scans/<ASIN>/<path>`) as registration listed it.
+
+    `role`: "obj", "mtl", "texture" (named by the MTL), "photo", or "other" (not used)."""
+
+    path: str
+    size: int
+    etag: str
+    role: str = "other"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "etag": self.etag, "role": self.role}
+
+    @classmethod
+    def from_json(cls, data: Any) -> ScanFile:
+        data = _object(data, "a scan file entry")
+        return cls(
+            path=str(data.get("path", "")),
+            size=int(data.get("size", 0)),
+            etag=str(data.get("etag", "")),
+            role=str(data.get("role", "other")),
+        )
+
+
+@dataclass(frozen=True)
+class ScanIssue:
+    """One finding of the scan checks, as the artist and the lead read it."""
+
+    code: str
+    severity: str  # "error", "warning" or "info" (platform.errors.Severity)
+    message: str
+    hint: str
+    path: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+        }
+        return out if self.path is None else {**out, "path": self.path}
+
+    @classmethod
+    def from_json(cls, data: Any) -> ScanIssue:
+        data = _object(data, "a scan issue")
+        path = data.get("path")
+        return cls(
+            code=str(data.get("code", "")),
+            severity=str(data.get("severity", "error")),
+            message=str(data.get("message", "")),
+            hint=str(data.get("hint", "")),
+            path=None if path is None else str(path),
+        )
+
+
+@dataclass(frozen=True)
+class ScanRecord:
+    """`production/<ASIN>/scan.json`: the latest registration of an ASIN's scan data.
+
+    `ok` is False when any issue is an error: the ASIN cannot be assigned until the scan data
+    is fixed and registered again. `files` is the listing the checks judged (key order)."""
+
+    asin: str
+    registered_at: datetime
+    ok: bool
+    files: tuple[ScanFile, ...]
+    issues: tuple[ScanIssue, ...]
+    obj: str | None = None  # the scan OBJ's path, when exactly one was found
+    stats: Mapping[str, Any] | None = None  # the OBJ check's counts (vertices, faces, ...)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The error codes, first occurrence order (warnings are in `issues`)."""
+        return tuple(dict.fromkeys(i.code for i in self.issues if i.severity == "error"))
+
+    @property
+    def photos(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files if f.role == "photo")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCAN_SCHEMA,
+            "asin": self.asin,
+            "registered_at": self.registered_at.isoformat(),
+            "ok": self.ok,
+            "obj": self.obj,
+            "files": [f.to_json() for f in self.files],
+            "issues": [i.to_json() for i in self.issues],
+            "stats": None if self.stats is None else dict(self.stats),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> ScanRecord:
+        data = _object(data, "a scan record")
+        stats = data.get("stats")
+        return cls(
+            asin=str(data.get("asin", "")),
+            registered_at=datetime.fromisoformat(str(data["registered_at"])),
+            ok=bool(data.get("ok", False)),
+            obj=None if data.get("obj") is None else str(data["obj"]),
+            files=tuple(ScanFile.from_json(f) for f in data.get("files") or ()),
+            issues=tuple(ScanIssue.from_json(i) for i in data.get("issues") or ()),
+            stats=dict(stats) if isinstance(stats, Mapping) else None,
+        )

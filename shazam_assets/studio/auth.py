@@ -97,6 +97,11 @@ def identity_from_claims(
     )
 
 
+def _error_page(request: Request, status: int, detail: str) -> Response:
+    page: Response = request.app.state.error_page(request, status, detail)
+    return page
+
+
 def _redirect_uri(request: Request) -> str:
     public = request.app.state.config.public_url
     base = public or f"{request.url.scheme}://{request.url.netloc}"
@@ -121,7 +126,7 @@ async def login(request: Request) -> Response:
         response: Response = await client.authorize_redirect(request, _redirect_uri(request))
     except Exception as exc:  # the provider is unreachable or its discovery document is broken
         log.warning("sign-in could not start: %s", exc)
-        return request.app.state.error_page(
+        return _error_page(
             request, 503, "Sign-in is unavailable: the identity provider does not answer."
         )
     return response
@@ -147,12 +152,12 @@ async def callback(request: Request) -> Response:
         token = await state.oauth.authorize_access_token(request)
     except OAuthError as exc:
         log.info("sign-in refused: %s", exc)
-        return state.error_page(
+        return _error_page(
             request, 401, f"Sign-in failed ({exc.error}). Go back to the studio and sign in again."
         )
     claims = token.get("userinfo")
     if not claims:
-        return state.error_page(request, 401, "Sign-in failed: the provider sent no ID token.")
+        return _error_page(request, 401, "Sign-in failed: the provider sent no ID token.")
     now = state.clock()
     identity = identity_from_claims(dict(claims), state.config, now=now)
     target = _safe_next(request.session.get("next"))
@@ -174,7 +179,7 @@ async def callback(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     reason = cross_site_reason(request)
     if reason is not None:  # no other site can sign a person out (or in again as someone else)
-        return request.app.state.error_page(request, 403, f"Refused: {reason}.")
+        return _error_page(request, 403, f"Refused: {reason}.")
     request.session.clear()
     return RedirectResponse("/signed-out", status_code=303)
 

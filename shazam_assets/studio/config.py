@@ -24,12 +24,7 @@ MIN_SECRET_BYTES = 32
 
 
 class StudioConfigError(ShazamError, ValueError):
-    """The studio cannot start with these settings."""
-
-    code = "STUDIO_NOT_CONFIGURED"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(self.code, message)
+    """The studio cannot start with these settings (STUDIO_NOT_CONFIGURED)."""
 
 
 @dataclass(frozen=True)
@@ -57,14 +52,18 @@ class StudioConfig:
             if not value
         ]
         if missing:
-            raise StudioConfigError(f"set {', '.join(missing)} (see `shazam studio --help`)")
+            raise StudioConfigError(
+                "STUDIO_NOT_CONFIGURED", f"set {', '.join(missing)} (see `shazam studio --help`)"
+            )
         if len(self.session_secret.encode()) < MIN_SECRET_BYTES:
             raise StudioConfigError(
-                f"SHAZAM_STUDIO_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes"
+                "STUDIO_NOT_CONFIGURED",
+                f"SHAZAM_STUDIO_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes",
             )
         if not self.issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise StudioConfigError(
-                "SHAZAM_OIDC_ISSUER must be an https:// URL (plain http only on loopback)"
+                "STUDIO_NOT_CONFIGURED",
+                "SHAZAM_OIDC_ISSUER must be an https:// URL (plain http only on loopback)",
             )
 
     @property

@@ -35,7 +35,7 @@ from shazam_assets.qa.backlog import pending_reviews
 from shazam_assets.qa.review import guard as form_guard
 from shazam_assets.studio import deliveries
 from shazam_assets.studio.access import Action, Identity
-from shazam_assets.studio.app import error_page, guarded, render
+from shazam_assets.studio.http import error_page, guarded, render
 
 _CHUNK = 1 << 20
 
@@ -155,6 +155,9 @@ class _Sink:
         return len(data)
 
     def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
     def drain(self) -> bytes:

@@ -10,6 +10,8 @@ from dagster_project.definitions import defs
 def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     graph = defs.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {
+        "artwork",
+        "scan_data",
         "delivery",
         "asset_version",
         "qa_review",
@@ -19,12 +21,14 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         "pipeline_metrics",
         "revalidation",
     }
+    assert graph.get(dg.AssetKey("artwork")).parent_keys == {dg.AssetKey("scan_data")}
     assert graph.get(dg.AssetKey("asset_version")).parent_keys == {dg.AssetKey("delivery")}
     assert graph.get(dg.AssetKey("qa_review")).parent_keys == {dg.AssetKey("asset_version")}
     assert graph.get(dg.AssetKey("turntable_360")).parent_keys == {dg.AssetKey("asset_version")}
     assert graph.get(dg.AssetKey("product_page")).parent_keys == {dg.AssetKey("turntable_360")}
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert checks == {
+        ("scan_data", "scan_data_valid"),
         ("delivery", "delivery_valid"),
         ("asset_version", "qa_approved"),
         ("qa_review", "qa_visual_match"),
@@ -34,6 +38,8 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     }
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups == {  # one group per stage, as the defs/ folders and shazam_assets' stages
+        "artwork": "production",
+        "scan_data": "ingest",
         "delivery": "ingest",
         "asset_version": "ingest",
         "qa_review": "qa",
@@ -44,13 +50,16 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         "pipeline_metrics": "operations",
     }
     assert all(graph.get(k).code_version for k in graph.get_all_asset_keys())
-    spec = next(iter(defs.resolve_assets_def("delivery").check_specs))
-    assert spec.blocking is True
+    for name in ("delivery", "scan_data"):
+        spec = next(iter(defs.resolve_assets_def(name).check_specs))
+        assert spec.blocking is True
     for key in graph.get_all_asset_keys() - {dg.AssetKey("pipeline_metrics")}:
         partitions = graph.get(key).partitions_def
         assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == "asin"
     sensors = {s.name: s for s in defs.sensors}
     assert set(sensors) == {
+        "scan_sensor",
+        "production_sensor",
         "upload_sensor",
         "upload_queue_sensor",
         "qa_decision_sensor",
@@ -78,6 +87,7 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         "metrics_job",
         "publish_job",
         "qa_decision_job",
+        "scan_job",
         "search_rebuild_job",
         "stale_backfill_job",
         "store_housekeeping_job",
@@ -109,7 +119,7 @@ def test_stages_import_nothing_from_each_other() -> None:
     stages = sorted(
         p.name for p in (root / "defs").iterdir() if p.is_dir() and not p.name.startswith("_")
     )
-    assert stages == ["ingest", "operations", "publish", "qa", "render", "search"]
+    assert stages == ["ingest", "operations", "production", "publish", "qa", "render", "search"]
     for stage in stages:
         for path in (root / "defs" / stage).glob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
@@ -175,4 +185,4 @@ def test_the_installed_package_finds_its_defs_folder(tmp_path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [str(site / "dagster_project" / "definitions.py"), "8"]
+    assert done.stdout.split() == [str(site / "dagster_project" / "definitions.py"), "10"]

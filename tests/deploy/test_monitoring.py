@@ -39,6 +39,9 @@ SHAZAM_METRICS = {
     "shazam_search_success_rate",
     "shazam_sensor_last_tick_timestamp_seconds",
     "shazam_metrics_generated_timestamp_seconds",
+    "shazam_production_completed_total",
+    "shazam_production_step_seconds",
+    "shazam_production_assigned",
 }
 EXPORTER_METRICS = {
     "aws_sqs_approximate_age_of_oldest_message_maximum",
@@ -197,6 +200,9 @@ def test_dashboards_cover_what_operations_watch() -> None:
         "DCGM_FI_DEV_GPU_UTIL",
         "shazam_bytes_reclaimed_total",
         "shazam_search_success_rate",
+        "shazam_production_completed_total",
+        "shazam_production_step_seconds",
+        "shazam_production_assigned",
     ):
         assert metric in everything, metric
     assert all(read.values()), "a dashboard that queries nothing"

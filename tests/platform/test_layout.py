@@ -69,6 +69,26 @@ BUILT = {
     "metrics_table": (layout.metrics_table_key("versions"), "metrics/versions.parquet"),
     "metrics_latest": (layout.metrics_latest_key(), "metrics/latest.prom"),
     "metrics_report": (layout.metrics_report_key(), "metrics/report.html"),
+    "scan_file": (layout.scan_file_key(ASIN, "photos/front.jpg"), f"scans/{ASIN}/photos/front.jpg"),
+    "scan_record": (layout.scan_record_key(ASIN), f"production/{ASIN}/scan.json"),
+    "production_event": (
+        layout.production_event_key(ASIN, "20261207T071500123456Z", "e" * 32),
+        f"production/{ASIN}/events/20261207T071500123456Z-{'e' * 32}.json",
+    ),
+    "production_feed": (
+        layout.production_feed_key("20261207T071500123456Z", "e" * 32),
+        f"production/feed/20261207T071500123456Z-{'e' * 32}.json",
+    ),
+    "audit_event": (
+        layout.audit_event_key("2026-12-07", "20261207T071500123456Z", "e" * 32),
+        f"audit/2026-12-07/20261207T071500123456Z-{'e' * 32}.json",
+    ),
+    "person": (layout.person_key("a" * 24), f"people/{'a' * 24}.json"),
+    "assignment": (layout.assignment_key(ASIN), f"production/{ASIN}/assignment.json"),
+    "artist_assignment": (
+        layout.artist_assignment_key("a" * 24, ASIN),
+        f"production/artists/{'a' * 24}/{ASIN}.json",
+    ),
 }
 
 
@@ -107,6 +127,9 @@ def test_typed_parsers_round_trip() -> None:
     assert layout.page_store_key(
         layout.page_relative(layout.page_key(ASIN)) or ""
     ) == layout.page_key(ASIN)
+    assert layout.parse_scan_file_key(layout.scan_file_key(ASIN, "a/b.obj")) == (ASIN, "a/b.obj")
+    assert layout.parse_scan_record_key(layout.scan_record_key(ASIN)) == ASIN
+    assert layout.parse_artist_assignment_key(layout.artist_assignment_key("a1", ASIN)) == ASIN
 
 
 @pytest.mark.parametrize(
@@ -130,6 +153,10 @@ def test_typed_parsers_round_trip() -> None:
         (layout.parse_page_manifest_key, "published/_static/manifest.json"),
         (layout.parse_page_manifest_key, f"published/{ASIN}/r0123456789abcdef/manifest.json"),
         (layout.parse_search_index_key, "search/index/current.json"),
+        (layout.parse_scan_file_key, "scans/B0lower0001/a.obj"),
+        (layout.parse_scan_record_key, f"production/{ASIN}/assignment.json"),
+        (layout.parse_scan_record_key, "production/feed/scan.json"),
+        (layout.parse_artist_assignment_key, f"production/{ASIN}/assignment.json"),
     ],
 )
 def test_parsers_refuse_other_keys(parse, key: str) -> None:

@@ -1,4 +1,6 @@
-"""The `delivery` and `asset_version` assets of each ASIN partition, and the ingest job."""
+"""The `scan_data`, `delivery` and `asset_version` assets of each ASIN partition, and their jobs."""
+
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -8,6 +10,7 @@ from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource
 from dagster_project.lib.retries import RETRY, transient_only
 from shazam_assets.ingest import pipeline as ingest
+from shazam_assets.ingest.scans import register_scan
 
 
 def _upload(context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource):
@@ -113,4 +116,61 @@ ingest_job = dg.define_asset_job(
     - dg.AssetSelection.checks(keys.QA_APPROVED),
     partitions_def=asin_partitions,
     description="Validate one upload, store it as a new version of its ASIN, and run automatic QA on it.",
+)
+
+
+@dg.asset(
+    retry_policy=RETRY,
+    partitions_def=asin_partitions,
+    group_name="ingest",
+    kinds={"obj"},
+    code_version=code_versions.SCAN_DATA,
+    check_specs=[
+        dg.AssetCheckSpec(
+            keys.SCAN_DATA_VALID.name,
+            asset=keys.SCAN_DATA,
+            blocking=True,
+            partitions_def=asin_partitions,
+            description="The scan data has exactly one readable OBJ with its materials and at "
+            "least one readable photo, within the listing caps. A failure (ERROR) means a lead "
+            "cannot assign the ASIN until the scan data is fixed.",
+        )
+    ],
+)
+@transient_only
+def scan_data(
+    context: dg.AssetExecutionContext, store: ObjectStoreResource
+) -> dg.MaterializeResult:
+    """The 3D scan of this product (photos and the scan OBJ with its .mtl and textures under
+    scans/<ASIN>/), registered for production: the starting point an artist is assigned to.
+    The verdict is recorded in production/<ASIN>/scan.json whatever it is."""
+    record = register_scan(store.open(), context.partition_key, now=datetime.now(UTC))
+    issues = "\n".join(f"- `{i.code}` ({i.severity}) {i.message}" for i in record.issues)
+    codes = ", ".join(record.codes) or "none"
+    return dg.MaterializeResult(
+        metadata={
+            "ok": record.ok,
+            "files": len(record.files),
+            "bytes": dg.MetadataValue.int(record.total_bytes),
+            "photos": len(record.photos),
+            "obj": record.obj or "none",
+            "codes": codes,
+            "issues": dg.MetadataValue.md(issues or "none"),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=keys.SCAN_DATA_VALID.name,
+                passed=record.ok,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"codes": codes, "issues": dg.MetadataValue.md(issues or "none")},
+            )
+        ],
+    )
+
+
+scan_job = dg.define_asset_job(
+    "scan_job",
+    selection=dg.AssetSelection.assets(keys.SCAN_DATA),
+    partitions_def=asin_partitions,
+    description="Register one ASIN's scan data: list it, check it, record the verdict.",
 )

@@ -1,4 +1,5 @@
-"""Upload sensors: find new ZIPs under uploads/ and request one ingest run per upload.
+"""Upload sensors: find new ZIPs under uploads/ and request one ingest run per upload; the scan
+sensor finds new scan data under scans/ and requests one scan_data run per ASIN.
 
 Two modes. `upload_sensor` lists the upload prefix (fine up to ~100k objects, and the only
 mode for the local store). `upload_queue_sensor` reads S3 event notifications from SQS for
@@ -16,6 +17,7 @@ from dagster_project.lib.cadence import SENSOR_INTERVAL_S
 from dagster_project.lib.configs import UPLOAD_OPS, UploadConfig
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
+from shazam_assets.ingest.scans import scan_arrivals
 from shazam_assets.ingest.upload_events import poll_upload_events
 from shazam_assets.ingest.uploads import Upload, scan_uploads
 
@@ -86,3 +88,22 @@ def upload_queue_sensor(
         f"{batch.malformed} malformed (left for the dead-letter queue)"
     )
     return _result(batch.uploads, batch.cursor)
+
+
+@dg.sensor(
+    job=assets.scan_job,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Lists scans/ and requests a scan_data run for every ASIN with new or changed scan files.",
+)
+def scan_sensor(context: dg.SensorEvaluationContext, store: ObjectStoreResource):
+    found = scan_arrivals(store.open(), context.cursor, now=datetime.now(UTC))
+    context.log.info(f"listed {found.listed} objects, {len(found.asins)} ASINs with new scan files")
+    for key in found.skipped_keys[:20]:
+        context.log.warning(f"ignored {key!r}: not a scan file key (scans/<ASIN>/<path>)")
+    asins = [asin for asin, _ in found.asins]
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=key, partition_key=asin) for asin, key in found.asins],
+        dynamic_partitions_requests=[asin_partitions.build_add_request(asins)] if asins else [],
+        cursor=found.cursor,
+    )

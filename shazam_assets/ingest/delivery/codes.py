@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shazam_assets.ingest import scans
 from shazam_assets.ingest.delivery import (
     budgets,
     contract,
@@ -28,6 +29,7 @@ RULEBOOKS: tuple[RuleBook, ...] = (
     scan.rules,
     limits.rules,
     guard.rules,
+    scans.rules,
 )
 
 
