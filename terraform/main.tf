@@ -7,6 +7,8 @@
 locals {
   environment = var.environment # (as a local, checkov evaluates the name; tests/test_terraform.py)
   name        = "shazam-${local.environment}"
+  # The studio's host name: SHAZAM_STUDIO_HOST, the Ingress host, the certificate, the callback.
+  studio_host_name = format("studio.%s", var.domain_name) # (no var inside a template: see _render_root in tests/test_terraform.py)
 }
 
 module "network" {
@@ -45,6 +47,7 @@ module "storage" {
   upload_expiration_days             = var.upload_expiration_days
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   force_destroy                      = var.bucket_force_destroy
+  cors_allowed_origins               = ["https://${local.studio_host_name}"] # browser uploads
 }
 
 module "database" {
@@ -76,6 +79,30 @@ module "iam" {
   cloudwatch_exporter_role_name       = "${local.name}-cloudwatch-exporter"
   cloudwatch_exporter_namespace       = "monitoring"
   cloudwatch_exporter_service_account = "cloudwatch-exporter"
+
+  # deploy/k8s/studio/serviceaccount.yaml.
+  studio_role_name       = "${local.name}-studio"
+  studio_namespace       = "shazam"
+  studio_service_account = "shazam-studio"
+  studio_store_prefix    = module.storage.store_key_prefix
+
+  # The AWS Load Balancer Controller (docs/deploy.md): helm -n kube-system, serviceAccount.name.
+  alb_controller_role_name       = "${local.name}-aws-load-balancer-controller"
+  alb_controller_namespace       = "kube-system"
+  alb_controller_service_account = "aws-load-balancer-controller"
+}
+
+# The studio's sign-in (Cognito) and certificate; its IRSA role is module.iam's.
+module "studio" {
+  source              = "./modules/studio"
+  name                = local.name
+  host_name           = local.studio_host_name
+  domain_prefix       = var.studio_sign_in_domain_prefix
+  deletion_protection = var.studio_deletion_protection
+  mfa                 = var.studio_mfa
+  threat_protection   = var.studio_threat_protection
+  certificate_arn     = var.studio_certificate_arn
+  route53_zone_id     = var.route53_zone_id
 }
 
 module "ecr" {

@@ -72,3 +72,71 @@ output "nat_public_ips" {
   description = "Addresses the cluster's outbound traffic leaves from."
   value       = module.network.nat_public_ips
 }
+
+# --- the studio ----------------------------------------------------------------------------
+
+output "studio_host_name" {
+  description = "SHAZAM_STUDIO_HOST (ConfigMap shazam-studio-env) and the host of deploy/k8s/studio/ingress.yaml; point its DNS record at the ALB."
+  value       = local.studio_host_name
+}
+
+output "studio_url" {
+  description = "SHAZAM_STUDIO_PUBLIC_URL (ConfigMap shazam-studio-env)."
+  value       = module.studio.public_url
+}
+
+output "studio_oidc_issuer" {
+  description = "SHAZAM_OIDC_ISSUER (ConfigMap shazam-studio-env)."
+  value       = module.studio.oidc_issuer
+}
+
+output "studio_oidc_client_id" {
+  description = "SHAZAM_OIDC_CLIENT_ID (ConfigMap shazam-studio-env)."
+  value       = module.studio.client_id
+}
+
+output "studio_oidc_client_secret" {
+  description = "SHAZAM_OIDC_CLIENT_SECRET (Secret shazam-studio-secrets): terraform output -raw studio_oidc_client_secret."
+  value       = module.studio.client_secret
+  sensitive   = true
+}
+
+output "studio_user_pool_id" {
+  description = "The studio's Cognito user pool: aws cognito-idp admin-create-user / admin-add-user-to-group --user-pool-id."
+  value       = module.studio.user_pool_id
+}
+
+output "studio_sign_in_domain" {
+  description = "Host of the studio's hosted sign-in pages."
+  value       = module.studio.sign_in_domain
+}
+
+output "studio_role_arn" {
+  description = "IRSA role of the studio: eks.amazonaws.com/role-arn in deploy/k8s/studio/serviceaccount.yaml."
+  value       = module.iam.studio_role_arn
+}
+
+output "studio_certificate_arn" {
+  description = "alb.ingress.kubernetes.io/certificate-arn in deploy/k8s/studio/ingress.yaml."
+  value       = module.studio.certificate_arn
+}
+
+output "studio_certificate_validation_records" {
+  description = "DNS records ACM checks before it issues the studio's certificate (when made here without route53_zone_id): create them in domain_name's zone."
+  value       = module.studio.certificate_validation_records
+}
+
+output "alb_controller_role_arn" {
+  description = "IRSA role of the AWS Load Balancer Controller: its chart's serviceAccount.annotations eks.amazonaws.com/role-arn."
+  value       = module.iam.alb_controller_role_arn
+}
+
+output "alb_subnet_cidrs" {
+  description = "Public subnets' CIDRs, where the studio's ALB connects from: allow-studio-from-alb in deploy/k8s/studio/networkpolicies.yaml."
+  value       = module.network.public_subnet_cidrs
+}
+
+output "vpc_id" {
+  description = "The VPC: the AWS Load Balancer Controller's vpcId."
+  value       = module.network.vpc_id
+}

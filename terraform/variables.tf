@@ -153,3 +153,42 @@ variable "ecr_repository_name" {
   description = "Image repository name (dev shazam-dev, prod shazam)."
   type        = string
 }
+
+# --- the studio (modules/studio, docs/deploy.md "Studio") ----------------------------------
+
+variable "domain_name" {
+  description = "DNS domain the environment's public names live under: the studio is studio.<domain_name> (dev dev.shazam.example.com, prod shazam.example.com)."
+  type        = string
+}
+
+variable "studio_sign_in_domain_prefix" {
+  description = "Prefix of the studio's hosted sign-in pages, <prefix>.auth.<region>.amazoncognito.com: unique in the region (e.g. shazam-<environment>-<account id>)."
+  type        = string
+}
+
+variable "studio_certificate_arn" {
+  description = "An existing ACM certificate for studio.<domain_name> in this region; null makes one (DNS validation)."
+  type        = string
+  default     = null
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone of domain_name: the certificate's validation record is written there; null: create it by hand (output studio_certificate_validation_records)."
+  type        = string
+  default     = null
+}
+
+variable "studio_deletion_protection" {
+  description = "Refuse to delete the studio's user pool and with it every account (prod)."
+  type        = bool
+}
+
+variable "studio_mfa" {
+  description = "Second factor for studio sign-in: OPTIONAL (dev) or ON (prod: everyone sets up an authenticator app)."
+  type        = string
+}
+
+variable "studio_threat_protection" {
+  description = "Cognito threat protection: OFF, AUDIT (dev: record risky sign-ins) or ENFORCED (prod: block them). AUDIT and ENFORCED use the Plus feature plan."
+  type        = string
+}

@@ -35,3 +35,12 @@ database_deletion_protection   = false
 database_backup_retention_days = 3
 
 ecr_repository_name = "shazam-dev"
+
+# --- the studio: studio.<domain_name>; sign-in without enforced MFA, pool may be deleted ---
+domain_name                  = "dev.shazam.example.com"  # replace: a domain whose DNS you control
+studio_sign_in_domain_prefix = "shazam-dev-123456789012" # replace: unique in the region
+# studio_certificate_arn     = "arn:aws:acm:eu-west-1:123456789012:certificate/..." # else one is made
+# route53_zone_id            = "Z0123456789EXAMPLE" # writes the certificate's validation record
+studio_deletion_protection = false
+studio_mfa                 = "OPTIONAL"
+studio_threat_protection   = "AUDIT"

@@ -35,3 +35,12 @@ database_deletion_protection   = true
 database_backup_retention_days = 14
 
 ecr_repository_name = "shazam"
+
+# --- the studio: studio.<domain_name>; MFA for everyone, risky sign-ins blocked, pool protected ---
+domain_name                  = "shazam.example.com"       # replace: a domain whose DNS you control
+studio_sign_in_domain_prefix = "shazam-prod-123456789012" # replace: unique in the region
+# studio_certificate_arn     = "arn:aws:acm:eu-west-1:123456789012:certificate/..." # else one is made
+# route53_zone_id            = "Z0123456789EXAMPLE" # writes the certificate's validation record
+studio_deletion_protection = true
+studio_mfa                 = "ON"
+studio_threat_protection   = "ENFORCED"

@@ -8,6 +8,8 @@ locals {
   irsa_service_accounts = {
     dagster             = "${var.namespace}:${var.service_account}"
     cloudwatch_exporter = "${var.cloudwatch_exporter_namespace}:${var.cloudwatch_exporter_service_account}"
+    studio              = "${var.studio_namespace}:${var.studio_service_account}"
+    alb_controller      = "${var.alb_controller_namespace}:${var.alb_controller_service_account}"
   }
 }
 

@@ -17,3 +17,13 @@ output "cloudwatch_exporter_role_arn" {
   description = "Value of the eks.amazonaws.com/role-arn annotation of the CloudWatch exporter's service account."
   value       = aws_iam_role.cloudwatch_exporter.arn
 }
+
+output "studio_role_arn" {
+  description = "Value of the eks.amazonaws.com/role-arn annotation of the studio's service account."
+  value       = aws_iam_role.studio.arn
+}
+
+output "alb_controller_role_arn" {
+  description = "Value of the eks.amazonaws.com/role-arn annotation of the AWS Load Balancer Controller's service account."
+  value       = aws_iam_role.alb_controller.arn
+}

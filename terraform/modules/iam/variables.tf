@@ -77,3 +77,46 @@ variable "cloudwatch_exporter_service_account" {
   type        = string
   default     = "cloudwatch-exporter"
 }
+
+variable "studio_role_name" {
+  description = "Name of the studio's IRSA role (deploy/k8s/studio/serviceaccount.yaml's annotation)."
+  type        = string
+}
+
+variable "studio_namespace" {
+  description = "Namespace of the studio (deploy/k8s/studio)."
+  type        = string
+  default     = "shazam"
+}
+
+variable "studio_service_account" {
+  description = "Service account the studio's pods run as (deploy/k8s/studio/serviceaccount.yaml)."
+  type        = string
+  default     = "shazam-studio"
+}
+
+variable "studio_store_prefix" {
+  description = "The store's key prefix in the bucket, \"\" or ending in \"/\" (modules/storage store_key_prefix): the studio's keys are under it."
+  type        = string
+  validation {
+    condition     = var.studio_store_prefix == "" || endswith(var.studio_store_prefix, "/")
+    error_message = "studio_store_prefix: \"\" or a prefix ending in \"/\"."
+  }
+}
+
+variable "alb_controller_role_name" {
+  description = "Name of the AWS Load Balancer Controller's IRSA role."
+  type        = string
+}
+
+variable "alb_controller_namespace" {
+  description = "Namespace of the AWS Load Balancer Controller release (helm -n, docs/deploy.md)."
+  type        = string
+  default     = "kube-system"
+}
+
+variable "alb_controller_service_account" {
+  description = "Service account of the controller (its chart's serviceAccount.name)."
+  type        = string
+  default     = "aws-load-balancer-controller"
+}

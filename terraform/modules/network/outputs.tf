@@ -23,6 +23,11 @@ output "public_subnet_ids" {
   value       = aws_subnet.public[*].id
 }
 
+output "public_subnet_cidrs" {
+  description = "CIDRs of the public subnets: where an internet-facing ALB connects to its ip targets from."
+  value       = aws_subnet.public[*].cidr_block
+}
+
 output "nat_public_ips" {
   description = "Elastic IPs the cluster's outbound traffic leaves from (for partner allow-lists)."
   value       = aws_eip.nat[*].public_ip

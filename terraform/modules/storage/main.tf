@@ -138,6 +138,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "store" {
   depends_on = [aws_s3_bucket_versioning.store]
 }
 
+# Browsers upload deliveries straight to the bucket (the studio presigns each part of a
+# multipart upload) and read the ETag of every part to complete it; they may do so only from the
+# studio's origin. Downloads are presigned GETs, which need no CORS when opened as links.
+resource "aws_s3_bucket_cors_configuration" "store" {
+  count  = length(var.cors_allowed_origins) > 0 ? 1 : 0
+  bucket = aws_s3_bucket.store.id
+  cors_rule {
+    id              = "studio-browser-uploads"
+    allowed_methods = ["PUT"]
+    allowed_origins = var.cors_allowed_origins
+    allowed_headers = ["*"] # presigned parts carry content-type and checksum headers
+    expose_headers  = ["ETag"]
+    max_age_seconds = 3600
+  }
+}
+
 data "aws_iam_policy_document" "store_tls_only" {
   statement {
     sid     = "DenyInsecureTransport"

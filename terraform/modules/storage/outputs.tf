@@ -42,3 +42,8 @@ output "dead_letter_queue_url" {
   description = "Where malformed upload events end up."
   value       = aws_sqs_queue.upload_events_dlq.url
 }
+
+output "store_key_prefix" {
+  description = "The store's key prefix in the bucket: \"\" or ending in \"/\" (what IAM policies put after the bucket ARN)."
+  value       = local.store_prefix
+}

@@ -77,3 +77,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "cors_allowed_origins" {
+  description = "Origins (https://<host>) whose pages may PUT to the bucket with presigned URLs: the studio's browser uploads. Empty: no CORS rule."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for origin in var.cors_allowed_origins : can(regex("^https://[^/*]+$", origin))])
+    error_message = "cors_allowed_origins: https:// origins without a path or wildcard."
+  }
+}
