@@ -48,6 +48,7 @@ REVIEW_STATIC = HERE.parent / "qa" / "review" / "static"
 STATIC_FILES = {
     "studio.css": STATIC_DIR / "studio.css",
     "studio.js": STATIC_DIR / "studio.js",
+    "upload.js": STATIC_DIR / "upload.js",
     "review.css": REVIEW_STATIC / "review.css",
     "review.js": REVIEW_STATIC / "review.js",
     **viewer.viewer_files(),
@@ -221,7 +222,7 @@ def create_app(
     allowed_hosts: Sequence[str] = web.LOOPBACK_HOSTS,
 ) -> Starlette:
     """The studio over `store`, signing people in with the provider `config` names."""
-    from shazam_assets.studio import pages
+    from shazam_assets.studio import pages, uploads
 
     routes = [
         Route("/healthz", healthz),
@@ -230,12 +231,15 @@ def create_app(
         Route("/static/{name:path}", static_file),
         *auth.routes(),
         *pages.routes(),
+        *uploads.routes(),
     ]
     middleware = [
         *web.guard(
             allowed_hosts,
             max_body_bytes=MAX_BODY_BYTES,
             body_refusal=web.BodyRefusal("STUDIO_REQUEST_TOO_LARGE", "the request is too large"),
+            body_limits_by_path=uploads.body_limits(store, config),  # a local store's upload parts
+            csp=web.content_security_policy(connect_to=uploads.connect_origins(store, config)),
         ),
         Middleware(
             SessionMiddleware,

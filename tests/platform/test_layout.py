@@ -69,6 +69,10 @@ BUILT = {
     "metrics_table": (layout.metrics_table_key("versions"), "metrics/versions.parquet"),
     "metrics_latest": (layout.metrics_latest_key(), "metrics/latest.prom"),
     "metrics_report": (layout.metrics_report_key(), "metrics/report.html"),
+    "upload_session": (
+        layout.upload_session_key(ASIN, "0f" * 16),
+        f"upload-sessions/{ASIN}/{'0f' * 16}.json",
+    ),
 }
 
 
