@@ -199,3 +199,20 @@ def upload_scan(
         keys.append(layout.scan_file_key(asin, folder + path.name))
         store.put_file(keys[-1], path)
     return keys
+
+
+def assign_to(store: Any, tmp_root: Path, asin: str, artist: Any, *, lead: Any = None) -> None:
+    """The ASIN as a lead leaves it for `artist` (a Person): its scan data uploaded and
+    registered, then assigned through production tracking (what the studio's Assign does)."""
+    from datetime import UTC, datetime
+
+    from shazam_assets.ingest.scans import register_scan
+    from shazam_assets.platform.identity import Person
+    from shazam_assets.production import tracking
+
+    now = datetime.now(UTC)
+    if tracking.read_assignment(store, asin) is None:
+        upload_scan(store, tmp_root, asin=asin)
+        register_scan(store, asin, now=now)
+    by = lead or Person(sub="leo@example.com", name="Leo Lead", email="leo@example.com")
+    tracking.assign(store, asin, artist=artist, by=by, now=now)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shazam_assets.ingest.delivery.profiles import PROFILES
 from shazam_assets.platform import freetext, layout
 from shazam_assets.platform.errors import ShazamError
 from shazam_assets.platform.scanning import object_id, scan_prefix
@@ -75,6 +76,33 @@ def checked_upload_key(asin: str, name: str) -> str:
             "(no '/') ending in .zip, such as delivery-2.zip"
         )
     return key
+
+
+# The largest archive any profile's validator can accept: everything it may unpack, stored
+# uncompressed, plus its central directory and as much again for the local headers. A larger
+# upload is refused before a byte of it is sent (`check_upload_size`).
+MAX_UPLOAD_BYTES = max(
+    p.zip.max_total_uncompressed + 2 * p.zip.max_directory_bytes for p in PROFILES.values()
+)
+
+
+class UploadTooLarge(ShazamError, ValueError):
+    """A declared upload size over what validation would ever accept."""
+
+    code = "UPLOAD_TOO_LARGE"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.code, message)
+
+
+def check_upload_size(size: int) -> int:
+    """`size` when an upload of that many bytes could pass validation, else `UploadTooLarge`."""
+    if size > MAX_UPLOAD_BYTES:
+        raise UploadTooLarge(
+            f"the file is {size:,} bytes; a delivery is at most {MAX_UPLOAD_BYTES:,} "
+            "(what validation unpacks at most)"
+        )
+    return size
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,38 @@ STAGES: tuple[Stage, ...] = (
         (
             "UPLOAD_EXISTS",
             "An upload of that name already exists for the ASIN",
-            "Pass --name to upload under another name; uploads are never overwritten.",
+            "Upload under another name (rename the file, or `shazam upload --name`); uploads "
+            "are never overwritten.",
+        ),
+        (
+            "UPLOAD_TOO_LARGE",
+            "The file is larger than any delivery validation accepts",
+            "Deliver only the files the manifest names; a delivery unpacks to at most 4 GiB.",
+        ),
+        (
+            "UPLOAD_NOT_IN_PROGRESS",
+            "No browser upload with that id is in progress for that ASIN",
+            "It finished, was aborted or expired: start the upload again from the ASIN's page.",
+        ),
+        (
+            "UPLOAD_PART_URL_INVALID",
+            "An upload part URL is forged, altered or expired",
+            "The page asks for a new URL for each part; reload the page and press Resume.",
+        ),
+        (
+            "UPLOAD_PARTS_MISMATCH",
+            "The parts named to complete an upload are not the parts the store holds",
+            "Press Resume: the page uploads the missing or damaged parts again, then completes.",
+        ),
+        (
+            "UPLOAD_NOT_SUPPORTED",
+            "This store takes no uploads from the browser",
+            "Use `shazam upload`, or run the studio over a file:// or s3:// store.",
+        ),
+        (
+            "UPLOAD_REQUEST_INVALID",
+            "A browser upload request is malformed (missing or wrong JSON fields)",
+            "The studio's own page sends these requests; reload it. Scripts: see docs/studio.md.",
         ),
     ),
     _stage(

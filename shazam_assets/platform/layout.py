@@ -346,6 +346,13 @@ PERSON = _kind(
     "studio",
     "a person who signed in to the studio: name, email and roles at their last sign-in",
 )
+UPLOAD_SESSION = _kind(
+    "upload_session",
+    "upload-sessions/{asin}/{upload}.json",
+    "studio",
+    "a browser upload in progress: its key, size, part plan and store upload id, bound to the "
+    "ASIN; removed when it completes or is aborted",
+)
 
 # --- typed keys ----------------------------------------------------------------------------
 
@@ -741,6 +748,14 @@ def people_prefix() -> str:
 
 def person_key(person_id: str) -> str:
     return PERSON.key(person_id=person_id)
+
+
+def upload_sessions_prefix(asin: str) -> str:
+    return UPLOAD_SESSION.prefix(asin=asin)
+
+
+def upload_session_key(asin: str, upload: str) -> str:
+    return UPLOAD_SESSION.key(asin=asin, upload=upload)
 
 
 # --- operations ------------------------------------------------------------------------------

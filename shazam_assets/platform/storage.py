@@ -246,6 +246,11 @@ class LocalStore(ObjectStore):
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*_check_key(key))
 
+    def file_path(self, key: str) -> Path:
+        """The file that holds, or would hold, `key` (ValueError for a key that could escape
+        the root). For code that writes a store's files itself (`platform.multipart`)."""
+        return self._path(key)
+
     def list(self, prefix: str = "", *, start_after: str | None = None) -> Iterator[ObjectInfo]:
         base = prefix.rpartition("/")[0]
         base_dir = self._path(base) if base else self.root  # refuses prefixes that escape
@@ -479,6 +484,11 @@ class S3Store(ObjectStore):
     def _full(self, key: str) -> str:
         _check_key(key)
         return self.prefix + key
+
+    def bucket_key(self, key: str) -> str:
+        """The S3 object key of store key `key` (the store's prefix added), for code that
+        talks to S3 itself (`platform.multipart`)."""
+        return self._full(key)
 
     @contextlib.contextmanager
     def _errors(self, key: str) -> Iterator[None]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -25,22 +25,30 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
-# model-viewer decodes textures and Draco meshes from blob: URLs and compiles WebAssembly;
-# Swagger UI styles its elements inline and draws icons from data: URLs.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self' 'wasm-unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' blob: data:",
-        "connect-src 'self' blob: data:",
-        "worker-src 'self' blob:",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "object-src 'none'",
+
+def content_security_policy(*, connect_to: Sequence[str] = ()) -> str:
+    """The pages' policy; `connect_to` adds origins that scripts may send requests to (the
+    studio's page PUTs upload parts straight to the object store's endpoint), nothing else.
+
+    model-viewer decodes textures and Draco meshes from blob: URLs and compiles WebAssembly;
+    Swagger UI styles its elements inline and draws icons from data: URLs."""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' blob: data:",
+            " ".join(("connect-src 'self' blob: data:", *connect_to)),
+            "worker-src 'self' blob:",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        )
     )
-)
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
@@ -63,10 +71,11 @@ def allowed_hosts_for(host: str, extra: Iterable[str] = ()) -> list[str]:
 
 class SecurityHeaders:
     """ASGI middleware adding SECURITY_HEADERS to every HTTP response (a response that sets
-    one of them itself keeps its own)."""
+    one of them itself keeps its own); `csp` replaces the default content security policy."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, csp: str = CONTENT_SECURITY_POLICY) -> None:
         self.app = app
+        self.headers = {**SECURITY_HEADERS, "content-security-policy": csp}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,7 +85,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
             await send(message)
 
@@ -96,17 +105,34 @@ class BodyLimit:
 
     A declared Content-Length over the limit is answered at once, before the body is read; a
     body that grows past it while streaming (chunked, or a lying Content-Length) stops the
-    app's own answer and gets the 413 instead, if no answer has started yet."""
+    app's own answer and gets the 413 instead, if no answer has started yet. `path_limits`
+    gives paths starting with a prefix their own limit (the studio's local upload-part route
+    takes one part), leaving every other path at `max_bytes`."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, refusal: BodyRefusal) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        refusal: BodyRefusal,
+        path_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app, self.max_bytes, self.refusal = app, max_bytes, refusal
+        self.path_limits = dict(path_limits or {})
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.path_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(str(scope.get("path", "")))
         declared = Headers(scope=scope).get("content-length", "0")
-        if not declared.isdigit() or int(declared) > self.max_bytes:
+        if not declared.isdigit() or int(declared) > max_bytes:
             await self._refuse(send)
             return
         received, over, started = 0, False, False
@@ -116,7 +142,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     over = True
                     return {"type": "http.disconnect"}  # the app stops reading
             return message
@@ -156,13 +182,21 @@ def guard(
     *,
     max_body_bytes: int = 0,
     body_refusal: BodyRefusal = BodyRefusal("REQUEST_TOO_LARGE", "this server takes no body"),
+    body_limits_by_path: Mapping[str, int] | None = None,
+    csp: str = CONTENT_SECURITY_POLICY,
 ) -> list[Middleware]:
     """The middleware stack of every SHAZAM app, outermost first: Host allow-list, security
-    headers (on the Host refusal too), body limit."""
+    headers (on the Host refusal too), body limit (`body_limits_by_path`: path prefix -> the
+    limit of the paths under it, for the one route that takes more)."""
     return [
-        Middleware(SecurityHeaders),
+        Middleware(SecurityHeaders, csp=csp),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
-        Middleware(BodyLimit, max_bytes=max_body_bytes, refusal=body_refusal),
+        Middleware(
+            BodyLimit,
+            max_bytes=max_body_bytes,
+            refusal=body_refusal,
+            path_limits=body_limits_by_path,
+        ),
     ]
 
 

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from shazam_assets.platform import layout, viewer, web
 from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.studio import auth, pages
+from shazam_assets.studio import auth, pages, uploads
 from shazam_assets.studio.config import StudioConfig
 from shazam_assets.studio.http import MAX_BODY_BYTES, STATIC_FILES, STATIC_TYPES, error_page, render
 
@@ -91,12 +91,15 @@ def create_app(
         Route("/static/{name:path}", static_file),
         *auth.routes(),
         *pages.routes(),
+        *uploads.routes(),
     ]
     middleware = [
         *web.guard(
             allowed_hosts,
             max_body_bytes=MAX_BODY_BYTES,
             body_refusal=web.BodyRefusal("STUDIO_REQUEST_TOO_LARGE", "the request is too large"),
+            body_limits_by_path=uploads.body_limits(store, config),  # a local store's upload parts
+            csp=web.content_security_policy(connect_to=uploads.connect_origins(store, config)),
         ),
         Middleware(
             SessionMiddleware,

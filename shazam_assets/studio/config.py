@@ -40,6 +40,8 @@ class StudioConfig:
     max_session: timedelta = timedelta(hours=12)
     # Presigned upload URLs live this long (each part URL; a new one is asked for per part).
     presign_ttl: timedelta = timedelta(minutes=15)
+    # Browser uploads are cut into parts of this size (S3's 5 MiB at least; the last is shorter).
+    upload_part_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
         missing = [

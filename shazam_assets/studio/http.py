@@ -40,6 +40,7 @@ REVIEW_STATIC = HERE.parent / "qa" / "review" / "static"
 STATIC_FILES = {
     "studio.css": STATIC_DIR / "studio.css",
     "studio.js": STATIC_DIR / "studio.js",
+    "upload.js": STATIC_DIR / "upload.js",
     "review.css": REVIEW_STATIC / "review.css",
     "review.js": REVIEW_STATIC / "review.js",
     **viewer.viewer_files(),

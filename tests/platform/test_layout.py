@@ -89,6 +89,10 @@ BUILT = {
         layout.artist_assignment_key("a" * 24, ASIN),
         f"production/artists/{'a' * 24}/{ASIN}.json",
     ),
+    "upload_session": (
+        layout.upload_session_key(ASIN, "0f" * 16),
+        f"upload-sessions/{ASIN}/{'0f' * 16}.json",
+    ),
 }
 
 

@@ -6,6 +6,7 @@ loopback http (browsers do)."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -102,11 +103,15 @@ def run_studio(oidc_issuer: str) -> Iterator[Callable[..., Studio]]:
     """Start the studio over a store (uvicorn in a thread, a port the OS picked)."""
     servers: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
 
-    def start(store: ObjectStore, **kwargs: Any) -> Studio:
+    def start(
+        store: ObjectStore, *, config_changes: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Studio:
+        """`config_changes`: StudioConfig fields to set (a smaller upload part size...)."""
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        app = create_app(store, studio_config(oidc_issuer), **kwargs)
+        config = dataclasses.replace(studio_config(oidc_issuer), **(config_changes or {}))
+        app = create_app(store, config, **kwargs)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
