@@ -81,8 +81,8 @@ test-slow: setup ## Run the slow tests too (large archives, 100k-object buckets)
 ui: setup ## Start the Dagster UI + daemon on the embedded store (http://127.0.0.1:3000)
 	$(BIN)/shazam ui
 
-review: setup ## Serve the QA review page on the embedded store (http://127.0.0.1:8421)
-	$(BIN)/shazam review
+review: setup ## Serve the studio for review on the embedded store (http://127.0.0.1:8421/review, sign in as rita@example.com)
+	$(BIN)/shazam review --dev-identity-provider
 
 serve: setup ## Serve the product pages, catalogue and search API on the embedded store (http://127.0.0.1:8422)
 	$(BIN)/shazam serve

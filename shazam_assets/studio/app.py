@@ -221,7 +221,7 @@ def create_app(
     allowed_hosts: Sequence[str] = web.LOOPBACK_HOSTS,
 ) -> Starlette:
     """The studio over `store`, signing people in with the provider `config` names."""
-    from shazam_assets.studio import pages
+    from shazam_assets.studio import pages, review
 
     routes = [
         Route("/healthz", healthz),
@@ -230,6 +230,7 @@ def create_app(
         Route("/static/{name:path}", static_file),
         *auth.routes(),
         *pages.routes(),
+        *review.routes(),
     ]
     middleware = [
         *web.guard(

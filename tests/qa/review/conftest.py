@@ -1,4 +1,6 @@
-"""A store holding real stored versions waiting for review, built once and copied per test.
+"""A store holding real stored versions waiting for review, built once and copied per test, and
+the studio serving it (the review pages live there), with a reviewer signed in through the real
+OpenID provider.
 
 Deliveries are packed from the procedural demo products, uploaded to a LocalStore, validated
 and stored with the ingest stage, exactly as the pipeline does. Then the test plays the parts
@@ -21,6 +23,7 @@ from shazam_assets.ingest import versions
 from shazam_assets.platform.layout import scores_key
 from shazam_assets.platform.storage import LocalStore, ObjectStore
 from tests.builders import pack, product, read_glb, store_delivery
+from tests.studio.conftest import REVIEWER, Session, Studio, oidc_issuer, run_studio
 
 SPEAKER = "B0REVIEW01"  # delivered 30 h ago (overdue at a 24 h SLA), has QA scores + contact sheet
 MUG = "B0REVIEW02"  # delivered 2 h ago, QA has not run
@@ -118,3 +121,18 @@ def review_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def review_store(review_store_template: Path, tmp_path: Path) -> LocalStore:
     """A private copy of the template store: each test may record decisions."""
     return LocalStore(Path(shutil.copytree(review_store_template, tmp_path / "store")))
+
+
+__all__ = ["oidc_issuer", "run_studio"]  # the studio's fixtures, used here too
+
+
+@pytest.fixture
+def studio(run_studio, review_store: LocalStore) -> Studio:
+    """The studio over the review store (a 24 h SLA)."""
+    return run_studio(review_store, sla=SLA)
+
+
+@pytest.fixture
+def reviewer(studio: Studio) -> Session:
+    """Rita Reviewer, signed in."""
+    return studio.sign_in(REVIEWER)
