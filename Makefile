@@ -84,7 +84,8 @@ ui: setup ## Start the Dagster UI + daemon on the embedded store (http://127.0.0
 studio: setup ## Serve the studio on the embedded store with a local OpenID provider (http://127.0.0.1:8421)
 	$(BIN)/shazam studio --dev-identity-provider
 
-review: studio ## The review pages moved into the studio (make studio)
+review: setup ## Serve the studio for review on the embedded store (http://127.0.0.1:8421/review, sign in as rita@example.com)
+	$(BIN)/shazam review --dev-identity-provider
 
 serve: setup ## Serve the product pages, catalogue and search API on the embedded store (http://127.0.0.1:8422)
 	$(BIN)/shazam serve

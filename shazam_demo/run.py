@@ -379,5 +379,5 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
         f"catalogue: {store.uri('published/index.html')}; browse it with search: make serve "
         "(http://127.0.0.1:8422/)"
     )
-    echo("open the Dagster UI on the same store with: make ui; the review page with: shazam review")
+    echo("open the Dagster UI on the same store with: make ui; the review pages with: make review")
     return ok

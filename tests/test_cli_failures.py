@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,11 @@ import pytest
 from shazam_assets.platform.storage import LocalStore
 from shazam_assets.qa.decisions import read_decision
 from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip, store_delivery
+from tests.qa.review.conftest import shazam_review
+from tests.studio.conftest import REVIEWER, Session, oidc_issuer, sign_in
 from tests.test_cli import SHAZAM
+
+__all__ = ["oidc_issuer"]  # the studio's fixture, used here
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,54 +84,11 @@ def stored(tmp_path: Path, good_zip: Path) -> Path:
     return root
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(url: str, data: dict[str, str] | bytes | None = None) -> tuple[int, str]:
-    body = urllib.parse.urlencode(data).encode() if isinstance(data, dict) else data
-    request = urllib.request.Request(url, data=body)
-    if body is not None:
-        request.add_header("content-type", "application/x-www-form-urlencoded")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(errors="replace")
-
-
 @pytest.fixture
-def review_page(stored: Path):
-    """`shazam review` serving the store, over HTTP."""
-    port = _free_port()
-    env = dict(
-        os.environ,
-        SHAZAM_STORE_URL=stored.as_uri(),
-        DAGSTER_HOME=str(stored.parent / "dagster_home"),
-    )
-    server = subprocess.Popen(
-        [SHAZAM, "review", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except urllib.error.HTTPError:
-            break
-        except OSError:
-            time.sleep(0.1)
-    try:
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+def review_page(stored: Path, oidc_issuer: str) -> Iterator[Session]:
+    """`shazam review` (the studio) serving the store over HTTP, a reviewer signed in."""
+    with shazam_review(stored, oidc_issuer) as (base, _):
+        yield sign_in(base, REVIEWER)
 
 
 # --- reviewer names and notes ---------------------------------------------------------------
@@ -166,26 +125,23 @@ def test_a_reviewer_name_from_a_latin1_terminal_is_refused_and_the_pages_stay_up
     )
     assert "approved by Jos\u00e9 at" in done.stdout  # stored as NFC, trimmed
     assert read_decision(LocalStore(stored), ASIN, 1).reviewer == "Jos\u00e9"
-    for path in ("/", f"/asins/{ASIN}/v1"):
-        status, page = _get(review_page + path)
-        assert status == 200 and "Jos\u00e9" in page
+    for path in ("/review", f"/review/asins/{ASIN}/v1"):
+        page = review_page.get(path)
+        assert page.status_code == 200 and "Jos\u00e9" in page.text
 
 
-def test_the_review_form_refuses_names_that_are_not_text(stored, review_page) -> None:
-    url = f"{review_page}/asins/{ASIN}/v1/decision"
-    status, page = _get(url, b"verdict=approve&reviewer=Jos%E9")  # a Latin-1 client
-    assert status == 422 and "TEXT_NOT_UTF8" in page
-    status, page = _get(
-        url, {"verdict": "approve", "reviewer": "Rita\u202eatiR"}
-    )  # reads backwards
-    assert status == 422 and "TEXT_CONTROL_CHARACTER" in page
-    status, page = _get(url, {"verdict": "reject", "reviewer": "Rita", "notes": "x" * 5000})
-    assert status == 422 and "TEXT_TOO_LONG" in page
+def test_the_review_form_refuses_notes_that_are_not_text(stored, review_page) -> None:
+    url = f"/review/asins/{ASIN}/v1/decision"
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    latin1 = review_page.post(url, content=b"verdict=reject&notes=Jos%E9", headers=form)
+    assert latin1.status_code == 422 and "TEXT_NOT_UTF8" in latin1.text  # a Latin-1 client
+    backwards = review_page.post(url, data={"verdict": "reject", "notes": "ok\u202eko"})
+    assert backwards.status_code == 422 and "TEXT_CONTROL_CHARACTER" in backwards.text
+    long = review_page.post(url, data={"verdict": "reject", "notes": "x" * 5000})
+    assert long.status_code == 422 and "TEXT_TOO_LONG" in long.text
     assert read_decision(LocalStore(stored), ASIN, 1) is None
-    status, _ = _get(
-        url, {"verdict": "reject", "reviewer": "Rita", "notes": "logo missing\r\nsee photo 2"}
-    )
-    assert status == 200  # followed the 303 to the page that shows the decision
+    done = review_page.post(url, data={"verdict": "reject", "notes": "logo missing\r\nsee photo 2"})
+    assert done.status_code == 303 and review_page.get(done.headers["location"]).status_code == 200
     assert read_decision(LocalStore(stored), ASIN, 1).notes == "logo missing\nsee photo 2"
 
 
@@ -201,9 +157,9 @@ def test_a_name_stored_by_an_older_release_does_not_break_the_pages(stored, revi
         "source": "cli",
     }
     LocalStore(stored).put_bytes(f"decisions/{ASIN}/v1.json", json.dumps(decision).encode())
-    for path in ("/", f"/asins/{ASIN}/v1"):
-        status, page = _get(review_page + path)
-        assert status == 200 and "Jos\ufffd" in page
+    for path in ("/review", f"/review/asins/{ASIN}/v1"):
+        page = review_page.get(path)
+        assert page.status_code == 200 and "Jos\ufffd" in page.text
     assert "Jos\ufffd" in run(
         "status", ASIN, "--json", store=stored, code=0
     ).stdout.encode().decode("unicode_escape")
@@ -294,7 +250,6 @@ def test_temporary_files_of_killed_writes_are_reclaimed(stored) -> None:
     [
         (("qa", "approve", "B0x", "--version", "1", "--reviewer", "Rita"), "ASIN_INVALID"),
         (("qa", "pending", "--sla-hours", "nan"), "not a number of hours"),
-        (("review", "--sla-hours", "inf"), "not a number of hours"),
         (("backfill", "--stage", "qa", "--asins", "{latin1}", "--dry-run"), "ASINS_FILE_INVALID"),
     ],
 )

@@ -1,9 +1,9 @@
-"""Commands for QA reviewers: the review page, approve / reject / roll back, the backlog."""
+"""Commands for QA reviewers: approve / reject / roll back and the backlog offline (the operator's
+path, with a typed reviewer name), and `review`, which starts the studio where reviewers sign in."""
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -133,14 +133,36 @@ def pending(as_json: bool, sla_hours: float) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @ALLOWED_HOST_OPTION
 @click.option("--port", default=8421, show_default=True, type=int)
-@click.option("--sla-hours", type=HOURS, default=DEFAULTS.review_sla_hours, show_default=True)
-def review(host: str, allowed_hosts: tuple[str, ...], port: int, sla_hours: float) -> None:
-    """Serve the QA review page (pending list, 3D view, photos, scores, approve/reject)."""
-    from shazam_assets.qa.review.app import serve
+@click.option(
+    "--dev-identity-provider",
+    is_flag=True,
+    help="Sign in locally (a real OpenID provider on loopback; rita@example.com reviews).",
+)
+@click.pass_context
+def review(
+    ctx: click.Context,
+    host: str,
+    allowed_hosts: tuple[str, ...],
+    port: int,
+    dev_identity_provider: bool,
+) -> None:
+    """Review in the browser: starts `shazam studio` (the review page moved there).
 
-    store = open_configured_store()
-    click.echo(f"QA review page on http://{host}:{port}/ (store {os.environ['SHAZAM_STORE_URL']})")
-    serve(store, host=host, port=port, sla=timedelta(hours=sla_hours), allowed_hosts=allowed_hosts)
+    Reviewers sign in, and each decision carries the signed-in identity; nobody types a name.
+    Open /review for the pending list. Offline, `shazam qa approve/reject --reviewer` remain."""
+    from dagster_project.cli.studio import studio
+
+    click.echo(
+        "The review page is part of the studio now: sign in as a reviewer and open "
+        f"http://{host}:{port}/review. Starting `shazam studio`."
+    )
+    ctx.invoke(
+        studio,
+        host=host,
+        allowed_hosts=allowed_hosts,
+        port=port,
+        dev_identity_provider=dev_identity_provider,
+    )
 
 
 COMMANDS = (qa, review)

@@ -34,7 +34,10 @@ class Person:
 
     @property
     def display(self) -> str:
-        """How people see them: the name, else the email, else the subject."""
+        """How pages and records show the person: 'Name <email>', or what there is of it (two
+        people may share a name; the e-mail tells them apart)."""
+        if self.name and self.email:
+            return f"{self.name} <{self.email}>"
         return self.name or self.email or self.sub
 
     @property

@@ -208,7 +208,7 @@ QA_FILE = _kind(
 DECISION = _kind(
     "decision",
     "decisions/{asin}/v{version}.json",
-    "qa (`shazam qa`, review page)",
+    "qa (`shazam qa`, the studio's review pages)",
     "the reviewer's decision, written once; the QA sensor lists these",
 )
 PUBLISHED_POINTER = _kind(

@@ -66,7 +66,7 @@ class Decision:
     decided_at: str  # ISO 8601 UTC
     notes: str = ""
     comments: tuple[dict[str, str], ...] = ()  # optional per-issue comments: {"issue", "comment"}
-    source: str = "cli"  # "cli" or "review-page"
+    source: str = "cli"  # "cli", "studio" (signed in), or "review-page" (before the studio)
 
     def to_json(self) -> dict[str, Any]:
         """The decision as its one stored object holds it."""

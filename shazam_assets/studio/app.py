@@ -25,7 +25,7 @@ from starlette.routing import Route
 from shazam_assets.platform import layout, viewer, web
 from shazam_assets.platform.settings import DEFAULTS
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.studio import auth, pages, uploads
+from shazam_assets.studio import auth, pages, review, uploads
 from shazam_assets.studio.config import StudioConfig
 from shazam_assets.studio.http import MAX_BODY_BYTES, STATIC_FILES, STATIC_TYPES, error_page, render
 
@@ -92,6 +92,7 @@ def create_app(
         *auth.routes(),
         *pages.routes(),
         *uploads.routes(),
+        *review.routes(),
     ]
     middleware = [
         *web.guard(

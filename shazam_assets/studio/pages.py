@@ -33,6 +33,7 @@ from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.production import tracking
 from shazam_assets.qa.backlog import pending_reviews
 from shazam_assets.qa.review import guard as form_guard
+from shazam_assets.qa.review import views as review_views
 from shazam_assets.studio import deliveries
 from shazam_assets.studio.access import Action, Identity
 from shazam_assets.studio.http import error_page, guarded, render
@@ -110,6 +111,7 @@ async def asin_page(request: Request) -> Response:
             "deliveries": deliveries.deliveries(store, asin),
             "artists": people(store, Role.ARTIST) if Action.ASSIGN in request.state.actions else [],
             "scan_files": tracking.scan_files(store, asin),
+            "versions": review_views.version_rows(store, asin),
         }
 
     context = await run_in_threadpool(load)

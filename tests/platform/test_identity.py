@@ -11,10 +11,11 @@ from shazam_assets.platform import layout
 from shazam_assets.platform.identity import Person, Role, artist_id
 
 
-def test_a_person_round_trips_and_is_shown_by_name_then_email_then_subject() -> None:
+def test_a_person_round_trips_and_is_shown_by_name_and_email_then_either_then_subject() -> None:
     anna = Person(sub="auth0|anna", name="Anna", email="anna@example.com")
     assert Person.from_json(json.loads(json.dumps(anna.to_json()))) == anna
-    assert anna.display == "Anna"
+    assert anna.display == "Anna <anna@example.com>"
+    assert Person(sub="s", name="Anna", email="").display == "Anna"
     assert Person(sub="s", name="", email="e@x").display == "e@x"
     assert Person(sub="s", name="", email="").display == "s"
     with pytest.raises(ValueError):

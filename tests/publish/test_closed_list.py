@@ -9,18 +9,18 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import shutil
-from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from starlette.exceptions import HTTPException
 from starlette.testclient import TestClient
 
 from shazam_assets.ingest import versions
 from shazam_assets.platform.layout import page_prefix, pages_prefix
 from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 from shazam_assets.publish import create_pages_app, publish_product, read_page_manifest
-from shazam_assets.qa.review.app import create_app as create_review_app
+from shazam_assets.qa.review import handlers
 from shazam_assets.render.turntable import publish_turntable
 from tests.builders import PWN_HTML, PWN_JS, hostile_gltf_delivery, store_delivery
 from tests.publish.conftest import SMALL, RecordingStore, approve_and_render
@@ -131,12 +131,13 @@ def test_an_uploaded_page_left_in_a_release_is_never_served_as_a_page_or_script(
 
 
 def test_the_review_page_serves_only_the_model_files(hostile_store) -> None:
-    app = create_review_app(hostile_store, sla=timedelta(hours=24))
-    client = TestClient(app, base_url="http://localhost")
+    item = handlers.version_or_404(hostile_store, HOSTILE, 1)
     for path in MODEL_FILES:
-        assert client.get(f"/asins/{HOSTILE}/v1/files/{path}").status_code == 200, path
+        assert handlers.model_file(hostile_store, item, path).status_code == 200, path
     for path in ("model/pwn.html", "model/pwn.js"):
-        assert client.get(f"/asins/{HOSTILE}/v1/files/{path}").status_code == 404, path
+        with pytest.raises(HTTPException) as refused:
+            handlers.model_file(hostile_store, item, path)
+        assert refused.value.status_code == 404, path
 
 
 def test_published_objects_on_s3_carry_allow_listed_types(hostile_store, s3_store: S3Store) -> None:

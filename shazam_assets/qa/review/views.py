@@ -18,7 +18,7 @@ from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.qa.backlog import PendingReview, pending_reviews
 from shazam_assets.qa.decisions import Decision, read_decision
-from shazam_assets.qa.result import read_scores
+from shazam_assets.qa.result import QAResult, read_scores
 from shazam_assets.qa.review import resolve
 from shazam_assets.qa.review.resolve import ReviewVersion
 
@@ -32,8 +32,15 @@ class Photo:
     alt: str
 
 
+REVIEW_ROOT = "/review"  # where the review pages live in the studio
+
+
 def version_url(asin: str, version: int) -> str:
-    return f"/asins/{asin}/v{version}"
+    return f"{REVIEW_ROOT}/asins/{asin}/v{version}"
+
+
+def compare_url(asin: str, version: int) -> str:
+    return f"{version_url(asin, version)}/compare"
 
 
 def format_age(age: timedelta) -> str:
@@ -83,13 +90,22 @@ def pending_context(store: ObjectStore, *, now: datetime, sla: timedelta) -> dic
     }
 
 
-def newest_live_version(store: ObjectStore, asin: str) -> int | None:
-    live = [
+def live_versions(store: ObjectStore, asin: str) -> list[int]:
+    """The ASIN's stored versions that are not deleted, oldest first."""
+    return sorted(
         v
         for v in platform_versions.list_versions(store, asin)
         if not platform_versions.is_deleted(store, asin, v)
-    ]
-    return max(live, default=None)
+    )
+
+
+def newest_live_version(store: ObjectStore, asin: str) -> int | None:
+    return max(live_versions(store, asin), default=None)
+
+
+def previous_live_version(store: ObjectStore, asin: str, version: int) -> int | None:
+    """The newest stored, not deleted version older than `version`: what it is compared with."""
+    return max((v for v in live_versions(store, asin) if v < version), default=None)
 
 
 def _dimensions(product: Mapping[str, Any]) -> str:
@@ -157,6 +173,7 @@ def version_context(store: ObjectStore, item: ReviewVersion, *, now: datetime) -
         "scores": scores,
         "blocking_errors": [] if scores is None else list(scores.blocking_errors),
         "contact_sheet_url": _contact_sheet_url(store, item) if scores else None,
+        "compare_url": compare_url(item.asin, item.version),
     }
 
 
@@ -164,3 +181,137 @@ def next_pending(store: ObjectStore, *, now: datetime, sla: timedelta) -> Pendin
     """The oldest version still waiting, offered after a decision so the reviewer moves on."""
     pending = pending_reviews(store, now=now, sla=sla)
     return pending[0] if pending else None
+
+
+# --- the comparison with the previous version -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One line of the comparison table: a measure of both versions and how it changed
+    (`change`: "better", "worse" or "same"; empty where nothing can be compared)."""
+
+    name: str
+    this: str
+    previous: str
+    difference: str
+    change: str
+
+
+def _mean(values: list[float | None]) -> float | None:
+    numbers = [v for v in values if isinstance(v, int | float)]
+    return sum(numbers) / len(numbers) if numbers else None
+
+
+def _measures(scores: QAResult | None) -> dict[str, float | None]:
+    visual = None if scores is None else scores.visual
+    photos = [] if visual is None else list(visual.photos)
+    return {
+        "Visual match score": None if visual is None else visual.score,
+        "Mean silhouette IoU": _mean([p.silhouette_iou for p in photos]),
+        "Mean colour difference (\u0394E)": _mean([p.delta_e for p in photos]),
+    }
+
+
+_LOWER_IS_BETTER = frozenset({"Mean colour difference (\u0394E)"})
+
+
+def _numeric_row(name: str, this: float | None, previous: float | None) -> ScoreRow:
+    if this is None or previous is None:
+        return ScoreRow(name, format_number(this), format_number(previous), "\u2014", "")
+    delta = this - previous
+    better = delta < 0 if name in _LOWER_IS_BETTER else delta > 0
+    change = "same" if abs(delta) < 0.005 else "better" if better else "worse"
+    return ScoreRow(name, format_number(this), format_number(previous), f"{delta:+.2f}", change)
+
+
+def _check_row(name: str, this: bool | None, previous: bool | None) -> ScoreRow:
+    def word(passed: bool | None) -> str:
+        return "\u2014" if passed is None else "passed" if passed else "failed"
+
+    if this is None or previous is None or this == previous:
+        change, difference = ("same", "no change") if this == previous else ("", "\u2014")
+    else:
+        change, difference = ("better", "now passes") if this else ("worse", "now fails")
+    return ScoreRow(f"Check {name}", word(this), word(previous), difference, change)
+
+
+def score_rows(this: QAResult | None, previous: QAResult | None) -> list[ScoreRow]:
+    """The QA scores of two versions side by side: the visual measures, then every check
+    either version ran (in the order they ran)."""
+    mine, theirs = _measures(this), _measures(previous)
+    rows = [_numeric_row(name, mine[name], theirs[name]) for name in mine]
+    checks_now = {c.name: c.passed for c in (this.checks if this else ())}
+    checks_then = {c.name: c.passed for c in (previous.checks if previous else ())}
+    for name in dict.fromkeys([*checks_now, *checks_then]):
+        rows.append(_check_row(name, checks_now.get(name), checks_then.get(name)))
+    return rows
+
+
+def _side(store: ObjectStore, item: ReviewVersion) -> dict[str, Any]:
+    scores = read_scores(store, item.asin, item.version)
+    return {
+        "version": item.version,
+        "url": version_url(item.asin, item.version),
+        "model_url": model_url(item),
+        "photos": _photos(item),
+        "decision": read_decision(store, item.asin, item.version),
+        "scores": scores,
+        "contact_sheet_url": _contact_sheet_url(store, item) if scores else None,
+    }
+
+
+def compare_context(store: ObjectStore, item: ReviewVersion) -> dict[str, Any]:
+    """The version beside the previous stored version of the same ASIN (None when there is
+    none): both models, both photo sets and contact sheets, the QA scores in one table."""
+    product = item.delivery.get("product") or {}
+    before = previous_live_version(store, item.asin, item.version)
+    previous = None if before is None else resolve.load_version(store, item.asin, before)
+    this_side = _side(store, item)
+    previous_side = None if previous is None else _side(store, previous)
+    return {
+        "asin": item.asin,
+        "version": item.version,
+        "title": product.get("title") or item.asin,
+        "this": this_side,
+        "previous": previous_side,
+        "rows": []
+        if previous_side is None
+        else score_rows(this_side["scores"], previous_side["scores"]),
+    }
+
+
+# --- an ASIN's versions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One stored version of an ASIN as its page lists it."""
+
+    version: int
+    url: str
+    created_at: str
+    deleted: bool
+    published: bool
+    decision: Decision | None
+
+
+def version_rows(store: ObjectStore, asin: str) -> list[VersionRow]:
+    """Every stored version of `asin`, newest first, with its decision and whether it is the
+    published one (deleted versions are listed, without a link to review them)."""
+    published = platform_versions.published_version(store, asin)
+    rows = []
+    for number in sorted(platform_versions.list_versions(store, asin), reverse=True):
+        manifest = platform_versions.read_version_manifest(store, asin, number)
+        created = "" if manifest is None else str(manifest.created_at or "")
+        rows.append(
+            VersionRow(
+                version=number,
+                url=version_url(asin, number),
+                created_at=created.replace("T", " ").replace("+00:00", " UTC"),
+                deleted=platform_versions.is_deleted(store, asin, number),
+                published=number == published,
+                decision=read_decision(store, asin, number),
+            )
+        )
+    return rows

@@ -1,4 +1,6 @@
-"""A store holding real stored versions waiting for review, built once and copied per test.
+"""A store holding real stored versions waiting for review, built once and copied per test, and
+the studio serving it (the review pages live there), with a reviewer signed in through the real
+OpenID provider.
 
 Deliveries are packed from the procedural demo products, uploaded to a LocalStore, validated
 and stored with the ingest stage, exactly as the pipeline does. Then the test plays the parts
@@ -8,12 +10,20 @@ overdue) and the automatic QA results of one version (scores.json and a contact 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -21,6 +31,14 @@ from shazam_assets.ingest import versions
 from shazam_assets.platform.layout import scores_key
 from shazam_assets.platform.storage import LocalStore, ObjectStore
 from tests.builders import pack, product, read_glb, store_delivery
+from tests.studio.conftest import (
+    REVIEWER,
+    SESSION_SECRET,
+    Session,
+    Studio,
+    oidc_issuer,
+    run_studio,
+)
 
 SPEAKER = "B0REVIEW01"  # delivered 30 h ago (overdue at a 24 h SLA), has QA scores + contact sheet
 MUG = "B0REVIEW02"  # delivered 2 h ago, QA has not run
@@ -118,3 +136,62 @@ def review_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def review_store(review_store_template: Path, tmp_path: Path) -> LocalStore:
     """A private copy of the template store: each test may record decisions."""
     return LocalStore(Path(shutil.copytree(review_store_template, tmp_path / "store")))
+
+
+__all__ = ["oidc_issuer", "run_studio"]  # the studio's fixtures, used here too
+
+
+@pytest.fixture
+def studio(run_studio, review_store: LocalStore) -> Studio:
+    """The studio over the review store (a 24 h SLA)."""
+    return run_studio(review_store, sla=SLA)
+
+
+@pytest.fixture
+def reviewer(studio: Studio) -> Session:
+    """Rita Reviewer, signed in."""
+    return studio.sign_in(REVIEWER)
+
+
+SHAZAM = str(Path(sys.executable).parent / "shazam")
+
+
+@contextlib.contextmanager
+def shazam_review(store_root: Path, issuer: str) -> Iterator[tuple[str, list[str]]]:
+    """`shazam review` (which starts the studio) as a process over the store at `store_root`,
+    signing people in with the provider at `issuer`: yields its base URL and, once it has
+    stopped, the lines it printed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(
+        os.environ,
+        SHAZAM_STORE_URL=store_root.as_uri(),
+        DAGSTER_HOME=str(store_root.parent / "dagster_home"),
+        SHAZAM_OIDC_ISSUER=issuer,
+        SHAZAM_OIDC_CLIENT_ID="shazam-studio-test",
+        SHAZAM_OIDC_CLIENT_SECRET="test-client-secret",
+        SHAZAM_STUDIO_SESSION_SECRET=SESSION_SECRET,
+    )
+    server = subprocess.Popen(
+        [SHAZAM, "review", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base, printed = f"http://127.0.0.1:{port}", []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(base + "/healthz", timeout=5).status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "no studio"
+                time.sleep(0.3)
+        yield base, printed
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+        printed.extend(output.splitlines())

@@ -1,65 +1,32 @@
-"""The review page never hands a reviewer's browser a decompression bomb: a stored photo whose
+"""The review pages never hand a reviewer's browser a decompression bomb: a stored photo whose
 header declares more pixels than SHAZAM decodes (a version stored before validation checked
-it) is refused with its code, read from the header only, over HTTP against `shazam review`."""
+it) is refused with its code, read from the header only, over HTTP against `shazam review`
+(which now starts the studio: the reviewer signs in through the real OpenID provider)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
+import pytest
 
 from shazam_assets.ingest import versions
 from shazam_assets.platform.storage import LocalStore
 from tests.image_bombs import png_bomb
-from tests.qa.review.conftest import SPEAKER
+from tests.qa.review.conftest import SPEAKER, shazam_review
+from tests.studio.conftest import REVIEWER, sign_in
 
-SHAZAM = str(Path(sys.executable).parent / "shazam")
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+pytestmark = pytest.mark.integration
 
 
-def test_a_photo_declaring_too_many_pixels_is_not_served(review_store: LocalStore) -> None:
+def test_a_photo_declaring_too_many_pixels_is_not_served(
+    review_store: LocalStore, oidc_issuer: str
+) -> None:
     photos = versions.read_version_manifest(review_store, SPEAKER, 1).photo_paths
     review_store.put_bytes(versions.version_prefix(SPEAKER, 1) + photos[0], png_bomb(13000, 13000))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(
-        os.environ,
-        SHAZAM_STORE_URL=review_store.root.as_uri(),
-        DAGSTER_HOME=str(review_store.root.parent / "home"),
-    )
-    server = subprocess.Popen(
-        [SHAZAM, "review", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/asins/{SPEAKER}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _ = _get(base)
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "no review server"
-                time.sleep(0.3)
-        assert status == 200
-        status, body = _get(base + "/photos/0")
-        assert status == 422 and b"IMAGE_TOO_MANY_PIXELS" in body and b"169,000,000" in body
-        assert _get(base + "/photos/1")[0] == 200  # the others are shown as before
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with shazam_review(review_store.root, oidc_issuer) as (base, printed):
+        reviewer = sign_in(base, REVIEWER)
+        page = f"/review/asins/{SPEAKER}/v1"
+        assert reviewer.get(page).status_code == 200
+        refused = reviewer.get(page + "/photos/0")
+        assert refused.status_code == 422
+        assert b"IMAGE_TOO_MANY_PIXELS" in refused.content and b"169,000,000" in refused.content
+        assert reviewer.get(page + "/photos/1").status_code == 200  # the others are shown
+    assert any("The review page is part of the studio now" in line for line in printed)

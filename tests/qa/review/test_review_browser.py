@@ -1,27 +1,28 @@
-"""End to end: a reviewer in headless Chromium works through the pending list.
+"""End to end: a reviewer in headless Chromium signs in to the studio and works through the
+pending list.
 
-The real app runs under uvicorn on a free loopback port, over a LocalStore holding stored
-versions. The browser opens the list, looks at a version (the GLB must load in
-<model-viewer>, the photos must display), tries to reject without a note, rejects with one,
-then approves the next version; the decisions must be in the store. Every request the page
-makes must go to the app itself: model-viewer is served locally, nothing from a CDN.
+The real studio runs under uvicorn on a free loopback port, over a LocalStore holding stored
+versions, with a real OpenID provider process beside it. The browser signs in on the provider's
+page, opens the list, looks at a version (the GLB must load in <model-viewer>, the photos must
+display), tries to reject without a note, rejects with one, then approves the next version; the
+decisions must be in the store, under the signed-in reviewer's name. The comparison page loads
+both versions' models and orbiting one turns the other. Every request the pages make goes to
+the studio itself (or the provider, to sign in): model-viewer is served locally, no CDN.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from shazam_assets.platform import viewer
 from shazam_assets.platform.storage import LocalStore
 from shazam_assets.qa.decisions import read_decision
-from shazam_assets.qa.review import app as review_app
-from shazam_assets.qa.review import create_app
-from tests.qa.review.conftest import GLTF_LAMP, MUG, SLA, SPEAKER
+from shazam_assets.studio import review as studio_review
+from tests.qa.review.conftest import GLTF_LAMP, MUG, SPEAKER, store_delivery
+from tests.studio.conftest import REVIEWER
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,6 +35,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOT = Path("/tmp/review-page.png")
+COMPARE_SCREENSHOT = Path("/tmp/review-compare.png")
+RITA = "Rita Reviewer <rita@example.com>"  # how the studio names her in records
 MODEL_TIMEOUT_MS = 60_000  # software WebGL (SwiftShader) on 2 cores
 
 pytestmark = [
@@ -45,34 +48,16 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(review_store: LocalStore) -> Iterator[str]:
-    """The review app under uvicorn in a thread, on a loopback port the OS picked."""
-    import uvicorn
-
-    assert review_app.viewer_installed(), (
-        f"model-viewer is not installed: run `{review_app.INSTALL_HINT}`"
+def server(studio) -> str:
+    """The studio over the review store (tests/qa/review/conftest.py), with model-viewer."""
+    assert studio_review.viewer_installed(), (
+        f"model-viewer is not installed: run `{viewer.INSTALL_HINT}`"
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(review_store, sla=SLA), log_level="warning", lifespan="off")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    return studio.base
 
 
 @pytest.fixture
-def page(server: str) -> Iterator:
+def page(server: str, oidc_issuer: str) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -80,26 +65,41 @@ def page(server: str) -> Iterator:
         context = browser.new_context(viewport={"width": 1440, "height": 1000})
         page = context.new_page()
         page.foreign_requests = []  # type: ignore[attr-defined]
-        own = (server + "/", f"blob:{server}/", "data:")  # blob: URLs are textures decoded in-page
-        page.on(
-            "request",
-            lambda r: None if r.url.startswith(own) else page.foreign_requests.append(r.url),
-        )
+        # blob: URLs are textures decoded in-page. The provider's own sign-in page is not ours
+        # (oidc-provider-mock links a stylesheet on a CDN): only the studio's pages are watched.
+        own = (server + "/", f"blob:{server}/", "data:", oidc_issuer)
+
+        def watch(request) -> None:
+            if request.frame.url.startswith(oidc_issuer) or request.url.startswith(own):
+                return
+            page.foreign_requests.append(request.url)
+
+        page.on("request", watch)
         try:
             yield page
         finally:
             browser.close()
 
 
-def _wait_for_model(page) -> None:
+def _sign_in(page, server: str, path: str) -> None:
+    """Open `path` signed out: the studio sends the browser to the provider, where the reviewer
+    picks her identity (oidc-provider-mock's form) and authorizes; then back to `path`."""
+    page.goto(server + path)
+    page.locator("input[name=sub]").fill(REVIEWER)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(server + path)
+    assert "Rita Reviewer" in page.locator("#signed-in-as").inner_text()
+
+
+def _wait_for_model(page, viewer_id: str = "viewer", status_id: str = "viewer-status") -> None:
     """Until <model-viewer> fired `load` for its src (our status line says so), or fail."""
     page.wait_for_function(
-        "() => { const s = document.getElementById('viewer-status');"
+        f"() => {{ const s = document.getElementById('{status_id}');"
         " return s && (s.dataset.state === 'loaded' || s.dataset.state === 'error'); }",
         timeout=MODEL_TIMEOUT_MS,
     )
-    assert page.locator("#viewer-status").inner_text() == "3D model loaded."
-    assert page.evaluate("() => document.getElementById('viewer').loaded") is True
+    assert page.locator(f"#{status_id}").inner_text() == "3D model loaded."
+    assert page.evaluate(f"() => document.getElementById('{viewer_id}').loaded") is True
 
 
 def _photos_displayed(page) -> int:
@@ -116,11 +116,11 @@ def _photos_displayed(page) -> int:
 def test_reviewer_rejects_one_version_and_approves_the_next(
     server, page, review_store, monkeypatch
 ) -> None:
-    page.goto(server + "/")
+    _sign_in(page, server, "/review")
     rows = page.locator("#pending tbody tr")
     assert rows.count() == 3 and "Overdue" in rows.nth(0).inner_text()
     rows.nth(0).get_by_role("link").click()
-    page.wait_for_url(f"{server}/asins/{SPEAKER}/v1")
+    page.wait_for_url(f"{server}/review/asins/{SPEAKER}/v1")
 
     _wait_for_model(page)
     assert _photos_displayed(page) == 2
@@ -128,38 +128,37 @@ def test_reviewer_rejects_one_version_and_approves_the_next(
     page.wait_for_timeout(500)  # let the first frame settle for the picture
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
-    page.get_by_label("Your name").fill("Rita Reviewer")
+    assert page.locator("input[name=reviewer]").count() == 0  # no name to type: she signed in
     page.get_by_role("button", name="Reject").click()
     assert "QA_NOTE_REQUIRED" in page.get_by_role("alert").inner_text()
     assert read_decision(review_store, SPEAKER, 1) is None
 
     page.get_by_label("Notes").fill("The grille texture is stretched on the left side.")
     page.get_by_role("button", name="Reject").click()
-    page.wait_for_url(f"{server}/asins/{SPEAKER}/v1?recorded=1#decision")
+    page.wait_for_url(f"{server}/review/asins/{SPEAKER}/v1?recorded=1#decision")
     assert "Your decision was recorded." in page.locator("#decision-recorded").inner_text()
     rejected = read_decision(review_store, SPEAKER, 1)
     assert (rejected.verdict.value, rejected.reviewer, rejected.source) == (
         "reject",
-        "Rita Reviewer",
-        "review-page",
+        RITA,
+        "studio",
     )
     assert rejected.notes == "The grille texture is stretched on the left side."
 
     page.get_by_role("link", name="Next pending").click()
-    page.wait_for_url(f"{server}/asins/{MUG}/v1")
+    page.wait_for_url(f"{server}/review/asins/{MUG}/v1")
     _wait_for_model(page)
     assert _photos_displayed(page) == 2
-    assert page.get_by_label("Your name").input_value() == "Rita Reviewer"  # remembered
     page.get_by_role("button", name="Approve").click()
-    page.wait_for_url(f"{server}/asins/{MUG}/v1?recorded=1#decision")
+    page.wait_for_url(f"{server}/review/asins/{MUG}/v1?recorded=1#decision")
     approved = read_decision(review_store, MUG, 1)
     assert (approved.verdict.value, approved.reviewer, approved.source) == (
         "approve",
-        "Rita Reviewer",
-        "review-page",
+        RITA,
+        "studio",
     )
 
-    page.goto(server + "/")
+    page.goto(server + "/review")
     assert page.locator("#pending tbody tr").count() == 1
     recent = page.locator("#recent").inner_text()
     assert f"{SPEAKER} v1" in recent and f"{MUG} v1" in recent
@@ -197,6 +196,38 @@ def _sensor_records_the_decisions(store: LocalStore, monkeypatch) -> None:
 
 
 def test_gltf_model_loads_with_its_resources(server, page) -> None:
-    page.goto(f"{server}/asins/{GLTF_LAMP}/v1")
+    _sign_in(page, server, f"/review/asins/{GLTF_LAMP}/v1")
     _wait_for_model(page)
+    assert page.foreign_requests == []  # type: ignore[attr-defined]
+
+
+def test_compare_loads_both_versions_and_their_cameras_follow_each_other(
+    server, page, review_store, tmp_path
+) -> None:
+    again = tmp_path / "again.zip"
+    again.write_bytes(review_store.get_bytes(f"uploads/{MUG}/mug.zip"))
+    assert store_delivery(review_store, again, asin=MUG, name="again.zip") == 2
+    _sign_in(page, server, f"/review/asins/{MUG}/v2")
+    page.get_by_role("link", name="Compare with the previous version").click()
+    page.wait_for_url(f"{server}/review/asins/{MUG}/v2/compare")
+    _wait_for_model(page, "viewer-this", "viewer-this-status")
+    _wait_for_model(page, "viewer-previous", "viewer-previous-status")
+    orbit = "(id) => document.getElementById(id).getCameraOrbit().theta"
+    before = page.evaluate(orbit, "viewer-previous")
+    box = page.locator("#viewer-this").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 150, y, steps=10)
+    page.mouse.up()
+    page.wait_for_function(
+        "(before) => { const a = document.getElementById('viewer-this').getCameraOrbit();"
+        " const b = document.getElementById('viewer-previous').getCameraOrbit();"
+        " return Math.abs(b.theta - before) > 0.2 && Math.abs(a.theta - b.theta) < 0.01"
+        " && Math.abs(a.phi - b.phi) < 0.01; }",
+        arg=before,
+        timeout=20_000,
+    )
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(COMPARE_SCREENSHOT), full_page=True)
     assert page.foreign_requests == []  # type: ignore[attr-defined]
