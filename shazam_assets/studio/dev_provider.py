@@ -8,6 +8,7 @@ deployment (production signs in with Cognito, terraform/modules/studio)."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import socket
 import subprocess
@@ -87,6 +88,11 @@ def running_provider(
     log: Any = subprocess.DEVNULL,
 ) -> Iterator[str]:
     """Run the provider until the block ends; yields its issuer URL (http://127.0.0.1:<port>)."""
+    if importlib.util.find_spec("oidc_provider_mock") is None:
+        raise ProviderFailed(
+            "oidc-provider-mock is not installed (a development dependency: `make setup`, or "
+            "`pip install oidc-provider-mock`); deployments sign in with their own provider"
+        )
     port = port or free_port()
     args = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
     args += ["--token-max-age", str(token_max_age_s)]
