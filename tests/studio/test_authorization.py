@@ -106,6 +106,7 @@ def R(method: str, route: str, *statuses: int, note: str = "") -> Row:
 
 
 V = "/review/asins/{asin}/v{version:int}"
+FORGED_PART_URL = "a forged part URL"  # the row's {token} is one the studio never signed
 UPLOADS = "/api/asins/{asin}/uploads"
 ONE_UPLOAD = UPLOADS + "/{upload}"
 
@@ -127,7 +128,7 @@ PUBLIC = [
     R("PUT",  "/api/upload-parts/{token}",       200, 200, 200, 200, 200, 200, 200,
       note="a part URL the studio signed"),
     R("PUT",  "/api/upload-parts/{token}",       403, 403, 403, 403, 403, 403, 403,
-      note="a forged part URL"),
+      note=FORGED_PART_URL),
 ]
 SIGNED_IN_ONLY = [
     #  method  route                             ada  arno rita leo  otto nina out
@@ -191,7 +192,7 @@ class World:
 
     def path(self, row: Row) -> str:
         params = dict(self.params)
-        if row.note == "a forged part URL":
+        if row.note == FORGED_PART_URL:
             params["token"] = forged_part_token(self.params["token"])
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: params[m[1]], row.route)
 
@@ -254,7 +255,8 @@ def forged_cookies(cookies: dict[str, str]) -> dict[str, str]:
 
 
 def forged_part_token(token: str) -> str:
-    """A part URL's token for a larger part, signed with a guessed key."""
+    """The genuine part URL's token made to allow a 1 GiB part, signed with a guessed key
+    (its payload is read without checking the signature, as anyone can)."""
     signer = itsdangerous.URLSafeSerializer("a-guessed-key", salt="shazam-upload-part")
     key, upload_id, number, _, expires = itsdangerous.URLSafeSerializer(
         "unused", salt="shazam-upload-part"
