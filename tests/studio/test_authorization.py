@@ -60,6 +60,7 @@ from tests.studio.conftest import (
 pytestmark = pytest.mark.integration
 
 ASIN = "B0AUTHZ001"  # assigned to Ada; every ASIN route of the matrix names it
+ARNOS_ASIN = "B0AUTHZ002"  # assigned to Arno
 PENDING, PUBLISHED, EARLIER = 3, 2, 1  # v3 waits for QA; v2 is published; v1 approved before it
 PART = b"PK\x03\x04" + b"part one of the upload in progress" * 20
 SESSION_LIFE = timedelta(hours=2)  # past the provider's 1 h ID tokens: every session expired
@@ -285,9 +286,10 @@ def serving(app: Any) -> Iterator[str]:
 
 
 def _build_store(store: LocalStore, root: Path) -> None:
-    """The ASIN assigned to Ada with v1 approved, v2 approved and published, v3 waiting."""
-    ada = Person(sub=ARTIST, name="Ada Artist", email=ARTIST)
-    assign_to(store, root, ASIN, ada)
+    """The ASIN assigned to Ada with v1 approved, v2 approved and published, v3 waiting; and
+    Arno's ASIN, with nothing delivered yet."""
+    assign_to(store, root, ASIN, Person(sub=ARTIST, name="Ada Artist", email=ARTIST))
+    assign_to(store, root, ARNOS_ASIN, Person(sub=OTHER_ARTIST, name="Arno", email=OTHER_ARTIST))
     speaker = product(root, "speaker")
     delivery = pack(root, speaker, asin=ASIN, name="speaker.zip")
     for version, name in enumerate(("speaker.zip", "fix-1.zip", "fix-2.zip"), start=1):
@@ -526,3 +528,28 @@ def test_an_artist_is_refused_an_unassigned_asin_and_a_malformed_one_is_not_foun
     assert world.request("ada", "POST", "/asins/B0AUTHZ999/stages/cleanup").status_code == 403
     assert world.request("otto", "GET", "/asins/not-an-asin").status_code == 404
     assert store_files(world.store) == before
+
+
+def test_an_artist_cannot_reach_anothers_upload_through_their_own_asin(world: World) -> None:
+    """Arno may upload to his own ASIN; Ada's upload in progress is not his to show, sign a
+    part of, complete or abort by naming it under his ASIN's URLs."""
+    before = store_files(world.store)
+    mine = f"/api/asins/{ARNOS_ASIN}/uploads"
+    assert world.request("arno", "GET", mine).json() == {"uploads": []}
+    complete = {"json": {"parts": [{"number": 1, "etag": world.etag}]}}
+    for method, path, sent in (
+        ("GET", f"{mine}/{world.upload}", {}),
+        ("POST", f"{mine}/{world.upload}/parts/1", {}),
+        ("POST", f"{mine}/{world.upload}/complete", complete),
+        ("DELETE", f"{mine}/{world.upload}", {}),
+    ):
+        response = world.request("arno", method, path, **sent)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["detail"]["code"] == "UPLOAD_NOT_IN_PROGRESS"
+    assert store_files(world.store) == before
+
+
+def test_an_artists_home_lists_only_their_own_asins(world: World) -> None:
+    ada, arno = (world.request(who, "GET", "/").text for who in ("ada", "arno"))
+    assert ASIN in ada and ARNOS_ASIN not in ada
+    assert ARNOS_ASIN in arno and ASIN not in arno
