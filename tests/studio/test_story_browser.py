@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import socket
 import subprocess
@@ -29,6 +30,7 @@ import httpx
 import pytest
 
 from dagster_project.cli import PROJECT_ROOT
+from shazam_assets.platform import layout
 from shazam_assets.platform.settings import ensure_dagster_home
 from shazam_assets.platform.storage import S3Store
 from shazam_assets.production import tracking
@@ -153,6 +155,7 @@ class Story:
     def __init__(self, browser, base: str, alive: Callable[[], None]) -> None:
         self.browser, self.base, self.alive = browser, base, alive
         self.shots: list[Path] = []
+        self.started = time.monotonic()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         for old in ARTIFACTS.glob("*.png"):
             old.unlink()
@@ -173,6 +176,7 @@ class Story:
         path = ARTIFACTS / f"{len(self.shots) + 1:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         self.shots.append(path)
+        print(f"  {time.monotonic() - self.started:5.0f} s  {path.name}")
 
     def until(self, page, what: str, expression: str, arg: object = None) -> None:
         """Wait for a page condition driven by the daemon, failing early if it died."""
@@ -211,14 +215,14 @@ def _wait_for_model(page, viewer_id: str, status_id: str) -> None:
     assert page.evaluate(f"() => document.getElementById('{viewer_id}').loaded") is True
 
 
-def _wait_for_scan(story: Story, store: S3Store) -> None:
-    """The scan sensor registered the scan data (the lead can assign only then)."""
+def _wait_for(story: Story, what: str, check: Callable[[], object]) -> object:
+    """Until the daemon's runs left `check()` true in the store, failing early if it died."""
     deadline = time.monotonic() + PIPELINE_TIMEOUT_S
-    while (scan := tracking.production_state(store, ASIN).scan) is None:
-        assert time.monotonic() < deadline, "the scan sensor did not register the scan data"
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"{what}: not within {PIPELINE_TIMEOUT_S} s"
         story.alive()
         time.sleep(1)
-    assert scan.ok, scan
+    return found
 
 
 def test_the_whole_story_in_the_browser(world, tmp_path) -> None:
@@ -251,7 +255,8 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     ada.context.close()
 
     # 2. the daemon's scan sensor registers the scan data; the lead assigns the ASIN to ada
-    _wait_for_scan(story, store)
+    scan = _wait_for(story, "scan registered", lambda: tracking.production_state(store, ASIN).scan)
+    assert scan.ok, scan
     leo = story.sign_in(LEAD, asin_page)
     assert "Registered and checked" in leo.locator("#scan-verdict").inner_text()
     leo.locator("#artist").select_option(ARTIST)
@@ -282,7 +287,9 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     story.until(ada, "v1 waiting for QA", _delivery_outcome(first.name, "waiting-for-qa"))
     story.shot(ada, "artist-v1-waiting-for-qa")
 
-    # 4. rita opens v1: nothing to compare it with yet; she rejects it with a note
+    # 4. rita opens v1 once automatic QA scored it: nothing to compare it with yet; she rejects
+    # it with a note
+    _wait_for(story, "v1 scored", lambda: store.exists(layout.scores_key(ASIN, 1)))
     rita = story.sign_in(REVIEWER, f"/review/asins/{ASIN}/v1")
     _wait_for_model(rita, "viewer", "viewer-status")
     story.shot(rita, "reviewer-v1")
@@ -297,7 +304,9 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     story.shot(rita, "reviewer-rejected-v1")
     assert read_decision(store, ASIN, 1).notes == NOTE
 
-    # 5. ada reads the note (the decision sensor's run recorded it), uploads the fix
+    # 5. the decision sensor's run notifies ada; she reads the note on her page, uploads a fix
+    notice = _wait_for(story, "v1 notice", lambda: store.exists(layout.outbox_key(ASIN, 1)))
+    assert notice and NOTE in json.loads(store.get_bytes(layout.outbox_key(ASIN, 1)))["text"]
     ada.reload()
     story.until(ada, "v1 rejected by QA", _delivery_outcome(first.name, "rejected-by-qa"))
     assert NOTE in ada.locator("#deliveries .qa-notes").first.inner_text()
@@ -306,21 +315,28 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     story.until(ada, "v2 waiting for QA", _delivery_outcome(fixed.name, "waiting-for-qa"))
     story.shot(ada, "artist-v2-waiting-for-qa")
 
-    # 6. rita compares v2 with v1 and approves it
+    # 6. rita compares v2 (scored) with v1 and approves it
+    _wait_for(story, "v2 scored", lambda: store.exists(layout.scores_key(ASIN, 2)))
     rita.goto(f"{story.base}/review/asins/{ASIN}/v2")
     rita.get_by_role("link", name="Compare with the previous version").click()
     rita.wait_for_url(f"{story.base}/review/asins/{ASIN}/v2/compare")
     _wait_for_model(rita, "viewer-this", "viewer-this-status")
     _wait_for_model(rita, "viewer-previous", "viewer-previous-status")
-    assert NOTE in rita.locator("main").inner_text()  # v1's rejection shown beside
+    compared = rita.locator("main").inner_text()
+    assert NOTE in compared  # v1's rejection shown beside
+    assert "automatic QA has not run" not in compared
     story.shot(rita, "reviewer-compares-v2-v1")
     rita.goto(f"{story.base}/review/asins/{ASIN}/v2")
     rita.get_by_role("button", name="Approve").click()
     rita.wait_for_url(f"{story.base}/review/asins/{ASIN}/v2?recorded=1#decision")
     story.shot(rita, "reviewer-approved-v2")
 
-    # 7. ada sees v2 published (the decision sensor's run published it)
+    # 7. ada sees v2 published (the decision sensor's run published it; retention then
+    # removed the rejected v1, whose history stays on her page)
     story.until(ada, "v2 published", _delivery_outcome(fixed.name, "published"))
+    story.until(ada, "v1 superseded", _delivery_outcome(first.name, "superseded"))
+    v1_steps = ada.locator(f"#deliveries li.delivery[data-name='{first.name}'] .steps")
+    assert "decided: rejected; removed by retention" in v1_steps.inner_text()
     ada.reload()
     assert "published" in ada.locator("#versions tr[data-version='2']").inner_text()
     story.shot(ada, "artist-sees-published")
