@@ -101,9 +101,13 @@ def _studio_process(port: int, log: Path) -> Iterator[str]:
 @pytest.fixture
 def world(tmp_path, moto_server, s3_client, s3_bucket, oidc_issuer, monkeypatch):
     """(store, studio base URL, daemon liveness check): every process up, scan data in the
-    store before the daemon starts (the scan sensor finds it on its first tick)."""
+    store before the daemon starts (the scan sensor finds it on its first tick). The studio's
+    and the daemon's logs are kept with the screenshots."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in (*ARTIFACTS.glob("*.png"), *ARTIFACTS.glob("*.log")):
+        old.unlink()
     env = {
         "SHAZAM_STORE_URL": f"s3://{s3_bucket}",
         "AWS_ENDPOINT_URL": moto_server,
@@ -142,8 +146,8 @@ def world(tmp_path, moto_server, s3_client, s3_bucket, oidc_issuer, monkeypatch)
     store = S3Store(s3_bucket, client=s3_client)
     upload_scan(store, tmp_path, asin=ASIN)  # the scanning team's photos and OBJ
     with (
-        running_daemon(PROJECT_ROOT, tmp_path / "daemon.log") as alive,
-        _studio_process(port, tmp_path / "studio.log") as studio_base,
+        running_daemon(PROJECT_ROOT, ARTIFACTS / "daemon.log") as alive,
+        _studio_process(port, ARTIFACTS / "studio.log") as studio_base,
     ):
         assert studio_base == base
         yield store, base, alive
@@ -156,9 +160,6 @@ class Story:
         self.browser, self.base, self.alive = browser, base, alive
         self.shots: list[Path] = []
         self.started = time.monotonic()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTIFACTS.glob("*.png"):
-            old.unlink()
 
     def sign_in(self, sub: str, path: str):
         """A new browser context for `sub`, signed in on the provider's page, at `path`."""
@@ -205,6 +206,15 @@ def _upload(story: Story, page, zip_path: Path) -> None:
     assert f"Uploaded {zip_path.name}" in page.locator("#upload-status").inner_text()
 
 
+def _open_pending(page, base: str, version: int) -> None:
+    """From the reviewer's pending list, open the ASIN's version `version` (the only one)."""
+    page.goto(base + "/review")
+    (row,) = [r for r in page.locator("#pending tbody tr").all() if ASIN in r.inner_text()]
+    assert f"v{version}" in row.inner_text()
+    row.get_by_role("link").click()
+    page.wait_for_url(f"{base}/review/asins/{ASIN}/v{version}")
+
+
 def _wait_for_model(page, viewer_id: str, status_id: str) -> None:
     page.wait_for_function(
         f"() => {{ const s = document.getElementById('{status_id}');"
@@ -238,9 +248,14 @@ def test_the_whole_story_in_the_browser(world, tmp_path) -> None:
         story = Story(browser, base, alive)
         try:
             _story(story, store, first, fixed)
+        except BaseException:
+            for page in (p for c in browser.contexts for p in c.pages):
+                with contextlib.suppress(Exception):  # what each person saw when it failed
+                    story.shot(page, "failed")
+            raise
         finally:
             browser.close()
-            print(f"\nstudio story screenshots ({len(story.shots)}): {ARTIFACTS}")
+            print(f"\nstudio story screenshots ({len(story.shots)}) and logs: {ARTIFACTS}")
     print(f"studio story: {time.monotonic() - started:.0f} s")
 
 
@@ -287,11 +302,13 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     story.until(ada, "v1 waiting for QA", _delivery_outcome(first.name, "waiting-for-qa"))
     story.shot(ada, "artist-v1-waiting-for-qa")
 
-    # 4. rita opens v1 once automatic QA scored it: nothing to compare it with yet; she rejects
-    # it with a note
+    # 4. rita finds v1 in her pending list and opens it once automatic QA scored it: nothing to
+    # compare it with yet; she rejects it with a note
+    rita = story.sign_in(REVIEWER, "/review")
     _wait_for(story, "v1 scored", lambda: store.exists(layout.scores_key(ASIN, 1)))
-    rita = story.sign_in(REVIEWER, f"/review/asins/{ASIN}/v1")
+    _open_pending(rita, story.base, 1)
     _wait_for_model(rita, "viewer", "viewer-status")
+    assert "Visual match score" in rita.locator("main").inner_text()
     story.shot(rita, "reviewer-v1")
     rita.get_by_role("link", name="Compare with the previous version").click()
     rita.wait_for_url(f"{story.base}/review/asins/{ASIN}/v1/compare")
@@ -317,7 +334,7 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
 
     # 6. rita compares v2 (scored) with v1 and approves it
     _wait_for(story, "v2 scored", lambda: store.exists(layout.scores_key(ASIN, 2)))
-    rita.goto(f"{story.base}/review/asins/{ASIN}/v2")
+    _open_pending(rita, story.base, 2)
     rita.get_by_role("link", name="Compare with the previous version").click()
     rita.wait_for_url(f"{story.base}/review/asins/{ASIN}/v2/compare")
     _wait_for_model(rita, "viewer-this", "viewer-this-status")
