@@ -5,11 +5,13 @@
 Scan data arrives and the daemon's scan sensor registers it. An artist signs in once (so the
 studio knows her), a lead signs in and assigns her the ASIN. She downloads the scan package,
 marks cleanup, UV and texturing done, uploads a delivery from the page and watches the daemon
-take it to "waiting for QA". A reviewer signs in, opens the version (its compare page says there
-is nothing before it) and rejects it with a note. The artist reads the note on her page and
-uploads a fix; the reviewer compares the fix with the first version and approves it; the artist
-sees it published. Every step leaves a screenshot in the artifacts folder
-(SHAZAM_STORY_ARTIFACTS, default tests/artifacts/studio-story/).
+take it to "waiting for QA". A reviewer signs in, finds the version in her pending list once
+automatic QA scored it (its compare page says there is nothing before it) and rejects it with a
+note; the daemon's decision run notifies the artist. She reads the note on her page and uploads
+a fix; the reviewer compares the fix with the first version and approves it; the daemon
+publishes it and the artist sees it published. Every step leaves a screenshot, and the studio's
+and the daemon's logs are kept beside them, in the artifacts folder (SHAZAM_STORY_ARTIFACTS,
+default tests/artifacts/studio-story/, which git ignores).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from shazam_assets.qa.decisions import read_decision
 from shazam_demo.run import running_daemon
 from tests.builders import pack, product, upload_scan
 from tests.conftest import MOTO_REGION
-from tests.qa.review.test_review_browser import CHROMIUM, CHROMIUM_ARGS, MODEL_TIMEOUT_MS
+from tests.qa.review.test_review_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.qa.review.test_review_browser import _wait_for_model as wait_for_model
 from tests.studio.conftest import ARTIST, LEAD, REVIEWER, SESSION_SECRET
 
 pytestmark = [
@@ -181,14 +184,16 @@ class Story:
 
     def until(self, page, what: str, expression: str, arg: object = None) -> None:
         """Wait for a page condition driven by the daemon, failing early if it died."""
+        from playwright.sync_api import TimeoutError as PageTimeout
+
         deadline = time.monotonic() + PIPELINE_TIMEOUT_S
         while True:
             self.alive()
             try:
                 page.wait_for_function(expression, arg=arg, timeout=5_000)
                 return
-            except Exception as exc:  # playwright's TimeoutError: look again
-                if "Timeout" not in type(exc).__name__ or time.monotonic() > deadline:
+            except PageTimeout as exc:  # not yet: look again
+                if time.monotonic() > deadline:
                     raise AssertionError(f"{what}: not within {PIPELINE_TIMEOUT_S} s") from exc
 
 
@@ -213,16 +218,6 @@ def _open_pending(page, base: str, version: int) -> None:
     assert f"v{version}" in row.inner_text()
     row.get_by_role("link").click()
     page.wait_for_url(f"{base}/review/asins/{ASIN}/v{version}")
-
-
-def _wait_for_model(page, viewer_id: str, status_id: str) -> None:
-    page.wait_for_function(
-        f"() => {{ const s = document.getElementById('{status_id}');"
-        " return s && (s.dataset.state === 'loaded' || s.dataset.state === 'error'); }",
-        timeout=MODEL_TIMEOUT_MS,
-    )
-    assert page.locator(f"#{status_id}").inner_text() == "3D model loaded."
-    assert page.evaluate(f"() => document.getElementById('{viewer_id}').loaded") is True
 
 
 def _wait_for(story: Story, what: str, check: Callable[[], object]) -> object:
@@ -307,7 +302,7 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     rita = story.sign_in(REVIEWER, "/review")
     _wait_for(story, "v1 scored", lambda: store.exists(layout.scores_key(ASIN, 1)))
     _open_pending(rita, story.base, 1)
-    _wait_for_model(rita, "viewer", "viewer-status")
+    wait_for_model(rita, "viewer", "viewer-status")
     assert "Visual match score" in rita.locator("main").inner_text()
     story.shot(rita, "reviewer-v1")
     rita.get_by_role("link", name="Compare with the previous version").click()
@@ -337,8 +332,8 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     _open_pending(rita, story.base, 2)
     rita.get_by_role("link", name="Compare with the previous version").click()
     rita.wait_for_url(f"{story.base}/review/asins/{ASIN}/v2/compare")
-    _wait_for_model(rita, "viewer-this", "viewer-this-status")
-    _wait_for_model(rita, "viewer-previous", "viewer-previous-status")
+    wait_for_model(rita, "viewer-this", "viewer-this-status")
+    wait_for_model(rita, "viewer-previous", "viewer-previous-status")
     compared = rita.locator("main").inner_text()
     assert NOTE in compared  # v1's rejection shown beside
     assert "automatic QA has not run" not in compared
