@@ -252,6 +252,29 @@ def test_the_whole_story_in_the_browser(world, tmp_path) -> None:
             browser.close()
             print(f"\nstudio story screenshots ({len(story.shots)}) and logs: {ARTIFACTS}")
     print(f"studio story: {time.monotonic() - started:.0f} s")
+    _dagster_recorded_it()
+
+
+def _dagster_recorded_it() -> None:
+    """What the daemon's runs left in Dagster: the artist's production events as observations
+    of the ASIN's artwork, and both decisions as runs of the qa_approved check."""
+    import dagster as dg
+
+    from dagster_project.lib import keys
+
+    with dg.DagsterInstance.get() as instance:  # the daemon's, in $DAGSTER_HOME
+        records = instance.fetch_observations(keys.ARTWORK, limit=20).records
+        observed = {
+            r.asset_observation.metadata["stage"].value
+            for r in records
+            if r.asset_observation.partition == ASIN
+        }
+        checks = instance.event_log_storage.get_asset_check_execution_history(
+            keys.QA_APPROVED, limit=10
+        )
+    assert observed == {tracking.ASSIGNED, *tracking.STAGES}
+    decided = [c.status.value for c in checks if c.partition == ASIN]
+    assert decided == ["SUCCEEDED", "FAILED"]  # newest first: v2 approved, v1 rejected
 
 
 def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
