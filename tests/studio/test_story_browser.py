@@ -204,10 +204,21 @@ def _delivery_outcome(name: str, outcome: str) -> str:
     )
 
 
+def _version_row(version: int, text: str) -> str:
+    """The stored versions table (kept current by the page, no reload) says `text` of it."""
+    return (
+        f"() => {{ const row = document.querySelector('#versions tr[data-version=\"{version}\"]');"
+        f" return !!row && row.textContent.includes({text!r}); }}"
+    )
+
+
 def _upload(story: Story, page, zip_path: Path) -> None:
     page.set_input_files("#upload-file", str(zip_path))
     page.get_by_role("button", name="Upload", exact=True).click()
-    page.wait_for_function("() => document.getElementById('upload').dataset.uploaded")
+    page.wait_for_function(  # the key of this upload (the page keeps the last one's)
+        "(name) => (document.getElementById('upload').dataset.uploaded || '').endsWith('/' + name)",
+        arg=zip_path.name,
+    )
     assert f"Uploaded {zip_path.name}" in page.locator("#upload-status").inner_text()
 
 
@@ -318,6 +329,7 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     _upload(story, ada, first)
     story.shot(ada, "artist-uploaded-v1")
     story.until(ada, "v1 waiting for QA", _delivery_outcome(first.name, "waiting-for-qa"))
+    story.until(ada, "v1 in the versions table", _version_row(1, "waiting for QA"))
     story.shot(ada, "artist-v1-waiting-for-qa")
 
     # 4. rita finds v1 in her pending list and opens it once automatic QA scored it: nothing to
@@ -342,8 +354,8 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     # 5. the decision sensor's run notifies ada; she reads the note on her page, uploads a fix
     notice = _wait_for(story, "v1 notice", lambda: store.exists(layout.outbox_key(ASIN, 1)))
     assert notice and NOTE in json.loads(store.get_bytes(layout.outbox_key(ASIN, 1)))["text"]
-    ada.reload()
     story.until(ada, "v1 rejected by QA", _delivery_outcome(first.name, "rejected-by-qa"))
+    story.until(ada, "v1 rejected in the versions table", _version_row(1, "Rejected"))
     assert NOTE in ada.locator("#deliveries .qa-notes").first.inner_text()
     story.shot(ada, "artist-reads-note")
     _upload(story, ada, fixed)
@@ -372,6 +384,5 @@ def _story(story: Story, store: S3Store, first: Path, fixed: Path) -> None:
     story.until(ada, "v1 superseded", _delivery_outcome(first.name, "superseded"))
     v1_steps = ada.locator(f"#deliveries li.delivery[data-name='{first.name}'] .steps")
     assert "decided: rejected; removed by retention" in v1_steps.inner_text()
-    ada.reload()
-    assert "published" in ada.locator("#versions tr[data-version='2']").inner_text()
+    story.until(ada, "v2 published in the versions table", _version_row(2, "published"))
     story.shot(ada, "artist-sees-published")
