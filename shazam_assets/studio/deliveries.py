@@ -112,8 +112,15 @@ def _from_version(
         note = (decision or {}).get("notes", "")
         steps = _steps(4, failed_at=4, details={2: stored, 4: note})
         return Delivery(outcome="rejected-by-qa", steps=steps, **base)
-    if state == "deleted":
-        steps = _steps(3, failed_at=3, details={2: stored, 3: "removed by retention"})
+    if state == "deleted":  # retention removed it; a decision taken before it still shows
+        removed = "removed by retention"
+        verdict = (decision or {}).get("verdict")
+        if verdict == "reject":
+            steps = _steps(4, failed_at=4, details={2: stored, 4: f"rejected; {removed}"})
+        elif verdict == "approve":
+            steps = _steps(5, failed_at=5, details={2: stored, 4: "approved", 5: removed})
+        else:
+            steps = _steps(3, failed_at=3, details={2: stored, 3: removed})
         return Delivery(outcome="superseded", steps=steps, **base)
     if state == "storing":
         return Delivery(outcome="validating", steps=_steps(2, details={1: "storing"}), **base)

@@ -17,6 +17,7 @@
       const item = text("li", "delivery");
       item.dataset.outcome = d.outcome;
       item.dataset.name = d.name;
+      item.dataset.version = d.version || "";
       const head = text("p");
       head.append(text("strong", "mono", d.name), " ", text("span", "badge badge-" + d.outcome, d.outcome));
       if (d.version) head.append(" ", text("span", "", "v" + d.version));
@@ -43,6 +44,17 @@
     }
     box.replaceChildren(status.deliveries.length ? list : text("p", "muted", "No delivery yet."));
   }
+  // The stored versions table below is rendered by the server: when a delivery moves on (stored,
+  // decided, published, removed), the page's own copy of that panel replaces it.
+  const versionsPanel = document.getElementById("versions-panel");
+  const shown = () => [...box.querySelectorAll("li.delivery")].map((li) => li.dataset.version + ":" + li.dataset.outcome).join(" ");
+  async function refreshVersions() {
+    if (!versionsPanel) return;
+    const response = await fetch(location.pathname, { headers: { accept: "text/html" }, cache: "no-store" });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("versions-panel");
+    if (fresh) versionsPanel.replaceChildren(...fresh.childNodes);
+  }
   let delay = 2000;
   async function poll() {
     try {
@@ -50,7 +62,9 @@
       if (response.status === 401) { window.location = "/login?next=" + encodeURIComponent(location.pathname); return; }
       if (response.ok) {
         const status = await response.json();
+        const before = shown();
         draw(status);
+        if (shown() !== before) await refreshVersions();
         const moving = status.deliveries.some((d) => !d.finished);
         delay = moving ? 2000 : 10000;
       }
