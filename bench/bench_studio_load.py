@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import subprocess
@@ -55,23 +56,29 @@ SHAZAM = ROOT / ".venv" / "bin" / "shazam"
 CONNECTIONS = 50
 TEAM = (("artist", 50), ("reviewer", 30), ("lead", 12), ("operator", 8))
 
-# One wrk thread per connection, so each thread's person is that connection's person.
+# wrk thread k of T takes people k, k+T, k+2T...; each request is the next of them, asking for
+# their next page. With one thread per connection (T = 50, the default), a thread is one
+# connection and one person.
 LUA = """
 local people = PEOPLE
+local threads = THREADS
 local count = 0
 function setup(thread)
   count = count + 1
   thread:set("id", count)
 end
 function init(args)
-  me = people[id]
+  mine = {}
+  for i = id, #people, threads do mine[#mine + 1] = people[i] end
   n = 0
 end
 function request()
   n = n + 1
+  local me = mine[(n - 1) % #mine + 1]
+  local visit = math.floor((n - 1) / #mine)
   local headers = nil
   if me.cookie ~= "" then headers = {["Cookie"] = me.cookie} end
-  return wrk.format("GET", me.paths[(n - 1) % #me.paths + 1], headers)
+  return wrk.format("GET", me.paths[visit % #me.paths + 1], headers)
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -199,7 +206,25 @@ def check(base: str, visitors: list[Visitor]) -> None:
                 assert signed_in, f"{path}: not a signed-in page"
 
 
-def wrk(base: str, visitors: list[Visitor], duration: int, folder: Path) -> dict:
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (every core, every process)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_seconds() -> float:
+    """CPU seconds of this process and its finished children (wrk)."""
+    me, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def wrk(
+    base: str, visitors: list[Visitor], duration: int, folder: Path, threads: int, pid: int
+) -> dict:
     people = (
         "{"
         + ",".join(
@@ -213,9 +238,10 @@ def wrk(base: str, visitors: list[Visitor], duration: int, folder: Path) -> dict
         + "}"
     )
     script = folder / "load.lua"
-    script.write_text(LUA.replace("PEOPLE", people))
+    script.write_text(LUA.replace("PEOPLE", people).replace("THREADS", str(threads)))
     count = len(visitors)
-    command = ["wrk", f"-t{count}", f"-c{count}", f"-d{duration}s", "--timeout", "30s"]
+    command = ["wrk", f"-t{threads}", f"-c{count}", f"-d{duration}s", "--timeout", "30s"]
+    before = (busy_seconds(), cpu_seconds(pid), own_seconds(), time.monotonic())
     done = subprocess.run(
         [*command, "-s", str(script), base + "/"],
         capture_output=True,
@@ -224,7 +250,32 @@ def wrk(base: str, visitors: list[Visitor], duration: int, folder: Path) -> dict
     )
     figures = json.loads(done.stdout.split("JSON ", 1)[1].splitlines()[0])
     figures["rps"] = figures["requests"] / figures["seconds"]
+    busy, studio, own, wall = (
+        now - then
+        for now, then in zip(
+            (busy_seconds(), cpu_seconds(pid), own_seconds(), time.monotonic()), before, strict=True
+        )
+    )
+    figures["studio_cores"] = studio / wall
+    figures["wrk_cores"] = own / wall
+    figures["other_cores"] = max(0.0, busy - studio - own) / wall  # other people's work
     return figures
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def settle(pid: int, timeout_s: float = 120) -> None:
+    """Wait until the studio is idle: when wrk stops, requests it already sent (a slow page's
+    queue) are still being answered, and would be charged to the next run."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        if cpu_seconds(pid) - before < 0.05:
+            return
 
 
 def rss_mib(pid: int) -> tuple[float, float]:
@@ -294,7 +345,16 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
     parser.add_argument("--asins", type=int, default=300)
     parser.add_argument("--pages", default="all", help="comma-separated run names, or all")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=CONNECTIONS,
+        help="wrk threads (50: one connection and one person each; fewer: each thread's "
+        "connections take turns with its people)",
+    )
     args = parser.parse_args()
+    if args.asins < 50:
+        parser.error("--asins must be at least 50 (one per artist)")
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: `make bench` installs it (or apt-get install wrk)")
     people = team()
@@ -315,16 +375,23 @@ def main() -> int:
                     visitors
                 )
                 check(base, visitors)
+            settle(pid)
             idle = rss_mib(pid)[0]
             load_before = os.getloadavg()[0]
             results = {
                 "baseline: /healthz": wrk(
-                    base, [Visitor("", ("/healthz",))] * 50, args.duration, folder
+                    base,
+                    [Visitor("", ("/healthz",))] * 50,
+                    args.duration,
+                    folder,
+                    args.threads,
+                    pid,
                 )
             }
             for name, visitors in plan.items():
                 print(f"wrk: {name}", file=sys.stderr, flush=True)
-                results[name] = wrk(base, visitors, args.duration, folder)
+                settle(pid)
+                results[name] = wrk(base, visitors, args.duration, folder, args.threads, pid)
             load_after = os.getloadavg()[0]
             rss, peak = rss_mib(pid)
             for visitors in plan.values():  # the sessions were still valid at the end
@@ -333,18 +400,18 @@ def main() -> int:
     print(f"\nmachine: {machine()}; load average {load_before:.1f} before, {load_after:.1f} after")
     print(
         f"store: local, {args.asins} ASINs assigned to 50 artists, {len(owned)} deliveries "
-        f"waiting for QA; {len(people)} people signed in; wrk {CONNECTIONS} connections "
-        f"(one person each), {args.duration} s per run\n"
+        f"waiting for QA; {len(people)} people signed in; wrk {CONNECTIONS} connections, "
+        f"{args.threads} threads, {args.duration} s per run\n"
     )
     print(
         "| pages (50 signed-in people) | p50 ms | p90 ms | p99 ms | max ms | requests/s "
-        "| errors | p99 / healthz p99 |"
+        "| errors | p99 / healthz p99 | cores busy: studio / wrk / others |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, f in results.items():
         print(
             f"| {name} | {f['p50']:.1f} | {f['p90']:.1f} | {f['p99']:.1f} | {f['max']:.0f} "
-            f"| {f['rps']:.0f} | {f['errors']} | {f['p99'] / floor['p99']:.1f} |"
+            f"| {f['rps']:.0f} | {f['errors']} | {f['p99'] / floor['p99']:.1f} | {f['studio_cores']:.2f} / {f['wrk_cores']:.2f} / {f['other_cores']:.2f} |"
         )
     print(f"\nstudio RSS: idle {idle:.0f} MiB, after the runs {rss:.0f} MiB (peak {peak:.0f} MiB)")
     return 1 if any(f["errors"] for f in results.values()) else 0
