@@ -324,6 +324,7 @@ def studio(store_root: Path, issuer: str) -> Iterator[tuple[str, int]]:
 
 
 def machine() -> str:
+    """The CPU model, its count and what `nproc` allows this process, and Python's version."""
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -333,10 +334,9 @@ def machine() -> str:
         platform.processor() or "cpu",
     )
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
     return (
-        f"{platform.machine()}, {cpu}, {os.cpu_count()} CPUs, nproc {nproc}, Python "
-        f"{platform.python_version()}, wrk {wrk_version}"
+        f"{platform.machine()}, {cpu}, {os.cpu_count()} CPUs, nproc {nproc}, "
+        f"Python {platform.python_version()}"
     )
 
 
@@ -397,7 +397,10 @@ def main() -> int:
             for visitors in plan.values():  # the sessions were still valid at the end
                 check(base, visitors)
     floor = results["baseline: /healthz"]
-    print(f"\nmachine: {machine()}; load average {load_before:.1f} before, {load_after:.1f} after")
+    version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
+    print(
+        f"\nmachine: {machine()}, wrk {version}; load average {load_before:.1f} before, {load_after:.1f} after"
+    )
     print(
         f"store: local, {args.asins} ASINs assigned to 50 artists, {len(owned)} deliveries "
         f"waiting for QA; {len(people)} people signed in; wrk {CONNECTIONS} connections, "

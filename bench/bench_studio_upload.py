@@ -25,7 +25,6 @@ import argparse
 import concurrent.futures
 import contextlib
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -41,6 +40,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench_studio_load import busy_seconds, cpu_seconds, machine  # noqa: E402
 
 from shazam_assets.platform.identity import Person  # noqa: E402
 from shazam_assets.platform.storage import open_store  # noqa: E402
@@ -275,7 +276,9 @@ def measure(kind: str, issuer: str, size: int, block: bytes, work: Path) -> dict
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        cpu_before, busy_before = cpu_seconds(pid), busy_seconds()
         seconds, done = upload(client, "delivery-1g.zip", size, block)
+        studio_cpu, busy = cpu_seconds(pid) - cpu_before, busy_seconds() - busy_before
         stop.set()
         sampler.join()
         peak = _status(pid, "VmHWM")
@@ -290,6 +293,8 @@ def measure(kind: str, issuer: str, size: int, block: bytes, work: Path) -> dict
         "peak_before": before_peak,
         "reset": reset,
         "sampled_peak": peak_box[0],
+        "studio_cpu": studio_cpu,
+        "busy_cores": busy / seconds,
         "seconds": seconds,
         "baseline_seconds": baseline,
         "size": size,
@@ -310,15 +315,15 @@ def main() -> int:
             (Path(tmp) / kind).mkdir()
             rows.append(measure(kind, issuer, size, block, Path(tmp) / kind))
     print(
-        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; upload {size / MiB:,.0f} MiB in {PART // MiB} MiB parts, "
+        f"\nmachine: {machine()}; upload {size / MiB:,.0f} MiB in {PART // MiB} MiB parts, "
         f"{PARALLEL} at a time\n"
     )
     print(
         "| store | studio idle RSS MB | studio peak RSS MB (VmHWM) | growth MB | growth / upload "
-        "| upload s | MB/s | baseline s (no studio) | studio / baseline time |"
+        "| upload s | MB/s | baseline s (no studio) | studio / baseline time | studio CPU s "
+        "| machine cores busy |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     failed = False
     for r in rows:
         growth = (r["peak"] - r["idle"]) / MiB
@@ -329,7 +334,8 @@ def main() -> int:
             f"{'' if r['reset'] else ' (peak not reset)'} | {growth:.0f} | "
             f"{growth * MiB / r['size']:.3f} | {r['seconds']:.1f} | "
             f"{r['size'] / 1e6 / r['seconds']:.0f} | {r['baseline_seconds']:.1f} | "
-            f"{r['seconds'] / r['baseline_seconds']:.2f} |"
+            f"{r['seconds'] / r['baseline_seconds']:.2f} | {r['studio_cpu']:.1f} | "
+            f"{r['busy_cores']:.2f} |"
         )
     return 1 if failed else 0
 
