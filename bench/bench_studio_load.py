@@ -172,12 +172,10 @@ def runs(people: list[dict], cookies: dict[str, str], owned: dict[str, list[str]
     def same(path: str, who: list[dict]) -> list[Visitor]:
         return [Visitor(cookies[p["sub"]], (path,)) for p in who]
 
-    mix = [
-        Visitor(cookies[p["sub"]], ("/", f"/asins/{a}", f"/api/asins/{a}/status") * 1)
-        for p in artists[:35]
-        for a in [first[p["sub"]]]
-    ]
-    mix = [Visitor(v.cookie, (*v.paths, v.paths[-1])) for v in mix]  # the page polls its status
+    def artist_pages(asin: str) -> tuple[str, ...]:  # the page polls its status
+        return ("/", f"/asins/{asin}", f"/api/asins/{asin}/status", f"/api/asins/{asin}/status")
+
+    mix = [Visitor(cookies[p["sub"]], artist_pages(first[p["sub"]])) for p in artists[:35]]
     mix += [
         Visitor(cookies[p["sub"]], ("/review", "/board", f"/asins/{delivered[i]}"))
         for i, p in enumerate(of("reviewer")[:10])
