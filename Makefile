@@ -23,6 +23,8 @@ VULKAN_ICD := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
 PG_CTL := /usr/lib/postgresql/15/bin/pg_ctl
 # promtool (Debian's prometheus) checks and unit-tests the alert rules
 PROMTOOL := /usr/bin/promtool
+# wrk, the HTTP load generator of the studio's load benchmark (bench/bench_studio_load.py)
+WRK := /usr/bin/wrk
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 300
 FUZZ_ARGS ?=
@@ -67,6 +69,9 @@ $(PG_CTL):
 $(PROMTOOL):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus
 
+$(WRK):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+
 setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) $(VULKAN_ICD) $(PG_CTL) $(PROMTOOL) ## Install everything (venv, Python deps, Khronos validator, model-viewer, Chromium, Vulkan, PostgreSQL, promtool)
 
 demo: setup ## Run the pipeline end to end on the embedded default (local store, SQLite Dagster)
@@ -90,7 +95,7 @@ review: setup ## Serve the studio for review on the embedded store (http://127.0
 serve: setup ## Serve the product pages, catalogue and search API on the embedded store (http://127.0.0.1:8422)
 	$(BIN)/shazam serve
 
-bench: setup ## Run the benchmarks and print their figures (see docs/benchmarks.md)
+bench: setup $(WRK) ## Run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(BIN)/python bench/run_all.py
 
 fuzz: $(STAMP) ## Fuzz the delivery and glTF validators, FUZZ_SECONDS (300) each; fails naming the crash's input

@@ -2,8 +2,10 @@
 protocol, and the upload's throughput, against (a) moto's S3 server and (b) a local store,
 where the studio itself receives and writes the parts.
 
-The studio runs as its own process (uvicorn, the real `create_app`, the dev OpenID provider);
-this script signs in as an assigned artist and does what `upload.js` does: start, then for each
+The studio runs as its own process, `shazam studio` as deployed (one uvicorn process), with the
+development OpenID provider; the ASIN's scan data is uploaded, registered and assigned to the
+artist through production tracking (`tests.builders.assign_to`). This script signs in as that
+artist and does what `upload.js` does: start, then for each
 part ask for a URL and PUT the part there, three at a time, then complete. The parts are made
 from one random 16 MiB block (each with its part number written over its start), so the client
 holds a few parts at most. The studio's RSS is read from /proc/<pid>/status: VmRSS when idle
@@ -22,9 +24,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -41,9 +41,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shazam_assets.platform import layout  # noqa: E402
-from shazam_assets.studio.dev_provider import running_provider  # noqa: E402
+from bench_studio_load import busy_seconds, cpu_seconds, machine  # noqa: E402
 
+from shazam_assets.platform.identity import Person  # noqa: E402
+from shazam_assets.platform.storage import open_store  # noqa: E402
+from shazam_assets.studio.dev_provider import running_provider  # noqa: E402
+from tests.builders import assign_to  # noqa: E402
+
+SHAZAM = ROOT / ".venv" / "bin" / "shazam"
 MiB = 1024 * 1024
 PART = 16 * MiB  # the studio's default part size
 PARALLEL = 3  # parts in flight, as the page sends them
@@ -97,25 +102,6 @@ def _process(
 
 
 # --- the studio process ----------------------------------------------------------------------
-
-
-def serve(store_url: str, issuer: str, port: int) -> None:
-    """Run in the studio's process: the real app over `store_url`, nothing else."""
-    import uvicorn
-
-    from shazam_assets.platform.storage import open_store
-    from shazam_assets.studio.app import create_app
-    from shazam_assets.studio.config import StudioConfig
-
-    config = StudioConfig(
-        issuer=issuer,
-        client_id="shazam-studio-bench",
-        client_secret="bench-client-secret",
-        session_secret=SECRET,
-        upload_part_bytes=PART,
-    )
-    app = create_app(open_store(store_url), config)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
 
 
 def _status(pid: int, field: str) -> int:
@@ -252,19 +238,26 @@ def measure(kind: str, issuer: str, size: int, block: bytes, work: Path) -> dict
                 aws_secret_access_key="testing",
             )
             s3.create_bucket(Bucket="bench")
-            s3.put_object(
-                Bucket="bench", Key=layout.assignment_key(ASIN), Body=json.dumps({"artist": ARTIST})
-            )
             store_url = "s3://bench"
+            saved = dict(os.environ)
+            stack.callback(lambda: (os.environ.clear(), os.environ.update(saved)))
+            os.environ.update(env)  # this process's store talks to the same moto
         else:
-            root = work / "store"
-            (root / layout.assignment_key(ASIN)).parent.mkdir(parents=True)
-            (root / layout.assignment_key(ASIN)).write_text(json.dumps({"artist": ARTIST}))
-            store_url = root.as_uri()
+            (work / "store").mkdir(parents=True)
+            store_url = (work / "store").as_uri()
+        artist = Person(sub=ARTIST["sub"], name=ARTIST["name"], email=ARTIST["email"])
+        assign_to(open_store(store_url), work, ASIN, artist)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        args = [sys.executable, __file__, "--serve", store_url, issuer, str(port)]
-        pid = stack.enter_context(_process(args, base + "/healthz", env))
+        env |= {
+            "SHAZAM_STORE_URL": store_url,
+            "SHAZAM_OIDC_ISSUER": issuer,
+            "SHAZAM_OIDC_CLIENT_ID": "shazam-studio-bench",
+            "SHAZAM_OIDC_CLIENT_SECRET": "bench-client-secret",
+            "SHAZAM_STUDIO_SESSION_SECRET": SECRET,
+        }
+        args = [str(SHAZAM), "studio", "--port", str(port)]
+        pid = stack.enter_context(_process(args, base + "/healthz", env, quiet=True))
 
         client = Client(base)
         client.sign_in(ARTIST["sub"])
@@ -283,7 +276,9 @@ def measure(kind: str, issuer: str, size: int, block: bytes, work: Path) -> dict
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        cpu_before, busy_before = cpu_seconds(pid), busy_seconds()
         seconds, done = upload(client, "delivery-1g.zip", size, block)
+        studio_cpu, busy = cpu_seconds(pid) - cpu_before, busy_seconds() - busy_before
         stop.set()
         sampler.join()
         peak = _status(pid, "VmHWM")
@@ -298,6 +293,8 @@ def measure(kind: str, issuer: str, size: int, block: bytes, work: Path) -> dict
         "peak_before": before_peak,
         "reset": reset,
         "sampled_peak": peak_box[0],
+        "studio_cpu": studio_cpu,
+        "busy_cores": busy / seconds,
         "seconds": seconds,
         "baseline_seconds": baseline,
         "size": size,
@@ -305,9 +302,6 @@ def measure(kind: str, issuer: str, size: int, block: bytes, work: Path) -> dict
 
 
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=int, default=1024, help="upload size in MiB")
     parser.add_argument("--stores", default="s3,local")
@@ -318,18 +312,18 @@ def main() -> int:
     rows = []
     with running_provider() as issuer, tempfile.TemporaryDirectory() as tmp:
         for kind in args.stores.split(","):
+            (Path(tmp) / kind).mkdir()
             rows.append(measure(kind, issuer, size, block, Path(tmp) / kind))
-            (Path(tmp) / kind).mkdir(exist_ok=True)
     print(
-        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; upload {size / MiB:,.0f} MiB in {PART // MiB} MiB parts, "
+        f"\nmachine: {machine()}; upload {size / MiB:,.0f} MiB in {PART // MiB} MiB parts, "
         f"{PARALLEL} at a time\n"
     )
     print(
         "| store | studio idle RSS MB | studio peak RSS MB (VmHWM) | growth MB | growth / upload "
-        "| upload s | MB/s | baseline s (no studio) | studio / baseline time |"
+        "| upload s | MB/s | baseline s (no studio) | studio / baseline time | studio CPU s "
+        "| machine cores busy |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     failed = False
     for r in rows:
         growth = (r["peak"] - r["idle"]) / MiB
@@ -340,7 +334,8 @@ def main() -> int:
             f"{'' if r['reset'] else ' (peak not reset)'} | {growth:.0f} | "
             f"{growth * MiB / r['size']:.3f} | {r['seconds']:.1f} | "
             f"{r['size'] / 1e6 / r['seconds']:.0f} | {r['baseline_seconds']:.1f} | "
-            f"{r['seconds'] / r['baseline_seconds']:.2f} |"
+            f"{r['seconds'] / r['baseline_seconds']:.2f} | {r['studio_cpu']:.1f} | "
+            f"{r['busy_cores']:.2f} |"
         )
     return 1 if failed else 0
 

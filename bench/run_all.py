@@ -25,6 +25,8 @@ SCRIPTS = {
     "backfill": ["bench_backfill.py"],
     "image_bombs": ["bench_image_bombs.py"],
     "cli_startup": ["bench_cli_startup.py"],
+    "studio_load": ["bench_studio_load.py"],
+    "studio_upload": ["bench_studio_upload.py"],
 }
 
 
