@@ -26,20 +26,25 @@ def write_scan_record(store: ObjectStore, record: ScanRecord) -> ObjectInfo:
     )
 
 
-def registered_asins(store: ObjectStore) -> list[str]:
-    """ASINs whose scan data was registered (ok or not), ascending.
+def registered_asins(
+    store: ObjectStore, *, after: str | None = None, limit: int | None = None
+) -> list[str]:
+    """ASINs whose scan data was registered (ok or not), ascending: all of them, or the first
+    `limit` after the ASIN `after` (a page: the listing reads only those ASINs' folders).
 
     ASIN folders (upper case and digits) sort before the lower-case shared folders (the artists'
-    markers, the event feed), so the listing stops where those begin."""
+    markers, the event feed), so the listing stops where those begin. A folder's scan record
+    sorts after its assignment and events, so starting after `after`'s record skips its folder."""
     shared = min(layout.production_feed_prefix(), layout.ARTIST_ASSIGNMENT.prefix())
-    found = set()
-    for info in store.list(layout.production_prefix()):
-        if info.key >= shared:
+    start = None if after is None else layout.scan_record_key(after)
+    found: list[str] = []
+    for info in store.list(layout.production_prefix(), start_after=start):
+        if info.key >= shared or (limit is not None and len(found) >= limit):
             break
         asin = layout.parse_scan_record_key(info.key)
-        if asin is not None:
-            found.add(asin)
-    return sorted(found)
+        if asin is not None and asin != after:
+            found.append(asin)
+    return found
 
 
 def scan_files(store: ObjectStore, asin: str) -> list[ObjectInfo]:

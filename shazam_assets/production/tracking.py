@@ -317,9 +317,14 @@ def assigned_asins(store: ObjectStore, artist_sub: str) -> list[str]:
     return out
 
 
-def registered_asins(store: ObjectStore) -> list[str]:
-    """ASINs with a scan record (ok or not), for the lead's board."""
-    return _registered_asins(store)
+def registered_asins(
+    store: ObjectStore, *, after: str | None = None, limit: int | None = None
+) -> list[str]:
+    """ASINs with a scan record (ok or not), ascending, for the lead's board: all, or a page
+    of `limit` after the ASIN `after`."""
+    if after is not None:
+        _check_asin(after)
+    return _registered_asins(store, after=after, limit=limit)
 
 
 def scan_files(store: ObjectStore, asin: str) -> list[ObjectInfo]:

@@ -119,9 +119,14 @@ def _safe_next(value: str | None) -> str:
 
 
 async def login(request: Request) -> Response:
+    """Start signing in; someone already signed in goes straight to `next` (a link from another
+    site must not sign anyone out: that takes the POST /logout from the studio's own pages)."""
     client = request.app.state.oauth
+    target = _safe_next(request.query_params.get("next"))
+    if current_identity(request, now=request.app.state.clock()) is not None:
+        return RedirectResponse(target, status_code=303)
     request.session.clear()
-    request.session["next"] = _safe_next(request.query_params.get("next"))
+    request.session["next"] = target
     try:
         response: Response = await client.authorize_redirect(request, _redirect_uri(request))
     except Exception as exc:  # the provider is unreachable or its discovery document is broken

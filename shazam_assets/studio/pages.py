@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 
 from shazam_assets.platform import audit, layout
+from shazam_assets.platform.asin import is_valid_asin
 from shazam_assets.platform.identity import Person, Role
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.production import tracking
@@ -73,7 +75,7 @@ def _home_context(store: ObjectStore, identity: Identity, request: Request) -> d
     context: dict[str, Any] = {}
     if identity.has(Role.ARTIST):
         mine = tracking.assigned_asins(store, identity.person.sub)
-        context["mine"] = [_row(store, asin) for asin in mine]
+        context["mine"] = _rows(store, mine)
     if any(identity.has(r) for r in (Role.REVIEWER, Role.LEAD, Role.OPERATOR)):
         context["pending"] = pending_reviews(store, now=state.clock(), sla=state.sla)
     return context
@@ -85,13 +87,31 @@ async def home(request: Request) -> Response:
     return render(request, "home.html", context)
 
 
+# The board shows this many ASINs a page: each row reads a handful of the ASIN's records, so a
+# page costs the same whatever the catalogue's size (the next page starts after its last ASIN).
+BOARD_PAGE = 50
+# Rows of a page are read this many at a time (each is a few small store reads: on S3, latency).
+ROW_READERS = 8
+
+
+def _rows(store: ObjectStore, asins: list[str]) -> list[dict[str, Any]]:
+    with ThreadPoolExecutor(max_workers=ROW_READERS) as pool:
+        return list(pool.map(lambda asin: _row(store, asin), asins))
+
+
 async def board(request: Request) -> Response:
     store = request.app.state.store
+    after = request.query_params.get("after") or None
+    if after is not None and not is_valid_asin(after):
+        return error_page(request, 404, f"{after!r} is not an ASIN.")
 
     def load() -> dict[str, Any]:
+        asins = tracking.registered_asins(store, after=after, limit=BOARD_PAGE + 1)
+        page = asins[:BOARD_PAGE]
         return {
-            "rows": [_row(store, asin) for asin in tracking.registered_asins(store)],
-            "artists": people(store, Role.ARTIST),
+            "rows": _rows(store, page),
+            "after": after,
+            "next_after": page[-1] if len(asins) > BOARD_PAGE else None,
         }
 
     return render(request, "board.html", await run_in_threadpool(load))
@@ -172,6 +192,12 @@ async def scan_package(request: Request) -> Response:
     files = await run_in_threadpool(tracking.scan_files, store, asin)
     if not files:
         return error_page(request, 404, f"There is no scan data for {asin}.")
+    headers = {
+        "content-disposition": f'attachment; filename="{asin}-scan.zip"',
+        "cache-control": "no-store",
+    }
+    if request.method == "HEAD":  # a look at the headers is not a download
+        return Response(media_type="application/zip", headers=headers)
     identity = _identity(request)
     await run_in_threadpool(
         audit.record,
@@ -182,10 +208,6 @@ async def scan_package(request: Request) -> Response:
         target=asin,
         details={"files": len(files)},
     )
-    headers = {
-        "content-disposition": f'attachment; filename="{asin}-scan.zip"',
-        "cache-control": "no-store",
-    }
     return StreamingResponse(
         _zip_stream(store, asin), media_type="application/zip", headers=headers
     )

@@ -104,3 +104,17 @@ def test_registration_refuses_a_malformed_asin(local_store: ObjectStore) -> None
     with pytest.raises(ScanDataError) as refused:
         register_scan(local_store, "b0lower001", now=NOW)
     assert refused.value.code == "SCAN_DATA_BAD_ASIN" and refused.value.hint
+
+
+def test_registered_asins_page_after_an_asin_reading_only_that_page(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    asins = [f"B0PAGE{n:04d}" for n in range(5)]
+    for asin in reversed(asins):
+        upload_scan(store, tmp_path, asin=asin)
+        register_scan(store, asin, now=NOW)
+    assert registered_asins(store) == asins
+    assert registered_asins(store, limit=2) == asins[:2]
+    assert registered_asins(store, after=asins[1], limit=2) == asins[2:4]
+    assert registered_asins(store, after=asins[3]) == asins[4:]
+    assert registered_asins(store, after=asins[4]) == []

@@ -121,7 +121,8 @@ PUBLIC = [
     R("GET",  "/readyz",                         200, 200, 200, 200, 200, 200, 200),
     R("GET",  "/signed-out",                     200, 200, 200, 200, 200, 200, 200),
     R("GET",  "/static/{name:path}",             200, 200, 200, 200, 200, 200, 200),
-    R("GET",  "/login",                          302, 302, 302, 302, 302, 302, 302),
+    # signed in: straight back (a link from another site must not sign anyone out)
+    R("GET",  "/login",                          303, 303, 303, 303, 303, 303, 302),
     # the provider's answer without a sign-in in progress (no state): refused
     R("GET",  "/auth/callback",                  401, 401, 401, 401, 401, 401, 401),
     R("POST", "/logout",                         303, 303, 303, 303, 303, 303, 303),
@@ -469,9 +470,11 @@ def test_authorization_matrix(world: World, row: Row, subject: str) -> None:
 def test_head_is_authorized_as_get(world: World, row: Row, subject: str) -> None:
     before = store_files(world.store)
     response = world.request(subject, "HEAD", world.path(row))
-    if store_files(world.store) != before:  # a HEAD of the scan package audits a download
+    changed = store_files(world.store) != before
+    if changed:
         world.restore()
     assert response.status_code == row.expect[subject]
+    assert not changed, "a HEAD request changed the store (a look is not a download)"
 
 
 def _served(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:

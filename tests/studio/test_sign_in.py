@@ -83,6 +83,13 @@ def test_sign_out_ends_the_session_and_cannot_be_forced_from_another_site(studio
     assert lead.get("/audit").status_code == 303
 
 
+def test_a_link_to_sign_in_from_another_site_signs_nobody_out(studio) -> None:
+    lead = studio.sign_in(LEAD)
+    again = lead.get("/login?next=/audit")  # what a plain link on any site can make a browser do
+    assert again.status_code == 303 and again.headers["location"] == "/audit"
+    assert lead.get("/audit").status_code == 200
+
+
 def test_sign_in_only_returns_to_paths_on_this_site(studio) -> None:
     session = Session(studio.base)
     session.get("/login?next=//evil.example/x")
