@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from shazam_assets.platform import viewer
+from shazam_assets.platform import audit, viewer
 from shazam_assets.platform.asin import is_valid_asin
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.production import tracking
@@ -155,3 +155,26 @@ def _refusal(identity: Identity, action: Action, *, asin: Any, assignee: str | N
     if asin is not None and identity.roles and assignee != identity.person.sub:
         return f"{asin} is not assigned to you, and your roles ({roles}) do not allow {action}."
     return f"Your roles ({roles}) do not allow {action}. Ask a lead if you need it."
+
+
+def record(
+    request: Request,
+    action: str,
+    target: str,
+    details: dict[str, Any] | None = None,
+    *,
+    identity: Identity | None = None,
+) -> None:
+    """Append what the signed-in person (or `identity`, at sign-in) just did to the audit log,
+    at the studio's clock. Blocking: call it from a worker thread (run_in_threadpool)."""
+    state = request.app.state
+    who: Identity = identity or request.state.identity
+    audit.record(
+        state.store,
+        actor=who.person,
+        roles=who.role_names,
+        action=action,
+        target=target,
+        details=details,
+        now=state.clock(),
+    )

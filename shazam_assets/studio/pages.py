@@ -38,7 +38,7 @@ from shazam_assets.qa.review import guard as form_guard
 from shazam_assets.qa.review import views as review_views
 from shazam_assets.studio import deliveries
 from shazam_assets.studio.access import Action, Identity
-from shazam_assets.studio.http import error_page, guarded, render
+from shazam_assets.studio.http import error_page, guarded, record, render
 
 _CHUNK = 1 << 20
 
@@ -198,15 +198,12 @@ async def scan_package(request: Request) -> Response:
     }
     if request.method == "HEAD":  # a look at the headers is not a download
         return Response(media_type="application/zip", headers=headers)
-    identity = _identity(request)
     await run_in_threadpool(
-        audit.record,
-        store,
-        actor=identity.person,
-        roles=identity.role_names,
-        action="production.download-scan",
-        target=asin,
-        details={"files": len(files)},
+        record,
+        request,
+        "production.download-scan",
+        asin,
+        {"files": len(files)},
     )
     return StreamingResponse(
         _zip_stream(store, asin), media_type="application/zip", headers=headers
@@ -243,14 +240,11 @@ async def assign(request: Request) -> Response:
     except tracking.ProductionError as exc:
         return error_page(request, 409, f"{exc.code}: {exc.message}")
     await run_in_threadpool(
-        audit.record,
-        store,
-        actor=identity.person,
-        roles=identity.role_names,
-        action="production.assign",
-        target=asin,
-        details={"artist": artist.to_json()},
-        now=now,
+        record,
+        request,
+        "production.assign",
+        asin,
+        {"artist": artist.to_json()},
     )
     return _back(asin, "assigned")
 
@@ -268,14 +262,11 @@ async def mark_stage(request: Request) -> Response:
         status = 404 if exc.code == "PRODUCTION_UNKNOWN_STAGE" else 409
         return error_page(request, status, f"{exc.code}: {exc.message}")
     await run_in_threadpool(
-        audit.record,
-        store,
-        actor=identity.person,
-        roles=identity.role_names,
-        action="production.stage-done",
-        target=asin,
-        details={"stage": stage},
-        now=now,
+        record,
+        request,
+        "production.stage-done",
+        asin,
+        {"stage": stage},
     )
     return _back(asin, stage)
 

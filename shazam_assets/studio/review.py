@@ -27,14 +27,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from shazam_assets.operations.unpublish import unpublish_asin
-from shazam_assets.platform import audit, viewer
+from shazam_assets.platform import viewer
 from shazam_assets.platform.errors import ShazamError
 from shazam_assets.qa import decisions
 from shazam_assets.qa.review import guard as form_guard
 from shazam_assets.qa.review import handlers, views
 from shazam_assets.qa.review.resolve import ReviewVersion
 from shazam_assets.studio.access import Action, Identity
-from shazam_assets.studio.http import STATIC_FILES, error_page, guarded, render
+from shazam_assets.studio.http import STATIC_FILES, error_page, guarded, record, render
 
 SOURCE = "studio"  # Decision.source of the decisions taken here
 # The search index's embedder, as `shazam unpublish` (its --embedder default) and the
@@ -117,13 +117,11 @@ def _decide(request: Request, form: dict[str, str]) -> Response:
         return _version_response(
             request, form=handlers.shown_back(form), error=exc, status_code=status
         )
-    audit.record(
-        store,
-        actor=identity.person,
-        roles=identity.role_names,
-        action="qa.decide",
-        target=f"{item.asin} v{item.version}",
-        details={
+    record(
+        request,
+        "qa.decide",
+        f"{item.asin} v{item.version}",
+        {
             "verdict": decision.verdict.value,
             "notes": decision.notes,
             "version": item.version,
@@ -181,19 +179,17 @@ def _refused(request: Request, what: str, exc: ShazamError) -> Response:
 
 
 async def rollback(request: Request) -> Response:
-    store, asin, identity = request.app.state.store, request.path_params["asin"], _identity(request)
+    store, asin = request.app.state.store, request.path_params["asin"]
     try:
         done = await run_in_threadpool(decisions.rollback, store, asin)
     except ShazamError as exc:
         return _refused(request, "Roll back", exc)
     await run_in_threadpool(
-        audit.record,
-        store,
-        actor=identity.person,
-        roles=identity.role_names,
-        action="qa.rollback",
-        target=asin,
-        details={"version": done.version, "previous": done.previous},
+        record,
+        request,
+        "qa.rollback",
+        asin,
+        {"version": done.version, "previous": done.previous},
     )
     done_text = f"rolled back to v{done.version} (was v{done.previous})"
     return RedirectResponse(f"/asins/{asin}?done={urllib.parse.quote(done_text)}", status_code=303)
@@ -217,13 +213,11 @@ async def unpublish(request: Request) -> Response:
     except ShazamError as exc:
         return _refused(request, "Unpublish", exc)
     await run_in_threadpool(
-        audit.record,
-        store,
-        actor=identity.person,
-        roles=identity.role_names,
-        action="publish.unpublish",
-        target=asin,
-        details={
+        record,
+        request,
+        "publish.unpublish",
+        asin,
+        {
             "version": done.version,
             "reason": reason,
             "page_was_live": done.page.was_live,

@@ -43,7 +43,7 @@ from shazam_assets.ingest.uploads import (
     check_upload_size,
     checked_upload_key,
 )
-from shazam_assets.platform import audit, layout
+from shazam_assets.platform import layout
 from shazam_assets.platform.errors import ShazamError
 from shazam_assets.platform.multipart import (
     LOCAL_PART_ROUTE,
@@ -63,7 +63,7 @@ from shazam_assets.platform.multipart import (
 from shazam_assets.platform.storage import LocalStore, ObjectStore, read_json
 from shazam_assets.studio.access import Action, Identity
 from shazam_assets.studio.config import StudioConfig
-from shazam_assets.studio.http import guarded
+from shazam_assets.studio.http import guarded, record
 
 _HANDLE = re.compile(r"[0-9a-f]{32}")
 _WRITE_BYTES = 1 << 20  # a local part is written to disk in chunks of at most this
@@ -240,14 +240,11 @@ def _start(request: Request, asin: str, name: Any, size: Any) -> UploadSession:
         json.dumps(session.to_json()).encode(),
         content_type="application/json",
     )
-    audit.record(
-        state.store,
-        actor=identity.person,
-        roles=identity.role_names,
-        action="ingest.upload-started",
-        target=asin,
-        details={"name": session.name, "size": size, "key": key, "upload": session.upload},
-        now=session.started_at,
+    record(
+        request,
+        "ingest.upload-started",
+        asin,
+        {"name": session.name, "size": size, "key": key, "upload": session.upload},
     )
     return session
 
@@ -324,18 +321,14 @@ def _named_parts(body: dict[str, Any]) -> list[Part]:
 
 def _complete(request: Request, asin: str, upload: str, parts: list[Part]) -> dict[str, Any]:
     state = request.app.state
-    identity: Identity = request.state.identity
     session = load_session(state.store, asin, upload)
     info = _multipart(request).complete(session.key, session.store_upload_id, session.plan, parts)
     state.store.delete(layout.upload_session_key(asin, upload))
-    audit.record(
-        state.store,
-        actor=identity.person,
-        roles=identity.role_names,
-        action="ingest.upload-completed",
-        target=asin,
-        details={"name": session.name, "size": info.size, "key": info.key, "upload": upload},
-        now=state.clock(),
+    record(
+        request,
+        "ingest.upload-completed",
+        asin,
+        {"name": session.name, "size": info.size, "key": info.key, "upload": upload},
     )
     return {"key": info.key, "name": session.name, "size": info.size, "etag": info.etag}
 
@@ -354,18 +347,14 @@ async def complete_upload(request: Request) -> Response:
 
 def _abort(request: Request, asin: str, upload: str) -> None:
     state = request.app.state
-    identity: Identity = request.state.identity
     session = load_session(state.store, asin, upload)
     _multipart(request).abort(session.key, session.store_upload_id)
     state.store.delete(layout.upload_session_key(asin, upload))
-    audit.record(
-        state.store,
-        actor=identity.person,
-        roles=identity.role_names,
-        action="ingest.upload-aborted",
-        target=asin,
-        details={"name": session.name, "size": session.plan.size, "key": session.key},
-        now=state.clock(),
+    record(
+        request,
+        "ingest.upload-aborted",
+        asin,
+        {"name": session.name, "size": session.plan.size, "key": session.key},
     )
 
 
