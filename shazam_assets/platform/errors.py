@@ -255,6 +255,11 @@ STAGES: tuple[Stage, ...] = (
             "for the scan sensor to register them; fix every code the scan record lists.",
         ),
         (
+            "PRODUCTION_SCAN_CHANGED",
+            "The ASIN's scan data changed after it was registered and checked",
+            "Wait a minute: the scan sensor registers and checks the folder again; then download.",
+        ),
+        (
             "PRODUCTION_NOT_ASSIGNED",
             "The ASIN is not assigned to the person marking its stages",
             "Ask a lead to assign the ASIN to you; only the current assignee marks its stages.",

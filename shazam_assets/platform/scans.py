@@ -45,8 +45,3 @@ def registered_asins(
         if asin is not None and asin != after:
             found.append(asin)
     return found
-
-
-def scan_files(store: ObjectStore, asin: str) -> list[ObjectInfo]:
-    """The files under `scans/<ASIN>/`, in key order (what the artist downloads)."""
-    return list(store.list(layout.scans_prefix(asin)))

@@ -32,10 +32,9 @@ from shazam_assets.platform import layout
 from shazam_assets.platform.asin import asin_problem
 from shazam_assets.platform.errors import ShazamError
 from shazam_assets.platform.identity import Person, artist_id
-from shazam_assets.platform.records import ScanRecord
+from shazam_assets.platform.records import ScanFile, ScanRecord
 from shazam_assets.platform.scans import read_scan_record
 from shazam_assets.platform.scans import registered_asins as _registered_asins
-from shazam_assets.platform.scans import scan_files as _scan_files
 from shazam_assets.platform.storage import ObjectInfo, ObjectStore, read_json
 
 STAGES = ("cleanup", "uv", "texturing")
@@ -327,10 +326,30 @@ def registered_asins(
     return _registered_asins(store, after=after, limit=limit)
 
 
-def scan_files(store: ObjectStore, asin: str) -> list[ObjectInfo]:
-    """The scan package's files (`scans/<ASIN>/...`), in key order."""
+def scan_package(store: ObjectStore, asin: str) -> tuple[ScanFile, ...]:
+    """The files an artist downloads: exactly those the latest registration checked (bounded by
+    its limits), while `scans/<ASIN>/` still holds them unchanged. One listing, stopped one entry
+    past the registered count: a file added or replaced since is refused, never served unchecked
+    (PRODUCTION_SCAN_CHANGED; the scan sensor registers the folder again)."""
     _check_asin(asin)
-    return _scan_files(store, asin)
+    record = read_scan_record(store, asin)
+    if record is None or not record.ok:
+        why = "is not registered" if record is None else f"has errors ({', '.join(record.codes)})"
+        raise ProductionError("PRODUCTION_NO_SCAN", f"{asin}: the scan data {why}")
+    registered = {f.path: f.etag for f in record.files}
+    present: dict[str, str] = {}
+    for info in store.list(layout.scans_prefix(asin)):
+        if len(present) > len(registered):
+            break
+        parsed = layout.parse_scan_file_key(info.key)
+        present[parsed[1] if parsed is not None else info.key] = info.etag
+    if present != registered:
+        raise ProductionError(
+            "PRODUCTION_SCAN_CHANGED",
+            f"{asin}: the scan data changed since it was registered at "
+            f"{record.registered_at.isoformat()}",
+        )
+    return record.files
 
 
 # --- the feed: every ASIN's events in one time-ordered folder, for the Dagster sensor ----------

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +31,7 @@ from starlette.routing import Route
 from shazam_assets.platform import audit, layout
 from shazam_assets.platform.asin import is_valid_asin
 from shazam_assets.platform.identity import Person, Role
+from shazam_assets.platform.records import ScanFile
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.production import tracking
 from shazam_assets.qa.backlog import pending_reviews
@@ -130,7 +131,6 @@ async def asin_page(request: Request) -> Response:
             "stages": tracking.STAGES,
             "deliveries": deliveries.deliveries(store, asin),
             "artists": people(store, Role.ARTIST) if Action.ASSIGN in request.state.actions else [],
-            "scan_files": tracking.scan_files(store, asin),
             "versions": review_views.version_rows(store, asin),
         }
 
@@ -146,18 +146,14 @@ async def status_api(request: Request) -> Response:
     return JSONResponse(found.to_json(), headers={"cache-control": "no-store"})
 
 
-def _zip_stream(store: ObjectStore, asin: str) -> Iterator[bytes]:
+def _zip_stream(store: ObjectStore, asin: str, files: Sequence[ScanFile]) -> Iterator[bytes]:
     """The scan package as a ZIP written while it is sent: memory holds one chunk at a time."""
     sink = _Sink()
-    prefix = layout.scans_prefix(asin)
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for info in tracking.scan_files(store, asin):
-            name = info.key[len(prefix) :]
-            if not name or name.startswith("/") or ".." in name.split("/"):
-                continue
+        for file in files:  # paths checked at registration
             with (
-                store.open_read(info.key) as source,
-                archive.open(f"{asin}/{name}", "w", force_zip64=True) as target,
+                store.open_read(layout.scan_file_key(asin, file.path)) as source,
+                archive.open(f"{asin}/{file.path}", "w", force_zip64=True) as target,
             ):
                 while chunk := source.read(_CHUNK):
                     target.write(chunk)
@@ -189,9 +185,11 @@ class _Sink:
 
 async def scan_package(request: Request) -> Response:
     store, asin = request.app.state.store, request.path_params["asin"]
-    files = await run_in_threadpool(tracking.scan_files, store, asin)
-    if not files:
-        return error_page(request, 404, f"There is no scan data for {asin}.")
+    try:
+        files = await run_in_threadpool(tracking.scan_package, store, asin)
+    except tracking.ProductionError as exc:
+        status = 404 if exc.code == "PRODUCTION_NO_SCAN" else 409
+        return error_page(request, status, f"{exc.code}: {exc.message} {exc.hint}")
     headers = {
         "content-disposition": f'attachment; filename="{asin}-scan.zip"',
         "cache-control": "no-store",
@@ -206,7 +204,7 @@ async def scan_package(request: Request) -> Response:
         {"files": len(files)},
     )
     return StreamingResponse(
-        _zip_stream(store, asin), media_type="application/zip", headers=headers
+        _zip_stream(store, asin, files), media_type="application/zip", headers=headers
     )
 
 

@@ -39,10 +39,7 @@ def _code(call) -> str:
 def test_the_whole_production_of_one_asin(scanned: ObjectStore) -> None:
     store = scanned
     assert tracking.registered_asins(store) == [ASIN]
-    assert {f.key for f in tracking.scan_files(store, ASIN)} == {
-        layout.scan_file_key(ASIN, f.path)
-        for f in tracking.production_state(store, ASIN).scan.files
-    }
+    assert tracking.scan_package(store, ASIN) == tracking.production_state(store, ASIN).scan.files
     assignment = tracking.assign(store, ASIN, artist=ANNA, by=LEAD, now=T0)
     assert (assignment.artist, assignment.assigned_by, assignment.assigned_at) == (ANNA, LEAD, T0)
     assert tracking.assigned_asins(store, ANNA.sub) == [ASIN]
@@ -139,3 +136,23 @@ def test_the_feed_returns_each_event_once_even_when_written_late(
     page = tracking.read_feed(store, page.cursor)
     assert [(e.asin, e.kind) for e in page.events] == [(other, "assigned")]
     assert tracking.read_feed(store, page.cursor).events == ()
+
+
+def test_the_scan_package_is_what_registration_checked_and_nothing_added_since(
+    scanned: ObjectStore,
+) -> None:
+    files = tracking.scan_package(scanned, ASIN)
+    assert files and all(f.etag for f in files)
+    # a file dropped into the folder after registration (unchecked, of any size) is not served
+    scanned.put_bytes(layout.scan_file_key(ASIN, "scan/extra.bin"), b"x" * 1024)
+    assert _code(lambda: tracking.scan_package(scanned, ASIN)) == "PRODUCTION_SCAN_CHANGED"
+    scanned.delete(layout.scan_file_key(ASIN, "scan/extra.bin"))
+    assert tracking.scan_package(scanned, ASIN) == files
+    # a registered file replaced since: refused as well, until the sensor registers it again
+    photo = next(f for f in files if f.role == "photo")
+    scanned.put_bytes(layout.scan_file_key(ASIN, photo.path), b"not the checked photo")
+    assert _code(lambda: tracking.scan_package(scanned, ASIN)) == "PRODUCTION_SCAN_CHANGED"
+
+
+def test_no_scan_package_without_a_registered_ok_scan(store: ObjectStore) -> None:
+    assert _code(lambda: tracking.scan_package(store, ASIN)) == "PRODUCTION_NO_SCAN"

@@ -215,9 +215,18 @@ class World:
             self.client.cookies.clear()  # the cookie is ours to send, never the jar's
 
     def restore(self) -> None:
-        """Put the store back as the module built it."""
-        shutil.rmtree(self.store.root)
-        shutil.copytree(self.template, self.store.root)
+        """Put the store back as the module built it, rewriting only what differs: a file left
+        alone keeps its identity (a local store's ETag), as the registered scan data expects."""
+        root, template = self.store.root, self.template
+        kept = {p.relative_to(template): p for p in template.rglob("*") if p.is_file()}
+        for path in [p for p in root.rglob("*") if p.is_file()]:
+            if path.relative_to(root) not in kept:
+                path.unlink()
+        for relative, source in kept.items():
+            target = root / relative
+            if not target.is_file() or target.read_bytes() != source.read_bytes():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
 
 
 def store_files(store: LocalStore) -> dict[str, bytes]:
