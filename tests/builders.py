@@ -216,3 +216,41 @@ def assign_to(store: Any, tmp_root: Path, asin: str, artist: Any, *, lead: Any =
         register_scan(store, asin, now=now)
     by = lead or Person(sub="leo@example.com", name="Leo Lead", email="leo@example.com")
     tracking.assign(store, asin, artist=artist, by=by, now=now)
+
+
+VARIANT_BLUE = [0.05, 0.2, 0.9, 1.0]
+
+
+def with_variants(glb: Path, out: Path) -> Path:
+    """`glb` with KHR_materials_variants: "Natural" (its own materials, the default) and
+    "Blue" (every primitive a plain, untextured blue), written to `out`."""
+    document, binary = read_glb(glb.read_bytes())
+    materials = document.setdefault("materials", [])
+    blue = len(materials)
+    materials.append(
+        {
+            "name": "blue",
+            "pbrMetallicRoughness": {
+                "baseColorFactor": VARIANT_BLUE,
+                "metallicFactor": 0.0,
+                "roughnessFactor": 0.6,
+            },
+        }
+    )
+    for mesh in document["meshes"]:
+        for primitive in mesh["primitives"]:
+            own = primitive.get("material")
+            mappings = [{"material": blue, "variants": [1]}]
+            if own is not None:
+                mappings.insert(0, {"material": own, "variants": [0]})
+            primitive.setdefault("extensions", {})["KHR_materials_variants"] = {
+                "mappings": mappings
+            }
+    document.setdefault("extensions", {})["KHR_materials_variants"] = {
+        "variants": [{"name": "Natural"}, {"name": "Blue"}]
+    }
+    used = document.setdefault("extensionsUsed", [])
+    if "KHR_materials_variants" not in used:
+        used.append("KHR_materials_variants")
+    out.write_bytes(write_glb(document, binary))
+    return out

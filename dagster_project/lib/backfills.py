@@ -28,11 +28,12 @@ MAX_BRIDGED_GAP = 50
 # What each stage recomputes. validate: `revalidation` re-judges the published version's
 # upload, in batches (not `delivery` + `asset_version`: a backfill runs every check of the
 # assets it selects, and asset_version's `qa_approved` would re-apply the reviewer's decision).
-# qa: re-score the published version; render: re-render it and re-publish its page.
+# qa: re-score the published version; render: re-render it, re-make its channel files (a no-op
+# when profiles and tools are unchanged) and re-publish its page.
 STAGE_ASSETS: dict[Stage, tuple[dg.AssetKey, ...]] = {
     "validate": (keys.REVALIDATION,),
     "qa": (keys.QA_REVIEW,),
-    "render": (keys.TURNTABLE_360, keys.PRODUCT_PAGE),
+    "render": (keys.TURNTABLE_360, keys.CHANNEL_MODELS, keys.PRODUCT_PAGE),
 }
 
 

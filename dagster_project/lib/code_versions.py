@@ -23,6 +23,7 @@ SCAN_DATA = (
 )
 ARTWORK = "artwork-1"  # artwork (external): what a production event observes
 STORED_VERSION = "store-1"  # asset_version: the layout of a stored version
-PRODUCT_PAGE = "page-1"
+CHANNEL_MODELS = "channels-1"  # with the profiles and tools, which its set fingerprint names
+PRODUCT_PAGE = "page-2"  # 2: AR, channel derivatives with the master as fallback, variants
 SEARCH_ENTRY = "search-1"
 METRICS = "metrics-1"

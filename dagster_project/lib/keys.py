@@ -18,6 +18,7 @@ QA_REVIEW = dg.AssetKey("qa_review")
 # render
 TURNTABLE_360 = dg.AssetKey("turntable_360")
 # publish
+CHANNEL_MODELS = dg.AssetKey("channel_models")
 PRODUCT_PAGE = dg.AssetKey("product_page")
 # search
 SEARCH_INDEX = dg.AssetKey("search_index")

@@ -262,6 +262,22 @@ TURNTABLE_MANIFEST = _kind(
 
 # --- publish -------------------------------------------------------------------------------
 
+CHANNEL_FILE = _kind(
+    "channel_file",
+    "channels/{asin}/v{version}/{set}/{path}",
+    "publish",
+    "one set of channel files: compressed derivatives per channel, the USDZ for iOS AR",
+    version_data=True,
+)
+CHANNEL_MANIFEST = _kind(
+    "channel_manifest",
+    "channels/{asin}/v{version}/manifest.json",
+    "publish",
+    "the committed channel files (sizes, checks, refusals, variants); written last",
+    version_data=True,
+)
+
+
 STATIC_DIR = "_static"
 PAGE_NAME = "index.html"
 PAGE_MANIFEST_NAME = "manifest.json"
@@ -626,6 +642,14 @@ def turntable_manifest_key(asin: str, version: int) -> str:
 
 def render_set_prefix(asin: str, version: int, set_name: str) -> str:
     return RENDER_FILE.prefix(asin=asin, version=version, set=set_name)
+
+
+def channel_manifest_key(asin: str, version: int) -> str:
+    return CHANNEL_MANIFEST.key(asin=asin, version=version)
+
+
+def channel_set_prefix(asin: str, version: int, set_name: str) -> str:
+    return CHANNEL_FILE.prefix(asin=asin, version=version, set=set_name)
 
 
 def version_data_prefixes(asin: str, version: int) -> tuple[str, ...]:

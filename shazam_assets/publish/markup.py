@@ -18,6 +18,7 @@ from shazam_assets.publish.release import Release
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SEARCH_API = "/search"  # what `shazam serve` answers; the catalogue works without it
+USDZ_TYPE = "model/vnd.usdz+zip"
 # UN/CEFACT unit codes, as schema.org's QuantitativeValue.unitCode wants them
 UNIT_CODES = {"m": "MTR", "cm": "CMT", "mm": "MMT", "in": "INH", "ft": "FOT"}
 
@@ -77,6 +78,10 @@ def structured_data(release: Release) -> dict[str, Any]:
             }
         ],
     }
+    if release.usdz is not None:
+        data["encoding"].append(
+            {"@type": "MediaObject", "contentUrl": release.usdz, "encodingFormat": USDZ_TYPE}
+        )
     values = _dimension_values(release.dimensions)
     if values is not None:
         unit = str((release.dimensions or {}).get("unit") or "m")
@@ -90,6 +95,13 @@ def structured_data(release: Release) -> dict[str, Any]:
     return data
 
 
+def _viewer_models(release: Release) -> dict[str, str]:
+    """What the viewer may load, for product.js: each channel's derivative and the master.
+    The `src` in the markup is the desktop derivative (or the master), so the page shows a
+    model even before its script runs."""
+    return {**release.derivatives, "master": release.model}
+
+
 def render_product_page(release: Release, *, site: dict[str, str]) -> bytes:
     """The product page of `release`; `site` maps roles to the shared files' URLs."""
     return (
@@ -98,6 +110,7 @@ def render_product_page(release: Release, *, site: dict[str, str]) -> bytes:
             release=release,
             site=site,
             dimensions=format_dimensions(release.dimensions),
+            models=_viewer_models(release),
             json_ld=_script_json(structured_data(release)),
         )
         .encode()

@@ -1,7 +1,8 @@
 """What one release of a product page holds, decided from the manifests alone.
 
-A release is the set of files a page shows: the approved version's model and the poster,
-360° frames, sprite and video of its turntable. Its name is `r` + a fingerprint of every
+A release is the set of files a page shows: the approved version's model (the master), the
+channel files made from it when they passed their checks (a compressed derivative per channel,
+the USDZ for iOS Quick Look), and the poster, 360° frames, sprite and video of its turntable. Its name is `r` + a fingerprint of every
 file's path and sha256, so the same files always make the same release (publishing again
 is a no-op) and any change (rollback, new model, new renders) makes a new folder beside the
 live one instead of changing files a page is showing.
@@ -24,13 +25,16 @@ from shazam_assets.platform.versions import (
     read_turntable_manifest,
     read_version_manifest,
 )
+from shazam_assets.publish.channels import ChannelFiles, read_channel_files
 from shazam_assets.publish.errors import PublishError
 
 MODEL_FOLDER = "model"
+CHANNEL_FOLDER = "channels"
 # Part of every release name: bump it when what a release's objects carry changes, so the next
 # publish writes a new release instead of keeping one made the old way. 2: only the recorded
 # model files, each object with its allow-listed Content-Type (publish.serving.served_as).
-RELEASE_FORMAT = 2
+# 3: channel derivatives and the USDZ when they were made.
+RELEASE_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,11 @@ class Release:
     title: str
     dimensions: dict[str, Any] | None  # width, height, depth, unit (from the delivery manifest)
     turntable: str  # the turntable's own fingerprint (its set)
-    model: str
+    model: str  # the master: what every channel falls back to
     model_format: str  # model/gltf-binary or model/gltf+json
+    derivatives: dict[str, str]  # channel name -> its derivative's URL (those that passed)
+    usdz: str | None  # for iOS Quick Look; None when none could be made
+    variants: tuple[str, ...]  # KHR_materials_variants names the page offers
     poster: str
     frames: tuple[str, ...]
     sprite: dict[str, Any]  # url, columns, cell, frames
@@ -134,6 +141,21 @@ def _render_files(asin: str, version: int, turntable: TurntableManifest) -> list
     ]
 
 
+def _channel_files(channels: ChannelFiles | None) -> list[ReleaseFile]:
+    if channels is None:
+        return []
+    shipped = [*channels.derivatives.values(), *([channels.usdz] if channels.usdz else [])]
+    return [
+        ReleaseFile(
+            source=channels.prefix + f.path,
+            path=f"{CHANNEL_FOLDER}/{f.path}",
+            sha256=f.sha256,
+            size=f.size,
+        )
+        for f in shipped
+    ]
+
+
 def _fingerprint(files: list[ReleaseFile]) -> str:
     content = json.dumps([RELEASE_FORMAT, sorted((f.path, f.sha256) for f in files)])
     return hashlib.sha256(content.encode()).hexdigest()[:16]
@@ -146,7 +168,8 @@ def plan_release(store: ObjectStore, asin: str) -> Release:
     version, manifest = _approved_version(store, asin)
     model, model_files = _model_files(asin, version, manifest)
     turntable = _turntable(store, asin, version)
-    inner = model_files + _render_files(asin, version, turntable)
+    channels = read_channel_files(store, asin, version)
+    inner = model_files + _channel_files(channels) + _render_files(asin, version, turntable)
     name = f"r{_fingerprint(inner)}"
     files = tuple(ReleaseFile(f.source, f"{name}/{f.path}", f.sha256, f.size) for f in inner)
     product = manifest.product
@@ -160,6 +183,14 @@ def plan_release(store: ObjectStore, asin: str) -> Release:
         turntable=str(turntable.set),
         model=f"{name}/{model}",
         model_format="model/gltf-binary" if model.lower().endswith(".glb") else "model/gltf+json",
+        derivatives={
+            channel: f"{name}/{CHANNEL_FOLDER}/{f.path}"
+            for channel, f in (channels.derivatives.items() if channels else ())
+        },
+        usdz=f"{name}/{CHANNEL_FOLDER}/{channels.usdz.path}"
+        if channels and channels.usdz
+        else None,
+        variants=channels.variants if channels else (),
         poster=f"{name}/{turntable.poster}",
         frames=tuple(f"{name}/{f.path}" for f in turntable.frames),
         sprite={

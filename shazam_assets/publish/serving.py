@@ -27,6 +27,7 @@ _RELEASE = re.compile(r"^r[0-9a-f]{16}$")
 MEDIA_TYPES = {
     ".glb": "model/gltf-binary",
     ".gltf": "model/gltf+json",
+    ".usdz": "model/vnd.usdz+zip",  # what iOS Quick Look opens (IANA-registered)
     ".bin": "application/octet-stream",
     ".webp": "image/webp",
     ".png": "image/png",

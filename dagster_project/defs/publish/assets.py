@@ -12,6 +12,9 @@ from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource
 from dagster_project.lib.retries import RETRY, per_asin, transient_only
 from shazam_assets import publish
+from shazam_assets.platform import layout
+from shazam_assets.platform.versions import published_version
+from shazam_assets.publish import channels
 
 
 def _page(done: publish.PublishResult) -> dict[str, Any]:
@@ -38,11 +41,70 @@ def _pages(synced: list[publish.PageSync]) -> dict[str, Any]:
     }
 
 
+def _channels(done: channels.ChannelsResult, s: Any) -> dict[str, Any]:
+    m = done.files.manifest
+    rows = "\n".join(
+        f"| {d['channel']} | {d.get('bytes_after') or '-'} | {d.get('ssim_min') or '-'} | "
+        f"{(d.get('refused') or {}).get('code') or 'shipped'} |"
+        for d in m["derivatives"]
+    )
+    usdz = m["usdz"]
+    return {
+        "version": done.files.version,
+        "set": done.files.set,
+        "made": done.made,
+        "channels": dg.MetadataValue.md(
+            "| channel | bytes | SSIM min | outcome |\n|---|---|---|---|\n" + rows
+        ),
+        "usdz": (usdz.get("refused") or {}).get("code") or f"{usdz.get('bytes', 0):,} bytes",
+        "variants": ", ".join(done.files.variants) or "none",
+        "manifest": dg.MetadataValue.url(
+            s.uri(layout.channel_manifest_key(done.files.asin, done.files.version))
+        ),
+    }
+
+
 @dg.asset(
     retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="publish",
-    deps=[keys.TURNTABLE_360],
+    deps=[keys.ASSET_VERSION],
+    kinds={"gltf", "usdz"},
+    code_version=code_versions.CHANNEL_MODELS,
+    output_required=False,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=RENDER_BATCH),
+)
+@transient_only
+def channel_models(context: dg.AssetExecutionContext, store: ObjectStoreResource):
+    """What each sales channel serves, made from the published version's master: a compressed
+    derivative per channel (shipped only when the Khronos validator and a render comparison
+    with the master pass, within the channel's budget) and the USDZ for iOS Quick Look. An
+    ASIN with nothing published makes nothing."""
+    s = store.open()
+
+    def make(asin: str) -> channels.ChannelsResult | None:
+        version = published_version(s, asin)
+        if version is None:
+            context.log.info(f"{asin} has no published version; no channel files to make")
+            return None
+        return channels.publish_channels(s, asin, version, log=context.log.info)
+
+    made = per_asin(context.partition_keys, make, log=context.log.error)
+    if len(made) > 1:
+        yield dg.MaterializeResult(
+            metadata={"asins": len(made), "made": sum(bool(d and d.made) for d in made)}
+        )
+    elif (done := made[0]) is not None:  # else nothing published: nothing to make
+        yield dg.MaterializeResult(
+            metadata=_channels(done, s), data_version=dg.DataVersion(done.files.set)
+        )
+
+
+@dg.asset(
+    retry_policy=RETRY,
+    partitions_def=asin_partitions,
+    group_name="publish",
+    deps=[keys.TURNTABLE_360, keys.CHANNEL_MODELS],
     kinds={"html"},
     code_version=code_versions.PRODUCT_PAGE,
     output_required=False,
@@ -73,8 +135,9 @@ def product_page(context: dg.AssetExecutionContext, store: ObjectStoreResource):
 
 publish_job = dg.define_asset_job(
     "publish_job",
-    selection=[keys.TURNTABLE_360, keys.PRODUCT_PAGE, keys.SEARCH_INDEX],
+    selection=[keys.TURNTABLE_360, keys.CHANNEL_MODELS, keys.PRODUCT_PAGE, keys.SEARCH_INDEX],
     partitions_def=asin_partitions,
     tags=GPU_RUN_TAGS,
-    description="Turntable, product page and search entry of one ASIN's published version.",
+    description="Turntable, channel files, product page and search entry of one ASIN's "
+    "published version.",
 )
