@@ -31,6 +31,7 @@ class PrimitiveExtras:
     emissive_strength: float = 1.0
     vertex_count: int = 0
     tangents: FloatArray | None = None  # (n, 4) object-space TANGENT, w = handedness
+    material: int | None = None  # the primitive's index into the file's materials
 
 
 def _float_accessor(source: GltfSource, index: int, width: int) -> FloatArray:
@@ -68,7 +69,8 @@ def primitive_extras(model: Path | GltfSource) -> dict[str, PrimitiveExtras]:
     for mesh in doc.get("meshes", []):
         for primitive in mesh.get("primitives", []):
             name = trimesh.util.unique_name(mesh.get("name") or "GLTF", names, counts=counts)
-            material = materials[primitive["material"]] if "material" in primitive else None
+            index = primitive.get("material")
+            material = materials[index] if index is not None else None
             scale, strength = _material_extras(material)
             tangents, count = None, 0
             attributes = primitive.get("attributes", {})
@@ -79,5 +81,5 @@ def primitive_extras(model: Path | GltfSource) -> dict[str, PrimitiveExtras]:
                     tangents = _float_accessor(source, attributes["TANGENT"], 4)
                 except (ValueError, OSError, TypeError, KeyError, IndexError):
                     tangents = None  # unreadable: tangents are derived from the UVs
-            names[name] = PrimitiveExtras(scale, strength, count, tangents)
+            names[name] = PrimitiveExtras(scale, strength, count, tangents, index)
     return names

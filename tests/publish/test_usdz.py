@@ -1,0 +1,242 @@
+"""USDZ for iOS Quick Look: demo products and the Khronos 3D Commerce models become packages the
+ARKit compliance checker passes, with the GLB's triangles, size in metres and textures; broken
+input is refused with a stable code."""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.parse
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shazam_assets.platform.renderer import load_model_info
+from shazam_assets.publish.errors import PublishError
+from shazam_assets.publish.usdz import UsdzLimits, check_usdz, make_usdz
+from tests.builders import SHARED_DATA, product, read_glb, write_glb
+
+KHRONOS = SHARED_DATA / "khronos-3dc"
+needs_khronos = pytest.mark.skipif(
+    not (KHRONOS / "Mixer" / "Mixer.glb").exists(), reason="../shared/data is absent"
+)
+
+
+def _usdz_contents(path: Path) -> dict[str, Any]:
+    """What a viewer finds in the package: triangles, world bounds (metres), the texture files
+    the shaders name (resolved inside the package) and the stage metadata."""
+    from pxr import Usd, UsdGeom, UsdShade
+
+    stage = Usd.Stage.Open(str(path))
+    triangles, textures = 0, set()
+    for prim in stage.Traverse():
+        if prim.IsA(UsdGeom.Mesh):
+            counts = np.asarray(UsdGeom.Mesh(prim).GetFaceVertexCountsAttr().Get())
+            triangles += int(np.sum(counts - 2))
+        elif prim.IsA(UsdShade.Shader) and UsdShade.Shader(prim).GetInput("file"):
+            asset = UsdShade.Shader(prim).GetInput("file").Get()
+            assert asset.resolvedPath, f"{asset.path} does not resolve inside the package"
+            textures.add(asset.resolvedPath.split("[")[-1].rstrip("]"))
+    cache = UsdGeom.BBoxCache(Usd.TimeCode.Default(), [UsdGeom.Tokens.default_])
+    box = cache.ComputeWorldBound(stage.GetPseudoRoot()).ComputeAlignedRange()
+    return {
+        "triangles": triangles,
+        "bounds": (np.array(box.GetMin()), np.array(box.GetMax())),
+        "textures": textures,
+        "meters_per_unit": UsdGeom.GetStageMetersPerUnit(stage),
+        "up_axis": UsdGeom.GetStageUpAxis(stage),
+        "default_prim": stage.GetDefaultPrim().GetPath().pathString,
+    }
+
+
+def _assert_same_model(model: Path, usdz: Path) -> dict[str, Any]:
+    """The package passes ARKit's checks and holds the model's triangles at its size."""
+    assert check_usdz(usdz) == []
+    info, found = load_model_info(model), _usdz_contents(usdz)
+    assert found["triangles"] == info.triangles
+    np.testing.assert_allclose(found["bounds"][0], info.bounds_min, atol=1e-4)
+    np.testing.assert_allclose(found["bounds"][1], info.bounds_max, atol=1e-4)
+    assert (found["meters_per_unit"], found["up_axis"], found["default_prim"]) == (
+        1.0,
+        "Y",
+        "/Root",
+    )
+    names = set(zipfile.ZipFile(usdz).namelist())
+    assert found["textures"] <= names
+    return found
+
+
+@pytest.mark.parametrize("slug", ["speaker", "mug", "lamp"])
+def test_demo_products_become_valid_usdz(tmp_path: Path, slug: str) -> None:
+    model = product(tmp_path, slug).model
+    result = make_usdz(model, tmp_path / f"{slug}.usdz")
+    found = _assert_same_model(model, result.path)
+    assert result.errors == ()
+    assert (result.triangles, result.size) == (found["triangles"], result.path.stat().st_size)
+    assert result.textures == len(found["textures"]) > 0
+    assert result.meshes > 0 and result.materials > 0
+
+
+@needs_khronos
+@pytest.mark.parametrize(
+    "relative", ["Mixer/Mixer.glb", "WickerChair/WickerChair.glb", "Mixer/glTF/Mixer.gltf"]
+)
+def test_khronos_models_become_valid_usdz(tmp_path: Path, relative: str) -> None:
+    """Mixer.gltf names its textures "Mixer02Shader (Base Color) image.png" and so on."""
+    model = KHRONOS / relative
+    result = make_usdz(model, tmp_path / "model.usdz")
+    found = _assert_same_model(model, result.path)
+    assert len(found["textures"]) == result.textures >= 3
+
+
+@needs_khronos
+def test_materials_follow_gltf_channels(tmp_path: Path) -> None:
+    """Metal from B, roughness from G, the normal map raw in -1..1, occlusion from R; the
+    WickerChair's BLEND material takes its opacity from the base colour's alpha."""
+    from pxr import Usd, UsdShade
+
+    result = make_usdz(KHRONOS / "WickerChair" / "WickerChair.glb", tmp_path / "chair.usdz")
+    stage = Usd.Stage.Open(str(result.path))
+    surfaces = {
+        prim.GetParent().GetName(): UsdShade.Shader(prim)
+        for prim in stage.Traverse()
+        if prim.GetName() == "Surface"
+    }
+    alpha = next(s for name, s in surfaces.items() if name.endswith("WickerChair_Alpha"))
+    wired = {}
+    for name in ("metallic", "roughness", "normal", "occlusion", "diffuseColor", "opacity"):
+        source, output, _ = alpha.GetInput(name).GetConnectedSource()
+        wired[name] = (source.GetPrim().GetName(), output)
+    assert wired == {
+        "metallic": ("MetallicRoughness", "b"),
+        "roughness": ("MetallicRoughness", "g"),
+        "normal": ("Normal", "rgb"),
+        "occlusion": ("Occlusion", "r"),
+        "diffuseColor": ("BaseColor", "rgb"),
+        "opacity": ("BaseColor", "a"),
+    }
+    normal = UsdShade.Shader(
+        stage.GetPrimAtPath(alpha.GetPath().GetParentPath().AppendChild("Normal"))
+    )
+    assert normal.GetInput("sourceColorSpace").Get() == "raw"
+    assert tuple(normal.GetInput("scale").Get()) == (2, 2, 2, 1)
+    assert tuple(normal.GetInput("bias").Get()) == (-1, -1, -1, 0)
+    opaque = next(s for name, s in surfaces.items() if not name.endswith("_Alpha"))
+    assert not opaque.GetInput("opacity").HasConnectedSource()
+
+
+def _gltf_with_external_files(glb: Path, folder: Path, *, webp: bool = False) -> Path:
+    """The GLB as a .gltf whose buffer and images are files with spaces, parentheses and an
+    accent in their names, named by percent-encoded URIs; images as WebP when `webp`."""
+    document, binary = read_glb(glb.read_bytes())
+    folder.mkdir()
+    bin_name = "données (bin).bin"
+    (folder / bin_name).write_bytes(binary)
+    document["buffers"][0]["uri"] = urllib.parse.quote(bin_name)
+    for index, image in enumerate(document["images"]):
+        view = document["bufferViews"][image.pop("bufferView")]
+        data = binary[view.get("byteOffset", 0) :][: view["byteLength"]]
+        if webp:
+            out = io.BytesIO()
+            Image.open(io.BytesIO(data)).save(out, format="WEBP", quality=90)
+            data, image["mimeType"] = out.getvalue(), "image/webp"
+        name = f"tex ture ({index}).{'webp' if webp else 'png'}"
+        (folder / name).write_bytes(data)
+        image["uri"] = urllib.parse.quote(name)
+        if not webp:
+            image.pop("mimeType", None)
+    if webp:
+        for texture in document["textures"]:
+            texture["extensions"] = {"EXT_texture_webp": {"source": texture.pop("source")}}
+        document["extensionsUsed"] = [*document.get("extensionsUsed", []), "EXT_texture_webp"]
+        document["extensionsRequired"] = ["EXT_texture_webp"]
+    model = folder / "model.gltf"
+    model.write_text(json.dumps(document), encoding="utf-8")
+    return model
+
+
+def test_gltf_with_percent_encoded_uris(tmp_path: Path) -> None:
+    model = _gltf_with_external_files(product(tmp_path, "speaker").model, tmp_path / "gltf")
+    result = make_usdz(model, tmp_path / "speaker.usdz")
+    assert len(_assert_same_model(model, result.path)["textures"]) == result.textures > 0
+
+
+def test_webp_textures_become_png_or_jpeg(tmp_path: Path) -> None:
+    """Quick Look does not read WebP: the package carries the pictures as PNG or JPEG."""
+    model = _gltf_with_external_files(product(tmp_path, "mug").model, tmp_path / "w", webp=True)
+    result = make_usdz(model, tmp_path / "mug.usdz")
+    textures = _assert_same_model(model, result.path)["textures"]
+    assert textures and all(name.endswith((".png", ".jpg")) for name in textures)
+    with zipfile.ZipFile(result.path) as package:
+        for name in textures:
+            assert Image.open(io.BytesIO(package.read(name))).format in ("PNG", "JPEG")
+
+
+def _draco_required(model: Path, out: Path) -> Path:
+    document, binary = read_glb(model.read_bytes())
+    document["extensionsUsed"] = document["extensionsRequired"] = ["KHR_draco_mesh_compression"]
+    out.write_bytes(write_glb(document, binary))
+    return out
+
+
+def _no_triangles(model: Path, out: Path) -> Path:
+    document = {"asset": {"version": "2.0"}, "scenes": [{"nodes": [0]}], "nodes": [{}]}
+    out.write_bytes(write_glb(document, b""))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("breakage", "code"),
+    [
+        (
+            lambda model, out: out.write_bytes(b"glTF\x02\0\0\0garbage") and out,
+            "PUBLISH_USDZ_UNREADABLE",
+        ),
+        (
+            lambda model, out: out.write_bytes(model.read_bytes()[:2000]) and out,
+            "PUBLISH_USDZ_UNREADABLE",
+        ),
+        (_draco_required, "PUBLISH_USDZ_UNREADABLE"),
+        (_no_triangles, "PUBLISH_USDZ_UNREADABLE"),
+    ],
+    ids=["garbage", "truncated", "draco-required", "no-triangles"],
+)
+def test_broken_models_are_refused_with_a_code(tmp_path: Path, breakage: Any, code: str) -> None:
+    broken = breakage(product(tmp_path, "speaker").model, tmp_path / "broken.glb")
+    with pytest.raises(PublishError) as refused:
+        make_usdz(broken, tmp_path / "out.usdz")
+    assert refused.value.code == code and refused.value.hint
+    assert not (tmp_path / "out.usdz").exists()
+
+
+def test_work_is_bounded(tmp_path: Path) -> None:
+    model = product(tmp_path, "speaker").model
+    for limits in (UsdzLimits(max_triangles=100), UsdzLimits(max_textures=0)):
+        with pytest.raises(PublishError) as refused:
+            make_usdz(model, tmp_path / "out.usdz", limits=limits)
+        assert refused.value.code == "PUBLISH_USDZ_TOO_LARGE"
+
+
+def test_check_usdz_reports_a_package_quick_look_cannot_read(tmp_path: Path) -> None:
+    """A package holding a WebP texture, and a file that is no package, fail the checks."""
+    from pxr import Sdf, Usd, UsdShade, UsdUtils
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    Image.new("RGB", (4, 4)).save(folder / "t.webp", format="WEBP")
+    stage = Usd.Stage.CreateNew(str(folder / "bad.usdc"))
+    stage.SetDefaultPrim(stage.DefinePrim("/Root", "Xform"))
+    texture = UsdShade.Shader.Define(stage, "/Root/M/T")
+    texture.CreateIdAttr("UsdUVTexture")
+    texture.CreateInput("file", Sdf.ValueTypeNames.Asset).Set("t.webp")
+    stage.GetRootLayer().Save()
+    UsdUtils.CreateNewUsdzPackage(
+        Sdf.AssetPath(str(folder / "bad.usdc")), str(tmp_path / "bad.usdz")
+    )
+    assert check_usdz(tmp_path / "bad.usdz")
+    (tmp_path / "fake.usdz").write_bytes(b"PK not really")
+    assert check_usdz(tmp_path / "fake.usdz")
