@@ -126,7 +126,70 @@ def test_materials_follow_gltf_channels(tmp_path: Path) -> None:
     assert tuple(normal.GetInput("scale").Get()) == (2, 2, 2, 1)
     assert tuple(normal.GetInput("bias").Get()) == (-1, -1, -1, 0)
     opaque = next(s for name, s in surfaces.items() if not name.endswith("_Alpha"))
-    assert not opaque.GetInput("opacity").HasConnectedSource()
+    assert not opaque.GetInput("opacity")  # OPAQUE: alpha is ignored
+
+
+def _winding_agrees_with_normals(usdz: Path) -> float:
+    """The share of triangles whose winding (counter-clockwise = front) faces the way their
+    vertex normals do: near 1 for a mesh Quick Look shades and culls right."""
+    from pxr import Usd, UsdGeom
+
+    agree, total = 0, 0
+    stage = Usd.Stage.Open(str(usdz))
+    for prim in stage.Traverse():
+        if prim.IsA(UsdGeom.Mesh):
+            mesh = UsdGeom.Mesh(prim)
+            points = np.asarray(mesh.GetPointsAttr().Get())  # (n, 3)
+            faces = np.asarray(mesh.GetFaceVertexIndicesAttr().Get()).reshape(-1, 3)
+            normals = np.asarray(mesh.GetNormalsAttr().Get())[faces].sum(axis=1)  # (m, 3)
+            a, b, c = (points[faces[:, i]] for i in range(3))
+            winding = np.cross(b - a, c - a)
+            agree += int(np.sum(np.einsum("ij,ij->i", winding, normals) > 0))
+            total += len(faces)
+    return agree / total
+
+
+def test_a_mirroring_node_keeps_size_and_front_faces(tmp_path: Path) -> None:
+    model = product(tmp_path, "speaker").model
+    document, binary = read_glb(model.read_bytes())
+    document["nodes"][0]["scale"] = [-1.0, 1.0, 1.0]
+    mirrored = tmp_path / "mirrored.glb"
+    mirrored.write_bytes(write_glb(document, binary))
+    for glb in (model, mirrored):
+        result = make_usdz(glb, tmp_path / f"{glb.stem}.usdz")
+        _assert_same_model(glb, result.path)
+        assert _winding_agrees_with_normals(result.path) > 0.95
+
+
+def test_variants_use_the_default_material_and_mask_keeps_its_cutoff(tmp_path: Path) -> None:
+    """A model with KHR_materials_variants: the USDZ shows the default material (a red
+    variant is not taken) and says what it left out; MASK becomes opacityThreshold."""
+    from pxr import Usd, UsdShade
+
+    document, binary = read_glb(product(tmp_path, "speaker").model.read_bytes())
+    default = document["materials"][0]
+    default.update(alphaMode="MASK", alphaCutoff=0.3)
+    red = {**default, "name": "red", "pbrMetallicRoughness": {"baseColorFactor": [1, 0, 0, 1]}}
+    document["materials"].append(red)
+    document["extensionsUsed"] = ["KHR_materials_variants"]
+    document["extensions"] = {"KHR_materials_variants": {"variants": [{"name": "Red"}]}}
+    primitive = document["meshes"][0]["primitives"][0]
+    primitive["extensions"] = {
+        "KHR_materials_variants": {"mappings": [{"material": 1, "variants": [0]}]}
+    }
+    model = tmp_path / "variants.glb"
+    model.write_bytes(write_glb(document, binary))
+    result = make_usdz(model, tmp_path / "variants.usdz")
+    _assert_same_model(model, result.path)
+    assert result.materials == 1
+    assert result.not_carried == ("KHR_materials_variants (the default material is used)",)
+    stage = Usd.Stage.Open(str(result.path))
+    (surface,) = [UsdShade.Shader(p) for p in stage.Traverse() if p.GetName() == "Surface"]
+    assert surface.GetInput("diffuseColor").GetConnectedSource()[0].GetPrim().GetName() == (
+        "BaseColor"
+    )
+    assert surface.GetInput("opacityThreshold").Get() == pytest.approx(0.3)
+    assert surface.GetInput("opacity").GetConnectedSource()[1] == "a"
 
 
 def _gltf_with_external_files(glb: Path, folder: Path, *, webp: bool = False) -> Path:
