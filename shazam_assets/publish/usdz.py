@@ -23,9 +23,9 @@ URIs, Draco/meshopt/KTX2 refused) and written with the USD API:
   re-encoded as PNG when it has alpha, JPEG otherwise.
 Not carried (`not_carried` names them per model, `UsdzResult.not_carried` records them):
 KHR_materials_variants (the default material is used; the page's viewer offers the variants),
-KHR_texture_transform (the turntable renderer ignores it too), texture coordinates other than
-TEXCOORD_0, vertex colours, the other material extensions (clearcoat, transmission, sheen, ...)
-and animations.
+texture coordinates other than TEXCOORD_0, vertex colours, the other material extensions
+(clearcoat, transmission, sheen, ...) and animations. KHR_texture_transform is carried as a
+UsdTransform2d (`usd_texture_transform`), which the ARKit rules allow.
 
 The package is made by `UsdUtils.CreateNewARKitUsdzPackage` in a private folder, checked with
 `UsdUtils.ComplianceChecker(arkit=True)` (the rules `usdchecker --arkit` ran; usd-core ships no
@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import shutil
 import tempfile
@@ -80,7 +81,6 @@ USDZ_FAILED = "PUBLISH_USDZ_FAILED"
 _ROOT = "/Root"
 _WRAP = {33071: "clamp", 33648: "mirror", 10497: "repeat"}  # glTF sampler wrap -> UsdUVTexture
 _VARIANTS = frozenset({"KHR_materials_variants"})
-_SKIPPED_EXTENSIONS = frozenset({"KHR_texture_transform"})
 _CARRIED_MATERIAL_EXTENSIONS = frozenset({"KHR_materials_emissive_strength"})
 _PASSED_THROUGH = {"PNG": "png", "JPEG": "jpg"}  # formats Quick Look reads, kept byte for byte
 
@@ -197,17 +197,15 @@ def _compliance(path: Path) -> tuple[list[str], list[str]]:
 
 def not_carried(source: GltfSource) -> tuple[str, ...]:
     """What of the model the USDZ leaves out, in words (empty when it carries everything
-    Quick Look would show): variants (the default material is used), texture transforms,
-    second UV sets, vertex colours, material extensions other than emissive strength,
-    animations."""
+    Quick Look would show): variants (the default material is used), second UV sets, vertex
+    colours, material extensions other than emissive strength, animations."""
     doc = source.document
     used = {str(name) for name in _list(doc.get("extensionsUsed"))}
     found = [f"{name} (the default material is used)" for name in sorted(used & _VARIANTS)]
-    found += sorted(used & _SKIPPED_EXTENSIONS)
     materials = [m for m in _list(doc.get("materials")) if isinstance(m, dict)]
     found += sorted({
         str(name) for m in materials for name in (m.get("extensions") or {})
-        if name not in _CARRIED_MATERIAL_EXTENSIONS and name not in _SKIPPED_EXTENSIONS
+        if name not in _CARRIED_MATERIAL_EXTENSIONS
     })  # fmt: skip
     if any(_second_uv_set(m) for m in materials):
         found.append("texture coordinates other than TEXCOORD_0")
@@ -634,7 +632,9 @@ class _Surface:
         shader.CreateInput("sourceColorSpace", Sdf.ValueTypeNames.Token).Set(
             "sRGB" if srgb else "raw"
         )
-        shader.CreateInput("st", Sdf.ValueTypeNames.Float2).ConnectToSource(self._reader())
+        shader.CreateInput("st", Sdf.ValueTypeNames.Float2).ConnectToSource(
+            self._coordinates(slot, info)
+        )
         for axis, key in (("wrapS", "wrapS"), ("wrapT", "wrapT")):
             wrap = _WRAP.get(sampler.get(key, 10497), "repeat")
             shader.CreateInput(axis, Sdf.ValueTypeNames.Token).Set(wrap)
@@ -642,6 +642,26 @@ class _Surface:
         if bias is not None:
             shader.CreateInput("bias", Sdf.ValueTypeNames.Float4).Set(Gf.Vec4f(*bias))
         return shader
+
+    def _coordinates(self, slot: str, info: dict[str, Any]) -> Any:
+        """The st a texture reads: the primvar, through a UsdTransform2d where the textureInfo
+        carries KHR_texture_transform."""
+        from pxr import Gf, Sdf, UsdShade
+
+        transform = usd_texture_transform(
+            (info.get("extensions") or {}).get("KHR_texture_transform")
+        )
+        if transform is None:
+            return self._reader()
+        rotation, scale, translation = transform
+        path = self.material.GetPath().AppendChild(f"{slot}Transform")
+        shader = UsdShade.Shader.Define(self.stage, path)
+        shader.CreateIdAttr("UsdTransform2d")
+        shader.CreateInput("in", Sdf.ValueTypeNames.Float2).ConnectToSource(self._reader())
+        shader.CreateInput("rotation", Sdf.ValueTypeNames.Float).Set(rotation)
+        shader.CreateInput("scale", Sdf.ValueTypeNames.Float2).Set(Gf.Vec2f(*scale))
+        shader.CreateInput("translation", Sdf.ValueTypeNames.Float2).Set(Gf.Vec2f(*translation))
+        return shader.CreateOutput("result", Sdf.ValueTypeNames.Float2)
 
     def _reader(self) -> Any:
         """The material's one primvar reader of `st` (its output)."""
@@ -653,6 +673,36 @@ class _Surface:
             reader.CreateInput("varname", Sdf.ValueTypeNames.String).Set("st")
             self._st = reader.CreateOutput("result", Sdf.ValueTypeNames.Float2)
         return self._st
+
+
+def usd_texture_transform(
+    extension: Any,
+) -> tuple[float, tuple[float, float], tuple[float, float]] | None:
+    """KHR_texture_transform as UsdTransform2d's (rotation in degrees, scale, translation);
+    None for none or the identity.
+
+    glTF looks a texture up at uv' = T + R S uv, with R = [[cos r, sin r], [-sin r, cos r]]
+    (GLSL `mat3(cos, -sin, 0, sin, cos, 0, 0, 0, 1)`, column-major: the matrix that makes the
+    extension's own example, offset (0, 1), rotation pi/2, scale 0.5, read the lower-left
+    quadrant; some copies of its README print the transpose) and V running down. USD's st is F(uv) = (u, 1 - v)
+    and UsdTransform2d gives st' = Rot(deg) S st + t with Rot counter-clockwise. st' = F(uv')
+    for st = F(uv) works out to: the same scale, rotation degrees(r), and
+    t = (offset_x + sin r * scale_y, 1 - offset_y - cos r * scale_y)."""
+    if not isinstance(extension, dict):
+        return None
+    offset = _floats(extension.get("offset"), [0.0, 0.0])
+    scale = _floats(extension.get("scale"), [1.0, 1.0])
+    try:
+        r = float(extension.get("rotation", 0.0))
+    except (TypeError, ValueError):
+        r = 0.0
+    if offset == [0.0, 0.0] and scale == [1.0, 1.0] and r == 0.0:
+        return None
+    translation = (
+        offset[0] + math.sin(r) * scale[1],
+        1.0 - offset[1] - math.cos(r) * scale[1],
+    )
+    return math.degrees(r), (scale[0], scale[1]), translation
 
 
 def _floats(values: Any, default: list[float]) -> list[float]:

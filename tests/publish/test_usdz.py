@@ -19,6 +19,7 @@ from shazam_assets.platform.renderer import load_model_info
 from shazam_assets.publish.errors import PublishError
 from shazam_assets.publish.usdz import UsdzLimits, check_usdz, make_usdz
 from tests.builders import SHARED_DATA, product, read_glb, write_glb
+from tests.image_bombs import png_bomb
 
 KHRONOS = SHARED_DATA / "khronos-3dc"
 needs_khronos = pytest.mark.skipif(
@@ -192,6 +193,46 @@ def test_variants_use_the_default_material_and_mask_keeps_its_cutoff(tmp_path: P
     assert surface.GetInput("opacity").GetConnectedSource()[1] == "a"
 
 
+def _gltf_lookup(uv: Any, offset: Any, rotation: float, scale: Any) -> Any:
+    """KHR_texture_transform's GLSL, column-major as written there: where glTF samples."""
+    c, s = np.cos(rotation), np.sin(rotation)
+    translation = np.array([[1, 0, 0], [0, 1, 0], [offset[0], offset[1], 1]]).T
+    rotate = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]).T  # mat3(c, -s, 0, s, c, 0, 0, 0, 1)
+    scaling = np.diag([scale[0], scale[1], 1.0])
+    return (translation @ rotate @ scaling @ np.array([uv[0], uv[1], 1.0]))[:2]
+
+
+def test_texture_transforms_sample_where_gltf_does(tmp_path: Path) -> None:
+    """A UsdTransform2d on st = (u, 1 - v) samples the texel glTF samples at uv."""
+    from pxr import Usd, UsdShade
+
+    document, binary = read_glb(product(tmp_path, "speaker").model.read_bytes())
+    offset, rotation, scale = (0.25, -0.5), 0.4, (2.0, 3.0)
+    info = document["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"]
+    info["extensions"] = {
+        "KHR_texture_transform": {"offset": offset, "rotation": rotation, "scale": scale}
+    }
+    document["extensionsUsed"] = ["KHR_texture_transform"]
+    model = tmp_path / "transformed.glb"
+    model.write_bytes(write_glb(document, binary))
+    result = make_usdz(model, tmp_path / "transformed.usdz")
+    _assert_same_model(model, result.path)
+    assert result.not_carried == ()
+    stage = Usd.Stage.Open(str(result.path))
+    (transform,) = [
+        UsdShade.Shader(p) for p in stage.Traverse() if p.GetName() == "BaseColorTransform"
+    ]
+    degrees = np.radians(transform.GetInput("rotation").Get())
+    turn = np.array([[np.cos(degrees), -np.sin(degrees)], [np.sin(degrees), np.cos(degrees)]])
+    usd_scale = np.diag(transform.GetInput("scale").Get())
+    usd_translation = np.array(transform.GetInput("translation").Get())
+    for uv in ((0.0, 0.0), (1.0, 0.0), (0.3, 0.8), (0.9, 0.1)):
+        st = np.array([uv[0], 1.0 - uv[1]])
+        looked_up = turn @ usd_scale @ st + usd_translation  # UsdTransform2d: S, R, T
+        expected = _gltf_lookup(uv, offset, rotation, scale)
+        np.testing.assert_allclose(looked_up, [expected[0], 1.0 - expected[1]], atol=1e-5)
+
+
 def _gltf_with_external_files(glb: Path, folder: Path, *, webp: bool = False) -> Path:
     """The GLB as a .gltf whose buffer and images are files with spaces, parentheses and an
     accent in their names, named by percent-encoded URIs; images as WebP when `webp`."""
@@ -277,11 +318,28 @@ def test_broken_models_are_refused_with_a_code(tmp_path: Path, breakage: Any, co
 
 
 def test_work_is_bounded(tmp_path: Path) -> None:
+    """Too many triangles or textures, or a texture declaring 13000 x 13000 pixels in 500 KB,
+    are refused before the work is done."""
     model = product(tmp_path, "speaker").model
     for limits in (UsdzLimits(max_triangles=100), UsdzLimits(max_textures=0)):
         with pytest.raises(PublishError) as refused:
             make_usdz(model, tmp_path / "out.usdz", limits=limits)
         assert refused.value.code == "PUBLISH_USDZ_TOO_LARGE"
+    bomb = _gltf_with_external_files(model, tmp_path / "bomb")
+    (bomb.parent / "tex ture (0).png").write_bytes(png_bomb(13000, 13000))
+    with pytest.raises(PublishError) as refused:
+        make_usdz(bomb, tmp_path / "out.usdz")
+    assert refused.value.code == "PUBLISH_USDZ_TOO_LARGE"
+    assert not (tmp_path / "out.usdz").exists()
+
+
+def test_an_unreadable_texture_leaves_the_material_untextured(tmp_path: Path) -> None:
+    """As in the turntable: the loader skips a picture it cannot decode."""
+    model = _gltf_with_external_files(product(tmp_path, "speaker").model, tmp_path / "g")
+    (model.parent / "tex ture (0).png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    result = make_usdz(model, tmp_path / "out.usdz")
+    assert result.textures == 0
+    assert check_usdz(result.path) == []
 
 
 def test_check_usdz_reports_a_package_quick_look_cannot_read(tmp_path: Path) -> None:
