@@ -8,8 +8,9 @@ usd-core has no glTF importer, so the model is read as the studio renderer reads
 URIs, Draco/meshopt/KTX2 refused) and written with the USD API:
 - one `UsdGeom.Mesh` per placed primitive, in world space (the node transforms applied; normals
   by the inverse transpose; winding flipped under a mirroring node), with vertex normals and
-  `primvars:st`. glTF's V runs down from the top-left corner, USD's st up from the bottom-left:
-  trimesh's UVs are already flipped (v = 1 - v_gltf), so they are written as they are.
+  `primvars:st` (TEXCOORD_0; TEXCOORD_1 as `primvars:st1`). glTF's V runs down from the
+  top-left corner, USD's st up from the bottom-left: trimesh's UVs are already flipped
+  (v = 1 - v_gltf) and written as they are; TEXCOORD_1, read from the file, is flipped here.
 - glTF's units and axes are USD's with metersPerUnit = 1 and upAxis = Y (stage metadata), so
   the product keeps its size in metres in AR.
 - one `UsdPreviewSurface` per glTF material, from the file's own JSON (trimesh keeps decoded
@@ -23,7 +24,7 @@ URIs, Draco/meshopt/KTX2 refused) and written with the USD API:
   re-encoded as PNG when it has alpha, JPEG otherwise.
 Not carried (`not_carried` names them per model, `UsdzResult.not_carried` records them):
 KHR_materials_variants (the default material is used; the page's viewer offers the variants),
-texture coordinates other than TEXCOORD_0, vertex colours, the other material extensions
+texture coordinates beyond TEXCOORD_1, vertex colours, the other material extensions
 (clearcoat, transmission, sheen, ...) and animations. KHR_texture_transform is carried as a
 UsdTransform2d (`usd_texture_transform`), which the ARKit rules allow.
 
@@ -197,7 +198,7 @@ def _compliance(path: Path) -> tuple[list[str], list[str]]:
 
 def not_carried(source: GltfSource) -> tuple[str, ...]:
     """What of the model the USDZ leaves out, in words (empty when it carries everything
-    Quick Look would show): variants (the default material is used), second UV sets, vertex
+    Quick Look would show): variants (the default material is used), third UV sets, vertex
     colours, material extensions other than emissive strength, animations."""
     doc = source.document
     used = {str(name) for name in _list(doc.get("extensionsUsed"))}
@@ -207,8 +208,8 @@ def not_carried(source: GltfSource) -> tuple[str, ...]:
         str(name) for m in materials for name in (m.get("extensions") or {})
         if name not in _CARRIED_MATERIAL_EXTENSIONS
     })  # fmt: skip
-    if any(_second_uv_set(m) for m in materials):
-        found.append("texture coordinates other than TEXCOORD_0")
+    if any(_third_uv_set(m) for m in materials):
+        found.append("texture coordinates beyond TEXCOORD_1")
     primitives = [
         p for mesh in _list(doc.get("meshes")) if isinstance(mesh, dict)
         for p in _list(mesh.get("primitives")) if isinstance(p, dict)
@@ -224,12 +225,12 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _second_uv_set(material: dict[str, Any]) -> bool:
-    """Whether a glTF material reads any texture through texCoord 1 or above."""
+def _third_uv_set(material: dict[str, Any]) -> bool:
+    """Whether a glTF material reads any texture through texCoord 2 or above."""
     pbr = material.get("pbrMetallicRoughness") or {}
     infos = [material.get(k) for k in ("normalTexture", "occlusionTexture", "emissiveTexture")]
     infos += [pbr.get(k) for k in ("baseColorTexture", "metallicRoughnessTexture")]
-    return any(isinstance(i, dict) and i.get("texCoord", 0) != 0 for i in infos)
+    return any(isinstance(i, dict) and i.get("texCoord", 0) not in (0, 1) for i in infos)
 
 
 def _reason(exc: BaseException) -> str:
@@ -259,11 +260,15 @@ class _Placed:
     mesh: trimesh.Trimesh
     transform: FloatArray  # (4, 4)
     material: int | None
+    uv1: FloatArray | None  # (n, 2) TEXCOORD_1 as stored (V down)
 
 
 def _placed_meshes(scene: trimesh.Scene, source: GltfSource, limits: UsdzLimits) -> list[_Placed]:
     """Every triangle primitive the default scene places, counted against `limits` first."""
-    extras = primitive_extras(source)
+    try:
+        extras = primitive_extras(source)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise PublishError(USDZ_UNREADABLE, f"{source.path.name}: {_reason(exc)}") from None
     placed: list[_Placed] = []
     triangles = 0
     for node in scene.graph.nodes_geometry:
@@ -283,8 +288,10 @@ def _placed_meshes(scene: trimesh.Scene, source: GltfSource, limits: UsdzLimits)
                 USDZ_UNREADABLE, f"{source.path.name}: mesh {geometry_name!r} is not finite"
             )
         extra = extras.get(str(geometry_name), PrimitiveExtras())
-        material = extra.material if extra.vertex_count == len(mesh.vertices) else None
-        placed.append(_Placed(str(node), mesh, np.asarray(transform, float), material))
+        if extra.vertex_count != len(mesh.vertices):
+            extra = PrimitiveExtras()  # not the primitive we took it for: glTF's defaults
+        matrix = np.asarray(transform, float)
+        placed.append(_Placed(str(node), mesh, matrix, extra.material, extra.uv1))
     if not placed:
         raise PublishError(USDZ_UNREADABLE, f"{source.path.name}: no triangles to convert")
     return placed
@@ -364,12 +371,14 @@ def _write_mesh(stage: Any, path: str, part: _Placed) -> Any:
     mesh.SetNormalsInterpolation(UsdGeom.Tokens.vertex)
     lo, hi = points.min(axis=0), points.max(axis=0)
     mesh.CreateExtentAttr(Vt.Vec3fArray.FromNumpy(np.array([lo, hi], dtype=np.float32)))
-    uv = getattr(part.mesh.visual, "uv", None)
-    if uv is not None and len(uv) == len(points):
-        st = UsdGeom.PrimvarsAPI(mesh).CreatePrimvar(
-            "st", Sdf.ValueTypeNames.TexCoord2fArray, UsdGeom.Tokens.vertex
-        )
-        st.Set(Vt.Vec2fArray.FromNumpy(np.nan_to_num(np.asarray(uv, dtype=np.float32))))
+    uv = getattr(part.mesh.visual, "uv", None)  # (n, 2), V already up
+    uv1 = None if part.uv1 is None else part.uv1 * [1.0, -1.0] + [0.0, 1.0]  # (n, 2), V up
+    for name, values in (("st", uv), ("st1", uv1)):
+        if values is not None and len(values) == len(points):
+            primvar = UsdGeom.PrimvarsAPI(mesh).CreatePrimvar(
+                name, Sdf.ValueTypeNames.TexCoord2fArray, UsdGeom.Tokens.vertex
+            )
+            primvar.Set(Vt.Vec2fArray.FromNumpy(np.nan_to_num(np.asarray(values, np.float32))))
     return mesh
 
 
@@ -508,7 +517,7 @@ class _Surface:
         self.material.CreateSurfaceOutput().ConnectToSource(
             self.shader.CreateOutput("surface", Sdf.ValueTypeNames.Token)
         )
-        self._st: Any = None
+        self._readers: dict[str, Any] = {}  # primvar name -> its reader's output
 
     def build(self) -> Any:
         from pxr import Sdf
@@ -648,31 +657,41 @@ class _Surface:
         carries KHR_texture_transform."""
         from pxr import Gf, Sdf, UsdShade
 
-        transform = usd_texture_transform(
-            (info.get("extensions") or {}).get("KHR_texture_transform")
-        )
+        extension = (info.get("extensions") or {}).get("KHR_texture_transform")
+        reader = self._reader(_primvar(info, extension))
+        transform = usd_texture_transform(extension)
         if transform is None:
-            return self._reader()
+            return reader
         rotation, scale, translation = transform
         path = self.material.GetPath().AppendChild(f"{slot}Transform")
         shader = UsdShade.Shader.Define(self.stage, path)
         shader.CreateIdAttr("UsdTransform2d")
-        shader.CreateInput("in", Sdf.ValueTypeNames.Float2).ConnectToSource(self._reader())
+        shader.CreateInput("in", Sdf.ValueTypeNames.Float2).ConnectToSource(reader)
         shader.CreateInput("rotation", Sdf.ValueTypeNames.Float).Set(rotation)
         shader.CreateInput("scale", Sdf.ValueTypeNames.Float2).Set(Gf.Vec2f(*scale))
         shader.CreateInput("translation", Sdf.ValueTypeNames.Float2).Set(Gf.Vec2f(*translation))
         return shader.CreateOutput("result", Sdf.ValueTypeNames.Float2)
 
-    def _reader(self) -> Any:
-        """The material's one primvar reader of `st` (its output)."""
+    def _reader(self, primvar: str) -> Any:
+        """The output of the material's one reader of `primvar` (st or st1)."""
         from pxr import Sdf, UsdShade
 
-        if self._st is None:
-            reader = UsdShade.Shader.Define(self.stage, self.material.GetPath().AppendChild("st"))
+        if primvar not in self._readers:
+            path = self.material.GetPath().AppendChild(primvar)
+            reader = UsdShade.Shader.Define(self.stage, path)
             reader.CreateIdAttr("UsdPrimvarReader_float2")
-            reader.CreateInput("varname", Sdf.ValueTypeNames.String).Set("st")
-            self._st = reader.CreateOutput("result", Sdf.ValueTypeNames.Float2)
-        return self._st
+            reader.CreateInput("varname", Sdf.ValueTypeNames.String).Set(primvar)
+            self._readers[primvar] = reader.CreateOutput("result", Sdf.ValueTypeNames.Float2)
+        return self._readers[primvar]
+
+
+def _primvar(info: dict[str, Any], extension: Any) -> str:
+    """The primvar a textureInfo reads: st for TEXCOORD_0, st1 for TEXCOORD_1 (the texture
+    transform's texCoord overrides the textureInfo's)."""
+    texcoord = info.get("texCoord", 0)
+    if isinstance(extension, dict) and "texCoord" in extension:
+        texcoord = extension["texCoord"]
+    return "st1" if texcoord == 1 else "st"
 
 
 def usd_texture_transform(

@@ -194,7 +194,8 @@ def test_variants_use_the_default_material_and_mask_keeps_its_cutoff(tmp_path: P
 
 
 def _gltf_lookup(uv: Any, offset: Any, rotation: float, scale: Any) -> Any:
-    """KHR_texture_transform's GLSL, column-major as written there: where glTF samples."""
+    """Where glTF samples under KHR_texture_transform: its GLSL, column-major, with the
+    rotation that makes the extension's own example read the lower-left quadrant."""
     c, s = np.cos(rotation), np.sin(rotation)
     translation = np.array([[1, 0, 0], [0, 1, 0], [offset[0], offset[1], 1]]).T
     rotate = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]).T  # mat3(c, -s, 0, s, c, 0, 0, 0, 1)
@@ -231,6 +232,39 @@ def test_texture_transforms_sample_where_gltf_does(tmp_path: Path) -> None:
         looked_up = turn @ usd_scale @ st + usd_translation  # UsdTransform2d: S, R, T
         expected = _gltf_lookup(uv, offset, rotation, scale)
         np.testing.assert_allclose(looked_up, [expected[0], 1.0 - expected[1]], atol=1e-5)
+
+
+def test_a_second_uv_set_is_read_as_st1(tmp_path: Path) -> None:
+    """An occlusion map on TEXCOORD_1 reads primvars:st1, flipped to USD's V like st."""
+    from pxr import Usd, UsdGeom, UsdShade
+
+    document, binary = read_glb(product(tmp_path, "speaker").model.read_bytes())
+    primitive = document["meshes"][0]["primitives"][0]
+    accessor = document["accessors"][primitive["attributes"]["TEXCOORD_0"]]
+    view = document["bufferViews"][accessor["bufferView"]]
+    start = view.get("byteOffset", 0) + accessor.get("byteOffset", 0)
+    uv0 = np.frombuffer(binary, "<f4", accessor["count"] * 2, start).reshape(-1, 2)
+    uv1 = (uv0 * [0.5, 0.25]).astype("<f4")  # (n, 2), V down
+    document["bufferViews"].append(
+        {"buffer": 0, "byteOffset": len(binary), "byteLength": uv1.nbytes}
+    )
+    document["accessors"].append(
+        {**accessor, "bufferView": len(document["bufferViews"]) - 1, "byteOffset": 0}
+    )
+    primitive["attributes"]["TEXCOORD_1"] = len(document["accessors"]) - 1
+    document["materials"][0]["occlusionTexture"] = {"index": 0, "texCoord": 1}
+    model = tmp_path / "uv1.glb"
+    model.write_bytes(write_glb(document, binary + uv1.tobytes()))
+    result = make_usdz(model, tmp_path / "uv1.usdz")
+    _assert_same_model(model, result.path)
+    assert result.not_carried == ()
+    stage = Usd.Stage.Open(str(result.path))
+    (mesh,) = [UsdGeom.Mesh(p) for p in stage.Traverse() if p.IsA(UsdGeom.Mesh)]
+    st1 = np.asarray(UsdGeom.PrimvarsAPI(mesh).GetPrimvar("st1").Get())
+    np.testing.assert_allclose(st1, np.column_stack([uv1[:, 0], 1.0 - uv1[:, 1]]), atol=1e-6)
+    (occlusion,) = [UsdShade.Shader(p) for p in stage.Traverse() if p.GetName() == "Occlusion"]
+    reader = occlusion.GetInput("st").GetConnectedSource()[0]
+    assert UsdShade.Shader(reader.GetPrim()).GetInput("varname").Get() == "st1"
 
 
 def _gltf_with_external_files(glb: Path, folder: Path, *, webp: bool = False) -> Path:
