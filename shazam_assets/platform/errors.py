@@ -528,6 +528,28 @@ STAGES: tuple[Stage, ...] = (
             "Publish again.",
         ),
         ("PUBLISH_VIEWER_MISSING", "model-viewer is not installed", "Run `make setup`."),
+        (
+            "PUBLISH_USDZ_UNREADABLE",
+            "The model cannot be converted to USDZ (unreadable, no triangles, or it requires "
+            "Draco, meshopt or KTX2)",
+            "Deliver the uncompressed glTF master; `shazam validate` names what is wrong.",
+        ),
+        (
+            "PUBLISH_USDZ_TOO_LARGE",
+            "The model has more triangles, meshes or texture pixels than a USDZ is made for",
+            "Simplify the model or shrink its textures to the channel profile's budget.",
+        ),
+        (
+            "PUBLISH_USDZ_INVALID",
+            "The USDZ made from the model fails the ARKit compliance checks",
+            "Report it with the model (a converter defect); the page is published without AR "
+            "on iOS until then.",
+        ),
+        (
+            "PUBLISH_USDZ_FAILED",
+            "usd-core failed while writing the USDZ",
+            "Run again; if it repeats for one model, report it with the model.",
+        ),
     ),
     _stage(
         "search",

@@ -1,5 +1,6 @@
 """What trimesh drops when it loads a glTF, per primitive: the normal texture's `scale`,
-KHR_materials_emissive_strength and the TANGENT attribute.
+KHR_materials_emissive_strength, the TANGENT and TEXCOORD_1 attributes (and, for the USDZ, the
+primitive's material index).
 
 trimesh turns every textureInfo into its image (losing `scale`), ignores unknown material
 extensions and vertex attributes. We read them from the file's JSON (`source.py`) and key them by
@@ -31,6 +32,8 @@ class PrimitiveExtras:
     emissive_strength: float = 1.0
     vertex_count: int = 0
     tangents: FloatArray | None = None  # (n, 4) object-space TANGENT, w = handedness
+    material: int | None = None  # the primitive's index into the file's materials
+    uv1: FloatArray | None = None  # (n, 2) TEXCOORD_1 as stored (V down), float ones only
 
 
 def _float_accessor(source: GltfSource, index: int, width: int) -> FloatArray:
@@ -47,6 +50,14 @@ def _float_accessor(source: GltfSource, index: int, width: int) -> FloatArray:
         (accessor["count"], width), dtype="<f4", buffer=data, offset=start, strides=(stride, 4)
     )
     return np.array(rows, dtype=np.float64)
+
+
+def _optional(source: GltfSource, index: int, width: int) -> FloatArray | None:
+    """A float32 accessor, or None where it cannot be read as one."""
+    try:
+        return _float_accessor(source, index, width)
+    except (ValueError, OSError, TypeError, KeyError, IndexError):
+        return None
 
 
 def _material_extras(material: dict[str, Any] | None) -> tuple[float, float]:
@@ -68,16 +79,19 @@ def primitive_extras(model: Path | GltfSource) -> dict[str, PrimitiveExtras]:
     for mesh in doc.get("meshes", []):
         for primitive in mesh.get("primitives", []):
             name = trimesh.util.unique_name(mesh.get("name") or "GLTF", names, counts=counts)
-            material = materials[primitive["material"]] if "material" in primitive else None
+            index = primitive.get("material")
+            material = materials[index] if index is not None else None
             scale, strength = _material_extras(material)
             tangents, count = None, 0
             attributes = primitive.get("attributes", {})
             if "POSITION" in attributes:
                 count = accessors[attributes["POSITION"]]["count"]
             if "TANGENT" in attributes:
-                try:
-                    tangents = _float_accessor(source, attributes["TANGENT"], 4)
-                except (ValueError, OSError, TypeError, KeyError, IndexError):
-                    tangents = None  # unreadable: tangents are derived from the UVs
-            names[name] = PrimitiveExtras(scale, strength, count, tangents)
+                tangents = _optional(source, attributes["TANGENT"], 4)  # else derived from UVs
+            uv1 = (
+                _optional(source, attributes["TEXCOORD_1"], 2)
+                if "TEXCOORD_1" in attributes
+                else None
+            )
+            names[name] = PrimitiveExtras(scale, strength, count, tangents, index, uv1)
     return names

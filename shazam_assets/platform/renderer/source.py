@@ -116,7 +116,7 @@ def check_renderable(source: GltfSource) -> None:
         )
 
 
-def _image_source(source: GltfSource, image: Any) -> bytes | Path | None:
+def image_source(source: GltfSource, image: Any) -> bytes | Path | None:
     """Where an image's bytes are (a buffer view's slice, a data: URI, a file beside the model);
     None where it names nothing readable (the loader reports that on its own)."""
     try:
@@ -139,7 +139,7 @@ def check_textures(source: GltfSource) -> None:
     holds deliveries to their profile's texture size; this bounds `shazam render` on any file
     and QA on versions stored before."""
     for index, image in enumerate(source.document.get("images") or []):
-        found = _image_source(source, image) if isinstance(image, dict) else None
+        found = image_source(source, image) if isinstance(image, dict) else None
         if found is None:
             continue
         try:
