@@ -18,6 +18,7 @@ fails the call, because then nothing was judged.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import tempfile
 import time
@@ -26,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shazam_assets.platform import freetext, layout
+from shazam_assets.platform import freetext, gltf_tools, layout
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.renderer.source import read_source
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore, sha256_file
@@ -98,9 +99,9 @@ def fingerprint(model_sha256: str) -> str:
         [
             CHANNELS_FORMAT,
             model_sha256,
-            [asdict(p) for p in derivatives.CHANNELS],
-            derivatives.tools_version(),
-            usdz.converter_version(),
+            [asdict(p) for p in derivatives.PROFILES.values()],
+            gltf_tools.installed_version(),
+            importlib.metadata.version("usd-core"),
         ],
         sort_keys=True,
     )
@@ -124,29 +125,23 @@ def variant_names(model: Path) -> tuple[str, ...]:
     return tuple(found[:MAX_VARIANTS])
 
 
-def _refusal(exc: PublishError) -> dict[str, str]:
-    return {"code": exc.code, "message": exc.message}
-
-
 def _make(model: Path, out: Path, *, log: Log) -> dict[str, Any]:
     """Every channel's derivative and the USDZ, into `out`; the manifest's body."""
-    made: list[dict[str, Any]] = []
-    for profile in derivatives.CHANNELS:
-        done = derivatives.derive(model, out / profile.name, profile, log=log)
+    made = []
+    for done in derivatives.derive_channels(model, out / "derive", log=log):
         entry = done.to_json()
-        if done.path is not None:
-            entry["path"] = done.path.relative_to(out).as_posix()
+        entry["path"] = None
+        if done.path is not None:  # named by its channel: no name from the delivery in a URL
+            entry["path"] = f"{done.channel}.glb"
+            done.path.rename(out / entry["path"])
+        entry["refused"] = {"code": done.code, "message": done.message} if done.code else None
         made.append(entry)
-    started = time.perf_counter()
     try:
         converted = usdz.make_usdz(model, out / USDZ_NAME, log=log)
-        usdz_entry: dict[str, Any] = {**converted.to_json(), "path": USDZ_NAME}
-    except PublishError as exc:
-        if exc.code in usdz.BROKEN_INSTALL_CODES:
-            raise
+        usdz_entry: dict[str, Any] = {**converted.to_json(), "path": USDZ_NAME, "refused": None}
+    except PublishError as exc:  # the page offers AR without Quick Look's file
         log(f"USDZ refused: {exc}")
-        usdz_entry = {"path": None, "refused": _refusal(exc)}
-    usdz_entry["seconds"] = round(time.perf_counter() - started, 2)
+        usdz_entry = {"path": None, "refused": {"code": exc.code, "message": exc.message}}
     return {"derivatives": made, "usdz": usdz_entry, "variants": list(variant_names(model))}
 
 
@@ -231,7 +226,7 @@ def publish_channels(
             f"{d['channel']} {'refused ' + d['refused']['code'] if d.get('refused') else 'shipped'}"
             for d in body["derivatives"]
         )
-        + f"; USDZ {'refused' if body['usdz'].get('refused') else 'made'}"
+        + f"; USDZ {'refused' if body['usdz']['refused'] else 'made'}"
     )
     files = read_channel_files(store, asin, version)
     assert files is not None  # just written
