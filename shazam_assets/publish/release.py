@@ -30,7 +30,8 @@ MODEL_FOLDER = "model"
 # Part of every release name: bump it when what a release's objects carry changes, so the next
 # publish writes a new release instead of keeping one made the old way. 2: only the recorded
 # model files, each object with its allow-listed Content-Type (publish.serving.served_as).
-RELEASE_FORMAT = 2
+# 3: each object also carries its Cache-Control (a year: a release's name is its content).
+RELEASE_FORMAT = 3
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from shazam_assets.platform import layout, web
 from shazam_assets.platform.asin import is_valid_asin
 from shazam_assets.platform.layout import PAGE_NAME, STATIC_DIR, page_key
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.publish.serving import is_release_name, served_as
+from shazam_assets.publish.serving import served_as
 
 _CHUNK = 1 << 20
 _TOP_FILES = frozenset(
@@ -28,8 +28,6 @@ _TOP_FILES = frozenset(
         layout.page_relative(layout.catalogue_key()),
     }
 )
-_IMMUTABLE = "public, max-age=31536000, immutable"  # release and _static names never change content
-_REVALIDATE = "no-cache"  # pages, manifests and the catalogue change in place
 
 
 def store_key(path: str) -> str | None:
@@ -45,12 +43,6 @@ def store_key(path: str) -> str | None:
     if parts[0] == STATIC_DIR or is_valid_asin(parts[0]):
         return layout.page_store_key(path)
     return None
-
-
-def _cache_control(path: str) -> str:
-    parts = path.split("/")
-    immutable = parts[0] == STATIC_DIR or (len(parts) > 2 and is_release_name(parts[1]))
-    return _IMMUTABLE if immutable else _REVALIDATE
 
 
 def pages_policy(base_url: str) -> str:
@@ -80,7 +72,7 @@ def serve_path(request: Request) -> Response:
     served = served_as(key)
     headers = {
         "content-length": str(info.size),
-        "cache-control": _cache_control(path),
+        "cache-control": served.cache_control,  # what S3 and the CDN serve it with too
         "etag": f'"{info.etag}"',
         "content-security-policy": pages_policy(str(request.base_url)),
     }
