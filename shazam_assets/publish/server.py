@@ -18,7 +18,7 @@ from starlette.routing import Route
 from shazam_assets.platform import layout, web
 from shazam_assets.platform.asin import is_valid_asin
 from shazam_assets.platform.layout import PAGE_NAME, STATIC_DIR, page_key
-from shazam_assets.platform.storage import ObjectStore
+from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.publish.serving import served_as
 
 _CHUNK = 1 << 20
@@ -26,6 +26,7 @@ _TOP_FILES = frozenset(
     {
         layout.page_relative(layout.catalogue_page_key()),
         layout.page_relative(layout.catalogue_key()),
+        layout.page_relative(layout.not_found_page_key()),
     }
 )
 
@@ -55,8 +56,19 @@ def pages_policy(base_url: str) -> str:
     )
 
 
-def _not_found() -> Response:
-    return PlainTextResponse("Not found.", status_code=404)
+def _not_found(request: Request) -> Response:
+    """404, with the published 404 page when there is one (what the CDN answers too)."""
+    key = layout.not_found_page_key()
+    try:
+        page = request.app.state.store.get_bytes(key)
+    except ObjectNotFound:
+        return PlainTextResponse("Not found.", status_code=404)
+    served = served_as(key)
+    headers = {
+        "cache-control": served.cache_control,
+        "content-security-policy": pages_policy(str(request.base_url)),
+    }
+    return Response(page, status_code=404, media_type=served.content_type, headers=headers)
 
 
 def serve_path(request: Request) -> Response:
@@ -68,7 +80,7 @@ def serve_path(request: Request) -> Response:
     key = store_key(path)
     info = store.head(key) if key is not None else None
     if key is None or info is None:
-        return _not_found()
+        return _not_found(request)
     served = served_as(key)
     headers = {
         "content-length": str(info.size),

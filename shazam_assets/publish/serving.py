@@ -47,7 +47,7 @@ STATIC_TYPES = {
 # a name never changes its bytes, so they are kept for a year and never revalidated.
 IMMUTABLE = "public, max-age=31536000, immutable"
 # The pointers (each product's index.html and manifest.json, the catalogue's index.html and
-# catalog.json) are rewritten in place by a publish, a rollback or an unpublish, and must show
+# catalog.json, the 404 page) are rewritten in place by a publish, a rollback or an unpublish, and must show
 # within a minute through both caches. The CDN keeps one for at most s-maxage=30 s; a browser
 # for at most max-age=15 s after it got it. Even a browser that ignored the Age the CDN sends
 # (RFC 9111 has it subtract the time the copy spent in the CDN) sees a change at most
@@ -83,7 +83,7 @@ def served_as(key: str) -> ServedAs:
     relative = layout.page_relative(key)
     parts = (key if relative is None else relative).split("/")
     own_page = len(parts) == 1 or (len(parts) == 2 and is_valid_asin(parts[0]))
-    if own_page and parts[-1] == layout.PAGE_NAME:
+    if (own_page and parts[-1] == layout.PAGE_NAME) or key == layout.not_found_page_key():
         return ServedAs(HTML)
     if own_page and key in (layout.catalogue_key(), layout.page_manifest_key(parts[0])):
         return ServedAs(JSON)

@@ -113,6 +113,20 @@ def test_url_paths_map_only_into_the_page_tree(path, key) -> None:
     assert store_key(path) == key
 
 
+def test_a_url_where_nothing_is_published_gets_the_404_page(published) -> None:
+    """What the CDN answers for a missing key (its error page is published/404.html): a page
+    that links only to the root, so it works at any depth."""
+    client = _client(published)
+    for url in (f"/{SPEAKER}/nothing.webp", "/B0NOTHING1/", "/assets/secret.txt"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert 'href="/"' in response.text and "not here" in response.text
+    assert client.get("/404.html").status_code == 200
+    published.delete("published/404.html")  # a store published before the page existed
+    assert client.get("/B0NOTHING1/").text == "Not found."
+
+
 def test_an_unknown_host_is_refused(published) -> None:
     client = TestClient(create_pages_app(published), base_url="http://evil.example")
     assert client.get("/").status_code == 400
@@ -140,7 +154,7 @@ def test_publishing_and_serving_work_on_s3(
     published = [i.key for i in s3_store.list(pages_prefix())]
     release = [k for k in published if k.startswith(f"{page_prefix(SPEAKER)}{result.release}/")]
     static = [k for k in published if k.startswith("published/_static/")]
-    pointers = ["", "catalog.json", f"{SPEAKER}/", f"{SPEAKER}/manifest.json"]
+    pointers = ["", "catalog.json", "404.html", f"{SPEAKER}/", f"{SPEAKER}/manifest.json"]
     assert len(release) == result.files and static
     assert sorted(published) == sorted([*release, *static, *map(store_key, pointers)])
     for key in published:
@@ -157,6 +171,7 @@ def test_publishing_and_serving_work_on_s3(
     [
         ("published/index.html", POINTER),
         ("published/catalog.json", POINTER),
+        ("published/404.html", POINTER),
         (f"published/{SPEAKER}/index.html", POINTER),
         (f"published/{SPEAKER}/manifest.json", POINTER),
         (f"published/{SPEAKER}/r0123456789abcdef/model/chair.glb", IMMUTABLE),
