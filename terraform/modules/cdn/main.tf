@@ -380,9 +380,8 @@ resource "aws_wafv2_web_acl" "shop" {
     }
     statement {
       rate_based_statement {
-        limit                 = var.search_rate_limit
-        evaluation_window_sec = 300
-        aggregate_key_type    = "IP"
+        limit              = var.search_rate_limit
+        aggregate_key_type = "IP"
         scope_down_statement {
           byte_match_statement {
             search_string         = "/search"
