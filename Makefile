@@ -117,10 +117,12 @@ lock: $(STAMP) ## Re-resolve requirements*.lock from pyproject.toml, keeping cur
 codes-doc: setup ## Regenerate docs/error-codes.md from the code
 	$(BIN)/shazam codes --markdown > docs/error-codes.md
 
-docs: codes-doc ## Regenerate every generated part of docs/ (error codes, the store layout table)
+docs: codes-doc ## Regenerate every generated part of docs/ (error codes, the store layout table, the CDN's CSP)
 	$(BIN)/python -c 'import pathlib, re; from shazam_assets.platform.layout import layout_table_markdown as table; \
 	  p = pathlib.Path("docs/architecture.md"); \
 	  p.write_text(re.sub(r"(<!-- layout-table:start -->\n).*?(<!-- layout-table:end -->)", lambda m: m[1] + table() + m[2], p.read_text(), flags=re.S))'
+	$(BIN)/python -c 'from shazam_assets.publish.server import pages_policy; print(pages_policy("https://$${host_name}"))' \
+	  > terraform/modules/cdn/pages_csp.tftpl
 
 clean: ## Remove the embedded store and Dagster home (.shazam/); uploads there are lost
 	rm -rf .shazam

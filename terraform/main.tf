@@ -9,6 +9,8 @@ locals {
   name        = "shazam-${local.environment}"
   # The studio's host name: SHAZAM_STUDIO_HOST, the Ingress host, the certificate, the callback.
   studio_host_name = format("studio.%s", var.domain_name) # (no var inside a template: see _render_root in tests/test_terraform.py)
+  # The shop's host name: the CDN's alias and certificate, and the origin the pages' CSP names.
+  shop_host_name = format("shop.%s", var.domain_name)
 }
 
 module "network" {
@@ -48,6 +50,28 @@ module "storage" {
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   force_destroy                      = var.bucket_force_destroy
   cors_allowed_origins               = ["https://${local.studio_host_name}"] # browser uploads
+  # The shop's CDN reads (and decrypts) published/* for its distribution only.
+  bucket_policy_statements  = module.cdn.bucket_policy_statements
+  kms_key_policy_statements = module.cdn.kms_key_policy_statements
+}
+
+# The shop: product pages and the catalogue from published/ through CloudFront (docs/deploy.md).
+module "cdn" {
+  source = "./modules/cdn"
+  providers = {
+    aws = aws.us_east_1 # CloudFront's certificates and log deliveries live in us-east-1
+  }
+  name                        = local.name
+  host_name                   = local.shop_host_name
+  account_id                  = module.storage.account_id
+  bucket_name                 = module.storage.bucket_name
+  bucket_arn                  = module.storage.bucket_arn
+  bucket_regional_domain_name = module.storage.bucket_regional_domain_name
+  published_prefix            = module.storage.published_prefix
+  search_host_name            = var.shop_search_host_name
+  certificate_arn             = var.shop_certificate_arn
+  route53_zone_id             = var.route53_zone_id
+  price_class                 = var.shop_price_class
 }
 
 module "database" {

@@ -140,3 +140,25 @@ output "vpc_id" {
   description = "The VPC: the AWS Load Balancer Controller's vpcId."
   value       = module.network.vpc_id
 }
+
+# --- the shop ------------------------------------------------------------------------------
+
+output "shop_url" {
+  description = "The shop's address: shop.<domain_name>, served by CloudFront from published/."
+  value       = module.cdn.public_url
+}
+
+output "shop_distribution_id" {
+  description = "The shop's CloudFront distribution: aws cloudfront create-invalidation --distribution-id (docs/deploy.md)."
+  value       = module.cdn.distribution_id
+}
+
+output "shop_distribution_domain_name" {
+  description = "The distribution's host name (<id>.cloudfront.net): point shop.<domain_name> at it (an alias record) when route53_zone_id is not set."
+  value       = module.cdn.domain_name
+}
+
+output "shop_certificate_validation_records" {
+  description = "DNS records ACM checks before it issues the shop's certificate (when made here without route53_zone_id): create them in domain_name's zone."
+  value       = module.cdn.certificate_validation_records
+}

@@ -192,3 +192,23 @@ variable "studio_threat_protection" {
   description = "Cognito threat protection: OFF, AUDIT (dev: record risky sign-ins) or ENFORCED (prod: block them). AUDIT and ENFORCED use the Plus feature plan."
   type        = string
 }
+
+# --- the shop (modules/cdn, docs/deploy.md "The shop's CDN") ---------------------------------
+
+variable "shop_certificate_arn" {
+  description = "An existing ACM certificate for shop.<domain_name> in us-east-1 (CloudFront's region); null makes one (DNS validation)."
+  type        = string
+  default     = null
+}
+
+variable "shop_search_host_name" {
+  description = "Host name of the search API (HTTPS), served at shop.<domain_name>/search* so the catalogue's search box works; \"\" for none."
+  type        = string
+  default     = ""
+}
+
+variable "shop_price_class" {
+  description = "CloudFront price class of the shop (PriceClass_100: North America and Europe)."
+  type        = string
+  default     = "PriceClass_100"
+}

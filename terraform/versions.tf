@@ -25,3 +25,17 @@ provider "aws" {
     }
   }
 }
+
+# CloudFront's certificate and access logs live in us-east-1, whatever the environment's region.
+provider "aws" {
+  alias               = "us_east_1"
+  region              = "us-east-1"
+  allowed_account_ids = var.allowed_account_ids
+  default_tags {
+    tags = {
+      Project     = "shazam"
+      Environment = var.environment
+      ManagedBy   = "terraform"
+    }
+  }
+}

@@ -28,7 +28,9 @@ import pytest
 import yaml
 
 from dagster_project.lib import k8s
-from shazam_assets.platform import layout
+from shazam_assets.platform import layout, web
+from shazam_assets.publish import markup, serving
+from shazam_assets.publish.server import pages_policy, store_key
 
 REPO = Path(__file__).resolve().parents[1]
 TERRAFORM = REPO / "terraform"
@@ -53,7 +55,8 @@ CHECKOV_FLAGS = (
 # env/<env>.backend.hcl.
 ROOTS = ("bootstrap", ".")
 MODULES = tuple(
-    f"modules/{name}" for name in ("network", "eks", "storage", "database", "iam", "ecr", "studio")
+    f"modules/{name}"
+    for name in ("network", "eks", "storage", "database", "iam", "ecr", "studio", "cdn")
 )
 CONFIGS = ROOTS + MODULES
 ENVS = ("dev", "prod")
@@ -327,11 +330,14 @@ PLAN_BUCKET = "arn:aws:s3:::shazam-test"
 PLAN_STORE_PREFIX = "shazam/"
 PLAN_KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/test"
 PLAN_ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/TEST"
+PLAN_SHOP_HOST = "shop.dev.shazam.example.com"
+PLAN_SEARCH_HOST = "search.dev.shazam.example.com"
 
 
 def _plan_config(tree: Path) -> str:
     """The harness: modules/iam once, modules/studio once per environment with its tfvars'
-    settings (the root's `studio.<domain_name>` host)."""
+    settings (the root's `studio.<domain_name>` host), modules/cdn once with a search API and
+    once without (its bucket statements as outputs: the root hands them to modules/storage)."""
     modules = tree / "modules"
     blocks = [
         PLAN_PROVIDER,
@@ -350,6 +356,27 @@ def _plan_config(tree: Path) -> str:
 }}
 """,
     ]
+    for name, search in (("cdn", PLAN_SEARCH_HOST), ("cdn_pages_only", "")):
+        blocks.append(
+            f"""module "{name}" {{
+  source                      = "{modules / "cdn"}"
+  name                        = "shazam-test"
+  host_name                   = "{PLAN_SHOP_HOST}"
+  account_id                  = "123456789012"
+  bucket_name                 = "shazam-test"
+  bucket_arn                  = "{PLAN_BUCKET}"
+  bucket_regional_domain_name = "shazam-test.s3.eu-west-1.amazonaws.com"
+  published_prefix            = "{PLAN_STORE_PREFIX}{layout.pages_prefix()}"
+  search_host_name            = "{search}"
+}}
+output "{name}_bucket_policy_statements" {{
+  value = module.{name}.bucket_policy_statements
+}}
+output "{name}_kms_key_policy_statements" {{
+  value = module.{name}.kms_key_policy_statements
+}}
+"""
+        )
     for env in ENVS:
         values = _assignments(ENV_DIR / f"{env}.tfvars")
         blocks.append(
@@ -373,6 +400,8 @@ class Plan:
 
     data: dict[str, dict[str, Any]]
     resources: dict[str, dict[str, Any]]
+    outputs: dict[str, dict[str, Any]]  # output_changes: "after" (known parts), "after_unknown"
+    configuration: dict[str, Any]
 
     def policy(self, name: str) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(
@@ -418,7 +447,7 @@ def plan(
     resources = {
         r["address"]: r["values"] for r in _module_values(report["planned_values"]["root_module"])
     }
-    return Plan(data, resources)
+    return Plan(data, resources, report["output_changes"], report["configuration"])
 
 
 def _as_list(value: str | list[str]) -> list[str]:
@@ -570,6 +599,213 @@ def test_the_studio_configmap_template_names_the_terraform_outputs() -> None:
     assert re.search(r"allowed_origins\s*=\s*var\.cors_allowed_origins", cors)
 
 
+# --- the shop's CDN (modules/cdn) ------------------------------------------------------------
+
+CDN = TERRAFORM / "modules" / "cdn"
+SHOP_ORIGIN = "store-published"  # the distribution's origin for the bucket's published/ tree
+
+
+def _cdn(plan: Plan, resource: str, module: str = "module.cdn") -> dict[str, Any]:
+    return plan.resources[f"{module}.{resource}"]
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    """CloudFront's path patterns: `*` any characters ('/' included), `?` exactly one."""
+    regex = "".join({"*": ".*", "?": "."}.get(c, re.escape(c)) for c in pattern)
+    return re.fullmatch(regex, path) is not None
+
+
+def test_the_cdn_sends_the_policy_the_pages_are_served_with(plan: Plan) -> None:
+    """The CSP CloudFront adds is pages_policy() for https://shop.<domain> (what `shazam serve`
+    sends for its own origin), from modules/cdn/pages_csp.tftpl, which `make docs` writes from
+    Python; the other headers are web.py's, plus HSTS."""
+    template = (CDN / "pages_csp.tftpl").read_text()
+    assert template == pages_policy("https://${host_name}") + "\n", "run `make docs`"
+    expected = pages_policy(f"https://{PLAN_SHOP_HOST}/")
+    assert f"script-src https://{PLAN_SHOP_HOST}/_static/ " in expected
+    assert web.SECURITY_HEADERS["x-content-type-options"] == "nosniff"
+    for kind in ("pages", "immutable", "search"):
+        policy = _cdn(plan, f'aws_cloudfront_response_headers_policy.shop["{kind}"]')
+        (headers,) = policy["security_headers_config"]
+        assert headers["content_security_policy"] == [
+            {"content_security_policy": expected, "override": True}
+        ], kind
+        assert headers["content_type_options"] == [{"override": True}]  # nosniff
+        frame, referrer = headers["frame_options"][0], headers["referrer_policy"][0]
+        assert frame["frame_option"] == web.SECURITY_HEADERS["x-frame-options"]
+        assert referrer["referrer_policy"] == web.SECURITY_HEADERS["referrer-policy"]
+        (hsts,) = headers["strict_transport_security"]
+        assert hsts["access_control_max_age_sec"] >= 31536000 and hsts["override"]
+
+
+def test_pointers_expire_within_a_minute_and_content_named_files_last_a_year(plan: Plan) -> None:
+    """The edge keeps exactly the keys served_as() marks immutable (release folders, _static/)
+    for a year and everything else (the pages, manifests, catalogue) at most a minute; objects
+    published before they carried a Cache-Control get served_as()'s value all the same."""
+    pages = _cdn(plan, "aws_cloudfront_cache_policy.pages")
+    assert (pages["min_ttl"], pages["default_ttl"]) == (0, 30) and pages["max_ttl"] <= 60
+    immutable = _cdn(plan, "aws_cloudfront_cache_policy.immutable")
+    assert immutable["default_ttl"] == immutable["max_ttl"] == 31536000
+    for kind, value in (("pages", serving.POINTER), ("immutable", serving.IMMUTABLE)):
+        policy = _cdn(plan, f'aws_cloudfront_response_headers_policy.shop["{kind}"]')
+        (custom,) = policy["custom_headers_config"]
+        assert custom["items"] == [{"header": "Cache-Control", "value": value, "override": False}]
+    assert (
+        _cdn(plan, 'aws_cloudfront_response_headers_policy.shop["search"]')["custom_headers_config"]
+        == []
+    )
+
+    distribution = _cdn(plan, "aws_cloudfront_distribution.shop")
+    long_lived = [
+        b["path_pattern"]
+        for b in distribution["ordered_cache_behavior"]
+        if b["target_origin_id"] == SHOP_ORIGIN
+    ]
+    asin = "B0PAGE0001"
+    paths = [
+        "index.html",
+        "catalog.json",
+        "404.html",
+        f"{asin}/index.html",
+        f"{asin}/manifest.json",
+        f"{asin}/r0123456789abcdef/model/chair.glb",
+        f"{asin}/r0123456789abcdef/frames/000.webp",
+        f"{asin}/r0123/poster.webp",
+        "_static/pages.0123456789.css",
+        "_static/model-viewer-4.4.0/draco/draco_decoder.wasm",
+    ]
+    for path in paths:
+        year = serving.served_as(layout.page_store_key(path)).cache_control == serving.IMMUTABLE
+        assert any(_path_matches(p, f"/{path}") for p in long_lived) == year, path
+    for behavior in (
+        distribution["default_cache_behavior"][0],
+        *distribution["ordered_cache_behavior"],
+    ):
+        assert behavior["viewer_protocol_policy"] == "redirect-to-https"
+        assert behavior["compress"] is True
+
+
+def test_cloudfront_reads_only_the_published_pages_of_a_private_bucket(plan: Plan) -> None:
+    """The origin is <store prefix>published/ read with origin access control (SigV4); the
+    bucket policy statement the root hands to modules/storage lets the CloudFront service get
+    objects under published/ only, for this distribution only (and decrypt them with the store
+    key); the bucket stays public-access-blocked."""
+    distribution = _cdn(plan, "aws_cloudfront_distribution.shop")
+    origin = next(o for o in distribution["origin"] if o["origin_id"] == SHOP_ORIGIN)
+    assert origin["origin_path"] == f"/{PLAN_STORE_PREFIX}{layout.pages_prefix()}".rstrip("/")
+    assert origin["s3_origin_config"] == [] and origin["custom_origin_config"] == []
+    control = _cdn(plan, "aws_cloudfront_origin_access_control.store")
+    assert (
+        control["origin_access_control_origin_type"],
+        control["signing_behavior"],
+        control["signing_protocol"],
+    ) == ("s3", "always", "sigv4")
+
+    outputs = plan.configuration["root_module"]["module_calls"]["cdn"]["module"]["outputs"]
+    for name, action, resource in (
+        (
+            "bucket_policy_statements",
+            "s3:GetObject",
+            f"{PLAN_BUCKET}/{PLAN_STORE_PREFIX}{layout.pages_prefix()}*",
+        ),
+        ("kms_key_policy_statements", "kms:Decrypt", "*"),
+    ):
+        (statement,) = plan.outputs[f"cdn_{name}"]["after"]
+        (unknown,) = plan.outputs[f"cdn_{name}"]["after_unknown"]
+        assert statement["Effect"] == "Allow" and statement["Action"] == action, name
+        assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}, name
+        assert statement["Resource"] == resource, name
+        # AWS:SourceArn is the distribution's ARN (known once it exists), nothing else
+        assert statement["Condition"] == {"StringEquals": {}}, name
+        assert unknown["Condition"] == {"StringEquals": {"AWS:SourceArn": True}}, name
+        assert "aws_cloudfront_distribution.shop.arn" in outputs[name]["expression"]["references"]
+
+    root = _tf_text(".")
+    assert "bucket_policy_statements  = module.cdn.bucket_policy_statements" in root
+    assert "kms_key_policy_statements = module.cdn.kms_key_policy_statements" in root
+    assert "published_prefix            = module.storage.published_prefix" in root
+    storage = _tf_text("modules/storage")
+    assert f'published_prefix    = "${{local.store_prefix}}{layout.pages_prefix()}"' in storage
+    assert "Statement = var.bucket_policy_statements" in storage
+    assert "], var.kms_key_policy_statements)" in storage
+    block = storage[storage.index('resource "aws_s3_bucket_public_access_block" "store"') :]
+    block = block[: block.index("\n}\n")]
+    for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls"):
+        assert re.search(rf"{setting}\s*=\s*true", block), setting
+    assert re.search(r"restrict_public_buckets\s*=\s*true", block)
+
+
+def test_the_shop_answers_on_its_own_name_over_tls_with_404s_for_what_is_not_published(
+    plan: Plan,
+) -> None:
+    distribution = _cdn(plan, "aws_cloudfront_distribution.shop")
+    assert distribution["aliases"] == [PLAN_SHOP_HOST]
+    (certificate,) = distribution["viewer_certificate"]
+    assert certificate["minimum_protocol_version"] == "TLSv1.2_2021"
+    assert certificate["ssl_support_method"] == "sni-only"
+    assert _cdn(plan, "aws_acm_certificate.shop[0]")["domain_name"] == PLAN_SHOP_HOST
+    assert 'shop_host_name = format("shop.%s", var.domain_name)' in _tf_text(".")
+    assert "aws = aws.us_east_1" in _tf_text(".")  # CloudFront's certificates live there
+    not_found = "/" + layout.page_relative(layout.not_found_page_key())
+    assert {
+        (e["error_code"], e["response_code"], e["response_page_path"])
+        for e in distribution["custom_error_response"]
+    } == {(403, 404, not_found), (404, 404, not_found)}
+    assert all(e["error_caching_min_ttl"] <= 10 for e in distribution["custom_error_response"])
+    assert distribution["default_root_object"] == layout.PAGE_NAME
+    (function,) = distribution["default_cache_behavior"][0]["function_association"]
+    assert function["event_type"] == "viewer-request"
+    assert _cdn(plan, "aws_wafv2_web_acl.shop")["scope"] == "CLOUDFRONT"
+
+
+def test_the_search_api_shares_the_shops_origin_uncached(plan: Plan) -> None:
+    """The catalogue page asks `/search` on its own origin (its CSP allows no other): with a
+    search host, /search* goes there first, every query string passed on, nothing cached;
+    without one there is no such behaviour."""
+    assert markup.SEARCH_API == "/search"
+    distribution = _cdn(plan, "aws_cloudfront_distribution.shop")
+    first = distribution["ordered_cache_behavior"][0]
+    assert first["path_pattern"] == "/search*" and first["target_origin_id"] == "search-api"
+    assert "POST" in first["allowed_methods"]  # POST /search/image
+    origin = next(o for o in distribution["origin"] if o["origin_id"] == "search-api")
+    assert origin["domain_name"] == PLAN_SEARCH_HOST
+    (custom,) = origin["custom_origin_config"]
+    assert custom["origin_protocol_policy"] == "https-only"
+    cache = _cdn(plan, "aws_cloudfront_cache_policy.search[0]")
+    assert cache["min_ttl"] == cache["default_ttl"] == cache["max_ttl"] == 0
+    request = _cdn(plan, "aws_cloudfront_origin_request_policy.search[0]")
+    assert request["query_strings_config"][0]["query_string_behavior"] == "all"
+    alone = _cdn(plan, "aws_cloudfront_distribution.shop", "module.cdn_pages_only")
+    assert [o["origin_id"] for o in alone["origin"]] == [SHOP_ORIGIN]
+    assert all(b["target_origin_id"] == SHOP_ORIGIN for b in alone["ordered_cache_behavior"])
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the function")
+def test_the_viewer_request_function_finds_pages_like_shazam_serve() -> None:
+    """CloudFront's function (modules/cdn/pages.js, run here by node): a folder URL reads its
+    index.html, a product folder without its slash redirects to it, anything else goes as is;
+    the store keys it asks for are those `shazam serve` maps the same URLs to."""
+    script = (CDN / "pages.js").read_text() + (
+        "\nconst uris = JSON.parse(process.argv[1]);"
+        "\nconsole.log(JSON.stringify(uris.map((uri) => handler({request: {uri}}))));"
+    )
+    uris = ["/", "/B0PAGE0001/", "/B0PAGE0001", "/0306406152", "/B0PAGE0001/manifest.json"]
+    done = subprocess.run(
+        ["node", "-e", script, json.dumps(uris)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    answers = dict(zip(uris, json.loads(done.stdout), strict=True))
+    for uri in ("/", "/B0PAGE0001/", "/B0PAGE0001/manifest.json"):
+        key = layout.page_store_key(answers[uri]["uri"].lstrip("/"))
+        assert key == store_key(uri.lstrip("/")), uri
+    for uri in ("/B0PAGE0001", "/0306406152"):  # an ASIN, and an ISBN-10 one
+        assert answers[uri]["statusCode"] == 308
+        assert answers[uri]["headers"]["location"]["value"] == uri + "/"
+
+
 # --- checkov -----------------------------------------------------------------------------
 
 
@@ -648,10 +884,15 @@ def _skips() -> tuple[list[str], list[str]]:
 
 # Checks skipped on one block only (`#checkov:skip=<id>:<reason>` inside it), where a skip for
 # the whole tree would hide the same finding elsewhere: the AWS Load Balancer Controller's
-# published policy grants on "*" for resources that do not exist yet, guarded by tag conditions.
+# published policy grants on "*" for resources that do not exist yet, guarded by tag conditions;
+# the shop's distribution logs through standard logging v2 (which checkov does not see), has one
+# origin by design and refuses no country.
 INLINE_SKIPS = {
     ("modules/iam/alb_controller.tf", "CKV_AWS_111"),
     ("modules/iam/alb_controller.tf", "CKV_AWS_356"),
+    ("modules/cdn/main.tf", "CKV_AWS_86"),
+    ("modules/cdn/main.tf", "CKV_AWS_310"),
+    ("modules/cdn/main.tf", "CKV_AWS_374"),
 }
 
 

@@ -302,6 +302,12 @@ STATIC_FILE = _kind(
 )
 CATALOGUE_PAGE = _kind("catalogue_page", "published/" + PAGE_NAME, "publish", "the catalogue page")
 CATALOGUE = _kind("catalogue", "published/catalog.json", "publish", "the catalogue's data")
+NOT_FOUND_PAGE = _kind(
+    "not_found_page",
+    "published/404.html",
+    "publish",
+    "the page any URL where nothing is published gets, with status 404",
+)
 
 # --- search --------------------------------------------------------------------------------
 
@@ -705,6 +711,10 @@ def catalogue_key() -> str:
 
 def catalogue_page_key() -> str:
     return CATALOGUE_PAGE.key()
+
+
+def not_found_page_key() -> str:
+    return NOT_FOUND_PAGE.key()
 
 
 def parse_page_manifest_key(key: str) -> str | None:

@@ -118,10 +118,12 @@ class ObjectStore(abc.ABC):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
         """Write an object atomically: readers see the old content or the new, never a part.
-        `content_type` and `content_disposition` are stored as the object's HTTP headers where
-        the backend keeps them (S3); a local store has no metadata."""
+        `content_type`, `content_disposition` and `cache_control` are stored as the object's
+        HTTP headers (Content-Type, Content-Disposition, Cache-Control) where the backend keeps
+        them (S3, which serves them, and CloudFront with it); a local store has no metadata."""
 
     @abc.abstractmethod
     def put_stream(
@@ -131,6 +133,7 @@ class ObjectStore(abc.ABC):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
         """Write an object from a stream without holding it in memory (multipart on S3)."""
 
@@ -147,9 +150,10 @@ class ObjectStore(abc.ABC):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
-        """Copy within the store (server-side on S3). With `content_type`, the copy carries
-        these headers instead of the source's."""
+        """Copy within the store (server-side on S3). With any header named, the copy carries
+        the headers named instead of the source's (an unnamed one is then not carried)."""
 
     @abc.abstractmethod
     def delete(self, key: str) -> None:
@@ -181,12 +185,15 @@ class ObjectStore(abc.ABC):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
-        # Headers are passed only when given, so stores written before content_disposition
-        # existed (test doubles, wrappers) keep working for plain uploads.
+        # Headers are passed only when given, so stores written before content_disposition and
+        # cache_control existed (test doubles, wrappers) keep working for plain uploads.
         headers = {"content_type": content_type}
         if content_disposition is not None:
             headers["content_disposition"] = content_disposition
+        if cache_control is not None:
+            headers["cache_control"] = cache_control
         with open(path, "rb") as stream:
             return self.put_stream(key, stream, **headers)
 
@@ -313,6 +320,7 @@ class LocalStore(ObjectStore):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
         return self.put_stream(key, io.BytesIO(data))
 
@@ -323,6 +331,7 @@ class LocalStore(ObjectStore):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
         path = self._path(key)
         tmp, info = self._write_temp(key, path, stream)
@@ -376,6 +385,7 @@ class LocalStore(ObjectStore):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
         with self.open_read(src) as stream:
             return self.put_stream(dst, stream)
@@ -439,11 +449,15 @@ def _transfer_config() -> Any:
     return TransferConfig(multipart_threshold=64 * _CHUNK, multipart_chunksize=16 * _CHUNK)
 
 
-def _headers(content_type: str | None, content_disposition: str | None) -> dict[str, str]:
+def _headers(
+    content_type: str | None, content_disposition: str | None, cache_control: str | None
+) -> dict[str, str]:
     """S3 request arguments storing an object's HTTP headers (served by S3 and CloudFront)."""
     extra = {"ContentType": content_type} if content_type else {}
     if content_disposition:
         extra["ContentDisposition"] = content_disposition
+    if cache_control:
+        extra["CacheControl"] = cache_control
     return extra
 
 
@@ -574,8 +588,9 @@ class S3Store(ObjectStore):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
-        extra = _headers(content_type, content_disposition)
+        extra = _headers(content_type, content_disposition, cache_control)
         with self._errors(key):
             self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data, **extra)
         return self._head_written(key)
@@ -587,8 +602,9 @@ class S3Store(ObjectStore):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
-        extra = _headers(content_type, content_disposition) or None
+        extra = _headers(content_type, content_disposition, cache_control) or None
         with self._errors(key):
             self.client.upload_fileobj(
                 stream, self.bucket, self._full(key), ExtraArgs=extra, Config=_transfer_config()
@@ -621,9 +637,10 @@ class S3Store(ObjectStore):
         *,
         content_type: str | None = None,
         content_disposition: str | None = None,
+        cache_control: str | None = None,
     ) -> ObjectInfo:
         source = {"Bucket": self.bucket, "Key": self._full(src)}
-        extra = _headers(content_type, content_disposition)
+        extra = _headers(content_type, content_disposition, cache_control)
         if extra:  # S3 keeps the source's headers unless told to replace them
             extra["MetadataDirective"] = "REPLACE"
         with self._errors(src):

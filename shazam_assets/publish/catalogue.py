@@ -1,5 +1,6 @@
 """The catalogue: `published/catalog.json` and the page `published/index.html` listing every
-product page, with a search box.
+product page, with a search box; and `published/404.html`, the page any URL where nothing is
+published gets (the CDN's error page, and `shazam serve`'s).
 
 It is rebuilt from the product pages' manifests, the only record of what is live, after
 each publish and unpublish; an unchanged catalogue is not rewritten. Two publishers racing
@@ -16,7 +17,12 @@ from typing import Any
 
 from shazam_assets.platform import layout
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
-from shazam_assets.publish.markup import SEARCH_API, format_dimensions, render_catalogue_page
+from shazam_assets.publish.markup import (
+    SEARCH_API,
+    format_dimensions,
+    render_catalogue_page,
+    render_not_found_page,
+)
 from shazam_assets.publish.serving import CATALOGUE_SCHEMA, served_as
 from shazam_assets.publish.site import site_assets, upload_site_assets
 
@@ -64,11 +70,16 @@ def _current(store: ObjectStore, key: str) -> bytes | None:
 
 
 def _write_catalogue(store: ObjectStore, entries: list[dict[str, Any]], *, search_api: str) -> bool:
-    """Write catalog.json, then the page; only what differs. True if anything was written."""
+    """Write catalog.json, then the page (and the 404 page); only what differs. True if
+    anything was written."""
     site = site_assets()
     data = json.dumps({"schema": CATALOGUE_SCHEMA, "products": entries}, indent=2, sort_keys=True)
     page = render_catalogue_page(entries, site=site.urls(depth=0), search_api=search_api)
-    wanted = [(layout.catalogue_key(), data.encode()), (layout.catalogue_page_key(), page)]
+    wanted = [
+        (layout.catalogue_key(), data.encode()),
+        (layout.catalogue_page_key(), page),
+        (layout.not_found_page_key(), render_not_found_page()),
+    ]
     stale = [(key, body) for key, body in wanted if _current(store, key) != body]
     if stale:
         upload_site_assets(store, site)

@@ -117,6 +117,12 @@ def render_product_page(release: Release, *, site: dict[str, str]) -> bytes:
     )
 
 
+def render_not_found_page() -> bytes:
+    """The page a shopper gets, with status 404, for a URL where nothing is published: served
+    at any depth, so it names no file of the page tree (its one link is the root, `/`)."""
+    return _env.get_template("not_found.html").render().encode()
+
+
 def render_catalogue_page(
     products: Sequence[dict[str, Any]], *, site: dict[str, str], search_api: str = SEARCH_API
 ) -> bytes:

@@ -33,7 +33,8 @@ CHANNEL_FOLDER = "channels"
 # Part of every release name: bump it when what a release's objects carry changes, so the next
 # publish writes a new release instead of keeping one made the old way. 2: only the recorded
 # model files, each object with its allow-listed Content-Type (publish.serving.served_as).
-# 3: channel derivatives and the USDZ when they were made.
+# 3: each object also carries its Cache-Control (a year: a release's name is its content), and
+# the channel derivatives and the USDZ when they were made.
 RELEASE_FORMAT = 3
 
 

@@ -18,18 +18,17 @@ from starlette.routing import Route
 from shazam_assets.platform import layout, web
 from shazam_assets.platform.asin import is_valid_asin
 from shazam_assets.platform.layout import PAGE_NAME, STATIC_DIR, page_key
-from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.publish.serving import is_release_name, served_as
+from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
+from shazam_assets.publish.serving import served_as
 
 _CHUNK = 1 << 20
 _TOP_FILES = frozenset(
     {
         layout.page_relative(layout.catalogue_page_key()),
         layout.page_relative(layout.catalogue_key()),
+        layout.page_relative(layout.not_found_page_key()),
     }
 )
-_IMMUTABLE = "public, max-age=31536000, immutable"  # release and _static names never change content
-_REVALIDATE = "no-cache"  # pages, manifests and the catalogue change in place
 
 
 def store_key(path: str) -> str | None:
@@ -47,12 +46,6 @@ def store_key(path: str) -> str | None:
     return None
 
 
-def _cache_control(path: str) -> str:
-    parts = path.split("/")
-    immutable = parts[0] == STATIC_DIR or (len(parts) > 2 and is_release_name(parts[1]))
-    return _IMMUTABLE if immutable else _REVALIDATE
-
-
 def pages_policy(base_url: str) -> str:
     """The review app's policy, with scripts and workers allowed only from `<base>/_static/`:
     only SHAZAM's own files live there, so even a file some older release copied from a
@@ -63,8 +56,19 @@ def pages_policy(base_url: str) -> str:
     )
 
 
-def _not_found() -> Response:
-    return PlainTextResponse("Not found.", status_code=404)
+def _not_found(request: Request) -> Response:
+    """404, with the published 404 page when there is one (what the CDN answers too)."""
+    key = layout.not_found_page_key()
+    try:
+        page = request.app.state.store.get_bytes(key)
+    except ObjectNotFound:
+        return PlainTextResponse("Not found.", status_code=404)
+    served = served_as(key)
+    headers = {
+        "cache-control": served.cache_control,
+        "content-security-policy": pages_policy(str(request.base_url)),
+    }
+    return Response(page, status_code=404, media_type=served.content_type, headers=headers)
 
 
 def serve_path(request: Request) -> Response:
@@ -76,11 +80,11 @@ def serve_path(request: Request) -> Response:
     key = store_key(path)
     info = store.head(key) if key is not None else None
     if key is None or info is None:
-        return _not_found()
+        return _not_found(request)
     served = served_as(key)
     headers = {
         "content-length": str(info.size),
-        "cache-control": _cache_control(path),
+        "cache-control": served.cache_control,  # what S3 and the CDN serve it with too
         "etag": f'"{info.etag}"',
         "content-security-policy": pages_policy(str(request.base_url)),
     }

@@ -44,3 +44,7 @@ studio_sign_in_domain_prefix = "shazam-dev-123456789012" # replace: unique in th
 studio_deletion_protection = false
 studio_mfa                 = "OPTIONAL"
 studio_threat_protection   = "AUDIT"
+
+# --- the shop: shop.<domain_name> on CloudFront (modules/cdn); its certificate is made in us-east-1 ---
+# shop_certificate_arn  = "arn:aws:acm:us-east-1:123456789012:certificate/..." # else one is made
+# shop_search_host_name = "search.dev.shazam.example.com" # the search API's HTTPS host, behind /search*

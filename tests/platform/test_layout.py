@@ -59,6 +59,7 @@ BUILT = {
     ),
     "static_file": (layout.static_key("shazam.js"), "published/_static/shazam.js"),
     "catalogue_page": (layout.catalogue_page_key(), "published/index.html"),
+    "not_found_page": (layout.not_found_page_key(), "published/404.html"),
     "catalogue": (layout.catalogue_key(), "published/catalog.json"),
     "search_pointer": (layout.search_pointer_key(), "search/index/current.json"),
     "search_index_file": (

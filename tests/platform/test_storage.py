@@ -349,37 +349,52 @@ def test_s3_prefix_hides_neighbours(s3_prefixed_store: S3Store, s3_client: Any) 
 
 
 def test_s3_objects_carry_the_headers_they_were_written_with(
-    s3_prefixed_store: S3Store, s3_client: Any
+    s3_prefixed_store: S3Store, s3_client: Any, tmp_path: Path
 ) -> None:
-    """S3 serves an object with the headers stored on it: puts set them, and a copy that names
-    new ones replaces the source's instead of keeping them (MetadataDirective=REPLACE)."""
+    """S3 serves an object with the headers stored on it (Content-Type, Content-Disposition,
+    Cache-Control): puts set them, and a copy that names new ones replaces the source's instead
+    of keeping them (MetadataDirective=REPLACE)."""
     store = s3_prefixed_store
 
     def head(key: str) -> dict[str, Any]:
         return s3_client.head_object(Bucket=store.bucket, Key=store.prefix + key)
 
-    store.put_bytes("a.html", b"<p>hi</p>", content_type="text/html")
+    store.put_bytes("a.html", b"<p>hi</p>", content_type="text/html", cache_control="max-age=5")
     store.put_stream(
         "b.bin",
         io.BytesIO(b"x"),
         content_type="application/octet-stream",
         content_disposition="attachment",
+        cache_control="public, max-age=60",
     )
-    assert head("a.html")["ContentType"] == "text/html"
+    assert (head("a.html")["ContentType"], head("a.html")["CacheControl"]) == (
+        "text/html",
+        "max-age=5",
+    )
     assert head("b.bin")["ContentDisposition"] == "attachment"
+    assert head("b.bin")["CacheControl"] == "public, max-age=60"
     store.copy(
         "a.html",
         "c.html",
         content_type="application/octet-stream",
         content_disposition="attachment",
+        cache_control="no-store",
     )
     copied = head("c.html")
-    assert (copied["ContentType"], copied["ContentDisposition"]) == (
+    assert (copied["ContentType"], copied["ContentDisposition"], copied["CacheControl"]) == (
         "application/octet-stream",
         "attachment",
+        "no-store",
     )
     store.copy("a.html", "d.html")  # no headers named: the source's are kept
-    assert head("d.html")["ContentType"] == "text/html"
+    assert (head("d.html")["ContentType"], head("d.html")["CacheControl"]) == (
+        "text/html",
+        "max-age=5",
+    )
+    source = tmp_path / "e.css"
+    source.write_bytes(b"p {}")
+    store.put_file("e.css", source, content_type="text/css", cache_control="immutable")
+    assert head("e.css")["CacheControl"] == "immutable"
 
 
 @pytest.mark.slow

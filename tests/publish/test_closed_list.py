@@ -161,7 +161,11 @@ def test_published_objects_on_s3_carry_allow_listed_types(hostile_store, s3_stor
     assert not [k for k in seen if "pwn" in k]
     html = [k for k, t in seen.items() if t.startswith("text/html")]
     assert sorted(html) == sorted(
-        [f"{pages_prefix()}index.html", f"{page_prefix(HOSTILE)}index.html"]
+        [
+            f"{pages_prefix()}index.html",
+            f"{pages_prefix()}404.html",
+            f"{page_prefix(HOSTILE)}index.html",
+        ]
     )
 
 

@@ -10,6 +10,7 @@ locals {
   store_prefix        = trim(var.store_prefix, "/") == "" ? "" : "${trim(var.store_prefix, "/")}/"
   uploads_prefix      = "${local.store_prefix}uploads/"
   compute_logs_prefix = "${trim(var.compute_logs_prefix, "/")}/"
+  published_prefix    = "${local.store_prefix}published/" # the product pages (modules/cdn)
 }
 
 # --- encryption key: bucket objects and both queues ---------------------------------------
@@ -20,7 +21,7 @@ resource "aws_kms_key" "store" {
   deletion_window_in_days = 30
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         # IAM policies of this account decide who else may use the key (the Dagster role).
         Sid       = "AccountAdministration"
@@ -38,7 +39,7 @@ resource "aws_kms_key" "store" {
         Resource  = "*"
         Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
       },
-    ]
+    ], var.kms_key_policy_statements) # the shop's CDN decrypts the pages it serves (modules/cdn)
   })
   tags = var.tags
 }
@@ -154,7 +155,13 @@ resource "aws_s3_bucket_cors_configuration" "store" {
   }
 }
 
-data "aws_iam_policy_document" "store_tls_only" {
+# TLS only; and whatever bucket_policy_statements add: the shop's CDN reading published/*
+# (modules/cdn). The bucket stays public-access-blocked: those name a service and the one
+# distribution it acts for, which S3 does not count as public.
+data "aws_iam_policy_document" "store" {
+  source_policy_documents = length(var.bucket_policy_statements) == 0 ? [] : [
+    jsonencode({ Version = "2012-10-17", Statement = var.bucket_policy_statements })
+  ]
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
@@ -177,7 +184,7 @@ data "aws_iam_policy_document" "store_tls_only" {
 
 resource "aws_s3_bucket_policy" "store" {
   bucket     = aws_s3_bucket.store.id
-  policy     = data.aws_iam_policy_document.store_tls_only.json
+  policy     = data.aws_iam_policy_document.store.json
   depends_on = [aws_s3_bucket_public_access_block.store]
 }
 

@@ -47,3 +47,18 @@ output "store_key_prefix" {
   description = "The store's key prefix in the bucket: \"\" or ending in \"/\" (what IAM policies put after the bucket ARN)."
   value       = local.store_prefix
 }
+
+output "published_prefix" {
+  description = "Key prefix of the product pages in the bucket, <store prefix>published/: the shop's origin path (modules/cdn)."
+  value       = local.published_prefix
+}
+
+output "bucket_regional_domain_name" {
+  description = "The bucket's regional domain name: the shop's origin (modules/cdn)."
+  value       = aws_s3_bucket.store.bucket_regional_domain_name
+}
+
+output "account_id" {
+  description = "The AWS account the bucket is in."
+  value       = local.account_id
+}

@@ -87,3 +87,15 @@ variable "cors_allowed_origins" {
     error_message = "cors_allowed_origins: https:// origins without a path or wildcard."
   }
 }
+
+variable "bucket_policy_statements" {
+  description = "Further bucket policy statements (IAM JSON objects): modules/cdn's grant to CloudFront to read published/*."
+  type        = list(any)
+  default     = []
+}
+
+variable "kms_key_policy_statements" {
+  description = "Further statements of the store key's policy (IAM JSON objects): modules/cdn's grant to CloudFront to decrypt what it reads."
+  type        = list(any)
+  default     = []
+}
