@@ -51,6 +51,7 @@ MB = 1024 * 1024
 VIEWS = 4  # cameras around the model, 90 degrees apart, 15 degrees above
 VIEW_PX = 320  # square views; a few seconds for master and derivative on a CPU renderer
 RENDER_DEADLINE_S = 180.0
+_SSIM_MARGIN_PX = 8
 Log = Callable[[str], None]
 Image = npt.NDArray[np.uint8]  # (h, w, 3) RGB on white
 
@@ -87,9 +88,14 @@ class ChannelProfile:
         return {name: getattr(self, name) for name in names}
 
 
-# Sources (../shared/docs/field-notes.md): the Khronos 3D Commerce guidelines ask for textures
-# of 1k-2k (2k for normal maps) and ideally < 5 MB for web and mobile AR; Google Merchant
-# Center allows textures up to 2K and recommends 10 MB.
+# Budgets from ../shared/docs/field-notes.md: the Khronos 3D Commerce guidelines ask for
+# textures of 1k-2k (2k for normal maps) and ideally < 5 MB for web and mobile AR; Google
+# Merchant Center allows textures up to 2K. Web takes the top of both (2048 px, 5 MB); mobile
+# the bottom of the texture range (1024 px) and 2 MB for a phone on a cellular link.
+# The SSIM floor (views cropped to the product, see `_ssim`) is measured, docs/benchmarks.md
+# "Channel derivatives": good derivatives of the 3DC models and demo products score
+# 0.968-0.999 (WickerChair's thin alpha-cut wicker lowest), while the same models with 8 px
+# textures or 6-bit positions score 0.77-0.95; 0.96 lies between.
 PROFILES: dict[str, ChannelProfile] = {
     p.name: p
     for p in (
@@ -98,7 +104,7 @@ PROFILES: dict[str, ChannelProfile] = {
             description="Desktop product page: 2K textures (3D Commerce's top), under its 5 MB ideal.",
             max_bytes=5 * MB,
             texture_max_px=2048,
-            min_ssim=0.985,
+            min_ssim=0.96,
         ),
         ChannelProfile(
             name="mobile",
@@ -106,7 +112,7 @@ PROFILES: dict[str, ChannelProfile] = {
             max_bytes=2 * MB,
             texture_max_px=1024,
             texture_quality=80,
-            min_ssim=0.98,
+            min_ssim=0.96,
         ),
     )
 }
@@ -246,9 +252,10 @@ def _verdict(
         return "PUBLISH_DERIVATIVE_INCOMPLETE", "the derivative lost " + "; ".join(lost)
     worst = d.ssim_min
     if worst is None or worst < profile.min_ssim:
+        views = ", ".join(f"{s:.3f}" for s in d.ssim) or "none rendered"
         return "PUBLISH_DERIVATIVE_SSIM", (
-            f"a view's SSIM against the master is {worst:.3f}, below the {profile.name} "
-            f"floor {profile.min_ssim:.2f} (views: {', '.join(f'{s:.3f}' for s in d.ssim)})"
+            f"the lowest view SSIM against the master ({views}) is below the "
+            f"{profile.name} floor {profile.min_ssim:.2f}"
         )
     if d.bytes > profile.max_bytes:
         return "PUBLISH_DERIVATIVE_OVER_BUDGET", (
@@ -303,11 +310,25 @@ def _compare(
             _render_views, plain, reference.cameras, size,
             deadline_s=RENDER_DEADLINE_S, what=f"the views of {derivative.name}",
         )  # fmt: skip
-    ssim = tuple(
-        float(structural_similarity(a, b, channel_axis=2, data_range=255))  # type: ignore[no-untyped-call]  # skimage leaves it unannotated
-        for a, b in zip(reference.images, images, strict=True)
-    )
+    ssim = tuple(_ssim(a, b) for a, b in zip(reference.images, images, strict=True))
     return ssim, triangles
+
+
+def _ssim(master: Image, derivative: Image) -> float:
+    """SSIM of two views over the box the product covers in either (plus a margin): the
+    white around it would otherwise count as agreement and hide a broken product."""
+    covered = np.any(master < 250, axis=2) | np.any(derivative < 250, axis=2)  # (h, w)
+    rows, cols = np.flatnonzero(covered.any(axis=1)), np.flatnonzero(covered.any(axis=0))
+    if rows.size == 0:
+        return 1.0  # both blank
+    m = _SSIM_MARGIN_PX
+    box = (
+        slice(max(rows[0] - m, 0), rows[-1] + m + 1),
+        slice(max(cols[0] - m, 0), cols[-1] + m + 1),
+    )
+    return float(
+        structural_similarity(master[box], derivative[box], channel_axis=2, data_range=255)  # type: ignore[no-untyped-call]  # skimage leaves it unannotated
+    )
 
 
 def _render_master(master: Path, views: int, size: int) -> tuple[list[Camera], list[Image], int]:
