@@ -21,8 +21,10 @@ own static folder (`platform.viewer`), while meshopt would need its decoder serv
 and KTX2 needs KTX-Software's `toktx` binary, which npm does not ship. WebP is decoded by every
 browser model-viewer supports.
 
-Missing Node or tools raise `GltfToolsError` (GLTF_TOOLS_MISSING); a render that fails raises
-its `RenderError` (RENDER_CRASHED is transient). Nothing here imports Dagster.
+A glTF tool that fails or hangs on the model refuses the derivative with its code
+(GLTF_TOOLS_FAILED, GLTF_TOOLS_TIMEOUT). Missing Node or tools raise `GltfToolsError`
+(GLTF_TOOLS_MISSING); a render that fails raises its `RenderError` (RENDER_CRASHED is
+transient). Nothing here imports Dagster.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 from skimage.metrics import structural_similarity
 
-from shazam_assets.platform.gltf_tools import GltfTools, ValidatorReport, find_tools
+from shazam_assets.platform.gltf_tools import GltfTools, GltfToolsError, ValidatorReport, find_tools
 from shazam_assets.platform.renderer import (
     Camera,
     StudioRenderer,
@@ -158,6 +160,18 @@ class Derivative:
         record["ssim"] = [round(s, 4) for s in self.ssim]
         return record
 
+    @classmethod
+    def from_json(cls, record: dict[str, Any], *, folder: Path) -> Derivative:
+        """The record `to_json` wrote; its file is looked for in `folder`."""
+        fields = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
+        name = fields.pop("path")
+        fields.update(
+            path=folder / name if name else None,
+            textures=tuple((int(w), int(h)) for w, h in record["textures"]),
+            ssim=tuple(float(x) for x in record["ssim"]),
+        )
+        return cls(**fields)
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -188,14 +202,42 @@ def derive(
     log: Log = lambda _: None,
 ) -> Derivative:
     """Make `out_dir/<master stem>.<channel>.glb` and check it; a refused one is deleted and
-    returned with its code. `reference` (from `render_reference`) saves rendering the master
-    again for each channel."""
+    returned with its code. A tool that fails or hangs on this model refuses it too
+    (GLTF_TOOLS_FAILED, GLTF_TOOLS_TIMEOUT); missing tools raise GLTF_TOOLS_MISSING, and a
+    render that fails raises its RenderError. `reference` (from `render_reference`) saves
+    rendering the master again for each channel."""
     started = time.perf_counter()
     tools = tools or find_tools()
     master = Path(master)
     reference = reference or render_reference(master)
+    if reference.master.resolve() != master.resolve():
+        raise ValueError(f"the reference views are of {reference.master}, not of {master}")
     out = Path(out_dir) / f"{master.stem}.{profile.name}.glb"
     out.parent.mkdir(parents=True, exist_ok=True)
+    derivative: Derivative | None = None
+    try:
+        derivative = _checked(master, out, profile, reference, tools)
+    except GltfToolsError as exc:
+        if exc.code == "GLTF_TOOLS_MISSING":
+            raise
+        derivative = Derivative(
+            channel=profile.name, path=None, master_bytes=master.stat().st_size, bytes=0,
+            master_triangles=reference.triangles, triangles=0, textures=(),
+            validator_errors=0, validator_warnings=0, ssim=(), seconds=0.0,
+            code=exc.code, message=exc.message,
+        )  # fmt: skip
+    finally:
+        if derivative is None or not derivative.ships:
+            out.unlink(missing_ok=True)  # nothing refused or half-made is left beside the master
+    seconds = round(time.perf_counter() - started, 3)
+    log(f"{profile.name}: {_summary(derivative)} in {seconds:.1f} s")
+    return replace(derivative, seconds=seconds)
+
+
+def _checked(
+    master: Path, out: Path, profile: ChannelProfile, reference: Reference, tools: GltfTools
+) -> Derivative:
+    """Make the derivative at `out` and measure it; refused (path None) when a check fails."""
     stats = tools.derive(master, out, profile.tool_options())
     report = tools.validate(out)
     ssim: tuple[float, ...] = ()
@@ -216,12 +258,9 @@ def derive(
         seconds=0.0,
     )
     code, message = _verdict(derivative, profile, report, _lost(master, out))
-    if code is not None:
-        out.unlink(missing_ok=True)
-        derivative = replace(derivative, path=None, code=code, message=message)
-    seconds = round(time.perf_counter() - started, 3)
-    log(f"{profile.name}: {_summary(derivative)} in {seconds:.1f} s")
-    return replace(derivative, seconds=seconds)
+    if code is None:
+        return derivative
+    return replace(derivative, path=None, code=code, message=message)
 
 
 def derive_channels(

@@ -80,7 +80,9 @@ def test_web_and_mobile_derivatives_ship_smaller_valid_and_alike(channels, maste
         assert {"KHR_draco_mesh_compression", "EXT_texture_webp"} <= set(used)
         record = d.to_json()
         assert record["path"] == d.path.name and record["ssim_min"] == d.ssim_min
-        json.dumps(record)  # the release records it as is
+        assert Derivative.from_json(json.loads(json.dumps(record)), folder=d.path.parent) == (
+            replace(d, ssim=tuple(round(s, 4) for s in d.ssim))
+        )  # the release records it as JSON and reads it back
     assert channels["mobile"].bytes < channels["web"].bytes
 
 
@@ -194,7 +196,9 @@ def test_missing_node_or_packages_give_the_coded_error(master, tmp_path, monkeyp
     assert not (tmp_path / "out").exists()
 
 
-def test_a_tool_that_fails_or_hangs_gives_a_coded_error(tools, tmp_path, monkeypatch) -> None:
+def test_a_tool_that_fails_or_hangs_gives_a_coded_error_and_refuses_the_derivative(
+    master, reference, tools, tmp_path, monkeypatch
+) -> None:
     junk = tmp_path / "junk.glb"
     junk.write_bytes(b"not a model")
     with pytest.raises(GltfToolsError) as failed:
@@ -202,10 +206,11 @@ def test_a_tool_that_fails_or_hangs_gives_a_coded_error(tools, tmp_path, monkeyp
     assert failed.value.code == "GLTF_TOOLS_FAILED" and "junk.glb" in failed.value.message
     hang = tmp_path / "hang.mjs"
     hang.write_text("setTimeout(() => {}, 60000);\n")
-    monkeypatch.setattr("shazam_assets.platform.gltf_tools.CHECK_TIMEOUT_S", 1.0)
-    with pytest.raises(GltfToolsError) as timed_out:
-        replace(tools, script=hang).validate(junk)
-    assert timed_out.value.code == "GLTF_TOOLS_TIMEOUT"
+    monkeypatch.setattr("shazam_assets.platform.gltf_tools.DERIVE_TIMEOUT_S", 1.0)
+    out = tmp_path / "out"
+    d = derive(master, out, PROFILES["web"], reference=reference, tools=replace(tools, script=hang))
+    assert not d.ships and d.code == "GLTF_TOOLS_TIMEOUT" and "past 1 s" in d.message
+    assert list(out.iterdir()) == []
 
 
 @pytest.mark.slow
