@@ -73,7 +73,7 @@ class GltfTools:
 
     def derive(self, master: Path, out: Path, options: dict[str, Any]) -> DeriveStats:
         """Write `out`: `master` with Draco geometry and re-encoded, resized textures
-        (`options`: texture_format, texture_max_px, texture_quality, quantize_* bits)."""
+        (`options`: texture_format, texture_max_px, texture_quality, draco_method, quantize_*)."""
         answer = self._run(
             "derive",
             str(master.resolve()),
@@ -147,9 +147,3 @@ def find_tools(*, node: str | None = None, folder: Path = HERE) -> GltfTools:
             f"{', '.join(missing) or SCRIPT.name} not installed in {folder}; run {INSTALL_HINT}",
         )
     return GltfTools(node=found, script=folder / SCRIPT.name)
-
-
-def installed_version() -> str | None:
-    """The installed glTF-Transform's version, or None when `make setup` has not installed it."""
-    package = NODE_MODULES / "@gltf-transform" / "core" / "package.json"
-    return str(json.loads(package.read_text())["version"]) if package.is_file() else None
