@@ -15,6 +15,7 @@ LOCK_FLAGS := --python-version 3.11 --python-platform x86_64-manylinux_2_36 --ge
 	--custom-compile-command 'make lock' --quiet $(if $(UPGRADE),--upgrade)
 NODE_STAMP := bench/khronos/node_modules/.installed
 VIEWER_STAMP := shazam_assets/platform/viewer/node_modules/.installed
+GLTF_TOOLS_STAMP := shazam_assets/platform/gltf_tools/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 # Mesa's Vulkan driver (lavapipe) lets open3d's Filament renderer run headless on a CPU; on GPU
 # nodes the NVIDIA container runtime adds the driver's own Vulkan ICD.
@@ -56,6 +57,12 @@ $(VIEWER_STAMP): shazam_assets/platform/viewer/package.json shazam_assets/platfo
 	npm ci --prefix shazam_assets/platform/viewer --no-audit --no-fund --loglevel=error
 	touch $(VIEWER_STAMP)
 
+# glTF-Transform, Draco, sharp and the Khronos validator: the publish stage's channel derivatives
+$(GLTF_TOOLS_STAMP): shazam_assets/platform/gltf_tools/package.json shazam_assets/platform/gltf_tools/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --prefix shazam_assets/platform/gltf_tools --no-audit --no-fund --loglevel=error
+	touch $(GLTF_TOOLS_STAMP)
+
 # Debian's Chromium, for the review page's end-to-end tests (Playwright drives it; it never downloads a browser)
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
@@ -72,7 +79,7 @@ $(PROMTOOL):
 $(WRK):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
 
-setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(CHROMIUM) $(VULKAN_ICD) $(PG_CTL) $(PROMTOOL) ## Install everything (venv, Python deps, Khronos validator, model-viewer, Chromium, Vulkan, PostgreSQL, promtool)
+setup: $(STAMP) $(NODE_STAMP) $(VIEWER_STAMP) $(GLTF_TOOLS_STAMP) $(CHROMIUM) $(VULKAN_ICD) $(PG_CTL) $(PROMTOOL) ## Install everything (venv, Python deps, Khronos validator, model-viewer, glTF tools, Chromium, Vulkan, PostgreSQL, promtool)
 
 demo: setup ## Run the pipeline end to end on the embedded default (local store, SQLite Dagster)
 	$(BIN)/shazam demo

@@ -27,6 +27,7 @@ SCRIPTS = {
     "cli_startup": ["bench_cli_startup.py"],
     "studio_load": ["bench_studio_load.py"],
     "studio_upload": ["bench_studio_upload.py"],
+    "derivatives": ["bench_derivatives.py"],
 }
 
 

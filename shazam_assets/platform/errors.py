@@ -340,6 +340,21 @@ STAGES: tuple[Stage, ...] = (
             "No commerce budget profile of that name",
             "Use one of the names `shazam profiles` lists.",
         ),
+        (
+            "GLTF_TOOLS_MISSING",
+            "Node.js or the glTF tools (glTF-Transform, Draco, sharp, the Khronos validator) are not installed",
+            "Run `make setup` (npm ci --prefix shazam_assets/platform/gltf_tools); the image ships them.",
+        ),
+        (
+            "GLTF_TOOLS_TIMEOUT",
+            "A glTF tool ran past its deadline and was stopped",
+            "Simplify the model (texture pixels, triangles); report it if a small model hangs.",
+        ),
+        (
+            "GLTF_TOOLS_FAILED",
+            "A glTF tool failed on the model",
+            "Validate the model with `shazam validate`; report the message if it is valid.",
+        ),
     ),
     _stage(
         "qa",
@@ -549,6 +564,31 @@ STAGES: tuple[Stage, ...] = (
             "PUBLISH_USDZ_FAILED",
             "usd-core failed while writing the USDZ",
             "Run again; if it repeats for one model, report it with the model.",
+        ),
+        (
+            "PUBLISH_DERIVATIVE_INVALID",
+            "A channel derivative has Khronos glTF-Validator errors; the page serves the master",
+            "Validate the master (`shazam validate`) and report the derivative's error codes.",
+        ),
+        (
+            "PUBLISH_DERIVATIVE_INCOMPLETE",
+            "A channel derivative lost materials, variants or extensions of the master; the page serves the master",
+            "Report the master's extensionsUsed: glTF-Transform does not carry one of them.",
+        ),
+        (
+            "PUBLISH_DERIVATIVE_SSIM",
+            "A channel derivative renders below its channel's SSIM floor against the master; the page serves the master",
+            "Raise the channel's texture size or quantization bits (publish/derivatives.py PROFILES).",
+        ),
+        (
+            "PUBLISH_DERIVATIVE_OVER_BUDGET",
+            "A channel derivative is over its channel's byte budget; the page serves the master",
+            "Reduce the master's texture count or triangles, or lower the channel's texture size.",
+        ),
+        (
+            "PUBLISH_DERIVATIVE_NOT_SMALLER",
+            "A channel derivative is no smaller than the master; the page serves the master",
+            "Nothing to do: the master is already as small as the channel's compression makes it.",
         ),
     ),
     _stage(

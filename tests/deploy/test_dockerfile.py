@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shazam_assets.platform import viewer
+from shazam_assets.platform import gltf_tools, viewer
 from tests.deploy.deploy_files import DOCKERFILE, ROOT, VALUES, load
 
 EXACT_TAG = re.compile(r"^[\w./-]+:\d+\.\d+\.\d+(-[\w.-]+)?$")  # name:1.2.3[-variant]
@@ -82,13 +82,22 @@ def test_base_images_are_pinned_to_exact_versions(instructions) -> None:
     assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", final_image)
 
 
-def test_model_viewer_comes_from_an_npm_ci_stage(instructions) -> None:
+def _npm_stage_copy(instructions: list[Instruction], static: str) -> tuple[str, str]:
+    """The node stage that `npm ci`s `static`'s lockfile, and where the final stage copies its
+    node_modules: (source, destination)."""
     stages = _stages(instructions)
-    (node_stage,) = [i for i, (image, _) in enumerate(stages) if image.startswith("node:20.")]
+    (node_stage,) = [
+        i
+        for i, (image, _) in enumerate(stages)
+        if image.startswith("node:20.")
+        and any(
+            ins.stage == i and ins.keyword == "COPY" and f"{static}/package.json" in ins.args
+            for ins in instructions
+        )
+    ]
     name = stages[node_stage][1]
     assert name, "the node stage needs a name to copy from"
     node = [ins for ins in instructions if ins.stage == node_stage]
-    static = "shazam_assets/platform/viewer"
     assert any(
         ins.keyword == "COPY"
         and f"{static}/package.json" in ins.args
@@ -100,23 +109,50 @@ def test_model_viewer_comes_from_an_npm_ci_stage(instructions) -> None:
     copies = [
         ins.args.split()
         for ins in instructions
-        if ins.stage == final and ins.keyword == "COPY" and ins.args.startswith(f"--from={name}")
+        if ins.stage == final
+        and ins.keyword == "COPY"
+        and ins.args.startswith(f"--from={name}")
+        and ins.args.split()[1].endswith("/node_modules")
     ]
     assert len(copies) == 1
     _, source, destination = copies[0]
-    assert source.endswith("/node_modules")
-    # Where the installed package looks for it: node_modules beside platform/viewer.
+    return source, destination
+
+
+def _site_packages(instructions: list[Instruction], folder: Path) -> str:
+    """Where the image's installed package holds `folder` (a folder of this checkout)."""
     package_root = Path(viewer.__file__).resolve().parents[2]  # .../shazam_assets
-    expected = viewer.NODE_MODULES.relative_to(package_root.parent).as_posix()
-    python = re.fullmatch(r"python:(\d+\.\d+)\.\d+.*", stages[-1][0])
+    expected = folder.relative_to(package_root.parent).as_posix()
+    python = re.fullmatch(r"python:(\d+\.\d+)\.\d+.*", _stages(instructions)[-1][0])
     assert python is not None
-    assert destination == f"/usr/local/lib/python{python[1]}/site-packages/{expected}"
+    return f"/usr/local/lib/python{python[1]}/site-packages/{expected}"
+
+
+def test_model_viewer_comes_from_an_npm_ci_stage(instructions) -> None:
+    _, destination = _npm_stage_copy(instructions, "shazam_assets/platform/viewer")
+    # Where the installed package looks for it: node_modules beside platform/viewer.
+    assert destination == _site_packages(instructions, viewer.NODE_MODULES)
     # The build itself fails when publishing cannot find it there.
+    final = max(ins.stage for ins in instructions)
     assert any(
         ins.keyword == "RUN" and "site.site_assets()" in ins.args
         for ins in instructions
         if ins.stage == final
     )
+
+
+def test_gltf_tools_and_node_come_from_an_npm_ci_stage(instructions) -> None:
+    """The channel derivatives run Node in the final image: its node_modules beside
+    platform/gltf_tools, the node binary on PATH, and the build checks both."""
+    _, destination = _npm_stage_copy(instructions, "shazam_assets/platform/gltf_tools")
+    assert destination == _site_packages(instructions, gltf_tools.NODE_MODULES)
+    final = max(ins.stage for ins in instructions)
+    steps = [ins for ins in instructions if ins.stage == final]
+    assert any(
+        i.keyword == "COPY" and i.args.endswith("/usr/local/bin/node /usr/local/bin/node")
+        for i in steps
+    )
+    assert any(i.keyword == "RUN" and "gltf_tools.find_tools()" in i.args for i in steps)
 
 
 def _apt_packages(text: str) -> set[str]:
