@@ -39,7 +39,7 @@ SCHEMA = "shazam.channel-files/1"
 CHANNELS_FORMAT = 1
 USDZ_NAME = "model.usdz"
 MAX_VARIANTS = 32  # a switcher with more entries is not a switcher; the rest stay in the model
-MAX_VARIANT_NAME = 64
+VARIANT_NAME = freetext.TextField("variant name", 64)
 
 Log = Callable[[str], None]
 
@@ -100,7 +100,7 @@ def fingerprint(model_sha256: str) -> str:
             CHANNELS_FORMAT,
             model_sha256,
             [asdict(p) for p in derivatives.PROFILES.values()],
-            gltf_tools.installed_version(),
+            gltf_tools.fingerprint(),
             importlib.metadata.version("usd-core"),
         ],
         sort_keys=True,
@@ -117,11 +117,13 @@ def variant_names(model: Path) -> tuple[str, ...]:
     found: list[str] = []
     for variant in extension.get("variants") or []:
         name = variant.get("name") if isinstance(variant, dict) else None
-        if not isinstance(name, str) or not name or len(name) > MAX_VARIANT_NAME:
+        if not isinstance(name, str) or name in found:
             continue
-        if freetext.readable(name) != name or name in found:
+        try:
+            if name and freetext.normalize(name, VARIANT_NAME) == name:
+                found.append(name)
+        except freetext.TextError:
             continue
-        found.append(name)
     return tuple(found[:MAX_VARIANTS])
 
 

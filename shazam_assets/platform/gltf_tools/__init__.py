@@ -147,3 +147,14 @@ def find_tools(*, node: str | None = None, folder: Path = HERE) -> GltfTools:
             f"{', '.join(missing) or SCRIPT.name} not installed in {folder}; run {INSTALL_HINT}",
         )
     return GltfTools(node=found, script=folder / SCRIPT.name)
+
+
+def fingerprint() -> str:
+    """What names the tools' behaviour: the exact versions package-lock.json pins and the
+    script that drives them (a change to either may change every derivative)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in (HERE / "package-lock.json", SCRIPT):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
