@@ -670,11 +670,13 @@ def version_data_prefixes(asin: str, version: int) -> tuple[str, ...]:
     return tuple(found)
 
 
-def version_commit_markers(asin: str, version: int) -> tuple[str, str]:
-    """(deleted first, deleted last) when a version goes: the turntable manifest first, so no
-    reader finds a manifest whose files are going; the version manifest last, so an interrupted
-    deletion is found and finished by the next one."""
-    return turntable_manifest_key(asin, version), version_manifest_key(asin, version)
+def version_commit_markers(asin: str, version: int) -> tuple[tuple[str, ...], str]:
+    """(deleted first, deleted last) when a version goes: the manifests of what was derived
+    from it (turntable, channel files) first, so no reader finds a manifest whose files are
+    going; the version manifest last, so an interrupted deletion is found and finished by the
+    next one."""
+    first = (turntable_manifest_key(asin, version), channel_manifest_key(asin, version))
+    return first, version_manifest_key(asin, version)
 
 
 # --- publish ---------------------------------------------------------------------------------

@@ -376,7 +376,7 @@ def delete_version(store: ObjectStore, asin: str, version: int, *, reason: str) 
         for prefix in layout.version_data_prefixes(asin, version)
         for info in store.list(prefix)
     ]
-    found.sort(key=lambda info: 0 if info.key == first else 2 if info.key == last else 1)
+    found.sort(key=lambda info: 0 if info.key in first else 2 if info.key == last else 1)
     counted = [info for info in found if info.key != last]
     files, reclaimed = len(counted), sum(info.size for info in counted)
     tombstone = {

@@ -16,6 +16,7 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         "asset_version",
         "qa_review",
         "turntable_360",
+        "channel_models",
         "product_page",
         "search_index",
         "pipeline_metrics",
@@ -25,7 +26,11 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     assert graph.get(dg.AssetKey("asset_version")).parent_keys == {dg.AssetKey("delivery")}
     assert graph.get(dg.AssetKey("qa_review")).parent_keys == {dg.AssetKey("asset_version")}
     assert graph.get(dg.AssetKey("turntable_360")).parent_keys == {dg.AssetKey("asset_version")}
-    assert graph.get(dg.AssetKey("product_page")).parent_keys == {dg.AssetKey("turntable_360")}
+    assert graph.get(dg.AssetKey("channel_models")).parent_keys == {dg.AssetKey("asset_version")}
+    assert graph.get(dg.AssetKey("product_page")).parent_keys == {
+        dg.AssetKey("turntable_360"),
+        dg.AssetKey("channel_models"),
+    }
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert checks == {
         ("scan_data", "scan_data_valid"),
@@ -44,6 +49,7 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
         "asset_version": "ingest",
         "qa_review": "qa",
         "turntable_360": "render",
+        "channel_models": "publish",
         "product_page": "publish",
         "search_index": "search",
         "revalidation": "operations",
@@ -185,4 +191,4 @@ def test_the_installed_package_finds_its_defs_folder(tmp_path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [str(site / "dagster_project" / "definitions.py"), "10"]
+    assert done.stdout.split() == [str(site / "dagster_project" / "definitions.py"), "11"]

@@ -61,6 +61,11 @@ BUILT = {
     "catalogue_page": (layout.catalogue_page_key(), "published/index.html"),
     "not_found_page": (layout.not_found_page_key(), "published/404.html"),
     "catalogue": (layout.catalogue_key(), "published/catalog.json"),
+    "channel_file": (
+        layout.channel_set_prefix(ASIN, 3, "c0123456789abcdef") + "web.glb",
+        f"channels/{ASIN}/v3/c0123456789abcdef/web.glb",
+    ),
+    "channel_manifest": (layout.channel_manifest_key(ASIN, 3), f"channels/{ASIN}/v3/manifest.json"),
     "search_pointer": (layout.search_pointer_key(), "search/index/current.json"),
     "search_index_file": (
         layout.search_index_file_key(7, layout.SEARCH_META_NAME),
@@ -184,11 +189,10 @@ def test_prefixes_are_folders_of_their_keys() -> None:
 
 def test_a_version_owns_its_files_and_its_renders_and_nothing_else() -> None:
     owned = layout.version_data_prefixes(ASIN, 3)
-    assert owned == (f"assets/{ASIN}/v3/", f"renders/{ASIN}/v3/")
+    assert owned == (f"assets/{ASIN}/v3/", f"renders/{ASIN}/v3/", f"channels/{ASIN}/v3/")
     first, last = layout.version_commit_markers(ASIN, 3)
-    assert first == layout.turntable_manifest_key(ASIN, 3) and last == layout.version_manifest_key(
-        ASIN, 3
-    )
+    assert first == (layout.turntable_manifest_key(ASIN, 3), layout.channel_manifest_key(ASIN, 3))
+    assert last == layout.version_manifest_key(ASIN, 3)
     kept = [
         layout.decision_key(ASIN, 3),
         layout.scores_key(ASIN, 3),

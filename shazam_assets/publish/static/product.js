@@ -26,7 +26,8 @@
   function watchModel(viewer, status, models) {
     viewer.addEventListener("load", () => {
       const master = viewer.getAttribute("src") === models.master;
-      status.textContent = master ? "3D model loaded (full size)." : "3D model loaded.";
+      const fellBack = master && Object.keys(models).length > 1; // it had a derivative to try
+      status.textContent = fellBack ? "3D model loaded (full size)." : "3D model loaded.";
       status.dataset.state = "loaded";
       status.dataset.model = master ? "master" : "derivative";
     });
