@@ -188,8 +188,12 @@ def create_search_app(
         message = "the search index is not loaded yet; the server's log says why"
         return JSONResponse({"detail": {"code": code, "message": message}}, status_code=503)
 
+    # ASIN and word queries take a millisecond or two and run on the event loop: a thread pool
+    # would add a hop per request, and its threads would compete with the index loader for the
+    # GIL while a new index loads (docs/benchmarks.md "Search service"). Photos, which decode
+    # and embed an image, run in the pool.
     @app.get("/search", response_model=SearchResponse, summary="Search by ASIN or by words")
-    def search(
+    async def search(
         asin: str | None = None, text: str | None = None, k: int = k_param
     ) -> dict[str, Any]:
         if (asin is None) == (text is None):
@@ -217,7 +221,7 @@ def create_search_app(
         return _response(in_service().search_image(rgb, k))
 
     @app.get("/healthz", response_model=Health, summary="Liveness, and the index in service")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         """Always 200 while the process serves (never reads the store): what a liveness probe
         asks. The counts are the index in service (none yet: zeros)."""
         loaded = live.loaded
@@ -231,7 +235,7 @@ def create_search_app(
         }
 
     @app.get("/readyz", summary="Readiness: 200 once an index is in service")
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
         loaded = live.loaded
         if loaded is None:
             body = {"ready": False, "reload_failures": live.failures}
@@ -243,7 +247,7 @@ def create_search_app(
     if shop_catalogue is not None:
 
         @app.get("/catalog.json", summary="The published catalogue (every product page)")
-        def catalog_json(request: Request) -> Response:
+        async def catalog_json(request: Request) -> Response:
             document = shop_catalogue.document
             if document is None:
                 return JSONResponse({"detail": "no catalogue is published yet"}, status_code=404)
