@@ -291,8 +291,10 @@ def swap_run(
         stop.set()
         watcher.join()
         flip.join()
-    swapped = next((t for t, _, _, v in seen if t >= flipped and v == 2), None)
-    window = [s for s in seen if s[0] >= flipped and (swapped is None or s[0] <= swapped)]
+    # An answer naming version 2 came back at t + latency: the new index was in service then
+    # (an older server loads inside that very request).
+    swapped = next((t + lat for t, lat, _, v in seen if t + lat >= flipped and v == 2), None)
+    window = [s for s in seen if s[0] + s[1] >= flipped and (swapped is None or s[0] <= swapped)]
     srv.swap = {
         "in_service_after_s": None if swapped is None else swapped - flipped,
         "probe_max_ms": max((lat for _, lat, _, _ in window), default=0.0) * 1000,

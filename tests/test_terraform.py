@@ -483,7 +483,7 @@ def test_studio_role_trusts_the_studio_service_account_only(plan: Plan) -> None:
 
 def test_serve_role_only_reads_the_index_and_the_pages(plan: Plan) -> None:
     """The search service reads search/ and published/ under the store's prefix, lists only
-    those folders (so a missing pointer is a 404, not a 403), writes and deletes nothing."""
+    those folders, writes and deletes nothing."""
     objects = f"{PLAN_BUCKET}/{PLAN_STORE_PREFIX}"
     statements = plan.statements("serve")
     granted = {

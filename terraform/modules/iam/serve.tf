@@ -1,10 +1,12 @@
 # IRSA role of the search service (deploy/k8s/shop/serviceaccount.yaml, `shazam serve --api-only`):
 # read-only, and only what it reads. It polls the search index pointer and loads the index
 # (search/), and serves the published catalogue's data (published/catalog.json, under
-# published/). It writes and deletes nothing. Listing is limited to those two folders: S3 needs
-# s3:ListBucket to answer 404 rather than 403 for a key that does not exist yet (an empty store
-# has no index pointer), and the condition keeps the rest of the store's key names (uploads,
-# artists' work) out of reach of a public-facing pod.
+# published/). It writes and deletes nothing. Listing is limited to those two folders: S3 answers
+# 404 rather than 403 for a missing key (an empty store has no index pointer yet) only to a
+# caller allowed s3:ListBucket, and the condition keeps the rest of the store's key names
+# (uploads, artists' work) out of reach of a public-facing pod. If the pods of an empty store
+# stay unready with AccessDenied in their log, S3 did not apply the conditioned grant to that
+# check: drop the condition (docs/deploy.md, "The search service").
 
 locals {
   serve_objects = "${var.bucket_arn}/${var.serve_store_prefix}"
