@@ -181,11 +181,11 @@ def create_search_app(
 
     @app.exception_handler(SearchError)
     def unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        """No index in service yet is the server's problem: the client gets the code; the
-        message goes to the log."""
+        """No index in service yet (or one that cannot answer) is the server's problem: the
+        client gets the code; the message, which may name store keys, goes to the log."""
         code = getattr(exc, "code", "SEARCH_UNAVAILABLE")
-        log.error("search unavailable: %s", exc)
-        message = "the search index is not loaded yet; the server's log says why"
+        log.warning("search unavailable: %s", exc)
+        message = "the search index cannot answer yet; the server's log says why"
         return JSONResponse({"detail": {"code": code, "message": message}}, status_code=503)
 
     # ASIN and word queries take a millisecond or two and run on the event loop: a thread pool
