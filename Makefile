@@ -24,7 +24,7 @@ VULKAN_ICD := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
 PG_CTL := /usr/lib/postgresql/15/bin/pg_ctl
 # promtool (Debian's prometheus) checks and unit-tests the alert rules
 PROMTOOL := /usr/bin/promtool
-# wrk, the HTTP load generator of the studio's load benchmark (bench/bench_studio_load.py)
+# wrk, the HTTP load generator of the load benchmarks (bench/bench_studio_load.py, bench/bench_search_service.py)
 WRK := /usr/bin/wrk
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 300

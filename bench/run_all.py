@@ -22,6 +22,7 @@ SCRIPTS = {
     "turntable": ["bench_turntable.py"],
     "render_quality": ["bench_render_quality.py"],
     "search": ["bench_search.py"],
+    "search_service": ["bench_search_service.py"],
     "backfill": ["bench_backfill.py"],
     "image_bombs": ["bench_image_bombs.py"],
     "cli_startup": ["bench_cli_startup.py"],

@@ -110,6 +110,12 @@ module "iam" {
   studio_service_account = "shazam-studio"
   studio_store_prefix    = module.storage.store_key_prefix
 
+  # deploy/k8s/shop/serviceaccount.yaml: the search service, read-only.
+  serve_role_name       = "${local.name}-serve"
+  serve_namespace       = "shazam"
+  serve_service_account = "shazam-serve"
+  serve_store_prefix    = module.storage.store_key_prefix
+
   # The AWS Load Balancer Controller (docs/deploy.md): helm -n kube-system, serviceAccount.name.
   alb_controller_role_name       = "${local.name}-aws-load-balancer-controller"
   alb_controller_namespace       = "kube-system"

@@ -126,13 +126,18 @@ output "studio_certificate_validation_records" {
   value       = module.studio.certificate_validation_records
 }
 
+output "serve_role_arn" {
+  description = "IRSA role of the search service: eks.amazonaws.com/role-arn in deploy/k8s/shop/serviceaccount.yaml."
+  value       = module.iam.serve_role_arn
+}
+
 output "alb_controller_role_arn" {
   description = "IRSA role of the AWS Load Balancer Controller: its chart's serviceAccount.annotations eks.amazonaws.com/role-arn."
   value       = module.iam.alb_controller_role_arn
 }
 
 output "alb_subnet_cidrs" {
-  description = "Public subnets' CIDRs, where the studio's ALB connects from: allow-studio-from-alb in deploy/k8s/studio/networkpolicies.yaml."
+  description = "Public subnets' CIDRs, where the ALBs connect from: allow-studio-from-alb in deploy/k8s/studio/networkpolicies.yaml, allow-serve-from-alb in deploy/k8s/shop/networkpolicies.yaml."
   value       = module.network.public_subnet_cidrs
 }
 

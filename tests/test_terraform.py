@@ -37,6 +37,7 @@ TERRAFORM = REPO / "terraform"
 CHECKOV_CONFIG = TERRAFORM / ".checkov.yaml"
 HELM_VALUES = REPO / "deploy" / "helm" / "values.yaml"
 STUDIO_K8S = REPO / "deploy" / "k8s" / "studio"
+SHOP_K8S = REPO / "deploy" / "k8s" / "shop"
 MIRROR = Path(os.environ.get("SHAZAM_TF_MIRROR", "/opt/tf-plugins"))
 MIRROR_PROVIDER = MIRROR / "registry.terraform.io" / "hashicorp" / "aws"
 CHECKOV_VERSION = "3.3.30"  # the skip list is checked against this version's rule set
@@ -352,6 +353,8 @@ def _plan_config(tree: Path) -> str:
   cloudwatch_exporter_role_name = "shazam-test-cloudwatch-exporter"
   studio_role_name              = "shazam-test-studio"
   studio_store_prefix           = "{PLAN_STORE_PREFIX}"
+  serve_role_name               = "shazam-test-serve"
+  serve_store_prefix            = "{PLAN_STORE_PREFIX}"
   alb_controller_role_name      = "shazam-test-alb-controller"
 }}
 """,
@@ -505,6 +508,46 @@ def test_studio_role_trusts_the_studio_service_account_only(plan: Plan) -> None:
     assert re.search(rf'studio_service_account\s*=\s*"{account["name"]}"', root)
     assert re.search(r'studio_role_name\s*=\s*"\$\{local\.name\}-studio"', root)  # the annotation's
     assert "studio_store_prefix    = module.storage.store_key_prefix" in root
+
+
+def test_serve_role_only_reads_the_index_and_the_pages(plan: Plan) -> None:
+    """The search service reads search/ and published/ under the store's prefix, lists only
+    those folders, writes and deletes nothing."""
+    objects = f"{PLAN_BUCKET}/{PLAN_STORE_PREFIX}"
+    statements = plan.statements("serve")
+    granted = {
+        sid: (sorted(_as_list(s["Action"])), sorted(_as_list(s["Resource"])))
+        for sid, s in statements.items()
+    }
+    assert granted == {
+        "ListIndexAndPages": (["s3:ListBucket"], [PLAN_BUCKET]),
+        "ReadIndexAndPages": (["s3:GetObject"], [f"{objects}published/*", f"{objects}search/*"]),
+        "DecryptStore": (["kms:Decrypt"], [PLAN_KMS_KEY]),
+    }
+    listed = statements["ListIndexAndPages"]["Condition"]["StringLike"]["s3:prefix"]
+    assert sorted(_as_list(listed)) == [
+        f"{PLAN_STORE_PREFIX}published/*",
+        f"{PLAN_STORE_PREFIX}search/*",
+    ]
+    # The folders are the store's own: the index pointer and the catalogue's data.
+    assert layout.search_pointer_key().startswith("search/")
+    assert layout.catalogue_key().startswith("published/")
+
+
+def test_serve_role_trusts_the_service_account_of_the_shop_manifests(plan: Plan) -> None:
+    account = yaml.safe_load((SHOP_K8S / "serviceaccount.yaml").read_text())["metadata"]
+    (statement,) = json.loads(
+        plan.data['module.iam.data.aws_iam_policy_document.assume["serve"]']["json"]
+    )["Statement"]
+    assert statement["Condition"]["StringEquals"][f"{PLAN_ISSUER}:sub"] == (
+        f"system:serviceaccount:{account['namespace']}:{account['name']}"
+    )
+    root = _tf_text(".")
+    assert re.search(rf'serve_namespace\s*=\s*"{account["namespace"]}"', root)
+    assert re.search(rf'serve_service_account\s*=\s*"{account["name"]}"', root)
+    assert re.search(r'serve_role_name\s*=\s*"\$\{local\.name\}-serve"', root)
+    assert account["annotations"]["eks.amazonaws.com/role-arn"].endswith("-serve")
+    assert 'output "serve_role_arn"' in root
 
 
 def test_alb_controller_role_is_the_controllers_published_policy_behind_its_tags(

@@ -213,6 +213,20 @@ def unpublish(asin: str, reason: str, embedder: str) -> None:
     help="Where GET /metrics answers (it names artists: keep it internal).",
 )
 @click.option("--metrics-port", default=9422, show_default=True, type=int)
+@click.option(
+    "--api-only",
+    is_flag=True,
+    help="The shop API alone (search, /catalog.json, /healthz, /readyz), no pages: the "
+    "search service's Deployment (the pages come from the CDN).",
+)
+@click.option(
+    "--reload-every",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between checks of the search index pointer (a moved one is loaded in the "
+    "background and swapped in when complete).",
+)
 @_EMBEDDER_OPTION
 def serve(
     host: str,
@@ -220,23 +234,38 @@ def serve(
     port: int,
     metrics_host: str,
     metrics_port: int,
+    api_only: bool,
+    reload_every: float,
     embedder: str,
 ) -> None:
     """Serve the product pages and the catalogue (/) and the search API (/search, /docs);
-    the Prometheus metrics on a separate, internal port."""
+    the Prometheus metrics on a separate, internal port. With --api-only, the shop API alone."""
     from shazam_assets.operations.metrics import create_metrics_app
     from shazam_assets.platform import web
-    from shazam_assets.publish import create_pages_app
     from shazam_assets.search.api import create_search_app
     from shazam_assets.search.embed import open_embedder
+    from shazam_assets.search.telemetry import ServiceMetrics
 
-    store = open_configured_store()
+    store, own = open_configured_store(), ServiceMetrics()
     hosts = web.allowed_hosts_for(host, allowed_hosts)
-    app = create_search_app(store, open_embedder(embedder), allowed_hosts=hosts)
-    app.mount("/", create_pages_app(store, allowed_hosts=hosts))
-    metrics = create_metrics_app(store, allowed_hosts=web.allowed_hosts_for(metrics_host))
+    app = create_search_app(
+        store,
+        open_embedder(embedder),
+        reload_s=reload_every,
+        allowed_hosts=hosts,
+        metrics=own,
+        catalogue=api_only,
+    )
+    if not api_only:
+        from shazam_assets.publish import create_pages_app
+
+        app.mount("/", create_pages_app(store, allowed_hosts=hosts))
+    metrics = create_metrics_app(
+        store, allowed_hosts=web.allowed_hosts_for(metrics_host), also=[own.registry]
+    )
+    public = "shop API" if api_only else "catalogue"
     click.echo(
-        f"catalogue on http://{host}:{port}/  search API on http://{host}:{port}/docs  "
+        f"{public} on http://{host}:{port}/  search API on http://{host}:{port}/docs  "
         f"metrics on http://{metrics_host}:{metrics_port}/metrics "
         f"(store {os.environ['SHAZAM_STORE_URL']})"
     )

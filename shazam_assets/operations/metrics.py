@@ -567,21 +567,29 @@ def latest_text(store: ObjectStore) -> str:
         return to_prometheus(compute_metrics(store))
 
 
-def metrics_endpoint(store: ObjectStore) -> Callable[[Request], Response]:
-    """A `GET /metrics` endpoint for any Starlette/FastAPI app."""
+def metrics_endpoint(
+    store: ObjectStore, *, also: Sequence[CollectorRegistry] = ()
+) -> Callable[[Request], Response]:
+    """A `GET /metrics` endpoint for any Starlette/FastAPI app: the pipeline's series, then
+    those of the `also` registries (a server's own series, named apart from the pipeline's)."""
 
     def endpoint(_request: Request) -> Response:
-        return Response(latest_text(store), media_type=PROM_CONTENT_TYPE)
+        text = latest_text(store) + "".join(generate_latest(r).decode() for r in also)
+        return Response(text, media_type=PROM_CONTENT_TYPE)
 
     return endpoint
 
 
 def create_metrics_app(
-    store: ObjectStore, *, allowed_hosts: Sequence[str] = web.LOOPBACK_HOSTS
+    store: ObjectStore,
+    *,
+    allowed_hosts: Sequence[str] = web.LOOPBACK_HOSTS,
+    also: Sequence[CollectorRegistry] = (),
 ) -> Starlette:
     """A tiny app answering only `GET /metrics`, for an internal port: the series name artists,
-    so `shazam serve` runs it beside its public app (`--metrics-port`), never inside it."""
+    so `shazam serve` runs it beside its public app (`--metrics-port`), never inside it. `also`
+    adds registries (the search service's request and index series)."""
     return Starlette(
-        routes=[Route("/metrics", metrics_endpoint(store), methods=["GET"])],
+        routes=[Route("/metrics", metrics_endpoint(store, also=also), methods=["GET"])],
         middleware=web.guard(allowed_hosts),
     )

@@ -3,13 +3,17 @@
     GET  /search?asin=B0…&k=10      exact ASIN
     GET  /search?text=oak+table&k=10 words (BM25, prefixes and typos forgiven)
     POST /search/image               multipart form field `photo` (and optional `k`)
-    GET  /healthz                    index version, counts, embedder
+    GET  /catalog.json               the published catalogue's data (with `catalogue=True`)
+    GET  /healthz                    liveness: the process answers (and the index facts it holds)
+    GET  /readyz                     readiness: 200 once an index is in service, 503 before
     GET  /openapi.json, /docs        the API's description, and Swagger UI over it (its files
                                      come from the fastapi-offline package, served here)
 
 Every search answers `{"results": [{"asin", "score", "title", "version"}, …]}` best first.
-The app reloads the saved index when its pointer (`search/index/current.json`) changes, at
-most every `reload_s` seconds, so a running server follows the indexer without a restart.
+A background thread (`search.live`) checks the index pointer (`search/index/current.json`) every
+`reload_s` seconds and swaps a changed index in once it is fully loaded, so a running server
+follows the indexer without a restart, and no request ever waits for a load or reads the store.
+Before the first index is in service, searches answer 503 SEARCH_UNAVAILABLE.
 
 The app wears `shazam_assets.platform.web.guard` (Host allow-list, security headers, a body limit read
 from the declared length), a photo is refused from its header when it declares too many pixels
@@ -20,27 +24,30 @@ from __future__ import annotations
 
 import html
 import logging
-import threading
-import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
+from starlette.middleware import Middleware
 
 from shazam_assets.platform import imaging, web
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.search.embed import Embedder, decode_image
 from shazam_assets.search.errors import SearchError
-from shazam_assets.search.index import POINTER_KEY, Hit, SearchIndex
+from shazam_assets.search.index import Hit, SearchIndex
+from shazam_assets.search.live import DEFAULT_POLL_S, LiveIndex, Poller, live_catalogue
+from shazam_assets.search.telemetry import RequestMetrics, ServiceMetrics
 
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 MAX_BODY_BYTES = MAX_PHOTO_BYTES + 64 * 1024  # the photo and its multipart framing
 MAX_K = 100
 PHOTO_LIMITS = imaging.ImageLimits(max_bytes=MAX_PHOTO_BYTES)
 _TOO_LARGE = "SEARCH_PHOTO_TOO_LARGE"
+CATALOGUE_MAX_AGE_S = 30  # browsers and the CDN may keep the catalogue this long
 
 log = logging.getLogger(__name__)
 
@@ -83,30 +90,6 @@ class Health(BaseModel):
     embedder: str
 
 
-class _LiveIndex:
-    """The current saved index, reloaded when the pointer's ETag changes."""
-
-    def __init__(self, store: ObjectStore, embedder: Embedder, *, reload_s: float) -> None:
-        self.store, self.embedder, self.reload_s = store, embedder, reload_s
-        self._lock = threading.Lock()
-        self._etag: str | None = None
-        self._checked = -reload_s
-        self.index = SearchIndex(embedder)
-
-    def get(self) -> SearchIndex:
-        with self._lock:
-            if time.monotonic() - self._checked >= self.reload_s:
-                self._checked = time.monotonic()
-                info = self.store.head(POINTER_KEY)
-                etag = None if info is None else info.etag
-                if etag != self._etag:
-                    loaded = SearchIndex.load(self.store, self.embedder)
-                    loaded.prepare()
-                    self.index = loaded
-                    self._etag = etag
-            return self.index
-
-
 def _response(hits: list[Hit]) -> dict[str, Any]:
     return {"results": [hit.to_dict() for hit in hits]}
 
@@ -141,15 +124,37 @@ def _add_docs(app: FastAPI) -> None:
         return FileResponse(path, media_type=_DOCS_FILES[name][2])
 
 
+def _not_ready() -> SearchError:
+    return SearchError("SEARCH_UNAVAILABLE", "no search index is in service yet")
+
+
 def create_search_app(
     store: ObjectStore,
     embedder: Embedder,
     *,
-    reload_s: float = 5.0,
+    reload_s: float = DEFAULT_POLL_S,
     allowed_hosts: Sequence[str] = web.LOOPBACK_HOSTS,
+    metrics: ServiceMetrics | None = None,
+    catalogue: bool = False,
 ) -> FastAPI:
     """The search API over the index saved in `store` (see the module docstring).
-    `allowed_hosts` are the Host names it answers to (`web.allowed_hosts_for(bind)`)."""
+    `allowed_hosts` are the Host names it answers to (`web.allowed_hosts_for(bind)`); `metrics`
+    receives the service's own series (serve its registry on an internal port); `catalogue`
+    adds `/catalog.json` (the shop API alone; beside the pages app, the pages serve it)."""
+    metrics = metrics or ServiceMetrics()
+    live = LiveIndex(store, embedder, metrics=metrics)
+    shop_catalogue = live_catalogue(store) if catalogue else None
+    refreshers = [live.refresh, *([shop_catalogue.refresh] if shop_catalogue else [])]
+
+    @asynccontextmanager
+    async def polling(_app: FastAPI) -> AsyncIterator[None]:
+        poller = Poller(refreshers, every_s=reload_s)
+        poller.start()
+        try:
+            yield
+        finally:
+            poller.stop()
+
     refusal = web.BodyRefusal(_TOO_LARGE, f"photos up to {MAX_PHOTO_BYTES // 2**20} MB")
     app = FastAPI(
         title="SHAZAM search",
@@ -158,30 +163,44 @@ def create_search_app(
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
-        middleware=web.guard(allowed_hosts, max_body_bytes=MAX_BODY_BYTES, body_refusal=refusal),
+        lifespan=polling,
+        middleware=[
+            Middleware(RequestMetrics, metrics=metrics),
+            *web.guard(allowed_hosts, max_body_bytes=MAX_BODY_BYTES, body_refusal=refusal),
+        ],
     )
+    app.state.live_index = live
     _add_docs(app)
-    live = _LiveIndex(store, embedder, reload_s=reload_s)
     k_param = Query(10, ge=1, le=MAX_K, description="how many results")
+
+    def in_service() -> SearchIndex:
+        loaded = live.loaded
+        if loaded is None:
+            raise _not_ready()
+        return loaded.index
 
     @app.exception_handler(SearchError)
     def unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        """An index that cannot be loaded (wrong embedder, incomplete) is the server's problem:
-        the client gets its code; the message, which names store keys, goes to the log."""
+        """No index in service yet (or one that cannot answer) is the server's problem: the
+        client gets the code; the message, which may name store keys, goes to the log."""
         code = getattr(exc, "code", "SEARCH_UNAVAILABLE")
-        log.error("search index unavailable: %s", exc)
-        message = "the search index cannot be loaded; the server's log says why"
+        log.warning("search unavailable: %s", exc)
+        message = "the search index cannot answer yet; the server's log says why"
         return JSONResponse({"detail": {"code": code, "message": message}}, status_code=503)
 
+    # ASIN and word queries take a millisecond or two and run on the event loop: a thread pool
+    # would add a hop per request, and its threads would compete with the index loader for the
+    # GIL while a new index loads (docs/benchmarks.md "Search service"). Photos, which decode
+    # and embed an image, run in the pool.
     @app.get("/search", response_model=SearchResponse, summary="Search by ASIN or by words")
-    def search(
+    async def search(
         asin: str | None = None, text: str | None = None, k: int = k_param
     ) -> dict[str, Any]:
         if (asin is None) == (text is None):
             raise _bad(
                 "SEARCH_BAD_QUERY", "give exactly one of asin= or text= (or POST /search/image)"
             )
-        index = live.get()
+        index = in_service()
         if asin is not None:
             hit = index.lookup(asin)
             return _response([hit] if hit else [])
@@ -199,17 +218,45 @@ def create_search_app(
             rgb = decode_image(data, limits=PHOTO_LIMITS)
         except SearchError as exc:
             raise _bad(exc.code, exc.message, 413 if exc.code == _TOO_LARGE else 400) from None
-        return _response(live.get().search_image(rgb, k))
+        return _response(in_service().search_image(rgb, k))
 
-    @app.get("/healthz", response_model=Health, summary="Liveness and index facts")
-    def healthz() -> dict[str, Any]:
-        index = live.get()
+    @app.get("/healthz", response_model=Health, summary="Liveness, and the index in service")
+    async def healthz() -> dict[str, Any]:
+        """Always 200 while the process serves (never reads the store): what a liveness probe
+        asks. The counts are the index in service (none yet: zeros)."""
+        loaded = live.loaded
+        index = loaded.index if loaded is not None else None
         return {
             "ok": True,
-            "index_version": index.version,
-            "asins": len(index),
-            "vectors": index.vector_count,
-            "embedder": index.embedder_name,
+            "index_version": index.version if index is not None else None,
+            "asins": len(index) if index is not None else 0,
+            "vectors": index.vector_count if index is not None else 0,
+            "embedder": embedder.name,
         }
+
+    @app.get("/readyz", summary="Readiness: 200 once an index is in service")
+    async def readyz() -> JSONResponse:
+        loaded = live.loaded
+        if loaded is None:
+            body = {"ready": False, "reload_failures": live.failures}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse(
+            {"ready": True, "index_version": loaded.index.version, "asins": len(loaded.index)}
+        )
+
+    if shop_catalogue is not None:
+
+        @app.get("/catalog.json", summary="The published catalogue (every product page)")
+        async def catalog_json(request: Request) -> Response:
+            document = shop_catalogue.document
+            if document is None:
+                return JSONResponse({"detail": "no catalogue is published yet"}, status_code=404)
+            headers = {
+                "etag": f'"{document.etag}"',
+                "cache-control": f"public, max-age={CATALOGUE_MAX_AGE_S}",
+            }
+            if request.headers.get("if-none-match") == headers["etag"]:
+                return Response(status_code=304, headers=headers)
+            return Response(document.body, media_type="application/json", headers=headers)
 
     return app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,10 +62,21 @@ def test_cli_reports_a_missing_photo(tmp_path: Path) -> None:
     assert "no such file" in refused.stderr
 
 
+def _ready(client: TestClient) -> TestClient:
+    """Wait for the app's first index (loaded by its background thread once it starts)."""
+    deadline = time.monotonic() + 30
+    while client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "no index in service"
+        time.sleep(0.05)
+    return client
+
+
 @pytest.fixture
-def client(published_store: LocalStore) -> TestClient:
+def client(published_store: LocalStore) -> Iterator[TestClient]:
     rebuild(published_store, EMBEDDER).save(published_store)
-    return TestClient(create_search_app(published_store, EMBEDDER), base_url="http://localhost")
+    app = create_search_app(published_store, EMBEDDER)
+    with TestClient(app, base_url="http://localhost") as started:
+        yield _ready(started)
 
 
 def _jpeg(path: Path) -> bytes:
@@ -105,14 +118,17 @@ def test_api_refuses_bad_queries_with_a_code(client: TestClient) -> None:
 
 
 def test_api_follows_a_new_index_version(published_store: LocalStore, client: TestClient) -> None:
-    app = create_search_app(published_store, EMBEDDER, reload_s=0.0)
-    live = TestClient(app, base_url="http://localhost")
-    assert live.get("/healthz").json()["index_version"] == 1
-    index = rebuild(published_store, EMBEDDER)
-    index.remove(MUG)
-    index.save(published_store)
-    assert live.get("/healthz").json()["index_version"] == 2
-    assert live.get("/search", params={"asin": MUG}).json() == {"results": []}
+    app = create_search_app(published_store, EMBEDDER, reload_s=0.05)
+    with TestClient(app, base_url="http://localhost") as live:
+        assert _ready(live).get("/healthz").json()["index_version"] == 1
+        index = rebuild(published_store, EMBEDDER)
+        index.remove(MUG)
+        index.save(published_store)
+        deadline = time.monotonic() + 30
+        while live.get("/healthz").json()["index_version"] != 2:
+            assert time.monotonic() < deadline, "the new index never went into service"
+            time.sleep(0.05)
+        assert live.get("/search", params={"asin": MUG}).json() == {"results": []}
 
 
 def test_openapi_lists_the_search_paths(client: TestClient) -> None:

@@ -74,8 +74,9 @@ def _request(
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
-def _serve(store: LocalStore, *extra: str) -> Served:
-    """`shazam serve` on free loopback ports (public and metrics), once it answers HTTP."""
+def _serve(store: LocalStore, *extra: str, ready: bool = True) -> Served:
+    """`shazam serve` on free loopback ports (public and metrics), once it answers HTTP (and,
+    when `ready`, once its index is in service)."""
     port, metrics_port = _free_port(), _free_port()
     env = dict(
         os.environ,
@@ -92,10 +93,11 @@ def _serve(store: LocalStore, *extra: str) -> Served:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            _request(served.base + "/catalog.json")
-            return served
+            if _request(served.base + "/readyz")[0] == 200 or not ready:
+                return served
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.2)
     _stop(served)
     raise AssertionError(f"shazam serve did not start (exit {process.returncode})")
 
@@ -280,15 +282,18 @@ def test_an_unavailable_index_names_no_store(store: LocalStore, tmp_path: Path) 
     broken = LocalStore(shutil.copytree(store.root, tmp_path / "broken"))
     pointer = read_json(broken, POINTER_KEY)
     broken.delete(pointer["prefix"] + "meta.json")
-    served = _serve(broken)
+    served = _serve(broken, ready=False)
     try:
         status, headers, body = _request(served.base + "/search?text=mug")
+        ready, _, why = _request(served.base + "/readyz")
     finally:
         _stop(served)
+    # The load's own code (SEARCH_INDEX_INCOMPLETE) and message go to the server's log.
     assert status == 503 and headers["content-type"] == "application/json"
-    assert json.loads(body)["detail"]["code"] == "SEARCH_INDEX_INCOMPLETE"
+    assert json.loads(body)["detail"]["code"] == "SEARCH_UNAVAILABLE"
+    assert ready == 503
     for secret in (str(broken.root), broken.root.as_uri(), "meta.json", "file:"):
-        assert secret not in body.decode(), secret
+        assert secret not in body.decode() + why.decode(), secret
 
 
 def test_the_names_a_server_is_published_under_are_the_only_foreign_ones_it_answers(store) -> None:

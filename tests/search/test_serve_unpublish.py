@@ -62,10 +62,11 @@ def test_serve_shows_the_catalogue_pages_and_answers_searches(published_store: L
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if _get(base + "/healthz")[0] == 200:
+                if _get(base + "/readyz")[0] == 200:
                     break
             except OSError:
-                time.sleep(0.3)
+                pass
+            time.sleep(0.2)
         status, catalogue = _get(base + "/")
         assert status == 200 and SPEAKER in catalogue and MUG in catalogue
         status, page = _get(f"{base}/{SPEAKER}/")

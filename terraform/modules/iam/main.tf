@@ -9,6 +9,7 @@ locals {
     dagster             = "${var.namespace}:${var.service_account}"
     cloudwatch_exporter = "${var.cloudwatch_exporter_namespace}:${var.cloudwatch_exporter_service_account}"
     studio              = "${var.studio_namespace}:${var.studio_service_account}"
+    serve               = "${var.serve_namespace}:${var.serve_service_account}"
     alb_controller      = "${var.alb_controller_namespace}:${var.alb_controller_service_account}"
   }
 }

@@ -23,6 +23,11 @@ output "studio_role_arn" {
   value       = aws_iam_role.studio.arn
 }
 
+output "serve_role_arn" {
+  description = "Value of the eks.amazonaws.com/role-arn annotation of the search service's service account."
+  value       = aws_iam_role.serve.arn
+}
+
 output "alb_controller_role_arn" {
   description = "Value of the eks.amazonaws.com/role-arn annotation of the AWS Load Balancer Controller's service account."
   value       = aws_iam_role.alb_controller.arn

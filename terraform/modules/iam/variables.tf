@@ -104,6 +104,32 @@ variable "studio_store_prefix" {
   }
 }
 
+variable "serve_role_name" {
+  description = "Name of the search service's IRSA role (deploy/k8s/shop/serviceaccount.yaml's annotation)."
+  type        = string
+}
+
+variable "serve_namespace" {
+  description = "Namespace of the search service (deploy/k8s/shop)."
+  type        = string
+  default     = "shazam"
+}
+
+variable "serve_service_account" {
+  description = "Service account the search service's pods run as (deploy/k8s/shop/serviceaccount.yaml)."
+  type        = string
+  default     = "shazam-serve"
+}
+
+variable "serve_store_prefix" {
+  description = "The store's key prefix in the bucket, \"\" or ending in \"/\" (modules/storage store_key_prefix): the index and pages are under it."
+  type        = string
+  validation {
+    condition     = var.serve_store_prefix == "" || endswith(var.serve_store_prefix, "/")
+    error_message = "serve_store_prefix: \"\" or a prefix ending in \"/\"."
+  }
+}
+
 variable "alb_controller_role_name" {
   description = "Name of the AWS Load Balancer Controller's IRSA role."
   type        = string
