@@ -8,8 +8,9 @@ the runs), waits for those runs, and prints what happened per ASIN:
 - a reviewer approves the speaker and the lamp (they are published) and rejects the mug with
   a note (the artist is notified through the outbox); the artist re-uploads the mug, the new
   version is approved and published, and retention deletes the rejected one;
-- every publication makes the publish sensor render that version's 360° turntable, put its
-  product page live in the catalogue and index it for search;
+- every publication makes the publish sensor render that version's 360° turntable, make its
+  channel files (a compressed derivative per channel, the USDZ for iOS AR), put its product
+  page live in the catalogue and index it for search;
 - a shopper's photo of the lamp (a view no delivery contains) is searched for;
 - finally the pipeline metrics are computed by a `metrics_job` run and shown, with the path of
   their HTML report.
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dagster_project import dagster_executable
 from shazam_assets.ingest import versions
@@ -35,6 +37,7 @@ from shazam_assets.platform import layout
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.settings import Settings
 from shazam_assets.platform.storage import ObjectStore, open_store
+from shazam_assets.publish.channels import read_channel_files
 from shazam_assets.qa.decisions import Verdict
 from shazam_demo.products import make_product
 
@@ -248,6 +251,22 @@ def wait_for_runs(
     )
 
 
+def _channels_line(manifest: dict[str, Any]) -> str:
+    """'web 52 kB (0.10x, SSIM 0.991), mobile …; USDZ 301 kB' from a channel manifest."""
+    parts = []
+    for d in manifest["derivatives"]:
+        if d["refused"]:
+            parts.append(f"{d['channel']} refused ({d['refused']['code']})")
+        else:
+            parts.append(
+                f"{d['channel']} {d['bytes'] / 1000:,.0f} kB ({d['bytes'] / d['master_bytes']:.2f}x"
+                f" the master, SSIM {d['ssim_min']:.3f})"
+            )
+    usdz = manifest["usdz"]
+    made = f"USDZ {usdz['size'] / 1000:,.0f} kB" if usdz["path"] else "USDZ refused"
+    return ", ".join(parts) + f"; {made}"
+
+
 def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
     echo("\nWhat happened per ASIN:")
     for asin in asins:
@@ -271,6 +290,10 @@ def _summary(store: ObjectStore, asins: list[str], echo: Echo) -> None:
                     f"      turntable: {spin['frames']} frames at {spin['size']}px ({spin['renderer']}); "
                     f"poster {spin['poster']}"
                 )
+        if (published := status["published_version"]) and (
+            made := read_channel_files(store, asin, published)
+        ):
+            echo(f"    channel files of v{published}: {_channels_line(made.manifest)}")
         for r in status["rejections"]:
             echo(f"    rejected: {r['upload_key']}: {', '.join(r['codes'])}")
             for e in r["errors"][:3]:
@@ -345,7 +368,8 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
         wait([_decide(store, "B0DEMOMUG1", "approve")])
         echo(
             "every published version gets its turntable (on a GPU node in production, here on "
-            "the CPU), its product page and its search entry (publish sensor):"
+            "the CPU), its channel files (derivatives, USDZ), its product page and its search "
+            "entry (publish sensor):"
         )
         wait([_publish_run(store, asin) for asin, _, _ in DEMO_PLAN])
         searched = _image_search(store, work, echo)
@@ -356,6 +380,7 @@ def run_demo(*, project_root: Path, timeout_s: float, echo: Echo) -> bool:
     ok = searched and all(
         (version := asin_status(store, asin)["published_version"])
         and platform_versions.read_turntable_manifest(store, asin, version)
+        and read_channel_files(store, asin, version)
         and store.exists(f"published/{asin}/index.html")
         for asin in asins
     )

@@ -18,8 +18,8 @@ from tests.builders import ASIN
 from tests.dagster_project.runs import decision_runs, execute
 from tests.dagster_project.test_qa_pipeline import _ingest
 
-TURNTABLE, PAGE, SEARCH = (
-    dg.AssetKey(k) for k in ("turntable_360", "product_page", "search_index")
+TURNTABLE, CHANNELS, PAGE, SEARCH = (
+    dg.AssetKey(k) for k in ("turntable_360", "channel_models", "product_page", "search_index")
 )
 
 
@@ -54,9 +54,14 @@ def test_approval_renders_publishes_and_indexes_once(env, delivery) -> None:
     assert manifest is not None and manifest.size == 64
     assert spin["fingerprint"].value == manifest.fingerprint
 
+    channels = _metadata(instance, CHANNELS)
+    assert channels["version"].value == 1 and channels["made"].value
+    assert "| web |" in channels["channels"].value and "| mobile |" in channels["channels"].value
     page = _metadata(instance, PAGE)
     assert page["version"].value == 1 and page["changed"].value
+    urls = publish.read_page_manifest(store, ASIN)["urls"]
     assert publish.read_page_manifest(store, ASIN)["version"] == 1
+    assert set(urls["derivatives"]) == {"web", "mobile"} and urls["usdz"]
     assert store.exists(f"published/{ASIN}/index.html")
     assert ASIN in store.get_bytes("published/catalog.json").decode()
 
@@ -72,6 +77,7 @@ def test_approval_renders_publishes_and_indexes_once(env, delivery) -> None:
     assert _tick(instance, url, cursor)[0] == []  # the same pointer is not requested twice
     assert execute(instance, "publish_job", requests[0]).success  # e.g. a backfill: no-ops
     assert _metadata(instance, TURNTABLE)["rendered"].value is False
+    assert _metadata(instance, CHANNELS)["made"].value is False
     assert _metadata(instance, PAGE)["changed"].value is False
 
     decisions.unpublish(store, ASIN, reason="recalled")
@@ -88,6 +94,7 @@ def test_a_partition_with_nothing_published_renders_and_publishes_nothing(env, d
     _ingest(instance, store, url, delivery, "first.zip")
     assert execute(instance, "publish_job", dg.RunRequest(partition_key=ASIN)).success
     assert _metadata(instance, TURNTABLE) is None and _metadata(instance, PAGE) is None
+    assert _metadata(instance, CHANNELS) is None
     assert list(store.list("renders/")) == [] and list(store.list("published/")) == []
 
 
