@@ -68,7 +68,7 @@ def _channels(done: channels.ChannelsResult, s: Any) -> dict[str, Any]:
     retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="publish",
-    deps=[keys.ASSET_VERSION],
+    deps=[keys.TURNTABLE_360],  # after it: a version that cannot be rendered is not processed twice
     kinds={"gltf", "usdz"},
     code_version=code_versions.CHANNEL_MODELS,
     output_required=False,
@@ -104,7 +104,7 @@ def channel_models(context: dg.AssetExecutionContext, store: ObjectStoreResource
     retry_policy=RETRY,
     partitions_def=asin_partitions,
     group_name="publish",
-    deps=[keys.TURNTABLE_360, keys.CHANNEL_MODELS],
+    deps=[keys.CHANNEL_MODELS],  # and, through it, the turntable
     kinds={"html"},
     code_version=code_versions.PRODUCT_PAGE,
     output_required=False,
