@@ -13,8 +13,11 @@ the floor is for.
 
     .venv/bin/python bench/bench_derivatives.py [--out DIR]
 
+A second table gives the USDZ made from each master for iOS Quick Look (publish/usdz.py):
+size, triangles, textures, the ARKit compliance checker's errors, seconds.
+
 Targets: every channel's derivative has 0 validator errors and ships; both broken ones are
-refused with PUBLISH_DERIVATIVE_SSIM.
+refused with PUBLISH_DERIVATIVE_SSIM; every USDZ has 0 ARKit errors.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from shazam_assets.publish.derivatives import (
     derive,
     render_reference,
 )
+from shazam_assets.publish.usdz import check_usdz, make_usdz
 from shazam_demo.products import CATALOG, make_product
 
 BROKEN = (
@@ -96,6 +100,18 @@ def main() -> int:
                 else:
                     failures += d.validator_errors != 0 or not d.ships
                 print(row(name, d, reference_s), flush=True)
+        print()
+        print("| model | master MB | USDZ MB | triangles | textures | ARKit errors | seconds |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, master in masters(Path(tmp)):
+            made = make_usdz(master, out / f"{master.stem}.usdz")
+            errors = len(check_usdz(made.path))
+            failures += errors != 0
+            print(
+                f"| {name} | {master.stat().st_size / MB:.2f} | {made.size / MB:.2f} | "
+                f"{made.triangles:,} | {made.textures} | {errors} | {made.seconds:.2f} |",
+                flush=True,
+            )
     return 1 if failures else 0
 
 
