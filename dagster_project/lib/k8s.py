@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -167,22 +166,22 @@ def gpu_pod_spec(*, service_account: str = SERVICE_ACCOUNT) -> dict[str, Any]:
 class RenderPodResource(dg.ConfigurableResource):
     """Where the turntable renders. `mode` empty: in the step's own process (the embedded default).
     `k8s`: in a pod of its own on a GPU node, launched through Dagster Pipes by the step (which
-    runs inside the run pod) with the run's image; the pod reports the materialization back.
-    `subprocess`: the same Pipes command in a local process (proves the pod's command works)."""
+    runs inside the run pod) with the run's image; the pod reports the materialization back."""
 
     mode: str = ""
+    image: str = ""  # empty: the run's own image (the code location's, which the run pod runs)
     namespace: str = ""  # empty: the run pod's own namespace
     service_account: str = SERVICE_ACCOUNT
+    kubeconfig_file: str = ""  # empty: in the cluster (the run pod's service account)
     poll_interval_s: float = 5.0
 
     @property
-    def through_pipes(self) -> bool:
-        return self.mode in ("k8s", "subprocess")
+    def in_gpu_pod(self) -> bool:
+        return self.mode == "k8s"
 
     def request(self, *, image: str | None, run_id: str, deadline_s: float) -> dict[str, Any]:
         """Keyword arguments for the Pipes client's `run` (besides `context` and `extras`)."""
-        if self.mode == "subprocess":
-            return {"command": [sys.executable, *RENDER_POD_ARGS]}
+        image = self.image or image
         if not image:
             raise dg.Failure(
                 "the run has no container image to start the GPU render pod with "
@@ -204,12 +203,12 @@ class RenderPodResource(dg.ConfigurableResource):
         }
 
     def client(self) -> Any:
-        """The Pipes client of `mode` (dagster-k8s imported only for `k8s`)."""
-        if self.mode == "subprocess":
-            return dg.PipesSubprocessClient()
+        """The Pipes client that starts the pod (dagster-k8s is imported only here)."""
         from dagster_k8s import PipesK8sClient
 
-        return PipesK8sClient(poll_interval=self.poll_interval_s)
+        return PipesK8sClient(
+            kubeconfig_file=self.kubeconfig_file or None, poll_interval=self.poll_interval_s
+        )
 
 
 def render_pod(environ: Mapping[str, str] | None = None) -> RenderPodResource:
@@ -217,8 +216,8 @@ def render_pod(environ: Mapping[str, str] | None = None) -> RenderPodResource:
     `executor()`): unset or empty renders in the step; `k8s` in a GPU pod through Pipes."""
     env = os.environ if environ is None else environ
     mode = env.get(RENDER_POD_ENV, "").strip().lower()
-    if mode not in ("", "k8s", "subprocess"):
-        raise ValueError(f"{RENDER_POD_ENV}={mode!r}: expected '', 'k8s' or 'subprocess'")
+    if mode not in ("", "k8s"):
+        raise ValueError(f"{RENDER_POD_ENV}={mode!r}: expected '' or 'k8s'")
     return RenderPodResource(
         mode=mode,
         namespace=env.get(NAMESPACE_ENV, "").strip(),

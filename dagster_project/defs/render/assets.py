@@ -105,6 +105,20 @@ def turntable_metadata(
     return _batch(rendered, left), None
 
 
+def _all_current(
+    s: ObjectStore, asins: list[str], spec: turntable.TurntableSpec, version: int
+) -> bool:
+    """Whether every ASIN's turntable is current already, so that no render pod need start."""
+    for asin in asins:
+        target = version or platform_versions.published_version(s, asin)
+        try:
+            if target is None or not turntable.is_current(s, asin, target, spec):
+                return False
+        except turntable.TurntableError:  # the render reports it, wherever it runs
+            return False
+    return True
+
+
 def _in_gpu_pod(
     context: dg.AssetExecutionContext,
     pod: RenderPodResource,
@@ -125,7 +139,10 @@ def _in_gpu_pod(
     for message in invocation.get_custom_messages():
         if isinstance(message, dict) and "failure" in message:
             raise_failure(message["failure"])
-    yield from invocation.get_results()
+    results = invocation.get_results()
+    if not results:  # it exited without a word: its log was lost, or it was not our command
+        raise RenderCrashed("the render pod reported neither a turntable nor a failure")
+    yield from results
 
 
 @dg.asset(
@@ -170,7 +187,7 @@ def turntable_360(
     if single and not todo and platform_versions.published_version(s, keys[0]) is None:
         context.log.info(f"{keys[0]} has no published version yet: nothing to render")
         return
-    if todo and render_pod.through_pipes:
+    if todo and render_pod.in_gpu_pod and not _all_current(s, todo, spec, config.version):
         extras = {
             "store_url": store.url,
             "asins": todo,
