@@ -199,7 +199,7 @@ class RenderPodResource(dg.ConfigurableResource):
                 }
             },
             "base_pod_spec": gpu_pod_spec(service_account=self.service_account),
-            "pod_wait_timeout": RENDER_POD_START_S + deadline_s,
+            "pod_wait_timeout": RENDER_POD_START_S + deadline_s,  # once it runs
         }
 
     def client(self) -> Any:
