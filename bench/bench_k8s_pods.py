@@ -141,8 +141,9 @@ def _published_store(work: Path) -> str:
     return url
 
 
-def _render_pods(work: Path, *, in_pod: bool) -> tuple[int, int, float, float]:
-    """(render pods created, of which ask for a GPU, pod seconds, step seconds) of the publish
+def _render_pods(work: Path, *, in_pod: bool) -> tuple[int, int, float, float, float]:
+    """(render pods created, of which ask for a GPU, pod seconds, seconds from the pod's start
+    to its first Pipes message (the interpreter and imports), step seconds) of the publish
     run's turntable step, executed as the run pod does, the pod played by the stand-in API;
     `in_pod=False`: the same render in the step's own process (the embedded default)."""
     work.mkdir()
@@ -181,8 +182,11 @@ def _render_pods(work: Path, *, in_pod: bool) -> tuple[int, int, float, float]:
             step_s = time.perf_counter() - started
             assert result.success
         pods = [p.body for p in server.pods.values()]
-        lived = [(_stamp(p.finished_at) - _stamp(p.started_at)) for p in server.pods.values()]
-        return len(pods), sum(_gpu(p) for p in pods), sum(lived), step_s
+        lived = [_stamp(p.finished_at) - _stamp(p.started_at) for p in server.pods.values()]
+        opened = [
+            _stamp(p.lines[0].split(" ")[0]) - _stamp(p.started_at) for p in server.pods.values()
+        ]
+        return len(pods), sum(_gpu(p) for p in pods), sum(lived), sum(opened), step_s
     finally:
         server.shutdown()
         server.server_close()
@@ -199,8 +203,8 @@ def main() -> None:
         work = Path(tmp)
         before = _launch_everything(work, before=True)
         after = _launch_everything(work, before=False)
-        pods, gpu_pods, pod_s, step_s = _render_pods(work / "pod", in_pod=True)
         *_, local_s = _render_pods(work / "local", in_pod=False)
+        pods, gpu_pods, pod_s, start_s, step_s = _render_pods(work / "pod", in_pod=True)
     after["publish_job"]["render"] = pods
     after["publish_job"]["gpu"] = gpu_pods
 
@@ -227,7 +231,8 @@ def main() -> None:
     )
     print(
         f"\nrender pod ({DEMO_SETTINGS.render_frames} frames at {DEMO_SETTINGS.render_size} px, "
-        f"the mug, CPU rendering here): pod lived {pod_s:.1f} s, the turntable step took "
+        f"the mug, CPU rendering here): pod lived {pod_s:.1f} s ({start_s:.1f} s of them from "
+        f"its start to Pipes opened: interpreter and CLI), the turntable step took "
         f"{step_s:.1f} s; the same render in the step's own process (embedded default, "
         f"same run) {local_s:.1f} s: Pipes adds {step_s - local_s:+.1f} s "
         f"({step_s / local_s:.2f}x) before any pod scheduling or image pull"
