@@ -1,5 +1,9 @@
 """The SHAZAM code location: every stage under `defs/`, with the resources and executor they share.
 
+The executor and where turntables render are read from the environment when the definitions load
+(`SHAZAM_EXECUTOR`, `SHAZAM_RENDER_POD`; dagster_project/lib/k8s.py): the embedded default runs
+everything in process, production runs every step in its run pod and each render in a GPU pod.
+
 Every module of the `defs/` folder is loaded as it is found (a new stage is a new folder, listed
 nowhere). `load_definitions_from_package_module` rather than `dg.load_from_defs_folder`: the
 latter's component machinery discovers every installed integration's components on each load,
@@ -36,6 +40,7 @@ defs = dg.Definitions.merge(
                 size=dg.EnvVar.int("SHAZAM_RENDER_SIZE"),
             ),
             "pushgateway": PushgatewayResource(),
+            "render_pod": k8s.render_pod(),  # SHAZAM_RENDER_POD: in the step, or a GPU pod
         },
         executor=k8s.executor(),
     ),

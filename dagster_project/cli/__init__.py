@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from dagster_project.cli import artist, operator, reviewer, studio
+from dagster_project.cli import artist, operator, render_pod, reviewer, studio
 from dagster_project.cli.shared import (
     PROJECT_ROOT as PROJECT_ROOT,  # the checkout, for tests and tools
 )
@@ -78,7 +78,13 @@ def main() -> None:
     preview.silence_known_notices()  # for commands that import a stage without the definitions
 
 
-for _command in (*artist.COMMANDS, *reviewer.COMMANDS, *studio.COMMANDS, *operator.COMMANDS):
+for _command in (
+    *artist.COMMANDS,
+    *reviewer.COMMANDS,
+    *studio.COMMANDS,
+    *operator.COMMANDS,
+    *render_pod.COMMANDS,
+):
     main.add_command(_command)
 
 

@@ -112,3 +112,26 @@ def per_asin(
         metadata={"code": ", ".join(codes), FAILED_ASINS: ", ".join(a for a, _ in failed)},
         allow_retries=False,
     )
+
+
+def failure_record(exc: Exception) -> dict[str, Any]:
+    """What a step's failure was, as JSON: for a process that works for a step elsewhere (a GPU
+    pod through Dagster Pipes) and hands the failure back for `raise_failure` to raise again,
+    with the same retry decision as if it had failed in the step."""
+    if isinstance(exc, dg.Failure):
+        metadata = {k: str(getattr(v, "value", v)) for k, v in (exc.metadata or {}).items()}
+        return {"transient": False, "message": exc.description or "", "metadata": metadata}
+    if isinstance(exc, ShazamError):
+        return {"transient": is_transient(exc), "code": exc.code, "message": exc.message}
+    transient = is_transient(exc)  # a network error reaching the store, unwrapped
+    code = "STORE_FAILED" if transient else type(exc).__name__
+    return {"transient": transient, "code": code, "message": _describe(exc)}
+
+
+def raise_failure(record: dict[str, Any]) -> None:
+    """Raise the failure `failure_record` described: transient ones as a `TransientError` (the
+    retry policy runs the step again), the rest as a no-retry Failure with its metadata."""
+    if record["transient"]:
+        raise TransientError(record["code"], record["message"])
+    metadata = record.get("metadata") or {"code": record.get("code", "")}
+    raise dg.Failure(record["message"], metadata=metadata, allow_retries=False)

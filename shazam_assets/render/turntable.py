@@ -402,8 +402,8 @@ def publish_turntable(
     """Render a stored version's model unless an identical turntable is committed already."""
     model_path, files, model_sha = _stored_model(store, asin, version)
     fingerprint = spec.fingerprint(model_sha)
-    current = platform_versions.read_turntable_manifest(store, asin, version)
-    if current is not None and current.fingerprint == fingerprint:
+    current = _committed(store, asin, version, fingerprint)
+    if current is not None:
         log(f"{asin} v{version}: turntable {fingerprint} already rendered; nothing to do")
         return Published(asin, version, current, rendered=False)
     with tempfile.TemporaryDirectory(prefix="shazam-turntable-") as tmp:
@@ -450,6 +450,21 @@ def _commit(
         f"under {set_prefix}"
     )
     return Published(asin, version, manifest, rendered=True, uploaded_bytes=uploaded)
+
+
+def _committed(
+    store: ObjectStore, asin: str, version: int, fingerprint: str
+) -> TurntableManifest | None:
+    current = platform_versions.read_turntable_manifest(store, asin, version)
+    return current if current is not None and current.fingerprint == fingerprint else None
+
+
+def is_current(store: ObjectStore, asin: str, version: int, spec: TurntableSpec) -> bool:
+    """Whether this version's committed turntable is `spec`'s (then `publish_turntable` does
+    nothing): two small reads, no model download, so a caller can skip starting a render at
+    all. Raises what `publish_turntable` raises for a version that cannot be rendered."""
+    _, _, model_sha = _stored_model(store, asin, version)
+    return _committed(store, asin, version, spec.fingerprint(model_sha)) is not None
 
 
 def _stored_model(store: ObjectStore, asin: str, version: int) -> tuple[str, tuple[str, ...], str]:

@@ -1,11 +1,13 @@
-"""Production placement: the render step's Kubernetes Job asks for a GPU on GPU nodes, others don't.
+"""Production placement: every step runs in its run pod on CPU nodes and the turntable renders
+in a GPU pod of its own (Dagster Pipes); `SHAZAM_EXECUTOR=k8s` (a Job per step, the render step's
+on a GPU node) still builds the Jobs it did.
 
-The Jobs are the ones dagster-k8s itself would create: the executor comes from
+The Jobs and pods are the ones dagster-k8s itself would create: the executor comes from
 `dagster_project.lib.k8s.executor()`, the instance has a `K8sRunLauncher` configured like the Helm
-chart renders deploy/helm/values.yaml, and `K8sStepHandler.launch_step` sends each step's Job to
-a stand-in Kubernetes API server over HTTP, which records the request body. No cluster needed.
-The step contexts are built as `StepDelegatingExecutor` builds them (dagster internals, the way
-dagster-k8s's own executor tests do).
+chart renders deploy/helm/values.yaml, and the launcher, `K8sStepHandler.launch_step` and
+dagster-k8s's Pipes pod builder send their Jobs and pods to a stand-in Kubernetes API server over
+HTTP, which records the request bodies (tests/dagster_project/kube.py). No cluster needed. The
+render pod, run end to end, is tests/dagster_project/test_render_pipes.py.
 """
 
 from __future__ import annotations
@@ -16,23 +18,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
-import yaml
-from dagster._core.definitions.definition_config_schema import ConfiguredDefinitionConfigSchema
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.execution.api import create_execution_plan
-from dagster._core.execution.context.system import PlanData, PlanOrchestrationContext
-from dagster._core.execution.context_creation_job import create_context_free_log_manager
-from dagster._core.execution.plan.step import ExecutionStep
-from dagster._core.execution.retries import RetryMode
-from dagster._core.executor.init import InitExecutorContext
-from dagster._core.executor.step_delegating import StepDelegatingExecutor, StepHandlerContext
-from dagster._grpc.types import ExecuteStepArgs
 from dagster_k8s.job import (
     USER_DEFINED_K8S_CONFIG_KEY,
     DagsterK8sJobConfig,
@@ -42,101 +34,43 @@ from dagster_k8s.job import (
 
 from dagster_project.lib import k8s
 from shazam_assets.platform import settings
+from tests.dagster_project.kube import (
+    FakeKubernetesApi,
+    executor_config,
+    launch_run,
+    launch_step,
+    run_launcher_config,
+    values,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-VALUES = ROOT / "deploy" / "helm" / "values.yaml"
 NAMESPACE = "shazam"
 IMAGE = "registry.example/shazam:test"
 GPU_SELECTOR = {k8s.NODE_GROUP_LABEL: k8s.GPU_NODE_GROUP}
 CPU_SELECTOR = {k8s.NODE_GROUP_LABEL: k8s.CPU_NODE_GROUP}
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
-
-
-def _values() -> dict[str, Any]:
-    return yaml.safe_load(VALUES.read_text())
-
-
-class _FakeKubernetesApi(ThreadingHTTPServer):
-    """Accepts `POST …/namespaces/<ns>/jobs` like the API server and keeps each Job it got."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _JobsHandler)
-        self.jobs: list[tuple[str, dict[str, Any]]] = []  # (request path, Job as JSON)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _JobsHandler(BaseHTTPRequestHandler):
-    server: _FakeKubernetesApi
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.jobs.append((self.path, json.loads(body)))
-        self.send_response(201)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
-        pass
+_values = values
 
 
 @pytest.fixture(scope="module")
-def kube_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_FakeKubernetesApi, Path]]:
-    server = _FakeKubernetesApi()
+def kube_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeKubernetesApi, Path]]:
+    server = FakeKubernetesApi()
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    kubeconfig = tmp_path_factory.mktemp("kube") / "config"
-    kubeconfig.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": "test",
-                "clusters": [{"name": "test", "cluster": {"server": server.url}}],
-                "users": [{"name": "test", "user": {"token": "test"}}],
-                "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
-            }
-        )
-    )
+    kubeconfig = server.kubeconfig(tmp_path_factory.mktemp("kube") / "config")
     yield server, kubeconfig
     server.shutdown()
     server.server_close()
 
 
-def _run_launcher_config(values: Mapping[str, Any], kubeconfig: Path) -> dict[str, Any]:
-    """The K8sRunLauncher config the chart renders into dagster.yaml from values.yaml."""
-    launcher = values["runLauncher"]["config"]["k8sRunLauncher"]
-    run_k8s = launcher["runK8sConfig"]
-    return {
-        "instance_config_map": "dagster-instance",
-        "service_account_name": values["global"]["serviceAccountName"],
-        "postgres_password_secret": values["global"]["postgresqlSecretName"],
-        "image_pull_policy": launcher["imagePullPolicy"],
-        "job_namespace": NAMESPACE,
-        "env_config_maps": [c["name"] for c in launcher["envConfigMaps"]],
-        "env_secrets": [s["name"] for s in launcher["envSecrets"]],
-        "env_vars": launcher["envVars"],
-        "run_k8s_config": {
-            "container_config": run_k8s["containerConfig"],
-            "pod_spec_config": run_k8s["podSpecConfig"],
-            "job_spec_config": run_k8s["jobSpecConfig"],
-        },
-        "load_incluster_config": False,
-        "kubeconfig_file": str(kubeconfig),
-    }
-
-
 @pytest.fixture(scope="module")
-def launched_jobs(kube_api: tuple[_FakeKubernetesApi, Path]) -> dict[str, tuple[str, dict]]:
-    """Step key -> (request path, Job) for the delivery, QA and render steps of one run."""
+def launched_jobs(kube_api: tuple[FakeKubernetesApi, Path]) -> dict[str, tuple[str, dict]]:
+    """Step key -> (request path, Job) for the delivery, QA and render steps of one run under
+    `SHAZAM_EXECUTOR=k8s` (a Job per step, the placement before the render went to Pipes)."""
     server, kubeconfig = kube_api
     launcher = {
         "module": "dagster_k8s",
         "class": "K8sRunLauncher",
-        "config": _run_launcher_config(_values(), kubeconfig),
+        "config": run_launcher_config(_values(), kubeconfig, NAMESPACE),
     }
     with (
         pytest.MonkeyPatch.context() as mp,
@@ -155,69 +89,12 @@ def launched_jobs(kube_api: tuple[_FakeKubernetesApi, Path]) -> dict[str, tuple[
         recon_job = repo.get_reconstructable_job("__ASSET_JOB")
         executor_def = k8s.executor({k8s.EXECUTOR_ENV: "k8s", k8s.NAMESPACE_ENV: NAMESPACE})
         for step_key in ("delivery", "qa_review", "turntable_360"):
-            _launch_step(instance, recon_job, executor_def, step_key)
+            launch_step(instance, recon_job, executor_def, step_key, "B0TESTASIN")
     by_step = {job["metadata"]["labels"]["dagster/op"]: (path, job) for path, job in server.jobs}
     return by_step
 
 
-def _executor_config(executor_def: dg.ExecutorDefinition) -> dict[str, Any]:
-    """The config a run hands a configured executor (its parent's `execution: config:`)."""
-    schema = executor_def.config_schema
-    assert isinstance(schema, ConfiguredDefinitionConfigSchema)
-    resolved = schema.resolve_config({})
-    assert resolved.success and resolved.value is not None, resolved.errors
-    return resolved.value["config"]
-
-
-def _launch_step(instance, recon_job, executor_def: dg.ExecutorDefinition, step_key: str) -> None:
-    """Create the executor as a run does, then let its step handler launch one step's Job."""
-    assert executor_def.executor_creation_fn is not None
-    executor = executor_def.executor_creation_fn(
-        InitExecutorContext(
-            job=recon_job,
-            executor_def=executor_def,
-            executor_config=_executor_config(executor_def),
-            instance=instance,
-        )
-    )
-    assert isinstance(executor, StepDelegatingExecutor)
-    plan = create_execution_plan(recon_job)
-    run = instance.create_run_for_job(
-        job_def=recon_job.get_definition(),
-        execution_plan=plan,
-        job_code_origin=recon_job.get_python_origin(),
-        tags={"dagster/partition": "B0TESTASIN"},
-    )
-    plan_context = PlanOrchestrationContext(
-        plan_data=PlanData(
-            job=recon_job,
-            dagster_run=run,
-            instance=instance,
-            execution_plan=plan,
-            raise_on_error=True,
-        ),
-        log_manager=create_context_free_log_manager(instance, run),
-        executor=executor,
-        output_capture=None,
-    )
-    args = ExecuteStepArgs(
-        job_origin=recon_job.get_python_origin(),
-        run_id=run.run_id,
-        step_keys_to_execute=[step_key],
-        instance_ref=instance.get_ref(),
-        retry_mode=RetryMode.DISABLED,
-        should_verify_step=True,
-        print_serialized_events=False,
-    )
-    steps = [step for step in plan.steps if isinstance(step, ExecutionStep)]
-    context = StepHandlerContext(
-        instance=instance,
-        plan_context=plan_context,
-        steps=steps,
-        execute_step_args=args,
-        dagster_run=run,
-    )
-    list(executor._step_handler.launch_step(context))
+_executor_config = executor_config
 
 
 def _pod(job: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -262,7 +139,7 @@ def test_step_jobs_get_env_from_the_charts_configmap_and_secret(launched_jobs, s
     assert {"configMapRef": {"name": k8s.ENV_CONFIG_MAP}} in sources
     assert {"secretRef": {"name": k8s.ENV_SECRET}} in sources
     env = {e["name"]: e.get("value") for e in container["env"]}
-    assert env[k8s.EXECUTOR_ENV] == "k8s"  # the run launcher's envVars reach step pods too
+    assert env[k8s.RENDER_POD_ENV] == "k8s"  # the run launcher's envVars reach step pods too
     assert job["spec"]["ttlSecondsAfterFinished"] == 86400
 
 
@@ -330,27 +207,143 @@ def test_k8s_executor_config() -> None:
     assert "job_namespace" not in without_namespace  # then the run launcher's namespace
 
 
-def test_definitions_use_the_configured_executor() -> None:
-    """`definitions.py` asks `k8s.executor()` at load: in_process here, k8s when the chart says so."""
-    from dagster_project.definitions import defs
+def _chart_env() -> dict[str, str]:
+    """The code server's env in values.yaml (run pods get it too: includeConfigInLaunchedRuns)."""
+    (deployment,) = _values()["dagster-user-deployments"]["deployments"]
+    return {e["name"]: e["value"] for e in deployment["env"]}
 
-    if os.environ.get(k8s.EXECUTOR_ENV, "in_process") == "in_process":
-        assert defs.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
+
+def _load_definitions(env: Mapping[str, str]) -> dict[str, Any]:
+    """Load the definitions in a process of their own with `env` (the executor and the render
+    placement are read when they load): each job's executor name and the render placement."""
     code = (
-        "from dagster_project.definitions import defs; "
-        "print(defs.resolve_implicit_global_asset_job_def().executor_def.name)"
+        "import json; from dagster_project.definitions import defs; "
+        "jobs = {j.name: j.executor_def.name for j in defs.resolve_all_job_defs()}; "
+        "print(json.dumps({'jobs': jobs, "
+        "'render_pod': defs.resources['render_pod'].mode}))"
     )
-    env = {**os.environ, k8s.EXECUTOR_ENV: "k8s", "PYTHONWARNINGS": "ignore"}
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **env, "PYTHONWARNINGS": "ignore"},
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    assert out.stdout.split()[-1] == "shazam_k8s"
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_production_runs_every_step_in_its_run_pod_and_renders_in_a_gpu_pod() -> None:
+    """With the chart's env, no job launches a Job per step: ingest, QA and publish steps run
+    in the run pod (in process), and the render goes to a GPU pod through Pipes."""
+    from dagster_project.definitions import defs
+
+    if os.environ.get(k8s.EXECUTOR_ENV, "in_process") == "in_process":
+        assert defs.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
+    loaded = _load_definitions(_chart_env())
+    assert {"ingest_job", "qa_decision_job", "publish_job", "turntable_job"} <= set(loaded["jobs"])
+    assert set(loaded["jobs"].values()) == {dg.in_process_executor.name}
+    assert loaded["render_pod"] == "k8s"
+
+
+def test_render_pod_defaults_to_the_step_and_refuses_unknown_modes() -> None:
+    assert k8s.render_pod({}).in_gpu_pod is False  # the embedded default: render in the step
+    pod = k8s.render_pod({k8s.RENDER_POD_ENV: " K8S ", k8s.NAMESPACE_ENV: "renders"})
+    assert pod.in_gpu_pod and pod.namespace == "renders"
+    assert pod.service_account == _values()["global"]["serviceAccountName"]
+    with pytest.raises(ValueError, match="SHAZAM_RENDER_POD"):
+        k8s.render_pod({k8s.RENDER_POD_ENV: "docker"})
+
+
+@pytest.fixture(scope="module")
+def run_job(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The Job the chart's K8sRunLauncher launches for a publish run (the run pod)."""
+    server = FakeKubernetesApi()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    kubeconfig = server.kubeconfig(tmp_path_factory.mktemp("kube-run") / "config")
+    launcher = {
+        "module": "dagster_k8s",
+        "class": "K8sRunLauncher",
+        "config": run_launcher_config(_values(), kubeconfig, NAMESPACE),
+    }
+    try:
+        with (
+            pytest.MonkeyPatch.context() as mp,
+            dg.instance_for_test(overrides={"run_launcher": launcher}) as instance,
+        ):
+            for name, value in settings.embedded(ROOT).environment().items():
+                mp.setenv(name, value)
+            repo = ReconstructableRepository.for_module(
+                "dagster_project.definitions",
+                "defs",
+                working_directory=str(ROOT),
+                container_image=IMAGE,
+            )
+            launch_run(instance, repo.get_reconstructable_job("publish_job"), "B0TESTASIN")
+        ((_, job),) = server.jobs
+        return job
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_run_pod_is_sized_for_the_cpu_steps_it_now_runs(run_job) -> None:
+    spec, container = _pod(run_job)
+    assert container["resources"] == k8s.CPU_STEP_K8S_CONFIG["container_config"]["resources"]
+    assert spec["nodeSelector"] == CPU_SELECTOR and not spec.get("tolerations")
+    assert spec["serviceAccountName"] == _values()["global"]["serviceAccountName"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env[k8s.EXECUTOR_ENV] == "in_process" and env[k8s.RENDER_POD_ENV] == "k8s"
+    assert container["image"] == IMAGE
+    assert container["args"][:3] == ["dagster", "api", "execute_run"]
+
+
+def test_render_pod_spec_is_the_gpu_step_config_as_a_pod() -> None:
+    """The pod `PipesK8sClient` creates from `RenderPodResource.request` (dagster-k8s's own
+    pod builder, offline): one GPU, GPU nodes, the chart's env, IRSA, the Pipes command."""
+    from dagster_k8s.pipes import build_pod_body
+    from kubernetes.client import ApiClient
+
+    pod = k8s.render_pod({k8s.RENDER_POD_ENV: "k8s", k8s.NAMESPACE_ENV: NAMESPACE})
+    request = pod.request(image=IMAGE, run_id="0123-run", deadline_s=660.0)
+    assert request["namespace"] == NAMESPACE
+    assert request["pod_wait_timeout"] == k8s.RENDER_POD_START_S + 660.0
+    body = ApiClient().sanitize_for_serialization(
+        build_pod_body(
+            pod_name="dagster-render-test",
+            image=request["image"],
+            command=request["command"],
+            env_vars={"DAGSTER_PIPES_CONTEXT": "ctx", "DAGSTER_PIPES_MESSAGES": "msg"},
+            base_pod_meta=request["base_pod_meta"],
+            base_pod_spec=request["base_pod_spec"],
+        )
+    )
+    spec = body["spec"]
+    (container,) = spec["containers"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert container["resources"]["requests"] == {
+        "cpu": "3",
+        "memory": "12Gi",
+        "nvidia.com/gpu": "1",
+    }
+    assert spec["nodeSelector"] == GPU_SELECTOR and spec["tolerations"] == [GPU_TOLERATION]
+    assert spec["serviceAccountName"] == _values()["global"]["serviceAccountName"]
+    assert container["image"] == IMAGE and container["imagePullPolicy"] == "IfNotPresent"
+    assert container["command"] == ["python", "-m", "dagster_project.cli", "render-pipes"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["NVIDIA_DRIVER_CAPABILITIES"] == "graphics,compute,utility"
+    assert env["DAGSTER_PIPES_CONTEXT"] == "ctx"
+    assert {"configMapRef": {"name": k8s.ENV_CONFIG_MAP}} in container["envFrom"]
+    assert {"secretRef": {"name": k8s.ENV_SECRET}} in container["envFrom"]
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert body["metadata"]["labels"]["app.kubernetes.io/component"] == k8s.RENDER_POD_COMPONENT
+    again = pod.request(image=IMAGE, run_id="0123-run", deadline_s=660.0)["base_pod_spec"]
+    assert again["containers"][0]["env"] == [  # the builder's env did not leak into the next pod
+        {"name": "NVIDIA_DRIVER_CAPABILITIES", "value": "graphics,compute,utility"}
+    ]
+    with pytest.raises(dg.Failure, match="no container image"):
+        pod.request(image=None, run_id="0123-run", deadline_s=660.0)
 
 
 def test_helm_values_match_the_code_location() -> None:
@@ -359,10 +352,13 @@ def test_helm_values_match_the_code_location() -> None:
     assert launcher["type"] == "K8sRunLauncher"
     k8s_launcher = launcher["config"]["k8sRunLauncher"]
     assert k8s_launcher["runK8sConfig"]["podSpecConfig"]["nodeSelector"] == CPU_SELECTOR
-    assert "SHAZAM_EXECUTOR=k8s" in k8s_launcher["envVars"]
+    assert "SHAZAM_EXECUTOR=in_process" in k8s_launcher["envVars"]
+    assert "SHAZAM_RENDER_POD=k8s" in k8s_launcher["envVars"]
     (deployment,) = values["dagster-user-deployments"]["deployments"]
     assert deployment["dagsterApiGrpcArgs"] == ["-m", "dagster_project.definitions"]
-    assert {"name": k8s.EXECUTOR_ENV, "value": "k8s"} in deployment["env"]
+    assert {"name": k8s.EXECUTOR_ENV, "value": "in_process"} in deployment["env"]
+    assert {"name": k8s.RENDER_POD_ENV, "value": "k8s"} in deployment["env"]
+    assert values["global"]["serviceAccountName"] == k8s.SERVICE_ACCOUNT
     for source in (deployment, k8s_launcher):
         assert source["envConfigMaps"] == [{"name": k8s.ENV_CONFIG_MAP}]
         assert source["envSecrets"] == [{"name": k8s.ENV_SECRET}]

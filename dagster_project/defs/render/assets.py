@@ -1,20 +1,28 @@
-"""`turntable_360`: frames, sprite sheet, poster and spin video of the published version."""
+"""`turntable_360`: frames, sprite sheet, poster and spin video of the published version.
 
-from dataclasses import dataclass
+The render runs in the step's process, or, with `render_pod` in `k8s` mode (production), in a GPU
+pod of its own launched through Dagster Pipes: the step decides what to render, the pod
+(`shazam render-pipes`, dagster_project/cli/render_pod.py) renders it with `render_all` and
+reports the same metadata (`turntable_metadata`) back as the step's materialization.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import dagster as dg
 
 from dagster_project.lib import code_versions, keys
 from dagster_project.lib.cadence import RENDER_BATCH
-from dagster_project.lib.k8s import GPU_RUN_TAGS, GPU_STEP_TAGS
+from dagster_project.lib.k8s import GPU_RUN_TAGS, GPU_STEP_TAGS, RenderPodResource
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource, TurntableSettingsResource
-from dagster_project.lib.retries import RETRY, per_asin, transient_only
+from dagster_project.lib.retries import RETRY, per_asin, raise_failure, transient_only
 from dagster_project.lib.runs import stale_only
 from shazam_assets.operations import backfill
 from shazam_assets.platform import layout
 from shazam_assets.platform import versions as platform_versions
+from shazam_assets.platform.renderer import RenderCrashed
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.render import turntable
 
@@ -32,24 +40,26 @@ class Rendered:
     done: turntable.Published
 
 
-def _render_all(
-    context: dg.AssetExecutionContext,
+def render_all(
     s: ObjectStore,
     asins: list[str],
     spec: turntable.TurntableSpec,
     version: int,
+    *,
+    log: Callable[[str], None],
+    log_error: Callable[[str], None],
 ) -> list[Rendered]:
+    """Render each ASIN's `version` (0: its published one); raises as `per_asin` does."""
+
     def render(asin: str) -> Rendered:
         target = version or platform_versions.published_version(s, asin)
         if target is None:
             raise turntable.TurntableError(
                 "RENDER_UNKNOWN_VERSION", f"{asin} has no published version"
             )
-        return Rendered(
-            asin, target, turntable.publish_turntable(s, asin, target, spec, log=context.log.info)
-        )
+        return Rendered(asin, target, turntable.publish_turntable(s, asin, target, spec, log=log))
 
-    return per_asin(asins, render, log=context.log.error)
+    return per_asin(asins, render, log=log_error)
 
 
 def _one(r: Rendered, s: ObjectStore) -> dict[str, Any]:
@@ -85,6 +95,56 @@ def _batch(rendered: list[Rendered], left: list[str]) -> dict[str, Any]:
     }
 
 
+def turntable_metadata(
+    rendered: list[Rendered], left: list[str], s: ObjectStore, *, single: bool
+) -> tuple[dict[str, Any], str | None]:
+    """(metadata, data version) of the materialization: one ASIN's render in detail, a batch's
+    as a table."""
+    if single and len(rendered) == 1:
+        return _one(rendered[0], s), rendered[0].done.manifest.fingerprint
+    return _batch(rendered, left), None
+
+
+def _all_current(
+    s: ObjectStore, asins: list[str], spec: turntable.TurntableSpec, version: int
+) -> bool:
+    """Whether every ASIN's turntable is current already, so that no render pod need start."""
+    for asin in asins:
+        target = version or platform_versions.published_version(s, asin)
+        try:
+            if target is None or not turntable.is_current(s, asin, target, spec):
+                return False
+        except turntable.TurntableError:  # the render reports it, wherever it runs
+            return False
+    return True
+
+
+def _in_gpu_pod(
+    context: dg.AssetExecutionContext,
+    pod: RenderPodResource,
+    extras: dict[str, Any],
+    deadline_s: float,
+) -> Iterator[dg.MaterializeResult]:
+    """Render `extras` in a pod of its own (Dagster Pipes); yield what the pod reported. A pod
+    that did not finish (evicted, node lost, image pull) is RENDER_CRASHED: retried."""
+    origin = context.run.job_code_origin
+    image = origin.repository_origin.container_image if origin else None
+    request = pod.request(image=image, run_id=context.run_id, deadline_s=deadline_s)
+    try:
+        invocation = pod.client().run(context=context, extras=extras, **request)
+    except dg.Failure:
+        raise
+    except Exception as exc:
+        raise RenderCrashed(f"the render pod did not finish: {type(exc).__name__}: {exc}") from exc
+    for message in invocation.get_custom_messages():
+        if isinstance(message, dict) and "failure" in message:
+            raise_failure(message["failure"])
+    results = invocation.get_results()
+    if not results:  # it exited without a word: its log was lost, or it was not our command
+        raise RenderCrashed("the render pod reported neither a turntable nor a failure")
+    yield from results
+
+
 @dg.asset(
     retry_policy=RETRY,
     partitions_def=asin_partitions,
@@ -102,6 +162,7 @@ def turntable_360(
     config: TurntableConfig,
     store: ObjectStoreResource,
     turntable_settings: TurntableSettingsResource,
+    render_pod: RenderPodResource,
 ):
     """The 360° spin product pages show: N frames around the vertical axis in a photo studio
     light, a sprite sheet, a poster and a looping video, made from the approved model.
@@ -126,11 +187,24 @@ def turntable_360(
     if single and not todo and platform_versions.published_version(s, keys[0]) is None:
         context.log.info(f"{keys[0]} has no published version yet: nothing to render")
         return
-    rendered = _render_all(context, s, todo, spec, config.version)
-    detailed = single and len(rendered) == 1
+    if todo and render_pod.in_gpu_pod and not _all_current(s, todo, spec, config.version):
+        extras = {
+            "store_url": store.url,
+            "asins": todo,
+            "version": config.version,
+            "spec": asdict(spec),
+            "left": left,
+            "single": single,
+        }
+        deadline_s = len(todo) * turntable.default_deadline_s(spec)
+        yield from _in_gpu_pod(context, render_pod, extras, deadline_s)
+        return
+    rendered = render_all(
+        s, todo, spec, config.version, log=context.log.info, log_error=context.log.error
+    )
+    metadata, fingerprint = turntable_metadata(rendered, left, s, single=single)
     yield dg.MaterializeResult(
-        metadata=_one(rendered[0], s) if detailed else _batch(rendered, left),
-        data_version=dg.DataVersion(rendered[0].done.manifest.fingerprint) if detailed else None,
+        metadata=metadata, data_version=dg.DataVersion(fingerprint) if fingerprint else None
     )
 
 
