@@ -14,6 +14,7 @@ from dagster_project.definitions import defs
 from dagster_project.defs.ingest.assets import delivery
 from dagster_project.defs.operations.metrics import orchestrator_facts
 from dagster_project.defs.operations.run_failures import FAILURE_OUTBOX, run_failure_notifier
+from dagster_project.lib.backfills import STAGE_ASSETS
 from dagster_project.lib.failures import failed_runs
 from dagster_project.lib.resources import NotifierResource, ObjectStoreResource
 from dagster_project.lib.runs import is_rejection
@@ -318,9 +319,9 @@ def catalogue(env, tmp_path):
 
 
 def _render_batch(instance, order) -> dg.ExecuteInProcessResult:
-    """The run a render backfill's batch is: both render-stage assets over a range of ASINs."""
+    """The run a render backfill's batch is: the render stage's assets over a range of ASINs."""
     job = defs.resolve_implicit_global_asset_job_def().get_subset(
-        asset_selection={dg.AssetKey("turntable_360"), dg.AssetKey("product_page")}
+        asset_selection=set(STAGE_ASSETS["render"])
     )
     return job.execute_in_process(
         instance=instance,
