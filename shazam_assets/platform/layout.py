@@ -211,6 +211,19 @@ DECISION = _kind(
     "qa (`shazam qa`, the studio's review pages)",
     "the reviewer's decision, written once; the QA sensor lists these",
 )
+REVIEW_QUEUE = _kind(
+    "review_queue",
+    "review/pending/{asin}/v{version}.json",
+    "ingest (stored), qa (decided, deleted)",
+    "an empty marker per stored version without a decision: the review queue, listed in "
+    "O(pending) instead of reading every stored ASIN",
+)
+REVIEW_QUEUE_BUILT = _kind(
+    "review_queue_built",
+    "review/built.json",
+    "qa",
+    "when the review queue was rebuilt from the versions (a store written before the queue)",
+)
 PUBLISHED_POINTER = _kind(
     "published_pointer",
     "pointers/published/{asin}.json",
@@ -596,6 +609,25 @@ def parse_decision_key(key: str) -> AsinVersion | None:
     """`decisions/<ASIN>/v<N>.json` -> (ASIN, N); None for any other key."""
     found = DECISION.match(key)
     return None if found is None else AsinVersion(found["asin"], int(found["version"]))
+
+
+def review_queue_prefix() -> str:
+    """`review/pending/`: one marker per version waiting for a reviewer's decision."""
+    return REVIEW_QUEUE.prefix()
+
+
+def review_queue_key(asin: str, version: int) -> str:
+    return REVIEW_QUEUE.key(asin=asin, version=version)
+
+
+def parse_review_queue_key(key: str) -> AsinVersion | None:
+    """`review/pending/<ASIN>/v<N>.json` -> (ASIN, N); None for any other key."""
+    found = REVIEW_QUEUE.match(key)
+    return None if found is None else AsinVersion(found["asin"], int(found["version"]))
+
+
+def review_queue_built_key() -> str:
+    return REVIEW_QUEUE_BUILT.key()
 
 
 def published_pointers_prefix() -> str:

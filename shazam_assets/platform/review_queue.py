@@ -1,0 +1,70 @@
+"""The review queue: one small marker per stored version that waits for a reviewer's decision.
+
+Ingest writes a version's marker just before its manifest (so no committed version lacks one);
+QA removes it when the version is decided or deleted. Listing the queue reads the markers, so
+the review page and the metrics' backlog cost O(pending versions), not O(stored ASINs). The
+markers are a hint the reader verifies (the decision log and the version store stay the
+truth): a marker whose version was decided or deleted behind its back is dropped when found.
+A store written before the queue existed has no markers: the first listing rebuilds them from
+the versions, once (`review/built.json` records it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from shazam_assets.platform import layout
+from shazam_assets.platform import versions as platform_versions
+from shazam_assets.platform.storage import ObjectStore
+
+
+def mark_pending(store: ObjectStore, asin: str, version: int) -> None:
+    """Queue `version` for review (idempotent)."""
+    store.put_bytes(layout.review_queue_key(asin, version), b"{}")
+
+
+def clear_pending(store: ObjectStore, asin: str, version: int) -> None:
+    """Take `version` off the queue: decided, deleted or superseded (idempotent)."""
+    store.delete(layout.review_queue_key(asin, version))
+
+
+def _markers(store: ObjectStore) -> Iterator[layout.AsinVersion]:
+    for info in store.list(layout.review_queue_prefix()):
+        parsed = layout.parse_review_queue_key(info.key)
+        if parsed is not None:
+            yield parsed
+
+
+def queued(store: ObjectStore) -> dict[str, list[int]]:
+    """ASIN -> its queued version numbers, descending (the newest is the one to review);
+    rebuilt from the versions first when this store has never had a queue."""
+    if not store.exists(layout.review_queue_built_key()):
+        rebuild(store)
+    found: dict[str, list[int]] = {}
+    for marker in _markers(store):
+        found.setdefault(marker.asin, []).append(marker.version)
+    return {asin: sorted(numbers, reverse=True) for asin, numbers in found.items()}
+
+
+def is_current(store: ObjectStore, asin: str, version: int) -> bool:
+    """Whether `version` is the ASIN's newest live version: every newer one was deleted
+    (a newer stored version supersedes it: only the newest can be decided)."""
+    newer = [v for v in platform_versions.list_versions(store, asin) if v > version]
+    return all(platform_versions.is_deleted(store, asin, v) for v in newer)
+
+
+def rebuild(store: ObjectStore) -> int:
+    """Write a marker for every live stored version without a decision (a full scan of the
+    version store, for a store written before the queue); the number of markers written."""
+    written = 0
+    for asin in platform_versions.stored_asins(store):
+        for version in platform_versions.list_versions(store, asin):
+            undecided = not store.exists(layout.decision_key(asin, version))
+            if undecided and not platform_versions.is_deleted(store, asin, version):
+                mark_pending(store, asin, version)
+                written += 1
+    stamp = {"built_at": datetime.now(UTC).isoformat(), "markers": written}
+    store.put_bytes(layout.review_queue_built_key(), json.dumps(stamp).encode())
+    return written
