@@ -224,6 +224,13 @@ REVIEW_QUEUE_BUILT = _kind(
     "qa",
     "when the review queue was rebuilt from the versions (a store written before the queue)",
 )
+RECENT_DECISION = _kind(
+    "recent_decision",
+    "review/decided/{rank}/{asin}/v{version}.json",
+    "qa",
+    "an empty marker per decision, `rank` counting down with time, so listing the newest "
+    "decisions reads a page, not the whole decision log",
+)
 PUBLISHED_POINTER = _kind(
     "published_pointer",
     "pointers/published/{asin}.json",
@@ -628,6 +635,22 @@ def parse_review_queue_key(key: str) -> AsinVersion | None:
 
 def review_queue_built_key() -> str:
     return REVIEW_QUEUE_BUILT.key()
+
+
+def recent_decisions_prefix() -> str:
+    """`review/decided/`: listed in key order, the newest decision first."""
+    return RECENT_DECISION.prefix()
+
+
+def recent_decision_key(asin: str, version: int, *, epoch_ms: int) -> str:
+    """A decision's marker; its rank (10^13 - epoch ms, 13 digits) sorts newer ones first."""
+    rank = f"{10**13 - epoch_ms:013d}"
+    return RECENT_DECISION.key(rank=rank, asin=asin, version=version)
+
+
+def parse_recent_decision_key(key: str) -> AsinVersion | None:
+    found = RECENT_DECISION.match(key)
+    return None if found is None else AsinVersion(found["asin"], int(found["version"]))
 
 
 def published_pointers_prefix() -> str:

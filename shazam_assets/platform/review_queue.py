@@ -5,8 +5,10 @@ QA removes it when the version is decided or deleted. Listing the queue reads th
 the review page and the metrics' backlog cost O(pending versions), not O(stored ASINs). The
 markers are a hint the reader verifies (the decision log and the version store stay the
 truth): a marker whose version was decided or deleted behind its back is dropped when found.
-A store written before the queue existed has no markers: the first listing rebuilds them from
-the versions, once (`review/built.json` records it).
+Each decision also leaves a marker in a feed whose keys sort newest first, so the review page's
+"recent decisions" reads one page of it instead of the whole decision log.
+A store written before the queue existed has neither: the first listing rebuilds both from the
+versions and the decision log, once (`review/built.json` records it).
 """
 
 from __future__ import annotations
@@ -30,6 +32,31 @@ def clear_pending(store: ObjectStore, asin: str, version: int) -> None:
     store.delete(layout.review_queue_key(asin, version))
 
 
+def record_decided(store: ObjectStore, asin: str, version: int, *, at: datetime) -> None:
+    """Add a decision to the newest-first feed."""
+    epoch_ms = int(at.timestamp() * 1000)
+    store.put_bytes(layout.recent_decision_key(asin, version, epoch_ms=epoch_ms), b"{}")
+
+
+def newest_decided(store: ObjectStore, *, limit: int) -> list[layout.AsinVersion]:
+    """The `limit` newest decisions, newest first (reads about `limit` keys)."""
+    ensure_built(store)
+    found: list[layout.AsinVersion] = []
+    for info in store.list(layout.recent_decisions_prefix()):
+        parsed = layout.parse_recent_decision_key(info.key)
+        if parsed is not None and parsed not in found:
+            found.append(parsed)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def ensure_built(store: ObjectStore) -> None:
+    """Rebuild the queue and the feed once for a store written before them."""
+    if not store.exists(layout.review_queue_built_key()):
+        rebuild(store)
+
+
 def _markers(store: ObjectStore) -> Iterator[layout.AsinVersion]:
     for info in store.list(layout.review_queue_prefix()):
         parsed = layout.parse_review_queue_key(info.key)
@@ -40,8 +67,7 @@ def _markers(store: ObjectStore) -> Iterator[layout.AsinVersion]:
 def queued(store: ObjectStore) -> dict[str, list[int]]:
     """ASIN -> its queued version numbers, descending (the newest is the one to review);
     rebuilt from the versions first when this store has never had a queue."""
-    if not store.exists(layout.review_queue_built_key()):
-        rebuild(store)
+    ensure_built(store)
     found: dict[str, list[int]] = {}
     for marker in _markers(store):
         found.setdefault(marker.asin, []).append(marker.version)
@@ -56,8 +82,13 @@ def is_current(store: ObjectStore, asin: str, version: int) -> bool:
 
 
 def rebuild(store: ObjectStore) -> int:
-    """Write a marker for every live stored version without a decision (a full scan of the
-    version store, for a store written before the queue); the number of markers written."""
+    """Write a marker for every live stored version without a decision and a feed entry for
+    every decision (a full scan of the version store and the decision log, for a store written
+    before them); the number of queue markers written."""
+    for info in store.list(layout.decisions_prefix()):
+        decided = layout.parse_decision_key(info.key)
+        if decided is not None:
+            record_decided(store, decided.asin, decided.version, at=info.last_modified)
     written = 0
     for asin in platform_versions.stored_asins(store):
         for version in platform_versions.list_versions(store, asin):

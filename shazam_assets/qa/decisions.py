@@ -204,6 +204,7 @@ def record_decision(
     payload = json.dumps(decision.to_json(), indent=2, ensure_ascii=False).encode()
     if store.put_if_absent(layout.decision_key(asin, version), payload):
         review_queue.clear_pending(store, asin, version)
+        review_queue.record_decided(store, asin, version, at=datetime.now(UTC))
         return decision
     existing = read_decision(store, asin, version)
     if existing is None:  # the writer that won was deleted meanwhile: only a retry can tell

@@ -12,6 +12,7 @@ from shazam_assets.platform import layout, review_queue
 from shazam_assets.platform.storage import LocalStore
 from shazam_assets.qa import decisions
 from shazam_assets.qa.backlog import pending_reviews
+from shazam_assets.qa.review.views import recent_decisions
 from tests.builders import ASIN, pack, product
 
 OTHER = "B0QUEUE002"
@@ -76,6 +77,11 @@ def test_the_queue_follows_store_decide_and_delete(tmp_path, zips) -> None:
     markers = {i.key for i in store.list(layout.review_queue_prefix())}
     assert markers == {layout.review_queue_key(ASIN, first)}  # decided ones were removed
 
+    store.listed.clear()
+    newest = [(d.asin, d.version) for d in recent_decisions(store, limit=1)]
+    assert newest == [(OTHER, 1)]
+    assert layout.decisions_prefix() not in store.listed  # one page of the feed, not the log
+
 
 def test_a_store_written_before_the_queue_is_rebuilt_once(tmp_path, zips) -> None:
     store = ListingStore(tmp_path / "store")
@@ -85,10 +91,12 @@ def test_a_store_written_before_the_queue_is_rebuilt_once(tmp_path, zips) -> Non
     _decide(store, OTHER, 1, "approve")
     expected = _pending(store)
     assert expected == [(ASIN, second)]
+    decided = [(d.asin, d.version) for d in recent_decisions(store)]
     for info in list(store.list("review/")):  # as an older SHAZAM left it: no queue at all
         store.delete(info.key)
 
     assert _pending(store) == expected
+    assert [(d.asin, d.version) for d in recent_decisions(store)] == decided == [(OTHER, 1)]
     assert store.exists(layout.review_queue_built_key())
     assert set(review_queue.queued(store)) == {ASIN}  # both undecided versions of ASIN
     assert review_queue.queued(store)[ASIN] == [second, first]
