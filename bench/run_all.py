@@ -29,6 +29,7 @@ SCRIPTS = {
     "studio_load": ["bench_studio_load.py"],
     "studio_upload": ["bench_studio_upload.py"],
     "derivatives": ["bench_derivatives.py"],
+    "partitions": ["bench_partitions.py"],
 }
 
 
