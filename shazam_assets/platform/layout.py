@@ -623,6 +623,10 @@ def review_queue_prefix() -> str:
     return REVIEW_QUEUE.prefix()
 
 
+def review_queue_asin_prefix(asin: str) -> str:
+    return REVIEW_QUEUE.prefix(asin=asin)
+
+
 def review_queue_key(asin: str, version: int) -> str:
     return REVIEW_QUEUE.key(asin=asin, version=version)
 

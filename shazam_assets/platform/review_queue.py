@@ -7,14 +7,15 @@ markers are a hint the reader verifies (the decision log and the version store s
 truth): a marker whose version was decided or deleted behind its back is dropped when found.
 Each decision also leaves a marker in a feed whose keys sort newest first, so the review page's
 "recent decisions" reads one page of it instead of the whole decision log.
-A store written before the queue existed has neither: the first listing rebuilds both from the
-versions and the decision log, once (`review/built.json` records it).
+A store written before the queue existed has neither: until the daily housekeeping has rebuilt
+both from the versions and the decision log (`review/built.json` records it), readers scan the
+versions and the decision log as before.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from shazam_assets.platform import layout
@@ -28,8 +29,24 @@ def mark_pending(store: ObjectStore, asin: str, version: int) -> None:
 
 
 def clear_pending(store: ObjectStore, asin: str, version: int) -> None:
-    """Take `version` off the queue: decided, deleted or superseded (idempotent)."""
-    store.delete(layout.review_queue_key(asin, version))
+    """Take `version` off the queue, and the older versions of the ASIN with it (a decided
+    version supersedes them: they can never be decided). Idempotent."""
+    for info in store.list(layout.review_queue_asin_prefix(asin)):
+        marker = layout.parse_review_queue_key(info.key)
+        if marker is not None and marker.asin == asin and marker.version <= version:
+            store.delete(info.key)
+
+
+def requeue_newest(store: ObjectStore, asin: str, *, decided: Callable[[int], bool]) -> None:
+    """After a version was deleted: queue the ASIN's newest live version if it is undecided
+    (deleting the newest can make an older one the version to review again)."""
+    live = [
+        v
+        for v in platform_versions.list_versions(store, asin)
+        if not platform_versions.is_deleted(store, asin, v)
+    ]
+    if live and not decided(live[-1]):
+        mark_pending(store, asin, live[-1])
 
 
 def record_decided(store: ObjectStore, asin: str, version: int, *, at: datetime) -> None:
@@ -38,9 +55,13 @@ def record_decided(store: ObjectStore, asin: str, version: int, *, at: datetime)
     store.put_bytes(layout.recent_decision_key(asin, version, epoch_ms=epoch_ms), b"{}")
 
 
+def is_built(store: ObjectStore) -> bool:
+    return store.exists(layout.review_queue_built_key())
+
+
 def newest_decided(store: ObjectStore, *, limit: int) -> list[layout.AsinVersion]:
-    """The `limit` newest decisions, newest first (reads about `limit` keys)."""
-    ensure_built(store)
+    """The `limit` newest decisions, newest first (reads about `limit` keys); the queue must
+    be built (`is_built`)."""
     found: list[layout.AsinVersion] = []
     for info in store.list(layout.recent_decisions_prefix()):
         parsed = layout.parse_recent_decision_key(info.key)
@@ -51,10 +72,12 @@ def newest_decided(store: ObjectStore, *, limit: int) -> list[layout.AsinVersion
     return found
 
 
-def ensure_built(store: ObjectStore) -> None:
-    """Rebuild the queue and the feed once for a store written before them."""
-    if not store.exists(layout.review_queue_built_key()):
-        rebuild(store)
+def ensure_built(store: ObjectStore) -> bool:
+    """Rebuild the queue and the feed once for a store written before them; whether it did."""
+    if is_built(store):
+        return False
+    rebuild(store)
+    return True
 
 
 def _markers(store: ObjectStore) -> Iterator[layout.AsinVersion]:
@@ -65,9 +88,8 @@ def _markers(store: ObjectStore) -> Iterator[layout.AsinVersion]:
 
 
 def queued(store: ObjectStore) -> dict[str, list[int]]:
-    """ASIN -> its queued version numbers, descending (the newest is the one to review);
-    rebuilt from the versions first when this store has never had a queue."""
-    ensure_built(store)
+    """ASIN -> its queued version numbers, descending (the newest is the one to review); the
+    queue must be built (`is_built`)."""
     found: dict[str, list[int]] = {}
     for marker in _markers(store):
         found.setdefault(marker.asin, []).append(marker.version)
@@ -82,8 +104,8 @@ def is_current(store: ObjectStore, asin: str, version: int) -> bool:
 
 
 def rebuild(store: ObjectStore) -> int:
-    """Write a marker for every live stored version without a decision and a feed entry for
-    every decision (a full scan of the version store and the decision log, for a store written
+    """Queue each ASIN's newest live version when it is undecided, and add every decision to
+    the feed (a full scan of the version store and the decision log, for a store written
     before them); the number of queue markers written."""
     for info in store.list(layout.decisions_prefix()):
         decided = layout.parse_decision_key(info.key)
@@ -91,11 +113,14 @@ def rebuild(store: ObjectStore) -> int:
             record_decided(store, decided.asin, decided.version, at=info.last_modified)
     written = 0
     for asin in platform_versions.stored_asins(store):
-        for version in platform_versions.list_versions(store, asin):
-            undecided = not store.exists(layout.decision_key(asin, version))
-            if undecided and not platform_versions.is_deleted(store, asin, version):
-                mark_pending(store, asin, version)
-                written += 1
+        live = [
+            v
+            for v in platform_versions.list_versions(store, asin)
+            if not platform_versions.is_deleted(store, asin, v)
+        ]
+        if live and not store.exists(layout.decision_key(asin, live[-1])):
+            mark_pending(store, asin, live[-1])
+            written += 1
     stamp = {"built_at": datetime.now(UTC).isoformat(), "markers": written}
     store.put_bytes(layout.review_queue_built_key(), json.dumps(stamp).encode())
     return written

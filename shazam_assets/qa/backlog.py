@@ -39,9 +39,10 @@ def pending_reviews(
 ) -> list[PendingReview]:
     """The newest stored version of each ASIN that has no decision yet (older undecided
     versions are superseded and cannot be decided), oldest first; `overdue` past the SLA.
-    Reads the review queue, so it costs O(pending versions), not O(stored ASINs)."""
+    Reads the review queue, so it costs O(pending versions), not O(stored ASINs); a store
+    whose queue was never built is scanned whole, as before the queue."""
     pending = []
-    for asin, numbers in review_queue.queued(store).items():
+    for asin, numbers in _candidates(store).items():
         found = _current_pending(store, asin, numbers)
         if found is None:
             continue
@@ -61,17 +62,26 @@ def pending_reviews(
     return sorted(pending, key=lambda p: p.created_at)
 
 
+def _candidates(store: ObjectStore) -> dict[str, list[int]]:
+    """ASIN -> versions that may wait for review, newest first."""
+    if review_queue.is_built(store):
+        return review_queue.queued(store)
+    return {
+        asin: platform_versions.list_versions(store, asin)[::-1]
+        for asin in platform_versions.stored_asins(store)
+    }
+
+
 def _current_pending(
     store: ObjectStore, asin: str, numbers: list[int]
 ) -> tuple[int, VersionManifest] | None:
-    """(version, manifest) of the ASIN's queued version that waits for review, newest first;
-    markers found decided or deleted are dropped; None when none waits."""
+    """(version, manifest) of the ASIN's newest live version when it waits for review (the
+    `numbers` are its candidates, newest first); None when none waits."""
     for version in numbers:
-        if read_decision(store, asin, version) is not None or platform_versions.is_deleted(
-            store, asin, version
-        ):
-            review_queue.clear_pending(store, asin, version)  # decided or deleted meanwhile
+        if platform_versions.is_deleted(store, asin, version):
             continue
+        if read_decision(store, asin, version) is not None:
+            return None  # the newest live version is decided
         if not review_queue.is_current(store, asin, version):
             return None  # a newer live version was decided: nothing of this ASIN waits
         manifest = platform_versions.read_version_manifest(store, asin, version)

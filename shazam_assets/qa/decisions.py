@@ -394,4 +394,7 @@ def delete_version(store: ObjectStore, asin: str, version: int, *, reason: str) 
     review_queue.clear_pending(store, asin, version)
     for info in found:
         store.delete(info.key)
+    review_queue.requeue_newest(
+        store, asin, decided=lambda v: read_decision(store, asin, v) is not None
+    )
     return Deletion(version=version, files=files, bytes_reclaimed=reclaimed)

@@ -45,7 +45,8 @@ def _store(store, zips, asin: str, name: str) -> int:
 
 
 def _pending(store) -> list[tuple[str, int]]:
-    return [(p.asin, p.version) for p in pending_reviews(store, now=datetime.now(UTC))]
+    """The pending (ASIN, version)s, sorted (created_at has a resolution of a second)."""
+    return sorted((p.asin, p.version) for p in pending_reviews(store, now=datetime.now(UTC)))
 
 
 def _decide(store, asin: str, version: int, verdict: str) -> None:
@@ -56,17 +57,18 @@ def _decide(store, asin: str, version: int, verdict: str) -> None:
 
 def test_the_queue_follows_store_decide_and_delete(tmp_path, zips) -> None:
     store = ListingStore(tmp_path / "store")
-    assert _pending(store) == []  # an empty store: the queue is built, empty
+    assert review_queue.ensure_built(store)  # what the daily housekeeping does
+    assert _pending(store) == []
     first = _store(store, zips, ASIN, "1.zip")
     _store(store, zips, OTHER, "1.zip")
-    assert _pending(store) == [(ASIN, first), (OTHER, 1)]  # oldest first
+    assert _pending(store) == [(OTHER, 1), (ASIN, first)]
 
     second = _store(store, zips, ASIN, "2.zip")
     assert _pending(store) == [(OTHER, 1), (ASIN, second)]  # v1 superseded
     _decide(store, ASIN, second, "reject")
     assert _pending(store) == [(OTHER, 1)]  # the newest was decided: nothing of ASIN waits
     decisions.delete_version(store, ASIN, second, reason="test")
-    assert _pending(store) == [(ASIN, first), (OTHER, 1)]  # v1 is the newest live one again
+    assert _pending(store) == [(OTHER, 1), (ASIN, first)]  # v1 is the newest live one again
     _decide(store, OTHER, 1, "approve")
     assert _pending(store) == [(ASIN, first)]
 
@@ -83,9 +85,9 @@ def test_the_queue_follows_store_decide_and_delete(tmp_path, zips) -> None:
     assert layout.decisions_prefix() not in store.listed  # one page of the feed, not the log
 
 
-def test_a_store_written_before_the_queue_is_rebuilt_once(tmp_path, zips) -> None:
+def test_a_store_written_before_the_queue_is_read_whole_until_rebuilt(tmp_path, zips) -> None:
     store = ListingStore(tmp_path / "store")
-    first = _store(store, zips, ASIN, "1.zip")
+    assert _store(store, zips, ASIN, "1.zip") == 1
     _store(store, zips, OTHER, "1.zip")
     second = _store(store, zips, ASIN, "2.zip")
     _decide(store, OTHER, 1, "approve")
@@ -95,11 +97,14 @@ def test_a_store_written_before_the_queue_is_rebuilt_once(tmp_path, zips) -> Non
     for info in list(store.list("review/")):  # as an older SHAZAM left it: no queue at all
         store.delete(info.key)
 
-    assert _pending(store) == expected
+    before = {i.key for i in store.list("")}
+    assert _pending(store) == expected  # scanned whole, read only
     assert [(d.asin, d.version) for d in recent_decisions(store)] == decided == [(OTHER, 1)]
-    assert store.exists(layout.review_queue_built_key())
-    assert set(review_queue.queued(store)) == {ASIN}  # both undecided versions of ASIN
-    assert review_queue.queued(store)[ASIN] == [second, first]
+    assert {i.key for i in store.list("")} == before
+    assert review_queue.ensure_built(store) and not review_queue.ensure_built(store)
+    assert review_queue.queued(store) == {ASIN: [second]}
+    assert _pending(store) == expected
+    assert [(d.asin, d.version) for d in recent_decisions(store)] == decided
     store.listed.clear()
     _pending(store)
-    assert layout.version_index_prefix() not in store.listed  # rebuilt once, not per view
+    assert layout.version_index_prefix() not in store.listed  # the queue, not every ASIN

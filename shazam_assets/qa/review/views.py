@@ -67,11 +67,18 @@ def format_number(value: Any, digits: int = 2) -> str:
 def recent_decisions(store: ObjectStore, *, limit: int = RECENT_LIMIT) -> list[Decision]:
     """The newest decisions of the decision log (CLI and review page alike), newest first.
 
-    Reads one page of the review queue's newest-first feed, not the whole log."""
-    newest = [
-        layout.decision_key(d.asin, d.version)
-        for d in review_queue.newest_decided(store, limit=limit)
-    ]
+    Reads one page of the review queue's newest-first feed once the queue is built, else lists
+    the whole log (one small object per decision)."""
+    if review_queue.is_built(store):
+        newest = [
+            layout.decision_key(d.asin, d.version)
+            for d in review_queue.newest_decided(store, limit=limit)
+        ]
+    else:
+        listed = sorted(
+            store.list(layout.decisions_prefix()), key=lambda i: i.last_modified, reverse=True
+        )
+        newest = [info.key for info in listed[:limit]]
     found = []
     for key in newest:
         try:
