@@ -30,6 +30,7 @@ SCRIPTS = {
     "studio_upload": ["bench_studio_upload.py"],
     "derivatives": ["bench_derivatives.py"],
     "k8s_pods": ["bench_k8s_pods.py"],
+    "partitions": ["bench_partitions.py"],
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import dagster as dg
 
 from dagster_project.lib import keys
-from dagster_project.lib.dagster_internals import add_asset_backfill
+from dagster_project.lib.dagster_internals import add_asset_backfill, partition_neighbourhood
 from dagster_project.lib.partitions import ASIN_PARTITIONS
 from shazam_assets.operations.backfill import REASON_TAG, STAGE_TAG, STAGES, Stage, bridge_gaps
 
@@ -66,13 +66,17 @@ def launch_assets_backfill(
     not cut at every other ASIN."""
     if not asins:
         raise ValueError("no ASINs to backfill")
-    known = set(instance.get_dynamic_partitions(ASIN_PARTITIONS))
-    missing = [a for a in dict.fromkeys(asins) if a not in known]
+    partitions = list(dict.fromkeys(asins))
+    # Membership of the given keys only, never the whole catalogue (issue 15: loading every key
+    # costs 0.3 s at 100k ASINs and 2 s at 1M, once per launch and batch).
+    known = instance.get_existing_dynamic_partitions(ASIN_PARTITIONS, partitions)
+    missing = [a for a in partitions if a not in known]
     if missing:
         instance.add_dynamic_partitions(ASIN_PARTITIONS, missing)
-    partitions = list(dict.fromkeys(asins))
     if bridge and batches_ranges(graph, assets):
-        order = instance.get_dynamic_partitions(ASIN_PARTITIONS)
+        order = partition_neighbourhood(
+            instance, ASIN_PARTITIONS, partitions, max_gap=MAX_BRIDGED_GAP
+        )
         partitions = bridge_gaps(order, partitions, max_gap=MAX_BRIDGED_GAP)
     return add_asset_backfill(
         instance,

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 from shazam_assets.ingest.delivery import zipsafety
 from shazam_assets.ingest.delivery.report import Report
 from shazam_assets.ingest.uploads import Upload
-from shazam_assets.platform import layout, records
+from shazam_assets.platform import layout, records, review_queue
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.records import StoredFile, UploadRecord, VersionManifest
 from shazam_assets.platform.storage import TEMP_GRACE, ObjectStore, Reclaimed, StoreError, read_json
@@ -305,6 +305,9 @@ def _commit(
         delivery=validation["manifest"],
         recorded_model_files=None if recorded is None else tuple(recorded),
     )
+    # queued before the manifest exists, so no committed version is missing from the queue
+    # (the queue's reader skips a marker whose version has no manifest)
+    review_queue.mark_pending(store, upload.asin, number)
     if not store.put_if_absent(manifest_key, _json(manifest.to_json())):
         return _committed_by_other_run(store, upload, number)
     return _stored_from_manifest(store, upload.asin, number, created=True)

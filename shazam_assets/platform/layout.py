@@ -211,6 +211,26 @@ DECISION = _kind(
     "qa (`shazam qa`, the studio's review pages)",
     "the reviewer's decision, written once; the QA sensor lists these",
 )
+REVIEW_QUEUE = _kind(
+    "review_queue",
+    "review/pending/{asin}/v{version}.json",
+    "ingest (stored), qa (decided, deleted)",
+    "an empty marker per stored version without a decision: the review queue, listed in "
+    "O(pending) instead of reading every stored ASIN",
+)
+REVIEW_QUEUE_BUILT = _kind(
+    "review_queue_built",
+    "review/built.json",
+    "qa",
+    "when the review queue was rebuilt from the versions (a store written before the queue)",
+)
+RECENT_DECISION = _kind(
+    "recent_decision",
+    "review/decided/{rank}/{asin}/v{version}.json",
+    "qa",
+    "an empty marker per decision, `rank` counting down with time, so listing the newest "
+    "decisions reads a page, not the whole decision log",
+)
 PUBLISHED_POINTER = _kind(
     "published_pointer",
     "pointers/published/{asin}.json",
@@ -595,6 +615,45 @@ def decision_key(asin: str, version: int) -> str:
 def parse_decision_key(key: str) -> AsinVersion | None:
     """`decisions/<ASIN>/v<N>.json` -> (ASIN, N); None for any other key."""
     found = DECISION.match(key)
+    return None if found is None else AsinVersion(found["asin"], int(found["version"]))
+
+
+def review_queue_prefix() -> str:
+    """`review/pending/`: one marker per version waiting for a reviewer's decision."""
+    return REVIEW_QUEUE.prefix()
+
+
+def review_queue_asin_prefix(asin: str) -> str:
+    return REVIEW_QUEUE.prefix(asin=asin)
+
+
+def review_queue_key(asin: str, version: int) -> str:
+    return REVIEW_QUEUE.key(asin=asin, version=version)
+
+
+def parse_review_queue_key(key: str) -> AsinVersion | None:
+    """`review/pending/<ASIN>/v<N>.json` -> (ASIN, N); None for any other key."""
+    found = REVIEW_QUEUE.match(key)
+    return None if found is None else AsinVersion(found["asin"], int(found["version"]))
+
+
+def review_queue_built_key() -> str:
+    return REVIEW_QUEUE_BUILT.key()
+
+
+def recent_decisions_prefix() -> str:
+    """`review/decided/`: listed in key order, the newest decision first."""
+    return RECENT_DECISION.prefix()
+
+
+def recent_decision_key(asin: str, version: int, *, epoch_ms: int) -> str:
+    """A decision's marker; its rank (10^13 - epoch ms, 13 digits) sorts newer ones first."""
+    rank = f"{10**13 - epoch_ms:013d}"
+    return RECENT_DECISION.key(rank=rank, asin=asin, version=version)
+
+
+def parse_recent_decision_key(key: str) -> AsinVersion | None:
+    found = RECENT_DECISION.match(key)
     return None if found is None else AsinVersion(found["asin"], int(found["version"]))
 
 

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shazam_assets.platform import freetext, layout
+from shazam_assets.platform import freetext, layout, review_queue
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.errors import ShazamError, TransientError
 from shazam_assets.platform.settings import DEFAULTS
@@ -203,6 +203,8 @@ def record_decision(
         return existing
     payload = json.dumps(decision.to_json(), indent=2, ensure_ascii=False).encode()
     if store.put_if_absent(layout.decision_key(asin, version), payload):
+        review_queue.clear_pending(store, asin, version)
+        review_queue.record_decided(store, asin, version, at=datetime.now(UTC))
         return decision
     existing = read_decision(store, asin, version)
     if existing is None:  # the writer that won was deleted meanwhile: only a retry can tell
@@ -389,6 +391,10 @@ def delete_version(store: ObjectStore, asin: str, version: int, *, reason: str) 
         "upload": None if manifest is None else manifest.upload.to_json(),
     }
     store.put_bytes(layout.tombstone_key(asin, version), json.dumps(tombstone, indent=2).encode())
+    review_queue.clear_pending(store, asin, version)
     for info in found:
         store.delete(info.key)
+    review_queue.requeue_newest(
+        store, asin, decided=lambda v: read_decision(store, asin, v) is not None
+    )
     return Deletion(version=version, files=files, bytes_reclaimed=reclaimed)

@@ -420,6 +420,8 @@ def test_daily_housekeeping_reclaims_what_killed_writes_and_runs_left(published)
     assert not killed_write.exists() and not store.exists(killed_run)
     assert store.exists(running)  # a run may still be staging it
     assert store.exists(versions.version_prefix(ASIN, 1) + versions.VERSION_MANIFEST)
+    # the published store predates the review queue: housekeeping built it from the versions
+    assert store.exists(layout.review_queue_built_key())
 
 
 @pytest.mark.parametrize(

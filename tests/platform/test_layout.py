@@ -38,6 +38,12 @@ BUILT = {
     "qa_scores": (layout.scores_key(ASIN, 3), f"qa/{ASIN}/v3/scores.json"),
     "qa_file": (layout.contact_sheet_key(ASIN, 3), f"qa/{ASIN}/v3/contact-sheet.png"),
     "decision": (layout.decision_key(ASIN, 3), f"decisions/{ASIN}/v3.json"),
+    "review_queue": (layout.review_queue_key(ASIN, 3), f"review/pending/{ASIN}/v3.json"),
+    "review_queue_built": (layout.review_queue_built_key(), "review/built.json"),
+    "recent_decision": (
+        layout.recent_decision_key(ASIN, 3, epoch_ms=1),
+        f"review/decided/9999999999999/{ASIN}/v3.json",
+    ),
     "published_pointer": (layout.published_pointer_key(ASIN), f"pointers/published/{ASIN}.json"),
     "tombstone": (layout.tombstone_key(ASIN, 3), f"index/{ASIN}/deleted/v3.json"),
     "notified": (layout.notified_key(ASIN, 3), f"notifications/{ASIN}/v3.json"),

@@ -51,11 +51,19 @@ def _decide(store, version: int, verdict: str, **kw):
 )
 def test_refused_decisions_have_a_code_and_change_nothing(local_store, good_zip, code, act) -> None:
     version = _store_version(local_store, good_zip, "a.zip")
-    before = {i.key for i in local_store.list("") if not i.key.startswith(("qa/", "decisions/"))}
+    before = {
+        i.key
+        for i in local_store.list("")
+        if not i.key.startswith(("qa/", "decisions/", "review/"))
+    }
     with pytest.raises(DecisionError) as refused:
         act(local_store, version)
     assert refused.value.code == code
-    after = {i.key for i in local_store.list("") if not i.key.startswith(("qa/", "decisions/"))}
+    after = {
+        i.key
+        for i in local_store.list("")
+        if not i.key.startswith(("qa/", "decisions/", "review/"))
+    }
     assert after == before
     if code != "QA_ALREADY_DECIDED":
         assert decisions.read_decision(local_store, ASIN, version) is None

@@ -5,11 +5,18 @@ import dagster as dg
 
 from dagster_project.lib.resources import ObjectStoreResource
 from shazam_assets.ingest.versions import reclaim_leftovers
+from shazam_assets.platform import review_queue
 
 
-@dg.op(description="Delete temp files of killed writes and staging files of killed runs.")
+@dg.op(
+    description="Delete temp files of killed writes and staging files of killed runs; build "
+    "the review queue once for a store written before it."
+)
 def reclaim_store_leftovers(context: dg.OpExecutionContext, store: ObjectStoreResource) -> None:
-    done = reclaim_leftovers(store.open())
+    s = store.open()
+    if review_queue.ensure_built(s):
+        context.log.info("built the review queue from the versions and the decision log")
+    done = reclaim_leftovers(s)
     context.log.info(
         f"reclaimed {done.temp.files} temporary files ({done.temp.bytes:,} bytes) and "
         f"{done.staging.files} staging files ({done.staging.bytes:,} bytes)"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shazam_assets.platform import layout
+from shazam_assets.platform import layout, review_queue
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore
 from shazam_assets.qa.backlog import PendingReview, pending_reviews
@@ -67,14 +67,22 @@ def format_number(value: Any, digits: int = 2) -> str:
 def recent_decisions(store: ObjectStore, *, limit: int = RECENT_LIMIT) -> list[Decision]:
     """The newest decisions of the decision log (CLI and review page alike), newest first.
 
-    The log is listed whole to find the newest; it holds one small object per decision."""
-    newest = sorted(
-        store.list(layout.decisions_prefix()), key=lambda i: i.last_modified, reverse=True
-    )
+    Reads one page of the review queue's newest-first feed once the queue is built, else lists
+    the whole log (one small object per decision)."""
+    if review_queue.is_built(store):
+        newest = [
+            layout.decision_key(d.asin, d.version)
+            for d in review_queue.newest_decided(store, limit=limit)
+        ]
+    else:
+        listed = sorted(
+            store.list(layout.decisions_prefix()), key=lambda i: i.last_modified, reverse=True
+        )
+        newest = [info.key for info in listed[:limit]]
     found = []
-    for info in newest[:limit]:
+    for key in newest:
         try:
-            found.append(Decision.from_json(json.loads(store.get_bytes(info.key))))
+            found.append(Decision.from_json(json.loads(store.get_bytes(key))))
         except (ObjectNotFound, ValueError, TypeError, KeyError):
             continue  # removed meanwhile, or not a decision record: not this page's concern
     return found
