@@ -127,8 +127,8 @@ def _publish_run(store: ObjectStore, asin: str) -> tuple[str, dict[str, str]]:
 def _image_search(store: ObjectStore, work: Path, echo: Echo) -> bool:
     """Search with a photo of the lamp from a view no delivery contains; True if it is first."""
     from shazam_assets.qa.raster import View, render, to_image
-    from shazam_assets.search.embed import decode_image, open_embedder
     from shazam_assets.search.build import open_index
+    from shazam_assets.search.embed import decode_image, open_embedder
 
     lamp = make_product("lamp", out_dir=work / "shopper", with_scan=False)
     photo = work / "shopper-lamp.jpg"

@@ -15,7 +15,8 @@ exhaustively next to the indexed ones until the nightly rebuild (or `optimize`) 
 
 An upsert appends the ASIN's new rows under a new generation (`gen`, nanoseconds) and then
 deletes its rows of older generations. A reader between the two commits sees both (queries keep
-one hit per ASIN), never none; two writers of the same ASIN leave the later generation only.
+one hit per ASIN), never none; writers of the same ASIN racing each other leave the newest
+generation only (the one whose append commits last cleans up after all of them).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from shazam_assets.search.text import TextIndex
 
 TABLE = "entries"
 VECTOR_INDEX_MIN_ROWS = 50_000  # below this an exhaustive scan is fast and exact
+VECTORS_PER_PARTITION = 4096  # IVF list size: a query probes 20 lists (about 80,000 vectors)
 Item = tuple[str, Mapping[str, str], npt.ArrayLike]
 
 
@@ -129,15 +131,18 @@ class TableIndex:
         items: Iterable[Item],
         *,
         catalogue: Catalogue | None = None,
+        indexes: bool = True,
     ) -> TableIndex:
-        """A new table holding exactly `items` (replacing any table there): the rebuild."""
+        """A new table holding exactly `items` (replacing any table there): the rebuild.
+        `indexes=False` leaves `build_indexes` to the caller (after more rows are added)."""
         schema = _schema(embedder)
         index = cls(store, embedder, None)
         rows = index._rows(items, catalogue or {}, gen=time.time_ns())
         db = _connect(store)
         index._table = db.create_table(TABLE, rows, schema=schema, mode="overwrite")
         index.catalogue = dict(catalogue or {})
-        index.build_indexes()
+        if indexes:
+            index.build_indexes()
         return index
 
     def build_indexes(self) -> None:
@@ -146,11 +151,14 @@ class TableIndex:
         if rows == 0:
             return
         self._table.create_scalar_index("asin", index_type="BTREE", replace=True)
-        if self._table.count_rows("has_vector") >= VECTOR_INDEX_MIN_ROWS:
+        vectors = self._table.count_rows("has_vector")
+        if vectors >= VECTOR_INDEX_MIN_ROWS:  # IVF_FLAT: exact distances in the probed lists
             self._table.create_index(
                 metric="cosine",
                 vector_column_name="vector",
-                index_type="IVF_HNSW_SQ",
+                index_type="IVF_FLAT",
+                num_partitions=max(16, vectors // VECTORS_PER_PARTITION),
+                max_iterations=10,
                 replace=True,
             )
 
@@ -204,11 +212,32 @@ class TableIndex:
             return
         fresh = not self._table.list_indices()
         self._table.add(rows)
-        asins = sorted(set(rows.column("asin").to_pylist()))
-        self._table.delete(f"asin IN ({', '.join(map(_quoted, asins))}) AND gen < {gen}")
+        self._drop_older_generations(sorted(set(rows.column("asin").to_pylist())))
         self._text = None
         if fresh:  # the first rows of a new table: give it its word index
             self.build_indexes()
+
+    def _drop_older_generations(self, asins: list[str]) -> None:
+        """Delete the ASINs' rows older than their newest generation, as the table stands
+        after this writer's append: the writer whose append commits last sees every
+        generation, so the newest one alone is left, whatever order writers raced in."""
+        rows = (
+            self._table.search()
+            .where(f"asin IN ({', '.join(map(_quoted, asins))})")
+            .select(["asin", "gen"])
+            .limit(None)
+            .to_arrow()
+        )
+        gens: dict[str, set[int]] = {}
+        for asin, gen in zip(rows["asin"].to_pylist(), rows["gen"].to_pylist(), strict=True):
+            gens.setdefault(asin, set()).add(gen)
+        stale = [
+            f"(asin = {_quoted(asin)} AND gen < {max(seen)})"
+            for asin, seen in gens.items()
+            if len(seen) > 1
+        ]
+        if stale:
+            self._table.delete(" OR ".join(stale))
 
     def remove(self, asin: str) -> bool:
         """Forget an ASIN; True if it was indexed."""

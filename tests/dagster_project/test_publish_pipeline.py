@@ -12,8 +12,8 @@ from shazam_assets import publish
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.qa import decisions
 from shazam_assets.qa.decisions import record_decision
-from shazam_assets.search.table import TableIndex
 from shazam_assets.search.embed import open_embedder
+from shazam_assets.search.table import TableIndex
 from tests.builders import ASIN
 from tests.dagster_project.runs import decision_runs, execute
 from tests.dagster_project.test_qa_pipeline import _ingest
