@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ from shazam_assets.search.text import TextIndex
 
 TABLE = "entries"
 VECTOR_INDEX_MIN_ROWS = 50_000  # below this an exhaustive scan is fast and exact
+KEEP_VERSIONS_FOR = timedelta(hours=1)  # readers refresh every few seconds
 VECTORS_PER_PARTITION = 4096  # IVF list size: a query probes 20 lists (about 80,000 vectors)
 Item = tuple[str, Mapping[str, str], npt.ArrayLike]
 
@@ -143,6 +145,7 @@ class TableIndex:
         index.catalogue = dict(catalogue or {})
         if indexes:
             index.build_indexes()
+            index.clean_up()
         return index
 
     def build_indexes(self) -> None:
@@ -161,6 +164,11 @@ class TableIndex:
                 max_iterations=10,
                 replace=True,
             )
+
+    def clean_up(self, *, older_than: timedelta = KEEP_VERSIONS_FOR) -> None:
+        """Compact small fragments, fold new rows into the indexes, and delete the files only
+        versions older than `older_than` use (a reader still on one of those reloads)."""
+        self._table.optimize(cleanup_older_than=older_than)
 
     def refresh(self) -> bool:
         """Move to the newest committed version (reads its manifest only); True if it moved."""
