@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import lancedb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -85,6 +84,8 @@ def _s3_options(store: S3Store) -> dict[str, str]:
 
 
 def _connect(store: ObjectStore) -> Any:
+    import lancedb  # 1-2 s to import: only where the table is used, not in every run launch
+
     where = table_location(store)
     return lancedb.connect(where.uri, storage_options=where.storage_options or None)
 
