@@ -74,7 +74,9 @@ def _s3_options(store: S3Store) -> dict[str, str]:
         options["aws_endpoint"] = endpoint
         options["allow_http"] = str(endpoint.startswith("http://")).lower()
     credentials = client._request_signer._credentials  # boto3 has no public getter
-    if credentials is not None:
+    # Expiring credentials (IRSA, instance roles) are left to Lance's own AWS chain, which
+    # refreshes them; fixed ones (given explicitly, as for moto) are handed over.
+    if credentials is not None and not hasattr(credentials, "refresh_needed"):
         frozen = credentials.get_frozen_credentials()
         options["aws_access_key_id"] = frozen.access_key
         options["aws_secret_access_key"] = frozen.secret_key
