@@ -23,6 +23,7 @@ SCRIPTS = {
     "render_quality": ["bench_render_quality.py"],
     "search": ["bench_search.py"],
     "search_service": ["bench_search_service.py"],
+    "search_publish": ["bench_search_publish.py"],
     "backfill": ["bench_backfill.py"],
     "image_bombs": ["bench_image_bombs.py"],
     "cli_startup": ["bench_cli_startup.py"],

@@ -127,13 +127,13 @@ def _publish_run(store: ObjectStore, asin: str) -> tuple[str, dict[str, str]]:
 def _image_search(store: ObjectStore, work: Path, echo: Echo) -> bool:
     """Search with a photo of the lamp from a view no delivery contains; True if it is first."""
     from shazam_assets.qa.raster import View, render, to_image
+    from shazam_assets.search.build import open_index
     from shazam_assets.search.embed import decode_image, open_embedder
-    from shazam_assets.search.index import SearchIndex
 
     lamp = make_product("lamp", out_dir=work / "shopper", with_scan=False)
     photo = work / "shopper-lamp.jpg"
     to_image(render(lamp.model, View("shopper", 150.0, 35.0), size=320)).save(photo, quality=85)
-    hits = SearchIndex.load(store, open_embedder("descriptor")).search_image(
+    hits = open_index(store, open_embedder("descriptor")).search_image(
         decode_image(photo.read_bytes()), 3
     )
     echo(f"image search with a shopper's photo of the lamp ({photo.name}, a view from behind):")

@@ -44,7 +44,7 @@ def test_codes_are_unique_and_have_hints() -> None:
 # String literals that look like codes but are not: environment variables, sentinels and glTF
 # vertex attribute names (TEXCOORD_1, COLOR_0).
 _NOT_CODES = re.compile(
-    r"^(SHAZAM_(?!INTERNAL_ERROR)\w+|DAGSTER_\w+|NVIDIA_\w+|AWS_\w+|RENDERER_VERSION|WAITING_FOR_SENSOR"
+    r"^(SHAZAM_(?!INTERNAL_ERROR)\w+|DAGSTER_\w+|NVIDIA_\w+|AWS_\w+|IVF_\w+|RENDERER_VERSION|WAITING_FOR_SENSOR"
     r"|(TEXCOORD|COLOR|JOINTS|WEIGHTS)_\d+)$"
 )
 _CODE_LITERAL = re.compile(r"""^[rbuf]*(['"]{1,3})([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?::\s|\1)""")

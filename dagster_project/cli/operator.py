@@ -110,9 +110,9 @@ def search(
     asin: str | None, text: str | None, image: Path | None, k: int, as_json: bool, embedder: str
 ) -> None:
     """Find published 3D assets by ASIN, by words, or by a photo (exactly one of them)."""
+    from shazam_assets.search.build import open_index
     from shazam_assets.search.embed import decode_image, open_embedder
     from shazam_assets.search.errors import SearchError
-    from shazam_assets.search.index import SearchIndex
 
     given = [
         name
@@ -125,7 +125,7 @@ def search(
     if image is not None and not image.is_file():
         raise CannotRun(f"{image}: no such file")
     try:
-        index = SearchIndex.load(open_configured_store(), open_embedder(embedder))
+        index = open_index(open_configured_store(), open_embedder(embedder))
         if asin is not None:
             hits = [hit] if (hit := index.lookup(asin)) else []
         elif text is not None:
@@ -152,22 +152,21 @@ def search(
 )
 @_EMBEDDER_OPTION
 def search_index(catalogue: Path | None, embedder: str) -> None:
-    """Rebuild the search index from every published ASIN and save it beside the assets."""
-    from shazam_assets.search.build import rebuild
+    """Rebuild the search table from every published ASIN, beside the assets."""
+    from shazam_assets.search.build import rebuild_table
     from shazam_assets.search.embed import open_embedder
     from shazam_assets.search.errors import SearchError
+    from shazam_assets.search.table import table_location
 
     store = open_configured_store()
     started = time.perf_counter()
     try:
-        index = rebuild(store, open_embedder(embedder), catalogue, log=click.echo)
-        saved = index.save(store)
+        index = rebuild_table(store, open_embedder(embedder), catalogue, log=click.echo)
     except SearchError as exc:
         raise CannotRun(str(exc)) from None
     click.echo(
-        f"search index v{saved.version}: {saved.asins} ASINs, {saved.vectors} vectors, "
-        f"{saved.bytes_written:,} bytes under {store.uri(saved.prefix)} "
-        f"in {time.perf_counter() - started:.1f}s"
+        f"search index v{index.version}: {len(index)} ASINs, {index.vector_count} vectors "
+        f"under {table_location(store).uri} in {time.perf_counter() - started:.1f}s"
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.publish import UnpublishResult, unpublish_product
 from shazam_assets.qa.decisions import unpublish as clear_pointer
-from shazam_assets.search.build import update_asins
+from shazam_assets.search.build import update_table
 from shazam_assets.search.embed import open_embedder
 
 
@@ -34,6 +34,6 @@ def unpublish_asin(
     version = clear_pointer(store, asin, reason=reason)
     index = open_embedder(embedder)
     page = unpublish_product(
-        store, asin, on_removed=lambda a: update_asins(store, [a], index), log=log
+        store, asin, on_removed=lambda a: update_table(store, [a], index), log=log
     )
     return Unpublished(version=version, page=page)

@@ -642,6 +642,17 @@ STAGES: tuple[Stage, ...] = (
         ),
         ("SEARCH_CATALOGUE_COLUMNS", "The catalogue has no 'asin' column", "Add an 'asin' column."),
         (
+            "SEARCH_INDEX_MISSING",
+            "The store has no search table yet",
+            "Build it with `shazam search-index` (or the search_rebuild_job); publishes then "
+            "update it one ASIN at a time.",
+        ),
+        (
+            "SEARCH_STORE_UNSUPPORTED",
+            "The search table cannot live in this kind of store",
+            "Use a local folder (file://) or an S3 store (s3://bucket/prefix).",
+        ),
+        (
             "SEARCH_INDEX_CONFLICT",
             "Another writer updated the index first",
             "Nothing is lost; the write is retried from the new index.",

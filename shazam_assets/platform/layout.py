@@ -343,6 +343,12 @@ SEARCH_INDEX_FILE = _kind(
     "search",
     "one saved index version: claim.json, meta.json, vectors.hnsw",
 )
+SEARCH_TABLE = _kind(
+    "search_table",
+    "search/lance/{path}",
+    "search",
+    "the search table (LanceDB): data fragments, deletion files, versioned manifests, indexes",
+)
 SEARCH_CATALOGUE = _kind(
     "search_catalogue",
     "search/catalogue.{format}",
@@ -819,6 +825,17 @@ def parse_search_index_key(key: str) -> int | None:
     """`search/index/v<N>/<file>` -> N; None for any other key."""
     found = SEARCH_INDEX_FILE.match(key)
     return None if found is None else int(found["number"])
+
+
+def search_table_prefix() -> str:
+    """The folder LanceDB keeps the search table in (`search/lance/`); LanceDB names the
+    files under it (`search_table_key` says where one of them is)."""
+    return SEARCH_TABLE.prefix()
+
+
+def search_table_key(path: str) -> str:
+    """A file of the search table, `path` as LanceDB names it (`entries.lance/_versions/...`)."""
+    return SEARCH_TABLE.key(path=path)
 
 
 def search_catalogue_keys() -> tuple[str, ...]:

@@ -38,7 +38,7 @@ from shazam_assets.platform import imaging, web
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.search.embed import Embedder, decode_image
 from shazam_assets.search.errors import SearchError
-from shazam_assets.search.index import Hit, SearchIndex
+from shazam_assets.search.index import Hit, Searchable
 from shazam_assets.search.live import DEFAULT_POLL_S, LiveIndex, Poller, live_catalogue
 from shazam_assets.search.telemetry import RequestMetrics, ServiceMetrics
 
@@ -173,7 +173,7 @@ def create_search_app(
     _add_docs(app)
     k_param = Query(10, ge=1, le=MAX_K, description="how many results")
 
-    def in_service() -> SearchIndex:
+    def in_service() -> Searchable:
         loaded = live.loaded
         if loaded is None:
             raise _not_ready()

@@ -8,11 +8,13 @@ stage rendered it) and its reference photos. An ASIN with nothing published leav
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from shazam_assets.platform import layout
@@ -22,13 +24,22 @@ from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.platform.versions import published_version
 from shazam_assets.search.embed import Embedder, decode_image
 from shazam_assets.search.errors import IndexConflict
-from shazam_assets.search.index import SavedIndex, SearchIndex
+from shazam_assets.search.index import SavedIndex, Searchable, SearchIndex
 from shazam_assets.search.shop_catalogue import (
     Catalogue,
     catalogue_from_frame,
     read_catalogue,
     store_catalogue,
 )
+from shazam_assets.search.table import Item, TableIndex, table_exists
+
+
+class Writable(Protocol):
+    """What `index_asin` writes to: the in-memory index or the table."""
+
+    def upsert(self, asin: str, *, fields: Mapping[str, str], vectors: npt.ArrayLike) -> None: ...
+
+    def remove(self, asin: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,7 @@ def picture_keys(
     return frames, photos
 
 
-def index_asin(store: ObjectStore, index: SearchIndex, asin: str, embedder: Embedder) -> Indexed:
+def index_asin(store: ObjectStore, index: Writable, asin: str, embedder: Embedder) -> Indexed:
     """Bring one ASIN's entry up to date with its published version (or remove it)."""
     version = published_version(store, asin)
     manifest = (
@@ -144,6 +155,66 @@ def update_asins(
             time.sleep(0.5)
 
 
+class _Collected:
+    """Collects `index_asin`'s entries for one table write (the rebuild)."""
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+
+    def upsert(self, asin: str, *, fields: Mapping[str, str], vectors: npt.ArrayLike) -> None:
+        self.items.append((asin, fields, vectors))
+
+    def remove(self, asin: str) -> bool:
+        return False
+
+
+def rebuild_table(
+    store: ObjectStore,
+    embedder: Embedder,
+    catalogue: Path | pd.DataFrame | Catalogue | None = None,
+    *,
+    log: Callable[[str], None] = lambda _: None,
+) -> TableIndex:
+    """Replace the search table with a fresh one of every published ASIN (the nightly rebuild
+    and the migration from a store that only has the old saved index)."""
+    collected = _Collected()
+    for asin in published_asins(store):
+        done = index_asin(store, collected, asin, embedder)
+        log(f"{asin}: v{done.version}, {done.frames} frames, {done.photos} photos")
+    return TableIndex.create(
+        store, embedder, collected.items, catalogue=resolve_catalogue(store, catalogue)
+    )
+
+
+def update_table(
+    store: ObjectStore,
+    asins: Iterable[str],
+    embedder: Embedder,
+    *,
+    log: Callable[[str], None] = lambda _: None,
+) -> tuple[TableIndex, list[Indexed]]:
+    """Bring some ASINs' entries in the search table up to date: a few small commits each,
+    whatever the size of the table; parallel callers never lose each other's updates. A
+    store without the table gets one first from everything published (the migration)."""
+    wanted = list(asins)
+    if not table_exists(store):
+        log("no search table yet: building it from every published ASIN")
+        index = rebuild_table(store, embedder, log=log)
+    else:
+        index = TableIndex.open(store, embedder)
+    index.catalogue = store_catalogue(store) or {}
+    done = [index_asin(store, index, asin, embedder) for asin in wanted]
+    return index, done
+
+
+def open_index(store: ObjectStore, embedder: Embedder) -> Searchable:
+    """What searches answer from: the table when there is one, else the old saved index
+    (a store not yet rebuilt still works), else an empty index."""
+    if table_exists(store):
+        return TableIndex.open(store, embedder)
+    return SearchIndex.load(store, embedder)
+
+
 @dataclass(frozen=True)
 class Probe:
     """How well image search finds one ASIN: its reference photos, altered so they are not
@@ -159,7 +230,7 @@ class Probe:
         return self.found_in_top_k / self.queries if self.queries else 1.0
 
 
-def probe_asin(store: ObjectStore, index: SearchIndex, asin: str, *, k: int = 5) -> Probe:
+def probe_asin(store: ObjectStore, index: Searchable, asin: str, *, k: int = 5) -> Probe:
     """Search with altered copies of the ASIN's reference photos; count the top-k hits."""
     version = published_version(store, asin)
     manifest = (

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import hnswlib
 import numpy as np
@@ -70,6 +70,28 @@ class Hit:
             "title": self.title,
             "version": self.fields.get("version"),
         }
+
+
+class Searchable(Protocol):
+    """What answers queries: the in-memory index (old stores) or the table."""
+
+    @property
+    def version(self) -> int | None: ...
+
+    def __len__(self) -> int: ...
+
+    @property
+    def vector_count(self) -> int: ...
+
+    def prepare(self) -> None: ...
+
+    def lookup(self, asin: str) -> Hit | None: ...
+
+    def search_text(self, query: str, k: int = 10) -> list[Hit]: ...
+
+    def search_image(self, rgb: ByteImage, k: int = 10) -> list[Hit]: ...
+
+    def search_vector(self, vector: npt.ArrayLike, k: int = 10) -> list[Hit]: ...
 
 
 @dataclass(frozen=True)
@@ -329,7 +351,7 @@ class SearchIndex:
         pointer = read_json(store, POINTER_KEY)
         if pointer is None:
             return cls(embedder)
-        _check_embedder(pointer["embedder"], embedder, where=store.uri(POINTER_KEY))
+        check_embedder(pointer["embedder"], embedder, where=store.uri(POINTER_KEY))
         meta = read_json(store, pointer["prefix"] + layout.SEARCH_META_NAME)
         if meta is None:
             raise SearchError(
@@ -361,7 +383,7 @@ class SearchIndex:
             self._label_asin.update(dict.fromkeys(self._entries[asin].labels, asin))
 
 
-def _check_embedder(stored: Mapping[str, Any], embedder: Embedder, *, where: str) -> None:
+def check_embedder(stored: Mapping[str, Any], embedder: Embedder, *, where: str) -> None:
     if stored.get("name") != embedder.name or int(stored.get("dim", -1)) != embedder.dim:
         raise SearchError(
             "SEARCH_EMBEDDER_MISMATCH",

@@ -1,9 +1,12 @@
 """What a search server answers from, kept current off the request path.
 
-A background thread (`Poller`) asks the store every few seconds whether the index pointer
-(`search/index/current.json`) or the catalogue (`published/catalog.json`) has another ETag. A
-changed index is loaded and prepared (the word index built) in that thread, then swapped in
-with one reference assignment, so a request sees the old index or the new one, never half of
+A background thread (`Poller`) asks the store every few seconds whether the search table
+(`search/lance/`) has a newer version, or, on a store not yet rebuilt into a table, whether the
+old index pointer (`search/index/current.json`) has another ETag, and whether the catalogue
+(`published/catalog.json`) has. A newer table version costs one manifest read to open (the
+vectors stay in the store and are read by queries), plus the word index built from the table's
+word column; an old-style index is loaded whole. Either is prepared in that thread, then
+swapped in with one reference assignment, so a request sees the old index or the new one, never half of
 one, and never waits for a load. A load that fails is logged and counted; the previous index
 stays in service and the next poll tries again (the pointer still differs from what was loaded).
 
@@ -25,7 +28,8 @@ from dataclasses import dataclass
 from shazam_assets.platform import layout
 from shazam_assets.platform.storage import ObjectStore
 from shazam_assets.search.embed import Embedder
-from shazam_assets.search.index import POINTER_KEY, SearchIndex
+from shazam_assets.search.index import POINTER_KEY, Searchable, SearchIndex
+from shazam_assets.search.table import TableIndex, table_exists
 from shazam_assets.search.telemetry import ServiceMetrics
 
 log = logging.getLogger(__name__)
@@ -37,8 +41,8 @@ DEFAULT_POLL_S = 5.0
 class Loaded:
     """One fully loaded, prepared index and where it came from."""
 
-    index: SearchIndex
-    etag: str | None  # the pointer's ETag when it was read; None: no pointer (empty index)
+    index: Searchable
+    etag: str | None  # the table version or pointer ETag it was read at; None: empty index
     loaded_at: float  # Unix time
     load_s: float  # seconds the load and the word index took
 
@@ -62,13 +66,22 @@ class LiveIndex:
         """Load the index if the pointer moved since the last load; True if a new one went
         into service. Never raises: a failure is logged, counted and retried next time."""
         try:
-            info = self.store.head(POINTER_KEY)
-            etag = None if info is None else info.etag
-            current = self._loaded
-            if current is not None and current.etag == etag:
-                return False
             started = time.perf_counter()
-            index = _load(self.store, self.embedder, exists=etag is not None)
+            current = self._loaded
+            index: Searchable
+            if table_exists(self.store):
+                table = TableIndex.open(self.store, self.embedder)  # the newest version
+                etag: str | None = f"table-v{table.version}"
+                if current is not None and current.etag == etag:
+                    return False
+                table.prepare()
+                index = table
+            else:
+                info = self.store.head(POINTER_KEY)
+                etag = None if info is None else info.etag
+                if current is not None and current.etag == etag:
+                    return False
+                index = _load(self.store, self.embedder, exists=etag is not None)
         except Exception as exc:  # the thread must survive any load failure
             self.failures += 1
             if self.metrics is not None:

@@ -21,7 +21,7 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shazam_assets.search.index import SearchIndex
+from shazam_assets.search.index import Searchable
 
 # Word and ASIN queries take about a millisecond; photos tens; a queue under load, more.
 _METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS"})
@@ -74,7 +74,7 @@ class ServiceMetrics:
             registry=r,
         )
 
-    def index_loaded(self, index: SearchIndex, *, loaded_at: float, load_s: float) -> None:
+    def index_loaded(self, index: Searchable, *, loaded_at: float, load_s: float) -> None:
         self.ready.set(1)
         self.version.set(index.version or 0)
         self.asins.set(len(index))

@@ -12,8 +12,8 @@ from shazam_assets import publish
 from shazam_assets.platform import versions as platform_versions
 from shazam_assets.qa import decisions
 from shazam_assets.qa.decisions import record_decision
-from shazam_assets.search.build import SearchIndex
 from shazam_assets.search.embed import open_embedder
+from shazam_assets.search.table import TableIndex
 from tests.builders import ASIN
 from tests.dagster_project.runs import decision_runs, execute
 from tests.dagster_project.test_qa_pipeline import _ingest
@@ -71,8 +71,8 @@ def test_approval_renders_publishes_and_indexes_once(env, delivery) -> None:
         dg.AssetCheckKey(SEARCH, "search_finds_product"), limit=1
     )[0]
     assert probe.status.value == "SUCCEEDED" and probe.partition == ASIN
-    index = SearchIndex.load(store, open_embedder("descriptor"))
-    assert index.lookup(ASIN) is not None
+    index = TableIndex.open(store, open_embedder("descriptor"))
+    assert index.lookup(ASIN) is not None and found["index_version"].value == index.version
 
     assert _tick(instance, url, cursor)[0] == []  # the same pointer is not requested twice
     assert execute(instance, "publish_job", requests[0]).success  # e.g. a backfill: no-ops
@@ -85,7 +85,7 @@ def test_approval_renders_publishes_and_indexes_once(env, delivery) -> None:
     assert [r.partition_key for r in requests] == [ASIN]
     assert execute(instance, "publish_job", requests[0]).success
     assert not store.exists(f"published/{ASIN}/index.html")
-    assert SearchIndex.load(store, open_embedder("descriptor")).lookup(ASIN) is None
+    assert TableIndex.open(store, open_embedder("descriptor")).lookup(ASIN) is None
     assert ASIN not in store.get_bytes("published/catalog.json").decode()
 
 
@@ -105,7 +105,8 @@ def test_the_nightly_rebuild_indexes_every_published_asin(env, delivery) -> None
     decision_runs(instance, url)
     result = execute(instance, "search_rebuild_job", dg.RunRequest())
     assert result.success
-    index = SearchIndex.load(store, open_embedder("descriptor"))
-    assert index.asins == [ASIN] and index.version == 1
+    index = TableIndex.open(store, open_embedder("descriptor"))
+    assert index.asins == [ASIN]
     observed = instance.fetch_observations(SEARCH, limit=1).records[0].asset_observation
     assert observed.metadata["index_asins"].value == 1
+    assert observed.metadata["index_version"].value == index.version

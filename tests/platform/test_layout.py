@@ -77,6 +77,10 @@ BUILT = {
         layout.search_index_file_key(7, layout.SEARCH_META_NAME),
         "search/index/v7/meta.json",
     ),
+    "search_table": (
+        layout.search_table_key("entries.lance/_versions/1.manifest"),
+        "search/lance/entries.lance/_versions/1.manifest",
+    ),
     "search_catalogue": (layout.search_catalogue_keys()[0], "search/catalogue.parquet"),
     "metrics_table": (layout.metrics_table_key("versions"), "metrics/versions.parquet"),
     "metrics_latest": (layout.metrics_latest_key(), "metrics/latest.prom"),

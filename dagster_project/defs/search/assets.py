@@ -6,14 +6,13 @@ from dagster_project.lib import code_versions, keys
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource, SearchSettingsResource
 from shazam_assets.search import build
-from shazam_assets.search.index import SearchIndex
 
 
 @dg.asset(
     partitions_def=asin_partitions,
     group_name="search",
     deps=[keys.TURNTABLE_360],
-    kinds={"hnswlib"},
+    kinds={"lancedb"},
     code_version=code_versions.SEARCH_ENTRY,
     check_specs=[
         dg.AssetCheckSpec(
@@ -27,19 +26,20 @@ from shazam_assets.search.index import SearchIndex
 def search_index(
     context: dg.AssetExecutionContext, store: ObjectStoreResource, search: SearchSettingsResource
 ) -> dg.MaterializeResult:
-    """The ASIN's entry in the search index (exact ASIN, words, and photos: its 360° frames and
-    reference photos), upserted into a new index version; removed when nothing is published.
-    `search_success_rate` is the share of probe photo queries that found it in the top 5."""
+    """The ASIN's entry in the search table (exact ASIN, words, and photos: its 360° frames and
+    reference photos), written as the ASIN's own rows (a publish costs the same whatever the
+    catalogue's size); removed when nothing is published. `search_success_rate` is the share
+    of probe photo queries that found it in the top 5."""
     s, asin, embedder = store.open(), context.partition_key, search.embedder()
-    saved, (done,) = build.update_asins(s, [asin], embedder, log=context.log.info)
-    index = SearchIndex.load(s, embedder)
+    index, (done,) = build.update_table(s, [asin], embedder, log=context.log.info)
+    index.refresh()
     probe = build.probe_asin(s, index, asin)
     return dg.MaterializeResult(
         metadata={
             "published_version": done.version or 0,
             "indexed_pictures": done.frames + done.photos,
-            "index_version": saved.version,
-            "index_asins": saved.asins,
+            "index_version": index.version,
+            "index_asins": len(index),
             "search_success_rate": probe.success_rate,
         },
         check_results=[
@@ -57,21 +57,19 @@ def search_index(
     )
 
 
-@dg.op(description="Rebuild the whole search index from every published ASIN and save it.")
+@dg.op(description="Rebuild the whole search table from every published ASIN.")
 def rebuild_search_index(
     context: dg.OpExecutionContext, store: ObjectStoreResource, search: SearchSettingsResource
 ) -> None:
     s = store.open()
-    index = build.rebuild(s, search.embedder(), log=context.log.info)
-    saved = index.save(s)
+    index = build.rebuild_table(s, search.embedder(), log=context.log.info)
     context.log_event(
         dg.AssetObservation(
             asset_key=keys.SEARCH_INDEX,
             metadata={
-                "index_version": saved.version,
-                "index_asins": saved.asins,
-                "vectors": saved.vectors,
-                "deleted_versions": len(saved.deleted_versions),
+                "index_version": index.version,
+                "index_asins": len(index),
+                "vectors": index.vector_count,
             },
         )
     )

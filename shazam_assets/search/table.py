@@ -1,0 +1,418 @@
+"""The search index as a LanceDB table: a publish writes one ASIN's rows, not the whole index.
+
+One Lance dataset (`search/lance/entries.lance/` beside the assets, on local disk or on S3)
+holds one row per picture vector of every indexed ASIN, and one row without a vector for an
+ASIN with no pictures. Every row carries the ASIN's result fields (catalogue words merged in)
+so a hit needs no second read; the row with `slot = 0` also carries the words the BM25
+full-text index covers.
+
+Why this shape (issue 15): every write is a Lance commit of a small new fragment plus a
+deletion file, so a publish costs the same at 10,000 and 1,000,000 ASINs; Lance commits with
+create-if-absent manifests (conditional puts on S3), so concurrent writers rebase onto each
+other instead of overwriting; a reader moves to the newest version with `refresh()`, which
+reads one manifest, not the index. Vectors and words not yet covered by an index are searched
+exhaustively next to the indexed ones until the nightly rebuild (or `optimize`) folds them in.
+
+An upsert appends the ASIN's new rows under a new generation (`gen`, nanoseconds) and then
+deletes its rows of older generations. A reader between the two commits sees both (queries keep
+one hit per ASIN), never none; writers of the same ASIN racing each other leave the newest
+generation only (the one whose append commits last cleans up after all of them).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from shazam_assets.platform import layout
+from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
+from shazam_assets.search.embed import ByteImage, Embedder
+from shazam_assets.search.errors import SearchError
+from shazam_assets.search.index import TEXT_FIELDS, Hit, Vectors, check_embedder
+from shazam_assets.search.shop_catalogue import Catalogue
+from shazam_assets.search.text import TextIndex
+
+TABLE = "entries"
+VECTOR_INDEX_MIN_ROWS = 50_000  # below this an exhaustive scan is fast and exact
+KEEP_VERSIONS_FOR = timedelta(hours=1)  # readers refresh every few seconds
+VECTORS_PER_PARTITION = 4096  # IVF list size: a query probes 20 lists (about 80,000 vectors)
+Item = tuple[str, Mapping[str, str], npt.ArrayLike]
+
+
+@dataclass(frozen=True)
+class TableLocation:
+    """Where LanceDB finds the table: a local folder or an S3 URI with its options."""
+
+    uri: str
+    storage_options: dict[str, str]
+
+
+def table_location(store: ObjectStore) -> TableLocation:
+    """The LanceDB location of the store's search table (`search/lance/` in the store)."""
+    prefix = layout.search_table_prefix()
+    if isinstance(store, LocalStore):
+        return TableLocation(str(store.root / prefix), {})
+    if isinstance(store, S3Store):
+        return TableLocation(f"s3://{store.bucket}/{store.prefix}{prefix}", _s3_options(store))
+    raise SearchError("SEARCH_STORE_UNSUPPORTED", f"{store!r}: no LanceDB location for this store")
+
+
+def _s3_options(store: S3Store) -> dict[str, str]:
+    """The store's own S3 endpoint, region and credentials, handed to Lance's object store."""
+    client = store.client
+    options = {"aws_region": client.meta.region_name or "us-east-1"}
+    endpoint = client.meta.endpoint_url
+    if endpoint and not endpoint.startswith("https://s3."):
+        options["aws_endpoint"] = endpoint
+        options["allow_http"] = str(endpoint.startswith("http://")).lower()
+    credentials = client._request_signer._credentials  # boto3 has no public getter
+    # Expiring credentials (IRSA, instance roles) are left to Lance's own AWS chain, which
+    # refreshes them; fixed ones (given explicitly, as for moto) are handed over.
+    if credentials is not None and not hasattr(credentials, "refresh_needed"):
+        frozen = credentials.get_frozen_credentials()
+        options["aws_access_key_id"] = frozen.access_key
+        options["aws_secret_access_key"] = frozen.secret_key
+        if frozen.token:
+            options["aws_session_token"] = frozen.token
+    return options
+
+
+def _connect(store: ObjectStore) -> Any:
+    import lancedb  # 1-2 s to import: only where the table is used, not in every run launch
+
+    where = table_location(store)
+    return lancedb.connect(where.uri, storage_options=where.storage_options or None)
+
+
+def table_exists(store: ObjectStore) -> bool:
+    """True once a rebuild (or a first publish) created the table."""
+    return TABLE in _connect(store).table_names()
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class TableIndex:
+    """Lookup, word and photo search over the LanceDB table; the same queries and hits as
+    `SearchIndex`, with writes that go straight to the store."""
+
+    def __init__(self, store: ObjectStore, embedder: Embedder, table: Any) -> None:
+        self.store, self.embedder, self._table = store, embedder, table
+        self.embedder_name, self.dim = embedder.name, embedder.dim
+        self._text: TextIndex | None = None
+        self.catalogue: Catalogue = {}  # merged into the entries written by `upsert`
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, store: ObjectStore, embedder: Embedder) -> TableIndex:
+        """The store's table; SEARCH_INDEX_MISSING when none was created yet."""
+        db = _connect(store)
+        if TABLE not in db.table_names():
+            raise SearchError(
+                "SEARCH_INDEX_MISSING",
+                f"{table_location(store).uri} has no search table; run `shazam search-index`",
+            )
+        table = db.open_table(TABLE)
+        meta = table.schema.metadata or {}
+        stored = json.loads(meta.get(b"shazam.embedder", b"{}"))
+        check_embedder(stored, embedder, where=table_location(store).uri)
+        return cls(store, embedder, table)
+
+    @classmethod
+    def create(
+        cls,
+        store: ObjectStore,
+        embedder: Embedder,
+        items: Iterable[Item],
+        *,
+        catalogue: Catalogue | None = None,
+        indexes: bool = True,
+    ) -> TableIndex:
+        """A new table holding exactly `items` (replacing any table there): the rebuild.
+        `indexes=False` leaves `build_indexes` to the caller (after more rows are added)."""
+        schema = _schema(embedder)
+        index = cls(store, embedder, None)
+        rows = index._rows(items, catalogue or {}, gen=time.time_ns())
+        db = _connect(store)
+        index._table = db.create_table(TABLE, rows, schema=schema, mode="overwrite")
+        index.catalogue = dict(catalogue or {})
+        if indexes:
+            index.build_indexes()
+            index.clean_up()
+        return index
+
+    def build_indexes(self) -> None:
+        """(Re)build the ASIN and (for a large table) vector indexes over every row."""
+        rows = self._table.count_rows()
+        if rows == 0:
+            return
+        self._table.create_scalar_index("asin", index_type="BTREE", replace=True)
+        vectors = self._table.count_rows("has_vector")
+        if vectors >= VECTOR_INDEX_MIN_ROWS:  # IVF_FLAT: exact distances in the probed lists
+            self._table.create_index(
+                metric="cosine",
+                vector_column_name="vector",
+                index_type="IVF_FLAT",
+                num_partitions=max(16, vectors // VECTORS_PER_PARTITION),
+                max_iterations=10,
+                replace=True,
+            )
+
+    def clean_up(self, *, older_than: timedelta = KEEP_VERSIONS_FOR) -> None:
+        """Compact small fragments, fold new rows into the indexes, and delete the files only
+        versions older than `older_than` use (a reader still on one of those reloads)."""
+        self._table.optimize(cleanup_older_than=older_than)
+
+    def refresh(self) -> bool:
+        """Move to the newest committed version (reads its manifest only); True if it moved."""
+        before = self._table.version
+        self._table.checkout_latest()
+        moved = bool(self._table.version != before)
+        self._text = None if moved else self._text
+        return moved
+
+    @property
+    def version(self) -> int:
+        return int(self._table.version)
+
+    def prepare(self) -> None:
+        """Build the word index of this version now (from the table's ASIN and word columns
+        only, never the vectors) rather than on the first word query; a server calls this
+        in its background thread after `refresh`."""
+        if self._text is None:
+            rows = (
+                self._table.search()
+                .where("slot = 0")
+                .select(["asin", "document"])
+                .limit(None)
+                .to_arrow()
+            )
+            documents = dict(
+                zip(rows["asin"].to_pylist(), rows["document"].to_pylist(), strict=True)
+            )
+            self._text = TextIndex(sorted(documents.items()))
+
+    # ---------------------------------------------------------------- writing
+
+    def upsert(
+        self,
+        asin: str,
+        *,
+        fields: Mapping[str, str],
+        vectors: npt.ArrayLike,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        """Index an ASIN, replacing whatever it had: two small commits (append, then delete
+        the older generations), whatever the size of the table."""
+        self.upsert_many([(asin, fields, vectors)], catalogue=catalogue)
+
+    def upsert_many(self, items: Iterable[Item], *, catalogue: Catalogue | None = None) -> None:
+        gen = time.time_ns()
+        rows = self._rows(items, self.catalogue if catalogue is None else catalogue, gen=gen)
+        if rows.num_rows == 0:
+            return
+        fresh = not self._table.list_indices()
+        self._table.add(rows)
+        self._drop_older_generations(sorted(set(rows.column("asin").to_pylist())))
+        self._text = None
+        if fresh:  # the first rows of a new table: give it its word index
+            self.build_indexes()
+
+    def _drop_older_generations(self, asins: list[str]) -> None:
+        """Delete the ASINs' rows older than their newest generation, as the table stands
+        after this writer's append: the writer whose append commits last sees every
+        generation, so the newest one alone is left, whatever order writers raced in."""
+        rows = (
+            self._table.search()
+            .where(f"asin IN ({', '.join(map(_quoted, asins))})")
+            .select(["asin", "gen"])
+            .limit(None)
+            .to_arrow()
+        )
+        gens: dict[str, set[int]] = {}
+        for asin, gen in zip(rows["asin"].to_pylist(), rows["gen"].to_pylist(), strict=True):
+            gens.setdefault(asin, set()).add(gen)
+        stale = [
+            f"(asin = {_quoted(asin)} AND gen < {max(seen)})"
+            for asin, seen in gens.items()
+            if len(seen) > 1
+        ]
+        if stale:
+            self._table.delete(" OR ".join(stale))
+
+    def remove(self, asin: str) -> bool:
+        """Forget an ASIN; True if it was indexed."""
+        where = f"asin = {_quoted(asin)}"
+        if self._table.count_rows(where) == 0:
+            return False
+        self._table.delete(where)
+        self._text = None
+        return True
+
+    def _rows(self, items: Iterable[Item], catalogue: Catalogue, *, gen: int) -> pa.Table:
+        checked = {asin: (fields, self._checked(asin, raw)) for asin, fields, raw in items}
+        asins: list[str] = []
+        slots: list[int] = []
+        documents: list[str | None] = []
+        field_json: list[str] = []
+        blocks: list[Vectors] = []
+        for asin, (fields, vectors) in checked.items():
+            merged = {**catalogue.get(asin, {}), **{k: str(v) for k, v in fields.items()}}
+            count = max(len(vectors), 1)
+            asins += [asin] * count
+            slots += list(range(count))
+            documents += [_document(asin, merged, catalogue), *([None] * (count - 1))]
+            field_json += [json.dumps(merged, separators=(",", ":"))] * count
+            blocks.append(vectors if len(vectors) else np.zeros((1, self.dim), np.float32))
+        flat = np.concatenate(blocks) if blocks else np.zeros((0, self.dim), np.float32)
+        has_vector = [bool(len(v)) for _, v in checked.values() for _ in range(max(len(v), 1))]
+        return pa.Table.from_pydict(
+            {
+                "asin": asins,
+                "gen": [gen] * len(asins),
+                "slot": slots,
+                "fields": field_json,
+                "document": documents,
+                "has_vector": has_vector,
+                "vector": pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel()), self.dim),
+            },
+            schema=_schema(self.embedder),
+        )
+
+    def _checked(self, asin: str, raw: npt.ArrayLike) -> Vectors:
+        if not asin or asin != asin.strip() or "/" in asin or "'" in asin:
+            raise SearchError("SEARCH_BAD_ASIN", f"{asin!r} is not an ASIN")
+        vectors = np.asarray(raw, dtype=np.float32)
+        vectors = vectors.reshape(0, self.dim) if vectors.size == 0 else np.atleast_2d(vectors)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+            raise SearchError(
+                "SEARCH_DIM_MISMATCH",
+                f"{asin}: vectors of shape {vectors.shape}; "
+                f"the index holds {self.dim}-d vectors of {self.embedder_name}",
+            )
+        if not np.isfinite(vectors).all():
+            raise SearchError("SEARCH_BAD_VECTOR", f"{asin}: vectors contain NaN or infinity")
+        return vectors
+
+    # ---------------------------------------------------------------- queries
+
+    def __len__(self) -> int:
+        return int(self._table.count_rows("slot = 0"))
+
+    def __contains__(self, asin: object) -> bool:
+        return isinstance(asin, str) and self.lookup(asin) is not None
+
+    @property
+    def vector_count(self) -> int:
+        return int(self._table.count_rows("has_vector"))
+
+    @property
+    def asins(self) -> list[str]:
+        column = (
+            self._table.search().where("slot = 0").select(["asin"]).limit(None).to_arrow()["asin"]
+        )
+        return sorted(set(column.to_pylist()))
+
+    def lookup(self, asin: str) -> Hit | None:
+        """The ASIN itself, when indexed (case and surrounding space forgiven)."""
+        key = asin.strip()
+        for candidate in dict.fromkeys([key, key.upper()]):
+            rows = (
+                self._table.search()
+                .where(f"asin = {_quoted(candidate)}")
+                .select(["asin", "fields"])
+                .limit(1)
+                .to_list()
+            )
+            if rows:
+                return _hit(rows[0], 1.0)
+        return None
+
+    def search_text(self, query: str, k: int = 10) -> list[Hit]:
+        """ASINs whose title, artist, brand, category or ASIN match the words, best first
+        (the same BM25 ranking, prefixes and typos as `SearchIndex`)."""
+        self.prepare()
+        assert self._text is not None
+        scored = self._text.search(query, k)
+        if not scored:
+            return []
+        rows = {
+            row["asin"]: row
+            for row in self._table.search()
+            .where(f"slot = 0 AND asin IN ({', '.join(_quoted(a) for a, _ in scored)})")
+            .select(["asin", "fields"])
+            .limit(4 * len(scored))
+            .to_list()
+        }
+        return [_hit(rows[asin], score) for asin, score in scored if asin in rows]
+
+    def search_image(self, rgb: ByteImage, k: int = 10) -> list[Hit]:
+        """ASINs whose pictures look most like the photo (best view per ASIN), best first."""
+        return self.search_vector(self.embedder.embed(rgb), k)
+
+    def search_vector(self, vector: npt.ArrayLike, k: int = 10) -> list[Hit]:
+        """Nearest ASINs to a query vector, widening the search until `k` distinct ASINs are
+        found (one ASIN owns many vectors: its frames and photos)."""
+        query = self._checked("query", vector)[0]
+        n = max(4 * k, 32)
+        while True:
+            rows = (
+                self._table.search(query, vector_column_name="vector")
+                .metric("cosine")
+                .where("has_vector", prefilter=True)
+                .select(["asin", "fields", "_distance"])
+                .limit(n)
+                .refine_factor(4)
+                .to_list()
+            )
+            hits = _best_per_asin(((r, 1.0 - float(r["_distance"])) for r in rows), k)
+            if len(hits) >= k or len(rows) < n:
+                return hits
+            n *= 4
+
+
+def _schema(embedder: Embedder) -> pa.Schema:
+    return pa.schema(
+        [
+            ("asin", pa.string()),
+            ("gen", pa.int64()),
+            ("slot", pa.int32()),
+            ("fields", pa.string()),
+            ("document", pa.string()),
+            ("has_vector", pa.bool_()),
+            ("vector", pa.list_(pa.float32(), embedder.dim)),
+        ],
+        metadata={
+            "shazam.embedder": json.dumps({"name": embedder.name, "dim": embedder.dim}),
+        },
+    )
+
+
+def _document(asin: str, fields: Mapping[str, str], catalogue: Catalogue) -> str:
+    extra = catalogue.get(asin, {}).get("title", "")  # a catalogue title adds its words
+    values = {"asin": asin, **fields}
+    return " ".join([*(values.get(name, "") for name in TEXT_FIELDS), extra])
+
+
+def _hit(row: Mapping[str, Any], score: float) -> Hit:
+    fields = json.loads(row["fields"])
+    return Hit(asin=row["asin"], score=score, title=fields.get("title", ""), fields=fields)
+
+
+def _best_per_asin(scored: Iterable[tuple[Mapping[str, Any], float]], k: int) -> list[Hit]:
+    best: dict[str, tuple[Mapping[str, Any], float]] = {}
+    for row, score in scored:
+        if row["asin"] not in best or score > best[row["asin"]][1]:
+            best[row["asin"]] = (row, score)
+    ranked = sorted(best.values(), key=lambda pair: (-pair[1], pair[0]["asin"]))[:k]
+    return [_hit(row, score) for row, score in ranked]
