@@ -10,9 +10,6 @@ from typing import Any
 import dagster as dg
 
 from shazam_assets.platform.storage import ObjectStore
-from shazam_assets.qa import checks
-
-SEVERITY = {checks.WARN: dg.AssetCheckSeverity.WARN, checks.ERROR: dg.AssetCheckSeverity.ERROR}
 
 
 def review(
@@ -20,6 +17,11 @@ def review(
 ) -> tuple[dict[str, Any], list[dg.AssetCheckResult]]:
     """Run the automatic checks on `asin` v`version` (the result is kept in the store) and
     return (materialization metadata, check results)."""
+    # Imported here: the scorer (the studio renderer, trimesh) is needed by the runs that
+    # review, not by every process that loads the code location (each run's start).
+    from shazam_assets.qa import checks
+
+    severity = {checks.WARN: dg.AssetCheckSeverity.WARN, checks.ERROR: dg.AssetCheckSeverity.ERROR}
     result = checks.run_automatic_qa(s, asin, version)
     metadata: dict[str, Any] = {
         "version": version,
@@ -40,7 +42,7 @@ def review(
         dg.AssetCheckResult(
             check_name=c.name,
             passed=c.passed,
-            severity=SEVERITY[c.severity],
+            severity=severity[c.severity],
             description=c.message,
             metadata={"version": version, **c.metadata},
         )
