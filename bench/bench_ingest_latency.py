@@ -211,9 +211,9 @@ def measure(p: Pipeline, delivery: Path, count: int) -> list[tuple[float, ...]]:
     return rows
 
 
-def warm_up(p: Pipeline, delivery: Path) -> None:
+def warm_up(p: Pipeline, delivery: Path, asin: str = ASIN) -> None:
     """One upload, not counted: the daemon has started and loaded the code location."""
-    done = upload(p.store, f"uploads/{ASIN}/warm-up.zip", delivery)
+    done = upload(p.store, f"uploads/{asin}/warm-up.zip", delivery)
     wait_for(lambda: versions.find_upload_version(p.store, done), 300)
 
 

@@ -9,11 +9,6 @@ SENSOR_INTERVAL_S = 15
 # uploads, ~5 s at 100k on a local disk: bench_sensor_scan.py) or one SQS poll.
 UPLOAD_SENSOR_INTERVAL_S = 5
 
-# Uploads per batched ingest run (`ingest_batch_job`): a burst found in one tick becomes runs of
-# up to this many ASINs, so the ~4 s start of a run is paid once per batch, and one batch (about
-# 0.3 s to validate and store and ~1 s to review each) still ends within a few minutes.
-INGEST_BATCH = 50
-
 # ASINs per run when a backfill re-renders many: the run's start (on Kubernetes a pod, a GPU
 # node, the Filament engine) is paid once per batch; 20 renders take about a minute on a GPU.
 # The product pages of a render backfill batch with their turntables.

@@ -1,5 +1,5 @@
 """`ingest_batch_job`: the uploads one sensor tick found, validated, stored and reviewed in one
-run of up to `INGEST_BATCH` ASINs, each reported as that ASIN's own partition.
+run of up to `SHAZAM_INGEST_BATCH` (50) ASINs, each reported as that ASIN's own partition.
 
 Why not a run over a partition range, or a backfill with `BackfillPolicy.multi_run`? A run has
 one partition or one contiguous range, and the ASINs of a tick are contiguous among the dynamic
@@ -172,7 +172,7 @@ def _asin_or_key(item: BatchUpload) -> str:
 
 @dg.job(
     description="Validate, store and review the uploads of one sensor tick: up to "
-    "INGEST_BATCH ASINs per run, each reported as its own partition.",
+    "SHAZAM_INGEST_BATCH (50) ASINs per run, each reported as its own partition.",
 )
 def ingest_batch_job() -> None:
     ingest_batch()

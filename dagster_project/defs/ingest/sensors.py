@@ -2,9 +2,9 @@
 finds new scan data under scans/ and requests one scan_data run per ASIN.
 
 A tick that finds one upload requests an `ingest_job` run for its ASIN partition, as it always
-did. A tick that finds more (a burst) requests `ingest_batch_job` runs of up to `INGEST_BATCH`
-uploads each, at most one upload per ASIN in a run, every ASIN still reported as its own
-partition (`defs/ingest/batch.py` says how, and why not partition ranges or backfills). The run
+did. A tick that finds more (a burst) requests `ingest_batch_job` runs of up to
+`SHAZAM_INGEST_BATCH` (50) uploads each, at most one upload per ASIN in a run, every ASIN still
+reported as its own partition (`defs/ingest/batch.py` says how, and why not partition ranges or backfills). The run
 key of a batch is derived from its uploads' keys and ETags, and the same uploads always form
 the same batches, so a tick evaluated twice asks for the same runs and Dagster skips the repeat.
 
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from dagster_project.defs.ingest import assets, batch  # the jobs this stage's sensors request
-from dagster_project.lib.cadence import INGEST_BATCH, SENSOR_INTERVAL_S, UPLOAD_SENSOR_INTERVAL_S
+from dagster_project.lib.cadence import SENSOR_INTERVAL_S, UPLOAD_SENSOR_INTERVAL_S
 from dagster_project.lib.configs import UPLOAD_OPS, UploadConfig
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
@@ -28,6 +28,7 @@ from dagster_project.lib.runs import BATCH_TAG
 from shazam_assets.ingest.scans import scan_arrivals
 from shazam_assets.ingest.upload_events import poll_upload_events
 from shazam_assets.ingest.uploads import Upload, batch_run_key, scan_uploads, upload_batches
+from shazam_assets.platform.settings import Settings
 
 
 def run_request(upload: Upload) -> dg.RunRequest:
@@ -56,9 +57,7 @@ def batch_request(uploads: Sequence[Upload]) -> dg.RunRequest:
     )
 
 
-def run_requests(
-    uploads: Sequence[Upload], *, batch_size: int = INGEST_BATCH
-) -> list[dg.RunRequest]:
+def run_requests(uploads: Sequence[Upload], *, batch_size: int) -> list[dg.RunRequest]:
     """The runs for one tick's uploads: one `ingest_job` run for a lone upload, batches else."""
     return [
         run_request(group[0]) if len(group) == 1 else batch_request(group)
@@ -66,10 +65,15 @@ def run_requests(
     ]
 
 
+def _batch_size() -> int:
+    """Uploads per batched run: `SHAZAM_INGEST_BATCH` (settings.Settings.ingest_batch)."""
+    return max(1, Settings.from_env(only=("ingest_batch",)).ingest_batch)
+
+
 def _result(uploads: Sequence[Upload], cursor: str) -> dg.SensorResult:
     asins = sorted({u.asin for u in uploads})
     return dg.SensorResult(
-        run_requests=run_requests(uploads),
+        run_requests=run_requests(uploads, batch_size=_batch_size()),
         dynamic_partitions_requests=[asin_partitions.build_add_request(asins)] if asins else [],
         cursor=cursor,
     )
