@@ -12,8 +12,9 @@ import pytest
 
 from dagster_project.defs.ingest.sensors import upload_queue_sensor, upload_sensor
 from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
-from dagster_project.lib.runs import is_rejection
+from dagster_project.lib.runs import is_rejection, upload_tag
 from shazam_assets.ingest import versions
+from shazam_assets.ingest.uploads import Upload
 from shazam_assets.operations.status import asin_status
 from shazam_assets.platform.storage import ObjectStore, S3Store
 from tests.builders import edit_manifest, pack, product, rewrite_zip
@@ -63,6 +64,10 @@ def test_a_burst_is_one_batch_run_and_a_rejection_stops_only_itself(env, zips) -
     (request,) = result.run_requests
     assert request.job_name == "ingest_batch_job" and request.partition_key is None
     assert request.tags["shazam/batch"] == f"{GOOD}...{BAD}"
+    uploads = [store.head(f"uploads/{asin}/delivery.zip") for asin in zips]
+    for info in uploads:  # each upload finds the run that processes it (as `shazam demo` does)
+        upload = Upload.from_info(info)
+        assert request.tags[upload_tag(upload.upload_id)] == info.key
 
     run = execute(instance, "ingest_batch_job", request)
     assert run.success  # a rejection is the artist's to fix, not a failure of the batch

@@ -24,7 +24,7 @@ from dagster_project.lib.cadence import SENSOR_INTERVAL_S, UPLOAD_SENSOR_INTERVA
 from dagster_project.lib.configs import UPLOAD_OPS, UploadConfig
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
-from dagster_project.lib.runs import BATCH_TAG
+from dagster_project.lib.runs import BATCH_TAG, upload_tag
 from shazam_assets.ingest.scans import scan_arrivals
 from shazam_assets.ingest.upload_events import poll_upload_events
 from shazam_assets.ingest.uploads import Upload, batch_run_key, scan_uploads, upload_batches
@@ -39,7 +39,11 @@ def run_request(upload: Upload) -> dg.RunRequest:
         job_name=assets.ingest_job.name,
         partition_key=upload.asin,
         run_config=dg.RunConfig(ops=dict.fromkeys(UPLOAD_OPS, config)),
-        tags={"shazam/upload_key": upload.key, "shazam/etag": upload.etag},
+        tags={
+            "shazam/upload_key": upload.key,
+            "shazam/etag": upload.etag,
+            upload_tag(upload.upload_id): upload.key,
+        },
     )
 
 
@@ -53,7 +57,11 @@ def batch_request(uploads: Sequence[Upload]) -> dg.RunRequest:
         run_key=batch_run_key(uploads),
         job_name=batch.ingest_batch_job.name,
         run_config=dg.RunConfig(ops={batch.ingest_batch.name: config}),
-        tags={BATCH_TAG: f"{asins[0]}...{asins[-1]}", "shazam/uploads": str(len(uploads))},
+        tags={
+            BATCH_TAG: f"{asins[0]}...{asins[-1]}",
+            "shazam/uploads": str(len(uploads)),
+            **{upload_tag(u.upload_id): u.key for u in uploads},
+        },
     )
 
 
