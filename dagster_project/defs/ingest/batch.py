@@ -36,7 +36,7 @@ from dagster_project.defs.ingest.assets import (
 )
 from dagster_project.lib import automatic_qa, code_versions, keys
 from dagster_project.lib.resources import ObjectStoreResource
-from dagster_project.lib.retries import RETRY, per_asin
+from dagster_project.lib.retries import RETRY, is_transient, per_asin
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest.uploads import parse_upload_key
 from shazam_assets.platform.storage import ObjectStore
@@ -150,18 +150,19 @@ def ingest_batch(
         if version is not None:
             stored[asin] = version
 
-    failed = _phase(list(items), ingest_one, context.log.error)
+    def review_one(asin: str) -> None:
+        _review_one(s, asin, stored[asin], events)
+
+    failed = [_phase(list(items), ingest_one, context.log.error)]
     yield from events.take()
-    failed = (
-        _phase(list(stored), lambda a: _review_one(s, a, stored[a], events), context.log.error)
-        or failed
-    )
+    failed.append(_phase(list(stored), review_one, context.log.error))
     yield from events.take()
     context.log.info(
         f"{len(items)} uploads: {len(stored)} stored, {len(items) - len(stored)} rejected or failed"
     )
-    if failed is not None:
-        raise failed
+    errors = [e for e in failed if e is not None]
+    if errors:  # a transient one first: the retry policy re-runs the batch (a stored upload is not stored again)
+        raise next((e for e in errors if is_transient(e)), errors[0])
 
 
 def _asin_or_key(item: BatchUpload) -> str:
