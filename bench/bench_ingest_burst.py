@@ -100,7 +100,8 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=100)
     args = parser.parse_args()
     results = {}
-    with tempfile.TemporaryDirectory(prefix="shazam-burst-") as tmp:
+    # a run process may still be writing its logs as the daemon stops: ignore the cleanup
+    with tempfile.TemporaryDirectory(prefix="shazam-burst-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         zips = _deliveries(work, args.uploads)
         warm = build_delivery(asin=WARM_ASIN, slug="speaker", work=work)

@@ -228,7 +228,7 @@ def main() -> None:
     args = parser.parse_args()
     table = []
     for mode in ("local", "sqs") if args.mode == "both" else (args.mode,):
-        with tempfile.TemporaryDirectory(prefix="shazam-bench-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="shazam-bench-", ignore_cleanup_errors=True) as tmp:
             work = Path(tmp)
             delivery = build_delivery(asin=ASIN, slug="speaker", work=work)
             with pipeline(mode, work) as p:

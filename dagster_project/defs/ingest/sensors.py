@@ -4,9 +4,10 @@ finds new scan data under scans/ and requests one scan_data run per ASIN.
 A tick that finds one upload requests an `ingest_job` run for its ASIN partition, as it always
 did. A tick that finds more (a burst) requests `ingest_batch_job` runs of up to
 `SHAZAM_INGEST_BATCH` (50) uploads each, at most one upload per ASIN in a run, every ASIN still
-reported as its own partition (`defs/ingest/batch.py` says how, and why not partition ranges or backfills). The run
-key of a batch is derived from its uploads' keys and ETags, and the same uploads always form
-the same batches, so a tick evaluated twice asks for the same runs and Dagster skips the repeat.
+reported as its own partition (`defs/ingest/batch.py` says how, and why not partition ranges or
+backfills). The run key of a batch is derived from its uploads' keys and ETags, and the same
+uploads always form the same batches, so a tick evaluated twice asks for the same runs and
+Dagster skips the repeat. Every run carries `shazam/upload/<upload id>` for each of its uploads.
 
 Two modes. `upload_sensor` lists the upload prefix (fine up to ~100k objects, and the only
 mode for the local store). `upload_queue_sensor` reads S3 event notifications from SQS for
