@@ -17,6 +17,7 @@ SCRIPTS = {
     "adversarial": ["bench_adversarial.py"],
     "memory": ["bench_zip_memory.py"],
     "latency": ["bench_ingest_latency.py"],
+    "burst": ["bench_ingest_burst.py"],
     "sensor": ["bench_sensor_scan.py"],
     "qa": ["bench_qa_separation.py"],
     "turntable": ["bench_turntable.py"],

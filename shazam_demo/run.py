@@ -30,8 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from dagster_project import dagster_executable
+from dagster_project.lib.runs import upload_tag
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.delivery.pack import PackRequest, pack_delivery
+from shazam_assets.ingest.uploads import Upload
 from shazam_assets.operations.status import asin_status
 from shazam_assets.platform import layout
 from shazam_assets.platform import versions as platform_versions
@@ -95,7 +97,8 @@ def _upload(store: ObjectStore, asin: str, path: Path) -> tuple[str, dict[str, s
     """Upload a delivery; returns a label and the run tags that will identify its run."""
     key = f"uploads/{asin}/{path.name}"
     info = store.put_file(key, path)
-    return key, {"shazam/upload_key": key, "shazam/etag": info.etag}
+    upload = Upload(key, asin, info.etag, info.size, info.last_modified)
+    return key, {upload_tag(upload.upload_id): key}  # its own run, or the batch it is part of
 
 
 def _decide(

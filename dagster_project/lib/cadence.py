@@ -1,7 +1,13 @@
 """How often the sensors look and how many ASINs one backfill run takes."""
 
-# Seconds between two ticks of the store-watching sensors (uploads, decisions, published pointers).
+# Seconds between two ticks of the store-watching sensors (decisions, published pointers).
 SENSOR_INTERVAL_S = 15
+
+# Seconds between two ticks of the upload sensors: what an artist waits for before the run
+# starts. Dagster's sensor daemon evaluates sensors at most every 5 s (its loop), so a lower
+# value gains nothing. A tick costs one cursor-based listing pass (a few ms for a few thousand
+# uploads, ~5 s at 100k on a local disk: bench_sensor_scan.py) or one SQS poll.
+UPLOAD_SENSOR_INTERVAL_S = 5
 
 # ASINs per run when a backfill re-renders many: the run's start (on Kubernetes a pod, a GPU
 # node, the Filament engine) is paid once per batch; 20 renders take about a minute on a GPU.

@@ -9,12 +9,22 @@ from shazam_assets.operations.backfill import REASON_TAG
 
 PARTITION_TAG = "dagster/partition"
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+BATCH_TAG = "shazam/batch"  # a batched ingest run's ASINs: "first...last" (or the only one)
+UPLOAD_TAG_PREFIX = "shazam/upload/"  # + an upload's id, on the run that processes it: its key
+
+
+def upload_tag(upload_id: str) -> str:
+    """The tag naming one upload on the ingest run that processes it, alone or in a batch:
+    `RunsFilter(tags={upload_tag(id): key})` finds that run."""
+    return UPLOAD_TAG_PREFIX + upload_id
 
 
 def partition_of(tags: dict[str, str]) -> str:
     """The run's ASIN, "first...last" for a batched run, else ""."""
     if PARTITION_TAG in tags:
         return tags[PARTITION_TAG]
+    if BATCH_TAG in tags:
+        return tags[BATCH_TAG]
     if all(t in tags for t in RANGE_TAGS):
         start, end = tags[RANGE_TAGS[0]], tags[RANGE_TAGS[1]]
         return start if start == end else f"{start}...{end}"  # a backfill batch of one, or many

@@ -9,6 +9,8 @@ multipart upload whose LastModified is older than objects already seen) are
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -143,3 +145,30 @@ def scan_uploads(
         listed=scan.listed,
         skipped_keys=tuple(info.key for info, u in found if u is None),
     )
+
+
+def upload_batches(uploads: Iterable[Upload], *, size: int) -> list[tuple[Upload, ...]]:
+    """The uploads of one sensor tick in batches of at most `size`, at most one upload per
+    ASIN in a batch (a second upload of an ASIN goes to a later batch), oldest first. The same
+    uploads always give the same batches, so a re-evaluated tick asks for the same runs."""
+    if size < 1:
+        raise ValueError("a batch holds at least one upload")
+    batches: list[list[Upload]] = []
+    open_for: dict[str, int] = {}  # ASIN -> the first batch that does not hold it yet
+    for upload in sorted(uploads, key=lambda u: (u.last_modified, u.key, u.etag)):
+        index = open_for.get(upload.asin, 0)
+        while index < len(batches) and (
+            len(batches[index]) >= size or any(u.asin == upload.asin for u in batches[index])
+        ):
+            index += 1
+        if index == len(batches):
+            batches.append([])
+        batches[index].append(upload)
+        open_for[upload.asin] = index + 1
+    return [tuple(batch) for batch in batches]
+
+
+def batch_run_key(uploads: Iterable[Upload]) -> str:
+    """The run key of a batch: derived from its uploads' keys and ETags, in any order."""
+    digest = hashlib.sha256(b"".join(sorted(bytes.fromhex(u.upload_id) for u in uploads)))
+    return f"uploads:{digest.hexdigest()[:32]}"

@@ -86,6 +86,7 @@ def test_definitions_expose_the_ingest_graph_checks_sensors_and_jobs() -> None:
     ]
     assert defs.resolve_job_def("stale_backfill_job") is not None
     assert sorted(j.name for j in defs.jobs) == [
+        "ingest_batch_job",
         "ingest_job",
         "metrics_job",
         "publish_job",

@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from shazam_assets.ingest.uploads import ScanResult, Upload, parse_upload_key, scan_uploads
+from shazam_assets.ingest.uploads import (
+    ScanResult,
+    Upload,
+    batch_run_key,
+    parse_upload_key,
+    scan_uploads,
+    upload_batches,
+)
 from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 
 
@@ -255,3 +262,20 @@ def test_scan_refuses_a_naive_now_and_a_foreign_cursor(local_store: LocalStore) 
         _tick(local_store, "uploads/B000000009/delivery.zip")  # a since_key cursor
     with pytest.raises(ValueError, match="reset the sensor cursor"):
         _tick(local_store, json.dumps({"v": 99}))
+
+
+def test_a_burst_is_cut_into_capped_batches_with_one_upload_per_asin() -> None:
+    start = datetime(2026, 12, 7, tzinfo=UTC)
+    uploads = [
+        Upload(f"uploads/B0BURST{i:03d}/d.zip", f"B0BURST{i:03d}", f"e{i}", 1, start)
+        for i in range(7)
+    ]
+    again = Upload("uploads/B0BURST000/e.zip", "B0BURST000", "x", 1, start + timedelta(seconds=1))
+    batches = upload_batches([again, *reversed(uploads)], size=3)
+    assert [len(b) for b in batches] == [3, 3, 2]
+    assert all(len({u.asin for u in b}) == len(b) for b in batches)  # one upload per ASIN
+    assert batches[0][0].key == "uploads/B0BURST000/d.zip"  # oldest first; the re-upload later
+    assert sum(b.count(again) for b in batches[1:]) == 1
+    assert upload_batches(uploads, size=3) == upload_batches(list(reversed(uploads)), size=3)
+    keys = {batch_run_key(b) for b in batches}
+    assert len(keys) == 3 and batch_run_key(batches[0]) == batch_run_key(batches[0][::-1])

@@ -1,6 +1,7 @@
 """The `scan_data`, `delivery` and `asset_version` assets of each ASIN partition, and their jobs."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
@@ -11,6 +12,9 @@ from dagster_project.lib.resources import ObjectStoreResource
 from dagster_project.lib.retries import RETRY, transient_only
 from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest.scans import register_scan
+from shazam_assets.ingest.uploads import Upload
+from shazam_assets.ingest.versions import StoredVersion
+from shazam_assets.platform.storage import ObjectStore
 
 
 def _upload(context: dg.AssetExecutionContext, config: UploadConfig, store: ObjectStoreResource):
@@ -48,34 +52,45 @@ def delivery(
     delivery is recorded under rejections/ with every reason the artist needs to fix it."""
     upload = _upload(context, config, store)
     verdict = ingest.validate_upload(store.open(), upload, profile=config.profile or None)
-    report = verdict.report
-    stats = report.stats
     return dg.MaterializeResult(
-        metadata={
-            "upload_key": upload.key,
-            "etag": upload.etag,
-            "verdict": "accepted" if report.ok else "rejected",
-            "profile": report.profile,
-            "archive_bytes": dg.MetadataValue.int(int(stats.get("archive_bytes", 0))),
-            "triangles": dg.MetadataValue.int(int(stats.get("triangles", 0))),
-            "errors": len(report.errors),
-            "warnings": len(report.warnings),
-            "report_uri": dg.MetadataValue.path(store.open().uri(verdict.record_key)),
-            "issues": dg.MetadataValue.md(report.to_markdown()),
-        },
+        metadata=delivery_metadata(verdict, store.open()),
         check_results=[
             dg.AssetCheckResult(
                 check_name=keys.DELIVERY_VALID.name,
-                passed=report.ok,
+                passed=verdict.report.ok,
                 severity=dg.AssetCheckSeverity.ERROR,
-                metadata={
-                    "codes": ", ".join(report.codes) or "none",
-                    "warnings": ", ".join(dict.fromkeys(w.code for w in report.warnings)) or "none",
-                    "issues": dg.MetadataValue.md(report.to_markdown()),
-                },
+                metadata=delivery_check_metadata(verdict),
             )
         ],
     )
+
+
+def delivery_metadata(verdict: ingest.Verdict, s: ObjectStore) -> dict[str, Any]:
+    """What the UI shows of one judged delivery (the asset's and a batch run's materialization)."""
+    report, upload = verdict.report, verdict.upload
+    stats = report.stats
+    return {
+        "upload_key": upload.key,
+        "etag": upload.etag,
+        "verdict": "accepted" if report.ok else "rejected",
+        "profile": report.profile,
+        "archive_bytes": dg.MetadataValue.int(int(stats.get("archive_bytes", 0))),
+        "triangles": dg.MetadataValue.int(int(stats.get("triangles", 0))),
+        "errors": len(report.errors),
+        "warnings": len(report.warnings),
+        "report_uri": dg.MetadataValue.path(s.uri(verdict.record_key)),
+        "issues": dg.MetadataValue.md(report.to_markdown()),
+    }
+
+
+def delivery_check_metadata(verdict: ingest.Verdict) -> dict[str, Any]:
+    """The `delivery_valid` result's metadata: the codes a rejection carries."""
+    report = verdict.report
+    return {
+        "codes": ", ".join(report.codes) or "none",
+        "warnings": ", ".join(dict.fromkeys(w.code for w in report.warnings)) or "none",
+        "issues": dg.MetadataValue.md(report.to_markdown()),
+    }
 
 
 @dg.asset(
@@ -94,18 +109,21 @@ def asset_version(
     version.json listing every file's sha256 and size. Re-running the same upload is a no-op."""
     upload = _upload(context, config, store)
     stored = ingest.store_upload(store.open(), upload)
+    return dg.MaterializeResult(metadata=version_metadata(stored, upload))
+
+
+def version_metadata(stored: StoredVersion, upload: Upload) -> dict[str, Any]:
+    """What the UI shows of one stored version (the asset's and a batch run's materialization)."""
     rows = "\n".join(f"| {f.path} | {f.size:,} | `{f.sha256[:12]}` |" for f in stored.files)
-    return dg.MaterializeResult(
-        metadata={
-            "version": stored.version,
-            "new_version": stored.created,
-            "uri": dg.MetadataValue.path(stored.uri),
-            "files": len(stored.files),
-            "total_bytes": dg.MetadataValue.int(stored.total_bytes),
-            "upload_key": upload.key,
-            "contents": dg.MetadataValue.md("| file | bytes | sha256 |\n|---|---|---|\n" + rows),
-        }
-    )
+    return {
+        "version": stored.version,
+        "new_version": stored.created,
+        "uri": dg.MetadataValue.path(stored.uri),
+        "files": len(stored.files),
+        "total_bytes": dg.MetadataValue.int(stored.total_bytes),
+        "upload_key": upload.key,
+        "contents": dg.MetadataValue.md("| file | bytes | sha256 |\n|---|---|---|\n" + rows),
+    }
 
 
 # Every op takes the UploadConfig of the upload the run processes (lib.configs.UPLOAD_OPS). The

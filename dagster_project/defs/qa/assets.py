@@ -1,10 +1,8 @@
 """`qa_review` (automatic checks per stored version) and the `qa_approved` decision check."""
 
-from typing import Any
-
 import dagster as dg
 
-from dagster_project.lib import code_versions, keys
+from dagster_project.lib import automatic_qa, code_versions, keys
 from dagster_project.lib.configs import UploadConfig
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import NotifierResource, ObjectStoreResource, QASettingsResource
@@ -13,7 +11,7 @@ from shazam_assets.ingest import pipeline as ingest
 from shazam_assets.ingest import versions
 from shazam_assets.operations.backfill import STAGE_TAG
 from shazam_assets.platform import versions as platform_versions
-from shazam_assets.qa import checks, decisions, outcome
+from shazam_assets.qa import decisions, outcome
 
 AUTOMATIC_CHECKS = {
     "qa_visual_match": "Renders of the model compared with every reference photo (silhouette IoU and "
@@ -21,7 +19,6 @@ AUTOMATIC_CHECKS = {
     "qa_real_world_size": "The model's bounding box in metres against the manifest's dimensions.",
     "qa_placement": "+Y up, resting on the ground plane, centred on the origin.",
 }
-SEVERITY = {checks.WARN: dg.AssetCheckSeverity.WARN, checks.ERROR: dg.AssetCheckSeverity.ERROR}
 
 
 def _version(context: dg.AssetExecutionContext, config: UploadConfig, store) -> int:
@@ -67,35 +64,8 @@ def qa_review(
     WARN informs; ERROR blocks approval until a new delivery fixes it."""
     s = store.open()
     version = _version(context, config, s)
-    result = checks.run_automatic_qa(s, context.partition_key, version)
-    metadata: dict[str, Any] = {
-        "version": version,
-        "blocking_errors": ", ".join(result.blocking_errors) or "none",
-    }
-    visual = result.visual
-    if visual is not None and result.contact_sheet:  # None when the version could not be scored
-        rows = "\n".join(
-            f"| {p.photo} | {p.best_view} | {p.silhouette_iou:.2f} | {p.delta_e:.1f} | {p.score:.2f} |"
-            for p in visual.photos
-        )
-        metadata["visual_score"] = float(visual.score or 0.0)
-        metadata["contact_sheet"] = dg.MetadataValue.path(s.uri(result.contact_sheet))
-        metadata["photos"] = dg.MetadataValue.md(
-            "| photo | best view | IoU | ΔE | score |\n|---|---|---|---|---|\n" + rows
-        )
-    return dg.MaterializeResult(
-        metadata=metadata,
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=c.name,
-                passed=c.passed,
-                severity=SEVERITY[c.severity],
-                description=c.message,
-                metadata={"version": version, **c.metadata},
-            )
-            for c in result.checks
-        ],
-    )
+    metadata, check_results = automatic_qa.review(s, context.partition_key, version)
+    return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
 
 class DecisionConfig(dg.Config):
