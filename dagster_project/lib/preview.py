@@ -4,6 +4,9 @@
   preview; every check here runs per ASIN;
 - `backfill_policy` on `@dg.asset`: beta; a backfill batches ASINs into one run;
 - an asset job over assets of different backfill policies (a publish run with its turntable);
+- a sensor that requests runs of two jobs (`jobs=[ingest_job, ingest_batch_job]`): Dagster
+  rebuilds it with its resources through an initializer whose `owners` parameter is beta, even
+  though no owner is set;
 - `load_definitions_from_package_module`: preview; it loads the `defs/` folder without the
   components machinery, whose plugin discovery (every installed integration's components)
   cost each run process about 1.5 s of its start.
@@ -20,6 +23,7 @@ KNOWN_NOTICES = (
     r"Parameter `backfill_policy` of function `asset` is currently in beta",
     r"Asset job \w+ materializes assets with varying BackfillPolicies",
     r"Function `load_definitions_from_(package_module|modules)` is currently in preview",
+    r"Parameter `owners` of initializer `SensorDefinition.__init__` is currently in beta",
 )
 
 

@@ -29,9 +29,7 @@ from typing import Any
 
 from shazam_assets.platform import freetext, gltf_tools, layout
 from shazam_assets.platform import versions as platform_versions
-from shazam_assets.platform.renderer.source import read_source
 from shazam_assets.platform.storage import ObjectNotFound, ObjectStore, sha256_file
-from shazam_assets.publish import derivatives, usdz
 from shazam_assets.publish.errors import PublishError
 
 SCHEMA = "shazam.channel-files/1"
@@ -95,6 +93,8 @@ def _stored_model(store: ObjectStore, asin: str, version: int) -> tuple[str, tup
 
 def fingerprint(model_sha256: str) -> str:
     """The set name for this master with today's profiles and tools."""
+    from shazam_assets.publish import derivatives
+
     content = json.dumps(
         [
             CHANNELS_FORMAT,
@@ -112,6 +112,8 @@ def variant_names(model: Path) -> tuple[str, ...]:
     """The KHR_materials_variants names of a model that a page can offer: readable, short,
     unique, at most MAX_VARIANTS. A name that is not (control characters, too long) is left
     out of the switcher rather than shown altered, since the viewer selects by exact name."""
+    from shazam_assets.platform.renderer.source import read_source
+
     document = read_source(model).document
     extension = (document.get("extensions") or {}).get("KHR_materials_variants") or {}
     found: list[str] = []
@@ -128,7 +130,11 @@ def variant_names(model: Path) -> tuple[str, ...]:
 
 
 def _make(model: Path, out: Path, *, log: Log) -> dict[str, Any]:
-    """Every channel's derivative and the USDZ, into `out`; the manifest's body."""
+    """Every channel's derivative and the USDZ, into `out`; the manifest's body. (The tools
+    are imported here: releases read channel files through this module, and every run process
+    loads the publish stage, which need not pay for trimesh, scikit-image and usd-core.)"""
+    from shazam_assets.publish import derivatives, usdz
+
     made = []
     for done in derivatives.derive_channels(model, out / "derive", log=log):
         entry = done.to_json()

@@ -93,8 +93,17 @@ def _connect(store: ObjectStore) -> Any:
 
 
 def table_exists(store: ObjectStore) -> bool:
-    """True once a rebuild (or a first publish) created the table."""
-    return TABLE in _connect(store).table_names()
+    """True once a rebuild (or a first publish) created the table. A folder holding no
+    committed version (a creation that died, files deleted by hand) is no table: the next
+    publish or rebuild makes it again (`create` overwrites) instead of failing on it."""
+    db = _connect(store)
+    if TABLE not in db.table_names():
+        return False
+    try:
+        db.open_table(TABLE)
+    except ValueError:  # lancedb: "Table 'entries' was not found"
+        return False
+    return True
 
 
 def _quoted(text: str) -> str:

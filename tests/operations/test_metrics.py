@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from dagster_project.defs.operations.metrics import pipeline_metrics
 from dagster_project.defs.render.assets import turntable_360
+from dagster_project.lib.k8s import RenderPodResource
 from dagster_project.lib.pushgateway import PushgatewayResource
 from dagster_project.lib.resources import (
     ObjectStoreResource,
@@ -218,6 +219,7 @@ def test_asset_materializes_with_orchestrator_facts_and_pushes(
         "qa_settings": QASettingsResource(),
         "pushgateway": PushgatewayResource(),
         "turntable_settings": TurntableSettingsResource(frames=8, size=64),
+        "render_pod": RenderPodResource(),  # the render in the step, as on a laptop
     }
     try:
         with dg.instance_for_test() as instance:

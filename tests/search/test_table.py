@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shazam_assets.platform import layout
 from shazam_assets.platform.layout import published_pointer_key
 from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 from shazam_assets.search.build import open_index, rebuild, rebuild_table, update_table
 from shazam_assets.search.index import SearchIndex
 from shazam_assets.search.live import LiveIndex
-from shazam_assets.search.table import TableIndex, table_exists
+from shazam_assets.search.table import TABLE, TableIndex, table_exists
 from tests.search.conftest import EMBEDDER, MUG, SPEAKER, photo
 
 DIM = EMBEDDER.dim
@@ -138,3 +139,13 @@ def test_s3_table_lives_under_the_store_prefix(s3_store: S3Store, s3_client) -> 
     TableIndex.create(s3_store, EMBEDDER, _items(2))
     keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_store.bucket)["Contents"]]
     assert keys and all(k.startswith(s3_store.prefix + "search/lance/entries.lance/") for k in keys)
+
+
+def test_a_table_folder_without_a_committed_version_is_built_again(tmp_path: Path) -> None:
+    """A creation that died (or files deleted by hand) leaves the folder without a version:
+    the next publish rebuilds the table instead of failing on it."""
+    store = LocalStore(tmp_path / "store")
+    (store.root / layout.search_table_prefix() / f"{TABLE}.lance" / "_versions").mkdir(parents=True)
+    assert not table_exists(store)
+    index, done = update_table(store, [], EMBEDDER)
+    assert table_exists(store) and len(index) == 0 and done == []

@@ -222,6 +222,9 @@ class World:
         for path in [p for p in root.rglob("*") if p.is_file()]:
             if path.relative_to(root) not in kept:
                 path.unlink()
+        for path in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+            if not any(path.iterdir()) and not (template / path.relative_to(root)).is_dir():
+                path.rmdir()  # folders a request made (a store would not keep them empty)
         for relative, source in kept.items():
             target = root / relative
             if not target.is_file() or target.read_bytes() != source.read_bytes():

@@ -2,6 +2,7 @@
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -10,9 +11,11 @@ from dagster_project.lib.pushgateway import PushgatewayResource
 from dagster_project.lib.resources import ObjectStoreResource, QASettingsResource
 from dagster_project.lib.retries import FAILED_ASINS
 from dagster_project.lib.runs import partition_of
-from shazam_assets.operations import metrics
-from shazam_assets.operations import metrics_report as report
 from shazam_assets.platform import layout
+
+if TYPE_CHECKING:  # pandas and matplotlib: imported where the metrics are computed, so the
+    # code location (loaded by every run process) does not pay ~0.6 s for them
+    from shazam_assets.operations import metrics
 
 REPORT_KEY = (
     layout.metrics_report_key()
@@ -31,7 +34,9 @@ def _failed_asins(record: dg.EventLogRecord, run: dg.DagsterRun | None) -> list[
     return [partition_of(dict(run.tags)) if run else ""]
 
 
-def _render_failures(instance: dg.DagsterInstance) -> tuple[metrics.RenderFailure, ...]:
+def _render_failures(instance: dg.DagsterInstance) -> "tuple[metrics.RenderFailure, ...]":
+    from shazam_assets.operations import metrics
+
     """One per ASIN whose `turntable_360` step failed (in any job)."""
     records = instance.get_event_records(
         dg.EventRecordsFilter(event_type=dg.DagsterEventType.STEP_FAILURE),
@@ -74,9 +79,11 @@ def _sensor_ticks(instance: dg.DagsterInstance) -> dict[str, float]:
     return ticks
 
 
-def orchestrator_facts(instance: dg.DagsterInstance) -> metrics.OrchestratorFacts:
+def orchestrator_facts(instance: dg.DagsterInstance) -> "metrics.OrchestratorFacts":
     """What only the Dagster instance knows, for `metrics.compute_metrics` (the asset and
     `shazam report` both use it, so their numbers agree)."""
+    from shazam_assets.operations import metrics
+
     return metrics.OrchestratorFacts(
         render_failures=_render_failures(instance),
         search_success_rate=_search_success_rate(instance),
@@ -104,6 +111,9 @@ def pipeline_metrics(
     Parquet tables, `metrics/latest.prom` (served at `shazam serve`'s /metrics) and an HTML
     report with plots (`metrics/report.html`), and pushed to a Pushgateway when one is
     configured."""
+    from shazam_assets.operations import metrics
+    from shazam_assets.operations import metrics_report as report
+
     s = store.open()
     computed = metrics.compute_metrics(
         s, facts=orchestrator_facts(context.instance), sla=timedelta(hours=qa_settings.sla_hours)

@@ -5,7 +5,6 @@ import dagster as dg
 from dagster_project.lib import code_versions, keys
 from dagster_project.lib.partitions import asin_partitions
 from dagster_project.lib.resources import ObjectStoreResource, SearchSettingsResource
-from shazam_assets.search import build
 
 
 @dg.asset(
@@ -31,6 +30,8 @@ def search_index(
     catalogue's size); removed when nothing is published. `search_success_rate` is the share
     of probe photo queries that found it in the top 5."""
     s, asin, embedder = store.open(), context.partition_key, search.embedder()
+    from shazam_assets.search import build  # pandas and lancedb: only in the run that indexes
+
     index, (done,) = build.update_table(s, [asin], embedder, log=context.log.info)
     index.refresh()
     probe = build.probe_asin(s, index, asin)
@@ -62,6 +63,8 @@ def rebuild_search_index(
     context: dg.OpExecutionContext, store: ObjectStoreResource, search: SearchSettingsResource
 ) -> None:
     s = store.open()
+    from shazam_assets.search import build
+
     index = build.rebuild_table(s, search.embedder(), log=context.log.info)
     context.log_event(
         dg.AssetObservation(

@@ -53,17 +53,43 @@ Every render job (turntable, still, QA views) runs in its own process under a de
 RENDER_TIMEOUT, so no model can hang a worker.
 """
 
-from shazam_assets.platform.renderer.environment import studio_ibl_path
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from shazam_assets.platform.renderer.errors import RenderCrashed, RenderError
-from shazam_assets.platform.renderer.model import (
-    Camera,
-    ModelInfo,
-    gltf_cameras,
-    load_model_info,
-    turntable_cameras,
-)
-from shazam_assets.platform.renderer.renderer import RENDERER_VERSION, StudioRenderer
-from shazam_assets.platform.renderer.watchdog import run_with_deadline
+
+if TYPE_CHECKING:
+    from shazam_assets.platform.renderer.environment import studio_ibl_path
+    from shazam_assets.platform.renderer.model import (
+        Camera,
+        ModelInfo,
+        gltf_cameras,
+        load_model_info,
+        turntable_cameras,
+    )
+    from shazam_assets.platform.renderer.renderer import RENDERER_VERSION, StudioRenderer
+    from shazam_assets.platform.renderer.watchdog import run_with_deadline
+
+# The rest is imported on first use (PEP 562): trimesh, scipy and open3d cost about a second,
+# and every Dagster run process loads the code location, which names this package's errors.
+_LAZY = {
+    "studio_ibl_path": "environment",
+    "Camera": "model",
+    "ModelInfo": "model",
+    "gltf_cameras": "model",
+    "load_model_info": "model",
+    "turntable_cameras": "model",
+    "RENDERER_VERSION": "renderer",
+    "StudioRenderer": "renderer",
+    "run_with_deadline": "watchdog",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+
 
 __all__ = [
     "RENDERER_VERSION",
