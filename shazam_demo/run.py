@@ -37,13 +37,16 @@ from shazam_assets.ingest.uploads import Upload
 from shazam_assets.operations.status import asin_status
 from shazam_assets.platform import layout
 from shazam_assets.platform import versions as platform_versions
-from shazam_assets.platform.settings import Settings
+from shazam_assets.platform.settings import EMBEDDED_SENSOR_INTERVAL_S, READ_ONLY, Settings
 from shazam_assets.platform.storage import ObjectStore, open_store
 from shazam_assets.publish.channels import read_channel_files
 from shazam_assets.qa.decisions import Verdict
 from shazam_demo.products import make_product
 
 Echo = Callable[[str], None]
+SENSOR_INTERVAL_ENV = READ_ONLY[
+    "sensor_interval_s"
+]  # the embedded default's daemon looks every 5 s
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,7 @@ def running_daemon(root: Path, log: Path) -> Iterator[Callable[[], None]]:
             cwd=root,
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env=os.environ.copy(),
+            env={SENSOR_INTERVAL_ENV: str(EMBEDDED_SENSOR_INTERVAL_S), **os.environ},
         )
 
     def alive() -> None:

@@ -1,7 +1,10 @@
 """How often the sensors look and how many ASINs one backfill run takes."""
 
-# Seconds between two ticks of the store-watching sensors (decisions, published pointers).
-SENSOR_INTERVAL_S = 15
+from shazam_assets.platform.settings import Settings
+
+# Seconds between two ticks of the store-watching sensors (decisions, published pointers, scan
+# data): `SHAZAM_SENSOR_INTERVAL_S`, 15 by default, 5 on the embedded default (settings.py).
+SENSOR_INTERVAL_S = Settings.from_env(only=("sensor_interval_s",)).sensor_interval_s
 
 # Seconds between two ticks of the upload sensors: what an artist waits for before the run
 # starts. Dagster's sensor daemon evaluates sensors at most every 5 s (its loop), so a lower

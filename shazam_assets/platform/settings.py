@@ -18,6 +18,9 @@ The environment variables (the deployment sets them: deploy/k8s/env, the Helm va
 - SHAZAM_VALIDATION_TIMEOUT_S, SHAZAM_VALIDATION_MEMORY_MB: the guard around one validation
   (the `delivery` asset, `shazam validate`): wall-clock seconds and address space. Default:
   300 and 3072; an overrun is a coded rejection.
+- SHAZAM_INGEST_BATCH: uploads per batched ingest run (default 50; 1 turns batching off).
+- SHAZAM_SENSOR_INTERVAL_S: seconds between ticks of the decision, publish and scan-data
+  sensors. Default: 15; 5 on the embedded default (`apply_embedded`, the demo's daemon).
 - DAGSTER_HOME: the Dagster instance directory. Default: `.shazam/dagster_home` (SQLite).
 Review policy has no variable (change it in the Dagster resource config of `qa_settings`):
 the review SLA (24 h) and how many older approved versions are kept for rollback (1).
@@ -58,6 +61,7 @@ READ_ONLY = {
     "validation_timeout_s": "SHAZAM_VALIDATION_TIMEOUT_S",
     "validation_memory_mb": "SHAZAM_VALIDATION_MEMORY_MB",
     "ingest_batch": "SHAZAM_INGEST_BATCH",
+    "sensor_interval_s": "SHAZAM_SENSOR_INTERVAL_S",
 }
 _PARSE = {
     "render_frames": int,
@@ -65,7 +69,11 @@ _PARSE = {
     "validation_timeout_s": float,
     "validation_memory_mb": int,
     "ingest_batch": int,
+    "sensor_interval_s": int,
 }
+# The embedded default's store is a folder on a laptop: listing it costs nothing, so its sensors
+# look every 5 s (Dagster's sensor loop), as fast as they can.
+EMBEDDED_SENSOR_INTERVAL_S = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +93,10 @@ class Settings:
     # and one batch (~0.3 s to validate and store each, ~1 s to review) ends within minutes.
     # 1 turns batching off (one run per upload, as before).
     ingest_batch: int = 50
+    # Seconds between ticks of the store-watching sensors (decisions, published pointers, scan
+    # data). Each tick lists its prefix (scanning.py): cheap on a local folder, about 100 list
+    # requests per 100k objects on S3, hence 15 s by default and 5 s on the embedded default.
+    sensor_interval_s: int = 15
     review_sla_hours: float = 24.0  # a review older than this is overdue
     keep_approved: int = 1  # older approved versions kept for rollback
     dagster_home: str | None = None
@@ -132,6 +144,7 @@ def apply_embedded(
     Dagster home if it has no dagster.yaml, and return the settings now in force."""
     for name, value in embedded(root, base).environment().items():
         environ.setdefault(name, value)
+    environ.setdefault(READ_ONLY["sensor_interval_s"], str(EMBEDDED_SENSOR_INTERVAL_S))
     ensure_dagster_home(Path(environ["DAGSTER_HOME"]))
     return Settings.from_env(environ)
 
