@@ -194,6 +194,16 @@ class VersionManifest:
     def file(self, path: str) -> StoredFile | None:
         return next((f for f in self.files if f.path == path), None)
 
+    def stored_model(self) -> tuple[str, tuple[str, ...], str] | None:
+        """(the model's path, `model_files()`, the model's sha256): what a stage that reads the
+        model (renders, channel files) fetches and fingerprints; None as `model_files()`."""
+        files = self.model_files()
+        if files is None:
+            return None
+        entry = self.file(files[0])
+        assert entry is not None  # model_files() lists stored files only
+        return files[0], files, entry.sha256
+
     def model_files(self) -> tuple[str, ...] | None:
         """The closed list of the version's model files: the model first, then exactly the
         resources (buffers, images) validation read for it. Renders, the review page and

@@ -79,16 +79,14 @@ def _stored_model(store: ObjectStore, asin: str, version: int) -> tuple[str, tup
     manifest = platform_versions.read_version_manifest(store, asin, version)
     if manifest is None:
         raise PublishError("PUBLISH_VERSION_MISSING", f"{asin} v{version} is not stored")
-    files = manifest.model_files()
-    if files is None:
+    stored = manifest.stored_model()
+    if stored is None:
         raise PublishError(
             "PUBLISH_NO_MODEL",
             f"{asin} v{version} records no model files (stored before they were recorded): "
             "re-validate and store it again",
         )
-    entry = manifest.file(files[0])
-    assert entry is not None  # model_files() lists stored files only
-    return files[0], files, entry.sha256
+    return stored
 
 
 def fingerprint(model_sha256: str) -> str:

@@ -115,6 +115,27 @@ class _Entry:
 Vectors = npt.NDArray[np.float32]  # (n, dim)
 
 
+def checked_vectors(
+    asin: str, raw: npt.ArrayLike, *, dim: int, embedder_name: str, forbidden: str = "/"
+) -> Vectors:
+    """An ASIN's vectors as an (n, dim) float32 array, refused with a code when the ASIN is
+    blank, padded or holds a `forbidden` character, or the vectors have another dimension or
+    are not finite. Every index backend checks what it stores here."""
+    if not asin or asin != asin.strip() or any(c in asin for c in forbidden):
+        raise SearchError("SEARCH_BAD_ASIN", f"{asin!r} is not an ASIN")
+    vectors = np.asarray(raw, dtype=np.float32)
+    vectors = vectors.reshape(0, dim) if vectors.size == 0 else np.atleast_2d(vectors)
+    if vectors.ndim != 2 or vectors.shape[1] != dim:
+        raise SearchError(
+            "SEARCH_DIM_MISMATCH",
+            f"{asin}: vectors of shape {vectors.shape}; "
+            f"the index holds {dim}-d vectors of {embedder_name}",
+        )
+    if not np.isfinite(vectors).all():
+        raise SearchError("SEARCH_BAD_VECTOR", f"{asin}: vectors contain NaN or infinity")
+    return vectors
+
+
 class SearchIndex:
     """All three searches over the published ASINs; not thread-safe for writers."""
 
@@ -189,19 +210,7 @@ class SearchIndex:
             )
 
     def _checked(self, asin: str, raw: npt.ArrayLike) -> Vectors:
-        if not asin or asin != asin.strip() or "/" in asin:
-            raise SearchError("SEARCH_BAD_ASIN", f"{asin!r} is not an ASIN")
-        vectors = np.asarray(raw, dtype=np.float32)
-        vectors = vectors.reshape(0, self.dim) if vectors.size == 0 else np.atleast_2d(vectors)
-        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
-            raise SearchError(
-                "SEARCH_DIM_MISMATCH",
-                f"{asin}: vectors of shape {vectors.shape}; "
-                f"the index holds {self.dim}-d vectors of {self.embedder_name}",
-            )
-        if not np.isfinite(vectors).all():
-            raise SearchError("SEARCH_BAD_VECTOR", f"{asin}: vectors contain NaN or infinity")
-        return vectors
+        return checked_vectors(asin, raw, dim=self.dim, embedder_name=self.embedder_name)
 
     def _reserve(self, live: int) -> None:
         """Grow the graph so `live` vectors fit; new vectors take deleted slots first, so the

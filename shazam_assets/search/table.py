@@ -36,7 +36,7 @@ from shazam_assets.platform import layout
 from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 from shazam_assets.search.embed import ByteImage, Embedder
 from shazam_assets.search.errors import SearchError
-from shazam_assets.search.index import TEXT_FIELDS, Hit, Vectors, check_embedder
+from shazam_assets.search.index import TEXT_FIELDS, Hit, Vectors, check_embedder, checked_vectors
 from shazam_assets.search.shop_catalogue import Catalogue
 from shazam_assets.search.text import TextIndex
 
@@ -299,19 +299,10 @@ class TableIndex:
         )
 
     def _checked(self, asin: str, raw: npt.ArrayLike) -> Vectors:
-        if not asin or asin != asin.strip() or "/" in asin or "'" in asin:
-            raise SearchError("SEARCH_BAD_ASIN", f"{asin!r} is not an ASIN")
-        vectors = np.asarray(raw, dtype=np.float32)
-        vectors = vectors.reshape(0, self.dim) if vectors.size == 0 else np.atleast_2d(vectors)
-        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
-            raise SearchError(
-                "SEARCH_DIM_MISMATCH",
-                f"{asin}: vectors of shape {vectors.shape}; "
-                f"the index holds {self.dim}-d vectors of {self.embedder_name}",
-            )
-        if not np.isfinite(vectors).all():
-            raise SearchError("SEARCH_BAD_VECTOR", f"{asin}: vectors contain NaN or infinity")
-        return vectors
+        # no quote either: an ASIN is spliced into the table's filters (quoted as well)
+        return checked_vectors(
+            asin, raw, dim=self.dim, embedder_name=self.embedder_name, forbidden="/'"
+        )
 
     # ---------------------------------------------------------------- queries
 

@@ -23,14 +23,8 @@ from shazam_assets.publish import create_pages_app, publish_product, read_page_m
 from shazam_assets.qa.review import handlers
 from shazam_assets.render.turntable import publish_turntable
 from tests.builders import PWN_HTML, PWN_JS, hostile_gltf_delivery, store_delivery
-from tests.publish.conftest import SMALL, RecordingStore, approve_and_render
-from tests.publish.test_pages_browser import (  # the browser fixture and its helpers
-    CHROMIUM,
-    MODEL_TIMEOUT_MS,
-    _open,
-    _serving,
-    browser,  # noqa: F401 - a fixture
-)
+from tests.publish.conftest import CHROMIUM, SMALL, RecordingStore, approve_and_render
+from tests.publish.test_pages_browser import MODEL_TIMEOUT_MS, _open, _serving
 
 HOSTILE = "B0PAGE0003"
 MODEL_FILES = ("model/lamp.gltf", "model/lamp.bin")
@@ -171,7 +165,7 @@ def test_published_objects_on_s3_carry_allow_listed_types(hostile_store, s3_stor
 
 @pytest.mark.integration
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
-def test_no_uploaded_script_runs_in_the_browser(hostile_store, browser) -> None:  # noqa: F811
+def test_no_uploaded_script_runs_in_the_browser(hostile_store, browser) -> None:
     """The page of the hostile .gltf delivery in headless Chromium: the model loads, the
     uploaded page and script are not published, and even planted in the release (what an older
     SHAZAM published) the page is a download and the script is refused: nothing of them runs."""

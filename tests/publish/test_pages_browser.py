@@ -25,18 +25,8 @@ from starlette.routing import Mount, Route
 
 from shazam_assets.platform.storage import LocalStore
 from shazam_assets.publish import create_pages_app, publish_product
-from tests.publish.conftest import MUG, SPEAKER
+from tests.publish.conftest import CHROMIUM, CHROMIUM_ARGS, MUG, SPEAKER
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 MODEL_TIMEOUT_MS = 60_000  # software WebGL (SwiftShader) on 2 cores
 SCREENSHOT = Path("/tmp/product-page.png")
 
@@ -102,21 +92,10 @@ def server_with_search(published: LocalStore) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _open(browser: Any, server: str) -> Any:
-    """A page that records console errors and requests leaving the server."""
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+def _open(browser: Any, server: str, **context: Any) -> Any:
+    """A page that records console errors and requests leaving the server (`context`: the
+    browser context's options, a desktop viewport unless given)."""
+    page = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context}).new_page()
     page.errors, page.foreign = [], []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: page.errors.append(str(e)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,8 @@ from shazam_assets.publish import create_pages_app, publish_product, read_page_m
 from shazam_assets.publish.channels import publish_channels
 from shazam_assets.publish.usdz import check_usdz
 from tests.builders import pack, product, store_delivery, with_variants
-from tests.publish.conftest import SPEAKER, approve_and_render
-from tests.publish.test_pages_browser import CHROMIUM, CHROMIUM_ARGS, MODEL_TIMEOUT_MS, _serving
+from tests.publish.conftest import CHROMIUM, SPEAKER, approve_and_render
+from tests.publish.test_pages_browser import MODEL_TIMEOUT_MS, _open, _serving
 
 VARIANTS = "B0PAGE0003"
 
@@ -58,28 +57,6 @@ def shop(shop_template: Path, tmp_path: Path) -> LocalStore:
     return LocalStore(shutil.copytree(shop_template, tmp_path / "store"))
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _page(browser: Any, server: str, **context: Any) -> Any:
-    page = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context}).new_page()
-    page.errors, page.foreign = [], []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    own = (server + "/", f"blob:{server}/", "data:")
-    page.on("request", lambda r: None if r.url.startswith(own) else page.foreign.append(r.url))
-    return page
-
-
 def _loaded(page: Any) -> str:
     """Wait for the 3D model; which one the page says it shows (derivative or master)."""
     page.wait_for_function(
@@ -95,7 +72,7 @@ def test_the_page_offers_ar_with_a_valid_usdz_for_quick_look(shop, browser, tmp_
     urls = read_page_manifest(shop, SPEAKER)["urls"]
     assert urls["usdz"], "the speaker's USDZ was made"
     with _serving(create_pages_app(shop)) as server:
-        page = _page(browser, server)
+        page = _open(browser, server)
         page.goto(f"{server}/{SPEAKER}/")
         viewer = page.locator("#viewer")
         assert viewer.get_attribute("ar") is not None
@@ -124,12 +101,12 @@ def test_the_page_loads_the_channel_derivative_and_phones_get_theirs(shop, brows
     derivatives = manifest["urls"]["derivatives"]
     assert set(derivatives) == {"web", "mobile"}
     with _serving(create_pages_app(shop)) as server:
-        desktop = _page(browser, server)
+        desktop = _open(browser, server)
         desktop.goto(f"{server}/{SPEAKER}/")
         assert _loaded(desktop) == "derivative"
         assert desktop.get_attribute("#viewer", "src") == derivatives["web"]
 
-        phone = _page(
+        phone = _open(
             browser,
             server,
             viewport={"width": 390, "height": 844},
@@ -147,7 +124,7 @@ def test_the_page_falls_back_to_the_master_when_the_derivative_is_missing(shop, 
     for url in manifest["urls"]["derivatives"].values():
         shop.delete(layout.page_prefix(SPEAKER) + url)
     with _serving(create_pages_app(shop)) as server:
-        page = _page(browser, server)
+        page = _open(browser, server)
         page.goto(f"{server}/{SPEAKER}/")
         assert _loaded(page) == "master"
         assert page.get_attribute("#viewer", "src") == manifest["urls"]["model"]
@@ -166,7 +143,7 @@ def _blueness(png: bytes) -> float:
 def test_the_variant_switcher_changes_the_material(shop, browser) -> None:
     assert read_page_manifest(shop, VARIANTS)["variants"] == ["Natural", "Blue"]
     with _serving(create_pages_app(shop)) as server:
-        page = _page(browser, server)
+        page = _open(browser, server)
         page.goto(f"{server}/{VARIANTS}/")
         _loaded(page)
         select = page.get_by_label("Finish")
