@@ -9,7 +9,11 @@ every run has ended (the automatic QA of each version included), the runs launch
 uploads per minute. "one run per upload" is the same code with `SHAZAM_INGEST_BATCH=1`, which
 is how every upload was processed before batching.
 
-    .venv/bin/python bench/bench_ingest_burst.py [--uploads 100]
+    .venv/bin/python bench/bench_ingest_burst.py [--uploads 100] [--baseline-minutes M]
+
+One run per upload drains a few uploads a minute here, so at 1,000 uploads `--baseline-minutes`
+stops it after M minutes of the same burst and takes its rate (uploads stored per minute, which
+is steady: every upload is the same run) from what it stored; the ratio is of the two rates.
 """
 
 from __future__ import annotations
@@ -56,7 +60,11 @@ def _deliveries(work: Path, count: int) -> dict[str, Path]:
     return made
 
 
-def _burst(mode: str, batch: str, zips: dict[str, Path], warm: Path, work: Path) -> dict:
+def _burst(
+    mode: str, batch: str, zips: dict[str, Path], warm: Path, work: Path, *, cap_s: float
+) -> dict:
+    """Upload every ZIP at once and wait until all are stored and every run has ended, or
+    until `cap_s` has passed (then what was stored by then gives the rate)."""
     from dagster import DagsterRunStatus, RunsFilter
 
     os.environ["SHAZAM_INGEST_BATCH"] = batch
@@ -71,10 +79,11 @@ def _burst(mode: str, batch: str, zips: dict[str, Path], warm: Path, work: Path)
         def all_stored() -> bool:
             left[:] = [u for u in left if versions.find_upload_version(p.store, u) is None]
             p.alive()
-            return not left
+            return not left or time.monotonic() - started > cap_s
 
-        wait_for(all_stored, 3600, 0.5)
+        wait_for(all_stored, cap_s + 600, 1.0)
         stored = time.monotonic() - started
+        count = len(uploads) - len(left)
         busy = RunsFilter(
             statuses=[
                 DagsterRunStatus.QUEUED,
@@ -83,21 +92,32 @@ def _burst(mode: str, batch: str, zips: dict[str, Path], warm: Path, work: Path)
                 DagsterRunStatus.STARTED,
             ]
         )
-        wait_for(lambda: not p.instance.get_runs(busy), 3600, 0.5)
-        finished = time.monotonic() - started
+        finished = None
+        if not left:
+            wait_for(lambda: not p.instance.get_runs(busy, limit=1), 3600, 1.0)
+            finished = time.monotonic() - started
         runs = len(p.instance.get_run_records()) - before
         failed = len(p.instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE])))
     print(
-        f"{mode}: {len(zips)} uploads written in {written:.1f} s, all stored after {stored:.1f} s, "
-        f"runs done after {finished:.1f} s; {runs} runs ({failed} failed)",
+        f"{mode}: {len(zips)} uploads written in {written:.1f} s; {count} stored after "
+        f"{stored:.1f} s"
+        + ("" if finished is None else f", runs done after {finished:.1f} s")
+        + f"; {runs} runs ({failed} failed)",
         flush=True,
     )
-    return {"stored": stored, "finished": finished, "runs": runs, "failed": failed}
+    return {"stored": stored, "count": count, "finished": finished, "runs": runs, "failed": failed}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uploads", type=int, default=100)
+    parser.add_argument(
+        "--baseline-minutes",
+        type=float,
+        default=None,
+        help="stop one-run-per-upload after this long and take its rate from what it stored "
+        "(at 1,000 uploads it would take hours); default: let it store everything",
+    )
     args = parser.parse_args()
     results = {}
     # a run process may still be writing its logs as the daemon stops: ignore the cleanup
@@ -107,18 +127,26 @@ def main() -> None:
         warm = build_delivery(asin=WARM_ASIN, slug="speaker", work=work)
         for mode, batch in MODES.items():
             (work / mode).mkdir()
-            results[mode] = _burst(mode, batch, zips, warm, work / mode)
+            cap = 60 * args.baseline_minutes if args.baseline_minutes and batch == "1" else 1e9
+            results[mode] = _burst(mode, batch, zips, warm, work / mode, cap_s=cap)
     n = args.uploads
-    base = results["one run per upload"]
+    rate = {mode: 60 * r["count"] / r["stored"] for mode, r in results.items()}
+    base = rate["one run per upload"]
     print(
-        "\n| mode | uploads | runs | all stored | uploads per minute (stored) | all runs done "
-        "| ratio (stored) |"
+        "\n| mode | uploads | runs | stored | uploads per minute (stored) | all stored "
+        "| all runs done | ratio (uploads per minute) |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for mode, r in results.items():
+        everything = (
+            f"{r['stored']:.0f} s"
+            if r["count"] == n
+            else f"~{60 * n / rate[mode]:.0f} s at that rate"
+        )
+        done = "-" if r["finished"] is None else f"{r['finished']:.0f} s"
         print(
-            f"| {mode} | {n} | {r['runs']} | {r['stored']:.0f} s | {60 * n / r['stored']:.0f} | "
-            f"{r['finished']:.0f} s | {base['stored'] / r['stored']:.1f}x |"
+            f"| {mode} | {n} | {r['runs']} | {r['count']} in {r['stored']:.0f} s | "
+            f"{rate[mode]:.1f} | {everything} | {done} | {rate[mode] / base:.1f}x |"
         )
 
 

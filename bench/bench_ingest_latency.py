@@ -2,13 +2,18 @@
 
 Starts `dagster-daemon` on a fresh SQLite instance and either a local store (the embedded
 default: `upload_sensor` lists uploads/) or a moto server's S3 bucket whose ObjectCreated
-notifications go to an SQS queue (`upload_queue_sensor`), uploads N deliveries one at a time,
-and measures from the upload's write to its version.json appearing. Each upload's time is split
+notifications go to an SQS queue (`upload_queue_sensor`), uploads N deliveries one at a time
+(each after the previous is stored and a random pause of 0-5 s), and measures from the upload's write to its version.json appearing. Each upload's time is split
 by the run's own records: waiting for the sensor tick (upload to run created), the run queue
 (created to launched), the launch (a new process loading the code location, to RUN_START) and
 the run itself (RUN_START to stored: validate, stage, verify, commit). Prints a markdown table.
 
     .venv/bin/python bench/bench_ingest_latency.py [--uploads 10] [--mode local|sqs|both]
+        [--waits 0,4]
+
+Each mode runs one pipeline per `--waits` value of SHAZAM_UPLOAD_WAIT_S side by side, the uploads
+taking turns between them (so load on a shared machine hits every variant alike): 0 is the
+design before ticks waited for uploads (each tick looks once; Dagster starts one every 5 s).
 
 `pipeline()` is shared with bench_ingest_burst.py.
 """
@@ -16,7 +21,9 @@ the run itself (RUN_START to stored: validate, stage, verify, commit). Prints a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -179,35 +186,48 @@ def _event_time(instance, run_id: str, kind) -> float | None:
     return records[0].timestamp if records else None
 
 
-def measure(p: Pipeline, delivery: Path, count: int) -> list[tuple[float, ...]]:
-    """Upload `count` deliveries one after another: [(total, sensor, queue, launch, run)] s."""
+def measure_one(p: Pipeline, delivery: Path, i: int) -> tuple[float, ...]:
+    """Upload one delivery and wait until it is stored: (total, sensor, queue, launch, run) s."""
     from dagster import DagsterEventType
 
-    rows = []
+    key = f"uploads/{ASIN}/delivery-{i:03d}.zip"
+    wall = time.time()
+    started = time.monotonic()
+    done = upload(p.store, key, delivery)
+    wait_for(lambda u=done: versions.find_upload_version(p.store, u), 300)
+    total = time.monotonic() - started
+    run = wait_for(lambda key=key: _run_of(p.instance, key), 60)
+    record = p.instance.get_run_record_by_id(run.run_id)
+    created = record.create_timestamp.timestamp()
+    launched = _event_time(p.instance, run.run_id, DagsterEventType.PIPELINE_STARTING)
+    began = wait_for(
+        lambda r=run: _event_time(p.instance, r.run_id, DagsterEventType.RUN_START), 60
+    )
+    sensor = created - wall
+    queue = (launched or created) - created
+    launch = began - (launched or created)
+    p.alive()
+    return (total, sensor, queue, launch, total - sensor - queue - launch)
+
+
+def measure(pipelines: dict[str, Pipeline], delivery: Path, count: int) -> dict[str, list]:
+    """`count` uploads to each pipeline, taking turns in a random order each round, one at a
+    time: {name: [(total, sensor, queue, launch, run)]}. Taking turns exposes every variant to
+    the same moments of load on a shared machine."""
+    rows: dict[str, list] = {name: [] for name in pipelines}
+    rng = random.Random(15)
     for i in range(count):
-        key = f"uploads/{ASIN}/delivery-{i:03d}.zip"
-        wall = time.time()
-        started = time.monotonic()
-        done = upload(p.store, key, delivery)
-        wait_for(lambda u=done: versions.find_upload_version(p.store, u), 300)
-        total = time.monotonic() - started
-        run = wait_for(lambda key=key: _run_of(p.instance, key), 60)
-        record = p.instance.get_run_record_by_id(run.run_id)
-        created = record.create_timestamp.timestamp()
-        launched = _event_time(p.instance, run.run_id, DagsterEventType.PIPELINE_STARTING)
-        began = wait_for(
-            lambda r=run: _event_time(p.instance, r.run_id, DagsterEventType.RUN_START), 60
-        )
-        sensor = created - wall
-        queue = (launched or created) - created
-        launch = began - (launched or created)
-        rows.append((total, sensor, queue, launch, total - sensor - queue - launch))
-        print(
-            f"upload {i}: {total:.2f} s (sensor {sensor:.2f}, queue {queue:.2f}, launch "
-            f"{launch:.2f}, run {rows[-1][4]:.2f}; {run.run_id[:8]})",
-            flush=True,
-        )
-        p.alive()
+        for name in rng.sample(sorted(pipelines), len(pipelines)):
+            # An upload comes at a random moment, not right after the previous one is stored:
+            # a fixed rhythm would lock onto the sensor daemon's 5 s loop (one phase only).
+            time.sleep(rng.uniform(0.0, 5.0))
+            row = measure_one(pipelines[name], delivery, i)
+            rows[name].append(row)
+            print(
+                f"{name} upload {i}: {row[0]:.2f} s (sensor {row[1]:.2f}, queue {row[2]:.2f}, "
+                f"launch {row[3]:.2f}, run {row[4]:.2f})",
+                flush=True,
+            )
     return rows
 
 
@@ -225,26 +245,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uploads", type=int, default=10)
     parser.add_argument("--mode", choices=("local", "sqs", "both"), default="both")
+    parser.add_argument(
+        "--waits",
+        default="0,4",
+        help="SHAZAM_UPLOAD_WAIT_S values to compare in this run (0: a tick only looks once, "
+        "the design before waiting ticks)",
+    )
     args = parser.parse_args()
     table = []
     for mode in ("local", "sqs") if args.mode == "both" else (args.mode,):
-        with tempfile.TemporaryDirectory(prefix="shazam-bench-", ignore_cleanup_errors=True) as tmp:
-            work = Path(tmp)
-            delivery = build_delivery(asin=ASIN, slug="speaker", work=work)
-            with pipeline(mode, work) as p:
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="shazam-bench-", ignore_cleanup_errors=True)
+            )
+            delivery = build_delivery(asin=ASIN, slug="speaker", work=Path(tmp))
+            pipelines = {}
+            for wait in args.waits.split(","):
+                (Path(tmp) / wait).mkdir()
+                os.environ["SHAZAM_UPLOAD_WAIT_S"] = wait  # read by the daemon it starts
+                pipelines[wait] = stack.enter_context(pipeline(mode, Path(tmp) / wait))
+            for p in pipelines.values():
                 warm_up(p, delivery)
-                rows = measure(p, delivery, args.uploads)
-        table.append((mode, rows))
+            rows = measure(pipelines, delivery, args.uploads)
+        table += [(mode, wait, rows[wait]) for wait in pipelines]
     print(
-        "\n| mode | uploads | p50 upload-to-stored | p90 | median sensor wait | median queue "
-        "| median launch | median run |"
+        "\n| mode | tick waits | uploads | p50 upload-to-stored | p90 | median sensor wait "
+        "| median queue | median launch | median run |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for mode, rows in table:
+    print("|---|---|---|---|---|---|---|---|---|")
+    for mode, wait, rows in table:
         med = [statistics.median(r[i] for r in rows) for i in range(5)]
         name = "embedded default (listing)" if mode == "local" else "SQS on moto"
         print(
-            f"| {name} | {len(rows)} | {med[0]:.2f} s | {p90([r[0] for r in rows]):.2f} s | "
+            f"| {name} | {wait} s | {len(rows)} | {med[0]:.2f} s | {p90([r[0] for r in rows]):.2f} s | "
             + " | ".join(f"{m:.2f} s" for m in med[1:])
             + " |"
         )

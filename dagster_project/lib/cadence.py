@@ -6,11 +6,12 @@ from shazam_assets.platform.settings import Settings
 # data): `SHAZAM_SENSOR_INTERVAL_S`, 15 by default, 5 on the embedded default (settings.py).
 SENSOR_INTERVAL_S = Settings.from_env(only=("sensor_interval_s",)).sensor_interval_s
 
-# Seconds between two ticks of the upload sensors: what an artist waits for before the run
-# starts. Dagster's sensor daemon evaluates sensors at most every 5 s (its loop), so a lower
-# value gains nothing. A tick costs one cursor-based listing pass (a few ms for a few thousand
-# uploads, ~5 s at 100k on a local disk: bench_sensor_scan.py) or one SQS poll.
-UPLOAD_SENSOR_INTERVAL_S = 5
+# The upload sensors' minimum interval. Dagster's sensor daemon starts an evaluation at most every
+# 5 s (its loop), and an upload tick that finds nothing waits up to SHAZAM_UPLOAD_WAIT_S (4 s)
+# for an upload, so a tick is already looking when most uploads land. 1 s rather than 5: with
+# 5, a tick that started a moment later in its loop than the previous one would be skipped
+# (under the interval) and the uploads would wait a whole extra loop.
+UPLOAD_SENSOR_INTERVAL_S = 1
 
 # ASINs per run when a backfill re-renders many: the run's start (on Kubernetes a pod, a GPU
 # node, the Filament engine) is paid once per batch; 20 renders take about a minute on a GPU.

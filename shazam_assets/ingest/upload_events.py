@@ -194,9 +194,12 @@ def poll_upload_events(
 ) -> EventBatch:
     """One sensor tick: acknowledge the previous tick's messages, then read new ones.
 
-    Reading stops when the queue is empty (after a `wait_time_s` long poll), after
-    `max_messages`, when `time_budget_s` is spent, or when a message comes back within this
-    poll (its visibility timeout is shorter than the poll).
+    The first receive long-polls for up to `wait_time_s` (0-20, SQS's limit): SQS answers as
+    soon as a message arrives, so an upload made between two ticks starts its run when it lands,
+    not at the next tick, for one request per wait. Later receives drain what is there without
+    waiting. Reading stops when a receive comes back empty, after `max_messages`, when
+    `time_budget_s` is spent, or when a message comes back within this poll (its visibility
+    timeout is shorter than the poll).
     """
     deadline = time.monotonic() + time_budget_s
     acknowledged = _delete_messages(sqs_client, queue_url, _load_cursor(cursor))
@@ -206,7 +209,7 @@ def poll_upload_events(
         reply = sqs_client.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=min(_SQS_BATCH, max_messages - poll.received),
-            WaitTimeSeconds=wait_time_s,
+            WaitTimeSeconds=0 if poll.received else min(max(wait_time_s, 0), 20),
             **extra,
         )
         messages = reply.get("Messages", [])

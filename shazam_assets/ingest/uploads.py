@@ -5,14 +5,19 @@ upload with a new run key. `scan_uploads` is what the polling upload sensor call
 the listing and its cursor (which misses no key that sorts before the last one seen, and no
 multipart upload whose LastModified is older than objects already seen) are
 `shazam_assets.platform.scanning`'s, shared with the QA decision sensor.
+
+`wait_for_uploads` lets a tick that finds nothing keep looking for a few seconds, so an upload
+that lands between two ticks is picked up when it lands rather than at the next tick.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from shazam_assets.ingest.delivery.profiles import PROFILES
 from shazam_assets.platform import freetext, layout
@@ -145,6 +150,35 @@ def scan_uploads(
         listed=scan.listed,
         skipped_keys=tuple(info.key for info, u in found if u is None),
     )
+
+
+# How often a waiting tick looks again: one listing pass each (on S3, one LIST request per
+# 1,000 keys under uploads/), so at most ~16 passes in a 4 s wait.
+RELOOK_S = 0.25
+
+
+def wait_for_uploads(
+    store: ObjectStore,
+    cursor: str | None,
+    *,
+    wait_s: float,
+    relook_s: float = RELOOK_S,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ScanResult:
+    """`scan_uploads`, and while a pass finds nothing new, look again every `relook_s` until
+    `wait_s` has passed: a tick then returns as soon as an upload lands instead of leaving it
+    for the next tick (Dagster's sensor loop starts one at most every 5 s). A tick that finds
+    anything, or has not finished its listing pass, returns at once; `wait_s=0` is one scan."""
+    deadline = time.monotonic() + wait_s
+    listed = 0
+    while True:
+        scan = scan_uploads(store, cursor, now=clock())
+        listed += scan.listed
+        found = scan.uploads or scan.skipped_keys or not scan.complete_pass
+        if found or time.monotonic() + relook_s > deadline:
+            return dataclasses.replace(scan, listed=listed)
+        cursor = scan.cursor
+        time.sleep(relook_s)
 
 
 def upload_batches(uploads: Iterable[Upload], *, size: int) -> list[tuple[Upload, ...]]:

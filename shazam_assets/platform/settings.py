@@ -21,6 +21,8 @@ The environment variables (the deployment sets them: deploy/k8s/env, the Helm va
 - SHAZAM_INGEST_BATCH: uploads per batched ingest run (default 50; 1 turns batching off).
 - SHAZAM_SENSOR_INTERVAL_S: seconds between ticks of the decision, publish and scan-data
   sensors. Default: 15; 5 on the embedded default (`apply_embedded`, the demo's daemon).
+- SHAZAM_UPLOAD_WAIT_S: seconds an upload sensor tick that finds nothing waits for an upload
+  (SQS long poll, or re-listing every 0.25 s). Default: 4; 0 turns it off.
 - DAGSTER_HOME: the Dagster instance directory. Default: `.shazam/dagster_home` (SQLite).
 Review policy has no variable (change it in the Dagster resource config of `qa_settings`):
 the review SLA (24 h) and how many older approved versions are kept for rollback (1).
@@ -62,6 +64,7 @@ READ_ONLY = {
     "validation_memory_mb": "SHAZAM_VALIDATION_MEMORY_MB",
     "ingest_batch": "SHAZAM_INGEST_BATCH",
     "sensor_interval_s": "SHAZAM_SENSOR_INTERVAL_S",
+    "upload_wait_s": "SHAZAM_UPLOAD_WAIT_S",
 }
 _PARSE = {
     "render_frames": int,
@@ -70,6 +73,7 @@ _PARSE = {
     "validation_memory_mb": int,
     "ingest_batch": int,
     "sensor_interval_s": int,
+    "upload_wait_s": int,
 }
 # The embedded default's store is a folder on a laptop: listing it costs nothing, so its sensors
 # look every 5 s (Dagster's sensor loop), as fast as they can.
@@ -97,6 +101,11 @@ class Settings:
     # data). Each tick lists its prefix (scanning.py): cheap on a local folder, about 100 list
     # requests per 100k objects on S3, hence 15 s by default and 5 s on the embedded default.
     sensor_interval_s: int = 15
+    # Seconds an upload sensor tick that finds nothing keeps waiting for an upload (SQS: the
+    # first receive's long poll; listing: a pass every 0.25 s, on S3 one LIST request per 1,000
+    # keys), so an upload starts its run when it lands. Under Dagster's 5 s sensor loop, 4 s
+    # covers nearly all of the time between ticks. 0 turns waiting off.
+    upload_wait_s: int = 4
     review_sla_hours: float = 24.0  # a review older than this is overdue
     keep_approved: int = 1  # older approved versions kept for rollback
     dagster_home: str | None = None

@@ -25,6 +25,13 @@ DELIVERY, VERSION, REVIEW = (dg.AssetKey(k) for k in ("delivery", "asset_version
 VALID = dg.AssetCheckKey(DELIVERY, "delivery_valid")
 
 
+@pytest.fixture(autouse=True)
+def _ticks_look_once(monkeypatch) -> None:
+    """Ticks here look once: a tick that finds nothing would wait for an upload (4 s);
+    test_ingest_pipeline.py tests the waiting."""
+    monkeypatch.setenv("SHAZAM_UPLOAD_WAIT_S", "0")
+
+
 @pytest.fixture(scope="module")
 def zips(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("batch")

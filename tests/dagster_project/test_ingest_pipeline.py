@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -103,8 +105,15 @@ def test_upload_sensor_requests_one_run_per_upload_and_runs_store_a_version(
     _apply_partitions(instance, result)
     assert instance.get_dynamic_partitions("asin") == [ASIN]
 
+    # A tick that finds nothing waits (SHAZAM_UPLOAD_WAIT_S) and returns with the upload that
+    # lands meanwhile, rather than leaving it for the next tick; the first is not asked again.
+    monkeypatch.setenv("SHAZAM_UPLOAD_WAIT_S", "5")
+    later = f"uploads/{ASIN}/later.zip"
+    threading.Timer(0.5, store.put_file, args=(later, deliveries["good"])).start()
+    started = time.monotonic()
     again, _ = _tick(upload_sensor, instance, resources, cursor=result.cursor)
-    assert list(again.run_requests) == []  # the same upload is not requested twice
+    assert [r.tags["shazam/upload_key"] for r in again.run_requests] == [later]
+    assert time.monotonic() - started < 3.5
 
     run = _run(instance, request, store_url, monkeypatch)
     assert run.success

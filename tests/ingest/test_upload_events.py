@@ -6,6 +6,7 @@ Everything runs against moto's standalone server over HTTP (see conftest.py).
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -329,3 +330,52 @@ def test_max_messages_spreads_a_backlog_over_polls(
 def test_foreign_cursor_is_refused(poll: Callable[..., EventBatch]) -> None:
     with pytest.raises(ValueError, match="reset the sensor cursor"):
         poll('{"v":1,"hwm":null}')
+
+
+# --------------------------------------------------------------------------- waiting ticks
+
+
+def test_an_upload_sent_while_a_tick_waits_is_returned_when_it_lands(
+    poll: Callable[..., EventBatch], sqs_client: Any, queues: tuple[str, str], s3_store: S3Store
+) -> None:
+    """The tick long-polls instead of leaving the upload for the next tick, 5 s later."""
+    event = body(s3_event("uploads/B0WAIT0001/d.zip", bucket=s3_store.bucket))
+    sender = threading.Timer(1.0, _send, args=(sqs_client, queues[0], event))
+    started = time.monotonic()
+    sender.start()
+    try:
+        batch = poll(None, wait_time_s=6)
+    finally:
+        sender.join()
+    elapsed = time.monotonic() - started
+
+    assert [u.key for u in batch.uploads] == ["uploads/B0WAIT0001/d.zip"]
+    assert 0.9 <= elapsed < 4.0  # answered when the message arrived, well before the 6 s wait
+
+
+def test_a_waiting_tick_with_nothing_to_read_returns_after_its_wait(
+    poll: Callable[..., EventBatch],
+) -> None:
+    started = time.monotonic()
+    batch = poll(None, wait_time_s=2)
+
+    assert (batch.received, batch.uploads) == (0, ())
+    assert 1.8 <= time.monotonic() - started < 5.0
+
+
+def test_a_backlog_is_drained_without_waiting_again(
+    poll: Callable[..., EventBatch], sqs_client: Any, queues: tuple[str, str], s3_store: S3Store
+) -> None:
+    """Only the first receive waits: the receives that drain a backlog (and the empty one that
+    ends it) answer at once, so a tick with messages costs no extra wait."""
+    bucket = s3_store.bucket
+    _send(
+        sqs_client,
+        queues[0],
+        *(body(s3_event(f"uploads/B0{n:08d}/d.zip", bucket=bucket)) for n in range(15)),
+    )
+    started = time.monotonic()
+    batch = poll(None, wait_time_s=5)
+
+    assert len(batch.uploads) == 15
+    assert time.monotonic() - started < 3.0

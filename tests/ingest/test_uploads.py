@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from shazam_assets.ingest.uploads import (
     parse_upload_key,
     scan_uploads,
     upload_batches,
+    wait_for_uploads,
 )
 from shazam_assets.platform.storage import LocalStore, ObjectStore, S3Store
 
@@ -279,3 +281,48 @@ def test_a_burst_is_cut_into_capped_batches_with_one_upload_per_asin() -> None:
     assert upload_batches(uploads, size=3) == upload_batches(list(reversed(uploads)), size=3)
     keys = {batch_run_key(b) for b in batches}
     assert len(keys) == 3 and batch_run_key(batches[0]) == batch_run_key(batches[0][::-1])
+
+
+# --------------------------------------------------------------------------- waiting ticks
+
+
+def test_an_upload_made_while_a_tick_waits_is_found_when_it_lands(store: ObjectStore) -> None:
+    """A tick that found nothing keeps looking, so an upload between two of Dagster's sensor
+    loops starts its run when it lands rather than up to 5 s later."""
+    first = wait_for_uploads(store, None, wait_s=0)
+    writer = threading.Timer(0.8, store.put_bytes, args=(_upload_key(1), b"PK"))
+    started = time.monotonic()
+    writer.start()
+    try:
+        found = wait_for_uploads(store, first.cursor, wait_s=6, relook_s=0.1)
+    finally:
+        writer.join()
+
+    assert [u.key for u in found.uploads] == [_upload_key(1)]
+    assert 0.7 <= time.monotonic() - started < 3.0
+    again = wait_for_uploads(store, found.cursor, wait_s=0)
+    assert again.uploads == ()  # the cursor of the waiting tick remembers what it found
+
+
+def test_a_waiting_tick_returns_at_once_with_what_it_found(local_store: LocalStore) -> None:
+    local_store.put_bytes(_upload_key(2), b"PK")
+    local_store.put_bytes("uploads/not-an-upload.txt", b"x")
+    started = time.monotonic()
+
+    found = wait_for_uploads(local_store, None, wait_s=10)
+
+    assert [u.key for u in found.uploads] == [_upload_key(2)]
+    assert found.skipped_keys == ("uploads/not-an-upload.txt",)
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_waiting_tick_with_nothing_new_gives_up_after_its_wait(local_store: LocalStore) -> None:
+    local_store.put_bytes(_upload_key(3), b"PK")
+    seen = wait_for_uploads(local_store, None, wait_s=0)
+    started = time.monotonic()
+
+    nothing = wait_for_uploads(local_store, seen.cursor, wait_s=1, relook_s=0.1)
+
+    assert nothing.uploads == () and nothing.complete_pass
+    assert 0.8 <= time.monotonic() - started < 3.0
+    assert nothing.listed >= 5  # it looked again and again, not once

@@ -9,6 +9,10 @@ backfills). The run key of a batch is derived from its uploads' keys and ETags, 
 uploads always form the same batches, so a tick evaluated twice asks for the same runs and
 Dagster skips the repeat. Every run carries `shazam/upload/<upload id>` for each of its uploads.
 
+A tick that finds nothing waits up to `SHAZAM_UPLOAD_WAIT_S` (4 s) for an upload before it
+returns, so an upload lands in a tick that is already looking instead of waiting up to 5 s for
+the next one: the SQS sensor long-polls the queue, the listing sensor lists again every 0.25 s.
+
 Two modes. `upload_sensor` lists the upload prefix (fine up to ~100k objects, and the only
 mode for the local store). `upload_queue_sensor` reads S3 event notifications from SQS for
 large buckets; it is active when SHAZAM_UPLOAD_QUEUE_URL is set, and then the listing sensor
@@ -28,7 +32,7 @@ from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResour
 from dagster_project.lib.runs import BATCH_TAG, upload_tag
 from shazam_assets.ingest.scans import scan_arrivals
 from shazam_assets.ingest.upload_events import poll_upload_events
-from shazam_assets.ingest.uploads import Upload, batch_run_key, scan_uploads, upload_batches
+from shazam_assets.ingest.uploads import Upload, batch_run_key, upload_batches, wait_for_uploads
 from shazam_assets.platform.settings import Settings
 
 
@@ -79,6 +83,11 @@ def _batch_size() -> int:
     return max(1, Settings.from_env(only=("ingest_batch",)).ingest_batch)
 
 
+def _wait_s() -> int:
+    """How long a tick that finds nothing waits: `SHAZAM_UPLOAD_WAIT_S` (Settings.upload_wait_s)."""
+    return max(0, Settings.from_env(only=("upload_wait_s",)).upload_wait_s)
+
+
 def _result(uploads: Sequence[Upload], cursor: str) -> dg.SensorResult:
     asins = sorted({u.asin for u in uploads})
     return dg.SensorResult(
@@ -103,7 +112,7 @@ def upload_sensor(
         return dg.SkipReason(
             "SQS mode is on (SHAZAM_UPLOAD_QUEUE_URL); upload_queue_sensor reads events"
         )
-    scan = scan_uploads(store.open(), context.cursor, now=datetime.now(UTC))
+    scan = wait_for_uploads(store.open(), context.cursor, wait_s=_wait_s())
     context.log.info(
         f"listed {scan.listed} objects, {len(scan.uploads)} new uploads, "
         f"{len(scan.skipped_keys)} keys that are not uploads/<ASIN>/<name>.zip"
@@ -128,7 +137,11 @@ def upload_queue_sensor(
     if not upload_queue.enabled:
         return dg.SkipReason("SHAZAM_UPLOAD_QUEUE_URL is not set; upload_sensor lists the bucket")
     batch = poll_upload_events(
-        upload_queue.client, upload_queue.queue_url, store=store.open(), cursor=context.cursor
+        upload_queue.client,
+        upload_queue.queue_url,
+        store=store.open(),
+        cursor=context.cursor,
+        wait_time_s=_wait_s(),
     )
     context.log.info(
         f"received {batch.received} messages, {len(batch.uploads)} uploads, "
