@@ -27,6 +27,11 @@ PROMTOOL := /usr/bin/promtool
 # wrk, the HTTP load generator of the load benchmarks (bench/bench_studio_load.py, bench/bench_search_service.py)
 WRK := /usr/bin/wrk
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist). Most of the suite's time is end-to-end tests that wait on
+# daemons, servers and browsers, so two workers on a 2-core machine nearly halve it; each test
+# file stays on one worker (its module fixtures are built once). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
 FUZZ_SECONDS ?= 300
 FUZZ_ARGS ?=
 
@@ -85,10 +90,10 @@ demo: setup ## Run the pipeline end to end on the embedded default (local store,
 	$(BIN)/shazam demo
 
 test: setup lint ## Set up, lint, and run the default test suite (what CI runs)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-slow: setup ## Run the slow tests too (large archives, 100k-object buckets)
-	$(BIN)/python -m pytest -m 'not gpu' $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m 'not gpu' $(PYTEST_ARGS)
 
 ui: setup ## Start the Dagster UI + daemon on the embedded store (http://127.0.0.1:3000)
 	$(BIN)/shazam ui

@@ -195,6 +195,7 @@ print(json.dumps(failures))
 """
 
 
+@pytest.mark.long
 def test_every_module_imports_on_its_own() -> None:
     externals = sorted({dep for deps in GRAPH.values() for dep in deps if dep not in MODULES})
     result = subprocess.run(

@@ -167,6 +167,7 @@ def test_every_environment_has_tfvars_and_a_backend() -> None:
 
 
 @pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.long
 def test_configuration_validates(validations: dict[str, Outcome], config: str) -> None:
     outcome = validations[config]
     assert outcome.returncode == 0, outcome.output

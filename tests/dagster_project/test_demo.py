@@ -15,6 +15,7 @@ SHAZAM = str(Path(sys.executable).parent / "shazam")
 
 
 @pytest.mark.integration
+@pytest.mark.long
 def test_demo_runs_the_pipeline_through_the_daemon(tmp_path) -> None:
     (tmp_path / "store").mkdir()  # a missing local store root is refused
     env = dict(

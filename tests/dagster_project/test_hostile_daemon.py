@@ -69,6 +69,7 @@ def _hostile(delivery: Path, folder: Path) -> dict[str, tuple[Path, str]]:
 
 
 @pytest.mark.integration
+@pytest.mark.long
 def test_hostile_uploads_get_recorded_verdicts_through_the_daemon(
     tmp_path, delivery, monkeypatch
 ) -> None:

@@ -335,6 +335,7 @@ def _render_batch(instance, order) -> dg.ExecuteInProcessResult:
     )
 
 
+@pytest.mark.long
 def test_render_backfill_batches_stale_asins_and_leaves_the_rest(catalogue, monkeypatch) -> None:
     from dagster_project.lib.backfills import launch_backfill
 

@@ -100,6 +100,7 @@ def _backfill_runs(instance: dg.DagsterInstance, backfill_id: str) -> list[dg.Da
 
 
 @pytest.mark.integration
+@pytest.mark.long
 def test_daemon_runs_stage_backfills_and_failures_rerun(deployment, tmp_path) -> None:
     store, instance, run = deployment
     manifest = versions.read_version_manifest(store, ASIN, 1)

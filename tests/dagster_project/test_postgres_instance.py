@@ -42,7 +42,7 @@ from shazam_assets.ingest import versions
 from tests.builders import ASIN
 from tests.pg import PostgresServer, missing_reason, postgres_server
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_INSTANCE_YAML = REPO_ROOT / "deploy" / "dagster" / "dagster.yaml"

@@ -20,6 +20,7 @@ from tests.search.conftest import EMBEDDER, MUG, SPEAKER, photo
 from tests.test_cli import shazam
 
 
+@pytest.mark.long
 def test_cli_builds_the_index_and_answers_each_query_kind(
     published_store: LocalStore, search_products
 ) -> None:

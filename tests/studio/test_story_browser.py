@@ -46,6 +46,7 @@ from tests.studio.conftest import ARTIST, LEAD, REVIEWER, SESSION_SECRET
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.long,
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"
     ),

@@ -21,6 +21,7 @@ from tests.studio.test_uploads import ASIN, assign
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.long,
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"
     ),

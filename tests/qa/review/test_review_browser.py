@@ -41,6 +41,7 @@ MODEL_TIMEOUT_MS = 60_000  # software WebGL (SwiftShader) on 2 cores
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.long,
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"
     ),
