@@ -13,6 +13,13 @@ other instead of overwriting; a reader moves to the newest version with `refresh
 reads one manifest, not the index. Vectors and words not yet covered by an index are searched
 exhaustively next to the indexed ones until the nightly rebuild (or `optimize`) folds them in.
 
+Word search stays the module `text`'s BM25 (its tokeniser, completions at 0.6 and close
+spellings at 0.5 of an exact word) rather than Lance's full-text index: Lance's index has its
+own tokeniser and fuzzy matching and would rank differently. A reader builds the word index
+of the whole catalogue once and then adds only the rows written after it (`WordSource`), so a
+publish's words are searchable after the next refresh at a cost that does not grow with the
+catalogue; the base is rebuilt in a background thread when the delta grows large.
+
 An upsert appends the ASIN's new rows under a new generation (`gen`, nanoseconds) and then
 deletes its rows of older generations. A reader between the two commits sees both (queries keep
 one hit per ASIN), never none; writers of the same ASIN racing each other leave the newest
@@ -21,7 +28,10 @@ generation only (the one whose append commits last cleans up after all of them).
 
 from __future__ import annotations
 
+import bisect
 import json
+import logging
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -38,13 +48,18 @@ from shazam_assets.search.embed import ByteImage, Embedder
 from shazam_assets.search.errors import SearchError
 from shazam_assets.search.index import TEXT_FIELDS, Hit, Vectors, check_embedder, checked_vectors
 from shazam_assets.search.shop_catalogue import Catalogue
-from shazam_assets.search.text import TextIndex
+from shazam_assets.search.text import TextIndex, Words
 
 TABLE = "entries"
+TOMBSTONE_SLOT = -1  # the row a removal leaves (see `TableIndex.remove`)
 VECTOR_INDEX_MIN_ROWS = 50_000  # below this an exhaustive scan is fast and exact
 KEEP_VERSIONS_FOR = timedelta(hours=1)  # readers refresh every few seconds
 VECTORS_PER_PARTITION = 4096  # IVF list size: a query probes 20 lists (about 80,000 vectors)
+COMMIT_WINDOW_NS = 60 * 10**9  # a write whose rows commit later than this after `gen` redoes
+GEN_SLACK_NS = 5 * 60 * 10**9  # readers re-read rows this much older than their base's newest
+DELTA_REBUILD_MIN, DELTA_REBUILD_FRACTION = 2_000, 0.02  # the word base is rebuilt beyond this
 Item = tuple[str, Mapping[str, str], npt.ArrayLike]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,17 +129,24 @@ class TableIndex:
     """Lookup, word and photo search over the LanceDB table; the same queries and hits as
     `SearchIndex`, with writes that go straight to the store."""
 
-    def __init__(self, store: ObjectStore, embedder: Embedder, table: Any) -> None:
+    def __init__(
+        self, store: ObjectStore, embedder: Embedder, table: Any, *, words: WordSource | None = None
+    ) -> None:
         self.store, self.embedder, self._table = store, embedder, table
         self.embedder_name, self.dim = embedder.name, embedder.dim
-        self._text: TextIndex | None = None
+        self.word_source = words or WordSource(store)
+        self._text: Words | None = None
         self.catalogue: Catalogue = {}  # merged into the entries written by `upsert`
 
     # ---------------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, store: ObjectStore, embedder: Embedder) -> TableIndex:
-        """The store's table; SEARCH_INDEX_MISSING when none was created yet."""
+    def open(
+        cls, store: ObjectStore, embedder: Embedder, *, words: WordSource | None = None
+    ) -> TableIndex:
+        """The store's table; SEARCH_INDEX_MISSING when none was created yet. `words`: the
+        word index of a previous version of the same table (a reader's), brought up to date
+        by `prepare` from the rows written since instead of built again."""
         db = _connect(store)
         if TABLE not in db.table_names():
             raise SearchError(
@@ -135,7 +157,7 @@ class TableIndex:
         meta = table.schema.metadata or {}
         stored = json.loads(meta.get(b"shazam.embedder", b"{}"))
         check_embedder(stored, embedder, where=table_location(store).uri)
-        return cls(store, embedder, table)
+        return cls(store, embedder, table, words=words)
 
     @classmethod
     def create(
@@ -166,6 +188,8 @@ class TableIndex:
         if rows == 0:
             return
         self._table.create_scalar_index("asin", index_type="BTREE", replace=True)
+        # readers find the rows written after their word index by generation
+        self._table.create_scalar_index("gen", index_type="BTREE", replace=True)
         vectors = self._table.count_rows("has_vector")
         if vectors >= VECTOR_INDEX_MIN_ROWS:  # IVF_FLAT: exact distances in the probed lists
             self._table.create_index(
@@ -195,21 +219,11 @@ class TableIndex:
         return int(self._table.version)
 
     def prepare(self) -> None:
-        """Build the word index of this version now (from the table's ASIN and word columns
-        only, never the vectors) rather than on the first word query; a server calls this
-        in its background thread after `refresh`."""
+        """Make the word index of this version now rather than on the first word query: the
+        shared base plus the rows written after it (see `WordSource`); a server calls this in
+        its background thread after `refresh`."""
         if self._text is None:
-            rows = (
-                self._table.search()
-                .where("slot = 0")
-                .select(["asin", "document"])
-                .limit(None)
-                .to_arrow()
-            )
-            documents = dict(
-                zip(rows["asin"].to_pylist(), rows["document"].to_pylist(), strict=True)
-            )
-            self._text = TextIndex(sorted(documents.items()))
+            self._text = self.word_source.words_at(self._table)
 
     # ---------------------------------------------------------------- writing
 
@@ -226,12 +240,21 @@ class TableIndex:
         self.upsert_many([(asin, fields, vectors)], catalogue=catalogue)
 
     def upsert_many(self, items: Iterable[Item], *, catalogue: Catalogue | None = None) -> None:
-        gen = time.time_ns()
-        rows = self._rows(items, self.catalogue if catalogue is None else catalogue, gen=gen)
-        if rows.num_rows == 0:
-            return
-        fresh = not self._table.list_indices()
-        self._table.add(rows)
+        items = list(items)
+        for _ in range(3):
+            gen = time.time_ns()
+            rows = self._rows(items, self.catalogue if catalogue is None else catalogue, gen=gen)
+            if rows.num_rows == 0:
+                return
+            fresh = not self._table.list_indices()
+            self._table.add(rows)
+            if time.time_ns() - gen <= COMMIT_WINDOW_NS:
+                break
+            # committed so late that a reader may have passed over this generation
+            log.warning(
+                "search rows committed %.0f s after their generation; writing again",
+                (time.time_ns() - gen) / 1e9,
+            )
         self._drop_older_generations(sorted(set(rows.column("asin").to_pylist())))
         self._text = None
         if fresh:  # the first rows of a new table: give it its word index
@@ -260,13 +283,32 @@ class TableIndex:
             self._table.delete(" OR ".join(stale))
 
     def remove(self, asin: str) -> bool:
-        """Forget an ASIN; True if it was indexed."""
-        where = f"asin = {_quoted(asin)}"
-        if self._table.count_rows(where) == 0:
+        """Forget an ASIN; True if it was indexed. Like an upsert, a removal appends a row
+        under a new generation (a tombstone: `slot = -1`, no words, no vector) and then drops
+        the older generations: readers' word indexes learn of it from the rows written since
+        their base, and a removal racing a publish of the same ASIN ends as the newer one."""
+        if self._table.count_rows(f"asin = {_quoted(asin)} AND slot >= 0") == 0:
             return False
-        self._table.delete(where)
+        self._table.add(self._tombstone(asin, gen=time.time_ns()))
+        self._drop_older_generations([asin])
         self._text = None
         return True
+
+    def _tombstone(self, asin: str, *, gen: int) -> pa.Table:
+        return pa.Table.from_pydict(
+            {
+                "asin": [asin],
+                "gen": [gen],
+                "slot": [TOMBSTONE_SLOT],
+                "fields": ["{}"],
+                "document": [None],
+                "has_vector": [False],
+                "vector": pa.FixedSizeListArray.from_arrays(
+                    pa.array(np.zeros(self.dim, np.float32)), self.dim
+                ),
+            },
+            schema=_schema(self.embedder),
+        )
 
     def _rows(self, items: Iterable[Item], catalogue: Catalogue, *, gen: int) -> pa.Table:
         checked = {asin: (fields, self._checked(asin, raw)) for asin, fields, raw in items}
@@ -329,7 +371,7 @@ class TableIndex:
         for candidate in dict.fromkeys([key, key.upper()]):
             rows = (
                 self._table.search()
-                .where(f"asin = {_quoted(candidate)}")
+                .where(f"asin = {_quoted(candidate)} AND slot = 0")
                 .select(["asin", "fields"])
                 .limit(1)
                 .to_list()
@@ -340,21 +382,28 @@ class TableIndex:
 
     def search_text(self, query: str, k: int = 10) -> list[Hit]:
         """ASINs whose title, artist, brand, category or ASIN match the words, best first
-        (the same BM25 ranking, prefixes and typos as `SearchIndex`)."""
+        (the same BM25 ranking, prefixes and typos as `SearchIndex`). Hits are read back from
+        this version, so an ASIN removed since the word base was built is left out (and more
+        candidates asked for in its place)."""
         self.prepare()
         assert self._text is not None
-        scored = self._text.search(query, k)
-        if not scored:
-            return []
-        rows = {
-            row["asin"]: row
-            for row in self._table.search()
-            .where(f"slot = 0 AND asin IN ({', '.join(_quoted(a) for a, _ in scored)})")
-            .select(["asin", "fields"])
-            .limit(4 * len(scored))
-            .to_list()
-        }
-        return [_hit(rows[asin], score) for asin, score in scored if asin in rows]
+        want = k
+        while True:
+            scored = self._text.search(query, want)
+            if not scored:
+                return []
+            rows = {
+                row["asin"]: row
+                for row in self._table.search()
+                .where(f"slot = 0 AND asin IN ({', '.join(_quoted(a) for a, _ in scored)})")
+                .select(["asin", "fields"])
+                .limit(4 * len(scored))
+                .to_list()
+            }
+            hits = [_hit(rows[asin], score) for asin, score in scored if asin in rows]
+            if len(hits) >= k or len(scored) < want:
+                return hits[:k]
+            want *= 4
 
     def search_image(self, rgb: ByteImage, k: int = 10) -> list[Hit]:
         """ASINs whose pictures look most like the photo (best view per ASIN), best first."""
@@ -379,6 +428,124 @@ class TableIndex:
             if len(hits) >= k or len(rows) < n:
                 return hits
             n *= 4
+
+
+@dataclass(frozen=True)
+class _Base:
+    """The word index of every ASIN's slot-0 row at one table version, sorted by ASIN."""
+
+    text: TextIndex
+    gens: npt.NDArray[np.int64]  # (docs,) the generation each document was read at
+    since: int  # rows of a newer generation may have committed after the base was read
+
+    def position(self, asin: str) -> int | None:
+        i = bisect.bisect_left(self.text.asins, asin)
+        return i if i < len(self.text.asins) and self.text.asins[i] == asin else None
+
+    def holds(self, asin: str, gen: int) -> bool:
+        i = self.position(asin)
+        return i is not None and int(self.gens[i]) == gen
+
+
+class WordSource:
+    """The word index a reader's successive versions of the table share.
+
+    A base index of every ASIN's words is built once (at the first `prepare`), and each
+    version's word index is that base plus a delta index of the slot-0 rows of a newer
+    generation than the base (the B-tree index on `gen` finds them; rows written since the
+    last rebuild are scanned), scored together as one index of the live documents
+    (`text.Words`): a refresh costs the rows written since the base, not the catalogue. An
+    ASIN replaced or removed since the base (a removal leaves a tombstone row) counts as dead
+    in the base; `search_text` also reads its hits back from the version it answers for.
+
+    Generations are the writers' clocks, and a row can commit a little after its `gen` was
+    taken, so the delta re-reads `GEN_SLACK_NS` before the base's newest generation (a writer
+    whose commit took longer than `COMMIT_WINDOW_NS` writes again under a new generation).
+    When the delta grows past `DELTA_REBUILD_FRACTION` of the base (at least
+    `DELTA_REBUILD_MIN` rows), a new base is built in a background thread from its own handle
+    of the newest version; queries and refreshes go on with the old base meanwhile and
+    switch at the next `prepare` after it is done."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._base: _Base | None = None
+        self._rebuilding: threading.Thread | None = None
+        self.bases_built = 0
+
+    def words_at(self, table: Any) -> Words:
+        """The word index of the version `table` is at."""
+        base = self._base
+        if (
+            base is None
+            or table.count_rows(f"slot = 0 AND gen > {base.since}")
+            > len(base.text) // 2 + DELTA_REBUILD_MIN
+        ):  # first use, or a rebuilt table: everything is new
+            base = self._install(_read_base(table))
+        newer = {
+            asin: document
+            for asin, (gen, document) in _slot0_rows(table, f"gen > {base.since}").items()
+            if not base.holds(asin, gen)
+        }  # document None: removed
+        dead = [i for asin in newer if (i := base.position(asin)) is not None]
+        delta = TextIndex(sorted((a, doc) for a, doc in newer.items() if doc is not None))
+        words = Words(base.text, delta, dead)
+        if len(newer) > max(DELTA_REBUILD_MIN, DELTA_REBUILD_FRACTION * len(base.text)):
+            self._rebuild_in_background()
+        return words
+
+    def wait(self, timeout_s: float | None = None) -> None:
+        """Wait for a base rebuild in progress (tests, benchmarks)."""
+        thread = self._rebuilding
+        if thread is not None:
+            thread.join(timeout_s)
+
+    def _install(self, base: _Base) -> _Base:
+        with self._lock:
+            self._base = base
+            self.bases_built += 1
+        return base
+
+    def _rebuild_in_background(self) -> None:
+        with self._lock:
+            if self._rebuilding is not None and self._rebuilding.is_alive():
+                return
+            self._rebuilding = threading.Thread(
+                target=self._rebuild, name="search-word-base", daemon=True
+            )
+            self._rebuilding.start()
+
+    def _rebuild(self) -> None:
+        try:
+            self._install(_read_base(_connect(self.store).open_table(TABLE)))
+        except Exception:  # the old base keeps serving; the next prepare tries again
+            log.exception("rebuilding the word index's base failed")
+
+
+def _slot0_rows(table: Any, where: str) -> dict[str, tuple[int, str | None]]:
+    """ASIN -> (gen, document) of the slot-0 rows and tombstones (document None) matching
+    `where`, the newest generation of each (a reader between a writer's append and its
+    clean-up sees two)."""
+    rows = (
+        table.search()
+        .where(f"slot <= 0 AND {where}")
+        .select(["asin", "gen", "document"])
+        .limit(None)
+        .to_arrow()
+    )
+    newest: dict[str, tuple[int, str | None]] = {}
+    columns = (rows["asin"].to_pylist(), rows["gen"].to_pylist(), rows["document"].to_pylist())
+    for asin, gen, document in zip(*columns, strict=True):
+        if asin not in newest or gen > newest[asin][0]:
+            newest[asin] = (gen, document)
+    return newest
+
+
+def _read_base(table: Any) -> _Base:
+    rows = sorted((a, row) for a, row in _slot0_rows(table, "true").items() if row[1] is not None)
+    gens = np.array([gen for _, (gen, _) in rows], dtype=np.int64)
+    since = int(gens.max()) - GEN_SLACK_NS if len(gens) else -1
+    return _Base(TextIndex([(asin, doc or "") for asin, (_, doc) in rows]), gens, since)
 
 
 def _schema(embedder: Embedder) -> pa.Schema:
