@@ -33,9 +33,10 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,7 @@ KEEP_VERSIONS_FOR = timedelta(hours=1)  # readers refresh every few seconds
 VECTORS_PER_PARTITION = 4096  # IVF list size: a query probes 20 lists (about 80,000 vectors)
 COMMIT_WINDOW_NS = 60 * 10**9  # a write whose rows commit later than this after `gen` redoes
 GEN_SLACK_NS = 5 * 60 * 10**9  # readers re-read rows this much older than their base's newest
+_COMMIT_TRIES = 10
 DELTA_REBUILD_MIN, DELTA_REBUILD_FRACTION = 2_000, 0.02  # the word base is rebuilt beyond this
 Item = tuple[str, Mapping[str, str], npt.ArrayLike]
 log = logging.getLogger(__name__)
@@ -121,6 +123,11 @@ def table_exists(store: ObjectStore) -> bool:
     return True
 
 
+def _conflict(exc: RuntimeError) -> bool:
+    """Lance refused a commit because another one it cannot rebase onto came first."""
+    return any(m in str(exc) for m in ("Incompatible transaction", "Retryable commit conflict"))
+
+
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -168,12 +175,15 @@ class TableIndex:
         *,
         catalogue: Catalogue | None = None,
         indexes: bool = True,
+        gen: int | None = None,
     ) -> TableIndex:
         """A new table holding exactly `items` (replacing any table there): the rebuild.
-        `indexes=False` leaves `build_indexes` to the caller (after more rows are added)."""
+        `indexes=False` leaves `build_indexes` to the caller (after more rows are added);
+        `gen`: the rows' generation (default now; the rebuild gives the time it started
+        reading, so a publish that read the store after it wins over its rows)."""
         schema = _schema(embedder)
         index = cls(store, embedder, None)
-        rows = index._rows(items, catalogue or {}, gen=time.time_ns())
+        rows = index._rows(items, catalogue or {}, gen=time.time_ns() if gen is None else gen)
         db = _connect(store)
         index._table = db.create_table(TABLE, rows, schema=schema, mode="overwrite")
         index.catalogue = dict(catalogue or {})
@@ -183,28 +193,62 @@ class TableIndex:
         return index
 
     def build_indexes(self) -> None:
-        """(Re)build the ASIN and (for a large table) vector indexes over every row."""
-        rows = self._table.count_rows()
-        if rows == 0:
+        """(Re)build the ASIN, generation and (for a large table) vector indexes over every
+        row. A concurrent publish can preempt an index's commit: it is built again on the
+        newest version."""
+        if self._table.count_rows() == 0:
             return
-        self._table.create_scalar_index("asin", index_type="BTREE", replace=True)
+        self._commit(
+            lambda: self._table.create_scalar_index("asin", index_type="BTREE", replace=True)
+        )
         # readers find the rows written after their word index by generation
-        self._table.create_scalar_index("gen", index_type="BTREE", replace=True)
+        self._commit(
+            lambda: self._table.create_scalar_index("gen", index_type="BTREE", replace=True)
+        )
         vectors = self._table.count_rows("has_vector")
         if vectors >= VECTOR_INDEX_MIN_ROWS:  # IVF_FLAT: exact distances in the probed lists
-            self._table.create_index(
-                metric="cosine",
-                vector_column_name="vector",
-                index_type="IVF_FLAT",
-                num_partitions=max(16, vectors // VECTORS_PER_PARTITION),
-                max_iterations=10,
-                replace=True,
+            self._commit(
+                lambda: self._table.create_index(
+                    metric="cosine",
+                    vector_column_name="vector",
+                    index_type="IVF_FLAT",
+                    num_partitions=max(16, vectors // VECTORS_PER_PARTITION),
+                    max_iterations=10,
+                    replace=True,
+                )
             )
 
     def clean_up(self, *, older_than: timedelta = KEEP_VERSIONS_FOR) -> None:
         """Compact small fragments, fold new rows into the indexes, and delete the files only
         versions older than `older_than` use (a reader still on one of those reloads)."""
-        self._table.optimize(cleanup_older_than=older_than)
+        self._commit(lambda: self._table.optimize(cleanup_older_than=older_than))
+
+    def written_before(self, version: int, *, since: int) -> list[str]:
+        """ASINs that have rows (or a tombstone) of a generation newer than `since` in
+        `version` of the table: what writers committed to the table the rebuild replaced
+        after it started reading the store."""
+        if version < 1:
+            return []
+        old = _connect(self.store).open_table(TABLE)
+        old.checkout(version)
+        rows = old.search().where(f"gen > {since}").select(["asin"]).limit(None).to_arrow()
+        return sorted(set(rows["asin"].to_pylist()))
+
+    def _commit(self, write: Callable[[], object]) -> None:
+        """One write; when the table was replaced (the rebuild's overwrite) or rewritten
+        under it since this handle's version, Lance refuses it (`Incompatible transaction`):
+        move to the newest version and write again there, so no writer's update is left on
+        a table nobody reads any more."""
+        for attempt in range(_COMMIT_TRIES):
+            try:
+                write()
+                return
+            except RuntimeError as exc:  # lance raises its commit conflicts as RuntimeError
+                if attempt + 1 == _COMMIT_TRIES or not _conflict(exc):
+                    raise
+                log.info("search table changed under this write (%s); writing again", exc)
+                time.sleep(0.05 * (attempt + 1))
+                self._table.checkout_latest()
 
     def refresh(self) -> bool:
         """Move to the newest committed version (reads its manifest only); True if it moved."""
@@ -247,7 +291,7 @@ class TableIndex:
             if rows.num_rows == 0:
                 return
             fresh = not self._table.list_indices()
-            self._table.add(rows)
+            self._commit(partial(self._table.add, rows))
             if time.time_ns() - gen <= COMMIT_WINDOW_NS:
                 break
             # committed so late that a reader may have passed over this generation
@@ -264,6 +308,9 @@ class TableIndex:
         """Delete the ASINs' rows older than their newest generation, as the table stands
         after this writer's append: the writer whose append commits last sees every
         generation, so the newest one alone is left, whatever order writers raced in."""
+        self._commit(lambda: self._delete_older_generations(asins))
+
+    def _delete_older_generations(self, asins: list[str]) -> None:
         rows = (
             self._table.search()
             .where(f"asin IN ({', '.join(map(_quoted, asins))})")
@@ -289,7 +336,8 @@ class TableIndex:
         their base, and a removal racing a publish of the same ASIN ends as the newer one."""
         if self._table.count_rows(f"asin = {_quoted(asin)} AND slot >= 0") == 0:
             return False
-        self._table.add(self._tombstone(asin, gen=time.time_ns()))
+        tombstone = self._tombstone(asin, gen=time.time_ns())
+        self._commit(lambda: self._table.add(tombstone))
         self._drop_older_generations([asin])
         self._text = None
         return True
