@@ -57,7 +57,7 @@ VECTOR_INDEX_MIN_ROWS = 50_000  # below this an exhaustive scan is fast and exac
 KEEP_VERSIONS_FOR = timedelta(hours=1)  # readers refresh every few seconds
 VECTORS_PER_PARTITION = 4096  # IVF list size: a query probes 20 lists (about 80,000 vectors)
 COMMIT_WINDOW_NS = 60 * 10**9  # a write whose rows commit later than this after `gen` redoes
-GEN_SLACK_NS = 5 * 60 * 10**9  # readers re-read rows this much older than their base's newest
+READ_WINDOW_NS = COMMIT_WINDOW_NS + 60 * 10**9  # ... plus the clocks' disagreement
 _COMMIT_TRIES = 10
 DELTA_REBUILD_MIN, DELTA_REBUILD_FRACTION = 2_000, 0.02  # the word base is rebuilt beyond this
 Item = tuple[str, Mapping[str, str], npt.ArrayLike]
@@ -181,9 +181,10 @@ class TableIndex:
         `indexes=False` leaves `build_indexes` to the caller (after more rows are added);
         `gen`: the rows' generation (default now; the rebuild gives the time it started
         reading, so a publish that read the store after it wins over its rows)."""
-        schema = _schema(embedder)
+        made = time.time_ns()
+        schema = _schema(embedder, made=made)
         index = cls(store, embedder, None)
-        rows = index._rows(items, catalogue or {}, gen=time.time_ns() if gen is None else gen)
+        rows = index._rows(items, catalogue or {}, gen=made if gen is None else gen)
         db = _connect(store)
         index._table = db.create_table(TABLE, rows, schema=schema, mode="overwrite")
         index.catalogue = dict(catalogue or {})
@@ -285,24 +286,34 @@ class TableIndex:
 
     def upsert_many(self, items: Iterable[Item], *, catalogue: Catalogue | None = None) -> None:
         items = list(items)
-        for _ in range(3):
-            gen = time.time_ns()
-            rows = self._rows(items, self.catalogue if catalogue is None else catalogue, gen=gen)
-            if rows.num_rows == 0:
-                return
-            fresh = not self._table.list_indices()
-            self._commit(partial(self._table.add, rows))
-            if time.time_ns() - gen <= COMMIT_WINDOW_NS:
-                break
-            # committed so late that a reader may have passed over this generation
-            log.warning(
-                "search rows committed %.0f s after their generation; writing again",
-                (time.time_ns() - gen) / 1e9,
-            )
+        chosen = self.catalogue if catalogue is None else catalogue
+        fresh = not self._table.list_indices()
+        rows = self._append(lambda gen: self._rows(items, chosen, gen=gen))
+        if rows.num_rows == 0:
+            return
         self._drop_older_generations(sorted(set(rows.column("asin").to_pylist())))
         self._text = None
         if fresh:  # the first rows of a new table: give it its word index
             self.build_indexes()
+
+    def _append(self, make_rows: Callable[[int], pa.Table]) -> pa.Table:
+        """Append rows made under a new generation. Rows that commit later than
+        `COMMIT_WINDOW_NS` after their generation are written again under a newer one, so a
+        reader that read the table at time T knows every row it has not seen is of a
+        generation after T - `READ_WINDOW_NS`."""
+        for _ in range(3):
+            gen = time.time_ns()
+            rows = make_rows(gen)
+            if rows.num_rows == 0:
+                break
+            self._commit(partial(self._table.add, rows))
+            if time.time_ns() - gen <= COMMIT_WINDOW_NS:
+                break
+            log.warning(
+                "search rows committed %.0f s after their generation; writing them again",
+                (time.time_ns() - gen) / 1e9,
+            )
+        return rows
 
     def _drop_older_generations(self, asins: list[str]) -> None:
         """Delete the ASINs' rows older than their newest generation, as the table stands
@@ -336,8 +347,7 @@ class TableIndex:
         their base, and a removal racing a publish of the same ASIN ends as the newer one."""
         if self._table.count_rows(f"asin = {_quoted(asin)} AND slot >= 0") == 0:
             return False
-        tombstone = self._tombstone(asin, gen=time.time_ns())
-        self._commit(lambda: self._table.add(tombstone))
+        self._append(lambda gen: self._tombstone(asin, gen=gen))
         self._drop_older_generations([asin])
         self._text = None
         return True
@@ -484,7 +494,8 @@ class _Base:
 
     text: TextIndex
     gens: npt.NDArray[np.int64]  # (docs,) the generation each document was read at
-    since: int  # rows of a newer generation may have committed after the base was read
+    made: str  # the table's `shazam.made`: a rebuild's new table needs a new base
+    read_at: int  # time.time_ns() when its rows were read
 
     def position(self, asin: str) -> int | None:
         i = bisect.bisect_left(self.text.asins, asin)
@@ -495,50 +506,65 @@ class _Base:
         return i is not None and int(self.gens[i]) == gen
 
 
+@dataclass
+class _Newer:
+    """What a reader has read since its base: the newest row (or tombstone: None) of each
+    ASIN written after it, and the generation below which nothing unseen can commit."""
+
+    base: _Base
+    cursor: int
+    rows: dict[str, tuple[int, str | None]]
+
+
 class WordSource:
     """The word index a reader's successive versions of the table share.
 
     A base index of every ASIN's words is built once (at the first `prepare`), and each
-    version's word index is that base plus a delta index of the slot-0 rows of a newer
-    generation than the base (the B-tree index on `gen` finds them; rows written since the
-    last rebuild are scanned), scored together as one index of the live documents
-    (`text.Words`): a refresh costs the rows written since the base, not the catalogue. An
-    ASIN replaced or removed since the base (a removal leaves a tombstone row) counts as dead
-    in the base; `search_text` also reads its hits back from the version it answers for.
+    version's word index is that base plus a delta index of the rows written after it,
+    scored together as one index of the live documents (`text.Words`): a refresh reads the
+    slot-0 rows and tombstones of a generation above a cursor (the B-tree index on `gen`
+    finds them; rows written since the last `optimize` are scanned) and indexes them, so its
+    cost follows what was written, not the catalogue. An ASIN replaced or removed since the
+    base counts as dead in it; `search_text` also reads its hits back from its own version.
 
-    Generations are the writers' clocks, and a row can commit a little after its `gen` was
-    taken, so the delta re-reads `GEN_SLACK_NS` before the base's newest generation (a writer
-    whose commit took longer than `COMMIT_WINDOW_NS` writes again under a new generation).
-    When the delta grows past `DELTA_REBUILD_FRACTION` of the base (at least
-    `DELTA_REBUILD_MIN` rows), a new base is built in a background thread from its own handle
-    of the newest version; queries and refreshes go on with the old base meanwhile and
-    switch at the next `prepare` after it is done."""
+    Generations are the writers' clocks, and a row commits a little after its `gen` is
+    taken: a writer whose commit took longer than `COMMIT_WINDOW_NS` writes again under a
+    new generation, so after a read at time T every row not yet seen is of a generation
+    above T - `READ_WINDOW_NS`, the next cursor. A table replaced by the rebuild (another
+    `shazam.made`) gets a new base at once; when the delta grows past
+    `DELTA_REBUILD_FRACTION` of the base (at least `DELTA_REBUILD_MIN` rows), a new base is
+    built in a background thread from its own handle of the newest version, while queries
+    and refreshes go on with the old one until it is in place."""
 
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._base: _Base | None = None
+        self._newer: _Newer | None = None
         self._rebuilding: threading.Thread | None = None
         self.bases_built = 0
 
     def words_at(self, table: Any) -> Words:
         """The word index of the version `table` is at."""
-        base = self._base
-        if (
-            base is None
-            or table.count_rows(f"slot = 0 AND gen > {base.since}")
-            > len(base.text) // 2 + DELTA_REBUILD_MIN
-        ):  # first use, or a rebuilt table: everything is new
-            base = self._install(_read_base(table))
-        newer = {
-            asin: document
-            for asin, (gen, document) in _slot0_rows(table, f"gen > {base.since}").items()
-            if not base.holds(asin, gen)
-        }  # document None: removed
-        dead = [i for asin in newer if (i := base.position(asin)) is not None]
-        delta = TextIndex(sorted((a, doc) for a, doc in newer.items() if doc is not None))
-        words = Words(base.text, delta, dead)
-        if len(newer) > max(DELTA_REBUILD_MIN, DELTA_REBUILD_FRACTION * len(base.text)):
+        with self._lock:
+            newer = self._newer
+        if newer is None or newer.base.made != _made(table):
+            newer = self._install(_read_base(table))
+        read_at = time.time_ns()
+        rows = _slot0_rows(table, f"gen > {newer.cursor}")
+        with self._lock:
+            for asin, (gen, document) in rows.items():
+                if asin not in newer.rows or gen > newer.rows[asin][0]:
+                    newer.rows[asin] = (gen, document)
+            newer.cursor = max(newer.cursor, read_at - READ_WINDOW_NS)
+            delta = {a: doc for a, (g, doc) in newer.rows.items() if not newer.base.holds(a, g)}
+        base = newer.base
+        dead = [i for asin in delta if (i := base.position(asin)) is not None]
+        words = Words(
+            base.text,
+            TextIndex(sorted((a, doc) for a, doc in delta.items() if doc is not None)),
+            dead,
+        )
+        if len(delta) > max(DELTA_REBUILD_MIN, DELTA_REBUILD_FRACTION * len(base.text)):
             self._rebuild_in_background()
         return words
 
@@ -548,11 +574,12 @@ class WordSource:
         if thread is not None:
             thread.join(timeout_s)
 
-    def _install(self, base: _Base) -> _Base:
+    def _install(self, base: _Base) -> _Newer:
+        newer = _Newer(base, base.read_at - READ_WINDOW_NS, {})
         with self._lock:
-            self._base = base
+            self._newer = newer
             self.bases_built += 1
-        return base
+        return newer
 
     def _rebuild_in_background(self) -> None:
         with self._lock:
@@ -568,6 +595,10 @@ class WordSource:
             self._install(_read_base(_connect(self.store).open_table(TABLE)))
         except Exception:  # the old base keeps serving; the next prepare tries again
             log.exception("rebuilding the word index's base failed")
+
+
+def _made(table: Any) -> str:
+    return str((table.schema.metadata or {}).get(b"shazam.made", b"").decode())
 
 
 def _slot0_rows(table: Any, where: str) -> dict[str, tuple[int, str | None]]:
@@ -590,13 +621,16 @@ def _slot0_rows(table: Any, where: str) -> dict[str, tuple[int, str | None]]:
 
 
 def _read_base(table: Any) -> _Base:
+    read_at = time.time_ns()
     rows = sorted((a, row) for a, row in _slot0_rows(table, "true").items() if row[1] is not None)
     gens = np.array([gen for _, (gen, _) in rows], dtype=np.int64)
-    since = int(gens.max()) - GEN_SLACK_NS if len(gens) else -1
-    return _Base(TextIndex([(asin, doc or "") for asin, (_, doc) in rows]), gens, since)
+    text = TextIndex([(asin, doc or "") for asin, (_, doc) in rows])
+    return _Base(text, gens, _made(table), read_at)
 
 
-def _schema(embedder: Embedder) -> pa.Schema:
+def _schema(embedder: Embedder, *, made: int | None = None) -> pa.Schema:
+    """The table's columns; `made`: when `create` made the table (readers tell a table
+    replaced by a rebuild from the one they indexed by it)."""
     return pa.schema(
         [
             ("asin", pa.string()),
@@ -609,6 +643,7 @@ def _schema(embedder: Embedder) -> pa.Schema:
         ],
         metadata={
             "shazam.embedder": json.dumps({"name": embedder.name, "dim": embedder.dim}),
+            **({} if made is None else {"shazam.made": str(made)}),
         },
     )
 
