@@ -23,7 +23,10 @@ catalogue; the base is rebuilt in a background thread when the delta grows large
 An upsert appends the ASIN's new rows under a new generation (`gen`, nanoseconds) and then
 deletes its rows of older generations. A reader between the two commits sees both (queries keep
 one hit per ASIN), never none; writers of the same ASIN racing each other leave the newest
-generation only (the one whose append commits last cleans up after all of them).
+generation only (the one whose append commits last cleans up after all of them). A removal
+does the same with a tombstone row (`slot = -1`, no words, no vector), so readers learn of it
+from the rows written since they last looked. A write that Lance refuses because the table was
+replaced under it (the nightly rebuild's overwrite) is made again on the newest version.
 """
 
 from __future__ import annotations
