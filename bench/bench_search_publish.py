@@ -27,7 +27,8 @@ timed from the publish's commit to the answer. Measured on a fresh delta and wit
 already written since the reader's base. Baseline, same run: the previous reader, which built
 the whole word index again for every version (the table's ASIN and word columns read, bm25s
 index built, as `TableIndex.prepare` did; skipped when bm25s is not installed), and this
-code's full base build (what a background base rebuild costs).
+code's full base build (what a background base rebuild costs). Then 100 word queries as in
+the queries part.
 
     .venv/bin/python bench/bench_search_publish.py [--sizes 10000,100000,1000000] [--quality]
         [--part all|scale|words]
@@ -275,9 +276,10 @@ def words(sizes: list[int], embedder: Embedder, work: Path) -> None:
     print(
         "| indexed ASINs | reader start (base word index) | publish to searchable p50 / p90 | "
         "... of which the refresh, p50 | ... with 1,000 rows already since the base | previous "
-        "reader: whole word index per version | ratio previous / now (p50) |"
+        "reader: whole word index per version | ratio previous / now (p50) | word query k=10 "
+        "p50 / p99 (100) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         store = LocalStore(work / f"words-{n}")
         fill_table(store, embedder, n)
@@ -294,13 +296,18 @@ def words(sizes: list[int], embedder: Embedder, work: Path) -> None:
         loaded, _ = _to_searchable(live, writer, dim, "b")
         index = live.loaded.index  # type: ignore[union-attr]
         assert isinstance(index, TableIndex) and index.word_source.bases_built == 1
+        latencies = []
+        for query in ["oak table", "walnt chair", "Nordhaus lamp", "cream ceramic mug 4711"] * 25:
+            tick = time.perf_counter()
+            index.search_text(query, 10)
+            latencies.append(time.perf_counter() - tick)
         old = _old_word_index(store, embedder)
         old_text = "not measured (no bm25s)" if old is None else f"{old:.2f} s"
         ratio = "" if old is None else f"{old / np.median(fresh):.0f}x"
         print(
             f"| {n:,} | {start_s:.2f} s | {_ms(fresh, 50)} / {_ms(fresh, 90)} ms | "
             f"{_ms(refresh, 50)} ms | {_ms(loaded, 50)} / {_ms(loaded, 90)} ms | {old_text} | "
-            f"{ratio} |",
+            f"{ratio} | {_ms(latencies, 50)} / {_ms(latencies, 99)} ms |",
             flush=True,
         )
     print()

@@ -168,41 +168,65 @@ class Words:
             found = [(candidate, FUZZY_WEIGHT) for candidate in close]
         return found
 
-    def _score(self, index: TextIndex, token: str, idf: float) -> npt.NDArray[np.float32]:
-        docs, tf = index.postings(token)
-        norm = K1 * ((1 - B) + B * index.lengths[docs] / self._mean_length)
-        scores = np.zeros(len(index), dtype=np.float32)
-        scores[docs] = idf * tf / (norm + tf)
-        return scores
+    def matches(self, query: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The live documents matching the query and their BM25 scores, from the postings of
+        the query's words only: document i < len(base) is the base's, the delta's after."""
+        per_word: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = []
+        for word in dict.fromkeys(tokenize(query)):  # each distinct word once, in order
+            found = [self._postings(token, weight) for token, weight in self.expand(word)]
+            if not found:
+                continue
+            docs = np.concatenate([d for d, _ in found])
+            scores = np.concatenate([v for _, v in found])
+            order = np.lexsort((-scores, docs))  # per document, its best-matching form first
+            docs, scores = docs[order], scores[order]
+            first = np.r_[True, docs[1:] != docs[:-1]]
+            per_word.append((docs[first], scores[first]))  # a word counts once
+        if not per_word:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        docs = np.unique(np.concatenate([d for d, _ in per_word]))
+        total = np.zeros(len(docs), dtype=np.float32)
+        for word_docs, word_scores in per_word:  # summed in word order, as a dense sum would
+            total[np.searchsorted(docs, word_docs)] += word_scores
+        in_base = docs < len(self.base)
+        total[in_base] *= self._alive[docs[in_base]]
+        keep = total > 0
+        return docs[keep], total[keep]
+
+    def _postings(
+        self, token: str, weight: float
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        df = self.df(token)
+        idf = weight * math.log(1 + (self.docs - df + 0.5) / (df + 0.5))
+        docs, scores = [], []
+        for offset, index in ((0, self.base), (len(self.base), self.delta)):
+            found, tf = index.postings(token)
+            norm = K1 * ((1 - B) + B * index.lengths[found] / self._mean_length)
+            docs.append(found.astype(np.int64) + offset)
+            scores.append((idf * tf / (norm + tf)).astype(np.float32))
+        return np.concatenate(docs), np.concatenate(scores)
 
     def scores(self, query: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        """BM25 scores of the base's documents (dead ones 0) and of the delta's."""
-        base = np.zeros(len(self.base), dtype=np.float32)
-        delta = np.zeros(len(self.delta), dtype=np.float32)
-        for word in dict.fromkeys(tokenize(query)):  # each distinct word once, in order
-            best_base, best_delta = np.zeros_like(base), np.zeros_like(delta)
-            for token, weight in self.expand(word):
-                df = self.df(token)
-                idf = weight * math.log(1 + (self.docs - df + 0.5) / (df + 0.5))
-                best_base = np.maximum(best_base, self._score(self.base, token, idf))
-                best_delta = np.maximum(best_delta, self._score(self.delta, token, idf))
-            base += best_base  # a word counts once, through its best-matching form
-            delta += best_delta
-        return base * self._alive, delta
+        """BM25 scores of every base document (dead ones 0) and of every delta document."""
+        dense = np.zeros(len(self.base) + len(self.delta), dtype=np.float32)
+        docs, scores = self.matches(query)
+        dense[docs] = scores
+        return dense[: len(self.base)], dense[len(self.base) :]
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """The `k` best (asin, score) pairs with a positive score, best first."""
-        base, delta = self.scores(query)
-        scores = np.concatenate([base, delta])
+        """The `k` best (asin, score) pairs with a positive score, best first (equal scores
+        in ASIN order)."""
+        docs, scores = self.matches(query)
         if k <= 0 or not len(scores):
             return []
         k = min(k, len(scores))
-        kth = max(float(np.partition(scores, len(scores) - k)[len(scores) - k]), 1e-30)
-        above = np.flatnonzero(scores > kth)  # fewer than k: all of them are in
-        ties = np.flatnonzero(scores == kth)  # the rest, first ASINs first
-        chosen = [*above.tolist(), *heapq.nsmallest(k - len(above), ties.tolist(), self._asin)]
-        ranked = sorted(chosen, key=lambda i: (-float(scores[i]), self._asin(i)))
-        return [(self._asin(i), float(scores[i])) for i in ranked]
+        kth = float(np.partition(scores, len(scores) - k)[len(scores) - k])
+        above = docs[scores > kth].tolist()  # fewer than k: all of them are in
+        ties = docs[scores == kth].tolist()  # the rest, first ASINs first
+        chosen = [*above, *heapq.nsmallest(k - len(above), ties, self._asin)]
+        score_of = dict(zip(docs.tolist(), scores.tolist(), strict=True))
+        ranked = sorted(chosen, key=lambda i: (-score_of[i], self._asin(i)))
+        return [(self._asin(i), score_of[i]) for i in ranked]
 
     def _asin(self, i: int) -> str:
         n = len(self.base)
