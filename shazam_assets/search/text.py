@@ -169,25 +169,33 @@ class Words:
         return found
 
     def matches(self, query: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """The live documents matching the query and their BM25 scores, from the postings of
-        the query's words only: document i < len(base) is the base's, the delta's after."""
-        per_word: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = []
-        for word in dict.fromkeys(tokenize(query)):  # each distinct word once, in order
-            found = [self._postings(token, weight) for token, weight in self.expand(word)]
-            if not found:
-                continue
-            docs = np.concatenate([d for d, _ in found])
-            scores = np.concatenate([v for _, v in found])
-            order = np.lexsort((-scores, docs))  # per document, its best-matching form first
-            docs, scores = docs[order], scores[order]
-            first = np.r_[True, docs[1:] != docs[:-1]]
-            per_word.append((docs[first], scores[first]))  # a word counts once
-        if not per_word:
+        """The live documents matching the query (ascending; document i < len(base) is the
+        base's, the delta's after) and their BM25 scores. A word counts once per document,
+        through its best-matching form; the words' scores add up in query order."""
+        words = [
+            found
+            for word in dict.fromkeys(tokenize(query))  # each distinct word once, in order
+            if (found := [self._postings(token, weight) for token, weight in self.expand(word)])
+        ]
+        if not words:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        docs = np.unique(np.concatenate([d for d, _ in per_word]))
-        total = np.zeros(len(docs), dtype=np.float32)
-        for word_docs, word_scores in per_word:  # summed in word order, as a dense sum would
-            total[np.searchsorted(docs, word_docs)] += word_scores
+        size = len(self.base) + len(self.delta)
+        postings = sum(len(d) for found in words for d, _ in found)
+        if postings * 16 > size:  # common words: one catalogue-sized array is cheaper
+            total = np.zeros(size, dtype=np.float32)
+            for found in words:
+                best = np.zeros(size, dtype=np.float32)
+                for found_docs, scores in found:
+                    best[found_docs] = np.maximum(best[found_docs], scores)
+                total += best
+            docs = np.flatnonzero(total)
+            total = total[docs]
+        else:  # rare words: from their postings only
+            per_word = [_best_per_doc(found) for found in words]
+            docs = np.unique(np.concatenate([d for d, _ in per_word]))
+            total = np.zeros(len(docs), dtype=np.float32)
+            for word_docs, word_scores in per_word:
+                total[np.searchsorted(docs, word_docs)] += word_scores
         in_base = docs < len(self.base)
         total[in_base] *= self._alive[docs[in_base]]
         keep = total > 0
@@ -220,14 +228,29 @@ class Words:
         if k <= 0 or not len(scores):
             return []
         k = min(k, len(scores))
-        kth = float(np.partition(scores, len(scores) - k)[len(scores) - k])
-        above = docs[scores > kth].tolist()  # fewer than k: all of them are in
-        ties = docs[scores == kth].tolist()  # the rest, first ASINs first
-        chosen = [*above, *heapq.nsmallest(k - len(above), ties, self._asin)]
-        score_of = dict(zip(docs.tolist(), scores.tolist(), strict=True))
-        ranked = sorted(chosen, key=lambda i: (-score_of[i], self._asin(i)))
-        return [(self._asin(i), score_of[i]) for i in ranked]
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+        above = scores > kth  # fewer than k: all of them are in
+        chosen = dict(zip(docs[above].tolist(), scores[above].tolist(), strict=True))
+        ties, missing = docs[scores == kth], k - len(chosen)  # the rest, first ASINs first:
+        n = len(self.base)  # ties are ascending, and base and delta are each in ASIN order
+        candidates = [*ties[ties < n][:missing].tolist(), *ties[ties >= n][:missing].tolist()]
+        for i in sorted(candidates, key=self._asin)[:missing]:
+            chosen[i] = float(kth)
+        ranked = sorted(chosen, key=lambda i: (-chosen[i], self._asin(i)))
+        return [(self._asin(i), chosen[i]) for i in ranked]
 
     def _asin(self, i: int) -> str:
         n = len(self.base)
         return self.base.asins[i] if i < n else self.delta.asins[i - n]
+
+
+def _best_per_doc(
+    found: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Each document once, with its best score among the (documents, scores) pairs."""
+    docs = np.concatenate([d for d, _ in found])
+    scores = np.concatenate([v for _, v in found])
+    order = np.lexsort((-scores, docs))
+    docs, scores = docs[order], scores[order]
+    first = np.r_[True, docs[1:] != docs[:-1]]
+    return docs[first], scores[first]
