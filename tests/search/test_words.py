@@ -152,3 +152,20 @@ def test_a_table_replaced_by_the_rebuild_gets_a_new_base(catalogue: LocalStore) 
         "Quokka" in h.title for h in reader.search_text("oak table", 3)
     )
     assert reader.word_source.bases_built == 2
+
+
+def test_rows_that_commit_late_are_written_again_under_a_newer_generation(
+    catalogue: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader's cursor trusts that rows commit within a window of their generation; a write
+    slower than that appends again, and the ASIN keeps one generation, searchable."""
+    reader = TableIndex.open(catalogue, EMBEDDER)
+    reader.prepare()
+    monkeypatch.setattr(table_module, "COMMIT_WINDOW_NS", -1)  # every commit counts as late
+    writer = TableIndex.open(catalogue, EMBEDDER)
+    versions = writer.version
+    writer.upsert("B0SLOW0001", fields={"title": "Tardy Teapot"}, vectors=[])
+    assert writer.version >= versions + 4  # three appends, then one clean-up
+    rows = writer._table.search().where("asin = 'B0SLOW0001'").select(["gen"]).to_list()
+    assert len(rows) == 1
+    assert reader.refresh() and [h.asin for h in reader.search_text("tardy", 3)] == ["B0SLOW0001"]
