@@ -383,7 +383,7 @@ def scale(n: int, embedder: Embedder) -> None:
         f"| recall@10 vs exact search, 100 random queries (no structure: the worst case) | "
         f"{np.mean(random_recall):.3f} |"
     )
-    print(f"| word index build (bm25s, 100k titles + brands) | {text_build_s:.1f} s |")
+    print(f"| word index build (BM25, 100k titles + brands) | {text_build_s:.1f} s |")
     print(
         f"| word query k=10, p50 / p99 ({len(words)} queries, prefixes and typos included) | "
         f"{_ms(text_lat, 50)} / {_ms(text_lat, 99)} ms |"

@@ -19,7 +19,19 @@ first; recall@10 against exact search on 100 random queries), ASIN lookup and wo
 Quality: the quality set of bench_search.py (`--quality`), indexed in both designs, recall@1
 and @5 of each.
 
+Word freshness (`--part words`; part of the default run): how long after a publish its words
+are searchable on a reader. A reader (`LiveIndex`, the server's) loads the table; then each of
+10 publishes of a new ASIN with a word of its own is followed by the reader's refresh (open the
+newest version, bring the word index up to date) and a word query that must rank it first:
+timed from the publish's commit to the answer. Measured on a fresh delta and with 1,000 rows
+already written since the reader's base. Baseline, same run: the previous reader, which built
+the whole word index again for every version (the table's ASIN and word columns read, bm25s
+index built, as `TableIndex.prepare` did; skipped when bm25s is not installed), and this
+code's full base build (what a background base rebuild costs). Then 100 word queries as in
+the queries part.
+
     .venv/bin/python bench/bench_search_publish.py [--sizes 10000,100000,1000000] [--quality]
+        [--part all|scale|words]
 """
 
 from __future__ import annotations
@@ -43,7 +55,9 @@ from bench_search import _titles, _unit_rows  # noqa: E402
 from shazam_assets.platform.storage import LocalStore  # noqa: E402
 from shazam_assets.search.embed import DescriptorEmbedder, Embedder  # noqa: E402
 from shazam_assets.search.index import SearchIndex  # noqa: E402
+from shazam_assets.search.live import LiveIndex  # noqa: E402
 from shazam_assets.search.table import TableIndex  # noqa: E402
+from shazam_assets.search.text import tokenize  # noqa: E402
 
 PUBLISHES = 20
 VECTORS_PER_ASIN = 13
@@ -78,11 +92,12 @@ def fill_table(store: LocalStore, embedder: Embedder, n: int) -> tuple[TableInde
     table: TableIndex | None = None
     for chunk in _chunks(n, embedder.dim):
         if table is None:
-            table = TableIndex.create(store, embedder, chunk, indexes=False)
+            table = TableIndex.create(store, embedder, chunk, indexes=False, gen=0)
         else:
             table._table.add(table._rows(chunk, {}, gen=0))
     assert table is not None
     table._table.create_scalar_index("asin", index_type="BTREE", replace=True)
+    table._table.create_scalar_index("gen", index_type="BTREE", replace=True)
     return table, time.perf_counter() - tick
 
 
@@ -217,6 +232,87 @@ def scale(sizes: list[int], old_max: int, embedder: Embedder, work: Path) -> Non
     print("\n".join(rows) + "\n", flush=True)
 
 
+def _old_word_index(store: LocalStore, embedder: Embedder) -> float | None:
+    """Seconds the previous reader took per version: read the table's ASIN and word columns,
+    index them with bm25s (the previous `TextIndex`)."""
+    try:
+        import bm25s
+    except ImportError:
+        return None
+    tick = time.perf_counter()
+    table = TableIndex.open(store, embedder)._table
+    rows = table.search().where("slot = 0").select(["asin", "document"]).limit(None).to_arrow()
+    documents = dict(zip(rows["asin"].to_pylist(), rows["document"].to_pylist(), strict=True))
+    corpus = [tokenize(text) for _, text in sorted(documents.items())]
+    bm25s.BM25().index(corpus, show_progress=False)
+    vocab = sorted({token for tokens in corpus for token in tokens})
+    heads: dict[str, list[str]] = {}
+    for token in vocab:
+        heads.setdefault(token[0], []).append(token)
+    return time.perf_counter() - tick
+
+
+def _to_searchable(
+    live: LiveIndex, writer: TableIndex, dim: int, tag: str
+) -> tuple[list[float], list[float]]:
+    """Seconds from each publish's commit to its word ranking first on the refreshed reader,
+    and the refresh's share of them."""
+    seconds, refresh = [], []
+    for k in range(10):
+        asin, word = f"BW{tag}{k:05d}", f"zephyr{tag}{k}"
+        writer.upsert(asin, fields={"title": f"{word} lamp"}, vectors=_vectors(k, 1, dim))
+        tick = time.perf_counter()
+        assert live.refresh()
+        refresh.append(time.perf_counter() - tick)
+        hits = live.loaded.index.search_text(word, 1)  # type: ignore[union-attr]
+        seconds.append(time.perf_counter() - tick)
+        assert hits and hits[0].asin == asin, (word, hits)
+    return seconds, refresh
+
+
+def words(sizes: list[int], embedder: Embedder, work: Path) -> None:
+    dim = embedder.dim
+    print("### From a publish to its words being searchable on a refreshed reader\n")
+    print(
+        "| indexed ASINs | reader start (base word index) | publish to searchable p50 / p90 | "
+        "... of which the refresh, p50 | ... with 1,000 rows already since the base | previous "
+        "reader: whole word index per version | ratio previous / now (p50) | word query k=10 "
+        "p50 / p99 (100) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        store = LocalStore(work / f"words-{n}")
+        fill_table(store, embedder, n)
+        live = LiveIndex(store, embedder)
+        tick = time.perf_counter()
+        assert live.refresh()
+        start_s = time.perf_counter() - tick
+        writer = TableIndex.open(store, embedder)
+        fresh, refresh = _to_searchable(live, writer, dim, "a")
+        rng = np.random.default_rng(3)
+        bulk = [(f"BX{i:08d}", t, _vectors(i, 1, dim)) for i, t in enumerate(_titles(1000, rng))]
+        writer.upsert_many(bulk)
+        live.refresh()
+        loaded, _ = _to_searchable(live, writer, dim, "b")
+        index = live.loaded.index  # type: ignore[union-attr]
+        assert isinstance(index, TableIndex) and index.word_source.bases_built == 1
+        latencies = []
+        for query in ["oak table", "walnt chair", "Nordhaus lamp", "cream ceramic mug 4711"] * 25:
+            tick = time.perf_counter()
+            index.search_text(query, 10)
+            latencies.append(time.perf_counter() - tick)
+        old = _old_word_index(store, embedder)
+        old_text = "not measured (no bm25s)" if old is None else f"{old:.2f} s"
+        ratio = "" if old is None else f"{old / np.median(fresh):.0f}x"
+        print(
+            f"| {n:,} | {start_s:.2f} s | {_ms(fresh, 50)} / {_ms(fresh, 90)} ms | "
+            f"{_ms(refresh, 50)} ms | {_ms(loaded, 50)} / {_ms(loaded, 90)} ms | {old_text} | "
+            f"{ratio} | {_ms(latencies, 50)} / {_ms(latencies, 99)} ms |",
+            flush=True,
+        )
+    print()
+
+
 def quality(embedder: Embedder, work: Path) -> None:
     from bench_search import build_products, queries_for
 
@@ -254,12 +350,17 @@ def main() -> None:
     parser.add_argument("--old-max", type=int, default=100_000)
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--work", type=Path, default=None, help="folder for the stores")
+    parser.add_argument("--part", choices=["all", "scale", "words"], default="all")
     args = parser.parse_args()
     embedder = DescriptorEmbedder()
+    sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="bench-publish-", dir=args.work) as tmp:
         if args.quality:
             quality(embedder, Path(tmp))
-        scale([int(s) for s in args.sizes.split(",")], args.old_max, embedder, Path(tmp))
+        if args.part in ("all", "words"):
+            words(sizes, embedder, Path(tmp))
+        if args.part in ("all", "scale"):
+            scale(sizes, args.old_max, embedder, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -176,14 +176,34 @@ def rebuild_table(
     log: Callable[[str], None] = lambda _: None,
 ) -> TableIndex:
     """Replace the search table with a fresh one of every published ASIN (the nightly rebuild
-    and the migration from a store that only has the old saved index)."""
+    and the migration from a store that only has the old saved index).
+
+    Publishes and unpublishes go on meanwhile and none is lost. The new rows carry the time
+    the rebuild started reading the store as their generation, so a run that read its pointer
+    later writes a newer generation and wins wherever its rows land. Writes committed to the
+    old table after that time are found in its last version (their rows, or a removal's
+    tombstone, are of a newer generation) and those ASINs indexed again from their pointers
+    once the new table is in place; writes after the overwrite are refused by Lance against
+    the old version and go to the new table (`TableIndex._commit`)."""
+    started = time.time_ns()
     collected = _Collected()
     for asin in published_asins(store):
         done = index_asin(store, collected, asin, embedder)
         log(f"{asin}: v{done.version}, {done.frames} frames, {done.photos} photos")
-    return TableIndex.create(
-        store, embedder, collected.items, catalogue=resolve_catalogue(store, catalogue)
+    index = TableIndex.create(
+        store,
+        embedder,
+        collected.items,
+        catalogue=resolve_catalogue(store, catalogue),
+        indexes=False,
+        gen=started,
     )
+    for asin in index.written_before(index.version - 1, since=started):
+        done = index_asin(store, index, asin, embedder)
+        log(f"{asin}: written while the rebuild ran; indexed again (v{done.version})")
+    index.build_indexes()
+    index.clean_up()
+    return index
 
 
 def update_table(

@@ -70,7 +70,13 @@ class LiveIndex:
             current = self._loaded
             index: Searchable
             if table_exists(self.store):
-                table = TableIndex.open(self.store, self.embedder)  # the newest version
+                # the newest version, its word index carried on from the one in service
+                words = (
+                    current.index.word_source
+                    if current and isinstance(current.index, TableIndex)
+                    else None
+                )
+                table = TableIndex.open(self.store, self.embedder, words=words)
                 etag: str | None = f"table-v{table.version}"
                 if current is not None and current.etag == etag:
                     return False
