@@ -14,7 +14,7 @@ from shazam_assets.platform.storage import LocalStore
 from shazam_assets.search import table as table_module
 from shazam_assets.search.live import LiveIndex
 from shazam_assets.search.table import TableIndex
-from shazam_assets.search.text import TextIndex, Words
+from shazam_assets.search.text import TextIndex, Words, tokenize
 from tests.search.conftest import EMBEDDER
 
 COLOURS = ["navy", "cream", "oak", "walnut", "brass", "olive", "amber", "slate"]
@@ -169,3 +169,25 @@ def test_rows_that_commit_late_are_written_again_under_a_newer_generation(
     rows = writer._table.search().where("asin = 'B0SLOW0001'").select(["gen"]).to_list()
     assert len(rows) == 1
     assert reader.refresh() and [h.asin for h in reader.search_text("tardy", 3)] == ["B0SLOW0001"]
+
+
+def test_scores_are_bm25s_scores_for_exact_words() -> None:
+    """The word index's BM25 is held to bm25s (the library it replaced, which cannot add a
+    document to an index): the same scores for every document, on a corpus with repeated,
+    rare and shared words of varied lengths."""
+    import bm25s
+
+    rng = np.random.default_rng(15)
+    vocabulary = [f"w{i:03d}x" for i in range(300)]
+    docs = [
+        (f"B{i:09d}", " ".join(rng.choice(vocabulary, size=rng.integers(1, 12))))
+        for i in range(400)
+    ]
+    ours = TextIndex(docs)
+    corpus = [tokenize(text) for _, text in docs]
+    reference = bm25s.BM25()  # k1 = 1.5, b = 0.75, Lucene's idf: what the module says it uses
+    reference.index(corpus, show_progress=False)
+    # (a word repeated in a query counts once here; bm25s would count it twice)
+    for query in [*vocabulary[:40], "w001x w002x", "w010x w011x w200x", "w299x w000x w150x"]:
+        expected = reference.get_scores(tokenize(query))
+        np.testing.assert_allclose(ours.scores(query), expected, rtol=1e-5, atol=1e-6)
