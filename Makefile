@@ -29,9 +29,11 @@ WRK := /usr/bin/wrk
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist). Most of the suite's time is end-to-end tests that wait on
 # daemons, servers and browsers, so two workers on a 2-core machine nearly halve it; each test
-# file stays on one worker (its module fixtures are built once). TEST_WORKERS=0: one process.
+# file stays on one worker (its module fixtures are built once), and files go out in collection
+# order (tests/conftest.py puts the `long` ones first; xdist's default would send the files with
+# the most tests first and leave the long ones for the end). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
-XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 FUZZ_SECONDS ?= 300
 FUZZ_ARGS ?=
 
