@@ -17,22 +17,13 @@ import pytest
 from shazam_assets.platform.storage import LocalStore, ObjectStore
 from shazam_assets.qa.decisions import promote, record_decision
 from shazam_assets.render.turntable import TurntableSpec, publish_turntable
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.builders import pack, product, store_delivery
 from tests.stores import Recording
 
 SPEAKER = "B0PAGE0001"
 MUG = "B0PAGE0002"
 SMALL = TurntableSpec(frames=8, size=96)
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture

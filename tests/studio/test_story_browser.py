@@ -38,9 +38,9 @@ from shazam_assets.platform.storage import S3Store
 from shazam_assets.production import tracking
 from shazam_assets.qa.decisions import read_decision
 from shazam_demo.run import running_daemon
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.builders import pack, product, upload_scan
 from tests.conftest import MOTO_REGION
-from tests.qa.review.test_review_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.qa.review.test_review_browser import _wait_for_model as wait_for_model
 from tests.studio.conftest import ARTIST, LEAD, REVIEWER, SESSION_SECRET
 

@@ -15,7 +15,7 @@ import pytest
 from shazam_assets.platform import layout
 from shazam_assets.platform.multipart import MIN_PART_BYTES
 from shazam_assets.platform.storage import S3Store
-from tests.qa.review.test_review_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.studio.conftest import ARTIST
 from tests.studio.test_uploads import ASIN, assign
 

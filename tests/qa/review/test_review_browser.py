@@ -21,19 +21,10 @@ from shazam_assets.platform import viewer
 from shazam_assets.platform.storage import LocalStore
 from shazam_assets.qa.decisions import read_decision
 from shazam_assets.studio import review as studio_review
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.qa.review.conftest import GLTF_LAMP, MUG, SPEAKER, store_delivery
 from tests.studio.conftest import REVIEWER
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = Path("/tmp/review-page.png")
 COMPARE_SCREENSHOT = Path("/tmp/review-compare.png")
 RITA = "Rita Reviewer <rita@example.com>"  # how the studio names her in records
