@@ -3,11 +3,14 @@ the daemon does (same job, subset, config, tags and partition)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 
 from dagster_project.definitions import defs
 from dagster_project.defs.qa.sensors import qa_decision_sensor
-from dagster_project.lib.resources import ObjectStoreResource
+from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
+from shazam_assets.platform.storage import ObjectStore
 
 QA_APPROVED = dg.AssetCheckKey(dg.AssetKey("asset_version"), "qa_approved")
 
@@ -44,3 +47,19 @@ def decision_runs(instance: dg.DagsterInstance, store_url: str, cursor: str | No
     return [
         (execute(instance, "qa_decision_job", r), r) for r in result.run_requests
     ], result.cursor
+
+
+def moto_sensor_resources(store: ObjectStore, sqs_client: Any, queue_url: str) -> dict:
+    """The upload sensors' resources on moto: the store and SQS client the test made (pointed
+    at the moto server), instead of ones built from the environment's AWS settings."""
+
+    class Store(ObjectStoreResource):
+        def open(self) -> ObjectStore:
+            return store
+
+    class Queue(UploadQueueResource):
+        @property
+        def client(self) -> Any:
+            return sqs_client
+
+    return {"store": Store(url="s3://moto"), "upload_queue": Queue(queue_url=queue_url)}

@@ -16,9 +16,9 @@ from dagster_project.lib.runs import is_rejection, upload_tag
 from shazam_assets.ingest import versions
 from shazam_assets.ingest.uploads import Upload
 from shazam_assets.operations.status import asin_status
-from shazam_assets.platform.storage import ObjectStore, S3Store
+from shazam_assets.platform.storage import S3Store
 from tests.builders import edit_manifest, pack, product, rewrite_zip
-from tests.dagster_project.runs import execute
+from tests.dagster_project.runs import execute, moto_sensor_resources
 
 GOOD, ALSO_GOOD, BAD = "B0BATCHAA1", "B0BATCHBB2", "B0BATCHCC3"
 DELIVERY, VERSION, REVIEW = (dg.AssetKey(k) for k in ("delivery", "asset_version", "qa_review"))
@@ -143,20 +143,7 @@ def test_the_queue_sensor_batches_s3_events(s3_client, sqs_client, s3_bucket, en
         )
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"Records": records}))
     store = S3Store(s3_bucket, client=s3_client)
-
-    class Store(ObjectStoreResource):
-        def open(self) -> ObjectStore:
-            return store
-
-    class Queue(UploadQueueResource):
-        @property
-        def client(self):
-            return sqs_client
-
-    resources = {
-        "store": Store(url=f"s3://{s3_bucket}"),
-        "upload_queue": Queue(queue_url=queue_url),
-    }
+    resources = moto_sensor_resources(store, sqs_client, queue_url)
     context = dg.build_sensor_context(instance=instance, resources=resources)
     (request,) = upload_queue_sensor(context).run_requests
     config = request.run_config["ops"]["ingest_batch"]["config"]

@@ -15,8 +15,9 @@ from dagster_project.defs.ingest.sensors import upload_queue_sensor, upload_sens
 from dagster_project.lib.resources import ObjectStoreResource, UploadQueueResource
 from shazam_assets.ingest import versions
 from shazam_assets.operations.status import asin_status
-from shazam_assets.platform.storage import ObjectStore, S3Store
+from shazam_assets.platform.storage import S3Store
 from tests.builders import ASIN, edit_manifest, pack, product, rewrite_zip
+from tests.dagster_project.runs import moto_sensor_resources
 
 DELIVERY = dg.AssetKey("delivery")
 VERSION = dg.AssetKey("asset_version")
@@ -219,20 +220,7 @@ def test_queue_sensor_turns_s3_events_into_runs_over_http(
     }
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
     store = S3Store(s3_bucket, client=s3_client)
-
-    class Store(ObjectStoreResource):
-        def open(self) -> ObjectStore:
-            return store
-
-    class Queue(UploadQueueResource):
-        @property
-        def client(self):
-            return sqs_client
-
-    resources = {
-        "store": Store(url=f"s3://{s3_bucket}"),
-        "upload_queue": Queue(queue_url=queue_url),
-    }
+    resources = moto_sensor_resources(store, sqs_client, queue_url)
     listing, _ = _tick(upload_sensor, instance, resources)
     assert isinstance(listing, dg.SkipReason)  # SQS mode: the listing sensor stands down
     result, _ = _tick(upload_queue_sensor, instance, resources)
